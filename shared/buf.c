@@ -1,0 +1,225 @@
+/* buf.c: see buf.h. */
+#include "buf.h"
+
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(buf_t *b, size_t max) {
+  memset(b, 0, sizeof *b);
+  b->max = max;
+}
+
+void buf_fini(buf_t *b) {
+  if (!b) return;
+  free(b->data);
+  b->data = NULL;
+  b->len = b->cap = 0;
+}
+
+void buf_reset(buf_t *b) {
+  b->len = 0;
+  b->err = 0;
+  if (b->data) b->data[0] = '\0';
+}
+
+int buf_reserve(buf_t *b, size_t extra) {
+  if (b->err) return b->err;
+  if (extra > SIZE_MAX - b->len - 1) return b->err = ERR_NOMEM;
+  size_t need = b->len + extra + 1;
+  if (b->max && need > b->max + 1) return b->err = ERR_TOO_LONG;
+  if (need <= b->cap) return 0;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+  if (b->max && cap > b->max + 1) cap = b->max + 1;
+  char *p = realloc(b->data, cap);
+  if (!p) return b->err = ERR_NOMEM;
+  b->data = p;
+  b->cap = cap;
+  return 0;
+}
+
+int buf_append(buf_t *b, const void *p, size_t n) {
+  if (buf_reserve(b, n)) return b->err;
+  if (n) memcpy(b->data + b->len, p, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+  return 0;
+}
+
+int buf_puts(buf_t *b, const char *s) { return buf_append(b, s, strlen(s)); }
+
+int buf_putc(buf_t *b, char c) { return buf_append(b, &c, 1); }
+
+int buf_printf(buf_t *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0) return b->err = ERR_INTERNAL;
+  if (buf_reserve(b, (size_t)n)) return b->err;
+  va_start(ap, fmt);
+  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+  return 0;
+}
+
+/* A value follows a value or a key's colon: insert ',' when the last byte
+ * ended a value (anything but an opening brace, ",", ":" or the "\n" that
+ * ends a previous response line). */
+static void json_sep(buf_t *b) {
+  if (b->len == 0) return;
+  char c = b->data[b->len - 1];
+  if (c != '{' && c != '[' && c != ',' && c != ':' && c != '\n') buf_putc(b, ',');
+}
+
+void buf_json_open(buf_t *b, char brace) {
+  json_sep(b);
+  buf_putc(b, brace);
+}
+
+void buf_json_close(buf_t *b, char brace) { buf_putc(b, brace); }
+
+void buf_json_key(buf_t *b, const char *key) {
+  json_sep(b);
+  buf_putc(b, '"');
+  buf_json_escape(b, key, strlen(key));
+  buf_append(b, "\":", 2);
+}
+
+size_t utf8_seq_len(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  if (c < 0xC2) return 0;
+  if (c < 0xE0) return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+  if (c < 0xF0) {
+    if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+    if (c == 0xE0 && s[1] < 0xA0) return 0;  /* overlong */
+    if (c == 0xED && s[1] >= 0xA0) return 0; /* surrogate */
+    return 3;
+  }
+  if (c < 0xF5) {
+    if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+      return 0;
+    if (c == 0xF0 && s[1] < 0x90) return 0; /* overlong */
+    if (c == 0xF4 && s[1] >= 0x90) return 0; /* > U+10FFFF */
+    return 4;
+  }
+  return 0;
+}
+
+int utf8_valid(const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s, *end = p + n;
+  while (p < end) {
+    if (*p < 0x80) {
+      p++;
+      continue;
+    }
+    size_t k = utf8_seq_len(p, (size_t)(end - p));
+    if (!k) return 0;
+    p += k;
+  }
+  return 1;
+}
+
+static const char utf8_replacement[] = "\xEF\xBF\xBD";
+
+int utf8_repair(buf_t *b, const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+  while (p < end) {
+    if (*p < 0x80) {
+      p++;
+      continue;
+    }
+    size_t k = utf8_seq_len(p, (size_t)(end - p));
+    if (k) {
+      p += k;
+      continue;
+    }
+    buf_append(b, run, (size_t)(p - run));
+    buf_append(b, utf8_replacement, 3);
+    run = ++p;
+  }
+  return buf_append(b, run, (size_t)(p - run));
+}
+
+void buf_json_escape(buf_t *b, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+  while (p < end) {
+    unsigned c = *p;
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      p++;
+      continue;
+    }
+    if (c >= 0x80) {
+      size_t k = utf8_seq_len(p, (size_t)(end - p));
+      if (k) {
+        p += k;
+        continue;
+      }
+    }
+    buf_append(b, run, (size_t)(p - run));
+    switch (c) {
+      case '"': buf_append(b, "\\\"", 2); break;
+      case '\\': buf_append(b, "\\\\", 2); break;
+      case '\n': buf_append(b, "\\n", 2); break;
+      case '\r': buf_append(b, "\\r", 2); break;
+      case '\t': buf_append(b, "\\t", 2); break;
+      default:
+        if (c < 0x20) {
+          char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+          buf_append(b, u, 6);
+        } else {
+          buf_append(b, utf8_replacement, 3);
+        }
+    }
+    run = ++p;
+  }
+  buf_append(b, run, (size_t)(p - run));
+}
+
+void buf_json_str(buf_t *b, const char *s, size_t n) {
+  json_sep(b);
+  buf_putc(b, '"');
+  buf_json_escape(b, s, n);
+  buf_putc(b, '"');
+}
+
+void buf_json_cstr(buf_t *b, const char *s) {
+  if (!s) {
+    buf_json_null(b);
+    return;
+  }
+  buf_json_str(b, s, strlen(s));
+}
+
+void buf_json_int(buf_t *b, int64_t v) {
+  json_sep(b);
+  buf_printf(b, "%lld", (long long)v);
+}
+
+void buf_json_double(buf_t *b, double v) {
+  json_sep(b);
+  if (v != v || v > 1e300 || v < -1e300) v = 0; /* JSON has no NaN/inf */
+  buf_printf(b, "%.6g", v);
+}
+
+void buf_json_bool(buf_t *b, int v) {
+  json_sep(b);
+  buf_puts(b, v ? "true" : "false");
+}
+
+void buf_json_null(buf_t *b) {
+  json_sep(b);
+  buf_puts(b, "null");
+}
+
+void buf_json_raw(buf_t *b, const char *json, size_t n) {
+  json_sep(b);
+  buf_append(b, json, n);
+}

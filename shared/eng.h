@@ -1,0 +1,106 @@
+/* eng.h: the search engine: an index, a parsed query, and the answer.
+ *
+ * searchd, sift-query's local mode and the benchmarks all run queries through
+ * this module, so there is one implementation of search.  eng_t wraps one
+ * read-only Xapian handle, the stemmers for the index's languages and the
+ * stored-document codec: one per thread (searchd keeps one per worker).
+ *
+ * Query translation (qp tree -> Xapian): WORD -> Z<stem> (OR over the
+ * index's languages when their stems differ), title: -> ZS<stem>; PHRASE ->
+ * OP_PHRASE over unprefixed (title: S-prefixed) words, a one-word phrase is
+ * that exact word; PREFIX -> wildcard; FILTER -> boolean terms; DATE -> a day,
+ * month or year term when the range is exactly one, else a value range on
+ * SCHEMA_SLOT_DATE; AND with NOT kids -> AND_NOT; a lone NOT -> all AND_NOT;
+ * conditions that carry no text weight are applied as filters (no effect
+ * on scores).
+ *
+ * Snippets: up to ENG_SNIPPET_BYTES of the body around the densest cluster of
+ * matches.  Matched words are wrapped in ENG_MARK_OPEN / ENG_MARK_CLOSE; the
+ * rest of the snippet has '<', '>' and '&' escaped as &lt; &gt; &amp;, so the
+ * marks are unambiguous.  A phrase is marked as one span.  An elided start or
+ * end is shown as "…".
+ *
+ * Ownership: results live in the arena passed in; the engine owns its
+ * handles.
+ */
+#ifndef SIFT_ENG_H
+#define SIFT_ENG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "doc.h"
+#include "err.h"
+#include "qp.h"
+
+#define ENG_SNIPPET_BYTES 240
+#define ENG_MARK_OPEN "<b>"
+#define ENG_MARK_CLOSE "</b>"
+
+typedef struct eng eng_t;
+
+typedef struct eng_limits {
+  uint32_t max_limit;     /* page size cap (QP_MAX_LIMIT) */
+  uint32_t max_offset;    /* offset cap */
+  double time_limit;      /* seconds per query; 0 = none */
+  uint32_t max_expansion; /* words one prefix may expand to; 0 = none */
+} eng_limits_t;
+
+typedef struct eng_hit {
+  uint32_t rank; /* 1-based position in the whole result list */
+  double score;
+  const char *id, *title, *outlet, *date, *url, *snippet; /* NULL: absent */
+} eng_hit_t;
+
+typedef struct eng_facet_value {
+  const char *value;
+  uint32_t count;
+} eng_facet_value_t;
+
+typedef struct eng_facet {
+  qp_facet_t facet;
+  eng_facet_value_t *values;
+  size_t nvalues;
+} eng_facet_t;
+
+typedef struct eng_result {
+  uint32_t total;
+  int total_exact;
+  uint32_t offset, limit;
+  eng_hit_t *hits;
+  size_t nhits;
+  eng_facet_t *facets;
+  size_t nfacets;
+} eng_result_t;
+
+typedef struct eng_stats {
+  uint32_t docs;
+  uint64_t revision;
+  int format;
+  const char *lang;  /* default language */
+  const char *langs; /* all, comma-separated */
+  double avg_length;
+  const char *path;
+} eng_stats_t;
+
+/* Open the index at path (directory or stub).  ERR_NO_INDEX when there is
+ * none, ERR_INDEX_FORMAT when it is not a Sift index of a supported format;
+ * err says which path and why. */
+int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err);
+void eng_free(eng_t *e); /* accepts NULL */
+/* Move to the index's newest revision; *changed = 1 if it moved. */
+int eng_reopen(eng_t *e, int *changed, err_t *err);
+void eng_set_limits(eng_t *e, const eng_limits_t *lim);
+
+int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err_t *err);
+/* Exact number of matching articles. */
+int eng_count(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err);
+/* Article by id; ERR_NOT_FOUND when absent. */
+int eng_get(eng_t *e, const char *id, size_t len, arena_t *a, doc_t *out, err_t *err);
+int eng_stats(eng_t *e, eng_stats_t *out);
+/* The Xapian query the tree becomes (for EXPLAIN), as text in the arena. */
+int eng_describe(eng_t *e, const qp_query_t *q, arena_t *a, const char **out, err_t *err);
+
+#endif

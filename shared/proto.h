@@ -1,0 +1,89 @@
+/* proto.h: the line protocol of SPEC.md: one request line in, one JSON
+ * response line out.
+ *
+ * This module owns the wire format.  It parses a request (the text form
+ * `COMMAND args` with a case-insensitive command word, or a JSON object with
+ * "op"), runs it through the command table against the engine, and writes
+ * exactly one response line, '\n'-terminated.  searchd and sift-query's local
+ * mode both call proto_handle(), so the daemon and the client in local mode
+ * answer byte for byte alike (took_us aside).
+ *
+ * Requests:
+ *   SEARCH <query>   {"ok":true,"total":N,"total_exact":B,"offset":O,"limit":L,
+ *                     "took_us":T,"hits":[HIT...],"facets":{NAME:[{"value":V,
+ *                     "count":C}...]}}   ("facets" only when asked)
+ *   COUNT <query>    {"ok":true,"count":N}
+ *   GET <id>         {"ok":true,"doc":{...}}                    (not_found)
+ *   EXPLAIN <query>  {"ok":true,"parsed":TREE,"xapian":"Query(...)"}
+ *   STATS            {"ok":true,"docs":N,"revision":R,...}
+ *   PING / HELP / QUIT
+ * JSON form: {"op":"search","q":"...","outlet":"X" or [..],"author":..,
+ *   "tag":..,"from":"YYYY[-MM[-DD]]","to":..,"limit":N,"offset":N,
+ *   "sort":"newest","facets":["outlet","month"] or {"outlet":20},
+ *   "exact":true,"id":"..." (get)}.  Fields given in JSON override the same
+ *   option written inside "q"; filters add to those in "q".
+ * HIT: {"rank":R,"id":..,"score":S,"title":..,"outlet":..,"date":..,"url":..,
+ *   "snippet":..} with absent fields omitted; snippet marks as eng.h says.
+ * Errors: {"ok":false,"error":{"code":CODE,"message":"..."}} with CODE from
+ *   err_proto_code(); for a query error the message names the column and
+ *   the object also carries "column":N.
+ *
+ * Ownership: proto_handle appends to out (the caller's buffer) and uses the
+ * context's arena, which it resets at the start of each request.
+ */
+#ifndef SIFT_PROTO_H
+#define SIFT_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "eng.h"
+#include "err.h"
+
+#define PROTO_MAX_LINE (64 * 1024)
+
+/* Flags reported back to the caller of proto_handle. */
+#define PROTO_OUT_CLOSE 1 /* close the connection after this response */
+
+/* Command flags in the table. */
+#define PROTO_CMD_ENGINE 1 /* needs the engine (runs on a worker thread) */
+
+typedef struct proto_ctx proto_ctx_t;
+
+/* Hooks searchd fills to add its own figures; NULL members are skipped. */
+typedef struct proto_hooks {
+  /* Append extra STATS members ("key":value pairs, separators handled by
+   * buf_json_*) to out. */
+  void (*stats)(void *ud, buf_t *out);
+  void *ud;
+} proto_hooks_t;
+
+typedef struct proto_command {
+  const char *name; /* upper case */
+  int min_args, max_args; /* 0/1: text after the command word (-1: any) */
+  unsigned flags;
+  int (*handler)(proto_ctx_t *ctx, const char *arg, size_t len, buf_t *out, err_t *err);
+  const char *help;
+} proto_command_t;
+
+/* The command table, for HELP and for searchd's dispatch decisions. */
+const proto_command_t *proto_commands(size_t *n);
+/* The command a request line names (text or JSON), or NULL. */
+const proto_command_t *proto_lookup(const char *line, size_t len);
+
+/* A context: one per thread (holds the arena and borrows the engine). */
+proto_ctx_t *proto_ctx_new(eng_t *eng, const proto_hooks_t *hooks);
+void proto_ctx_free(proto_ctx_t *ctx);
+void proto_ctx_set_engine(proto_ctx_t *ctx, eng_t *eng);
+
+/* Answer one request line (without its '\n'; a trailing '\r' is ignored).
+ * Appends one response line to out.  *flags gets PROTO_OUT_* bits.  Returns
+ * 0, or the ERR_* code that was answered as an error response (the response
+ * is written either way). */
+int proto_handle(proto_ctx_t *ctx, const char *line, size_t len, buf_t *out, unsigned *flags);
+/* An error response line for code (used for too_long, busy, timeout ...). */
+void proto_write_error(buf_t *out, int code, const char *message, int column);
+
+#endif

@@ -1,0 +1,138 @@
+/* qp.h: the query language of SPEC.md, parsed into a tree.
+ *
+ * Grammar (precedence low to high: OR, AND, NOT):
+ *   query   := orexpr?
+ *   orexpr  := andexpr ( "OR" andexpr )*
+ *   andexpr := unary ( "AND"? unary )*          implicit AND by adjacency
+ *   unary   := ( "NOT" | "-" ) unary | primary  "-" only when glued: -word
+ *   primary := "(" orexpr ")" | [field ":"] ( WORD | WORD "*" | PHRASE )
+ *            | filter ":" value | option ":" value
+ * Operators are the upper-case words OR, AND, NOT (lower-case ones are plain
+ * words).  `a b OR c` is `(a AND b) OR c`.
+ *
+ * Text:
+ *   word      every word must match, stemmed (QN_WORD, one normalized word).
+ *             An unquoted token that the tokenizer splits into several words
+ *             (`al-qassam`, `1,000`, `U.S.`) becomes the phrase of those words.
+ *   "a b"     phrase (QN_PHRASE): consecutive, in order, not stemmed.  An
+ *             empty phrase or one with no words is an error.
+ *   hospit*   prefix (QN_PREFIX): words beginning with the normalized prefix.
+ *   title:X   X (word, phrase or prefix) matched in the title only.
+ * Filters (QN_FILTER): outlet:, author:, tag:, lang: with a bare or quoted
+ *   value, compared by tok_key() (case, accents, punctuation ignored).
+ *   Several positive filters on the same field within one AND list mean any
+ *   of them: the parser groups them into one QN_OR.
+ * Dates (QN_DATE): date:V with V a day, month or year, or a range A..B with
+ *   either end open; each end a day/month/year; lo/hi are inclusive
+ *   YYYYMMDD (a month end is YYYYMM31, a year end YYYY1231, open = 0).
+ *   A date that is not a real day, or lo > hi, is an error.
+ * Options (global, anywhere at the top level, each at most once):
+ *   limit:N (0..QP_MAX_LIMIT), offset:N, sort:relevance|newest|oldest,
+ *   facets:NAME[:N],... with NAME in outlet year month day author tag and
+ *   N the number of values (default 10, "all" for every value),
+ *   exact:yes|no (totals exact, the default, or estimated).
+ * Errors: ERR_BAD_QUERY with err->column the 1-based byte column of the
+ * fault and a message naming it: unbalanced quote or parenthesis, unknown
+ * field or option, bad date, bad number, an operator with nothing to apply
+ * to, an option inside parentheses or negated.
+ *
+ * Ownership: the tree and its strings live in the arena given to qp_parse.
+ */
+#ifndef SIFT_QP_H
+#define SIFT_QP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "err.h"
+
+#define QP_MAX_LIMIT 1000
+#define QP_MAX_DEPTH 64     /* nesting of parentheses/NOT */
+#define QP_MAX_NODES 1024   /* leaves+operators in one query */
+#define QP_DEFAULT_LIMIT 10
+#define QP_DEFAULT_FACET_LIMIT 10
+
+typedef enum qp_kind {
+  QN_AND,    /* all kids; kids of kind QN_NOT are exclusions */
+  QN_OR,     /* any kid */
+  QN_NOT,    /* kids[0] excluded (only meaningful inside an AND, or alone:
+                everything except) */
+  QN_WORD,   /* words[0], stemmed match */
+  QN_PHRASE, /* words[0..nwords), consecutive */
+  QN_PREFIX, /* words[0] is the prefix */
+  QN_FILTER, /* field + key */
+  QN_DATE    /* lo..hi */
+} qp_kind_t;
+
+typedef enum qp_field {
+  QF_TEXT,  /* title or body */
+  QF_TITLE, /* title only */
+  QF_OUTLET,
+  QF_AUTHOR,
+  QF_TAG,
+  QF_LANG
+} qp_field_t;
+
+typedef enum qp_sort { QP_SORT_DEFAULT, QP_SORT_RELEVANCE, QP_SORT_NEWEST, QP_SORT_OLDEST } qp_sort_t;
+
+typedef enum qp_facet {
+  QP_FACET_OUTLET,
+  QP_FACET_YEAR,
+  QP_FACET_MONTH,
+  QP_FACET_DAY,
+  QP_FACET_AUTHOR,
+  QP_FACET_TAG,
+  QP_FACET__COUNT
+} qp_facet_t;
+
+typedef struct qp_node {
+  qp_kind_t kind;
+  int column; /* 1-based byte column where the node starts in the query */
+  qp_field_t field;
+  const char **words; /* normalized words (WORD 1, PHRASE n>=1, PREFIX 1) */
+  size_t nwords;
+  const char *value; /* FILTER: the value as written; DATE: the text */
+  const char *key;   /* FILTER: tok_key(value) */
+  uint32_t lo, hi;   /* DATE: inclusive YYYYMMDD bounds, 0 = open */
+  struct qp_node **kids;
+  size_t nkids;
+} qp_node_t;
+
+typedef struct qp_facet_req {
+  qp_facet_t facet;
+  uint32_t limit; /* values to return; UINT32_MAX = all */
+} qp_facet_req_t;
+
+typedef struct qp_query {
+  qp_node_t *root;       /* NULL: no conditions (every article) */
+  uint32_t limit, offset;
+  int has_limit, has_offset; /* given explicitly */
+  qp_sort_t sort;
+  int exact;             /* 1 (default): exact totals */
+  qp_facet_req_t facets[QP_FACET__COUNT];
+  size_t nfacets;        /* in the order asked */
+  int has_text;          /* some positive text condition (word, phrase,
+                            prefix): relevance is the default order */
+} qp_query_t;
+
+/* Parse q[0..len).  0 and *out (in arena a), or ERR_BAD_QUERY / ERR_NOMEM
+ * with err filled. */
+int qp_parse(const char *q, size_t len, arena_t *a, qp_query_t **out, err_t *err);
+/* A query with no conditions and default options (for JSON requests). */
+qp_query_t *qp_query_new(arena_t *a);
+/* Conjoin an extra condition to the root (JSON request fields). */
+int qp_add_condition(qp_query_t *q, qp_node_t *cond, arena_t *a);
+/* Build filter / date nodes (the JSON request form uses these). */
+qp_node_t *qp_filter_node(arena_t *a, qp_field_t field, const char *value, size_t len);
+/* from/to as written ("2023-11", "2023-11-02", "2023"); either may be NULL. */
+int qp_date_node(arena_t *a, const char *from, const char *to, qp_node_t **out, err_t *err);
+/* Facet name -> id, or -1. */
+int qp_facet_id(const char *name, size_t len);
+const char *qp_facet_name(qp_facet_t f);
+const char *qp_sort_name(qp_sort_t s);
+/* How the query was understood, as JSON (the "parsed" of EXPLAIN). */
+void qp_explain(const qp_query_t *q, buf_t *out);
+
+#endif

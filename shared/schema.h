@@ -1,0 +1,83 @@
+/* schema.h: the index layout: term prefixes, value slots, metadata keys and
+ * the format version.  This file owns the on-disk format; indexer.c writes
+ * it, eng.c reads it, and nothing else spells a prefix or a slot number.
+ *
+ * Format 1
+ * --------
+ * Terms (normalized words are case-folded, so they never contain an ASCII
+ * capital and never collide with the capital-letter prefixes below):
+ *   Q<id>          the article's id, unique (boolean)
+ *   <word>         a word of the title or the body, with positions.  Title
+ *                  words take positions 1..T, body words start at
+ *                  T + SCHEMA_TITLE_GAP, so no phrase spans title and body;
+ *                  paragraphs of the body follow one another with no gap.
+ *   S<word>        a word of the title, with positions (title: queries)
+ *   Z<stem>        the stem of a title or body word, no positions; each
+ *                  title occurrence adds SCHEMA_TITLE_WDF to its wdf, so a
+ *                  title match weighs more under BM25
+ *   ZS<stem>       the stem of a title word
+ *   XO<key>        outlet, XA<key> author, XK<key> tag: key is tok_key() of
+ *                  the value as written (case, accents and punctuation
+ *                  dropped).  An author string listing several names
+ *                  separated by commas, ';' or " and " also gets one XA term
+ *                  per name.
+ *   XL<lang>       the Snowball algorithm of the article ("english")
+ *   XD<YYYYMMDD>, XM<YYYYMM>, XY<YYYY>   the article's day, month, year
+ * Values:
+ *   SCHEMA_SLOT_DATE      "YYYYMMDD" (absent when undated): date ranges
+ *   SCHEMA_SLOT_OUTLET    outlet as written: outlet facet
+ *   SCHEMA_SLOT_AUTHOR    author as written: author facet
+ *   SCHEMA_SLOT_TAGS      tags as written, joined by 0x1F: tag facet
+ *   SCHEMA_SLOT_NEWEST    "YYYYMMDDhhmmss" (time 000000 when not given; the
+ *                         time is the one written, offset ignored), absent
+ *                         when undated: sort:newest (descending; undated last)
+ *   SCHEMA_SLOT_OLDEST    the same key, "~" when undated: sort:oldest
+ *                         (ascending; undated last)
+ * Document data: ds.h's record (zstd frame with the index's dictionary).
+ * Metadata:
+ *   sift.format   SCHEMA_FORMAT as decimal text; checked on open
+ *   sift.lang     default Snowball algorithm (query stemming falls back to it)
+ *   sift.langs    every Snowball algorithm documents use, comma-separated;
+ *                 query words are stemmed with each of them
+ *   sift.zdict    the zstd dictionary the stored documents were compressed
+ *                 with (raw bytes; its id is inside, as zstd records it)
+ * Every shard carries all of this, so a stub of shards is self-describing.
+ */
+#ifndef SIFT_SCHEMA_H
+#define SIFT_SCHEMA_H
+
+#define SCHEMA_FORMAT 1
+
+#define SCHEMA_P_ID "Q"
+#define SCHEMA_P_TITLE "S"
+#define SCHEMA_P_STEM "Z"
+#define SCHEMA_P_TITLE_STEM "ZS"
+#define SCHEMA_P_OUTLET "XO"
+#define SCHEMA_P_AUTHOR "XA"
+#define SCHEMA_P_TAG "XK"
+#define SCHEMA_P_LANG "XL"
+#define SCHEMA_P_DAY "XD"
+#define SCHEMA_P_MONTH "XM"
+#define SCHEMA_P_YEAR "XY"
+
+#define SCHEMA_TITLE_GAP 100
+#define SCHEMA_TITLE_WDF 3
+
+enum schema_slot {
+  SCHEMA_SLOT_DATE = 0,
+  SCHEMA_SLOT_OUTLET = 1,
+  SCHEMA_SLOT_AUTHOR = 2,
+  SCHEMA_SLOT_TAGS = 3,
+  SCHEMA_SLOT_NEWEST = 4,
+  SCHEMA_SLOT_OLDEST = 5
+};
+
+#define SCHEMA_META_FORMAT "sift.format"
+#define SCHEMA_META_LANG "sift.lang"
+#define SCHEMA_META_LANGS "sift.langs"
+#define SCHEMA_META_ZDICT "sift.zdict"
+
+#define SCHEMA_MAX_ID 240 /* bytes: Q<id> must fit Xapian's term limit */
+#define SCHEMA_TAG_SEP '\x1f'
+
+#endif

@@ -1,0 +1,174 @@
+/* xw.h: Sift's C wrapper over libxapian, the only C++ in the tree (xw.cc).
+ *
+ * A firewall: every entry point catches every C++ exception and returns an
+ * ERR_* code with Xapian's message in the err_t; nothing thrown ever crosses
+ * into C.  Xapian's error classes map through one table in xw.cc:
+ * DatabaseModifiedError -> ERR_MODIFIED (reopen and retry),
+ * DatabaseNotFoundError/DatabaseOpeningError -> ERR_NO_INDEX,
+ * DatabaseLockError -> ERR_LOCKED, DatabaseCorruptError -> ERR_CORRUPT,
+ * DatabaseVersionError -> ERR_INDEX_FORMAT, std::bad_alloc -> ERR_NOMEM,
+ * a write failing for want of space (ENOSPC) -> ERR_DISK_FULL,
+ * anything else -> ERR_XAPIAN.
+ *
+ * Handles are opaque.  Ownership: every _new/_open has a matching _free that
+ * accepts NULL.  Strings passed in are copied; strings returned through out
+ * pointers are malloc'ed and owned by the caller (free()) unless the function
+ * says they borrow from a handle.  A handle is used by one thread at a time.
+ */
+#ifndef SIFT_XW_H
+#define SIFT_XW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef uint32_t xw_docid;
+typedef struct xw_db xw_db;
+typedef struct xw_doc xw_doc;
+typedef struct xw_query xw_query;
+typedef struct xw_mset xw_mset;
+
+/* ---- databases ---- */
+/* Read-only: a directory, or a stub file listing shards (local and remote,
+ * Xapian's stub format). */
+int xw_db_open(const char *path, xw_db **out, err_t *err);
+/* Writable: create the directory if create != 0 and it does not exist. */
+int xw_db_open_writable(const char *path, int create, xw_db **out, err_t *err);
+void xw_db_free(xw_db *db);
+/* Read-only handle: move to the newest revision; *changed = 1 if it moved. */
+int xw_db_reopen(xw_db *db, int *changed, err_t *err);
+uint32_t xw_db_doccount(xw_db *db);
+xw_docid xw_db_lastdocid(xw_db *db);
+/* Revision of a single-shard database (0 for a multi-shard one). */
+uint64_t xw_db_revision(xw_db *db);
+/* Average document length, and total term count, for figures. */
+double xw_db_avlength(xw_db *db);
+/* Number of documents containing term (exact); 0 if none. */
+uint32_t xw_db_termfreq(xw_db *db, const char *term, size_t len);
+/* Number of terms starting with prefix (bounded count, stops at limit). */
+uint32_t xw_db_count_prefix(xw_db *db, const char *prefix, uint32_t limit);
+/* Metadata: *val malloc'ed (NUL-terminated, *len bytes); *val = NULL and
+ * *len = 0 when the key is absent. */
+int xw_db_get_metadata(xw_db *db, const char *key, char **val, size_t *len, err_t *err);
+int xw_db_set_metadata(xw_db *db, const char *key, const char *val, size_t len, err_t *err);
+
+/* Documents by their unique id term (e.g. "Qaj-2023-11-02-001"). */
+/* Find the docid holding term; ERR_NOT_FOUND if none. */
+int xw_db_find_term(xw_db *db, const char *term, size_t len, xw_docid *out, err_t *err);
+/* Stored data of a document (malloc'ed); ERR_NOT_FOUND for no such docid. */
+int xw_db_get_data(xw_db *db, xw_docid id, char **data, size_t *len, err_t *err);
+/* A value slot of a document (malloc'ed, "" when unset). */
+int xw_db_get_value(xw_db *db, xw_docid id, unsigned slot, char **val, size_t *len, err_t *err);
+/* Writable only: replace the document indexed by idterm (or add it);
+ * *replaced = 1 if one existed. */
+int xw_db_replace(xw_db *db, const char *idterm, xw_doc *doc, int *replaced, err_t *err);
+int xw_db_delete(xw_db *db, const char *idterm, err_t *err);
+int xw_db_commit(xw_db *db, err_t *err);
+/* Compact the database at src into a new directory dst (which must not
+ * exist), in Xapian's single-file-per-table compacted form. */
+int xw_compact(const char *src, const char *dst, err_t *err);
+
+/* ---- documents under construction ---- */
+xw_doc *xw_doc_new(void);
+void xw_doc_free(xw_doc *d);
+/* A term at a position (1-based), wdf incremented by 1. */
+int xw_doc_add_posting(xw_doc *d, const char *term, size_t len, uint32_t pos, err_t *err);
+/* A term without position, wdf incremented by wdf_inc. */
+int xw_doc_add_term(xw_doc *d, const char *term, size_t len, uint32_t wdf_inc, err_t *err);
+/* A boolean (filter) term: no wdf, no position. */
+int xw_doc_add_boolean(xw_doc *d, const char *term, size_t len, err_t *err);
+int xw_doc_set_value(xw_doc *d, unsigned slot, const char *val, size_t len, err_t *err);
+int xw_doc_set_data(xw_doc *d, const char *data, size_t len, err_t *err);
+
+/* ---- queries: immutable trees; constructors copy what they need and
+ * take no ownership of their arguments.  A NULL argument, or a NULL among
+ * subs, makes the constructor return NULL (out of memory propagates). */
+typedef enum xw_op {
+  XW_AND,
+  XW_OR,
+  XW_AND_NOT,   /* subs[0] AND NOT (subs[1] OR subs[2] ...) */
+  XW_FILTER,    /* subs[0] weighted, the rest only filter */
+  XW_PHRASE,    /* consecutive, in order (window = number of subs) */
+  XW_SYNONYM,   /* OR, weighted as one term */
+  XW_AND_MAYBE  /* subs[0] required; the rest only add weight */
+} xw_op;
+
+xw_query *xw_query_term(const char *term, size_t len, uint32_t wqf);
+xw_query *xw_query_combine(xw_op op, xw_query *const *subs, size_t n);
+/* Every term beginning with prefix, combined as a synonym.  max_expansion 0
+ * means unlimited; past a nonzero limit the query fails at search time with
+ * ERR_BAD_QUERY ("prefix matches too many words"). */
+xw_query *xw_query_wildcard(const char *prefix, size_t len, uint32_t max_expansion);
+/* Documents whose value in slot lies in [lo, hi] (byte order); lo or hi NULL
+ * for an open end. */
+xw_query *xw_query_value_range(unsigned slot, const char *lo, const char *hi);
+xw_query *xw_query_scale(xw_query *q, double factor);
+xw_query *xw_query_match_all(void);
+xw_query *xw_query_match_nothing(void);
+void xw_query_free(xw_query *q);
+/* Xapian's description of the query (malloc'ed). */
+char *xw_query_describe(const xw_query *q);
+
+/* ---- searching ---- */
+typedef enum xw_sort { XW_SORT_RELEVANCE, XW_SORT_VALUE_ASC, XW_SORT_VALUE_DESC } xw_sort;
+
+/* A facet to count exactly over every match: the value in slot, or, when
+ * multi is set, each of the values in slot separated by '\x1f'; with
+ * prefix_len > 0 only the first prefix_len bytes of the value are counted
+ * (year = 4 bytes of "YYYYMMDD", month = 6).  Empty values are not counted. */
+typedef struct xw_facet_spec {
+  unsigned slot;
+  unsigned prefix_len;
+  int multi;
+} xw_facet_spec;
+
+typedef struct xw_search_opts {
+  uint32_t offset, limit;
+  xw_sort sort;
+  unsigned sort_slot;
+  /* 0: estimates may do (Xapian's default); otherwise the number of matches
+   * to check at least (UINT32_MAX or the doc count: totals exact). */
+  uint32_t check_at_least;
+  const xw_facet_spec *facets; /* facets counted over every match (forces
+                                  exact totals) */
+  size_t nfacets;
+  double time_limit; /* seconds; 0 = none.  Past it the search stops and
+                        returns ERR_TIMEOUT. */
+  /* BM25 parameters; 0 = Xapian defaults (k1 1.2, b 0.75). */
+  double bm25_k1, bm25_b;
+} xw_search_opts;
+
+int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset **out,
+              err_t *err);
+void xw_mset_free(xw_mset *m);
+/* Number of hits in this page. */
+uint32_t xw_mset_size(const xw_mset *m);
+/* Match count: exact when lower == upper. */
+uint32_t xw_mset_matches_lower(const xw_mset *m);
+uint32_t xw_mset_matches_estimated(const xw_mset *m);
+uint32_t xw_mset_matches_upper(const xw_mset *m);
+xw_docid xw_mset_docid(const xw_mset *m, uint32_t i);
+double xw_mset_weight(const xw_mset *m, uint32_t i);
+/* Stored data of hit i (borrowed from m; valid until xw_mset_free). */
+int xw_mset_data(xw_mset *m, uint32_t i, const char **data, size_t *len, err_t *err);
+/* Facet f's counts: number of distinct values; value k and its count,
+ * borrowed from m, sorted by count descending then value ascending. */
+size_t xw_mset_facet_size(const xw_mset *m, size_t f);
+void xw_mset_facet_get(const xw_mset *m, size_t f, size_t k, const char **val, size_t *len,
+                       uint32_t *count);
+
+/* ---- term lists, for snippets and figures ---- */
+/* Positions of term in document id: fills pos[0..*n) up to cap; *n is the
+ * total number of positions (may exceed cap). 0 positions if absent. */
+int xw_db_positions(xw_db *db, xw_docid id, const char *term, size_t len, uint32_t *pos,
+                    size_t cap, size_t *n, err_t *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
