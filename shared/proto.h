@@ -26,7 +26,8 @@
  *   "snippet":..} with absent fields omitted; snippet marks as eng.h says.
  * Errors: {"ok":false,"error":{"code":CODE,"message":"..."}} with CODE from
  *   err_proto_code(); for a query error the message names the column and
- *   the object also carries "column":N.
+ *   the object also carries "column":N, counted in bytes from 1 at the
+ *   query's first byte (the text after the command word, or "q").
  *
  * Ownership: proto_handle appends to out (the caller's buffer) and uses the
  * context's arena, which it resets at the start of each request.
@@ -41,6 +42,7 @@
 #include "buf.h"
 #include "eng.h"
 #include "err.h"
+#include "qp.h"
 
 #define PROTO_MAX_LINE (64 * 1024)
 
@@ -49,8 +51,19 @@
 
 /* Command flags in the table. */
 #define PROTO_CMD_ENGINE 1 /* needs the engine (runs on a worker thread) */
+#define PROTO_CMD_QUERY 2  /* its argument is a query (SEARCH, COUNT, EXPLAIN) */
+#define PROTO_CMD_CACHE 4  /* its answer depends only on the request and the
+                              index revision (searchd may cache it) */
 
 typedef struct proto_ctx proto_ctx_t;
+
+/* A request, from either form, as the handlers see it. */
+typedef struct proto_req {
+  const struct proto_command *cmd;
+  const char *arg; /* text after the command word, trimmed (GET: the id) */
+  size_t len;
+  qp_query_t *q;   /* PROTO_CMD_QUERY commands: the parsed query */
+} proto_req_t;
 
 /* Hooks searchd fills to add its own figures; NULL members are skipped. */
 typedef struct proto_hooks {
@@ -62,9 +75,11 @@ typedef struct proto_hooks {
 
 typedef struct proto_command {
   const char *name; /* upper case */
-  int min_args, max_args; /* 0/1: text after the command word (-1: any) */
+  int needs_arg; /* 1: an argument is required, 0: none allowed, -1: optional */
   unsigned flags;
-  int (*handler)(proto_ctx_t *ctx, const char *arg, size_t len, buf_t *out, err_t *err);
+  /* Writes the whole success response to out, or returns an error. */
+  int (*handler)(proto_ctx_t *ctx, const proto_req_t *req, buf_t *out, err_t *err);
+  const char *usage;
   const char *help;
 } proto_command_t;
 

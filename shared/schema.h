@@ -16,6 +16,11 @@
  *                  title occurrence adds SCHEMA_TITLE_WDF to its wdf, so a
  *                  title match weighs more under BM25
  *   ZS<stem>       the stem of a title word
+ *                  Both for articles in the index's default language; an
+ *                  article in another language has Z:<algorithm>:<stem> and
+ *                  ZS:<algorithm>:<stem> instead (e.g. Z:french:hopital), so
+ *                  a query word stemmed for one language never matches a stem
+ *                  made for another.  schema_stem_term() spells these.
  *   XO<key>        outlet, XA<key> author, XK<key> tag: key is tok_key() of
  *                  the value as written (case, accents and punctuation
  *                  dropped).  An author string listing several names
@@ -76,6 +81,14 @@ enum schema_slot {
 #define SCHEMA_META_LANG "sift.lang"
 #define SCHEMA_META_LANGS "sift.langs"
 #define SCHEMA_META_ZDICT "sift.zdict"
+
+/* Write the stem term for stem[0..len) of a title (title != 0) or text word
+ * in language alg, when the index's default language is default_alg, into
+ * out (cap bytes, NUL-terminated).  Returns its length, or 0 if it does not
+ * fit. */
+#include <stddef.h>
+size_t schema_stem_term(char *out, size_t cap, int title, const char *alg, const char *default_alg,
+                        const char *stem, size_t len);
 
 #define SCHEMA_MAX_ID 240 /* bytes: Q<id> must fit Xapian's term limit */
 #define SCHEMA_TAG_SEP '\x1f'

@@ -1,0 +1,229 @@
+/* sift-indexer: turns corpus files into a Sift index (SPEC.md "Corpus format").
+ *
+ *   sift-indexer --index DIR [--lang LANG] [--batch N] [--strict] FILE_OR_DIR...
+ *
+ * Reads every source in order (corpus.h), parses each record (doc.h), adds it
+ * (idx.h), and commits every --batch articles, so an interrupted run leaves the
+ * index at its last commit.  Bad records are reported as FILE:LINE: reason and
+ * skipped; they never stop the run.  SIGINT/SIGTERM stop reading, commit what
+ * was read, and exit 130/143.  On a terminal, a progress line shows the rate;
+ * at the end a summary line gives the counts and the speed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "corpus.h"
+#include "doc.h"
+#include "err.h"
+#include "idx.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+typedef struct run {
+  idx_t *idx;
+  uint32_t batch;
+  int progress; /* stderr is a terminal */
+  int quiet;
+  uint64_t added, skipped, warned, since_commit;
+  double t0, last_progress;
+} run_t;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: sift-indexer --index DIR [options] FILE_OR_DIR...\n"
+          "Adds the articles of each source to the index at DIR (created if absent).\n"
+          "A source is a JSON Lines file (.jsonl, or zstd-compressed .jsonl.zst),\n"
+          "'-' for standard input, or a directory of .txt articles.\n"
+          "\n"
+          "  --index DIR   the index to create or add to (required)\n"
+          "  --lang LANG   default language of a new index (ISO 639-1 or Snowball name;\n"
+          "                default en); articles pick theirs with their \"lang\" field\n"
+          "  --batch N     commit every N articles (default 5000)\n"
+          "  --strict      exit 1 if any record was skipped\n"
+          "  --quiet       no progress line and no summary\n"
+          "  --help, --version\n");
+}
+
+static void progress(run_t *r, int force) {
+  if (!r->progress) return;
+  double t = now_s();
+  if (!force && t - r->last_progress < 0.5) return;
+  r->last_progress = t;
+  double el = t - r->t0;
+  fprintf(stderr, "\r%llu articles, %.0f/s, %llu skipped  ", (unsigned long long)r->added,
+          el > 0 ? (double)r->added / el : 0.0, (unsigned long long)r->skipped);
+  fflush(stderr);
+}
+
+static int commit(run_t *r, err_t *err) {
+  r->since_commit = 0;
+  return idx_commit(r->idx, err);
+}
+
+/* Report a record problem as FILE:LINE (or FILE for a .txt article). */
+static void report(const corpus_rec_t *rec, const char *what) {
+  if (rec->line) fprintf(stderr, "%s:%llu: %s\n", rec->file, (unsigned long long)rec->line, what);
+  else fprintf(stderr, "%s/%s: %s\n", rec->file, rec->relpath ? rec->relpath : "", what);
+}
+
+/* Index one source.  Returns 0, or a fatal error code (already reported). */
+static int index_source(run_t *r, const char *path, arena_t *a) {
+  err_t err = {0};
+  corpus_t *c = NULL;
+  int rc = corpus_open(path, 0, &c, &err);
+  if (rc) {
+    fprintf(stderr, "sift-indexer: %s\n", err_message(&err));
+    return rc;
+  }
+  corpus_rec_t rec;
+  while (!stop_signal) {
+    err_clear(&err);
+    arena_reset(a);
+    rc = corpus_next(c, &rec, &err);
+    if (rc == 0) break;
+    if (rc == ERR_TOO_LONG) {
+      report(&rec, err_message(&err));
+      r->skipped++;
+      continue;
+    }
+    if (rc < 0) {
+      fprintf(stderr, "sift-indexer: %s\n", err_message(&err));
+      break;
+    }
+    doc_t d;
+    rc = rec.relpath ? doc_from_text(rec.relpath, rec.data, rec.len, a, &d, &err)
+                     : doc_parse_json(rec.data, rec.len, a, &d, &err);
+    if (rc == ERR_NOMEM) break;
+    if (rc) {
+      report(&rec, err_message(&err));
+      r->skipped++;
+      rc = 0;
+      continue;
+    }
+    if (d.date_warning) {
+      char msg[400];
+      snprintf(msg, sizeof msg, "%s; indexed without a date", d.date_warning);
+      report(&rec, msg);
+      r->warned++;
+    }
+    const char *warning = NULL;
+    if ((rc = idx_add(r->idx, &d, &warning, &err))) {
+      fprintf(stderr, "sift-indexer: %s: %s\n", path, err_message(&err));
+      break;
+    }
+    if (warning) {
+      report(&rec, warning);
+      r->warned++;
+    }
+    r->added++;
+    if (++r->since_commit >= r->batch && (rc = commit(r, &err))) {
+      fprintf(stderr, "sift-indexer: commit failed: %s\n", err_message(&err));
+      break;
+    }
+    progress(r, 0);
+  }
+  corpus_free(c);
+  return rc < 0 ? rc : 0;
+}
+
+int main(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"index", required_argument, NULL, 'i'}, {"lang", required_argument, NULL, 'l'},
+      {"batch", required_argument, NULL, 'b'}, {"strict", no_argument, NULL, 's'},
+      {"quiet", no_argument, NULL, 'q'},       {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},     {NULL, 0, NULL, 0}};
+  const char *index = NULL, *lang = NULL;
+  run_t r = {.batch = 5000};
+  int strict = 0, c;
+  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    switch (c) {
+      case 'i': index = optarg; break;
+      case 'l': lang = optarg; break;
+      case 'b': {
+        char *end;
+        long v = strtol(optarg, &end, 10);
+        if (*end || v < 1 || v > 10000000) {
+          fprintf(stderr, "sift-indexer: --batch takes a number from 1 to 10000000\n");
+          return 2;
+        }
+        r.batch = (uint32_t)v;
+        break;
+      }
+      case 's': strict = 1; break;
+      case 'q': r.quiet = 1; break;
+      case 'h': usage(stdout); return 0;
+      case 'V': printf("sift-indexer %s\n", SIFT_VERSION); return 0;
+      default: fprintf(stderr, "sift-indexer: bad option (see --help)\n"); return 2;
+    }
+  }
+  if (!index) {
+    fprintf(stderr, "sift-indexer: --index DIR is required (see --help)\n");
+    return 2;
+  }
+  if (optind >= argc) {
+    fprintf(stderr, "sift-indexer: no input given (a file, a directory, or - for stdin)\n");
+    return 2;
+  }
+  /* Commits are ours alone: Xapian must not flush a partial batch on its own,
+   * so the index always holds whole batches. */
+  setenv("XAPIAN_FLUSH_THRESHOLD", "100000000", 1);
+  struct sigaction sa = {0};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+
+  err_t err = {0};
+  if (idx_open(index, lang, &r.idx, &err)) {
+    fprintf(stderr, "sift-indexer: %s\n", err_message(&err));
+    return 1;
+  }
+  arena_t *a = arena_new(1 << 20);
+  if (!a) {
+    fprintf(stderr, "sift-indexer: out of memory\n");
+    idx_free(r.idx);
+    return 1;
+  }
+  r.progress = !r.quiet && isatty(2);
+  r.t0 = now_s();
+  uint32_t docs_before = idx_doccount(r.idx);
+  int rc = 0;
+  for (int i = optind; i < argc && !rc && !stop_signal; i++) rc = index_source(&r, argv[i], a);
+  err_clear(&err);
+  int crc = commit(&r, &err);
+  if (crc) fprintf(stderr, "sift-indexer: commit failed: %s\n", err_message(&err));
+  double el = now_s() - r.t0;
+  uint32_t grown = idx_doccount(r.idx) - docs_before;
+  if (r.progress) fprintf(stderr, "\r%*s\r", 60, "");
+  if (!r.quiet) {
+    fprintf(stderr,
+            "sift-indexer: %s: added %llu, replaced %llu, skipped %llu, warnings %llu, "
+            "%u articles in the index, %.1f s, %.0f articles/s\n",
+            index, (unsigned long long)grown, (unsigned long long)(r.added - grown),
+            (unsigned long long)r.skipped, (unsigned long long)r.warned, idx_doccount(r.idx), el,
+            el > 0 ? (double)r.added / el : 0.0);
+  }
+  idx_free(r.idx);
+  arena_free(a);
+  if (stop_signal) {
+    fprintf(stderr, "sift-indexer: interrupted; the index holds everything committed\n");
+    return 128 + stop_signal;
+  }
+  if (rc || crc) return 1;
+  return strict && r.skipped ? 1 : 0;
+}

@@ -1,0 +1,90 @@
+/* render.c: a response line shown to a person (sift-query without --json).
+ *
+ * SEARCH answers become a numbered list (title, outlet, date, id, snippet
+ * with the matched words in bold on a terminal or between *stars* when piped)
+ * followed by facet counts; other answers are printed as indented JSON;
+ * errors as one "error:" line.
+ */
+#include "render.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static const char *str(json_t *o, const char *key) {
+  const char *s = json_string_value(json_object_get(o, key));
+  return s ? s : "";
+}
+
+/* The snippet: marks become bold (or stars), entities become characters. */
+static void render_snippet(FILE *f, const char *s, int color) {
+  static const struct {
+    const char *from, *tty, *plain;
+  } subs[] = {{"<b>", "\033[1m", "*"}, {"</b>", "\033[0m", "*"}, {"&lt;", "<", "<"},
+              {"&gt;", ">", ">"},     {"&amp;", "&", "&"}};
+  while (*s) {
+    size_t k = 0, n = sizeof subs / sizeof subs[0];
+    while (k < n && strncmp(s, subs[k].from, strlen(subs[k].from)) != 0) k++;
+    if (k < n) {
+      fputs(color ? subs[k].tty : subs[k].plain, f);
+      s += strlen(subs[k].from);
+    } else {
+      fputc(*s++, f);
+    }
+  }
+}
+
+static void render_search(FILE *f, json_t *r, int color) {
+  json_t *hits = json_object_get(r, "hits");
+  long long total = json_integer_value(json_object_get(r, "total"));
+  int exact = json_is_true(json_object_get(r, "total_exact"));
+  long long offset = json_integer_value(json_object_get(r, "offset"));
+  fprintf(f, "%s%lld article%s%s, %.1f ms\n", exact ? "" : "about ", total, total == 1 ? "" : "s",
+          json_array_size(hits) ? "" : " (no hits on this page)",
+          (double)json_integer_value(json_object_get(r, "took_us")) / 1000.0);
+  size_t i;
+  json_t *h;
+  json_array_foreach(hits, i, h) {
+    const char *b = color ? "\033[1m" : "", *e = color ? "\033[0m" : "";
+    fprintf(f, "\n%lld. %s%s%s\n", offset + (long long)i + 1, b, str(h, "title"), e);
+    fprintf(f, "   %s%s%s  [%s]\n", str(h, "outlet"), *str(h, "date") ? " · " : "", str(h, "date"),
+            str(h, "id"));
+    if (*str(h, "snippet")) {
+      fputs("   ", f);
+      render_snippet(f, str(h, "snippet"), color);
+      fputc('\n', f);
+    }
+  }
+  json_t *facets = json_object_get(r, "facets");
+  const char *name;
+  json_t *vals;
+  if (json_object_size(facets)) fputc('\n', f);
+  json_object_foreach(facets, name, vals) {
+    fprintf(f, "%s:", name);
+    json_t *v;
+    json_array_foreach(vals, i, v) {
+      fprintf(f, "%s %s (%lld)", i ? "," : "", str(v, "value"),
+              json_integer_value(json_object_get(v, "count")));
+    }
+    fputc('\n', f);
+  }
+}
+
+int render_response(FILE *f, const char *line, size_t len, int color) {
+  json_t *r = json_loadb(line, len, 0, NULL);
+  if (!r) {
+    fwrite(line, 1, len, f);
+    return 1;
+  }
+  int ok = json_is_true(json_object_get(r, "ok"));
+  if (!ok) {
+    json_t *e = json_object_get(r, "error");
+    fprintf(f, "error: %s: %s\n", str(e, "code"), str(e, "message"));
+  } else if (json_object_get(r, "hits")) {
+    render_search(f, r, color);
+  } else {
+    json_dumpf(r, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', f);
+  }
+  json_decref(r);
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,46 @@
+#!/bin/sh
+# The README's second command: the whole test suite.
+#  1. a warning-free (-Werror) release build and every test (unit, integration
+#     against the independent reference, fuzz-corpus replay);
+#  2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#     (LeakSanitizer included);
+#  3. each libFuzzer target for SIFT_FUZZ_SECONDS (default 60) under clang.
+# Set SIFT_QUICK=1 to skip steps 2 and 3.
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+JOBS=$(nproc)
+FUZZ_SECONDS=${SIFT_FUZZ_SECONDS:-60}
+
+echo "== release build, warnings are errors"
+cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Release -DSIFT_WERROR=ON >/dev/null
+cmake --build build-test -j"$JOBS"
+(cd build-test && ctest --output-on-failure -j"$JOBS")
+
+[ "${SIFT_QUICK:-0}" = 1 ] && exit 0
+
+echo "== ASan + UBSan build"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSIFT_SANITIZE=ON -DSIFT_WERROR=ON >/dev/null
+cmake --build build-asan -j"$JOBS"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SIFT_SANITIZED=1 \
+  ctest --output-on-failure -j"$JOBS")
+
+echo "== libFuzzer, ${FUZZ_SECONDS}s per target"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSIFT_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j"$JOBS"
+for f in build-fuzz/fuzz/fuzz_*; do
+  name=$(basename "$f" | sed 's/^fuzz_//')
+  work=build-fuzz/corpus-$name
+  mkdir -p "$work"
+  cp -n tests/fuzz/corpus/"$name"/* "$work"/ 2>/dev/null || true
+  echo "-- $name"
+  if ! "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 -artifact_prefix="$work-" \
+      "$work" >"$work.log" 2>&1; then
+    tail -n 40 "$work.log"
+    echo "fuzz target $name found a failure (input saved as $work-*)"
+    exit 1
+  fi
+  grep -E "stat::number_of_executed_units" "$work.log" || true
+done
+echo "== all tests passed"

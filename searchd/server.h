@@ -1,0 +1,80 @@
+/* server.h: listeners, connections, request framing and response output.
+ *
+ * The server runs on the libuv loop thread only.  It accepts connections on
+ * TCP and Unix-socket listeners, frames request lines, hands each line to
+ * the worker pool (workers.h) and writes the responses back in request
+ * order.  Called by main.c: srv_new, then wrk_pool_new with srv_job_done as
+ * the done callback, srv_set_pool, srv_listen; on SIGTERM srv_shutdown.
+ *
+ * Limits (each costs the client that hits it, never the others):
+ *   max_line         a longer line is answered too_long, then the
+ *                    connection is closed once that response is written;
+ *   max_pipeline     requests framed and not yet answered on one
+ *                    connection: past it the server stops reading it;
+ *   max_output       response bytes buffered for one connection: past it the
+ *                    server stops running and reading its requests until
+ *                    the client has read half of them;
+ *   max_connections  past it a new connection gets busy and is closed;
+ *   jobs_per_conn    requests of one connection queued at the workers at
+ *                    once, so one client's pipeline cannot fill the queue
+ *                    ahead of everyone else's;
+ *   SRV_FRAME_BUDGET lines framed per connection per loop wake-up.
+ *
+ * Ownership: srv_t is the caller's (srv_free after the loop has finished);
+ * it borrows the pool and the stats.
+ */
+#ifndef SIFT_SEARCHD_SERVER_H
+#define SIFT_SEARCHD_SERVER_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "err.h"
+#include "stats.h"
+#include "workers.h"
+
+#define SRV_MAX_LISTEN 8
+#define SRV_FRAME_BUDGET 64
+
+typedef struct srv_config {
+  struct sockaddr_storage tcp[SRV_MAX_LISTEN]; /* TCP listen addresses */
+  size_t ntcp;
+  const char *unix_path; /* NULL: no Unix socket */
+  unsigned unix_mode;    /* permission bits of the socket file */
+  size_t max_line;
+  size_t max_pipeline;
+  size_t max_output;
+  size_t max_connections;
+  unsigned jobs_per_conn;
+  unsigned idle_timeout_ms;     /* 0: none */
+  unsigned linger_ms;           /* wait for the client's EOF after our last byte */
+  unsigned shutdown_timeout_ms; /* force-close connections after SIGTERM */
+} srv_config_t;
+
+typedef struct srv srv_t;
+
+/* NULL on ENOMEM.  cfg is copied (unix_path is borrowed). */
+srv_t *srv_new(uv_loop_t *loop, const srv_config_t *cfg, st_t *st);
+void srv_set_pool(srv_t *s, wrk_pool_t *pool);
+/* Bind and listen on every configured address; logs "listening on ADDR"
+ * for each.  Fatal faults (address in use, ...) come back with err set. */
+int srv_listen(srv_t *s, err_t *err);
+/* wrk_done_cb: a job came back from the pool (ud is the srv_t). */
+void srv_job_done(wrk_job_t *job, void *ud);
+/* Stop accepting, answer every request already read, flush, close every
+ * connection, then call done(arg).  A second call closes every connection
+ * at once. */
+void srv_shutdown(srv_t *s, void (*done)(void *arg), void *arg);
+/* After the loop has ended: removes the Unix socket file, frees s. */
+void srv_free(srv_t *s);
+
+/* "HOST:PORT" or "[V6]:PORT" -> address (numeric host, or a name looked up
+ * with getaddrinfo).  0, or -1 with a reason in why. */
+int srv_parse_addr(const char *text, struct sockaddr_storage *out, const char **why);
+/* 1 if the address is a loopback one (127/8, ::1, ::ffff:127/104). */
+int srv_addr_is_loopback(const struct sockaddr_storage *a);
+/* "127.0.0.1:9412" / "[::1]:9412" */
+void srv_format_addr(const struct sockaddr *a, char *out, size_t n);
+
+#endif

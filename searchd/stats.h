@@ -1,0 +1,46 @@
+/* stats.h: the daemon's own figures for STATS: uptime, connections,
+ * requests by command, errors by protocol code, latency percentiles over a
+ * recent window, cache and reload counts.
+ *
+ * The loop thread records connections and finished requests; worker threads
+ * record reloads and read everything when they answer STATS (through
+ * st_proto_hook, installed as proto_hooks_t.stats).  One mutex guards it all:
+ * every operation is a few stores, so contention is negligible.
+ *
+ * Latency is the time from the moment a request line was framed to the
+ * moment its response was ready, in microseconds; percentiles are computed
+ * over the last ST_WINDOW requests.
+ *
+ * Ownership: st_new() copies nothing from outside but the cache pointer,
+ * which is borrowed and must outlive the st_t (it may be NULL).
+ */
+#ifndef SIFT_SEARCHD_STATS_H
+#define SIFT_SEARCHD_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "cache.h"
+#include "proto.h"
+
+#define ST_WINDOW 4096
+
+typedef struct st st_t;
+
+st_t *st_new(unsigned threads, cache_t *cache); /* NULL on ENOMEM */
+void st_free(st_t *st);                         /* accepts NULL */
+
+void st_conn_open(st_t *st);
+void st_conn_close(st_t *st);
+void st_conn_rejected(st_t *st);
+/* One answered request: cmd NULL when the line named no command (or was
+ * never parsed, e.g. too_long); rc the ERR_* answered (0: success). */
+void st_request(st_t *st, const proto_command_t *cmd, int rc, uint64_t latency_us);
+/* A worker moved to a new index revision. */
+void st_reload(st_t *st);
+
+/* proto_hooks_t.stats: append the server members to a STATS response. */
+void st_proto_hook(void *ud, buf_t *out);
+
+#endif

@@ -1,0 +1,271 @@
+/* workers.c: see workers.h.
+ *
+ * Invariants: the queue and the done list are touched only under their
+ * mutexes; a worker's eng_t and proto_ctx_t are touched only by that
+ * worker; the generation only grows.
+ */
+#include "workers.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+typedef struct wrk_thread {
+  wrk_pool_t *pool;
+  unsigned id;
+  pthread_t tid;
+  int started;
+  eng_t *eng;
+  proto_ctx_t *ctx;
+  uint64_t gen;      /* the pool generation this worker last reopened at */
+  uint64_t revision; /* its engine's revision */
+} wrk_thread_t;
+
+struct wrk_pool {
+  uv_loop_t *loop;
+  uv_async_t async;
+  wrk_done_cb done;
+  void *ud;
+  cache_t *cache;
+  st_t *st;
+  proto_hooks_t hooks;
+
+  pthread_mutex_t mu; /* guards head, tail, stop */
+  pthread_cond_t cond;
+  wrk_job_t *head, *tail;
+  int stop;
+
+  pthread_mutex_t done_mu; /* guards done_head, done_tail */
+  wrk_job_t *done_head, *done_tail;
+
+  atomic_uint_fast64_t gen;
+  atomic_uint_fast64_t max_revision; /* newest revision any worker saw */
+
+  wrk_thread_t *threads;
+  unsigned nthreads;
+};
+
+static void wrk_note_revision(wrk_thread_t *t, int announce) {
+  wrk_pool_t *p = t->pool;
+  eng_stats_t es;
+  memset(&es, 0, sizeof es);
+  if (eng_stats(t->eng, &es) != 0) return;
+  t->revision = es.revision;
+  if (p->cache) cache_set_revision(p->cache, es.revision);
+  uint_fast64_t seen = atomic_load(&p->max_revision);
+  while (es.revision > seen) {
+    if (atomic_compare_exchange_weak(&p->max_revision, &seen, es.revision)) {
+      if (announce) {
+        st_reload(p->st);
+        log_info("index reloaded: revision %llu, %u docs", (unsigned long long)es.revision,
+                 es.docs);
+      }
+      break;
+    }
+  }
+}
+
+static void wrk_reopen(wrk_thread_t *t) {
+  int changed = 0;
+  err_t err;
+  err_clear(&err);
+  if (eng_reopen(t->eng, &changed, &err) != 0) {
+    log_warn("worker %u: reopening the index failed: %s", t->id, err_message(&err));
+    return;
+  }
+  if (changed) wrk_note_revision(t, 1);
+}
+
+static int wrk_cacheable(const proto_command_t *cmd) {
+  return cmd && (strcmp(cmd->name, "SEARCH") == 0 || strcmp(cmd->name, "COUNT") == 0);
+}
+
+static void wrk_run(wrk_thread_t *t, wrk_job_t *job) {
+  wrk_pool_t *p = t->pool;
+  uint64_t gen = atomic_load(&p->gen);
+  if (gen != t->gen) {
+    t->gen = gen;
+    wrk_reopen(t);
+  }
+  job->cmd = proto_lookup(job->line, job->len);
+  int cacheable = p->cache && wrk_cacheable(job->cmd);
+  if (cacheable && cache_get(p->cache, job->line, job->len, t->revision, &job->out)) {
+    job->cache_hit = 1;
+    job->rc = 0;
+    job->flags = 0;
+    return;
+  }
+  for (int attempt = 0;; attempt++) {
+    job->flags = 0;
+    job->rc = proto_handle(t->ctx, job->line, job->len, &job->out, &job->flags);
+    if (job->rc != ERR_MODIFIED || attempt == 2) break;
+    /* The revision we read was overwritten: move on and ask the others to. */
+    buf_reset(&job->out);
+    atomic_fetch_add(&p->gen, 1);
+    t->gen = atomic_load(&p->gen);
+    wrk_reopen(t);
+  }
+  if (cacheable && job->rc == 0 && !job->out.err)
+    cache_put(p->cache, job->line, job->len, t->revision, job->out.data, job->out.len);
+}
+
+static void *wrk_main(void *arg) {
+  wrk_thread_t *t = arg;
+  wrk_pool_t *p = t->pool;
+  for (;;) {
+    pthread_mutex_lock(&p->mu);
+    while (!p->head && !p->stop) pthread_cond_wait(&p->cond, &p->mu);
+    wrk_job_t *job = p->head;
+    if (job) {
+      p->head = job->next;
+      if (!p->head) p->tail = NULL;
+      job->next = NULL;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (!job) break; /* stopping and nothing left */
+
+    if (!atomic_load(&job->cancelled)) wrk_run(t, job);
+
+    pthread_mutex_lock(&p->done_mu);
+    if (p->done_tail) p->done_tail->next = job;
+    else p->done_head = job;
+    p->done_tail = job;
+    pthread_mutex_unlock(&p->done_mu);
+    uv_async_send(&p->async);
+  }
+  return NULL;
+}
+
+static void wrk_deliver(wrk_pool_t *p) {
+  pthread_mutex_lock(&p->done_mu);
+  wrk_job_t *job = p->done_head;
+  p->done_head = p->done_tail = NULL;
+  pthread_mutex_unlock(&p->done_mu);
+  while (job) {
+    wrk_job_t *next = job->next;
+    job->next = NULL;
+    p->done(job, p->ud);
+    job = next;
+  }
+}
+
+static void wrk_on_async(uv_async_t *h) { wrk_deliver(h->data); }
+
+static void wrk_free_threads(wrk_pool_t *p) {
+  for (unsigned i = 0; i < p->nthreads; i++) {
+    proto_ctx_free(p->threads[i].ctx);
+    eng_free(p->threads[i].eng);
+  }
+  free(p->threads);
+  p->threads = NULL;
+}
+
+static void wrk_on_close(uv_handle_t *h) {
+  wrk_pool_t *p = h->data;
+  wrk_free_threads(p);
+  pthread_mutex_destroy(&p->mu);
+  pthread_mutex_destroy(&p->done_mu);
+  pthread_cond_destroy(&p->cond);
+  free(p);
+}
+
+int wrk_pool_new(uv_loop_t *loop, const wrk_config_t *cfg, wrk_done_cb done, void *ud,
+                 wrk_pool_t **out, err_t *err) {
+  int rc = 0;
+  *out = NULL;
+  wrk_pool_t *p = calloc(1, sizeof *p);
+  if (!p) return err_set(err, ERR_NOMEM, 0, "out of memory");
+  p->loop = loop;
+  p->done = done;
+  p->ud = ud;
+  p->cache = cfg->cache;
+  p->st = cfg->st;
+  p->hooks.stats = st_proto_hook;
+  p->hooks.ud = cfg->st;
+  p->nthreads = cfg->threads ? cfg->threads : 1;
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_mutex_init(&p->done_mu, NULL);
+  pthread_cond_init(&p->cond, NULL);
+  atomic_init(&p->gen, 0);
+  atomic_init(&p->max_revision, 0);
+  p->threads = calloc(p->nthreads, sizeof *p->threads);
+  if (!p->threads) {
+    rc = err_set(err, ERR_NOMEM, 0, "out of memory");
+    goto fail;
+  }
+  for (unsigned i = 0; i < p->nthreads; i++) {
+    wrk_thread_t *t = &p->threads[i];
+    t->pool = p;
+    t->id = i;
+    rc = eng_open(cfg->index, &cfg->limits, &t->eng, err);
+    if (rc) goto fail;
+    t->ctx = proto_ctx_new(t->eng, &p->hooks);
+    if (!t->ctx) {
+      rc = err_set(err, ERR_NOMEM, 0, "out of memory");
+      goto fail;
+    }
+    wrk_note_revision(t, 0);
+  }
+  for (unsigned i = 0; i < p->nthreads; i++) {
+    int e = pthread_create(&p->threads[i].tid, NULL, wrk_main, &p->threads[i]);
+    if (e) {
+      if (i == 0) { /* none at all is fatal */
+        rc = err_set(err, ERR_INTERNAL, 0, "cannot start a worker thread: %s", strerror(e));
+        goto fail;
+      }
+      log_warn("started %u of %u worker threads: %s", i, p->nthreads, strerror(e));
+      p->nthreads = i; /* run with the threads we have */
+      break;
+    }
+    p->threads[i].started = 1;
+  }
+  /* No job can be submitted before we return, so no thread touches the
+   * async handle before it is initialized. */
+  rc = uv_async_init(loop, &p->async, wrk_on_async);
+  if (rc) {
+    rc = err_set(err, ERR_INTERNAL, 0, "uv_async_init: %s", uv_strerror(rc));
+    goto fail;
+  }
+  p->async.data = p;
+  *out = p;
+  return 0;
+fail:
+  pthread_mutex_lock(&p->mu);
+  p->stop = 1;
+  pthread_cond_broadcast(&p->cond);
+  pthread_mutex_unlock(&p->mu);
+  for (unsigned i = 0; p->threads && i < p->nthreads; i++)
+    if (p->threads[i].started) pthread_join(p->threads[i].tid, NULL);
+  wrk_free_threads(p);
+  pthread_mutex_destroy(&p->mu);
+  pthread_mutex_destroy(&p->done_mu);
+  pthread_cond_destroy(&p->cond);
+  free(p);
+  return rc;
+}
+
+void wrk_submit(wrk_pool_t *p, wrk_job_t *job) {
+  job->next = NULL;
+  pthread_mutex_lock(&p->mu);
+  if (p->tail) p->tail->next = job;
+  else p->head = job;
+  p->tail = job;
+  pthread_cond_signal(&p->cond);
+  pthread_mutex_unlock(&p->mu);
+}
+
+void wrk_request_reload(wrk_pool_t *p) { atomic_fetch_add(&p->gen, 1); }
+
+void wrk_pool_stop(wrk_pool_t *p) {
+  pthread_mutex_lock(&p->mu);
+  p->stop = 1;
+  pthread_cond_broadcast(&p->cond);
+  pthread_mutex_unlock(&p->mu);
+  for (unsigned i = 0; i < p->nthreads; i++)
+    if (p->threads[i].started) pthread_join(p->threads[i].tid, NULL);
+  wrk_deliver(p);
+  uv_close((uv_handle_t *)&p->async, wrk_on_close);
+}

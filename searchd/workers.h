@@ -1,0 +1,74 @@
+/* workers.h: the pool of threads that answer requests off the event loop.
+ *
+ * Each worker thread owns one eng_t (its read-only index handle) and one
+ * proto_ctx_t, and answers jobs with proto_handle(): the loop never touches
+ * the index, so a slow query delays only the requests queued behind it on
+ * that thread.  Jobs wait in one FIFO queue (mutex + condition variable);
+ * finished jobs go to a done list and a uv_async_t wakes the loop, which
+ * calls the done callback for each, in the loop thread.
+ *
+ * Index updates: wrk_request_reload() bumps a generation counter; a worker
+ * whose generation is behind calls eng_reopen() before its next job, so a
+ * new revision is picked up without failing a request.  A request answered
+ * with ERR_MODIFIED (the revision it read was recycled under it) is retried
+ * after a reopen, twice at most.
+ *
+ * Cache: SEARCH and COUNT lines are looked up in the cache (when there is
+ * one) under the worker's current revision before they are run, and their
+ * successful answers stored.
+ *
+ * Ownership: a submitted job belongs to the pool until the done callback
+ * gets it back; job->line must stay valid until then.  The pool borrows the
+ * cache and the stats, which must outlive it.
+ */
+#ifndef SIFT_SEARCHD_WORKERS_H
+#define SIFT_SEARCHD_WORKERS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "buf.h"
+#include "cache.h"
+#include "eng.h"
+#include "err.h"
+#include "proto.h"
+#include "stats.h"
+
+typedef struct wrk_pool wrk_pool_t;
+
+typedef struct wrk_job {
+  struct wrk_job *next;          /* queue link (the pool's while submitted) */
+  const char *line;              /* request line, without its line end */
+  size_t len;
+  buf_t out;                     /* the response line (caller inits) */
+  unsigned flags;                /* PROTO_OUT_* */
+  int rc;                        /* ERR_* answered, 0 on success */
+  const proto_command_t *cmd;    /* the command the line names, or NULL */
+  int cache_hit;
+  atomic_int cancelled;          /* set by the loop: skip, answer nothing */
+} wrk_job_t;
+
+typedef void (*wrk_done_cb)(wrk_job_t *job, void *ud);
+
+typedef struct wrk_config {
+  const char *index;
+  eng_limits_t limits;
+  unsigned threads;
+  cache_t *cache; /* NULL: no cache */
+  st_t *st;
+} wrk_config_t;
+
+/* Open one engine per thread (a fault here is fatal: err says why), then
+ * start the threads.  done runs on loop's thread for every finished job. */
+int wrk_pool_new(uv_loop_t *loop, const wrk_config_t *cfg, wrk_done_cb done, void *ud,
+                 wrk_pool_t **out, err_t *err);
+void wrk_submit(wrk_pool_t *p, wrk_job_t *job);
+/* Ask every worker to reopen the index before its next job. */
+void wrk_request_reload(wrk_pool_t *p);
+/* Finish queued jobs, join the threads, deliver what is left, then close
+ * the async handle; the pool frees itself in its close callback.  Must be
+ * followed by running the loop. */
+void wrk_pool_stop(wrk_pool_t *p);
+
+#endif

@@ -1,0 +1,531 @@
+/* eng.c: the search engine (see eng.h): opens a Sift index, turns a parsed
+ * query into a Xapian query following schema.h, runs it, and shapes the
+ * answer: hits with their stored fields and snippets, exact totals and facet
+ * counts.
+ *
+ * Invariants: every xw_query made here is freed before the function that made
+ * it returns (xw_query_combine copies its subqueries); everything handed back
+ * to the caller lives in the caller's arena.
+ */
+#include "eng.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ds.h"
+#include "schema.h"
+#include "snip.h"
+#include "tok.h"
+#include "xw.h"
+
+#define ENG_MAX_LANGS 16
+#define ENG_TERM_CAP 512
+
+struct eng {
+  xw_db *db;
+  char *path;
+  eng_limits_t lim;
+  char *lang;  /* default Snowball algorithm */
+  char *langs; /* comma-separated */
+  const char *lang_names[ENG_MAX_LANGS];
+  tok_stemmer_t *stemmers[ENG_MAX_LANGS];
+  size_t nlangs;
+  ds_codec_t *codec;
+  char *dict;
+  size_t dict_len;
+};
+
+static const eng_limits_t eng_default_limits = {
+    .max_limit = QP_MAX_LIMIT, .max_offset = 100000, .time_limit = 0, .max_expansion = 0};
+
+/* ---- opening ---- */
+
+static void eng_drop_meta(eng_t *e) {
+  for (size_t i = 0; i < e->nlangs; i++) tok_stemmer_free(e->stemmers[i]);
+  e->nlangs = 0;
+  ds_codec_free(e->codec);
+  e->codec = NULL;
+  free(e->lang);
+  free(e->langs);
+  free(e->dict);
+  e->lang = e->langs = e->dict = NULL;
+  e->dict_len = 0;
+}
+
+/* Read the index metadata: format, languages, dictionary. */
+static int eng_load_meta(eng_t *e, err_t *err) {
+  char *v = NULL;
+  size_t n = 0;
+  int rc = xw_db_get_metadata(e->db, SCHEMA_META_FORMAT, &v, &n, err);
+  if (rc) return rc;
+  if (!v) {
+    return err_set(err, ERR_INDEX_FORMAT, 0, "%s is not a Sift index (no %s metadata)", e->path,
+                   SCHEMA_META_FORMAT);
+  }
+  int format = atoi(v);
+  free(v);
+  if (format != SCHEMA_FORMAT) {
+    return err_set(err, ERR_INDEX_FORMAT, 0,
+                   "%s has index format %d; this Sift reads format %d (rebuild the index)",
+                   e->path, format, SCHEMA_FORMAT);
+  }
+  eng_drop_meta(e);
+  if ((rc = xw_db_get_metadata(e->db, SCHEMA_META_LANG, &e->lang, &n, err))) return rc;
+  if ((rc = xw_db_get_metadata(e->db, SCHEMA_META_LANGS, &e->langs, &n, err))) return rc;
+  if (!e->lang && !(e->lang = strdup("english"))) return err_set(err, ERR_NOMEM, 0, NULL);
+  if (!e->langs && !(e->langs = strdup(e->lang))) return err_set(err, ERR_NOMEM, 0, NULL);
+  /* Stemmer 0 is the default language; then the others in sift.langs. */
+  char list[1024];
+  snprintf(list, sizeof list, "%s,%s", e->lang, e->langs);
+  for (char *save = NULL, *name = strtok_r(list, ",", &save); name && e->nlangs < ENG_MAX_LANGS;
+       name = strtok_r(NULL, ",", &save)) {
+    int dup = 0;
+    for (size_t i = 0; i < e->nlangs; i++) dup |= strcmp(e->lang_names[i], name) == 0;
+    if (dup) continue;
+    if (tok_stemmer_new(name, &e->stemmers[e->nlangs]) != 0) {
+      return err_set(err, ERR_INDEX_FORMAT, 0, "%s uses language '%s', which this Sift lacks",
+                     e->path, name);
+    }
+    e->lang_names[e->nlangs] = tok_stemmer_name(e->stemmers[e->nlangs]);
+    e->nlangs++;
+  }
+  if ((rc = xw_db_get_metadata(e->db, SCHEMA_META_ZDICT, &e->dict, &e->dict_len, err))) return rc;
+  return ds_codec_new(e->dict, e->dict_len, 3, &e->codec, err);
+}
+
+int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err) {
+  struct stat st;
+  *out = NULL;
+  if (stat(path, &st) != 0) {
+    return err_set(err, ERR_NO_INDEX, 0, "no index at %s: %s", path, strerror(errno));
+  }
+  eng_t *e = calloc(1, sizeof *e);
+  if (!e || !(e->path = strdup(path))) {
+    free(e);
+    return err_set(err, ERR_NOMEM, 0, NULL);
+  }
+  e->lim = lim ? *lim : eng_default_limits;
+  int rc = xw_db_open(path, &e->db, err);
+  if (rc == ERR_NO_INDEX || rc == ERR_XAPIAN) {
+    err_clear(err);
+    rc = err_set(err, ERR_NO_INDEX, 0, "%s is not a Sift index (no database there)", path);
+  }
+  if (!rc) rc = eng_load_meta(e, err);
+  if (rc) {
+    eng_free(e);
+    return rc;
+  }
+  *out = e;
+  return 0;
+}
+
+void eng_free(eng_t *e) {
+  if (!e) return;
+  eng_drop_meta(e);
+  xw_db_free(e->db);
+  free(e->path);
+  free(e);
+}
+
+int eng_reopen(eng_t *e, int *changed, err_t *err) {
+  int moved = 0;
+  int rc = xw_db_reopen(e->db, &moved, err);
+  if (!rc && moved) rc = eng_load_meta(e, err);
+  if (changed) *changed = moved;
+  return rc;
+}
+
+void eng_set_limits(eng_t *e, const eng_limits_t *lim) { e->lim = *lim; }
+
+/* ---- query translation ---- */
+
+typedef struct eng_build {
+  eng_t *e;
+  err_t *err;
+} eng_build_t;
+
+static xw_query *eng_term(const char *prefix, const char *word) {
+  char term[ENG_TERM_CAP];
+  int n = snprintf(term, sizeof term, "%s%s", prefix, word);
+  if (n < 0 || (size_t)n >= sizeof term) return xw_query_match_nothing();
+  return xw_query_term(term, (size_t)n, 1);
+}
+
+/* Combine and free the parts (NULL entries are skipped). */
+static xw_query *eng_combine_free(xw_op op, xw_query **parts, size_t n) {
+  size_t k = 0;
+  int failed = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (parts[i]) parts[k++] = parts[i];
+    else failed = 1;
+  }
+  xw_query *q = failed ? NULL : k == 1 ? parts[0] : xw_query_combine(op, parts, k);
+  if (k != 1 || failed) {
+    for (size_t i = 0; i < k; i++) xw_query_free(parts[i]);
+  }
+  return q;
+}
+
+static xw_query *eng_word(eng_build_t *b, const qp_node_t *n) {
+  eng_t *e = b->e;
+  xw_query *parts[ENG_MAX_LANGS];
+  char terms[ENG_MAX_LANGS][ENG_TERM_CAP];
+  size_t np = 0;
+  int title = n->field == QF_TITLE;
+  for (size_t i = 0; i < e->nlangs; i++) {
+    size_t sl;
+    const char *stem = tok_stem(e->stemmers[i], n->words[0], strlen(n->words[0]), &sl);
+    size_t tl = schema_stem_term(terms[np], ENG_TERM_CAP, title, e->lang_names[i], e->lang_names[0],
+                                 stem, sl);
+    if (!tl) continue;
+    parts[np] = xw_query_term(terms[np], tl, 1);
+    np++;
+  }
+  if (np == 0) return xw_query_match_nothing();
+  return eng_combine_free(XW_SYNONYM, parts, np);
+}
+
+static xw_query *eng_phrase(const qp_node_t *n) {
+  const char *prefix = n->field == QF_TITLE ? SCHEMA_P_TITLE : "";
+  if (n->nwords == 1) return eng_term(prefix, n->words[0]);
+  xw_query *parts[64];
+  if (n->nwords > 64) return NULL;
+  for (size_t i = 0; i < n->nwords; i++) parts[i] = eng_term(prefix, n->words[i]);
+  return eng_combine_free(XW_PHRASE, parts, n->nwords);
+}
+
+static xw_query *eng_prefix(eng_build_t *b, const qp_node_t *n) {
+  char term[ENG_TERM_CAP];
+  int len = snprintf(term, sizeof term, "%s%s", n->field == QF_TITLE ? SCHEMA_P_TITLE : "",
+                     n->words[0]);
+  if (len < 0 || (size_t)len >= sizeof term) return xw_query_match_nothing();
+  return xw_query_wildcard(term, (size_t)len, b->e->lim.max_expansion);
+}
+
+static xw_query *eng_filter(const qp_node_t *n) {
+  const char *prefix = n->field == QF_OUTLET   ? SCHEMA_P_OUTLET
+                       : n->field == QF_AUTHOR ? SCHEMA_P_AUTHOR
+                       : n->field == QF_TAG    ? SCHEMA_P_TAG
+                                               : SCHEMA_P_LANG;
+  const char *key = n->key;
+  if (n->field == QF_LANG) {
+    key = tok_lang_algorithm(n->key);
+    if (!key) return xw_query_match_nothing();
+  }
+  return eng_term(prefix, key);
+}
+
+static xw_query *eng_date(const qp_node_t *n) {
+  uint32_t lo = n->lo, hi = n->hi;
+  char buf[16];
+  if (lo && hi) {
+    if (lo == hi) {
+      snprintf(buf, sizeof buf, "%08u", lo);
+      return eng_term(SCHEMA_P_DAY, buf);
+    }
+    if (lo % 100 == 1 && hi % 100 == 31 && lo / 100 == hi / 100) {
+      snprintf(buf, sizeof buf, "%06u", lo / 100);
+      return eng_term(SCHEMA_P_MONTH, buf);
+    }
+    if (lo % 10000 == 101 && hi % 10000 == 1231 && lo / 10000 == hi / 10000) {
+      snprintf(buf, sizeof buf, "%04u", lo / 10000);
+      return eng_term(SCHEMA_P_YEAR, buf);
+    }
+  }
+  char los[16], his[16];
+  snprintf(los, sizeof los, "%08u", lo);
+  snprintf(his, sizeof his, "%08u", hi);
+  return xw_query_value_range(SCHEMA_SLOT_DATE, lo ? los : NULL, hi ? his : NULL);
+}
+
+/* Does the node contribute text weight (a word, phrase or prefix outside
+ * NOT)?  Nodes that do not are applied as filters. */
+static int eng_weighted(const qp_node_t *n) {
+  switch (n->kind) {
+    case QN_WORD:
+    case QN_PHRASE:
+    case QN_PREFIX:
+      return 1;
+    case QN_AND:
+    case QN_OR:
+      for (size_t i = 0; i < n->nkids; i++)
+        if (eng_weighted(n->kids[i])) return 1;
+      return 0;
+    default:
+      return 0;
+  }
+}
+
+static xw_query *eng_node(eng_build_t *b, const qp_node_t *n);
+
+static xw_query *eng_and(eng_build_t *b, const qp_node_t *n) {
+  /* One allocation holds the three groups: text, filters, exclusions (with
+   * a spare slot in front of the exclusions for the AND_NOT's left side). */
+  xw_query **all = calloc(3 * n->nkids + 1, sizeof *all);
+  if (!all) return NULL;
+  xw_query **text = all, **filt = all + n->nkids, **neg = all + 2 * n->nkids + 1;
+  size_t nt = 0, nf = 0, nn = 0;
+  for (size_t i = 0; i < n->nkids; i++) {
+    const qp_node_t *k = n->kids[i];
+    if (k->kind == QN_NOT) neg[nn++] = eng_node(b, k->kids[0]);
+    else if (eng_weighted(k)) text[nt++] = eng_node(b, k);
+    else filt[nf++] = eng_node(b, k);
+  }
+  xw_query *t = nt ? eng_combine_free(XW_AND, text, nt) : NULL;
+  xw_query *f = nf ? eng_combine_free(XW_AND, filt, nf) : NULL;
+  xw_query *q = NULL;
+  if ((nt && !t) || (nf && !f)) {
+    xw_query_free(t);
+    xw_query_free(f);
+  } else if (t && f) {
+    xw_query *pair[2] = {t, f};
+    q = eng_combine_free(XW_FILTER, pair, 2);
+  } else {
+    q = t ? t : f ? f : xw_query_match_all();
+  }
+  if (nn) {
+    neg[-1] = q; /* a NULL anywhere fails the whole, freeing the rest */
+    q = eng_combine_free(XW_AND_NOT, neg - 1, nn + 1);
+  }
+  free(all);
+  return q;
+}
+
+static xw_query *eng_node(eng_build_t *b, const qp_node_t *n) {
+  switch (n->kind) {
+    case QN_WORD: return eng_word(b, n);
+    case QN_PHRASE: return eng_phrase(n);
+    case QN_PREFIX: return eng_prefix(b, n);
+    case QN_FILTER: return eng_filter(n);
+    case QN_DATE: return eng_date(n);
+    case QN_AND: return eng_and(b, n);
+    case QN_NOT: {
+      qp_node_t wrap = {.kind = QN_AND, .kids = (qp_node_t **)&n, .nkids = 1};
+      return eng_and(b, &wrap);
+    }
+    case QN_OR: {
+      xw_query **parts = calloc(n->nkids ? n->nkids : 1, sizeof *parts);
+      if (!parts) return NULL;
+      for (size_t i = 0; i < n->nkids; i++) parts[i] = eng_node(b, n->kids[i]);
+      xw_query *q = eng_combine_free(XW_OR, parts, n->nkids);
+      free(parts);
+      return q;
+    }
+  }
+  return NULL;
+}
+
+/* The whole query; a filter-only query gets zero weight so that relevance
+ * order falls back to document order rather than meaningless scores. */
+static int eng_query(eng_t *e, const qp_query_t *q, xw_query **out, err_t *err) {
+  eng_build_t b = {e, err};
+  xw_query *x = q->root ? eng_node(&b, q->root) : xw_query_match_all();
+  if (x && q->root && !eng_weighted(q->root)) {
+    xw_query *scaled = xw_query_scale(x, 0);
+    xw_query_free(x);
+    x = scaled;
+  }
+  if (!x) return err_set(err, ERR_NOMEM, 0, "out of memory building the query");
+  *out = x;
+  return 0;
+}
+
+/* ---- searching ---- */
+
+static const xw_facet_spec eng_facet_specs[QP_FACET__COUNT] = {
+    [QP_FACET_OUTLET] = {SCHEMA_SLOT_OUTLET, 0, 0}, [QP_FACET_YEAR] = {SCHEMA_SLOT_DATE, 4, 0},
+    [QP_FACET_MONTH] = {SCHEMA_SLOT_DATE, 6, 0},   [QP_FACET_DAY] = {SCHEMA_SLOT_DATE, 8, 0},
+    [QP_FACET_AUTHOR] = {SCHEMA_SLOT_AUTHOR, 0, 0}, [QP_FACET_TAG] = {SCHEMA_SLOT_TAGS, 0, 1},
+};
+
+/* "20231102" -> "2023-11-02" (any prefix of it), in the arena. */
+static const char *eng_date_label(arena_t *a, const char *v, size_t n) {
+  char out[16];
+  size_t k = 0;
+  for (size_t i = 0; i < n && k + 2 < sizeof out; i++) {
+    if (i == 4 || i == 6) out[k++] = '-';
+    out[k++] = v[i];
+  }
+  return arena_strndup(a, out, k);
+}
+
+static size_t eng_lang_index(eng_t *e, const char *lang) {
+  const char *alg = lang ? tok_lang_algorithm(lang) : NULL;
+  for (size_t i = 0; alg && i < e->nlangs; i++)
+    if (strcmp(e->lang_names[i], alg) == 0) return i;
+  return 0;
+}
+
+static int eng_check_page(eng_t *e, const qp_query_t *q, err_t *err) {
+  if (q->limit > e->lim.max_limit) {
+    return err_set(err, ERR_BAD_QUERY, 0, "limit %u exceeds the maximum %u", q->limit,
+                   e->lim.max_limit);
+  }
+  if (q->offset > e->lim.max_offset) {
+    return err_set(err, ERR_BAD_QUERY, 0, "offset %u exceeds the maximum %u", q->offset,
+                   e->lim.max_offset);
+  }
+  return 0;
+}
+
+int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err_t *err) {
+  memset(out, 0, sizeof *out);
+  int rc = eng_check_page(e, q, err);
+  if (rc) return rc;
+  xw_query *x = NULL;
+  if ((rc = eng_query(e, q, &x, err))) return rc;
+
+  xw_facet_spec specs[QP_FACET__COUNT];
+  for (size_t i = 0; i < q->nfacets; i++) specs[i] = eng_facet_specs[q->facets[i].facet];
+  qp_sort_t sort = q->sort == QP_SORT_DEFAULT ? (q->has_text ? QP_SORT_RELEVANCE : QP_SORT_NEWEST)
+                                              : q->sort;
+  xw_search_opts o = {
+      .offset = q->offset,
+      .limit = q->limit,
+      .sort = sort == QP_SORT_NEWEST   ? XW_SORT_VALUE_DESC
+              : sort == QP_SORT_OLDEST ? XW_SORT_VALUE_ASC
+                                       : XW_SORT_RELEVANCE,
+      .sort_slot = sort == QP_SORT_OLDEST ? SCHEMA_SLOT_OLDEST : SCHEMA_SLOT_NEWEST,
+      .check_at_least = q->exact ? UINT32_MAX : 0,
+      .facets = specs,
+      .nfacets = q->nfacets,
+      .time_limit = e->lim.time_limit,
+  };
+  xw_mset *m = NULL;
+  rc = xw_search(e->db, x, &o, &m, err);
+  xw_query_free(x);
+  if (rc) return rc;
+
+  out->total_exact = xw_mset_matches_lower(m) == xw_mset_matches_upper(m);
+  out->total = out->total_exact ? xw_mset_matches_lower(m) : xw_mset_matches_estimated(m);
+  out->offset = q->offset;
+  out->limit = q->limit;
+  uint32_t nh = xw_mset_size(m);
+  out->hits = nh ? arena_calloc(a, nh, sizeof *out->hits) : NULL;
+  snip_matcher_t *sm = nh ? snip_matcher_new(a, q, e->stemmers, e->nlangs) : NULL;
+  if (nh && (!out->hits || !sm)) {
+    rc = err_set(err, ERR_NOMEM, 0, "out of memory for the result page");
+    goto out;
+  }
+  for (uint32_t i = 0; i < nh; i++) {
+    const char *data;
+    size_t len;
+    doc_t d;
+    if ((rc = xw_mset_data(m, i, &data, &len, err))) goto out;
+    if ((rc = ds_decode(e->codec, data, len, a, &d, err))) goto out;
+    eng_hit_t *h = &out->hits[i];
+    h->rank = q->offset + i + 1;
+    h->score = xw_mset_weight(m, i);
+    h->id = d.id;
+    h->title = d.title;
+    h->outlet = d.outlet;
+    h->date = d.date;
+    h->url = d.url;
+    if (d.body) {
+      h->snippet = snip_build(sm, eng_lang_index(e, d.lang), d.body, strlen(d.body),
+                              ENG_SNIPPET_BYTES, a);
+      if (!h->snippet) {
+        rc = err_set(err, ERR_NOMEM, 0, "out of memory for a snippet");
+        goto out;
+      }
+    }
+  }
+  out->nhits = nh;
+
+  if (q->nfacets) {
+    out->facets = arena_calloc(a, q->nfacets, sizeof *out->facets);
+    if (!out->facets) {
+      rc = err_set(err, ERR_NOMEM, 0, NULL);
+      goto out;
+    }
+    for (size_t f = 0; f < q->nfacets; f++) {
+      eng_facet_t *ef = &out->facets[f];
+      size_t nv = xw_mset_facet_size(m, f);
+      if (nv > q->facets[f].limit) nv = q->facets[f].limit;
+      ef->facet = q->facets[f].facet;
+      ef->values = nv ? arena_calloc(a, nv, sizeof *ef->values) : NULL;
+      if (nv && !ef->values) {
+        rc = err_set(err, ERR_NOMEM, 0, NULL);
+        goto out;
+      }
+      int is_date = specs[f].slot == SCHEMA_SLOT_DATE;
+      for (size_t k = 0; k < nv; k++) {
+        const char *v;
+        size_t vl;
+        xw_mset_facet_get(m, f, k, &v, &vl, &ef->values[k].count);
+        ef->values[k].value = is_date ? eng_date_label(a, v, vl) : arena_strndup(a, v, vl);
+        if (!ef->values[k].value) {
+          rc = err_set(err, ERR_NOMEM, 0, NULL);
+          goto out;
+        }
+      }
+      ef->nvalues = nv;
+    }
+    out->nfacets = q->nfacets;
+  }
+out:
+  xw_mset_free(m);
+  return rc;
+}
+
+int eng_count(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err) {
+  xw_query *x = NULL;
+  int rc = eng_query(e, q, &x, err);
+  if (rc) return rc;
+  xw_search_opts o = {.limit = 0, .check_at_least = UINT32_MAX, .time_limit = e->lim.time_limit};
+  xw_mset *m = NULL;
+  rc = xw_search(e->db, x, &o, &m, err);
+  xw_query_free(x);
+  if (rc) return rc;
+  *count = xw_mset_matches_lower(m);
+  xw_mset_free(m);
+  return 0;
+}
+
+int eng_get(eng_t *e, const char *id, size_t len, arena_t *a, doc_t *out, err_t *err) {
+  char term[ENG_TERM_CAP];
+  if (len == 0 || len > SCHEMA_MAX_ID) {
+    return err_set(err, ERR_NOT_FOUND, 0, "no article with id '%.*s'", (int)(len > 80 ? 80 : len), id);
+  }
+  memcpy(term, SCHEMA_P_ID, 1);
+  memcpy(term + 1, id, len);
+  xw_docid did;
+  int rc = xw_db_find_term(e->db, term, len + 1, &did, err);
+  if (rc == ERR_NOT_FOUND) {
+    err_clear(err);
+    return err_set(err, ERR_NOT_FOUND, 0, "no article with id '%.*s'", (int)(len > 80 ? 80 : len), id);
+  }
+  if (rc) return rc;
+  char *data = NULL;
+  size_t dl = 0;
+  if ((rc = xw_db_get_data(e->db, did, &data, &dl, err))) return rc;
+  rc = ds_decode(e->codec, data, dl, a, out, err);
+  free(data);
+  return rc;
+}
+
+int eng_stats(eng_t *e, eng_stats_t *out) {
+  out->docs = xw_db_doccount(e->db);
+  out->revision = xw_db_revision(e->db);
+  out->format = SCHEMA_FORMAT;
+  out->lang = e->lang;
+  out->langs = e->langs;
+  out->avg_length = xw_db_avlength(e->db);
+  out->path = e->path;
+  return 0;
+}
+
+int eng_describe(eng_t *e, const qp_query_t *q, arena_t *a, const char **out, err_t *err) {
+  xw_query *x = NULL;
+  int rc = eng_query(e, q, &x, err);
+  if (rc) return rc;
+  char *d = xw_query_describe(x);
+  xw_query_free(x);
+  if (!d) return err_set(err, ERR_NOMEM, 0, NULL);
+  *out = arena_strdup(a, d);
+  free(d);
+  return *out ? 0 : err_set(err, ERR_NOMEM, 0, NULL);
+}

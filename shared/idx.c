@@ -1,0 +1,422 @@
+/* idx.c: the index writer (see idx.h; the layout is schema.h's).
+ *
+ * Stemming is the costly part of turning text into terms, and news text
+ * repeats its words, so each language keeps a direct-mapped cache of recent
+ * word -> stem results.
+ */
+#include "idx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "ds.h"
+#include "schema.h"
+#include "tok.h"
+#include "xw.h"
+
+#define IDX_MAX_LANGS 32
+#define IDX_STEM_CACHE 16384 /* entries per language, a power of two */
+#define IDX_STEM_WORD 40     /* words up to this many bytes are cached */
+#define IDX_TERM_CAP 512
+
+typedef struct idx_stem_slot {
+  uint8_t wlen, slen;
+  char word[IDX_STEM_WORD];
+  char stem[IDX_STEM_WORD];
+} idx_stem_slot_t;
+
+typedef struct idx_lang {
+  tok_stemmer_t *st;
+  idx_stem_slot_t *cache;
+} idx_lang_t;
+
+struct idx {
+  xw_db *db;
+  char *path;
+  idx_lang_t langs[IDX_MAX_LANGS]; /* [0] is the index's default language */
+  size_t nlangs;
+  int langs_dirty; /* a new language to record at the next commit */
+  ds_codec_t *codec;
+  int trained;      /* the dictionary question is settled */
+  arena_t *pending_arena; /* articles held until the dictionary is trained */
+  doc_t *pending;
+  size_t npending, pending_cap, pending_bytes;
+  buf_t rec;  /* scratch: records, stored data */
+  char warning[160];
+};
+
+/* ---- languages and stems ---- */
+
+static int idx_lang_add(idx_t *x, const char *alg, size_t *index, err_t *err) {
+  for (size_t i = 0; i < x->nlangs; i++) {
+    if (strcmp(tok_stemmer_name(x->langs[i].st), alg) == 0) {
+      *index = i;
+      return 0;
+    }
+  }
+  if (x->nlangs == IDX_MAX_LANGS) return err_set(err, ERR_INVAL, 0, "too many languages");
+  idx_lang_t *l = &x->langs[x->nlangs];
+  if (tok_stemmer_new(alg, &l->st)) return err_set(err, ERR_INVAL, 0, "unknown language '%s'", alg);
+  if (!(l->cache = calloc(IDX_STEM_CACHE, sizeof *l->cache))) {
+    tok_stemmer_free(l->st);
+    return err_set(err, ERR_NOMEM, 0, NULL);
+  }
+  *index = x->nlangs++;
+  x->langs_dirty = 1;
+  return 0;
+}
+
+static const char *idx_stem(idx_lang_t *l, const char *w, size_t len, size_t *slen) {
+  if (len >= IDX_STEM_WORD) return tok_stem(l->st, w, len, slen);
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)w[i]) * 16777619u;
+  idx_stem_slot_t *s = &l->cache[h & (IDX_STEM_CACHE - 1)];
+  if (s->wlen == len && memcmp(s->word, w, len) == 0) {
+    *slen = s->slen;
+    return s->stem;
+  }
+  const char *stem = tok_stem(l->st, w, len, slen);
+  if (*slen < IDX_STEM_WORD) {
+    s->wlen = (uint8_t)len;
+    memcpy(s->word, w, len);
+    s->slen = (uint8_t)*slen;
+    memcpy(s->stem, stem, *slen);
+  }
+  return stem;
+}
+
+/* ---- opening ---- */
+
+static int idx_meta_put(idx_t *x, const char *key, const char *val, size_t len, err_t *err) {
+  return xw_db_set_metadata(x->db, key, val, len, err);
+}
+
+static int idx_write_langs(idx_t *x, err_t *err) {
+  char list[IDX_MAX_LANGS * 24] = "";
+  size_t n = 0;
+  for (size_t i = 0; i < x->nlangs; i++) {
+    n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? "," : "",
+                          tok_stemmer_name(x->langs[i].st));
+  }
+  x->langs_dirty = 0;
+  return idx_meta_put(x, SCHEMA_META_LANGS, list, strlen(list), err);
+}
+
+int idx_open(const char *path, const char *lang, idx_t **out, err_t *err) {
+  *out = NULL;
+  idx_t *x = calloc(1, sizeof *x);
+  if (!x || !(x->path = strdup(path)) || !(x->pending_arena = arena_new(1 << 20))) {
+    if (x) free(x->path);
+    free(x);
+    return err_set(err, ERR_NOMEM, 0, NULL);
+  }
+  buf_init(&x->rec, 0);
+  char *v = NULL, *dict = NULL;
+  size_t vl = 0, dl = 0, li;
+  int rc = xw_db_open_writable(path, 1, &x->db, err);
+  if (rc) goto fail;
+  if ((rc = xw_db_get_metadata(x->db, SCHEMA_META_FORMAT, &v, &vl, err))) goto fail;
+  int fresh = v == NULL;
+  if (fresh && xw_db_doccount(x->db) > 0) {
+    rc = err_set(err, ERR_INDEX_FORMAT, 0, "%s holds a Xapian database that is not a Sift index",
+                 path);
+    goto fail;
+  }
+  if (!fresh && atoi(v) != SCHEMA_FORMAT) {
+    rc = err_set(err, ERR_INDEX_FORMAT, 0, "%s has index format %s; this Sift writes format %d",
+                 path, v, SCHEMA_FORMAT);
+    goto fail;
+  }
+  free(v);
+  v = NULL;
+  const char *want = lang && *lang ? tok_lang_algorithm(lang) : NULL;
+  if (lang && *lang && !want) {
+    rc = err_set(err, ERR_INVAL, 0, "unknown language '%s'", lang);
+    goto fail;
+  }
+  if (fresh) {
+    char num[16];
+    snprintf(num, sizeof num, "%d", SCHEMA_FORMAT);
+    if ((rc = idx_lang_add(x, want ? want : "english", &li, err)) ||
+        (rc = idx_meta_put(x, SCHEMA_META_FORMAT, num, strlen(num), err)) ||
+        (rc = idx_meta_put(x, SCHEMA_META_LANG, tok_stemmer_name(x->langs[0].st),
+                           strlen(tok_stemmer_name(x->langs[0].st)), err)))
+      goto fail;
+  } else {
+    if ((rc = xw_db_get_metadata(x->db, SCHEMA_META_LANG, &v, &vl, err))) goto fail;
+    if (want && v && strcmp(want, v) != 0) {
+      rc = err_set(err, ERR_INVAL, 0, "%s is an index in %s; it cannot take --lang %s", path, v,
+                   lang);
+      goto fail;
+    }
+    if ((rc = idx_lang_add(x, v ? v : "english", &li, err))) goto fail;
+    free(v);
+    v = NULL;
+    if ((rc = xw_db_get_metadata(x->db, SCHEMA_META_LANGS, &v, &vl, err))) goto fail;
+    for (char *save = NULL, *name = v ? strtok_r(v, ",", &save) : NULL; name;
+         name = strtok_r(NULL, ",", &save)) {
+      if ((rc = idx_lang_add(x, name, &li, err))) goto fail;
+    }
+    x->langs_dirty = 0;
+    if ((rc = xw_db_get_metadata(x->db, SCHEMA_META_ZDICT, &dict, &dl, err))) goto fail;
+    /* An index with articles keeps its dictionary, or stays without one. */
+    if (dict || xw_db_doccount(x->db) > 0) {
+      if ((rc = ds_codec_new(dict, dl, 3, &x->codec, err))) goto fail;
+      x->trained = 1;
+    }
+  }
+  free(v);
+  free(dict);
+  *out = x;
+  return 0;
+fail:
+  free(v);
+  free(dict);
+  idx_free(x);
+  return rc;
+}
+
+void idx_free(idx_t *x) {
+  if (!x) return;
+  for (size_t i = 0; i < x->nlangs; i++) {
+    tok_stemmer_free(x->langs[i].st);
+    free(x->langs[i].cache);
+  }
+  ds_codec_free(x->codec);
+  arena_free(x->pending_arena);
+  free(x->pending);
+  buf_fini(&x->rec);
+  xw_db_free(x->db);
+  free(x->path);
+  free(x);
+}
+
+uint32_t idx_doccount(idx_t *x) { return xw_db_doccount(x->db) + (uint32_t)x->npending; }
+
+/* ---- one article ---- */
+
+static int idx_posting(xw_doc *d, const char *prefix, const char *w, size_t len, uint32_t pos,
+                       err_t *err) {
+  char term[IDX_TERM_CAP];
+  size_t pl = strlen(prefix);
+  memcpy(term, prefix, pl);
+  memcpy(term + pl, w, len);
+  return xw_doc_add_posting(d, term, pl + len, pos, err);
+}
+
+static int idx_bool(xw_doc *d, const char *prefix, const char *val, err_t *err) {
+  char term[IDX_TERM_CAP];
+  size_t pl = strlen(prefix);
+  size_t n = tok_key(val, strlen(val), term + pl, sizeof term - pl);
+  if (n == 0) return 0; /* nothing searchable in the value */
+  memcpy(term, prefix, pl);
+  return xw_doc_add_boolean(d, term, pl + n, err);
+}
+
+/* Index the words of text from position *pos; title text also gets the
+ * title-only terms. */
+static int idx_text(idx_t *x, xw_doc *d, size_t lang, const char *text, int title, uint32_t *pos,
+                    err_t *err) {
+  tok_iter_t it;
+  tok_word_t w;
+  char term[IDX_TERM_CAP];
+  const char *alg = tok_stemmer_name(x->langs[lang].st);
+  const char *dflt = tok_stemmer_name(x->langs[0].st);
+  int rc = 0;
+  tok_iter_init(&it, text, strlen(text));
+  while (!rc && tok_next(&it, &w)) {
+    uint32_t p = ++*pos;
+    size_t sl, tl;
+    const char *stem = idx_stem(&x->langs[lang], w.norm, w.norm_len, &sl);
+    rc = xw_doc_add_posting(d, w.norm, w.norm_len, p, err);
+    if (!rc && (tl = schema_stem_term(term, sizeof term, 0, alg, dflt, stem, sl)))
+      rc = xw_doc_add_term(d, term, tl, title ? SCHEMA_TITLE_WDF : 1, err);
+    if (!rc && title) {
+      rc = idx_posting(d, SCHEMA_P_TITLE, w.norm, w.norm_len, p, err);
+      if (!rc && (tl = schema_stem_term(term, sizeof term, 1, alg, dflt, stem, sl)))
+        rc = xw_doc_add_term(d, term, tl, 1, err);
+    }
+  }
+  return rc;
+}
+
+/* Authors: the whole string, and each name when it lists several. */
+static int idx_authors(xw_doc *d, const char *author, err_t *err) {
+  int rc = idx_bool(d, SCHEMA_P_AUTHOR, author, err);
+  char name[IDX_TERM_CAP];
+  const char *p = author;
+  while (!rc && *p) {
+    size_t n = strcspn(p, ",;");
+    const char *and = strstr(p, " and ");
+    if (and && (size_t)(and - p) < n) n = (size_t)(and - p);
+    if (n < sizeof name && n < strlen(author)) {
+      memcpy(name, p, n);
+      name[n] = '\0';
+      rc = idx_bool(d, SCHEMA_P_AUTHOR, name, err);
+    }
+    p += n;
+    p += *p == ' ' ? 5 : *p ? 1 : 0; /* skip " and " or the separator */
+  }
+  return rc;
+}
+
+static int idx_value(xw_doc *d, unsigned slot, const char *v, err_t *err) {
+  return v ? xw_doc_set_value(d, slot, v, strlen(v), err) : 0;
+}
+
+static int idx_write(idx_t *x, const doc_t *a, size_t lang, err_t *err) {
+  xw_doc *d = xw_doc_new();
+  if (!d) return err_set(err, ERR_NOMEM, 0, NULL);
+  char term[IDX_TERM_CAP];
+  int n = snprintf(term, sizeof term, "%s%s", SCHEMA_P_ID, a->id);
+  uint32_t pos = 0;
+  int rc = xw_doc_add_boolean(d, term, (size_t)n, err);
+  if (!rc && a->title) rc = idx_text(x, d, lang, a->title, 1, &pos, err);
+  pos += SCHEMA_TITLE_GAP - 1;
+  if (!rc && a->body) rc = idx_text(x, d, lang, a->body, 0, &pos, err);
+  if (!rc && a->outlet) rc = idx_bool(d, SCHEMA_P_OUTLET, a->outlet, err);
+  if (!rc && a->author) rc = idx_authors(d, a->author, err);
+  for (size_t i = 0; !rc && i < a->ntags; i++) rc = idx_bool(d, SCHEMA_P_TAG, a->tags[i], err);
+  if (!rc) {
+    snprintf(term, sizeof term, "%s%s", SCHEMA_P_LANG, tok_stemmer_name(x->langs[lang].st));
+    rc = xw_doc_add_boolean(d, term, strlen(term), err);
+  }
+  if (!rc && a->day[0]) {
+    const char *pre[3] = {SCHEMA_P_DAY, SCHEMA_P_MONTH, SCHEMA_P_YEAR};
+    const int len[3] = {8, 6, 4};
+    for (int i = 0; !rc && i < 3; i++) {
+      snprintf(term, sizeof term, "%s%.*s", pre[i], len[i], a->day);
+      rc = xw_doc_add_boolean(d, term, strlen(term), err);
+    }
+    if (!rc) rc = idx_value(d, SCHEMA_SLOT_DATE, a->day, err);
+    if (!rc) rc = idx_value(d, SCHEMA_SLOT_NEWEST, a->sortkey, err);
+    if (!rc) rc = idx_value(d, SCHEMA_SLOT_OLDEST, a->sortkey, err);
+  } else if (!rc) {
+    rc = idx_value(d, SCHEMA_SLOT_OLDEST, "~", err);
+  }
+  if (!rc) rc = idx_value(d, SCHEMA_SLOT_OUTLET, a->outlet, err);
+  if (!rc) rc = idx_value(d, SCHEMA_SLOT_AUTHOR, a->author, err);
+  if (!rc && a->ntags) {
+    buf_reset(&x->rec);
+    for (size_t i = 0; i < a->ntags; i++) {
+      if (i) buf_putc(&x->rec, SCHEMA_TAG_SEP);
+      buf_puts(&x->rec, a->tags[i]);
+    }
+    rc = x->rec.err ? err_set(err, x->rec.err, 0, NULL)
+                    : xw_doc_set_value(d, SCHEMA_SLOT_TAGS, x->rec.data, x->rec.len, err);
+  }
+  if (!rc) {
+    buf_reset(&x->rec);
+    rc = ds_encode(x->codec, a, &x->rec, err);
+    if (!rc) rc = xw_doc_set_data(d, x->rec.data, x->rec.len, err);
+  }
+  snprintf(term, sizeof term, "%s%s", SCHEMA_P_ID, a->id);
+  if (!rc) rc = xw_db_replace(x->db, term, d, NULL, err);
+  xw_doc_free(d);
+  return rc;
+}
+
+/* ---- the dictionary ---- */
+
+static const char *idx_copy(arena_t *a, const char *s) { return s ? arena_strdup(a, s) : NULL; }
+
+static int idx_hold(idx_t *x, const doc_t *d, err_t *err) {
+  if (x->npending == x->pending_cap) {
+    size_t cap = x->pending_cap ? 2 * x->pending_cap : 256;
+    doc_t *p = realloc(x->pending, cap * sizeof *p);
+    if (!p) return err_set(err, ERR_NOMEM, 0, NULL);
+    x->pending = p;
+    x->pending_cap = cap;
+  }
+  arena_t *a = x->pending_arena;
+  doc_t *c = &x->pending[x->npending];
+  *c = *d;
+  c->id = idx_copy(a, d->id);
+  c->outlet = idx_copy(a, d->outlet);
+  c->date = idx_copy(a, d->date);
+  c->title = idx_copy(a, d->title);
+  c->url = idx_copy(a, d->url);
+  c->author = idx_copy(a, d->author);
+  c->lang = idx_copy(a, d->lang);
+  c->body = idx_copy(a, d->body);
+  c->date_warning = NULL;
+  c->tags = d->ntags ? arena_calloc(a, d->ntags, sizeof *c->tags) : NULL;
+  for (size_t i = 0; i < d->ntags && c->tags; i++) c->tags[i] = idx_copy(a, d->tags[i]);
+  if (!c->id || (d->ntags && !c->tags)) return err_set(err, ERR_NOMEM, 0, NULL);
+  buf_reset(&x->rec);
+  ds_record(d, &x->rec);
+  x->pending_bytes += x->rec.len;
+  x->npending++;
+  return 0;
+}
+
+/* Train on the held articles (if there are enough to learn from), store the
+ * dictionary, then write them all. */
+static int idx_train_and_flush(idx_t *x, err_t *err) {
+  buf_t samples, dict;
+  buf_init(&samples, 0);
+  buf_init(&dict, 0);
+  size_t *sizes = calloc(x->npending ? x->npending : 1, sizeof *sizes);
+  int rc = sizes ? 0 : err_set(err, ERR_NOMEM, 0, NULL);
+  for (size_t i = 0; !rc && i < x->npending; i++) {
+    size_t before = samples.len;
+    ds_record(&x->pending[i], &samples);
+    sizes[i] = samples.len - before;
+  }
+  if (!rc && samples.err) rc = err_set(err, samples.err, 0, NULL);
+  if (!rc) {
+    err_t terr = {0};
+    /* Too little text to learn from leaves the index with plain zstd. */
+    if (ds_train(samples.data, sizes, x->npending, IDX_DICT_BYTES, &dict, &terr) != 0) buf_reset(&dict);
+    if (dict.len) rc = idx_meta_put(x, SCHEMA_META_ZDICT, dict.data, dict.len, err);
+  }
+  if (!rc) rc = ds_codec_new(dict.len ? dict.data : NULL, dict.len, 3, &x->codec, err);
+  x->trained = 1;
+  for (size_t i = 0; !rc && i < x->npending; i++) {
+    size_t li = 0;
+    const char *alg = x->pending[i].lang ? tok_lang_algorithm(x->pending[i].lang) : NULL;
+    if (alg) rc = idx_lang_add(x, alg, &li, err);
+    if (!rc) rc = idx_write(x, &x->pending[i], li, err);
+  }
+  x->npending = 0;
+  x->pending_bytes = 0;
+  arena_reset(x->pending_arena);
+  free(sizes);
+  buf_fini(&samples);
+  buf_fini(&dict);
+  return rc;
+}
+
+int idx_add(idx_t *x, const doc_t *d, const char **warning, err_t *err) {
+  *warning = NULL;
+  size_t li = 0;
+  if (d->lang && *d->lang) {
+    const char *alg = tok_lang_algorithm(d->lang);
+    if (!alg) {
+      snprintf(x->warning, sizeof x->warning, "unknown language '%.40s'; indexed as %s", d->lang,
+               tok_stemmer_name(x->langs[0].st));
+      *warning = x->warning;
+    } else {
+      int rc = idx_lang_add(x, alg, &li, err);
+      if (rc) return rc;
+    }
+  }
+  if (!x->trained) {
+    int rc = idx_hold(x, d, err);
+    if (rc) return rc;
+    if (x->npending < IDX_TRAIN_DOCS && x->pending_bytes < IDX_TRAIN_BYTES) return 0;
+    return idx_train_and_flush(x, err);
+  }
+  return idx_write(x, d, li, err);
+}
+
+int idx_commit(idx_t *x, err_t *err) {
+  int rc = 0;
+  if (!x->trained && x->npending) rc = idx_train_and_flush(x, err);
+  if (!rc && x->langs_dirty) rc = idx_write_langs(x, err);
+  if (!rc) rc = xw_db_commit(x->db, err);
+  return rc;
+}

@@ -1,0 +1,43 @@
+/* snip.h: snippets: a short extract of an article's body around the words a
+ * query matched, with those words marked.
+ *
+ * A matcher is built once per query from its positive text conditions
+ * (words, phrases, prefixes; those under NOT are not marked).  snip_build()
+ * then tokenizes one body with tok.h, finds the matches (a word matches when
+ * its stem equals the query word's stem in the article's language; a phrase
+ * when its words follow one another; a prefix when a word starts with it),
+ * picks the window of at most max_bytes with the most distinct matches (the
+ * first occurrences win ties), and writes it: matched words and whole
+ * phrases wrapped in SNIP_OPEN / SNIP_CLOSE, every '<', '>' and '&' of the
+ * text escaped as &lt; &gt; &amp;, line breaks as spaces, and "…" where the
+ * extract starts after the body's start or ends before its end.  With no
+ * match the extract is the start of the body.  The text is cut only at word
+ * boundaries, so the snippet is valid UTF-8 when the body is.
+ *
+ * Ownership: the matcher and the snippets live in the arena given.
+ */
+#ifndef SIFT_SNIP_H
+#define SIFT_SNIP_H
+
+#include <stddef.h>
+
+#include "arena.h"
+#include "qp.h"
+#include "tok.h"
+
+#define SNIP_OPEN "<b>"
+#define SNIP_CLOSE "</b>"
+#define SNIP_MAX_SCAN (256 * 1024) /* body bytes examined for matches */
+
+typedef struct snip_matcher snip_matcher_t;
+
+/* Matcher for query q; stemmers[0..nstemmers) are the languages articles may
+ * be in (the query words are stemmed with each up front). NULL on ENOMEM. */
+snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t *const *stemmers,
+                                 size_t nstemmers);
+/* Snippet of text[0..len) for an article in language lang_index (an index
+ * into the stemmers given to the matcher).  NULL on ENOMEM. */
+const char *snip_build(const snip_matcher_t *m, size_t lang_index, const char *text, size_t len,
+                       size_t max_bytes, arena_t *a);
+
+#endif

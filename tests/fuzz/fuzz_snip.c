@@ -1,0 +1,41 @@
+/* fuzz_snip.c: the snippet builder.  The first line of the input is a query,
+ * the rest an article body.  The snippet must be valid UTF-8 when the body
+ * is, bounded in length, and its marks balanced. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "qp.h"
+#include "snip.h"
+#include "tok.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static tok_stemmer_t *st;
+  static arena_t *a;
+  if (!st && tok_stemmer_new("en", &st) != 0) abort();
+  if (!a && !(a = arena_new(0))) abort();
+  arena_reset(a);
+  const char *s = (const char *)data;
+  const char *nl = memchr(s, '\n', size);
+  size_t qlen = nl ? (size_t)(nl - s) : size;
+  const char *body = nl ? nl + 1 : s + size;
+  size_t blen = size - (size_t)(body - s);
+  qp_query_t *q = NULL;
+  err_t err = {0};
+  if (qp_parse(s, qlen, a, &q, &err) != 0) return 0;
+  snip_matcher_t *m = snip_matcher_new(a, q, &st, 1);
+  if (!m) abort();
+  const char *out = snip_build(m, 0, body, blen, 240, a);
+  if (!out) abort();
+  size_t n = strlen(out);
+  /* 240 bytes of text, each byte escaped to at most 5, plus marks and "…". */
+  if (n > 240 * 5 + 64 * 7 * 8 + 6) abort();
+  if (utf8_valid(body, blen) && !utf8_valid(out, n)) abort();
+  size_t opens = 0, closes = 0;
+  for (const char *p = out; (p = strstr(p, SNIP_OPEN)); p++) opens++;
+  for (const char *p = out; (p = strstr(p, SNIP_CLOSE)); p++) closes++;
+  if (opens != closes) abort();
+  return 0;
+}

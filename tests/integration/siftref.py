@@ -1,0 +1,710 @@
+"""siftref: an independent reference implementation of Sift's search contract.
+
+Written from SPEC.md ("Words", "Corpus format", "Query language") and the
+semantics fixed in shared/qp.h and shared/schema.h, in plain Python (standard
+library + Debian's python3-snowballstemmer).  It shares no code with the C
+engine: the integration tests compute every answer here, straight from the
+corpus files, and require the engine to agree exactly.
+
+Parts:
+  * tokenize()/normalize()/tok_key(): the word rules (unicodedata only).
+  * Stemmers: Snowball by ISO 639-1 code or algorithm name, English default.
+  * Corpus: loads .jsonl / .jsonl.zst (zstd -dc) applying the record rules
+    (bad lines skipped with a reason, later duplicates replace earlier ones,
+    bad dates -> undated, invalid UTF-8 repaired) and keeps, per article,
+    the words of title and body, stems, filter keys, day and sort key.
+  * A query AST and its evaluator (ids matching), facets, date sorting, and a
+    renderer from the AST to the query language of SPEC.md.
+
+AST (tuples):
+  ('word', w, field)          field: 'text' (title or body) or 'title'
+  ('phrase', [w...], field, style)   style: 'quote' or 'bare' (w1-w2 token)
+  ('prefix', p, field)
+  ('filter', field, value)    field: 'outlet', 'author', 'tag'
+  ('date', spec)              spec as written after "date:" (2023, 2023-11..)
+  ('and', [kids]), ('or', [kids]), ('not', kid)
+  ('all',)                    no condition (every article)
+"""
+
+import bisect
+import json
+import os
+import re
+import subprocess
+import sys
+import unicodedata
+
+import snowballstemmer
+
+MAX_WORD = 200  # bytes of a normalized word
+MAX_ID = 240  # bytes of an id
+DEFAULT_MAX_RECORD = 64 * 1024 * 1024
+
+# ---------------------------------------------------------------------------
+# Words
+
+
+def _class_ranges(pred):
+    out = []
+    start = None
+    prev = None
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            ok = False
+        else:
+            ok = pred(unicodedata.category(chr(cp)))
+        if ok:
+            if start is None:
+                start = cp
+            prev = cp
+        elif start is not None:
+            out.append((start, prev))
+            start = None
+    if start is not None:
+        out.append((start, prev))
+    return "".join(
+        ("\\U%08x" % a) if a == b else ("\\U%08x-\\U%08x" % (a, b)) for a, b in out
+    )
+
+
+_LNM = _class_ranges(lambda c: c[0] in "LNM")
+_L = _class_ranges(lambda c: c[0] == "L")
+# A maximal run of letters, digits and marks; an apostrophe (' or U+2019)
+# with a letter on each side joins two runs.
+WORD_RE = re.compile(
+    "[%s]+(?:(?<=[%s])['\u2019](?=[%s])[%s]+)*" % (_LNM, _L, _L, _LNM)
+)
+
+_norm_cache = {}
+
+
+def _truncate(w):
+    b = w.encode("utf-8")
+    if len(b) <= MAX_WORD:
+        return w
+    b = b[:MAX_WORD]
+    return b.decode("utf-8", "ignore")  # drops a cut character at the end
+
+
+def normalize(raw):
+    """Normalize one word (as found by WORD_RE): compatibility decomposition,
+    case folding, marks removed, recomposition, ’ -> ', cut to 200 bytes.
+    Returns '' when nothing is left."""
+    if raw.isascii():
+        w = raw.lower()
+        return w if len(w) <= MAX_WORD else w[:MAX_WORD]
+    w = _norm_cache.get(raw)
+    if w is not None:
+        return w
+    s = unicodedata.normalize("NFKD", raw.replace("\u2019", "'"))
+    s = unicodedata.normalize("NFKD", s.casefold())
+    s = "".join(c for c in s if unicodedata.category(c)[0] != "M")
+    s = unicodedata.normalize("NFC", s).replace("\u2019", "'")
+    s = _truncate(s)
+    if len(_norm_cache) < 500000:
+        _norm_cache[raw] = s
+    return s
+
+
+def tokenize(text):
+    """The normalized words of text, in order."""
+    if not text:
+        return []
+    out = []
+    for raw in WORD_RE.findall(text):
+        w = normalize(raw)
+        if w:
+            out.append(w)
+    return out
+
+
+def raw_words(text):
+    """(raw, normalized) pairs of text."""
+    out = []
+    for raw in WORD_RE.findall(text or ""):
+        w = normalize(raw)
+        if w:
+            out.append((raw, w))
+    return out
+
+
+def tok_key(s):
+    """Filter key: the concatenation of the normalized words of s."""
+    return "".join(tokenize(s or ""))
+
+
+def author_keys(author):
+    """Keys of an author string: the whole string, and each name of a list
+    separated by ',', ';' or ' and '."""
+    keys = set()
+    if not author:
+        return keys
+    k = tok_key(author)
+    if k:
+        keys.add(k)
+    for name in re.split(r",|;| and ", author):
+        k = tok_key(name)
+        if k:
+            keys.add(k)
+    return keys
+
+
+# ---------------------------------------------------------------------------
+# Stemming
+
+_ALIASES = {
+    "arabic": "ar ara", "armenian": "hy hye arm", "basque": "eu eus baq",
+    "catalan": "ca cat", "danish": "da dan", "dutch": "nl dut nld",
+    "english": "en eng", "finnish": "fi fin", "french": "fr fre fra",
+    "german": "de ger deu", "greek": "el gre ell", "hindi": "hi hin",
+    "hungarian": "hu hun", "indonesian": "id ind", "irish": "ga gle",
+    "italian": "it ita", "lithuanian": "lt lit", "nepali": "ne nep",
+    "norwegian": "no nor", "porter": "", "portuguese": "pt por",
+    "romanian": "ro rum ron", "russian": "ru rus", "serbian": "sr srp",
+    "spanish": "es esl spa", "swedish": "sv swe", "tamil": "ta tam",
+    "turkish": "tr tur", "yiddish": "yi yid",
+}
+_LANG_ALGO = {}
+for _algo, _codes in _ALIASES.items():
+    if _algo in snowballstemmer.algorithms():
+        _LANG_ALGO[_algo] = _algo
+        for _c in _codes.split():
+            _LANG_ALGO[_c] = _algo
+
+
+def lang_algorithm(lang, default="english"):
+    """Snowball algorithm for a document's lang (ISO 639-1 code or algorithm
+    name); unknown or absent -> default."""
+    if not lang:
+        return default
+    return _LANG_ALGO.get(lang, _LANG_ALGO.get(lang.lower(), default))
+
+
+class Stemmers:
+    def __init__(self):
+        self._st = {}
+        self._cache = {}
+
+    def stem(self, algo, word):
+        key = (algo, word)
+        s = self._cache.get(key)
+        if s is None:
+            st = self._st.get(algo)
+            if st is None:
+                st = self._st[algo] = snowballstemmer.stemmer(algo)
+            s = st.stemWord(word)
+            self._cache[key] = s
+        return s
+
+
+STEMMERS = Stemmers()
+
+# ---------------------------------------------------------------------------
+# Dates
+
+_DATE_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
+    r"(?:[Zz]|[+-](\d{2})(?::?(\d{2}))?)?)?$"
+)
+
+
+def valid_day(y, m, d):
+    if y < 1 or y > 9999 or m < 1 or m > 12 or d < 1:
+        return False
+    mdays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]
+    if m == 2 and ((y % 4 == 0 and y % 100 != 0) or y % 400 == 0):
+        mdays = 29
+    return d <= mdays
+
+
+def parse_doc_date(s):
+    """(day 'YYYYMMDD', sortkey 'YYYYMMDDhhmmss') or None for a bad date."""
+    if not s.isascii():
+        return None
+    m = _DATE_RE.match(s)
+    if not m:
+        return None
+    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if not valid_day(y, mo, d):
+        return None
+    h = int(m.group(4) or 0)
+    mi = int(m.group(5) or 0)
+    se = int(m.group(6) or 0)
+    if h > 23 or mi > 59 or se > 60:
+        return None
+    if m.group(7) is not None:
+        if int(m.group(7)) > 23 or int(m.group(8) or 0) > 59:
+            return None
+    day = "%04d%02d%02d" % (y, mo, d)
+    return day, day + "%02d%02d%02d" % (h, mi, se)
+
+
+def parse_date_end(s, end):
+    """A query date end (YYYY, YYYY-MM, YYYY-MM-DD) -> inclusive YYYYMMDD int
+    (lo end: first day; hi end: last day, months end on 31).  None if bad."""
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", s)
+    if not m:
+        return None
+    y = int(m.group(1))
+    if y < 1:
+        return None
+    if m.group(3):
+        mo, d = int(m.group(2)), int(m.group(3))
+        if not valid_day(y, mo, d):
+            return None
+        return y * 10000 + mo * 100 + d
+    if m.group(2):
+        mo = int(m.group(2))
+        if mo < 1 or mo > 12:
+            return None
+        return y * 10000 + mo * 100 + (31 if end else 1)
+    return y * 10000 + (1231 if end else 101)
+
+
+def date_bounds(spec):
+    """'2023' / '2023-11..' / '..2023-12' / 'A..B' -> (lo, hi) with None for
+    an open end.  ValueError when malformed."""
+    if ".." in spec:
+        a, b = spec.split("..", 1)
+        lo = parse_date_end(a, False) if a else None
+        hi = parse_date_end(b, True) if b else None
+        if (a and lo is None) or (b and hi is None) or (not a and not b):
+            raise ValueError("bad date " + spec)
+    else:
+        lo = parse_date_end(spec, False)
+        hi = parse_date_end(spec, True)
+        if lo is None:
+            raise ValueError("bad date " + spec)
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError("empty range " + spec)
+    return lo, hi
+
+
+# ---------------------------------------------------------------------------
+# Corpus
+
+
+class BadRecord(Exception):
+    pass
+
+
+def _reject_constant(name):
+    raise ValueError("not JSON: " + name)
+
+
+def _has_surrogate(s):
+    return any(0xD800 <= ord(c) <= 0xDFFF for c in s)
+
+
+def parse_record(line_bytes):
+    """One JSON Lines record -> dict of the article's fields (absent fields
+    omitted; 'date_bad' set when a date was given but not understood).
+    Raises BadRecord(reason) for a line that must be skipped."""
+    text = line_bytes.decode("utf-8", "replace")
+    try:
+        obj = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as e:
+        raise BadRecord("not valid JSON: %s" % e)
+    if not isinstance(obj, dict):
+        raise BadRecord("line is not a JSON object")
+    strings = []
+
+    def opt_str(key):
+        v = obj.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, str):
+            raise BadRecord("field '%s' must be a string" % key)
+        strings.append(v)
+        return v.replace("\0", " ") if v else None
+
+    idv = obj.get("id")
+    if idv is None:
+        raise BadRecord("missing id")
+    if not isinstance(idv, str):
+        raise BadRecord("id must be a string")
+    n = len(idv.encode("utf-8", "surrogatepass"))
+    if n == 0:
+        raise BadRecord("id is empty")
+    if n > MAX_ID:
+        raise BadRecord("id too long")
+    if any((ord(c) < 0x20 and c != "\0") or ord(c) == 0x7F for c in idv):
+        raise BadRecord("id contains a control character")
+    strings.append(idv)
+    doc = {"id": idv.replace("\0", " ")}
+    for key in ("title", "outlet", "date", "url", "author", "lang", "body"):
+        v = opt_str(key)
+        if v is not None:
+            doc[key] = v
+    tags = obj.get("tags")
+    if tags is not None:
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise BadRecord("field 'tags' must be an array of strings")
+        strings.extend(tags)
+        tags = [t.replace("\0", " ") for t in tags if t]
+        if tags:
+            doc["tags"] = tags
+    if any(_has_surrogate(s) for s in strings):
+        # jansson refuses a lone surrogate escape: the line is not valid JSON
+        raise BadRecord("not valid JSON: lone surrogate")
+    if "date" in doc:
+        pd = parse_doc_date(doc["date"])
+        if pd is None:
+            doc["date_bad"] = doc.pop("date")
+        else:
+            doc["day"], doc["sortkey"] = pd
+    return doc
+
+
+def read_lines(path, max_record=DEFAULT_MAX_RECORD):
+    """(line number, bytes without the line end) of a .jsonl or zstd file;
+    blank lines skipped; over-long lines yielded as (n, None)."""
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic == b"\x28\xb5\x2f\xfd":
+        data = subprocess.run(
+            ["zstd", "-dc", path], check=True, stdout=subprocess.PIPE
+        ).stdout
+    else:
+        with open(path, "rb") as f:
+            data = f.read()
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    for i, line in enumerate(lines, 1):
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if len(line) > max_record:
+            yield i, None
+            continue
+        if line == b"":
+            continue
+        yield i, line
+
+
+class Doc:
+    __slots__ = (
+        "n", "id", "f", "title_words", "title_str", "body_str", "algo",
+        "outlet_key", "author_keys", "tag_keys", "day", "sortkey",
+        "year", "month", "dayval", "tags",
+    )
+
+
+class Corpus:
+    """The reference view of an index built from some corpus files."""
+
+    def __init__(self, default_lang="english"):
+        self.default_algo = lang_algorithm(default_lang)
+        self.records = {}  # id -> record dict (insertion order = first seen)
+        self.skipped = []  # (file, line, reason)
+        self.added = 0
+        self.replaced = 0
+
+    # -- loading --
+    def add_file(self, path, max_record=DEFAULT_MAX_RECORD):
+        for n, line in read_lines(path, max_record):
+            if line is None:
+                self.skipped.append((path, n, "line too long"))
+                continue
+            try:
+                rec = parse_record(line)
+            except BadRecord as e:
+                self.skipped.append((path, n, str(e)))
+                continue
+            if rec["id"] in self.records:
+                self.replaced += 1
+            else:
+                self.added += 1
+            self.records[rec["id"]] = rec
+        return self
+
+    def add_records(self, recs):
+        for rec in recs:
+            self.records[rec["id"]] = rec
+
+    def build(self):
+        """Compute the per-article views and the inverted maps."""
+        self.docs = []
+        self.by_id = {}
+        inv_word, inv_title, inv_stem, inv_tstem = {}, {}, {}, {}
+        algos = set()
+        for rec in self.records.values():
+            d = Doc()
+            d.n = len(self.docs)
+            d.id = rec["id"]
+            d.f = rec
+            tw = tokenize(rec.get("title", ""))
+            bw = tokenize(rec.get("body", ""))
+            d.title_words = tw
+            d.title_str = "\x01" + "\x01".join(tw) + "\x01" if tw else ""
+            d.body_str = "\x01" + "\x01".join(bw) + "\x01" if bw else ""
+            d.algo = lang_algorithm(rec.get("lang"), self.default_algo)
+            algos.add(d.algo)
+            d.outlet_key = tok_key(rec.get("outlet", "")) if "outlet" in rec else None
+            d.author_keys = author_keys(rec.get("author"))
+            d.tags = sorted(set(rec.get("tags", [])))
+            d.tag_keys = {tok_key(t) for t in d.tags} - {""}
+            d.day = int(rec["day"]) if "day" in rec else None
+            d.sortkey = rec.get("sortkey")
+            if d.day:
+                s = rec["day"]
+                d.year, d.month, d.dayval = s[:4], s[:4] + "-" + s[4:6], "%s-%s-%s" % (s[:4], s[4:6], s[6:8])
+            else:
+                d.year = d.month = d.dayval = None
+            n = d.n
+            tset = set(tw)
+            allset = tset | set(bw)
+            for w in allset:
+                inv_word.setdefault(w, set()).add(n)
+                inv_stem.setdefault(STEMMERS.stem(d.algo, w), set()).add(n)
+            for w in tset:
+                inv_title.setdefault(w, set()).add(n)
+                inv_tstem.setdefault(STEMMERS.stem(d.algo, w), set()).add(n)
+            self.docs.append(d)
+            self.by_id[d.id] = d
+        self.inv_word, self.inv_title = inv_word, inv_title
+        self.inv_stem, self.inv_tstem = inv_stem, inv_tstem
+        # Query words are stemmed with every language articles use.
+        self.algos = sorted(algos) if algos else [self.default_algo]
+        self.vocab = sorted(inv_word)
+        self.tvocab = sorted(inv_title)
+        self.all = frozenset(range(len(self.docs)))
+        return self
+
+    # -- evaluation --
+    def _stem_match(self, w, title):
+        inv = self.inv_tstem if title else self.inv_stem
+        out = set()
+        for algo in self.algos:
+            out |= inv.get(STEMMERS.stem(algo, w), set())
+        return out
+
+    def _phrase(self, words, title):
+        inv = self.inv_title if title else self.inv_word
+        if len(words) == 1:
+            return set(inv.get(words[0], ()))
+        sets = [inv.get(w) for w in words]
+        if any(s is None for s in sets):
+            return set()
+        sets.sort(key=len)
+        cand = set(sets[0])
+        for s in sets[1:]:
+            cand &= s
+        needle = "\x01" + "\x01".join(words) + "\x01"
+        out = set()
+        for n in cand:
+            d = self.docs[n]
+            if needle in d.title_str or (not title and needle in d.body_str):
+                out.add(n)
+        return out
+
+    def _prefix(self, p, title):
+        vocab = self.tvocab if title else self.vocab
+        inv = self.inv_title if title else self.inv_word
+        out = set()
+        i = bisect.bisect_left(vocab, p)
+        while i < len(vocab) and vocab[i].startswith(p):
+            out |= inv[vocab[i]]
+            i += 1
+        return out
+
+    def prefix_expansion(self, p, title=False):
+        vocab = self.tvocab if title else self.vocab
+        i = bisect.bisect_left(vocab, p)
+        j = i
+        while j < len(vocab) and vocab[j].startswith(p):
+            j += 1
+        return j - i
+
+    def _filter(self, field, value):
+        key = tok_key(value)
+        if field == "outlet":
+            return {d.n for d in self.docs if d.outlet_key == key}
+        if field == "author":
+            return {d.n for d in self.docs if key in d.author_keys}
+        if field == "tag":
+            return {d.n for d in self.docs if key in d.tag_keys}
+        raise ValueError(field)
+
+    def _date(self, spec):
+        lo, hi = date_bounds(spec)
+        return {
+            d.n
+            for d in self.docs
+            if d.day is not None
+            and (lo is None or d.day >= lo)
+            and (hi is None or d.day <= hi)
+        }
+
+    def eval(self, node):
+        """Set of article numbers matching the AST node."""
+        k = node[0]
+        if k == "all":
+            return set(self.all)
+        if k == "word":
+            return self._stem_match(node[1], node[2] == "title")
+        if k == "phrase":
+            return self._phrase(node[1], node[2] == "title")
+        if k == "prefix":
+            return self._prefix(node[1], node[2] == "title")
+        if k == "filter":
+            return self._filter(node[1], node[2])
+        if k == "date":
+            return self._date(node[1])
+        if k == "not":
+            return set(self.all) - self.eval(node[1])
+        if k == "or":
+            out = set()
+            for kid in node[1]:
+                out |= self.eval(kid)
+            return out
+        if k == "and":
+            # Several positive filters on one field in one AND list: any.
+            groups = {}
+            rest = []
+            for kid in node[1]:
+                if kid[0] == "filter":
+                    groups.setdefault(kid[1], []).append(kid)
+                else:
+                    rest.append(kid)
+            out = set(self.all)
+            for kids in groups.values():
+                s = set()
+                for kid in kids:
+                    s |= self.eval(kid)
+                out &= s
+            for kid in rest:
+                out &= self.eval(kid)
+            return out
+        raise ValueError("bad node %r" % (node,))
+
+    def ids(self, nums):
+        return {self.docs[n].id for n in nums}
+
+    # -- facets and order --
+    def facet_values(self, d, facet):
+        if facet == "outlet":
+            v = d.f.get("outlet")
+            return [v] if v else []
+        if facet == "author":
+            v = d.f.get("author")
+            return [v] if v else []
+        if facet == "tag":
+            return d.tags
+        if facet == "year":
+            return [d.year] if d.year else []
+        if facet == "month":
+            return [d.month] if d.month else []
+        if facet == "day":
+            return [d.dayval] if d.dayval else []
+        raise ValueError(facet)
+
+    def facets(self, nums, facet, limit=10):
+        """[(value, count)] most frequent first, ties by value (code point
+        order = UTF-8 byte order); limit None = all."""
+        counts = {}
+        for n in nums:
+            for v in self.facet_values(self.docs[n], facet):
+                counts[v] = counts.get(v, 0) + 1
+        items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return items if limit is None else items[:limit]
+
+    def sort_key(self, n):
+        return self.docs[n].sortkey
+
+    def ordered_keys(self, nums, order):
+        """Sort keys of nums in the contract's order (None = undated, last)."""
+        dated = sorted(
+            (self.docs[n].sortkey for n in nums if self.docs[n].sortkey),
+            reverse=(order == "newest"),
+        )
+        undated = [None] * sum(1 for n in nums if not self.docs[n].sortkey)
+        return dated + undated
+
+
+# ---------------------------------------------------------------------------
+# AST helpers and rendering
+
+
+def has_positive_text(node, neg=False):
+    k = node[0]
+    if k in ("word", "phrase", "prefix"):
+        return not neg
+    if k == "not":
+        return has_positive_text(node[1], not neg)
+    if k in ("and", "or"):
+        return any(has_positive_text(c, neg) for c in node[1])
+    return False
+
+
+def _bare_ok(s):
+    return bool(s) and not any(c in s for c in ' \t"()*:') and not s.startswith("-") \
+        and s not in ("AND", "OR", "NOT")
+
+
+def render(node, rng=None, top=True):
+    """The query-language text of an AST.  rng (random.Random) picks among
+    equivalent spellings (operator style, case of words, filter values)."""
+    k = node[0]
+    pick = (lambda seq: seq[0]) if rng is None else rng.choice
+    if k == "all":
+        return ""
+    if k in ("word", "prefix"):
+        text = node[1] if len(node) < 4 else node[3]  # optional surface form
+        s = text + ("*" if k == "prefix" else "")
+        return ("title:" if node[2] == "title" else "") + s
+    if k == "phrase":
+        surf = node[4] if len(node) > 4 else None
+        words = surf or node[1]
+        if node[3] == "bare":
+            s = pick(["-", "."]).join(words) if surf is None else surf
+        else:
+            s = '"' + " ".join(words) + '"'
+        return ("title:" if node[2] == "title" else "") + s
+    if k == "filter":
+        v = node[3] if len(node) > 3 else node[2]
+        if not _bare_ok(v):
+            v = '"' + v + '"'
+        return "%s:%s" % (node[1], v)
+    if k == "date":
+        return "date:" + node[1]
+    if k == "not":
+        kid = node[1]
+        style = node[2] if len(node) > 2 else "NOT"
+        inner = render(kid, rng, False)
+        if kid[0] in ("and", "or"):
+            inner = "(" + inner + ")"
+        if style == "-":
+            return "-" + inner
+        return "NOT " + inner
+    if k == "and":
+        parts = []
+        explicit = len(node) > 2 and node[2] == "AND"
+        for kid in node[1]:
+            s = render(kid, rng, False)
+            if kid[0] in ("and", "or"):
+                s = "(" + s + ")"
+            parts.append(s)
+        return (" AND " if explicit else " ").join(parts)
+    if k == "or":
+        parts = []
+        for kid in node[1]:
+            s = render(kid, rng, False)
+            # AND binds tighter than OR: parentheses optional (node[2])
+            if kid[0] == "or" or (kid[0] == "and" and not (len(node) > 2 and node[2] == "bare")):
+                s = "(" + s + ")"
+            parts.append(s)
+        return " OR ".join(parts)
+    raise ValueError(node)
+
+
+if __name__ == "__main__":
+    # Small self-check / manual use: siftref.py FILE... prints counts.
+    c = Corpus()
+    for p in sys.argv[1:]:
+        c.add_file(p)
+    c.build()
+    print("docs", len(c.docs), "skipped", len(c.skipped), "langs", c.algos)
+    for s in c.skipped[:20]:
+        print("%s:%d: %s" % s)

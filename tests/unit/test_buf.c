@@ -1,0 +1,109 @@
+/* test_buf.c: the output buffer, its JSON writer and the UTF-8 helpers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "err.h"
+
+static void test_buf_json_object_gets_separators(void **state) {
+  buf_t b;
+  buf_init(&b, 0);
+  buf_json_open(&b, '{');
+  buf_json_key(&b, "a");
+  buf_json_int(&b, 1);
+  buf_json_key(&b, "b");
+  buf_json_open(&b, '[');
+  buf_json_cstr(&b, "x");
+  buf_json_bool(&b, 1);
+  buf_json_null(&b);
+  buf_json_close(&b, ']');
+  buf_json_close(&b, '}');
+  assert_string_equal(b.data, "{\"a\":1,\"b\":[\"x\",true,null]}");
+  buf_fini(&b);
+}
+
+static void test_buf_json_escapes_controls_and_quotes(void **state) {
+  buf_t b;
+  buf_init(&b, 0);
+  buf_json_str(&b, "a\"b\\c\n\x01", 7);
+  assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\u0001\"");
+  buf_fini(&b);
+}
+
+static void test_buf_json_replaces_invalid_utf8(void **state) {
+  buf_t b;
+  buf_init(&b, 0);
+  buf_json_str(&b, "x\xff" "y\xc3", 4);
+  assert_string_equal(b.data, "\"x\xEF\xBF\xBDy\xEF\xBF\xBD\"");
+  buf_fini(&b);
+}
+
+static void test_buf_cap_is_sticky(void **state) {
+  buf_t b;
+  buf_init(&b, 8);
+  assert_int_equal(buf_puts(&b, "12345678"), 0);
+  assert_int_equal(buf_puts(&b, "9"), ERR_TOO_LONG);
+  assert_int_equal(buf_puts(&b, ""), ERR_TOO_LONG);
+  assert_int_equal(b.len, 8);
+  buf_reset(&b);
+  assert_int_equal(buf_puts(&b, "ok"), 0);
+  buf_fini(&b);
+}
+
+static void test_buf_json_after_a_response_line_has_no_comma(void **state) {
+  buf_t b;
+  buf_init(&b, 0);
+  buf_puts(&b, "{\"ok\":true}\n");
+  buf_json_open(&b, '{');
+  buf_json_close(&b, '}');
+  assert_string_equal(b.data, "{\"ok\":true}\n{}");
+  buf_fini(&b);
+}
+
+static void test_utf8_validation_rejects_overlong_and_surrogates(void **state) {
+  assert_true(utf8_valid("caf\xc3\xa9", 5));
+  assert_false(utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+  assert_false(utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+  assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+  assert_true(utf8_valid("\xf0\x9f\x98\x80", 4));
+}
+
+static void test_utf8_repair_keeps_valid_text(void **state) {
+  buf_t b;
+  buf_init(&b, 0);
+  utf8_repair(&b, "a\xffz", 3);
+  assert_string_equal(b.data, "a\xEF\xBF\xBDz");
+  assert_true(utf8_valid(b.data, b.len));
+  buf_fini(&b);
+}
+
+static void test_err_is_sticky_and_named(void **state) {
+  err_t e = {0};
+  assert_int_equal(err_set(&e, ERR_BAD_QUERY, 3, "first at %d", 3), ERR_BAD_QUERY);
+  assert_int_equal(err_set(&e, ERR_NOMEM, 0, "second"), ERR_BAD_QUERY);
+  assert_string_equal(err_message(&e), "first at 3");
+  assert_int_equal(e.column, 3);
+  assert_string_equal(err_proto_code(ERR_BAD_QUERY), "bad_query");
+  assert_string_equal(err_proto_code(ERR_NOT_FOUND), "not_found");
+  assert_string_equal(err_name(ERR_TIMEOUT), "ERR_TIMEOUT");
+  assert_string_equal(err_proto_code(12345), "internal");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_buf_json_object_gets_separators),
+      cmocka_unit_test(test_buf_json_escapes_controls_and_quotes),
+      cmocka_unit_test(test_buf_json_replaces_invalid_utf8),
+      cmocka_unit_test(test_buf_cap_is_sticky),
+      cmocka_unit_test(test_buf_json_after_a_response_line_has_no_comma),
+      cmocka_unit_test(test_utf8_validation_rejects_overlong_and_surrogates),
+      cmocka_unit_test(test_utf8_repair_keeps_valid_text),
+      cmocka_unit_test(test_err_is_sticky_and_named),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
