@@ -16,6 +16,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* X(NAME, protocol code, constant message) */
 #define ERR_MAP(X)                                                        \
   X(NOMEM, "internal", "out of memory")                                   \
@@ -69,4 +73,7 @@ void err_clear(err_t *e);
 /* The detail if there is one, else the constant message. */
 const char *err_message(const err_t *e);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

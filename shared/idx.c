@@ -1,8 +1,4 @@
 /* idx.c: the index writer (see idx.h; the layout is schema.h's).
- *
- * Stemming is the costly part of turning text into terms, and news text
- * repeats its words, so each language keeps a direct-mapped cache of recent
- * word -> stem results.
  */
 #include "idx.h"
 
@@ -18,19 +14,10 @@
 #include "xw.h"
 
 #define IDX_MAX_LANGS 32
-#define IDX_STEM_CACHE 16384 /* entries per language, a power of two */
-#define IDX_STEM_WORD 40     /* words up to this many bytes are cached */
 #define IDX_TERM_CAP 512
 
-typedef struct idx_stem_slot {
-  uint8_t wlen, slen;
-  char word[IDX_STEM_WORD];
-  char stem[IDX_STEM_WORD];
-} idx_stem_slot_t;
-
 typedef struct idx_lang {
-  tok_stemmer_t *st;
-  idx_stem_slot_t *cache;
+  tok_stemmer_t *st; /* caches recent stems itself (tok.c) */
 } idx_lang_t;
 
 struct idx {
@@ -60,32 +47,9 @@ static int idx_lang_add(idx_t *x, const char *alg, size_t *index, err_t *err) {
   if (x->nlangs == IDX_MAX_LANGS) return err_set(err, ERR_INVAL, 0, "too many languages");
   idx_lang_t *l = &x->langs[x->nlangs];
   if (tok_stemmer_new(alg, &l->st)) return err_set(err, ERR_INVAL, 0, "unknown language '%s'", alg);
-  if (!(l->cache = calloc(IDX_STEM_CACHE, sizeof *l->cache))) {
-    tok_stemmer_free(l->st);
-    return err_set(err, ERR_NOMEM, 0, NULL);
-  }
   *index = x->nlangs++;
   x->langs_dirty = 1;
   return 0;
-}
-
-static const char *idx_stem(idx_lang_t *l, const char *w, size_t len, size_t *slen) {
-  if (len >= IDX_STEM_WORD) return tok_stem(l->st, w, len, slen);
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)w[i]) * 16777619u;
-  idx_stem_slot_t *s = &l->cache[h & (IDX_STEM_CACHE - 1)];
-  if (s->wlen == len && memcmp(s->word, w, len) == 0) {
-    *slen = s->slen;
-    return s->stem;
-  }
-  const char *stem = tok_stem(l->st, w, len, slen);
-  if (*slen < IDX_STEM_WORD) {
-    s->wlen = (uint8_t)len;
-    memcpy(s->word, w, len);
-    s->slen = (uint8_t)*slen;
-    memcpy(s->stem, stem, *slen);
-  }
-  return stem;
 }
 
 /* ---- opening ---- */
@@ -183,7 +147,6 @@ void idx_free(idx_t *x) {
   if (!x) return;
   for (size_t i = 0; i < x->nlangs; i++) {
     tok_stemmer_free(x->langs[i].st);
-    free(x->langs[i].cache);
   }
   ds_codec_free(x->codec);
   arena_free(x->pending_arena);
@@ -230,7 +193,7 @@ static int idx_text(idx_t *x, xw_doc *d, size_t lang, const char *text, int titl
   while (!rc && tok_next(&it, &w)) {
     uint32_t p = ++*pos;
     size_t sl, tl;
-    const char *stem = idx_stem(&x->langs[lang], w.norm, w.norm_len, &sl);
+    const char *stem = tok_stem(x->langs[lang].st, w.norm, w.norm_len, &sl);
     rc = xw_doc_add_posting(d, w.norm, w.norm_len, p, err);
     if (!rc && (tl = schema_stem_term(term, sizeof term, 0, alg, dflt, stem, sl)))
       rc = xw_doc_add_term(d, term, tl, title ? SCHEMA_TITLE_WDF : 1, err);

@@ -46,7 +46,7 @@ uint32_t xw_db_doccount(xw_db *db);
 xw_docid xw_db_lastdocid(xw_db *db);
 /* Revision of a single-shard database (0 for a multi-shard one). */
 uint64_t xw_db_revision(xw_db *db);
-/* Average document length, and total term count, for figures. */
+/* Average document length, for figures. */
 double xw_db_avlength(xw_db *db);
 /* Number of documents containing term (exact); 0 if none. */
 uint32_t xw_db_termfreq(xw_db *db, const char *term, size_t len);
@@ -137,9 +137,10 @@ typedef struct xw_search_opts {
   const xw_facet_spec *facets; /* facets counted over every match (forces
                                   exact totals) */
   size_t nfacets;
-  double time_limit; /* seconds; 0 = none.  Past it the search stops and
-                        returns ERR_TIMEOUT. */
-  /* BM25 parameters; 0 = Xapian defaults (k1 1.2, b 0.75). */
+  double time_limit; /* seconds; 0 = none.  A search that took this long
+                        returns ERR_TIMEOUT (Xapian 1.4 cannot cut a match
+                        short, so the work is done before it is refused). */
+  /* BM25 parameters; 0 = Xapian defaults (k1 1, b 0.5). */
   double bm25_k1, bm25_b;
 } xw_search_opts;
 

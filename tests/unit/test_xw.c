@@ -1,0 +1,844 @@
+/* test_xw.c: unit tests of the Xapian wrapper (xw.h) on real databases in a
+ * temporary directory: writing, reading, every query operator, sorting,
+ * exact facets, reopening, compaction, stub files and the error mapping.
+ *
+ * The group fixture indexes five articles (docids 1..5, in this order):
+ *   a1 "gaza city hospital"                Reuters     2023-11-02  gaza, hospitals
+ *   a2 "city of gaza"                      Al Jazeera  2023-11-15  gaza
+ *   a3 "hospital strike gaza city center gaza"
+ *                                          Reuters     2023-12-01  hospitals, strikes,
+ *                                                                  hospitals (twice)
+ *   a4 "hospitality industry"              AP          (undated)   (none)
+ *   a5 "hospice care gaza"                 Reuters     2024-01-05  health
+ */
+#define _XOPEN_SOURCE 700 /* nftw() */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka.h needs the four above */
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xw.h"
+
+enum { SLOT_DATE = 0, SLOT_OUTLET = 1, SLOT_TAGS = 3, SLOT_NEWEST = 4 };
+
+static struct {
+  char dir[64];   /* mkdtemp'ed scratch directory */
+  char main[128]; /* the fixture database */
+  xw_db *db;      /* read-only handle on it */
+} g;
+
+/* ---- helpers ---- */
+
+static void path_in(char *out, size_t cap, const char *name) {
+  int n = snprintf(out, cap, "%s/%s", g.dir, name);
+  assert_true(n > 0 && (size_t)n < cap);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+/* Index one article through w: words of text get positions 1, 2, ... */
+static void add_article(xw_db *w, const char *id, const char *text, const char *outlet,
+                        const char *date, const char *tags, const char *data, int *replaced) {
+  err_t err = {0};
+  xw_doc *d = xw_doc_new();
+  assert_non_null(d);
+  char buf[256], term[64];
+  snprintf(buf, sizeof buf, "%s", text);
+  uint32_t pos = 1;
+  for (char *save, *w1 = strtok_r(buf, " ", &save); w1; w1 = strtok_r(NULL, " ", &save))
+    assert_int_equal(xw_doc_add_posting(d, w1, strlen(w1), pos++, &err), 0);
+  snprintf(term, sizeof term, "XO%s", outlet);
+  assert_int_equal(xw_doc_add_boolean(d, term, strlen(term), &err), 0);
+  assert_int_equal(xw_doc_set_value(d, SLOT_OUTLET, outlet, strlen(outlet), &err), 0);
+  if (date) {
+    char newest[32];
+    snprintf(newest, sizeof newest, "%s000000", date);
+    assert_int_equal(xw_doc_set_value(d, SLOT_DATE, date, strlen(date), &err), 0);
+    assert_int_equal(xw_doc_set_value(d, SLOT_NEWEST, newest, strlen(newest), &err), 0);
+  }
+  if (tags) assert_int_equal(xw_doc_set_value(d, SLOT_TAGS, tags, strlen(tags), &err), 0);
+  assert_int_equal(xw_doc_set_data(d, data, strlen(data), &err), 0);
+  snprintf(term, sizeof term, "Q%s", id);
+  int rep = -1;
+  assert_int_equal(xw_db_replace(w, term, d, &rep, &err), 0);
+  assert_int_not_equal(rep, -1);
+  if (replaced) *replaced = rep;
+  xw_doc_free(d);
+  assert_int_equal(err.code, 0);
+}
+
+static void build_fixture(const char *path) {
+  err_t err = {0};
+  xw_db *w = NULL;
+  assert_int_equal(xw_db_open_writable(path, 1, &w, &err), 0);
+  add_article(w, "a1", "gaza city hospital", "Reuters", "20231102", "gaza\x1fhospitals", "doc-a1",
+              NULL);
+  add_article(w, "a2", "city of gaza", "Al Jazeera", "20231115", "gaza", "doc-a2", NULL);
+  add_article(w, "a3", "hospital strike gaza city center gaza", "Reuters", "20231201",
+              "hospitals\x1fstrikes\x1fhospitals", "doc-a3", NULL);
+  add_article(w, "a4", "hospitality industry", "AP", NULL, NULL, "doc-a4", NULL);
+  add_article(w, "a5", "hospice care gaza", "Reuters", "20240105", "health", "doc-a5", NULL);
+  assert_int_equal(xw_db_set_metadata(w, "sift.format", "1", 1, &err), 0);
+  assert_int_equal(xw_db_commit(w, &err), 0);
+  xw_db_free(w);
+}
+
+static xw_query *T(const char *term) {
+  xw_query *q = xw_query_term(term, strlen(term), 1);
+  assert_non_null(q);
+  return q;
+}
+
+/* Combine n queries with op, freeing them (xw_query_combine copies). */
+static xw_query *combine(xw_op op, size_t n, ...) {
+  xw_query *subs[8];
+  va_list ap;
+  va_start(ap, n);
+  for (size_t i = 0; i < n; i++) subs[i] = va_arg(ap, xw_query *);
+  va_end(ap);
+  xw_query *q = xw_query_combine(op, subs, n);
+  for (size_t i = 0; i < n; i++) xw_query_free(subs[i]);
+  assert_non_null(q);
+  return q;
+}
+
+/* Search db for q (then free q) and return the docids of the hits in
+ * order, as a string such as "1 3" ("" for none). */
+static const char *hits_with(xw_db *db, xw_query *q, const xw_search_opts *o) {
+  static char out[128];
+  err_t err = {0};
+  xw_mset *m = NULL;
+  int rc = xw_search(db, q, o, &m, &err);
+  xw_query_free(q);
+  if (rc) fail_msg("xw_search: %s %s", err_name(rc), err_message(&err));
+  size_t k = 0;
+  out[0] = '\0';
+  for (uint32_t i = 0; i < xw_mset_size(m); i++)
+    k += (size_t)snprintf(out + k, sizeof out - k, "%s%u", i ? " " : "", xw_mset_docid(m, i));
+  xw_mset_free(m);
+  return out;
+}
+
+/* Hits in docid order, so set-like results compare as strings. */
+static const char *hits(xw_query *q) {
+  xw_search_opts o = {.limit = 100, .sort = XW_SORT_VALUE_ASC, .sort_slot = 99};
+  return hits_with(g.db, q, &o);
+}
+
+/* ---- fixtures ---- */
+
+static int group_setup(void **state) {
+  (void)state;
+  snprintf(g.dir, sizeof g.dir, "/tmp/test_xw.XXXXXX");
+  if (!mkdtemp(g.dir)) return -1;
+  path_in(g.main, sizeof g.main, "main");
+  build_fixture(g.main);
+  err_t err = {0};
+  return xw_db_open(g.main, &g.db, &err);
+}
+
+static int group_teardown(void **state) {
+  (void)state;
+  xw_db_free(g.db);
+  return nftw(g.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- reading ---- */
+
+static void test_xw_counts_documents_and_terms(void **state) {
+  (void)state;
+  assert_int_equal(xw_db_doccount(g.db), 5);
+  assert_int_equal(xw_db_lastdocid(g.db), 5);
+  assert_int_equal(xw_db_termfreq(g.db, "gaza", 4), 4);
+  assert_int_equal(xw_db_termfreq(g.db, "XOReuters", 9), 3);
+  assert_int_equal(xw_db_termfreq(g.db, "nowhere", 7), 0);
+  assert_int_equal(xw_db_termfreq(g.db, "", 0), 0);
+  /* 3 + 3 + 6 + 2 + 3 words over 5 documents */
+  assert_true(xw_db_avlength(g.db) > 3.39 && xw_db_avlength(g.db) < 3.41);
+  assert_true(xw_db_revision(g.db) >= 1);
+}
+
+static void test_xw_count_prefix_stops_at_limit(void **state) {
+  (void)state;
+  assert_int_equal(xw_db_count_prefix(g.db, "hosp", 0), 3); /* hospice hospital hospitality */
+  assert_int_equal(xw_db_count_prefix(g.db, "hosp", 2), 2);
+  assert_int_equal(xw_db_count_prefix(g.db, "hospit", 100), 2);
+  assert_int_equal(xw_db_count_prefix(g.db, "zzz", 100), 0);
+}
+
+static void test_xw_find_term_gives_docid_or_not_found(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_docid id = 0;
+  assert_int_equal(xw_db_find_term(g.db, "Qa3", 3, &id, &err), 0);
+  assert_int_equal(id, 3);
+  assert_int_equal(xw_db_find_term(g.db, "Qzz", 3, &id, &err), ERR_NOT_FOUND);
+  assert_int_equal(id, 0);
+  assert_int_equal(err.code, ERR_NOT_FOUND);
+}
+
+static void test_xw_get_data_and_value_copy_out(void **state) {
+  (void)state;
+  err_t err = {0};
+  char *s = NULL;
+  size_t n = 0;
+  assert_int_equal(xw_db_get_data(g.db, 2, &s, &n, &err), 0);
+  assert_int_equal(n, 6);
+  assert_string_equal(s, "doc-a2");
+  free(s);
+  assert_int_equal(xw_db_get_value(g.db, 2, SLOT_OUTLET, &s, &n, &err), 0);
+  assert_string_equal(s, "Al Jazeera");
+  assert_int_equal(n, 10);
+  free(s);
+  assert_int_equal(xw_db_get_value(g.db, 4, SLOT_DATE, &s, &n, &err), 0);
+  assert_string_equal(s, "");
+  assert_int_equal(n, 0);
+  free(s);
+  assert_int_equal(xw_db_get_data(g.db, 99, &s, &n, &err), ERR_NOT_FOUND);
+  assert_null(s);
+  err_clear(&err);
+  assert_int_equal(xw_db_get_data(g.db, 0, &s, &n, &err), ERR_NOT_FOUND);
+}
+
+static void test_xw_metadata_round_trips_and_absent_is_null(void **state) {
+  (void)state;
+  err_t err = {0};
+  char dir[160];
+  path_in(dir, sizeof dir, "meta");
+  xw_db *w = NULL;
+  assert_int_equal(xw_db_open_writable(dir, 1, &w, &err), 0);
+  assert_int_equal(xw_db_set_metadata(w, "sift.zdict", "a\0b", 3, &err), 0);
+  assert_int_equal(xw_db_commit(w, &err), 0);
+  char *v = NULL;
+  size_t n = 0;
+  assert_int_equal(xw_db_get_metadata(w, "sift.zdict", &v, &n, &err), 0);
+  assert_int_equal(n, 3);
+  assert_memory_equal(v, "a\0b", 4);
+  free(v);
+  assert_int_equal(xw_db_get_metadata(w, "sift.absent", &v, &n, &err), 0);
+  assert_null(v);
+  assert_int_equal(n, 0);
+  xw_db_free(w);
+
+  assert_int_equal(xw_db_get_metadata(g.db, "sift.format", &v, &n, &err), 0);
+  assert_string_equal(v, "1");
+  free(v);
+  assert_int_equal(err.code, 0);
+}
+
+static void test_xw_positions_fill_up_to_cap_and_count_all(void **state) {
+  (void)state;
+  err_t err = {0};
+  uint32_t pos[4] = {0};
+  size_t n = 99;
+  assert_int_equal(xw_db_positions(g.db, 3, "gaza", 4, pos, 4, &n, &err), 0);
+  assert_int_equal(n, 2);
+  assert_int_equal(pos[0], 3);
+  assert_int_equal(pos[1], 6);
+  memset(pos, 0, sizeof pos);
+  assert_int_equal(xw_db_positions(g.db, 3, "gaza", 4, pos, 1, &n, &err), 0);
+  assert_int_equal(n, 2);
+  assert_int_equal(pos[0], 3);
+  assert_int_equal(pos[1], 0);
+  assert_int_equal(xw_db_positions(g.db, 1, "strike", 6, pos, 4, &n, &err), 0);
+  assert_int_equal(n, 0);
+  assert_int_equal(xw_db_positions(g.db, 4, "XOAP", 4, pos, 4, &n, &err), 0); /* boolean */
+  assert_int_equal(n, 0);
+}
+
+/* ---- queries ---- */
+
+static void test_xw_term_query_matches_documents_with_term(void **state) {
+  (void)state;
+  assert_string_equal(hits(T("gaza")), "1 2 3 5");
+  assert_string_equal(hits(T("industry")), "4");
+  assert_string_equal(hits(T("nowhere")), "");
+  assert_string_equal(hits(xw_query_term("", 0, 1)), ""); /* not match-all */
+}
+
+static void test_xw_boolean_operators(void **state) {
+  (void)state;
+  assert_string_equal(hits(combine(XW_AND, 2, T("gaza"), T("hospital"))), "1 3");
+  assert_string_equal(hits(combine(XW_OR, 2, T("hospital"), T("hospice"))), "1 3 5");
+  assert_string_equal(hits(combine(XW_AND_NOT, 2, T("gaza"), T("hospital"))), "2 5");
+  assert_string_equal(hits(combine(XW_AND_NOT, 3, T("gaza"), T("hospital"), T("hospice"))), "2");
+  assert_string_equal(hits(combine(XW_FILTER, 2, T("gaza"), T("XOReuters"))), "1 3 5");
+  assert_string_equal(hits(combine(XW_SYNONYM, 2, T("hospital"), T("hospice"))), "1 3 5");
+  assert_string_equal(hits(combine(XW_AND_MAYBE, 2, T("gaza"), T("strike"))), "1 2 3 5");
+  assert_string_equal(hits(xw_query_match_all()), "1 2 3 4 5");
+  assert_string_equal(hits(xw_query_match_nothing()), "");
+}
+
+static void test_xw_filter_adds_no_weight_and_and_maybe_ranks(void **state) {
+  (void)state;
+  xw_search_opts o = {.limit = 10};
+  assert_string_equal(hits_with(g.db, combine(XW_AND_MAYBE, 2, T("city"), T("strike")), &o),
+                      "3 1 2");
+  err_t err = {0};
+  xw_mset *plain = NULL, *filtered = NULL;
+  xw_query *q = T("gaza");
+  xw_query *f = combine(XW_FILTER, 2, T("gaza"), T("XOReuters"));
+  assert_int_equal(xw_search(g.db, q, &o, &plain, &err), 0);
+  assert_int_equal(xw_search(g.db, f, &o, &filtered, &err), 0);
+  assert_int_equal(xw_mset_size(filtered), 3);
+  for (uint32_t i = 0; i < xw_mset_size(filtered); i++) {
+    for (uint32_t j = 0; j < xw_mset_size(plain); j++) {
+      if (xw_mset_docid(plain, j) != xw_mset_docid(filtered, i)) continue;
+      assert_true(xw_mset_weight(filtered, i) > 0);
+      assert_true(xw_mset_weight(filtered, i) == xw_mset_weight(plain, j));
+    }
+  }
+  xw_mset_free(plain);
+  xw_mset_free(filtered);
+  xw_query_free(q);
+  xw_query_free(f);
+}
+
+static void test_xw_phrase_requires_order(void **state) {
+  (void)state;
+  assert_string_equal(hits(combine(XW_PHRASE, 2, T("gaza"), T("city"))), "1 3");
+  assert_string_equal(hits(combine(XW_PHRASE, 2, T("hospital"), T("gaza"))), "");
+}
+
+static void test_xw_phrase_requires_adjacency(void **state) {
+  (void)state;
+  /* a2 is "city of gaza": city and gaza both there, in order, not adjacent */
+  assert_string_equal(hits(combine(XW_AND, 2, T("city"), T("gaza"))), "1 2 3");
+  assert_string_equal(hits(combine(XW_PHRASE, 2, T("city"), T("gaza"))), "");
+  assert_string_equal(hits(combine(XW_PHRASE, 3, T("city"), T("of"), T("gaza"))), "2");
+}
+
+static void test_xw_combine_rejects_null_subquery(void **state) {
+  (void)state;
+  xw_query *subs[2] = {T("gaza"), NULL};
+  assert_null(xw_query_combine(XW_AND, subs, 2));
+  assert_null(xw_query_combine(XW_AND, NULL, 2));
+  assert_null(xw_query_term(NULL, 0, 1));
+  assert_null(xw_query_wildcard(NULL, 0, 0));
+  assert_null(xw_query_scale(NULL, 1));
+  assert_null(xw_query_describe(NULL));
+  xw_query_free(subs[0]);
+}
+
+static void test_xw_wildcard_expands_prefix(void **state) {
+  (void)state;
+  assert_string_equal(hits(xw_query_wildcard("hosp", 4, 0)), "1 3 4 5");
+  assert_string_equal(hits(xw_query_wildcard("hosp", 4, 3)), "1 3 4 5");
+  assert_string_equal(hits(xw_query_wildcard("hospit", 6, 3)), "1 3 4");
+  assert_string_equal(hits(xw_query_wildcard("zzz", 3, 3)), "");
+}
+
+static void test_xw_wildcard_past_limit_is_bad_query(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_mset *m = NULL;
+  xw_query *q = xw_query_wildcard("hosp", 4, 2);
+  xw_search_opts o = {.limit = 10};
+  assert_int_equal(xw_search(g.db, q, &o, &m, &err), ERR_BAD_QUERY);
+  assert_null(m);
+  assert_string_equal(err.msg, "prefix matches too many words");
+  xw_query_free(q);
+}
+
+static void test_xw_value_range_is_inclusive_with_open_ends(void **state) {
+  (void)state;
+  assert_string_equal(hits(xw_query_value_range(SLOT_DATE, "20231102", "20231115")), "1 2");
+  assert_string_equal(hits(xw_query_value_range(SLOT_DATE, "20231103", "20231130")), "2");
+  assert_string_equal(hits(xw_query_value_range(SLOT_DATE, "20231201", NULL)), "3 5");
+  assert_string_equal(hits(xw_query_value_range(SLOT_DATE, NULL, "20231115")), "1 2");
+  assert_string_equal(hits(xw_query_value_range(SLOT_DATE, NULL, NULL)), "1 2 3 5");
+  assert_string_equal(hits(xw_query_value_range(SLOT_DATE, "2025", "2026")), "");
+}
+
+static void test_xw_scale_zero_keeps_matches_without_weight(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_query *base = T("gaza");
+  xw_query *q = xw_query_scale(base, 0);
+  xw_query_free(base);
+  assert_non_null(q);
+  base = T("gaza");
+  assert_null(xw_query_scale(base, -1));
+  xw_query_free(base);
+  xw_mset *m = NULL;
+  xw_search_opts o = {.limit = 10};
+  assert_int_equal(xw_search(g.db, q, &o, &m, &err), 0);
+  assert_int_equal(xw_mset_size(m), 4);
+  for (uint32_t i = 0; i < 4; i++) assert_true(xw_mset_weight(m, i) == 0);
+  xw_mset_free(m);
+  xw_query_free(q);
+}
+
+static void test_xw_describe_names_terms(void **state) {
+  (void)state;
+  xw_query *q = combine(XW_PHRASE, 2, T("gaza"), T("city"));
+  char *d = xw_query_describe(q);
+  assert_non_null(d);
+  assert_non_null(strstr(d, "gaza"));
+  assert_non_null(strstr(d, "PHRASE"));
+  free(d);
+  xw_query_free(q);
+}
+
+/* ---- searching ---- */
+
+static void test_xw_sorts_by_value_both_ways(void **state) {
+  (void)state;
+  xw_search_opts o = {.limit = 10, .sort = XW_SORT_VALUE_DESC, .sort_slot = SLOT_NEWEST};
+  assert_string_equal(hits_with(g.db, xw_query_match_all(), &o), "5 3 2 1 4");
+  o.sort = XW_SORT_VALUE_ASC;
+  assert_string_equal(hits_with(g.db, xw_query_match_all(), &o), "4 1 2 3 5");
+  o.offset = 1;
+  o.limit = 2;
+  assert_string_equal(hits_with(g.db, xw_query_match_all(), &o), "1 2");
+}
+
+static void test_xw_relevance_ranks_by_bm25(void **state) {
+  (void)state;
+  /* a3 has gaza twice: highest; BM25 parameters change scores, not order here */
+  xw_search_opts o = {.limit = 1};
+  assert_string_equal(hits_with(g.db, T("gaza"), &o), "3");
+  err_t err = {0};
+  xw_mset *a = NULL, *b = NULL;
+  xw_query *q = T("gaza");
+  assert_int_equal(xw_search(g.db, q, &o, &a, &err), 0);
+  o.bm25_k1 = 2.0;
+  o.bm25_b = 1.0;
+  assert_int_equal(xw_search(g.db, q, &o, &b, &err), 0);
+  assert_true(xw_mset_weight(a, 0) > 0);
+  assert_true(xw_mset_weight(a, 0) != xw_mset_weight(b, 0));
+  xw_mset_free(a);
+  xw_mset_free(b);
+  xw_query_free(q);
+}
+
+static void test_xw_mset_data_is_borrowed_and_cached(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_mset *m = NULL;
+  xw_query *q = combine(XW_PHRASE, 2, T("gaza"), T("city"));
+  xw_search_opts o = {.limit = 10, .sort = XW_SORT_VALUE_ASC, .sort_slot = SLOT_NEWEST};
+  assert_int_equal(xw_search(g.db, q, &o, &m, &err), 0);
+  xw_query_free(q);
+  assert_int_equal(xw_mset_size(m), 2);
+  const char *d1 = NULL, *again = NULL;
+  size_t n = 0;
+  assert_int_equal(xw_mset_data(m, 0, &d1, &n, &err), 0);
+  assert_int_equal(n, 6);
+  assert_memory_equal(d1, "doc-a1", 6);
+  assert_int_equal(xw_mset_data(m, 1, &again, &n, &err), 0);
+  assert_memory_equal(again, "doc-a3", 6);
+  assert_int_equal(xw_mset_data(m, 0, &again, &n, &err), 0);
+  assert_ptr_equal(again, d1);
+  assert_int_equal(xw_mset_data(m, 2, &again, &n, &err), ERR_INVAL);
+  assert_null(again);
+  xw_mset_free(m);
+}
+
+static void test_xw_totals_exact_when_asked(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_mset *m = NULL;
+  xw_query *q = T("gaza");
+  xw_search_opts o = {.limit = 1, .check_at_least = UINT32_MAX};
+  assert_int_equal(xw_search(g.db, q, &o, &m, &err), 0);
+  assert_int_equal(xw_mset_size(m), 1);
+  assert_int_equal(xw_mset_matches_lower(m), 4);
+  assert_int_equal(xw_mset_matches_estimated(m), 4);
+  assert_int_equal(xw_mset_matches_upper(m), 4);
+  xw_mset_free(m);
+  xw_query_free(q);
+}
+
+/* The fixture's facets over a query: outlet, year, month, tags. */
+static const xw_facet_spec facet_specs[] = {
+    {SLOT_OUTLET, 0, 0}, {SLOT_DATE, 4, 0}, {SLOT_DATE, 6, 0}, {SLOT_TAGS, 0, 1}};
+
+/* Facet f of m as "value=count value=count ...". */
+static const char *facet_str(const xw_mset *m, size_t f) {
+  static char out[256];
+  size_t k = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < xw_mset_facet_size(m, f); i++) {
+    const char *v;
+    size_t n;
+    uint32_t c;
+    xw_mset_facet_get(m, f, i, &v, &n, &c);
+    k += (size_t)snprintf(out + k, sizeof out - k, "%s%.*s=%u", i ? " " : "", (int)n, v, c);
+  }
+  return out;
+}
+
+static void test_xw_facets_count_every_match_exactly(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_mset *m = NULL;
+  xw_query *q = xw_query_match_all();
+  xw_search_opts o = {.limit = 0, .facets = facet_specs, .nfacets = 4};
+  assert_int_equal(xw_search(g.db, q, &o, &m, &err), 0);
+  assert_int_equal(xw_mset_size(m), 0);
+  assert_int_equal(xw_mset_matches_lower(m), 5);
+  assert_int_equal(xw_mset_matches_upper(m), 5);
+  /* count descending, then value ascending in byte order ("AP" < "Al") */
+  assert_string_equal(facet_str(m, 0), "Reuters=3 AP=1 Al Jazeera=1");
+  assert_string_equal(facet_str(m, 1), "2023=3 2024=1");
+  assert_string_equal(facet_str(m, 2), "202311=2 202312=1 202401=1");
+  /* a3 lists hospitals twice: counted once */
+  assert_string_equal(facet_str(m, 3), "gaza=2 hospitals=2 health=1 strikes=1");
+  assert_int_equal(xw_mset_facet_size(m, 4), 0);
+  const char *v = "x";
+  size_t n = 9;
+  uint32_t c = 9;
+  xw_mset_facet_get(m, 0, 3, &v, &n, &c);
+  assert_null(v);
+  assert_int_equal(c, 0);
+  xw_mset_free(m);
+  xw_query_free(q);
+}
+
+static void test_xw_facets_cover_matches_beyond_the_page(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_mset *m = NULL;
+  xw_query *q = T("gaza");
+  xw_search_opts o = {.limit = 1, .facets = facet_specs, .nfacets = 4};
+  assert_int_equal(xw_search(g.db, q, &o, &m, &err), 0);
+  assert_int_equal(xw_mset_size(m), 1);
+  assert_int_equal(xw_mset_matches_lower(m), 4);
+  assert_int_equal(xw_mset_matches_upper(m), 4);
+  assert_string_equal(facet_str(m, 0), "Reuters=3 Al Jazeera=1");
+  assert_string_equal(facet_str(m, 3), "gaza=2 hospitals=2 health=1 strikes=1");
+  xw_mset_free(m);
+  xw_query_free(q);
+}
+
+static void test_xw_facet_prefix_applies_to_each_multi_value(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_mset *m = NULL;
+  xw_query *q = xw_query_match_all();
+  static const xw_facet_spec spec[] = {{SLOT_TAGS, 3, 1}}; /* gaz hos hea str */
+  xw_search_opts o = {.limit = 0, .facets = spec, .nfacets = 1};
+  assert_int_equal(xw_search(g.db, q, &o, &m, &err), 0);
+  assert_string_equal(facet_str(m, 0), "gaz=2 hos=2 hea=1 str=1");
+  xw_mset_free(m);
+  xw_query_free(q);
+}
+
+static void test_xw_search_past_time_limit_is_timeout(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_mset *m = NULL;
+  xw_query *q = xw_query_match_all();
+  xw_search_opts o = {.limit = 10, .check_at_least = UINT32_MAX, .time_limit = 1e-9};
+  assert_int_equal(xw_search(g.db, q, &o, &m, &err), ERR_TIMEOUT);
+  assert_null(m);
+  o.time_limit = 60;
+  err_clear(&err);
+  assert_int_equal(xw_search(g.db, q, &o, &m, &err), 0);
+  assert_int_equal(xw_mset_size(m), 5);
+  xw_mset_free(m);
+  xw_query_free(q);
+}
+
+/* ---- writing ---- */
+
+static void test_xw_replace_by_id_term_reports_replaced(void **state) {
+  (void)state;
+  err_t err = {0};
+  char dir[160];
+  path_in(dir, sizeof dir, "replace");
+  xw_db *w = NULL;
+  int replaced = -1;
+  assert_int_equal(xw_db_open_writable(dir, 1, &w, &err), 0);
+  add_article(w, "x", "first words", "AP", NULL, NULL, "v1", &replaced);
+  assert_int_equal(replaced, 0);
+  add_article(w, "y", "other words", "AP", NULL, NULL, "v1", &replaced);
+  assert_int_equal(replaced, 0);
+  add_article(w, "x", "second words", "AP", NULL, NULL, "v2", &replaced); /* uncommitted */
+  assert_int_equal(replaced, 1);
+  assert_int_equal(xw_db_commit(w, &err), 0);
+  add_article(w, "x", "third words", "AP", NULL, NULL, "v3", &replaced);
+  assert_int_equal(replaced, 1);
+  assert_int_equal(xw_db_commit(w, &err), 0);
+  assert_int_equal(xw_db_doccount(w), 2);
+  assert_int_equal(xw_db_termfreq(w, "first", 5), 0);
+  assert_int_equal(xw_db_termfreq(w, "third", 5), 1);
+  xw_docid id = 0;
+  char *data = NULL;
+  size_t n = 0;
+  assert_int_equal(xw_db_find_term(w, "Qx", 2, &id, &err), 0);
+  assert_int_equal(xw_db_get_data(w, id, &data, &n, &err), 0);
+  assert_string_equal(data, "v3");
+  free(data);
+  assert_int_equal(xw_db_delete(w, "Qx", &err), 0);
+  assert_int_equal(xw_db_commit(w, &err), 0);
+  assert_int_equal(xw_db_doccount(w), 1);
+  assert_int_equal(xw_db_find_term(w, "Qx", 2, &id, &err), ERR_NOT_FOUND);
+  xw_db_free(w);
+}
+
+static void test_xw_reopen_sees_new_commit(void **state) {
+  (void)state;
+  err_t err = {0};
+  char dir[160];
+  path_in(dir, sizeof dir, "reopen");
+  xw_db *w = NULL, *r = NULL;
+  assert_int_equal(xw_db_open_writable(dir, 1, &w, &err), 0);
+  add_article(w, "r1", "one", "AP", NULL, NULL, "d", NULL);
+  assert_int_equal(xw_db_commit(w, &err), 0);
+  assert_int_equal(xw_db_open(dir, &r, &err), 0);
+  uint64_t rev = xw_db_revision(r);
+  assert_int_equal(xw_db_doccount(r), 1);
+  add_article(w, "r2", "two", "AP", NULL, NULL, "d", NULL);
+  assert_int_equal(xw_db_commit(w, &err), 0);
+  assert_int_equal(xw_db_doccount(r), 1); /* a snapshot until reopened */
+  int changed = -1;
+  assert_int_equal(xw_db_reopen(r, &changed, &err), 0);
+  assert_int_equal(changed, 1);
+  assert_int_equal(xw_db_doccount(r), 2);
+  assert_true(xw_db_revision(r) > rev);
+  assert_int_equal(xw_db_reopen(r, &changed, &err), 0);
+  assert_int_equal(changed, 0);
+  xw_db_free(r);
+  xw_db_free(w);
+}
+
+static void test_xw_compact_gives_same_database(void **state) {
+  (void)state;
+  err_t err = {0};
+  char dir[160];
+  path_in(dir, sizeof dir, "compacted");
+  assert_int_equal(xw_compact(g.main, dir, &err), 0);
+  xw_db *c = NULL;
+  assert_int_equal(xw_db_open(dir, &c, &err), 0);
+  assert_int_equal(xw_db_doccount(c), xw_db_doccount(g.db));
+  assert_int_equal(xw_db_termfreq(c, "gaza", 4), 4);
+  assert_int_equal(xw_db_count_prefix(c, "", 0), xw_db_count_prefix(g.db, "", 0));
+  xw_search_opts o = {.limit = 10};
+  char want[128];
+  snprintf(want, sizeof want, "%s", hits_with(g.db, combine(XW_OR, 2, T("city"), T("care")), &o));
+  assert_string_equal(want, "5 1 2 3"); /* rarer care first; a3 is longest */
+  assert_string_equal(hits_with(c, combine(XW_OR, 2, T("city"), T("care")), &o), want);
+  char *v = NULL;
+  size_t n;
+  assert_int_equal(xw_db_get_metadata(c, "sift.format", &v, &n, &err), 0);
+  assert_string_equal(v, "1");
+  free(v);
+  xw_db_free(c);
+  assert_int_equal(xw_compact(g.main, dir, &err), ERR_INVAL); /* dst exists */
+}
+
+static void test_xw_stub_of_shards_answers_like_one_index(void **state) {
+  (void)state;
+  err_t err = {0};
+  char a[160], b[160], stub[160];
+  path_in(a, sizeof a, "shard-a");
+  path_in(b, sizeof b, "shard-b");
+  path_in(stub, sizeof stub, "shards.stub");
+  xw_db *w = NULL;
+  assert_int_equal(xw_db_open_writable(a, 1, &w, &err), 0);
+  add_article(w, "s1", "gaza city", "Reuters", "20231102", "gaza", "s1", NULL);
+  add_article(w, "s2", "city hall", "AP", "20231103", "local", "s2", NULL);
+  xw_db_free(w); /* commits */
+  assert_int_equal(xw_db_open_writable(b, 1, &w, &err), 0);
+  add_article(w, "s3", "gaza strip", "Reuters", "20240101", "gaza\x1fwar", "s3", NULL);
+  xw_db_free(w);
+  FILE *f = fopen(stub, "w");
+  assert_non_null(f);
+  fprintf(f, "auto %s\nauto %s\n", a, b);
+  fclose(f);
+
+  xw_db *s = NULL;
+  assert_int_equal(xw_db_open(stub, &s, &err), 0);
+  assert_int_equal(xw_db_doccount(s), 3);
+  assert_int_equal(xw_db_termfreq(s, "gaza", 4), 2);
+  assert_int_equal(xw_db_revision(s), 0);
+  xw_mset *m = NULL;
+  xw_query *q = T("gaza");
+  xw_search_opts o = {.limit = 10, .facets = facet_specs, .nfacets = 4};
+  assert_int_equal(xw_search(s, q, &o, &m, &err), 0);
+  assert_int_equal(xw_mset_matches_lower(m), 2);
+  assert_string_equal(facet_str(m, 0), "Reuters=2");
+  assert_string_equal(facet_str(m, 1), "2023=1 2024=1");
+  assert_string_equal(facet_str(m, 3), "gaza=2 war=1");
+  const char *data;
+  size_t n;
+  assert_int_equal(xw_mset_data(m, 0, &data, &n, &err), 0);
+  assert_int_equal(n, 2);
+  xw_mset_free(m);
+  xw_query_free(q);
+  xw_db_free(s);
+}
+
+static void test_xw_remote_shard_counts_facets(void **state) {
+  (void)state;
+  if (access("/usr/bin/xapian-progsrv", X_OK) != 0) skip();
+  err_t err = {0};
+  char stub[160];
+  path_in(stub, sizeof stub, "remote.stub");
+  FILE *f = fopen(stub, "w");
+  assert_non_null(f);
+  fprintf(f, "remote :/usr/bin/xapian-progsrv %s\n", g.main);
+  fclose(f);
+  xw_db *s = NULL;
+  if (xw_db_open(stub, &s, &err)) fail_msg("%s", err_message(&err));
+  xw_mset *m = NULL;
+  xw_query *q = T("gaza");
+  xw_search_opts o = {.limit = 10, .facets = facet_specs, .nfacets = 4};
+  if (xw_search(s, q, &o, &m, &err)) fail_msg("%s", err_message(&err));
+  assert_int_equal(xw_mset_matches_lower(m), 4);
+  assert_string_equal(facet_str(m, 0), "Reuters=3 Al Jazeera=1");
+  assert_string_equal(facet_str(m, 3), "gaza=2 hospitals=2 health=1 strikes=1");
+  xw_mset_free(m);
+  xw_query_free(q);
+  xw_db_free(s);
+}
+
+/* ---- errors ---- */
+
+static void test_xw_open_missing_path_is_no_index(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_db *db = (xw_db *)&err; /* must be overwritten with NULL */
+  char dir[160];
+  path_in(dir, sizeof dir, "does-not-exist");
+  assert_int_equal(xw_db_open(dir, &db, &err), ERR_NO_INDEX);
+  assert_null(db);
+  assert_true(err.msg[0] != '\0');
+  err_clear(&err);
+  assert_int_equal(xw_db_open_writable(dir, 0, &db, &err), ERR_NO_INDEX);
+  assert_null(db);
+  err_clear(&err);
+  assert_int_equal(xw_db_open(g.dir, &db, &err), ERR_NO_INDEX); /* a directory, no index */
+}
+
+static void test_xw_second_writer_is_locked(void **state) {
+  (void)state;
+  err_t err = {0};
+  char dir[160];
+  path_in(dir, sizeof dir, "locked");
+  xw_db *w1 = NULL, *w2 = NULL;
+  assert_int_equal(xw_db_open_writable(dir, 1, &w1, &err), 0);
+  assert_int_equal(xw_db_open_writable(dir, 1, &w2, &err), ERR_LOCKED);
+  assert_null(w2);
+  assert_non_null(strstr(err.msg, "DatabaseLockError"));
+  xw_db_free(w1);
+  err_clear(&err);
+  assert_int_equal(xw_db_open_writable(dir, 0, &w2, &err), 0); /* free released the lock */
+  xw_db_free(w2);
+}
+
+static void test_xw_write_on_read_only_handle_is_inval(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_doc *d = xw_doc_new();
+  int replaced = -1;
+  assert_int_equal(xw_db_replace(g.db, "Qa1", d, &replaced, &err), ERR_INVAL);
+  assert_int_equal(replaced, 0);
+  err_clear(&err);
+  assert_int_equal(xw_db_set_metadata(g.db, "k", "v", 1, &err), ERR_INVAL);
+  err_clear(&err);
+  assert_int_equal(xw_db_commit(g.db, &err), ERR_INVAL);
+  err_clear(&err);
+  assert_int_equal(xw_db_delete(g.db, "Qa1", &err), ERR_INVAL);
+  xw_doc_free(d);
+  assert_int_equal(xw_db_doccount(g.db), 5);
+}
+
+static void test_xw_library_errors_become_codes(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_doc *d = xw_doc_new();
+  assert_int_equal(xw_doc_add_posting(d, "", 0, 1, &err), ERR_XAPIAN); /* empty term */
+  assert_non_null(strstr(err.msg, "InvalidArgumentError"));
+  xw_doc_free(d);
+}
+
+static void test_xw_stale_reader_gets_modified(void **state) {
+  (void)state;
+  err_t err = {0};
+  char dir[160], text[96], id[16];
+  path_in(dir, sizeof dir, "modified");
+  xw_db *w = NULL, *r = NULL;
+  assert_int_equal(xw_db_open_writable(dir, 1, &w, &err), 0);
+  /* enough documents that the reader must go to disk for blocks beyond the
+   * roots; then two more revisions rewrite every block of the reader's */
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 400; i++) {
+      snprintf(id, sizeof id, "m%d", i);
+      snprintf(text, sizeof text, "round%d word%d %040d", round, i, i);
+      add_article(w, id, text, "AP", NULL, NULL, text, NULL);
+    }
+    assert_int_equal(xw_db_commit(w, &err), 0);
+    if (round == 0) assert_int_equal(xw_db_open(dir, &r, &err), 0);
+  }
+  char *data = NULL;
+  size_t n;
+  assert_int_equal(xw_db_get_data(r, 1, &data, &n, &err), ERR_MODIFIED);
+  assert_null(data);
+  assert_non_null(strstr(err.msg, "DatabaseModifiedError"));
+  err_clear(&err);
+  int changed = 0;
+  assert_int_equal(xw_db_reopen(r, &changed, &err), 0);
+  assert_int_equal(changed, 1);
+  assert_int_equal(xw_db_get_data(r, 1, &data, &n, &err), 0);
+  assert_non_null(strstr(data, "round2 word0"));
+  free(data);
+  xw_db_free(r);
+  xw_db_free(w);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_xw_counts_documents_and_terms),
+      cmocka_unit_test(test_xw_count_prefix_stops_at_limit),
+      cmocka_unit_test(test_xw_find_term_gives_docid_or_not_found),
+      cmocka_unit_test(test_xw_get_data_and_value_copy_out),
+      cmocka_unit_test(test_xw_metadata_round_trips_and_absent_is_null),
+      cmocka_unit_test(test_xw_positions_fill_up_to_cap_and_count_all),
+      cmocka_unit_test(test_xw_term_query_matches_documents_with_term),
+      cmocka_unit_test(test_xw_boolean_operators),
+      cmocka_unit_test(test_xw_filter_adds_no_weight_and_and_maybe_ranks),
+      cmocka_unit_test(test_xw_phrase_requires_order),
+      cmocka_unit_test(test_xw_phrase_requires_adjacency),
+      cmocka_unit_test(test_xw_combine_rejects_null_subquery),
+      cmocka_unit_test(test_xw_wildcard_expands_prefix),
+      cmocka_unit_test(test_xw_wildcard_past_limit_is_bad_query),
+      cmocka_unit_test(test_xw_value_range_is_inclusive_with_open_ends),
+      cmocka_unit_test(test_xw_scale_zero_keeps_matches_without_weight),
+      cmocka_unit_test(test_xw_describe_names_terms),
+      cmocka_unit_test(test_xw_sorts_by_value_both_ways),
+      cmocka_unit_test(test_xw_relevance_ranks_by_bm25),
+      cmocka_unit_test(test_xw_mset_data_is_borrowed_and_cached),
+      cmocka_unit_test(test_xw_totals_exact_when_asked),
+      cmocka_unit_test(test_xw_facets_count_every_match_exactly),
+      cmocka_unit_test(test_xw_facets_cover_matches_beyond_the_page),
+      cmocka_unit_test(test_xw_facet_prefix_applies_to_each_multi_value),
+      cmocka_unit_test(test_xw_search_past_time_limit_is_timeout),
+      cmocka_unit_test(test_xw_replace_by_id_term_reports_replaced),
+      cmocka_unit_test(test_xw_reopen_sees_new_commit),
+      cmocka_unit_test(test_xw_compact_gives_same_database),
+      cmocka_unit_test(test_xw_stub_of_shards_answers_like_one_index),
+      cmocka_unit_test(test_xw_remote_shard_counts_facets),
+      cmocka_unit_test(test_xw_open_missing_path_is_no_index),
+      cmocka_unit_test(test_xw_second_writer_is_locked),
+      cmocka_unit_test(test_xw_write_on_read_only_handle_is_inval),
+      cmocka_unit_test(test_xw_library_errors_become_codes),
+      cmocka_unit_test(test_xw_stale_reader_gets_modified),
+  };
+  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
