@@ -191,10 +191,12 @@ static xw_query *eng_word(eng_build_t *b, const qp_node_t *n) {
 static xw_query *eng_phrase(const qp_node_t *n) {
   const char *prefix = n->field == QF_TITLE ? SCHEMA_P_TITLE : "";
   if (n->nwords == 1) return eng_term(prefix, n->words[0]);
-  xw_query *parts[64];
-  if (n->nwords > 64) return NULL;
+  xw_query **parts = calloc(n->nwords, sizeof *parts);
+  if (!parts) return NULL;
   for (size_t i = 0; i < n->nwords; i++) parts[i] = eng_term(prefix, n->words[i]);
-  return eng_combine_free(XW_PHRASE, parts, n->nwords);
+  xw_query *q = eng_combine_free(XW_PHRASE, parts, n->nwords);
+  free(parts);
+  return q;
 }
 
 static xw_query *eng_prefix(eng_build_t *b, const qp_node_t *n) {

@@ -173,7 +173,7 @@ static int idx_posting(xw_doc *d, const char *prefix, const char *w, size_t len,
 static int idx_bool(xw_doc *d, const char *prefix, const char *val, err_t *err) {
   char term[IDX_TERM_CAP];
   size_t pl = strlen(prefix);
-  size_t n = tok_key(val, strlen(val), term + pl, sizeof term - pl);
+  size_t n = tok_key(val, strlen(val), term + pl, SCHEMA_MAX_KEY + 1); /* as qp.c cuts */
   if (n == 0) return 0; /* nothing searchable in the value */
   memcpy(term, prefix, pl);
   return xw_doc_add_boolean(d, term, pl + n, err);

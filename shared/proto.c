@@ -286,7 +286,7 @@ static int proto_json_filters(proto_req_t *r, json_t *o, const char *key, qp_fie
       return err_set(err, ERR_BAD_REQUEST, 0, "\"%s\" must be a string or an array of strings", key);
     }
     qp_node_t *node = qp_filter_node(a, field, json_string_value(one), json_string_length(one));
-    if (!node) {
+    if (!node || !node->key[0]) {
       return err_set(err, ERR_BAD_QUERY, 0, "\"%s\": '%s' is not a usable value", key,
                      json_string_value(one));
     }

@@ -90,6 +90,7 @@ enum schema_slot {
 size_t schema_stem_term(char *out, size_t cap, int title, const char *alg, const char *default_alg,
                         const char *stem, size_t len);
 
+#define SCHEMA_MAX_KEY 240 /* bytes of a filter key (XO<key> fits a term) */
 #define SCHEMA_MAX_ID 240 /* bytes: Q<id> must fit Xapian's term limit */
 #define SCHEMA_TAG_SEP '\x1f'
 

@@ -1,0 +1,1179 @@
+/* qp.c: the query parser.  Turns a query string of SPEC.md's query language
+ * into the qp_node_t tree of qp.h, builds the nodes of the JSON request form,
+ * and writes a parsed query back out as JSON for EXPLAIN.
+ *
+ * Callers: proto.c (SEARCH, COUNT, EXPLAIN, and the JSON request form through
+ * qp_query_new / qp_filter_node / qp_date_node / qp_add_condition); eng.c
+ * turns the tree into a Xapian query and snip.c collects its text leaves.
+ *
+ * How it works.  A hand-written lexer (qp_lex) cuts the query into tokens,
+ * with one token of lookahead; a recursive-descent parser follows the grammar
+ * of qp.h (qp_parse_or > qp_parse_and > qp_parse_unary).  Every operator node
+ * is built already simplified (qp_make_and, qp_make_or, qp_make_not), so
+ * there is no separate rewriting pass.  Words are normalized with tok.h, the
+ * same code the indexer uses.
+ *
+ * Lexical rules (the parts SPEC.md leaves to us):
+ *  - Tokens are delimited by white space (ASCII, and the Unicode spaces
+ *    U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F,
+ *    U+3000), parentheses and the ASCII double quote.  `a(b)` is `a (b)`.
+ *  - OR, AND and NOT are operators only as whole upper-case tokens.
+ *  - '-' at the start of a token negates when it is directly followed by
+ *    '(', '"' or a token that is a term (has a word, ends in '*', or is
+ *    field:value); `--a` is NOT NOT a, which is a.  A '-' followed by space,
+ *    or by a token without words, is punctuation.  A token right after such
+ *    a '-' is never an operator: `-OR` excludes the word "or".
+ *  - A token the tokenizer finds no word in (`&`, `--`, `...`) is skipped
+ *    like white space.
+ *  - A token ending in '*' is a prefix; what precedes the '*' must be
+ *    exactly one word.  Inside quotes '*' is just a separator.
+ *  - NAME:VALUE, with NAME the ASCII letters before the first ':' of a token
+ *    (case-insensitive), is a field or an option; any other NAME is an
+ *    error (so `http://x` is "unknown field 'http'"; `10:30` is not a field
+ *    since it starts with a digit).  VALUE is the rest of the token, or a
+ *    quoted string right after the ':'.  An empty VALUE is an error.
+ *  - Options are allowed anywhere outside parentheses and not negated; they
+ *    are taken out of the tree, so `gaza OR rafah limit:5` is `gaza OR rafah`
+ *    with a limit of 5.  An operator whose side holds only options has
+ *    nothing to apply to: `a OR limit:5` is an error.
+ *  - Filter keys are tok_key() of the value, at most QP_KEY_MAX bytes (the
+ *    indexer must cut keys at the same length).  Option values and facet
+ *    names are case-insensitive.  limit 0..QP_MAX_LIMIT; offset
+ *    0..QP_MAX_OFFSET; facet limits 1..QP_MAX_OFFSET or "all"; exact takes
+ *    yes/no/true/false; a facet named twice is an error.
+ *  - Dates: YYYY, YYYY-MM or YYYY-MM-DD, year 0001-9999, a real calendar
+ *    day (proleptic Gregorian).
+ *
+ * Invariants of every tree qp_parse returns (tests/fuzz/fuzz_qp.c checks
+ * them):
+ *  - AND and OR have at least two kids; no AND directly under an AND, no OR
+ *    directly under an OR; NOT has exactly one kid, never itself a NOT.
+ *  - WORD and PREFIX carry one non-empty word; PHRASE one or more.
+ *  - FILTER has a non-empty key; DATE has lo or hi set, lo <= hi when both.
+ *  - Within an AND, all positive filters on one field form one group: a
+ *    single FILTER or one OR made only of FILTERs on that field.
+ *  - At most QP_MAX_NODES nodes are allocated; the nesting of parentheses
+ *    and NOT is at most QP_MAX_DEPTH, so the tree depth is bounded too.
+ *  - has_text is 1 iff a WORD, PHRASE or PREFIX is reachable without
+ *    passing through a NOT.
+ * All memory comes from the caller's arena (ERR_NOMEM when it fails); the
+ * module keeps no state, so one arena per thread makes it thread-safe.
+ *
+ * EXPLAIN JSON (qp_explain), one object, members always in this order:
+ *   {"root":NODE|null,"limit":N,"offset":N,"sort":S,"exact":B,
+ *    "facets":[{"name":F,"limit":N|"all"},...]}
+ *   S is the order that will be used: the one asked for, else "relevance"
+ *   when has_text and "newest" otherwise.
+ *   NODE is one of
+ *     {"op":"and","args":[NODE,...]}      {"op":"or","args":[NODE,...]}
+ *     {"op":"not","arg":NODE}
+ *     {"word":"gaza"}  {"phrase":["gaza","city"]}  {"prefix":"hospit"}
+ *         each with "field":"title" added when limited to titles
+ *     {"filter":"outlet","value":"Al Jazeera","key":"aljazeera"}
+ *         (filter is outlet, author, tag or lang)
+ *     {"date":"2023-11","from":"2023-11-01","to":"2023-11-31"}
+ *         (date as written; from/to inclusive, null when open; a month
+ *         runs to day 31 whatever its length)
+ */
+#include "qp.h"
+#include "schema.h"
+
+#include "tok.h"
+
+#include <assert.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define QP_MAX_OFFSET 10000000u
+#define QP_KEY_MAX SCHEMA_MAX_KEY
+#define QP_SHOW_MAX 40  /* bytes of the user's text quoted in a message */
+
+/* printf arguments for "'%.*s%s'": the text, cut to QP_SHOW_MAX bytes. */
+#define QP_SHOW(s, n) \
+  (int)((n) > QP_SHOW_MAX ? QP_SHOW_MAX : (n)), (s), ((n) > QP_SHOW_MAX ? "..." : "")
+
+/* ------------------------------------------------------------------------
+ * Names
+ */
+
+static const char *const qp_facet_names[QP_FACET__COUNT] = {"outlet", "year",   "month",
+                                                            "day",    "author", "tag"};
+
+typedef enum qp_fkind { QP_FK_TEXT, QP_FK_FILTER, QP_FK_DATE, QP_FK_OPTION } qp_fkind_t;
+typedef enum qp_opt {
+  QP_OPT_LIMIT,
+  QP_OPT_OFFSET,
+  QP_OPT_SORT,
+  QP_OPT_FACETS,
+  QP_OPT_EXACT
+} qp_opt_t;
+
+typedef struct qp_fdef {
+  const char *name;
+  qp_fkind_t kind;
+  int id; /* qp_field_t for text and filters, qp_opt_t for options */
+} qp_fdef_t;
+
+static const qp_fdef_t qp_fdefs[] = {
+    {"title", QP_FK_TEXT, QF_TITLE},        {"outlet", QP_FK_FILTER, QF_OUTLET},
+    {"author", QP_FK_FILTER, QF_AUTHOR},    {"tag", QP_FK_FILTER, QF_TAG},
+    {"lang", QP_FK_FILTER, QF_LANG},        {"date", QP_FK_DATE, 0},
+    {"limit", QP_FK_OPTION, QP_OPT_LIMIT},  {"offset", QP_FK_OPTION, QP_OPT_OFFSET},
+    {"sort", QP_FK_OPTION, QP_OPT_SORT},    {"facets", QP_FK_OPTION, QP_OPT_FACETS},
+    {"exact", QP_FK_OPTION, QP_OPT_EXACT},
+};
+
+static int qp_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
+
+/* s[0..n) equals the lower-case literal lit, ignoring ASCII case. */
+static int qp_ieq(const char *s, size_t n, const char *lit) {
+  size_t i = 0;
+  for (; i < n && lit[i]; i++)
+    if (qp_lower((unsigned char)s[i]) != lit[i]) return 0;
+  return i == n && lit[i] == '\0';
+}
+
+static const qp_fdef_t *qp_field_def(const char *s, size_t n) {
+  for (size_t i = 0; i < sizeof qp_fdefs / sizeof qp_fdefs[0]; i++)
+    if (qp_ieq(s, n, qp_fdefs[i].name)) return &qp_fdefs[i];
+  return NULL;
+}
+
+static const char *qp_filter_name(qp_field_t f) {
+  switch (f) {
+    case QF_OUTLET: return "outlet";
+    case QF_AUTHOR: return "author";
+    case QF_TAG: return "tag";
+    case QF_LANG: return "lang";
+    case QF_TITLE: return "title";
+    case QF_TEXT: break;
+  }
+  return "text";
+}
+
+int qp_facet_id(const char *name, size_t len) {
+  if (!name) return -1;
+  for (int i = 0; i < QP_FACET__COUNT; i++)
+    if (qp_ieq(name, len, qp_facet_names[i])) return i;
+  return -1;
+}
+
+const char *qp_facet_name(qp_facet_t f) {
+  return (unsigned)f < QP_FACET__COUNT ? qp_facet_names[f] : NULL;
+}
+
+const char *qp_sort_name(qp_sort_t s) {
+  switch (s) {
+    case QP_SORT_DEFAULT: return "default";
+    case QP_SORT_RELEVANCE: return "relevance";
+    case QP_SORT_NEWEST: return "newest";
+    case QP_SORT_OLDEST: return "oldest";
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Node building
+ */
+
+typedef struct qp_build {
+  arena_t *a;
+  err_t *err;   /* may be NULL */
+  size_t nodes; /* allocated so far */
+  size_t max;   /* QP_MAX_NODES when parsing, SIZE_MAX for the JSON form */
+} qp_build_t;
+
+static int qp_col(size_t off) { return off < (size_t)INT_MAX ? (int)off + 1 : INT_MAX; }
+
+/* Record an error and return code (whatever err held before). */
+static int qp_fail(err_t *err, int code, int column, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int qp_fail(err_t *err, int code, int column, const char *fmt, ...) {
+  char msg[sizeof err->msg];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  err_set(err, code, column, "%s", msg);
+  return code;
+}
+
+static int qp_nomem(err_t *err) {
+  return qp_fail(err, ERR_NOMEM, 0, "out of memory while parsing the query");
+}
+
+static int qp_node(qp_build_t *b, qp_kind_t kind, int column, qp_node_t **out) {
+  *out = NULL;
+  if (b->nodes >= b->max)
+    return qp_fail(b->err, ERR_BAD_QUERY, column,
+                   "query too complex at column %d: more than %d terms and operators", column,
+                   QP_MAX_NODES);
+  qp_node_t *n = arena_calloc(b->a, 1, sizeof *n);
+  if (!n) return qp_nomem(b->err);
+  b->nodes++;
+  n->kind = kind;
+  n->column = column;
+  n->field = QF_TEXT;
+  *out = n;
+  return 0;
+}
+
+static int qp_make_not(qp_build_t *b, qp_node_t *kid, int column, qp_node_t **out) {
+  if (kid->kind == QN_NOT && kid->nkids == 1) { /* NOT NOT x is x */
+    *out = kid->kids[0];
+    return 0;
+  }
+  qp_node_t **kids = arena_alloc(b->a, sizeof *kids);
+  if (!kids) return qp_nomem(b->err);
+  int rc = qp_node(b, QN_NOT, column, out);
+  if (rc) return rc;
+  kids[0] = kid;
+  (*out)->kids = kids;
+  (*out)->nkids = 1;
+  return 0;
+}
+
+/* The field of a filter group: a positive FILTER, or an OR made only of
+ * FILTERs on one field.  -1 for anything else. */
+static int qp_group_field(const qp_node_t *n) {
+  if (n->kind == QN_FILTER) return (int)n->field;
+  if (n->kind != QN_OR || n->nkids == 0) return -1;
+  for (size_t i = 0; i < n->nkids; i++)
+    if (n->kids[i]->kind != QN_FILTER || n->kids[i]->field != n->kids[0]->field) return -1;
+  return (int)n->kids[0]->field;
+}
+
+/* Merge, within kids[0..*k) (the kids of one AND), every filter group on a
+ * field into one OR at the place of the first, keeping the order. */
+static int qp_group_filters(qp_build_t *b, qp_node_t **kids, size_t *k) {
+  for (size_t i = 0; i < *k; i++) {
+    int f = qp_group_field(kids[i]);
+    if (f < 0) continue;
+    size_t members = 0, nfilters = 0;
+    for (size_t j = i; j < *k; j++) {
+      if (qp_group_field(kids[j]) != f) continue;
+      members++;
+      nfilters += kids[j]->kind == QN_OR ? kids[j]->nkids : 1;
+    }
+    if (members < 2) continue;
+    qp_node_t **fl = arena_alloc(b->a, nfilters * sizeof *fl);
+    if (!fl) return qp_nomem(b->err);
+    size_t nf = 0, w = i + 1;
+    for (size_t j = i; j < *k; j++) {
+      qp_node_t *m = kids[j];
+      if (qp_group_field(m) != f) {
+        kids[w++] = m;
+        continue;
+      }
+      if (m->kind == QN_OR) {
+        memcpy(fl + nf, m->kids, m->nkids * sizeof *fl);
+        nf += m->nkids;
+      } else {
+        fl[nf++] = m;
+      }
+    }
+    qp_node_t *or;
+    int rc = qp_node(b, QN_OR, kids[i]->column, &or);
+    if (rc) return rc;
+    or->kids = fl;
+    or->nkids = nf;
+    kids[i] = or;
+    *k = w;
+  }
+  return 0;
+}
+
+/* The AND of items[0..n) (none NULL), flattened and with filters grouped;
+ * NULL when n is 0. */
+static int qp_make_and(qp_build_t *b, qp_node_t *const *items, size_t n, int column,
+                       qp_node_t **out) {
+  *out = NULL;
+  if (n == 0) return 0;
+  if (n == 1) { /* already simplified when it was built */
+    *out = items[0];
+    return 0;
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) total += items[i]->kind == QN_AND ? items[i]->nkids : 1;
+  qp_node_t **kids = arena_alloc(b->a, total * sizeof *kids);
+  if (!kids) return qp_nomem(b->err);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (items[i]->kind == QN_AND) {
+      memcpy(kids + k, items[i]->kids, items[i]->nkids * sizeof *kids);
+      k += items[i]->nkids;
+    } else {
+      kids[k++] = items[i];
+    }
+  }
+  int rc = qp_group_filters(b, kids, &k);
+  if (rc) return rc;
+  if (k == 1) {
+    *out = kids[0];
+    return 0;
+  }
+  if ((rc = qp_node(b, QN_AND, column, out))) return rc;
+  (*out)->kids = kids;
+  (*out)->nkids = k;
+  return 0;
+}
+
+/* The OR of items[0..n) (none NULL), flattened; NULL when n is 0. */
+static int qp_make_or(qp_build_t *b, qp_node_t *const *items, size_t n, qp_node_t **out) {
+  *out = NULL;
+  if (n == 0) return 0;
+  if (n == 1) {
+    *out = items[0];
+    return 0;
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) total += items[i]->kind == QN_OR ? items[i]->nkids : 1;
+  qp_node_t **kids = arena_alloc(b->a, total * sizeof *kids);
+  if (!kids) return qp_nomem(b->err);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (items[i]->kind == QN_OR) {
+      memcpy(kids + k, items[i]->kids, items[i]->nkids * sizeof *kids);
+      k += items[i]->nkids;
+    } else {
+      kids[k++] = items[i];
+    }
+  }
+  int rc = qp_node(b, QN_OR, items[0]->column, out);
+  if (rc) return rc;
+  (*out)->kids = kids;
+  (*out)->nkids = k;
+  return 0;
+}
+
+static int qp_has_text(const qp_node_t *n) {
+  if (!n) return 0;
+  switch (n->kind) {
+    case QN_WORD:
+    case QN_PHRASE:
+    case QN_PREFIX: return 1;
+    case QN_AND:
+    case QN_OR:
+      for (size_t i = 0; i < n->nkids; i++)
+        if (qp_has_text(n->kids[i])) return 1;
+      return 0;
+    case QN_NOT:
+    case QN_FILTER:
+    case QN_DATE: return 0;
+  }
+  return 0;
+}
+
+/* A growable array of pointers in the arena (old arrays are abandoned; the
+ * waste is at most the final size). */
+typedef struct qp_vec {
+  void **v;
+  size_t n, cap;
+} qp_vec_t;
+
+static int qp_push(arena_t *a, qp_vec_t *x, void *p) {
+  if (x->n == x->cap) {
+    size_t cap = x->cap ? 2 * x->cap : 8;
+    void **v = arena_alloc(a, cap * sizeof *v);
+    if (!v) return ERR_NOMEM;
+    if (x->n) memcpy(v, x->v, x->n * sizeof *v);
+    x->v = v;
+    x->cap = cap;
+  }
+  x->v[x->n++] = p;
+  return 0;
+}
+
+/* A FILTER node; its key is tok_key(value), possibly empty. */
+static int qp_filter(qp_build_t *b, qp_field_t field, const char *value, size_t len, int column,
+                     qp_node_t **out) {
+  int rc = qp_node(b, QN_FILTER, column, out);
+  if (rc) return rc;
+  qp_node_t *n = *out;
+  char *key = arena_alloc(b->a, QP_KEY_MAX + 1);
+  n->field = field;
+  n->value = arena_strndup(b->a, value ? value : "", value ? len : 0);
+  if (!key || !n->value) return qp_nomem(b->err);
+  tok_key(value ? value : "", value ? len : 0, key, QP_KEY_MAX + 1);
+  n->key = key;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Dates
+ */
+
+static int qp_leap(unsigned y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+static unsigned qp_month_days(unsigned y, unsigned m) {
+  static const unsigned char days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && qp_leap(y) ? 29 : days[m - 1];
+}
+
+static int qp_digits(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < '0' || s[i] > '9') return 0;
+  return 1;
+}
+
+static unsigned qp_num(const char *s, size_t n) {
+  unsigned v = 0;
+  for (size_t i = 0; i < n; i++) v = v * 10 + (unsigned)(s[i] - '0');
+  return v;
+}
+
+/* One date: YYYY, YYYY-MM or YYYY-MM-DD, as the inclusive days [lo, hi].
+ * Returns NULL, or why it is not a date (in why[] or a constant). */
+static const char *qp_date_one(const char *s, size_t n, uint32_t *lo, uint32_t *hi, char *why,
+                               size_t cap) {
+  if (!(n == 4 || (n == 7 && s[4] == '-') || (n == 10 && s[4] == '-' && s[7] == '-')) ||
+      !qp_digits(s, 4) || (n >= 7 && !qp_digits(s + 5, 2)) || (n == 10 && !qp_digits(s + 8, 2)))
+    return "expected YYYY, YYYY-MM or YYYY-MM-DD";
+  unsigned y = qp_num(s, 4), m = n >= 7 ? qp_num(s + 5, 2) : 0, d = n == 10 ? qp_num(s + 8, 2) : 0;
+  if (y == 0) return "year must be 0001-9999";
+  if (n == 4) {
+    *lo = y * 10000 + 101;
+    *hi = y * 10000 + 1231;
+    return NULL;
+  }
+  if (m < 1 || m > 12) return "month must be 01-12";
+  if (n == 7) {
+    *lo = y * 10000 + m * 100 + 1;
+    *hi = y * 10000 + m * 100 + 31;
+    return NULL;
+  }
+  if (d < 1 || d > 31) return "day must be 01-31";
+  if (d > qp_month_days(y, m)) {
+    snprintf(why, cap, "%04u-%02u has only %u days", y, m, qp_month_days(y, m));
+    return why;
+  }
+  *lo = *hi = y * 10000 + m * 100 + d;
+  return NULL;
+}
+
+/* A date or a range A..B with either end open.  Returns NULL, or why not
+ * with *bad and *bad_len the part at fault (one end, or the whole range, then
+ * *range is set). */
+static const char *qp_date_text(const char *s, size_t n, uint32_t *lo, uint32_t *hi,
+                                size_t *bad, size_t *bad_len, int *range, char *why, size_t cap) {
+  *range = 0;
+  *bad = 0;
+  *bad_len = n;
+  size_t dots = 0;
+  while (dots + 1 < n && !(s[dots] == '.' && s[dots + 1] == '.')) dots++;
+  if (dots + 1 >= n) return qp_date_one(s, n, lo, hi, why, cap);
+  size_t b = dots + 2, bn = n - b;
+  uint32_t unused;
+  const char *e;
+  *lo = *hi = 0;
+  if (dots == 0 && bn == 0) {
+    *range = 1;
+    return "give a start, an end or both";
+  }
+  if (dots && (e = qp_date_one(s, dots, lo, &unused, why, cap))) {
+    *bad_len = dots;
+    return e;
+  }
+  if (bn && (e = qp_date_one(s + b, bn, &unused, hi, why, cap))) {
+    *bad = b;
+    *bad_len = bn;
+    return e;
+  }
+  if (*lo && *hi && *lo > *hi) {
+    *range = 1;
+    return "the start is after the end";
+  }
+  return NULL;
+}
+
+int qp_date_node(arena_t *a, const char *from, const char *to, qp_node_t **out, err_t *err) {
+  qp_build_t b = {a, err, 0, SIZE_MAX};
+  size_t fl = from ? strlen(from) : 0, tl = to ? strlen(to) : 0;
+  uint32_t lo = 0, hi = 0, unused;
+  char why[64];
+  const char *e;
+  *out = NULL;
+  if (!fl && !tl)
+    return qp_fail(err, ERR_BAD_QUERY, 0, "a date range needs a start, an end or both");
+  if (fl && (e = qp_date_one(from, fl, &lo, &unused, why, sizeof why)))
+    return qp_fail(err, ERR_BAD_QUERY, 0, "bad date '%.*s%s': %s", QP_SHOW(from, fl), e);
+  if (tl && (e = qp_date_one(to, tl, &unused, &hi, why, sizeof why)))
+    return qp_fail(err, ERR_BAD_QUERY, 0, "bad date '%.*s%s': %s", QP_SHOW(to, tl), e);
+  if (lo && hi && lo > hi)
+    return qp_fail(err, ERR_BAD_QUERY, 0, "bad date range '%s..%s': the start is after the end",
+                   from, to);
+  qp_node_t *n;
+  int rc = qp_node(&b, QN_DATE, 0, &n);
+  if (rc) return rc;
+  n->value = arena_sprintf(a, "%s..%s", fl ? from : "", tl ? to : "");
+  if (!n->value) return qp_nomem(err);
+  n->lo = lo;
+  n->hi = hi;
+  *out = n;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Lexer
+ */
+
+typedef enum qp_tkind {
+  QT_END,
+  QT_LPAREN,
+  QT_RPAREN,
+  QT_OR,
+  QT_AND,
+  QT_NOT,
+  QT_NEG,    /* '-' glued to a term */
+  QT_PHRASE, /* "..." : s/n inside the quotes */
+  QT_TEXT,   /* a bare token with a word or a trailing '*' */
+  QT_FIELD   /* NAME:VALUE : def, and s/n the value */
+} qp_tkind_t;
+
+typedef struct qp_tok {
+  qp_tkind_t kind;
+  size_t at;   /* byte offset of the token */
+  const char *s;
+  size_t n;
+  size_t s_at; /* byte offset of s */
+  int quoted;
+  const qp_fdef_t *def;
+} qp_tok_t;
+
+typedef struct qp_parser {
+  const char *q;
+  size_t len, pos;
+  int glued; /* the token being lexed follows a QT_NEG */
+  int have;  /* la holds the next token */
+  qp_tok_t la;
+  qp_build_t b;
+  qp_query_t *query;
+  unsigned opts; /* a bit per option given */
+} qp_parser_t;
+
+/* Bytes of the white-space character at q[i], or 0. */
+static size_t qp_space(const qp_parser_t *p, size_t i) {
+  const unsigned char *s = (const unsigned char *)p->q + i;
+  size_t n = p->len - i;
+  switch (s[0]) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\v':
+    case '\f':
+    case '\r': return 1;
+    case 0xC2: return n >= 2 && (s[1] == 0xA0 || s[1] == 0x85) ? 2 : 0;
+    case 0xE1: return n >= 3 && s[1] == 0x9A && s[2] == 0x80 ? 3 : 0;
+    case 0xE2:
+      if (n < 3) return 0;
+      if (s[1] == 0x80 && ((s[2] >= 0x80 && s[2] <= 0x8A) || s[2] == 0xA8 || s[2] == 0xA9 ||
+                           s[2] == 0xAF))
+        return 3;
+      return s[1] == 0x81 && s[2] == 0x9F ? 3 : 0;
+    case 0xE3: return n >= 3 && s[1] == 0x80 && s[2] == 0x80 ? 3 : 0;
+    default: return 0;
+  }
+}
+
+static int qp_delim(const qp_parser_t *p, size_t i) {
+  char c = p->q[i];
+  return c == '(' || c == ')' || c == '"' || qp_space(p, i);
+}
+
+static size_t qp_token_end(const qp_parser_t *p, size_t i) {
+  while (i < p->len && !qp_delim(p, i)) i++;
+  return i;
+}
+
+/* Length of NAME in a NAME:VALUE token s[0..n), or 0. */
+static size_t qp_field_name(const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z'))) i++;
+  return i > 0 && i < n && s[i] == ':' ? i : 0;
+}
+
+static int qp_has_word(const char *s, size_t n) {
+  tok_iter_t it;
+  tok_word_t w;
+  tok_iter_init(&it, s, n);
+  return tok_next(&it, &w);
+}
+
+/* Is the bare token s[0..n) a term (not punctuation to skip)? */
+static int qp_termlike(const char *s, size_t n) {
+  return n > 0 && (s[n - 1] == '*' || qp_field_name(s, n) || qp_has_word(s, n));
+}
+
+/* Does the '-' at q[i] negate what follows? */
+static int qp_neg_here(const qp_parser_t *p, size_t i) {
+  size_t k = i + 1;
+  while (k < p->len && p->q[k] == '-') k++;
+  if (k >= p->len) return 0;
+  if (p->q[k] == '(' || p->q[k] == '"') return 1;
+  return qp_termlike(p->q + k, qp_token_end(p, k) - k);
+}
+
+/* The quoted string whose '"' is at q[i]. */
+static int qp_lex_quoted(qp_parser_t *p, size_t i, qp_tok_t *t) {
+  const char *close = memchr(p->q + i + 1, '"', p->len - i - 1);
+  if (!close)
+    return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(i), "unbalanced '\"' at column %d",
+                   qp_col(i));
+  t->s = p->q + i + 1;
+  t->n = (size_t)(close - t->s);
+  t->s_at = i + 1;
+  t->quoted = 1;
+  p->pos = (size_t)(close - p->q) + 1;
+  return 0;
+}
+
+static int qp_lex_field(qp_parser_t *p, size_t name_len, size_t end, qp_tok_t *t) {
+  const char *name = p->q + p->pos;
+  const qp_fdef_t *def = qp_field_def(name, name_len);
+  if (!def)
+    return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(p->pos),
+                   "unknown field '%.*s%s' at column %d (fields: title outlet author tag lang "
+                   "date; options: limit offset sort facets exact)",
+                   QP_SHOW(name, name_len), qp_col(p->pos));
+  size_t v = p->pos + name_len + 1;
+  t->kind = QT_FIELD;
+  t->def = def;
+  if (v < p->len && p->q[v] == '"') {
+    int rc = qp_lex_quoted(p, v, t);
+    if (rc) return rc;
+  } else {
+    t->s = p->q + v;
+    t->n = end - v;
+    t->s_at = v;
+    p->pos = end;
+  }
+  if (t->n == 0)
+    return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(v), "%s: needs a value at column %d",
+                   def->name, qp_col(v));
+  return 0;
+}
+
+static int qp_lex(qp_parser_t *p, qp_tok_t *t) {
+  int glued = p->glued;
+  p->glued = 0;
+  for (;;) {
+    size_t sp;
+    while (p->pos < p->len && (sp = qp_space(p, p->pos))) p->pos += sp;
+    memset(t, 0, sizeof *t);
+    t->at = p->pos;
+    if (p->pos >= p->len) {
+      t->kind = QT_END;
+      return 0;
+    }
+    char c = p->q[p->pos];
+    if (c == '(' || c == ')') {
+      t->kind = c == '(' ? QT_LPAREN : QT_RPAREN;
+      p->pos++;
+      return 0;
+    }
+    if (c == '"') {
+      t->kind = QT_PHRASE;
+      return qp_lex_quoted(p, p->pos, t);
+    }
+    if (c == '-' && qp_neg_here(p, p->pos)) {
+      t->kind = QT_NEG;
+      p->pos++;
+      p->glued = 1;
+      return 0;
+    }
+    size_t end = qp_token_end(p, p->pos);
+    const char *s = p->q + p->pos;
+    size_t n = end - p->pos;
+    size_t name = qp_field_name(s, n);
+    if (name) return qp_lex_field(p, name, end, t);
+    if (!glued) {
+      t->kind = n == 2 && !memcmp(s, "OR", 2)    ? QT_OR
+                : n == 3 && !memcmp(s, "AND", 3) ? QT_AND
+                : n == 3 && !memcmp(s, "NOT", 3) ? QT_NOT
+                                                 : QT_END;
+      if (t->kind != QT_END) {
+        p->pos = end;
+        return 0;
+      }
+    }
+    p->pos = end;
+    if (qp_termlike(s, n)) {
+      t->kind = QT_TEXT;
+      t->s = s;
+      t->n = n;
+      t->s_at = t->at;
+      return 0;
+    }
+    glued = 0; /* no word in it: skipped like white space */
+  }
+}
+
+static int qp_peek(qp_parser_t *p, qp_tok_t **t) {
+  if (!p->have) {
+    int rc = qp_lex(p, &p->la);
+    if (rc) return rc;
+    p->have = 1;
+  }
+  *t = &p->la;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Parser
+ */
+
+static int qp_bad(qp_parser_t *p, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int qp_bad(qp_parser_t *p, size_t at, const char *fmt, ...) {
+  char msg[sizeof p->b.err->msg];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(at), "%s", msg);
+}
+
+static int qp_too_deep(qp_parser_t *p, size_t at) {
+  return qp_bad(p, at, "query too complex at column %d: nested more than %d deep", qp_col(at),
+                QP_MAX_DEPTH);
+}
+
+/* A word, phrase or prefix from s[0..n) (s_at: its offset; at: where the
+ * node starts, which is the field for title:). */
+static int qp_text(qp_parser_t *p, const char *s, size_t n, int quoted, qp_field_t field,
+                   size_t at, qp_node_t **out) {
+  int prefix = !quoted && n > 0 && s[n - 1] == '*';
+  qp_vec_t words = {0};
+  tok_iter_t it;
+  tok_word_t w;
+  tok_iter_init(&it, s, prefix ? n - 1 : n);
+  while (tok_next(&it, &w)) {
+    if (w.norm_len == 0) continue;
+    char *copy = arena_strndup(p->b.a, w.norm, w.norm_len);
+    if (!copy || qp_push(p->b.a, &words, copy)) return qp_nomem(p->b.err);
+  }
+  qp_kind_t kind;
+  if (prefix) {
+    if (words.n != 1)
+      return qp_bad(p, at, "prefix must be one word, not '%.*s%s' at column %d", QP_SHOW(s, n),
+                    qp_col(at));
+    kind = QN_PREFIX;
+  } else if (words.n == 0) {
+    if (quoted && n == 0) return qp_bad(p, at, "empty phrase at column %d", qp_col(at));
+    return qp_bad(p, at, "%s '%.*s%s' at column %d has no words",
+                  field == QF_TITLE ? "title:" : "phrase", QP_SHOW(s, n), qp_col(at));
+  } else {
+    kind = quoted || words.n > 1 ? QN_PHRASE : QN_WORD;
+  }
+  int rc = qp_node(&p->b, kind, qp_col(at), out);
+  if (rc) return rc;
+  (*out)->field = field;
+  (*out)->words = (const char **)words.v;
+  (*out)->nwords = words.n;
+  return 0;
+}
+
+/* Digits only, value <= max. */
+static int qp_uint(const char *s, size_t n, uint32_t max, uint32_t *v) {
+  uint64_t x = 0;
+  if (n == 0 || !qp_digits(s, n)) return -1;
+  for (size_t i = 0; i < n; i++) {
+    x = x * 10 + (uint64_t)(s[i] - '0');
+    if (x > max) return -1;
+  }
+  *v = (uint32_t)x;
+  return 0;
+}
+
+static int qp_facets(qp_parser_t *p, const char *s, size_t n, size_t s_at) {
+  qp_query_t *q = p->query;
+  size_t i = 0;
+  for (;;) {
+    size_t end = i, colon = i;
+    while (end < n && s[end] != ',') end++;
+    while (colon < end && s[colon] != ':') colon++;
+    const char *name = s + i;
+    size_t nl = colon - i;
+    if (nl == 0) return qp_bad(p, s_at + i, "empty facet name at column %d", qp_col(s_at + i));
+    int id = qp_facet_id(name, nl);
+    if (id < 0)
+      return qp_bad(p, s_at + i,
+                    "unknown facet '%.*s%s' at column %d: expected outlet, year, month, day, "
+                    "author or tag",
+                    QP_SHOW(name, nl), qp_col(s_at + i));
+    for (size_t j = 0; j < q->nfacets; j++)
+      if ((int)q->facets[j].facet == id)
+        return qp_bad(p, s_at + i, "facet '%s' at column %d is listed twice",
+                      qp_facet_names[id], qp_col(s_at + i));
+    uint32_t limit = QP_DEFAULT_FACET_LIMIT;
+    if (colon < end) {
+      const char *ls = s + colon + 1;
+      size_t ln = end - colon - 1;
+      if (qp_ieq(ls, ln, "all")) {
+        limit = UINT32_MAX;
+      } else if (qp_uint(ls, ln, QP_MAX_OFFSET, &limit) || limit == 0) {
+        return qp_bad(p, s_at + colon + 1,
+                      "bad facet limit '%.*s%s' at column %d: expected a number 1-%u or all",
+                      QP_SHOW(ls, ln), qp_col(s_at + colon + 1), QP_MAX_OFFSET);
+      }
+    }
+    assert(q->nfacets < QP_FACET__COUNT); /* each facet at most once */
+    q->facets[q->nfacets].facet = (qp_facet_t)id;
+    q->facets[q->nfacets].limit = limit;
+    q->nfacets++;
+    if (end >= n) return 0;
+    i = end + 1;
+  }
+}
+
+static int qp_option(qp_parser_t *p, const qp_tok_t *t, int top, int negated) {
+  const qp_fdef_t *def = t->def;
+  qp_query_t *q = p->query;
+  const char *s = t->s;
+  size_t n = t->n, at = t->at;
+  int vcol = qp_col(t->s_at);
+  if (!top)
+    return qp_bad(p, at, "option '%s' at column %d is not allowed inside parentheses", def->name,
+                  qp_col(at));
+  if (negated)
+    return qp_bad(p, at, "option '%s' at column %d cannot be negated", def->name, qp_col(at));
+  if (p->opts & (1u << def->id))
+    return qp_bad(p, at, "option '%s' given twice at column %d", def->name, qp_col(at));
+  p->opts |= 1u << def->id;
+  switch ((qp_opt_t)def->id) {
+    case QP_OPT_LIMIT:
+      if (qp_uint(s, n, QP_MAX_LIMIT, &q->limit))
+        return qp_bad(p, t->s_at, "bad limit '%.*s%s' at column %d: expected a number 0-%d",
+                      QP_SHOW(s, n), vcol, QP_MAX_LIMIT);
+      q->has_limit = 1;
+      return 0;
+    case QP_OPT_OFFSET:
+      if (qp_uint(s, n, QP_MAX_OFFSET, &q->offset))
+        return qp_bad(p, t->s_at, "bad offset '%.*s%s' at column %d: expected a number 0-%u",
+                      QP_SHOW(s, n), vcol, QP_MAX_OFFSET);
+      q->has_offset = 1;
+      return 0;
+    case QP_OPT_SORT:
+      q->sort = qp_ieq(s, n, "relevance") ? QP_SORT_RELEVANCE
+                : qp_ieq(s, n, "newest")  ? QP_SORT_NEWEST
+                : qp_ieq(s, n, "oldest")  ? QP_SORT_OLDEST
+                                          : QP_SORT_DEFAULT;
+      if (q->sort == QP_SORT_DEFAULT)
+        return qp_bad(p, t->s_at,
+                      "bad sort '%.*s%s' at column %d: expected relevance, newest or oldest",
+                      QP_SHOW(s, n), vcol);
+      return 0;
+    case QP_OPT_FACETS: return qp_facets(p, s, n, t->s_at);
+    case QP_OPT_EXACT:
+      if (qp_ieq(s, n, "yes") || qp_ieq(s, n, "true")) {
+        q->exact = 1;
+      } else if (qp_ieq(s, n, "no") || qp_ieq(s, n, "false")) {
+        q->exact = 0;
+      } else {
+        return qp_bad(p, t->s_at, "bad exact '%.*s%s' at column %d: expected yes or no",
+                      QP_SHOW(s, n), vcol);
+      }
+      return 0;
+  }
+  return 0;
+}
+
+/* A NAME:VALUE token: a node, or NULL for an option. */
+static int qp_field(qp_parser_t *p, const qp_tok_t *t, int top, int negated, qp_node_t **out) {
+  const qp_fdef_t *def = t->def;
+  int rc;
+  *out = NULL;
+  switch (def->kind) {
+    case QP_FK_TEXT: return qp_text(p, t->s, t->n, t->quoted, (qp_field_t)def->id, t->at, out);
+    case QP_FK_FILTER:
+      if ((rc = qp_filter(&p->b, (qp_field_t)def->id, t->s, t->n, qp_col(t->at), out))) return rc;
+      if (!(*out)->key[0])
+        return qp_bad(p, t->s_at, "%s: value '%.*s%s' at column %d has no letters or digits",
+                      def->name, QP_SHOW(t->s, t->n), qp_col(t->s_at));
+      return 0;
+    case QP_FK_DATE: {
+      uint32_t lo, hi;
+      size_t bad, bad_len;
+      int range;
+      char why[64];
+      const char *e = qp_date_text(t->s, t->n, &lo, &hi, &bad, &bad_len, &range, why, sizeof why);
+      if (e)
+        return qp_bad(p, t->s_at + bad, "bad date%s '%.*s%s' at column %d: %s",
+                      range ? " range" : "", QP_SHOW(t->s + bad, bad_len), qp_col(t->s_at + bad),
+                      e);
+      if ((rc = qp_node(&p->b, QN_DATE, qp_col(t->at), out))) return rc;
+      (*out)->value = arena_strndup(p->b.a, t->s, t->n);
+      if (!(*out)->value) return qp_nomem(p->b.err);
+      (*out)->lo = lo;
+      (*out)->hi = hi;
+      return 0;
+    }
+    case QP_FK_OPTION: return qp_option(p, t, top, negated);
+  }
+  return 0;
+}
+
+static int qp_parse_or(qp_parser_t *p, int depth, int top, qp_node_t **out);
+
+/* unary := ("NOT" | "-") unary | primary.  *out is NULL when the next
+ * token ends an AND list (nothing here) or was an option. */
+static int qp_parse_unary(qp_parser_t *p, int depth, int top, int negated, qp_node_t **out) {
+  qp_tok_t *t, tok;
+  qp_node_t *kid;
+  int rc;
+  *out = NULL;
+  if ((rc = qp_peek(p, &t))) return rc;
+  tok = *t;
+  switch (tok.kind) {
+    case QT_END:
+    case QT_RPAREN:
+    case QT_OR:
+    case QT_AND: return 0;
+    case QT_NOT:
+    case QT_NEG:
+      p->have = 0;
+      if (depth >= QP_MAX_DEPTH) return qp_too_deep(p, tok.at);
+      if ((rc = qp_parse_unary(p, depth + 1, top, 1, &kid))) return rc;
+      if (!kid)
+        return qp_bad(p, tok.at, "%s needs a term after it at column %d",
+                      tok.kind == QT_NOT ? "NOT" : "'-'", qp_col(tok.at));
+      return qp_make_not(&p->b, kid, qp_col(tok.at), out);
+    case QT_LPAREN:
+      p->have = 0;
+      if (depth >= QP_MAX_DEPTH) return qp_too_deep(p, tok.at);
+      if ((rc = qp_parse_or(p, depth + 1, 0, &kid))) return rc;
+      if ((rc = qp_peek(p, &t))) return rc;
+      if (t->kind != QT_RPAREN)
+        return qp_bad(p, tok.at, "unbalanced '(' at column %d", qp_col(tok.at));
+      p->have = 0;
+      if (!kid) return qp_bad(p, tok.at, "empty parentheses at column %d", qp_col(tok.at));
+      *out = kid;
+      return 0;
+    case QT_PHRASE:
+    case QT_TEXT:
+      p->have = 0;
+      return qp_text(p, tok.s, tok.n, tok.kind == QT_PHRASE, QF_TEXT, tok.at, out);
+    case QT_FIELD: p->have = 0; return qp_field(p, &tok, top, negated, out);
+  }
+  return 0;
+}
+
+/* andexpr := unary ("AND"? unary)*.  NULL when it holds no condition. */
+static int qp_parse_and(qp_parser_t *p, int depth, int top, qp_node_t **out) {
+  qp_vec_t items = {0};
+  size_t and_at = SIZE_MAX; /* an AND still waiting for its right side */
+  int column = 0;
+  *out = NULL;
+  for (;;) {
+    qp_tok_t *t;
+    int rc = qp_peek(p, &t);
+    if (rc) return rc;
+    if (t->kind == QT_END || t->kind == QT_RPAREN || t->kind == QT_OR) break;
+    if (t->kind == QT_AND) {
+      size_t at = and_at != SIZE_MAX ? and_at : t->at;
+      if (and_at != SIZE_MAX || items.n == 0)
+        return qp_bad(p, at, "AND needs a term on both sides at column %d", qp_col(at));
+      and_at = t->at;
+      p->have = 0;
+      continue;
+    }
+    qp_node_t *n;
+    if ((rc = qp_parse_unary(p, depth, top, 0, &n))) return rc;
+    if (!n) continue; /* an option */
+    if (!items.n) column = n->column;
+    if (qp_push(p->b.a, &items, n)) return qp_nomem(p->b.err);
+    and_at = SIZE_MAX;
+  }
+  if (and_at != SIZE_MAX)
+    return qp_bad(p, and_at, "AND needs a term on both sides at column %d", qp_col(and_at));
+  return qp_make_and(&p->b, (qp_node_t **)items.v, items.n, column, out);
+}
+
+/* orexpr := andexpr ("OR" andexpr)*.  NULL when it holds no condition. */
+static int qp_parse_or(qp_parser_t *p, int depth, int top, qp_node_t **out) {
+  qp_vec_t items = {0};
+  size_t or_at = SIZE_MAX; /* the OR before the current operand */
+  *out = NULL;
+  for (;;) {
+    qp_node_t *n;
+    qp_tok_t *t;
+    int rc = qp_parse_and(p, depth, top, &n);
+    if (rc) return rc;
+    if (!n && or_at != SIZE_MAX)
+      return qp_bad(p, or_at, "OR needs a term on both sides at column %d", qp_col(or_at));
+    if ((rc = qp_peek(p, &t))) return rc;
+    if (t->kind == QT_OR && !n)
+      return qp_bad(p, t->at, "OR needs a term on both sides at column %d", qp_col(t->at));
+    if (n && qp_push(p->b.a, &items, n)) return qp_nomem(p->b.err);
+    if (t->kind != QT_OR) break;
+    or_at = t->at;
+    p->have = 0;
+  }
+  return qp_make_or(&p->b, (qp_node_t **)items.v, items.n, out);
+}
+
+/* ------------------------------------------------------------------------
+ * Entry points
+ */
+
+qp_query_t *qp_query_new(arena_t *a) {
+  qp_query_t *q = arena_calloc(a, 1, sizeof *q);
+  if (!q) return NULL;
+  q->limit = QP_DEFAULT_LIMIT;
+  q->sort = QP_SORT_DEFAULT;
+  q->exact = 1;
+  return q;
+}
+
+int qp_parse(const char *q, size_t len, arena_t *a, qp_query_t **out, err_t *err) {
+  qp_parser_t p;
+  qp_node_t *root;
+  qp_tok_t *t;
+  int rc;
+  if (out) *out = NULL;
+  if (!a || !out || (!q && len))
+    return qp_fail(err, ERR_INVAL, 0, "qp_parse: no arena, output or query text");
+  memset(&p, 0, sizeof p);
+  p.q = q ? q : "";
+  p.len = len;
+  p.b = (qp_build_t){a, err, 0, QP_MAX_NODES};
+  if (!(p.query = qp_query_new(a))) return qp_nomem(err);
+  if ((rc = qp_parse_or(&p, 0, 1, &root))) return rc;
+  if ((rc = qp_peek(&p, &t))) return rc;
+  if (t->kind != QT_END) {
+    assert(t->kind == QT_RPAREN); /* qp_parse_or stops only there */
+    return qp_bad(&p, t->at, "unexpected ')' at column %d", qp_col(t->at));
+  }
+  p.query->root = root;
+  p.query->has_text = qp_has_text(root);
+  *out = p.query;
+  return 0;
+}
+
+int qp_add_condition(qp_query_t *q, qp_node_t *cond, arena_t *a) {
+  if (!q || !a) return ERR_INVAL;
+  if (!cond) return 0;
+  if (q->root) {
+    qp_build_t b = {a, NULL, 0, SIZE_MAX};
+    qp_node_t *pair[2] = {q->root, cond}, *root;
+    int rc = qp_make_and(&b, pair, 2, q->root->column, &root);
+    if (rc) return rc;
+    cond = root;
+  }
+  q->root = cond;
+  q->has_text = qp_has_text(cond);
+  return 0;
+}
+
+qp_node_t *qp_filter_node(arena_t *a, qp_field_t field, const char *value, size_t len) {
+  qp_build_t b = {a, NULL, 0, SIZE_MAX};
+  qp_node_t *n;
+  if (!a || (field != QF_OUTLET && field != QF_AUTHOR && field != QF_TAG && field != QF_LANG))
+    return NULL;
+  return qp_filter(&b, field, value, len, 0, &n) ? NULL : n;
+}
+
+/* ------------------------------------------------------------------------
+ * EXPLAIN
+ */
+
+static void qp_explain_day(buf_t *out, const char *key, uint32_t day) {
+  char s[16];
+  buf_json_key(out, key);
+  if (!day) {
+    buf_json_null(out);
+    return;
+  }
+  snprintf(s, sizeof s, "%04u-%02u-%02u", (unsigned)(day / 10000 % 10000),
+           (unsigned)(day / 100 % 100), (unsigned)(day % 100));
+  buf_json_cstr(out, s);
+}
+
+static void qp_explain_node(const qp_node_t *n, buf_t *out) {
+  if (!n) {
+    buf_json_null(out);
+    return;
+  }
+  buf_json_open(out, '{');
+  switch (n->kind) {
+    case QN_AND:
+    case QN_OR:
+      buf_json_key(out, "op");
+      buf_json_cstr(out, n->kind == QN_AND ? "and" : "or");
+      buf_json_key(out, "args");
+      buf_json_open(out, '[');
+      for (size_t i = 0; i < n->nkids; i++) qp_explain_node(n->kids[i], out);
+      buf_json_close(out, ']');
+      break;
+    case QN_NOT:
+      buf_json_key(out, "op");
+      buf_json_cstr(out, "not");
+      buf_json_key(out, "arg");
+      qp_explain_node(n->nkids ? n->kids[0] : NULL, out);
+      break;
+    case QN_WORD:
+    case QN_PREFIX:
+      buf_json_key(out, n->kind == QN_WORD ? "word" : "prefix");
+      buf_json_cstr(out, n->nwords ? n->words[0] : "");
+      break;
+    case QN_PHRASE:
+      buf_json_key(out, "phrase");
+      buf_json_open(out, '[');
+      for (size_t i = 0; i < n->nwords; i++) buf_json_cstr(out, n->words[i]);
+      buf_json_close(out, ']');
+      break;
+    case QN_FILTER:
+      buf_json_key(out, "filter");
+      buf_json_cstr(out, qp_filter_name(n->field));
+      buf_json_key(out, "value");
+      buf_json_cstr(out, n->value ? n->value : "");
+      buf_json_key(out, "key");
+      buf_json_cstr(out, n->key ? n->key : "");
+      break;
+    case QN_DATE:
+      buf_json_key(out, "date");
+      buf_json_cstr(out, n->value ? n->value : "");
+      qp_explain_day(out, "from", n->lo);
+      qp_explain_day(out, "to", n->hi);
+      break;
+  }
+  if ((n->kind == QN_WORD || n->kind == QN_PHRASE || n->kind == QN_PREFIX) &&
+      n->field == QF_TITLE) {
+    buf_json_key(out, "field");
+    buf_json_cstr(out, "title");
+  }
+  buf_json_close(out, '}');
+}
+
+void qp_explain(const qp_query_t *q, buf_t *out) {
+  qp_sort_t sort = q->sort;
+  if (sort == QP_SORT_DEFAULT) sort = q->has_text ? QP_SORT_RELEVANCE : QP_SORT_NEWEST;
+  buf_json_open(out, '{');
+  buf_json_key(out, "root");
+  qp_explain_node(q->root, out);
+  buf_json_key(out, "limit");
+  buf_json_int(out, q->limit);
+  buf_json_key(out, "offset");
+  buf_json_int(out, q->offset);
+  buf_json_key(out, "sort");
+  buf_json_cstr(out, qp_sort_name(sort));
+  buf_json_key(out, "exact");
+  buf_json_bool(out, q->exact);
+  buf_json_key(out, "facets");
+  buf_json_open(out, '[');
+  for (size_t i = 0; i < q->nfacets && i < QP_FACET__COUNT; i++) {
+    const char *name = qp_facet_name(q->facets[i].facet);
+    buf_json_open(out, '{');
+    buf_json_key(out, "name");
+    buf_json_cstr(out, name ? name : "");
+    buf_json_key(out, "limit");
+    if (q->facets[i].limit == UINT32_MAX) buf_json_cstr(out, "all");
+    else buf_json_int(out, q->facets[i].limit);
+    buf_json_close(out, '}');
+  }
+  buf_json_close(out, ']');
+  buf_json_close(out, '}');
+}
