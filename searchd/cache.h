@@ -1,4 +1,5 @@
-/* cache.h: the result cache for repeated SEARCH and COUNT requests.
+/* cache.h: the result cache for repeated SEARCH, COUNT and GET requests
+ * (the commands proto.h flags PROTO_CMD_CACHE).
  *
  * Key: the exact bytes of the request line (without its line end).  Value:
  * the response line.  Each entry carries the index revision it was computed

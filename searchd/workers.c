@@ -79,8 +79,10 @@ static void wrk_reopen(wrk_thread_t *t) {
   if (changed) wrk_note_revision(t, 1);
 }
 
+/* The command table says which answers depend only on the request line and
+ * the index revision (SEARCH, COUNT, GET). */
 static int wrk_cacheable(const proto_command_t *cmd) {
-  return cmd && (strcmp(cmd->name, "SEARCH") == 0 || strcmp(cmd->name, "COUNT") == 0);
+  return cmd && (cmd->flags & PROTO_CMD_CACHE);
 }
 
 static void wrk_run(wrk_thread_t *t, wrk_job_t *job) {

@@ -13,9 +13,10 @@
  * with ERR_MODIFIED (the revision it read was recycled under it) is retried
  * after a reopen, twice at most.
  *
- * Cache: SEARCH and COUNT lines are looked up in the cache (when there is
- * one) under the worker's current revision before they are run, and their
- * successful answers stored.
+ * Cache: lines of the commands flagged PROTO_CMD_CACHE (SEARCH, COUNT,
+ * GET) are looked up in the cache (when there is one) under the worker's
+ * current revision before they are run, and their successful answers
+ * stored.
  *
  * Ownership: a submitted job belongs to the pool until the done callback
  * gets it back; job->line must stay valid until then.  The pool borrows the

@@ -1,0 +1,951 @@
+/* server.c: see server.h.
+ *
+ * A connection's life (all on the loop thread):
+ *
+ *   accept -> reading: bytes land in rbuf; conn_frame() cuts complete lines
+ *     into requests (req_t), at most SRV_FRAME_BUDGET per wake-up (the rest
+ *     wait on the pending list, served by an idle handle next iteration);
+ *   requests queue per connection in arrival order; at most jobs_per_conn of
+ *     them are at the workers at once; a finished one is DONE, and DONE
+ *     requests at the head of the queue move their responses to `out`;
+ *   `out` is written with one uv_write at a time (`wbuf` is in flight), so a
+ *     burst of pipelined responses leaves in few writes;
+ *   finishing (QUIT, too_long, busy, server shutdown): when the last
+ *     response is written, uv_shutdown sends FIN, input is read and dropped
+ *     until the client's EOF or linger_ms (closing with unread input would
+ *     send RST and could destroy the response in flight), then close;
+ *   closing: every request is dropped; those still at a worker are marked
+ *     cancelled and the connection waits for them to come back before it
+ *     calls uv_close on its handles; it is freed in the last close callback.
+ *
+ * Read buffer: rbuf[rstart..rend) is input not yet framed, rbuf[rstart..
+ * rscan) is known to hold no '\n' (so a line arriving byte by byte is
+ * scanned once).  Framing advances rstart; the bytes are moved to the front
+ * only when the free room at the end runs short.  The buffer never holds
+ * more than max_line + 2 bytes: a partial line that long is too long.
+ *
+ * Pausing: reading stops while the pipeline is full, the output is over its
+ * cap, the buffer is full, or the server is draining; conn_progress()
+ * re-evaluates everything after each event, so every pause ends by itself
+ * when its cause does.
+ */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proto.h"
+
+#define SRV_RBUF_INITIAL 16384
+#define SRV_RBUF_MIN_FREE 4096    /* compact or grow below this much room */
+#define SRV_WBUF_KEEP (1u << 20)  /* keep write buffers up to this size */
+#define SRV_MAX_REJECTING 64      /* busy connections being answered at once */
+#define SRV_DISCARD_SIZE 65536
+#define SRV_STOP_LINGER_MS 500
+
+typedef enum req_state { REQ_WAITING, REQ_RUNNING, REQ_DONE } req_state_t;
+
+typedef struct conn conn_t;
+
+typedef struct req {
+  wrk_job_t job; /* first member: the pool hands back &job */
+  conn_t *conn;
+  struct req *next;
+  req_state_t state;
+  uint64_t t0; /* uv_hrtime() when framed */
+  char line[];
+} req_t;
+
+typedef union srv_stream {
+  uv_handle_t handle;
+  uv_stream_t stream;
+  uv_tcp_t tcp;
+  uv_pipe_t pipe;
+} srv_stream_t;
+
+struct conn {
+  srv_t *srv;
+  srv_stream_t h;
+  uv_timer_t timer; /* idle timeout, then linger */
+  int open_handles;
+  int linked;
+  conn_t *prev, *next;   /* srv->conns */
+  conn_t *pprev, *pnext; /* srv's pending list */
+  int pending;
+  uint64_t id;
+  char peer[64];
+  uint64_t nrequests;
+
+  char *rbuf;
+  size_t rcap, rstart, rend, rscan;
+
+  req_t *qhead, *qtail, *next_submit;
+  size_t nreqs;      /* framed, response not yet moved to out */
+  unsigned nrunning; /* at the workers, cancelled ones included */
+
+  buf_t out, wbuf;
+  uv_write_t wreq;
+  uv_shutdown_t sreq;
+
+  unsigned reading : 1;
+  unsigned writing : 1;
+  unsigned eof : 1;        /* the client closed its side */
+  unsigned input_done : 1; /* frame no more lines */
+  unsigned discard : 1;    /* read and drop input */
+  unsigned finishing : 1;  /* close once every response is written */
+  unsigned shut : 1;       /* uv_shutdown issued */
+  unsigned lingering : 1;
+  unsigned out_paused : 1;
+  unsigned closing : 1;
+  unsigned rejected : 1;
+  unsigned draining : 1;   /* server shutdown: answer what is buffered */
+};
+
+struct srv {
+  uv_loop_t *loop;
+  srv_config_t cfg;
+  size_t rbuf_max;
+  st_t *st;
+  wrk_pool_t *pool;
+  srv_stream_t listeners[SRV_MAX_LISTEN + 1];
+  size_t nlisteners, open_listeners;
+  int unix_bound;
+  uv_idle_t idle;
+  int idle_active;
+  uv_timer_t stop_timer;
+  conn_t *conns;
+  conn_t *phead, *ptail;
+  size_t npending;
+  size_t nconns, nrejecting;
+  uint64_t next_id;
+  int stopping, done_called;
+  void (*done)(void *arg);
+  void *done_arg;
+  char discard[SRV_DISCARD_SIZE];
+};
+
+static void conn_progress(conn_t *c);
+static void conn_close(conn_t *c);
+static void conn_on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *b);
+
+/* ---- requests ---------------------------------------------------------- */
+
+static void req_free(req_t *r) {
+  buf_fini(&r->job.out);
+  free(r);
+}
+
+static req_t *req_new(conn_t *c, const char *line, size_t len) {
+  req_t *r = malloc(sizeof *r + len + 1);
+  if (!r) return NULL;
+  memset(r, 0, sizeof *r);
+  memcpy(r->line, line, len);
+  r->line[len] = '\0';
+  r->job.line = r->line;
+  r->job.len = len;
+  buf_init(&r->job.out, 0);
+  atomic_init(&r->job.cancelled, 0);
+  r->conn = c;
+  r->state = REQ_WAITING;
+  r->t0 = uv_hrtime();
+  if (c->qtail) c->qtail->next = r;
+  else c->qhead = r;
+  c->qtail = r;
+  if (!c->next_submit) c->next_submit = r;
+  c->nreqs++;
+  c->nrequests++;
+  return r;
+}
+
+/* Drop every queued request; those at a worker become orphans that
+ * srv_job_done frees when they come back. */
+static void conn_drop_requests(conn_t *c) {
+  req_t *r = c->qhead;
+  while (r) {
+    req_t *next = r->next;
+    if (r->state == REQ_RUNNING) {
+      atomic_store(&r->job.cancelled, 1);
+      r->next = NULL;
+    } else {
+      req_free(r);
+    }
+    r = next;
+  }
+  c->qhead = c->qtail = c->next_submit = NULL;
+  c->nreqs = 0;
+}
+
+/* ---- the pending-input list -------------------------------------------- */
+
+static void srv_on_idle(uv_idle_t *h);
+
+static void pending_add(conn_t *c) {
+  srv_t *s = c->srv;
+  if (c->pending) return;
+  c->pending = 1;
+  c->pnext = NULL;
+  c->pprev = s->ptail;
+  if (s->ptail) s->ptail->pnext = c;
+  else s->phead = c;
+  s->ptail = c;
+  s->npending++;
+  if (!s->idle_active) {
+    uv_idle_start(&s->idle, srv_on_idle);
+    s->idle_active = 1;
+  }
+}
+
+static void pending_remove(conn_t *c) {
+  srv_t *s = c->srv;
+  if (!c->pending) return;
+  if (c->pprev) c->pprev->pnext = c->pnext;
+  else s->phead = c->pnext;
+  if (c->pnext) c->pnext->pprev = c->pprev;
+  else s->ptail = c->pprev;
+  c->pprev = c->pnext = NULL;
+  c->pending = 0;
+  s->npending--;
+}
+
+/* Serve the connections that had more input than one wake-up's budget:
+ * exactly those listed now (re-added ones wait for the next iteration). */
+static void srv_on_idle(uv_idle_t *h) {
+  srv_t *s = h->data;
+  size_t n = s->npending;
+  while (n-- && s->phead) {
+    conn_t *c = s->phead;
+    pending_remove(c);
+    conn_progress(c);
+  }
+  if (!s->phead && s->idle_active) {
+    uv_idle_stop(&s->idle);
+    s->idle_active = 0;
+  }
+}
+
+/* ---- teardown ---------------------------------------------------------- */
+
+static void srv_maybe_done(srv_t *s) {
+  if (!s->stopping || s->done_called || s->open_listeners || s->conns) return;
+  s->done_called = 1;
+  uv_timer_stop(&s->stop_timer);
+  uv_close((uv_handle_t *)&s->stop_timer, NULL);
+  uv_close((uv_handle_t *)&s->idle, NULL);
+  if (s->done) s->done(s->done_arg);
+}
+
+static void conn_on_close(uv_handle_t *h) {
+  conn_t *c = h->data;
+  if (--c->open_handles > 0) return;
+  srv_t *s = c->srv;
+  if (c->linked) {
+    if (c->prev) c->prev->next = c->next;
+    else s->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    if (c->rejected) {
+      s->nrejecting--;
+    } else {
+      s->nconns--;
+      st_conn_close(s->st);
+      log_debug("connection %llu from %s closed after %llu requests", (unsigned long long)c->id,
+                c->peer, (unsigned long long)c->nrequests);
+    }
+  }
+  free(c->rbuf);
+  buf_fini(&c->out);
+  buf_fini(&c->wbuf);
+  free(c);
+  srv_maybe_done(s);
+}
+
+static void conn_release(conn_t *c) {
+  uv_close(&c->h.handle, conn_on_close);
+  uv_close((uv_handle_t *)&c->timer, conn_on_close);
+}
+
+/* Tear the connection down now: drop its requests and output, close its
+ * handles as soon as no worker holds one of its requests. */
+static void conn_close(conn_t *c) {
+  if (c->closing) return;
+  c->closing = 1;
+  pending_remove(c);
+  if (c->reading) uv_read_stop(&c->h.stream);
+  c->reading = 0;
+  uv_timer_stop(&c->timer);
+  conn_drop_requests(c);
+  if (c->nrunning == 0) conn_release(c);
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static void conn_on_write(uv_write_t *w, int status);
+
+static void conn_touch(conn_t *c);
+
+static void buf_swap(buf_t *a, buf_t *b) {
+  buf_t t = *a;
+  *a = *b;
+  *b = t;
+}
+
+static void conn_flush(conn_t *c) {
+  if (c->closing || c->writing || c->out.len == 0) return;
+  buf_swap(&c->out, &c->wbuf);
+  uv_buf_t b = uv_buf_init(c->wbuf.data, (unsigned)c->wbuf.len);
+  c->wreq.data = c;
+  int rc = uv_write(&c->wreq, &c->h.stream, &b, 1, conn_on_write);
+  if (rc) {
+    log_debug("connection %llu: write: %s", (unsigned long long)c->id, uv_strerror(rc));
+    conn_close(c);
+    return;
+  }
+  c->writing = 1;
+}
+
+static void conn_on_write(uv_write_t *w, int status) {
+  conn_t *c = w->data;
+  c->writing = 0;
+  if (c->wbuf.cap > SRV_WBUF_KEEP) {
+    buf_fini(&c->wbuf);
+    buf_init(&c->wbuf, 0);
+  } else {
+    buf_reset(&c->wbuf);
+  }
+  if (c->closing) return;
+  if (status < 0) {
+    log_debug("connection %llu: write: %s", (unsigned long long)c->id, uv_strerror(status));
+    conn_close(c);
+    return;
+  }
+  conn_touch(c);
+  conn_progress(c);
+}
+
+/* Move one response to the output.  A response that is missing or broken
+ * (out of memory in the worker) is replaced by an internal error, so every
+ * request still gets exactly one line. */
+static void conn_emit(conn_t *c, buf_t *resp) {
+  if (resp->err || resp->len == 0 || resp->data[resp->len - 1] != '\n') {
+    log_warn("connection %llu: a response could not be built; answering internal",
+             (unsigned long long)c->id);
+    buf_reset(resp);
+    proto_write_error(resp, ERR_INTERNAL, "the response could not be built", 0);
+  }
+  if (c->out.len == 0) buf_swap(&c->out, resp);
+  else buf_append(&c->out, resp->data, resp->len);
+  if (c->out.err) {
+    log_warn("connection %llu: out of memory for output", (unsigned long long)c->id);
+    conn_close(c);
+  }
+}
+
+/* Move the responses of the DONE requests at the head of the queue to the
+ * output, in request order. */
+static void conn_deliver(conn_t *c) {
+  while (!c->closing && c->qhead && c->qhead->state == REQ_DONE) {
+    req_t *r = c->qhead;
+    c->qhead = r->next;
+    if (!c->qhead) c->qtail = NULL;
+    if (c->next_submit == r) c->next_submit = r->next;
+    c->nreqs--;
+    unsigned close_after = r->job.flags & PROTO_OUT_CLOSE;
+    conn_emit(c, &r->job.out);
+    req_free(r);
+    if (close_after && !c->closing) {
+      /* QUIT, too_long: nothing after this response is answered. */
+      c->input_done = 1;
+      c->discard = 1;
+      c->finishing = 1;
+      conn_drop_requests(c);
+    }
+  }
+  if (c->out.len + c->wbuf.len >= c->srv->cfg.max_output) c->out_paused = 1;
+}
+
+/* ---- input ------------------------------------------------------------- */
+
+static void conn_too_long(conn_t *c) {
+  srv_t *s = c->srv;
+  req_t *r = req_new(c, "", 0);
+  if (!r) {
+    conn_close(c);
+    return;
+  }
+  char msg[96];
+  snprintf(msg, sizeof msg, "request line longer than %zu bytes", s->cfg.max_line);
+  proto_write_error(&r->job.out, ERR_TOO_LONG, msg, 0);
+  r->job.rc = ERR_TOO_LONG;
+  r->job.flags = PROTO_OUT_CLOSE;
+  r->state = REQ_DONE;
+  st_request(s->st, NULL, ERR_TOO_LONG, 0);
+  log_debug("connection %llu: request line too long", (unsigned long long)c->id);
+  c->input_done = 1;
+  c->discard = 1;
+  free(c->rbuf); /* input is dropped from now on */
+  c->rbuf = NULL;
+  c->rcap = c->rstart = c->rend = c->rscan = 0;
+}
+
+/* Cut complete lines from the read buffer into requests, within the
+ * pipeline cap, the output cap and the per-wake-up budget. */
+static void conn_frame(conn_t *c) {
+  srv_t *s = c->srv;
+  size_t budget = SRV_FRAME_BUDGET;
+  while (!c->closing && !c->input_done && !c->discard) {
+    if (c->nreqs >= s->cfg.max_pipeline || c->out_paused) break;
+    if (budget == 0) {
+      pending_add(c); /* more next iteration, after the other clients */
+      break;
+    }
+    if (!c->rbuf) { /* nothing read yet */
+      if (c->eof || c->draining) c->input_done = 1;
+      break;
+    }
+    char *start = c->rbuf + c->rstart;
+    char *nl = c->rend > c->rscan ? memchr(c->rbuf + c->rscan, '\n', c->rend - c->rscan) : NULL;
+    size_t len, used;
+    if (nl) {
+      len = (size_t)(nl - start);
+      used = len + 1;
+    } else {
+      size_t have = c->rend - c->rstart;
+      c->rscan = c->rend;
+      if (have > s->cfg.max_line + 1) {
+        conn_too_long(c);
+        break;
+      }
+      if (c->eof && have) { /* an unterminated last line is still a request */
+        len = used = have;
+      } else {
+        if (c->eof || c->draining) c->input_done = 1;
+        break;
+      }
+    }
+    if (len && start[len - 1] == '\r') len--;
+    if (len > s->cfg.max_line) {
+      conn_too_long(c);
+      break;
+    }
+    if (!req_new(c, start, len)) {
+      log_warn("connection %llu: out of memory for a request", (unsigned long long)c->id);
+      conn_close(c);
+      return;
+    }
+    c->rstart += used;
+    c->rscan = c->rstart;
+    budget--;
+  }
+  if (c->rstart == c->rend) {
+    c->rstart = c->rend = c->rscan = 0;
+    if (c->rcap > SRV_RBUF_INITIAL) { /* grown for a long line: give it back */
+      free(c->rbuf);
+      c->rbuf = NULL;
+      c->rcap = 0;
+    }
+  }
+}
+
+static void conn_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+  conn_t *c = h->data;
+  srv_t *s = c->srv;
+  (void)suggested;
+  if (c->discard) {
+    *b = uv_buf_init(s->discard, sizeof s->discard);
+    return;
+  }
+  if (c->rstart == c->rend) c->rstart = c->rend = c->rscan = 0;
+  if (c->rcap - c->rend < SRV_RBUF_MIN_FREE && c->rstart > 0) {
+    memmove(c->rbuf, c->rbuf + c->rstart, c->rend - c->rstart);
+    c->rend -= c->rstart;
+    c->rscan -= c->rstart;
+    c->rstart = 0;
+  }
+  if (c->rcap - c->rend < SRV_RBUF_MIN_FREE && c->rcap < s->rbuf_max) {
+    size_t cap = c->rcap ? c->rcap * 2 : SRV_RBUF_INITIAL;
+    if (cap > s->rbuf_max) cap = s->rbuf_max;
+    char *p = realloc(c->rbuf, cap);
+    if (p) {
+      c->rbuf = p;
+      c->rcap = cap;
+    }
+  }
+  *b = uv_buf_init(c->rbuf ? c->rbuf + c->rend : NULL, (unsigned)(c->rcap - c->rend));
+}
+
+static void conn_update_reading(conn_t *c) {
+  srv_t *s = c->srv;
+  int want = 0;
+  if (!c->closing && !c->eof) {
+    if (c->discard) want = 1;
+    else
+      want = !c->input_done && !c->draining && c->nreqs < s->cfg.max_pipeline &&
+             !c->out_paused && c->rend - c->rstart < s->rbuf_max;
+  }
+  if (want && !c->reading) {
+    int rc = uv_read_start(&c->h.stream, conn_on_alloc, conn_on_read);
+    if (rc) {
+      log_debug("connection %llu: read: %s", (unsigned long long)c->id, uv_strerror(rc));
+      conn_close(c);
+      return;
+    }
+    c->reading = 1;
+  } else if (!want && c->reading) {
+    uv_read_stop(&c->h.stream);
+    c->reading = 0;
+  }
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+static void conn_on_timer(uv_timer_t *t) {
+  conn_t *c = t->data;
+  if (c->closing) return;
+  if (c->lingering) {
+    conn_close(c);
+    return;
+  }
+  if (c->nreqs == 0 && !c->writing && c->out.len == 0) {
+    log_debug("connection %llu: idle timeout", (unsigned long long)c->id);
+    conn_close(c);
+    return;
+  }
+  conn_touch(c);
+}
+
+static void conn_touch(conn_t *c) {
+  unsigned ms = c->srv->cfg.idle_timeout_ms;
+  if (ms && !c->lingering && !c->closing) uv_timer_start(&c->timer, conn_on_timer, ms, 0);
+}
+
+/* ---- the state machine ------------------------------------------------- */
+
+static void conn_on_shutdown(uv_shutdown_t *r, int status) {
+  conn_t *c = r->data;
+  if (c->closing) return;
+  if (status < 0 || c->eof) {
+    conn_close(c);
+    return;
+  }
+  /* Our side is closed; wait for the client's EOF, dropping its input. */
+  c->lingering = 1;
+  c->discard = 1;
+  unsigned ms = c->srv->stopping ? SRV_STOP_LINGER_MS : c->srv->cfg.linger_ms;
+  uv_timer_start(&c->timer, conn_on_timer, ms, 0);
+  conn_update_reading(c);
+}
+
+static void conn_check_finish(conn_t *c) {
+  if (c->closing) return;
+  int flushed = c->nreqs == 0 && !c->writing && c->out.len == 0;
+  if (!flushed) return;
+  if (c->draining && c->input_done && !c->finishing) {
+    c->finishing = 1;
+    c->discard = 1;
+  }
+  if (c->eof && (c->input_done || c->finishing)) {
+    conn_close(c);
+    return;
+  }
+  if (c->finishing && !c->shut) {
+    c->shut = 1;
+    c->sreq.data = c;
+    int rc = uv_shutdown(&c->sreq, &c->h.stream, conn_on_shutdown);
+    if (rc) conn_close(c);
+  }
+}
+
+static void conn_submit(conn_t *c) {
+  srv_t *s = c->srv;
+  while (!c->closing && c->next_submit && c->nrunning < s->cfg.jobs_per_conn &&
+         !c->out_paused) {
+    req_t *r = c->next_submit;
+    c->next_submit = r->next;
+    if (r->state != REQ_WAITING) continue;
+    r->state = REQ_RUNNING;
+    c->nrunning++;
+    wrk_submit(s->pool, &r->job);
+  }
+}
+
+/* Re-evaluate everything after any event on the connection. */
+static void conn_progress(conn_t *c) {
+  srv_t *s = c->srv;
+  if (c->closing) return;
+  if (c->out_paused && c->out.len + c->wbuf.len < s->cfg.max_output / 2) c->out_paused = 0;
+  conn_deliver(c);
+  conn_frame(c);
+  conn_submit(c);
+  conn_deliver(c); /* a too_long answer may be first in line */
+  conn_flush(c);
+  if (c->closing) return;
+  conn_update_reading(c);
+  conn_check_finish(c);
+}
+
+static void conn_on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *b) {
+  conn_t *c = h->data;
+  (void)b;
+  if (nread == 0 || c->closing) return;
+  if (nread > 0) {
+    if (c->discard) return; /* the bytes went to the discard buffer */
+    c->rend += (size_t)nread;
+    conn_touch(c);
+    conn_progress(c);
+    return;
+  }
+  if (nread == UV_ENOBUFS) {
+    if (c->rend - c->rstart < c->srv->rbuf_max) { /* could not grow the buffer */
+      log_warn("connection %llu: out of memory for input", (unsigned long long)c->id);
+      conn_close(c);
+      return;
+    }
+    uv_read_stop(&c->h.stream); /* full: wait until framing makes room */
+    c->reading = 0;
+    conn_progress(c);
+    return;
+  }
+  if (nread == UV_EOF) {
+    c->eof = 1;
+    uv_read_stop(&c->h.stream);
+    c->reading = 0;
+    if (c->lingering) {
+      conn_close(c);
+      return;
+    }
+    conn_progress(c);
+    return;
+  }
+  log_debug("connection %llu: read: %s", (unsigned long long)c->id, uv_strerror((int)nread));
+  conn_close(c);
+}
+
+void srv_job_done(wrk_job_t *job, void *ud) {
+  srv_t *s = ud;
+  req_t *r = (req_t *)job;
+  conn_t *c = r->conn;
+  c->nrunning--;
+  if (atomic_load(&job->cancelled)) { /* an orphan: its connection let go */
+    req_free(r);
+    if (c->closing && c->nrunning == 0) conn_release(c);
+    else if (!c->closing) conn_progress(c);
+    return;
+  }
+  r->state = REQ_DONE;
+  uint64_t us = (uv_hrtime() - r->t0) / 1000u;
+  st_request(s->st, job->cmd, job->rc, us);
+  if (job->rc == ERR_TIMEOUT)
+    log_info("connection %llu: query timed out after %llu us: %.100s", (unsigned long long)c->id,
+             (unsigned long long)us, r->line);
+  else if (job->rc && strcmp(err_proto_code(job->rc), "internal") == 0)
+    log_warn("connection %llu: %s answering: %.100s", (unsigned long long)c->id,
+             err_name(job->rc), r->line);
+  conn_progress(c);
+}
+
+/* ---- accepting --------------------------------------------------------- */
+
+static void srv_format_peer(conn_t *c, int is_tcp) {
+  if (!is_tcp) {
+    snprintf(c->peer, sizeof c->peer, "unix");
+    return;
+  }
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0)
+    srv_format_addr((struct sockaddr *)&ss, c->peer, sizeof c->peer);
+  else
+    snprintf(c->peer, sizeof c->peer, "?");
+}
+
+static void srv_on_connection(uv_stream_t *server, int status) {
+  srv_t *s = server->data;
+  if (status < 0) {
+    log_warn("accept: %s", uv_strerror(status));
+    return;
+  }
+  conn_t *c = calloc(1, sizeof *c);
+  if (!c) {
+    log_error("accept: out of memory");
+    return;
+  }
+  int is_tcp = server->type == UV_TCP;
+  c->srv = s;
+  if (is_tcp) uv_tcp_init(s->loop, &c->h.tcp);
+  else uv_pipe_init(s->loop, &c->h.pipe, 0);
+  c->h.handle.data = c;
+  c->open_handles = 1;
+  buf_init(&c->out, 0);
+  buf_init(&c->wbuf, 0);
+  int rc = uv_accept(server, &c->h.stream);
+  if (rc) {
+    log_warn("accept: %s", uv_strerror(rc));
+    uv_close(&c->h.handle, conn_on_close);
+    return;
+  }
+  uv_timer_init(s->loop, &c->timer);
+  c->timer.data = c;
+  c->open_handles = 2;
+  c->linked = 1;
+  c->next = s->conns;
+  if (s->conns) s->conns->prev = c;
+  s->conns = c;
+  c->id = ++s->next_id;
+  if (is_tcp) uv_tcp_nodelay(&c->h.tcp, 1);
+  srv_format_peer(c, is_tcp);
+
+  if (s->nconns >= s->cfg.max_connections) {
+    c->rejected = 1;
+    s->nrejecting++;
+    st_conn_rejected(s->st);
+    if (s->nrejecting > SRV_MAX_REJECTING) {
+      conn_close(c);
+      return;
+    }
+    log_debug("connection %llu from %s refused: %zu connections", (unsigned long long)c->id,
+              c->peer, s->nconns);
+    proto_write_error(&c->out, ERR_BUSY, "too many connections", 0);
+    c->input_done = 1;
+    c->discard = 1;
+    c->finishing = 1;
+    conn_progress(c);
+    return;
+  }
+  s->nconns++;
+  st_conn_open(s->st);
+  log_debug("connection %llu from %s", (unsigned long long)c->id, c->peer);
+  conn_touch(c);
+  conn_progress(c);
+}
+
+/* ---- listening --------------------------------------------------------- */
+
+void srv_format_addr(const struct sockaddr *a, char *out, size_t n) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (a->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)a;
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    snprintf(out, n, "%s:%u", host, (unsigned)ntohs(in->sin_port));
+  } else if (a->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)a;
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    snprintf(out, n, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
+  } else {
+    snprintf(out, n, "?");
+  }
+}
+
+int srv_addr_is_loopback(const struct sockaddr_storage *a) {
+  if (a->ss_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)a;
+    return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+  }
+  if (a->ss_family == AF_INET6) {
+    const struct in6_addr *ad = &((const struct sockaddr_in6 *)a)->sin6_addr;
+    if (IN6_IS_ADDR_LOOPBACK(ad)) return 1;
+    return IN6_IS_ADDR_V4MAPPED(ad) && ad->s6_addr[12] == 127;
+  }
+  return 0;
+}
+
+int srv_parse_addr(const char *text, struct sockaddr_storage *out, const char **why) {
+  char host[256];
+  const char *port;
+  size_t hlen;
+  if (text[0] == '[') {
+    const char *end = strchr(text, ']');
+    if (!end || end[1] != ':') {
+      *why = "expected [IPV6]:PORT";
+      return -1;
+    }
+    hlen = (size_t)(end - text - 1);
+    memcpy(host, text + 1, hlen < sizeof host ? hlen : 0);
+    port = end + 2;
+  } else {
+    const char *colon = strrchr(text, ':');
+    if (!colon) {
+      *why = "expected HOST:PORT";
+      return -1;
+    }
+    hlen = (size_t)(colon - text);
+    if (hlen < sizeof host) memcpy(host, text, hlen);
+    port = colon + 1;
+  }
+  if (hlen == 0 || hlen >= sizeof host) {
+    *why = "missing or overlong host";
+    return -1;
+  }
+  host[hlen] = '\0';
+  if (!*port || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port) ||
+      atoi(port) > 65535) {
+    *why = "the port must be a number from 0 to 65535";
+    return -1;
+  }
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  int rc = getaddrinfo(host, port, &hints, &res);
+  if (rc != 0 || !res) {
+    *why = rc ? gai_strerror(rc) : "no address";
+    return -1;
+  }
+  memset(out, 0, sizeof *out);
+  memcpy(out, res->ai_addr, res->ai_addrlen);
+  freeaddrinfo(res);
+  return 0;
+}
+
+static int srv_listen_tcp(srv_t *s, const struct sockaddr_storage *addr, err_t *err) {
+  char text[96];
+  srv_format_addr((const struct sockaddr *)addr, text, sizeof text);
+  srv_stream_t *l = &s->listeners[s->nlisteners];
+  uv_tcp_init(s->loop, &l->tcp);
+  l->handle.data = s;
+  s->nlisteners++;
+  s->open_listeners++;
+  int rc = uv_tcp_bind(&l->tcp, (const struct sockaddr *)addr, 0);
+  if (!rc) rc = uv_listen(&l->stream, 511, srv_on_connection);
+  if (rc) return err_set(err, ERR_IO, 0, "cannot listen on %s: %s", text, uv_strerror(rc));
+  struct sockaddr_storage bound;
+  int len = sizeof bound;
+  if (uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound, &len) == 0)
+    srv_format_addr((const struct sockaddr *)&bound, text, sizeof text);
+  log_info("listening on %s", text);
+  return 0;
+}
+
+/* A socket file left by a server that died is removed; one that still
+ * answers belongs to a running server and is an error. */
+static int srv_clear_unix_path(const char *path, err_t *err) {
+  struct stat st;
+  if (lstat(path, &st) != 0) return 0;
+  if (!S_ISSOCK(st.st_mode))
+    return err_set(err, ERR_IO, 0, "cannot listen on %s: it exists and is not a socket", path);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd >= 0) {
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path));
+    int live = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    if (live)
+      return err_set(err, ERR_IO, 0, "cannot listen on %s: another server answers there", path);
+  }
+  if (unlink(path) != 0)
+    return err_set(err, ERR_IO, 0, "cannot remove the stale socket %s: %s", path,
+                   strerror(errno));
+  log_info("removed stale socket %s", path);
+  return 0;
+}
+
+static int srv_listen_unix(srv_t *s, err_t *err) {
+  const char *path = s->cfg.unix_path;
+  struct sockaddr_un sa;
+  if (strlen(path) >= sizeof sa.sun_path)
+    return err_set(err, ERR_IO, 0, "cannot listen on %s: path longer than %zu bytes", path,
+                   sizeof sa.sun_path - 1);
+  int rc = srv_clear_unix_path(path, err);
+  if (rc) return rc;
+  srv_stream_t *l = &s->listeners[s->nlisteners];
+  uv_pipe_init(s->loop, &l->pipe, 0);
+  l->handle.data = s;
+  s->nlisteners++;
+  s->open_listeners++;
+  /* The umask keeps the socket private from its creation on; chmod then
+   * sets the mode asked for. */
+  mode_t old = umask(0177);
+  rc = uv_pipe_bind(&l->pipe, path);
+  umask(old);
+  if (rc) return err_set(err, ERR_IO, 0, "cannot listen on %s: %s", path, uv_strerror(rc));
+  s->unix_bound = 1;
+  if (chmod(path, (mode_t)s->cfg.unix_mode) != 0)
+    return err_set(err, ERR_IO, 0, "cannot set the mode of %s: %s", path, strerror(errno));
+  rc = uv_listen(&l->stream, 511, srv_on_connection);
+  if (rc) return err_set(err, ERR_IO, 0, "cannot listen on %s: %s", path, uv_strerror(rc));
+  log_info("listening on unix:%s", path);
+  return 0;
+}
+
+int srv_listen(srv_t *s, err_t *err) {
+  for (size_t i = 0; i < s->cfg.ntcp; i++) {
+    int rc = srv_listen_tcp(s, &s->cfg.tcp[i], err);
+    if (rc) return rc;
+  }
+  if (s->cfg.unix_path) return srv_listen_unix(s, err);
+  return 0;
+}
+
+/* ---- the server -------------------------------------------------------- */
+
+srv_t *srv_new(uv_loop_t *loop, const srv_config_t *cfg, st_t *st) {
+  srv_t *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->loop = loop;
+  s->cfg = *cfg;
+  if (s->cfg.ntcp > SRV_MAX_LISTEN) s->cfg.ntcp = SRV_MAX_LISTEN;
+  if (!s->cfg.jobs_per_conn) s->cfg.jobs_per_conn = 1;
+  if (!s->cfg.max_pipeline) s->cfg.max_pipeline = 1;
+  s->rbuf_max = s->cfg.max_line + 2; /* a line, its "\r\n" */
+  s->st = st;
+  uv_idle_init(loop, &s->idle);
+  s->idle.data = s;
+  uv_timer_init(loop, &s->stop_timer);
+  s->stop_timer.data = s;
+  return s;
+}
+
+void srv_set_pool(srv_t *s, wrk_pool_t *pool) { s->pool = pool; }
+
+static void srv_on_listener_close(uv_handle_t *h) {
+  srv_t *s = h->data;
+  s->open_listeners--;
+  srv_maybe_done(s);
+}
+
+static void srv_on_stop_timer(uv_timer_t *t) {
+  srv_t *s = t->data;
+  log_warn("shutdown: closing the connections still open");
+  for (conn_t *c = s->conns; c; c = c->next) conn_close(c);
+}
+
+void srv_shutdown(srv_t *s, void (*done)(void *arg), void *arg) {
+  if (s->stopping) {
+    srv_on_stop_timer(&s->stop_timer);
+    return;
+  }
+  s->stopping = 1;
+  s->done = done;
+  s->done_arg = arg;
+  for (size_t i = 0; i < s->nlisteners; i++)
+    uv_close(&s->listeners[i].handle, srv_on_listener_close);
+  if (s->unix_bound) {
+    unlink(s->cfg.unix_path);
+    s->unix_bound = 0;
+  }
+  for (conn_t *c = s->conns; c; c = c->next) {
+    if (c->closing) continue;
+    c->draining = 1;
+    conn_progress(c);
+  }
+  if (s->cfg.shutdown_timeout_ms)
+    uv_timer_start(&s->stop_timer, srv_on_stop_timer, s->cfg.shutdown_timeout_ms, 0);
+  srv_maybe_done(s);
+}
+
+void srv_free(srv_t *s) {
+  if (!s) return;
+  if (s->unix_bound) unlink(s->cfg.unix_path);
+  free(s);
+}
