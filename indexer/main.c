@@ -151,6 +151,7 @@ int main(int argc, char **argv) {
   const char *index = NULL, *lang = NULL;
   run_t r = {.batch = 5000};
   int strict = 0, c;
+  opterr = 0; /* our own one-line message */
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
       case 'i': index = optarg; break;

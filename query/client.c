@@ -130,6 +130,12 @@ int client_send(client_t *c, const char *line, size_t len, err_t *err) {
   c->pending++;
   if (c->ctx) {
     unsigned flags;
+    if (len > PROTO_MAX_LINE) { /* as the daemon answers it */
+      char msg[96];
+      snprintf(msg, sizeof msg, "request line longer than %d bytes", PROTO_MAX_LINE);
+      proto_write_error(&c->answers, ERR_TOO_LONG, msg, 0);
+      return 0;
+    }
     proto_handle(c->ctx, line, len, &c->answers, &flags);
     return c->answers.err ? err_set(err, c->answers.err, 0, NULL) : 0;
   }

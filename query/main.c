@@ -143,6 +143,7 @@ int main(int argc, char **argv) {
   const char *index = NULL, *host = "127.0.0.1", *unix_path = NULL;
   int port = 9412, json = 0, c;
   long window = 64;
+  opterr = 0; /* our own one-line message */
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     char *end;
     switch (c) {

@@ -112,6 +112,11 @@ int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err)
   if (rc == ERR_NO_INDEX || rc == ERR_XAPIAN) {
     err_clear(err);
     rc = err_set(err, ERR_NO_INDEX, 0, "%s is not a Sift index (no database there)", path);
+  } else if (rc) {
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err_message(err));
+    err_clear(err);
+    err_set(err, rc, 0, "cannot open the index at %s: %s", path, why);
   }
   if (!rc) rc = eng_load_meta(e, err);
   if (rc) {

@@ -1,10 +1,17 @@
 /* idx.c: the index writer (see idx.h; the layout is schema.h's).
  */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "idx.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "buf.h"
@@ -69,6 +76,47 @@ static int idx_write_langs(idx_t *x, err_t *err) {
   return idx_meta_put(x, SCHEMA_META_LANGS, list, strlen(list), err);
 }
 
+/* ---- creating an index atomically ---- */
+
+static int idx_unlink_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
+  return remove(p);
+}
+
+/* 1 if path is absent or an empty directory: a new index goes there. */
+static int idx_path_is_free(const char *path) {
+  DIR *d = opendir(path);
+  if (!d) return errno == ENOENT;
+  struct dirent *e;
+  int empty = 1;
+  while (empty && (e = readdir(d))) empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+  closedir(d);
+  return empty;
+}
+
+/* A new index is built complete with its metadata in PATH.creating, then
+ * renamed into place, so a run killed at any moment leaves either no index
+ * or one that opens (a leftover PATH.creating is cleared by the next run). */
+static int idx_create(const char *path, const char *alg, err_t *err) {
+  char tmp[4096], num[16];
+  if (snprintf(tmp, sizeof tmp, "%s.creating", path) >= (int)sizeof tmp)
+    return err_set(err, ERR_INVAL, 0, "index path too long");
+  nftw(tmp, idx_unlink_cb, 16, FTW_DEPTH | FTW_PHYS);
+  xw_db *db = NULL;
+  snprintf(num, sizeof num, "%d", SCHEMA_FORMAT);
+  int rc = xw_db_open_writable(tmp, 1, &db, err);
+  if (!rc) rc = xw_db_set_metadata(db, SCHEMA_META_FORMAT, num, strlen(num), err);
+  if (!rc) rc = xw_db_set_metadata(db, SCHEMA_META_LANG, alg, strlen(alg), err);
+  if (!rc) rc = xw_db_set_metadata(db, SCHEMA_META_LANGS, alg, strlen(alg), err);
+  if (!rc) rc = xw_db_commit(db, err);
+  xw_db_free(db);
+  if (!rc) {
+    rmdir(path); /* an empty directory given as the index */
+    if (rename(tmp, path) != 0)
+      rc = err_set(err, ERR_IO, 0, "cannot create %s: %s", path, strerror(errno));
+  }
+  return rc;
+}
+
 int idx_open(const char *path, const char *lang, idx_t **out, err_t *err) {
   *out = NULL;
   idx_t *x = calloc(1, sizeof *x);
@@ -80,7 +128,14 @@ int idx_open(const char *path, const char *lang, idx_t **out, err_t *err) {
   buf_init(&x->rec, 0);
   char *v = NULL, *dict = NULL;
   size_t vl = 0, dl = 0, li;
-  int rc = xw_db_open_writable(path, 1, &x->db, err);
+  int rc = 0;
+  const char *want = lang && *lang ? tok_lang_algorithm(lang) : NULL;
+  if (lang && *lang && !want) {
+    rc = err_set(err, ERR_INVAL, 0, "unknown language '%s'", lang);
+    goto fail;
+  }
+  rc = idx_path_is_free(path) ? idx_create(path, want ? want : "english", err) : 0;
+  if (!rc) rc = xw_db_open_writable(path, 0, &x->db, err);
   if (rc) goto fail;
   if ((rc = xw_db_get_metadata(x->db, SCHEMA_META_FORMAT, &v, &vl, err))) goto fail;
   int fresh = v == NULL;
@@ -96,18 +151,14 @@ int idx_open(const char *path, const char *lang, idx_t **out, err_t *err) {
   }
   free(v);
   v = NULL;
-  const char *want = lang && *lang ? tok_lang_algorithm(lang) : NULL;
-  if (lang && *lang && !want) {
-    rc = err_set(err, ERR_INVAL, 0, "unknown language '%s'", lang);
-    goto fail;
-  }
-  if (fresh) {
+  if (fresh) { /* an empty Xapian database: make it a Sift index */
     char num[16];
     snprintf(num, sizeof num, "%d", SCHEMA_FORMAT);
     if ((rc = idx_lang_add(x, want ? want : "english", &li, err)) ||
         (rc = idx_meta_put(x, SCHEMA_META_FORMAT, num, strlen(num), err)) ||
         (rc = idx_meta_put(x, SCHEMA_META_LANG, tok_stemmer_name(x->langs[0].st),
-                           strlen(tok_stemmer_name(x->langs[0].st)), err)))
+                           strlen(tok_stemmer_name(x->langs[0].st)), err)) ||
+        (rc = idx_write_langs(x, err)) || (rc = xw_db_commit(x->db, err)))
       goto fail;
   } else {
     if ((rc = xw_db_get_metadata(x->db, SCHEMA_META_LANG, &v, &vl, err))) goto fail;

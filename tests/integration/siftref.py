@@ -27,8 +27,8 @@ AST (tuples):
 """
 
 import bisect
+import collections
 import json
-import os
 import re
 import subprocess
 import sys
@@ -90,38 +90,67 @@ def normalize(raw):
     """Normalize one word (as found by WORD_RE): compatibility decomposition,
     case folding, marks removed, recomposition, ’ -> ', cut to 200 bytes.
     Returns '' when nothing is left."""
-    if raw.isascii():
-        w = raw.lower()
-        return w if len(w) <= MAX_WORD else w[:MAX_WORD]
     w = _norm_cache.get(raw)
     if w is not None:
+        return w
+    if raw.isascii():
+        w = raw.lower()
+        w = w if len(w) <= MAX_WORD else w[:MAX_WORD]
+        if len(_norm_cache) < 2000000:
+            _norm_cache[raw] = w
         return w
     s = unicodedata.normalize("NFKD", raw.replace("\u2019", "'"))
     s = unicodedata.normalize("NFKD", s.casefold())
     s = "".join(c for c in s if unicodedata.category(c)[0] != "M")
     s = unicodedata.normalize("NFC", s).replace("\u2019", "'")
     s = _truncate(s)
-    if len(_norm_cache) < 500000:
+    if len(_norm_cache) < 2000000:
         _norm_cache[raw] = s
     return s
+
+
+# The same rule with Python's \w, much faster than the big classes above; it
+# is exact for a text whose non-ASCII characters are all letters (L*),
+# decimal digits (Nd) or neither word characters nor L/N/M (checked per text).
+FAST_WORD_RE = re.compile(r"[^\W_]+(?:(?<=[^\W\d_])['\u2019](?=[^\W\d_])[^\W_]+)*")
+_W1 = re.compile(r"\w")
+_fast_ok = {}
+
+
+def _char_fast_ok(c):
+    ok = _fast_ok.get(c)
+    if ok is None:
+        cat = unicodedata.category(c)
+        if cat[0] == "L" or cat == "Nd":
+            ok = True
+        else:
+            ok = cat[0] not in "NM" and not _W1.match(c)
+        _fast_ok[c] = ok
+    return ok
+
+
+def find_words(text):
+    """The raw words of text (before normalization)."""
+    if text.isascii() or all(_char_fast_ok(c) for c in set(text) if ord(c) > 127):
+        return FAST_WORD_RE.findall(text)
+    return WORD_RE.findall(text)
 
 
 def tokenize(text):
     """The normalized words of text, in order."""
     if not text:
         return []
-    out = []
-    for raw in WORD_RE.findall(text):
-        w = normalize(raw)
-        if w:
-            out.append(w)
+    nc = _norm_cache
+    out = [nc.get(raw) or normalize(raw) for raw in find_words(text)]
+    if "" in out:
+        out = [w for w in out if w]
     return out
 
 
 def raw_words(text):
     """(raw, normalized) pairs of text."""
     out = []
-    for raw in WORD_RE.findall(text or ""):
+    for raw in find_words(text or ""):
         w = normalize(raw)
         if w:
             out.append((raw, w))
@@ -152,32 +181,29 @@ def author_keys(author):
 # ---------------------------------------------------------------------------
 # Stemming
 
-_ALIASES = {
-    "arabic": "ar ara", "armenian": "hy hye arm", "basque": "eu eus baq",
-    "catalan": "ca cat", "danish": "da dan", "dutch": "nl dut nld",
-    "english": "en eng", "finnish": "fi fin", "french": "fr fre fra",
-    "german": "de ger deu", "greek": "el gre ell", "hindi": "hi hin",
-    "hungarian": "hu hun", "indonesian": "id ind", "irish": "ga gle",
-    "italian": "it ita", "lithuanian": "lt lit", "nepali": "ne nep",
-    "norwegian": "no nor", "porter": "", "portuguese": "pt por",
-    "romanian": "ro rum ron", "russian": "ru rus", "serbian": "sr srp",
-    "spanish": "es esl spa", "swedish": "sv swe", "tamil": "ta tam",
-    "turkish": "tr tur", "yiddish": "yi yid",
+# ISO 639-1 codes of the Snowball algorithms.
+_CODES = {
+    "arabic": "ar", "armenian": "hy", "basque": "eu", "catalan": "ca", "danish": "da",
+    "dutch": "nl", "english": "en", "finnish": "fi", "french": "fr", "german": "de",
+    "greek": "el", "hindi": "hi", "hungarian": "hu", "indonesian": "id", "irish": "ga",
+    "italian": "it", "lithuanian": "lt", "nepali": "ne", "norwegian": "no",
+    "portuguese": "pt", "romanian": "ro", "russian": "ru", "serbian": "sr",
+    "spanish": "es", "swedish": "sv", "tamil": "ta", "turkish": "tr", "yiddish": "yi",
 }
-_LANG_ALGO = {}
-for _algo, _codes in _ALIASES.items():
-    if _algo in snowballstemmer.algorithms():
-        _LANG_ALGO[_algo] = _algo
-        for _c in _codes.split():
-            _LANG_ALGO[_c] = _algo
+_ALGOS = set(snowballstemmer.algorithms())
+_CODE_ALGO = {c: a for a, c in _CODES.items() if a in _ALGOS}
 
 
 def lang_algorithm(lang, default="english"):
-    """Snowball algorithm for a document's lang (ISO 639-1 code or algorithm
-    name); unknown or absent -> default."""
+    """Snowball algorithm for a document's lang: an ISO 639-1 code (any
+    case, optionally with a region: pt-BR, en_GB) or an algorithm name in
+    any case ("french", "Porter"); unknown or absent -> default (the
+    index's language)."""
     if not lang:
         return default
-    return _LANG_ALGO.get(lang, _LANG_ALGO.get(lang.lower(), default))
+    if len(lang) == 2 or (len(lang) > 2 and lang[2] in "-_"):
+        return _CODE_ALGO.get(lang[:2].lower(), default)
+    return lang.lower() if lang.lower() in _ALGOS else default
 
 
 class Stemmers:
@@ -185,16 +211,28 @@ class Stemmers:
         self._st = {}
         self._cache = {}
 
-    def stem(self, algo, word):
-        key = (algo, word)
-        s = self._cache.get(key)
-        if s is None:
+    def cache(self, algo):
+        """A dict word -> stem for algo, filled by stem_all()."""
+        return self._cache.setdefault(algo, {})
+
+    def stem_all(self, algo, words):
+        c = self.cache(algo)
+        missing = [w for w in words if w not in c]
+        if missing:
             st = self._st.get(algo)
             if st is None:
                 st = self._st[algo] = snowballstemmer.stemmer(algo)
-            s = st.stemWord(word)
-            self._cache[key] = s
-        return s
+            for w, s in zip(missing, st.stemWords(missing)):
+                c[w] = s
+        return c
+
+    def stem(self, algo, word):
+        c = self._cache.get(algo)
+        if c is not None:
+            s = c.get(word)
+            if s is not None:
+                return s
+        return self.stem_all(algo, [word])[word]
 
 
 STEMMERS = Stemmers()
@@ -359,7 +397,8 @@ def parse_record(line_bytes):
 
 def read_lines(path, max_record=DEFAULT_MAX_RECORD):
     """(line number, bytes without the line end) of a .jsonl or zstd file;
-    blank lines skipped; over-long lines yielded as (n, None)."""
+    blank lines (only spaces and tabs) skipped; over-long lines yielded as
+    (n, None)."""
     with open(path, "rb") as f:
         magic = f.read(4)
     if magic == b"\x28\xb5\x2f\xfd":
@@ -378,8 +417,8 @@ def read_lines(path, max_record=DEFAULT_MAX_RECORD):
         if len(line) > max_record:
             yield i, None
             continue
-        if line == b"":
-            continue
+        if line.strip(b" \t\r") == b"":
+            continue  # a blank line (white space only) is skipped silently
         yield i, line
 
 
@@ -427,7 +466,8 @@ class Corpus:
         """Compute the per-article views and the inverted maps."""
         self.docs = []
         self.by_id = {}
-        inv_word, inv_title, inv_stem, inv_tstem = {}, {}, {}, {}
+        dd = collections.defaultdict
+        inv_word, inv_title, inv_stem, inv_tstem = dd(list), dd(list), dd(list), dd(list)
         algos = set()
         for rec in self.records.values():
             d = Doc()
@@ -454,18 +494,24 @@ class Corpus:
                 d.year = d.month = d.dayval = None
             n = d.n
             tset = set(tw)
-            allset = tset | set(bw)
+            allset = tset.union(bw)
+            sc = STEMMERS.stem_all(d.algo, allset)
             for w in allset:
-                inv_word.setdefault(w, set()).add(n)
-                inv_stem.setdefault(STEMMERS.stem(d.algo, w), set()).add(n)
+                inv_word[w].append(n)
+            a = d.algo
+            for s in {sc[w] for w in allset}:
+                inv_stem[(a, s)].append(n)
             for w in tset:
-                inv_title.setdefault(w, set()).add(n)
-                inv_tstem.setdefault(STEMMERS.stem(d.algo, w), set()).add(n)
+                inv_title[w].append(n)
+            for s in {sc[w] for w in tset}:
+                inv_tstem[(a, s)].append(n)
             self.docs.append(d)
             self.by_id[d.id] = d
-        self.inv_word, self.inv_title = inv_word, inv_title
-        self.inv_stem, self.inv_tstem = inv_stem, inv_tstem
-        # Query words are stemmed with every language articles use.
+        # Inverted maps: word/stem -> list of article numbers (ascending).
+        self.inv_word, self.inv_title = dict(inv_word), dict(inv_title)
+        self.inv_stem, self.inv_tstem = dict(inv_stem), dict(inv_tstem)
+        # Query words are stemmed with every language articles use, each
+        # stem matching only articles of that language.
         self.algos = sorted(algos) if algos else [self.default_algo]
         self.vocab = sorted(inv_word)
         self.tvocab = sorted(inv_title)
@@ -475,9 +521,11 @@ class Corpus:
     # -- evaluation --
     def _stem_match(self, w, title):
         inv = self.inv_tstem if title else self.inv_stem
+        # An article matches when one of its words has, in the article's
+        # language, the stem the query word has in that same language.
         out = set()
         for algo in self.algos:
-            out |= inv.get(STEMMERS.stem(algo, w), set())
+            out.update(inv.get((algo, STEMMERS.stem(algo, w)), ()))
         return out
 
     def _phrase(self, words, title):
@@ -487,6 +535,7 @@ class Corpus:
         sets = [inv.get(w) for w in words]
         if any(s is None for s in sets):
             return set()
+        sets = [set(s) for s in sets]
         sets.sort(key=len)
         cand = set(sets[0])
         for s in sets[1:]:
@@ -505,7 +554,7 @@ class Corpus:
         out = set()
         i = bisect.bisect_left(vocab, p)
         while i < len(vocab) and vocab[i].startswith(p):
-            out |= inv[vocab[i]]
+            out.update(inv[vocab[i]])
             i += 1
         return out
 
@@ -560,14 +609,19 @@ class Corpus:
                 out |= self.eval(kid)
             return out
         if k == "and":
-            # Several positive filters on one field in one AND list: any.
+            # One AND list (nested ANDs flattened, AND being associative):
+            # its positive filters on one field -- single filters, or ORs made
+            # only of filters on that field -- mean any of them.
             groups = {}
             rest = []
-            for kid in node[1]:
-                if kid[0] == "filter":
-                    groups.setdefault(kid[1], []).append(kid)
-                else:
+            for kid in self._and_list(node):
+                f = self._filter_group(kid)
+                if f is None:
                     rest.append(kid)
+                elif kid[0] == "filter":
+                    groups.setdefault(f, []).append(kid)
+                else:
+                    groups.setdefault(f, []).extend(kid[1])
             out = set(self.all)
             for kids in groups.values():
                 s = set()
@@ -578,6 +632,25 @@ class Corpus:
                 out &= self.eval(kid)
             return out
         raise ValueError("bad node %r" % (node,))
+
+    @staticmethod
+    def _and_list(node):
+        out = []
+        for kid in node[1]:
+            if kid[0] == "and":
+                out.extend(Corpus._and_list(kid))
+            else:
+                out.append(kid)
+        return out
+
+    @staticmethod
+    def _filter_group(node):
+        if node[0] == "filter":
+            return node[1]
+        if node[0] == "or" and node[1] and all(k[0] == "filter" and k[1] == node[1][0][1]
+                                               for k in node[1]):
+            return node[1][0][1]
+        return None
 
     def ids(self, nums):
         return {self.docs[n].id for n in nums}
