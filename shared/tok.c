@@ -229,8 +229,12 @@ int tok_next(tok_iter_t *it, tok_word_t *w) {
           wide = 1;
         }
         int bound = 0;
+        /* U+0345 COMBINING GREEK YPOGEGRAMMENI is the one mark whose case
+         * fold is a letter (iota); utf8proc strips marks before folding, so
+         * fold it first, as the precomposed forms (U+1FB3 -> alpha iota) are. */
+        utf8proc_int32_t fold = cp == 0x0345 ? 0x03B9 : cp;
         utf8proc_ssize_t r = utf8proc_decompose_char(
-            cp, wbuf + wn, (utf8proc_ssize_t)(TOK_WIDE_CAP - wn), TOK_OPTS, &bound);
+            fold, wbuf + wn, (utf8proc_ssize_t)(TOK_WIDE_CAP - wn), TOK_OPTS, &bound);
         if (r > 0 && (size_t)r <= TOK_WIDE_CAP - wn) wn += (size_t)r;
         full = wn >= TOK_WIDE_LIMIT;
       }

@@ -120,7 +120,8 @@ static void check_split(const uint8_t *s, size_t n, size_t start, size_t end) {
   }
 }
 
-/* The normalization of s[start,end) by utf8proc_map(), U+2019 as '. */
+/* The normalization of s[start,end) by utf8proc_map(), U+2019 as ' and
+ * U+0345 (a mark that folds to a letter) as U+03B9, as tok.c folds it. */
 static void check_norm(const uint8_t *s, size_t start, size_t end, const tok_word_t *w) {
   size_t len = end - start;
   uint8_t *raw = malloc(len + 1), *m = NULL;
@@ -130,6 +131,10 @@ static void check_norm(const uint8_t *s, size_t start, size_t end, const tok_wor
     if (i + 3 <= end && memcmp(s + i, "\xe2\x80\x99", 3) == 0) {
       raw[r++] = '\'';
       i += 3;
+    } else if (i + 2 <= end && memcmp(s + i, "\xcd\x85", 2) == 0) {
+      raw[r++] = 0xce; /* U+03B9, also two bytes */
+      raw[r++] = 0xb9;
+      i += 2;
     } else {
       raw[r++] = s[i++];
     }
