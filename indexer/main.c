@@ -56,6 +56,8 @@ static void usage(FILE *f) {
           "                default en); articles pick theirs with their \"lang\" field\n"
           "  --batch N     commit every N articles (default 5000)\n"
           "  --strict      exit 1 if any record was skipped\n"
+          "  --compact     compact the index at the end (default when this run\n"
+          "                created it; --no-compact to skip)\n"
           "  --quiet       no progress line and no summary\n"
           "  --help, --version\n");
 }
@@ -147,10 +149,11 @@ int main(int argc, char **argv) {
       {"index", required_argument, NULL, 'i'}, {"lang", required_argument, NULL, 'l'},
       {"batch", required_argument, NULL, 'b'}, {"strict", no_argument, NULL, 's'},
       {"quiet", no_argument, NULL, 'q'},       {"help", no_argument, NULL, 'h'},
+      {"compact", no_argument, NULL, 'c'},     {"no-compact", no_argument, NULL, 'C'},
       {"version", no_argument, NULL, 'V'},     {NULL, 0, NULL, 0}};
   const char *index = NULL, *lang = NULL;
   run_t r = {.batch = 5000};
-  int strict = 0, c;
+  int strict = 0, compact = -1, c; /* -1: when the run created the index */
   opterr = 0; /* our own one-line message */
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
@@ -167,6 +170,8 @@ int main(int argc, char **argv) {
         break;
       }
       case 's': strict = 1; break;
+      case 'c': compact = 1; break;
+      case 'C': compact = 0; break;
       case 'q': r.quiet = 1; break;
       case 'h': usage(stdout); return 0;
       case 'V': printf("sift-indexer %s\n", SIFT_VERSION); return 0;
@@ -219,8 +224,19 @@ int main(int argc, char **argv) {
             (unsigned long long)r.skipped, (unsigned long long)r.warned, idx_doccount(r.idx), el,
             el > 0 ? (double)r.added / el : 0.0);
   }
+  if (compact < 0) compact = idx_created(r.idx);
   idx_free(r.idx);
   arena_free(a);
+  if (compact && !stop_signal && !rc && !crc) {
+    uint64_t before, after;
+    double t = now_s();
+    err_clear(&err);
+    if ((crc = idx_compact(index, &before, &after, &err)))
+      fprintf(stderr, "sift-indexer: compaction failed (the index is intact): %s\n", err_message(&err));
+    else if (!r.quiet)
+      fprintf(stderr, "sift-indexer: compacted %.1f MB to %.1f MB in %.1f s\n", (double)before / 1e6,
+              (double)after / 1e6, now_s() - t);
+  }
   if (stop_signal) {
     fprintf(stderr, "sift-indexer: interrupted; the index holds everything committed\n");
     return 128 + stop_signal;

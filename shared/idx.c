@@ -1,6 +1,6 @@
 /* idx.c: the index writer (see idx.h; the layout is schema.h's).
  */
-#define _XOPEN_SOURCE 700 /* nftw */
+#define _GNU_SOURCE /* nftw, renameat2 */
 #include "idx.h"
 
 #include <dirent.h>
@@ -33,6 +33,7 @@ struct idx {
   idx_lang_t langs[IDX_MAX_LANGS]; /* [0] is the index's default language */
   size_t nlangs;
   int langs_dirty; /* a new language to record at the next commit */
+  int created;     /* idx_open made the index */
   ds_codec_t *codec;
   int trained;      /* the dictionary question is settled */
   arena_t *pending_arena; /* articles held until the dictionary is trained */
@@ -134,7 +135,8 @@ int idx_open(const char *path, const char *lang, idx_t **out, err_t *err) {
     rc = err_set(err, ERR_INVAL, 0, "unknown language '%s'", lang);
     goto fail;
   }
-  rc = idx_path_is_free(path) ? idx_create(path, want ? want : "english", err) : 0;
+  x->created = idx_path_is_free(path);
+  rc = x->created ? idx_create(path, want ? want : "english", err) : 0;
   if (!rc) rc = xw_db_open_writable(path, 0, &x->db, err);
   if (rc) goto fail;
   if ((rc = xw_db_get_metadata(x->db, SCHEMA_META_FORMAT, &v, &vl, err))) goto fail;
@@ -209,6 +211,40 @@ void idx_free(idx_t *x) {
 }
 
 uint32_t idx_doccount(idx_t *x) { return xw_db_doccount(x->db) + (uint32_t)x->npending; }
+
+int idx_created(const idx_t *x) { return x->created; }
+
+static uint64_t idx_du_total;
+
+static int idx_du_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
+  if (flag == FTW_F) idx_du_total += (uint64_t)st->st_size;
+  return 0;
+}
+
+static uint64_t idx_du(const char *path) {
+  idx_du_total = 0;
+  nftw(path, idx_du_cb, 16, FTW_PHYS);
+  return idx_du_total;
+}
+
+int idx_compact(const char *path, uint64_t *before, uint64_t *after, err_t *err) {
+  char tmp[4096];
+  if (snprintf(tmp, sizeof tmp, "%s.compact", path) >= (int)sizeof tmp)
+    return err_set(err, ERR_INVAL, 0, "index path too long");
+  nftw(tmp, idx_unlink_cb, 16, FTW_DEPTH | FTW_PHYS); /* a leftover of a killed run */
+  *before = idx_du(path);
+  int rc = xw_compact(path, tmp, err);
+  if (rc) {
+    nftw(tmp, idx_unlink_cb, 16, FTW_DEPTH | FTW_PHYS);
+    return rc;
+  }
+  if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) != 0) {
+    rc = err_set(err, ERR_IO, 0, "cannot swap in the compacted index: %s", strerror(errno));
+  }
+  nftw(tmp, idx_unlink_cb, 16, FTW_DEPTH | FTW_PHYS); /* the old one, or the unused copy */
+  *after = idx_du(path);
+  return rc;
+}
 
 /* ---- one article ---- */
 

@@ -45,5 +45,13 @@ int idx_add(idx_t *x, const doc_t *d, const char **warning, err_t *err);
 int idx_commit(idx_t *x, err_t *err);
 /* Articles in the index as of the last commit plus those pending. */
 uint32_t idx_doccount(idx_t *x);
+/* 1 if idx_open created the index (it was absent or an empty directory). */
+int idx_created(const idx_t *x);
+
+/* Rewrite the (closed) index at path in Xapian's compacted form: built
+ * beside it in PATH.compact, then swapped in with one atomic exchange of the
+ * two directories, so a reader or a kill at any moment sees a whole index.
+ * *before and *after get the sizes in bytes. */
+int idx_compact(const char *path, uint64_t *before, uint64_t *after, err_t *err);
 
 #endif
