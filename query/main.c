@@ -38,6 +38,7 @@ static void usage(FILE *f) {
           "  --host HOST    daemon host (default 127.0.0.1)\n"
           "  --port PORT    daemon port (default 9412)\n"
           "  --unix PATH    daemon Unix socket\n"
+          "  --auth-file F  send AUTH with the secret in F's first line first\n"
           "  --json         print raw response lines\n"
           "  --window N     batch mode: requests in flight at once (default 64)\n"
           "  --help, --version\n"
@@ -133,14 +134,41 @@ static int run_interactive(client_t *c, int json) {
   return 0;
 }
 
+/* AUTH with the secret in the first line of path; 0 when accepted. */
+static int authenticate(client_t *c, const char *path) {
+  char secret[256] = "", line[300];
+  FILE *f = fopen(path, "r");
+  if (!f || !fgets(secret, sizeof secret, f)) {
+    fprintf(stderr, "sift-query: --auth-file %s: cannot read a secret from it\n", path);
+    if (f) fclose(f);
+    return -1;
+  }
+  fclose(f);
+  secret[strcspn(secret, "\r\n")] = '\0';
+  int n = snprintf(line, sizeof line, "AUTH %s", secret);
+  buf_t resp;
+  buf_init(&resp, 0);
+  err_t err = {0};
+  int rc = client_send(c, line, (size_t)n, &err);
+  if (!rc) rc = client_recv(c, &resp, &err);
+  if (rc) fprintf(stderr, "sift-query: %s\n", err_message(&err));
+  else if (strncmp(resp.data, "{\"ok\":true", 10) != 0) {
+    fprintf(stderr, "sift-query: the server refused the secret\n");
+    rc = -1;
+  }
+  buf_fini(&resp);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"index", required_argument, NULL, 'i'}, {"host", required_argument, NULL, 'H'},
       {"port", required_argument, NULL, 'p'},  {"unix", required_argument, NULL, 'u'},
       {"json", no_argument, NULL, 'j'},        {"window", required_argument, NULL, 'w'},
       {"help", no_argument, NULL, 'h'},        {"version", no_argument, NULL, 'V'},
+      {"auth-file", required_argument, NULL, 'a'},
       {NULL, 0, NULL, 0}};
-  const char *index = NULL, *host = "127.0.0.1", *unix_path = NULL;
+  const char *index = NULL, *host = "127.0.0.1", *unix_path = NULL, *auth_file = NULL;
   int port = 9412, json = 0, c;
   long window = 64;
   opterr = 0; /* our own one-line message */
@@ -157,6 +185,7 @@ int main(int argc, char **argv) {
         }
         break;
       case 'u': unix_path = optarg; break;
+      case 'a': auth_file = optarg; break;
       case 'j': json = 1; break;
       case 'w':
         window = strtol(optarg, &end, 10);
@@ -175,6 +204,10 @@ int main(int argc, char **argv) {
   int rc = index ? client_open_local(index, &cl, &err) : client_open_net(host, port, unix_path, &cl, &err);
   if (rc) {
     fprintf(stderr, "sift-query: %s\n", err_message(&err));
+    return 1;
+  }
+  if (auth_file && !index && authenticate(cl, auth_file) != 0) {
+    client_free(cl);
     return 1;
   }
   int status;

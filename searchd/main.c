@@ -57,6 +57,7 @@ typedef struct options {
   const char *unix_path;
   unsigned unix_mode;
   int insecure_bind;
+  const char *auth_file;
   unsigned threads;
   size_t max_line, max_pipeline, max_output, max_connections;
   unsigned idle_timeout_s;
@@ -80,8 +81,10 @@ static void usage(FILE *f) {
           "  --unix PATH             also listen on a Unix socket (a stale socket file is\n"
           "                          removed)\n"
           "  --unix-mode OCTAL       permissions of the socket file (default 0600)\n"
-          "  --insecure-bind         allow a non-loopback --listen address (no\n"
-          "                          authentication exists yet)\n"
+          "  --auth-file FILE        require \"AUTH <secret>\" before any other request;\n"
+          "                          the secret is the first line of FILE (>= 8 chars)\n"
+          "  --insecure-bind         allow a non-loopback --listen address without\n"
+          "                          --auth-file (anyone who can connect may query)\n"
           "  --threads N             worker threads (default: the number of CPUs)\n"
           "  --max-line BYTES        longest request line (default 64K); longer: too_long,\n"
           "                          then the connection is closed\n"
@@ -153,6 +156,7 @@ enum {
   OPT_UNIX,
   OPT_UNIX_MODE,
   OPT_INSECURE_BIND,
+  OPT_AUTH_FILE,
   OPT_THREADS,
   OPT_MAX_LINE,
   OPT_MAX_PIPELINE,
@@ -177,6 +181,7 @@ static const struct option long_options[] = {
     {"unix", required_argument, NULL, OPT_UNIX},
     {"unix-mode", required_argument, NULL, OPT_UNIX_MODE},
     {"insecure-bind", no_argument, NULL, OPT_INSECURE_BIND},
+    {"auth-file", required_argument, NULL, OPT_AUTH_FILE},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"max-line", required_argument, NULL, OPT_MAX_LINE},
     {"max-pipeline", required_argument, NULL, OPT_MAX_PIPELINE},
@@ -235,6 +240,7 @@ static void parse_options(int argc, char **argv, options_t *o) {
         break;
       }
       case OPT_INSECURE_BIND: o->insecure_bind = 1; break;
+      case OPT_AUTH_FILE: o->auth_file = optarg; break;
       case OPT_THREADS: o->threads = (unsigned)parse_number("--threads", optarg, 1, 1024, 0); break;
       case OPT_MAX_LINE:
         o->max_line = (size_t)parse_number("--max-line", optarg, 16, 64u << 20, 1);
@@ -345,14 +351,23 @@ int main(int argc, char **argv) {
     const char *why = NULL;
     if (srv_parse_addr(o.listen[i], &scfg.tcp[i], &why) != 0)
       usage_error("--listen %s: %s", o.listen[i], why);
-    if (!o.insecure_bind && !srv_addr_is_loopback(&scfg.tcp[i]))
-      usage_error("--listen %s is not a loopback address; the server has no authentication "
-                  "yet, so binding it needs --insecure-bind",
+    if (!o.insecure_bind && !o.auth_file && !srv_addr_is_loopback(&scfg.tcp[i]))
+      usage_error("--listen %s is not a loopback address: give --auth-file (clients then "
+                  "send AUTH <secret> first) or --insecure-bind",
                   o.listen[i]);
   }
   scfg.ntcp = o.nlisten;
   scfg.unix_path = o.unix_path;
   scfg.unix_mode = o.unix_mode;
+  char secret[256] = "";
+  if (o.auth_file) {
+    FILE *f = fopen(o.auth_file, "r");
+    if (!f || !fgets(secret, sizeof secret, f)) usage_error("--auth-file %s: cannot read a secret from it", o.auth_file);
+    fclose(f);
+    secret[strcspn(secret, "\r\n")] = '\0';
+    if (strlen(secret) < 8) usage_error("--auth-file %s: the secret must be at least 8 characters", o.auth_file);
+    scfg.secret = secret;
+  }
   scfg.max_line = o.max_line;
   scfg.max_pipeline = o.max_pipeline;
   scfg.max_output = o.max_output;

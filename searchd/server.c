@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -85,6 +86,7 @@ struct conn {
   uint64_t id;
   char peer[64];
   uint64_t nrequests;
+  int authed; /* sent the right AUTH (or none is required) */
 
   char *rbuf;
   size_t rcap, rstart, rend, rscan;
@@ -396,6 +398,46 @@ static void conn_too_long(conn_t *c) {
   c->rcap = c->rstart = c->rend = c->rscan = 0;
 }
 
+/* 1 if the secret matches, in time independent of where they differ. */
+static int srv_secret_equal(const char *secret, const char *given, size_t len) {
+  size_t n = strlen(secret);
+  unsigned diff = (unsigned)(n ^ len);
+  for (size_t i = 0; i < len; i++) diff |= (unsigned char)given[i] ^ (unsigned char)secret[i % (n ? n : 1)];
+  return diff == 0;
+}
+
+/* A framed line becomes a request.  AUTH is the daemon's own: with a secret
+ * set, a connection must send "AUTH <secret>" before anything else, and the
+ * answer is made here on the loop, so the secret never reaches a worker, the
+ * cache or a log.  Without a secret, AUTH goes to the protocol module like
+ * any command (which answers ok). */
+static req_t *conn_request(conn_t *c, const char *line, size_t len) {
+  srv_t *s = c->srv;
+  size_t wl = 0;
+  while (wl < len && line[wl] != ' ' && line[wl] != '\t') wl++;
+  int is_auth = wl == 4 && strncasecmp(line, "AUTH", 4) == 0;
+  if (!s->cfg.secret || (c->authed && !is_auth)) return req_new(c, line, len);
+  req_t *r = req_new(c, "", 0);
+  if (!r) return NULL;
+  const char *arg = line + wl;
+  size_t alen = len - wl;
+  while (alen && (*arg == ' ' || *arg == '\t')) arg++, alen--;
+  while (alen && (arg[alen - 1] == ' ' || arg[alen - 1] == '\t')) alen--;
+  if (is_auth && srv_secret_equal(s->cfg.secret, arg, alen)) {
+    c->authed = 1;
+    buf_puts(&r->job.out, "{\"ok\":true}\n");
+  } else {
+    r->job.rc = ERR_UNAUTHORIZED;
+    proto_write_error(&r->job.out, ERR_UNAUTHORIZED,
+                      is_auth ? "wrong secret" : "send AUTH <secret> first", 0);
+    log_info("connection %llu: %s", (unsigned long long)c->id,
+             is_auth ? "failed AUTH" : "request before AUTH");
+  }
+  r->state = REQ_DONE;
+  st_request(s->st, NULL, r->job.rc, 0);
+  return r;
+}
+
 /* Cut complete lines from the read buffer into requests, within the
  * pipeline cap, the output cap and the per-wake-up budget. */
 static void conn_frame(conn_t *c) {
@@ -436,7 +478,7 @@ static void conn_frame(conn_t *c) {
       conn_too_long(c);
       break;
     }
-    if (!req_new(c, start, len)) {
+    if (!conn_request(c, start, len)) {
       log_warn("connection %llu: out of memory for a request", (unsigned long long)c->id);
       conn_close(c);
       return;

@@ -42,6 +42,7 @@ typedef struct srv_config {
   size_t ntcp;
   const char *unix_path; /* NULL: no Unix socket */
   unsigned unix_mode;    /* permission bits of the socket file */
+  const char *secret;    /* when set, a connection must AUTH before anything */
   size_t max_line;
   size_t max_pipeline;
   size_t max_output;

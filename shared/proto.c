@@ -203,6 +203,8 @@ static const proto_command_t proto_table[] = {
     {"PING", 0, 0, proto_ok, "PING", "liveness check"},
     {"HELP", 0, 0, proto_help, "HELP", "this list"},
     {"QUIT", 0, 0, proto_ok, "QUIT", "close the connection"},
+    {"AUTH", 1, 0, proto_ok, "AUTH <secret>",
+     "authenticate (sift-searchd --auth-file); ok when no secret is set"},
 };
 #define PROTO_NCOMMANDS (sizeof proto_table / sizeof proto_table[0])
 

@@ -17,6 +17,8 @@
  *   EXPLAIN <query>  {"ok":true,"parsed":TREE,"xapian":"Query(...)"}
  *   STATS            {"ok":true,"docs":N,"revision":R,...}
  *   PING / HELP / QUIT
+ *   AUTH <secret>    {"ok":true}; the daemon checks the secret itself when it
+ *                    has one (searchd/server.c), else any secret is accepted
  * JSON form: {"op":"search","q":"...","outlet":"X" or [..],"author":..,
  *   "tag":..,"from":"YYYY[-MM[-DD]]","to":..,"limit":N,"offset":N,
  *   "sort":"newest","facets":["outlet","month"] or {"outlet":20},
