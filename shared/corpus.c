@@ -9,12 +9,14 @@
  * once, with memchr.  A zstd source (first four bytes 28 B5 2F FD) is read
  * into a raw input buffer and decompressed with ZSTD_decompressStream into
  * the line buffer's free space; concatenated frames are accepted, a stream
- * that ends inside a frame is ERR_BAD_INPUT.  Before reading more, the
- * partial line left at the end of the buffer moves to its front; the buffer
- * grows only when that partial line needs it, and never past max_record plus
- * one read (max_record + 2 + CORPUS_CHUNK bytes).  Once the pending line exceeds max_record the reader switches to
- * skipping: it drops every byte up to the next newline and reports the line
- * as ERR_TOO_LONG, so an over-long line costs time, not memory.
+ * that ends inside a frame is ERR_BAD_INPUT.  A regular file smaller than
+ * CORPUS_CHUNK starts with buffers of its own size.  Before reading more,
+ * the partial line left at the end of the buffer moves to its front; the
+ * buffer grows only when that partial line needs it, and never past
+ * max_record plus one read (max_record + 2 + CORPUS_CHUNK bytes).  Once the
+ * pending line exceeds max_record the reader switches to skipping: it drops
+ * every byte up to the next newline and reports the line as ERR_TOO_LONG,
+ * so an over-long line costs time, not memory.
  *
  * Lines: '\n' ends a line and a '\r' before it is dropped; the last line
  * needs no newline; a line of only spaces and tabs is blank and skipped; a
@@ -35,9 +37,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -45,7 +47,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#define CORPUS_CHUNK ((size_t)1 << 20)  /* bytes per read */
+#define CORPUS_CHUNK ((size_t)1 << 20)    /* bytes per read */
 #define CORPUS_MIN_READ ((size_t)1 << 16) /* grow the buffer below this much room */
 #define CORPUS_DEFAULT_MAX ((size_t)64 << 20)
 
@@ -63,6 +65,7 @@ struct corpus {
   uint64_t line;
   ZSTD_DStream *zds; /* NULL: plain */
   char *zin;
+  size_t zin_cap;
   ZSTD_inBuffer zib;
   int raw_eof;
   size_t zlast; /* last ZSTD_decompressStream hint; 0 = between frames */
@@ -209,7 +212,7 @@ static int corpus__fill(corpus_t *c, size_t *added, err_t *err) {
   }
   for (;;) {
     if (c->zib.pos == c->zib.size && !c->raw_eof) {
-      ssize_t r = corpus__read(c->fd, c->zin, CORPUS_CHUNK);
+      ssize_t r = corpus__read(c->fd, c->zin, c->zin_cap);
       if (r < 0)
         return corpus__fail(c, err, ERR_IO, "%s: read error: %s", c->path, strerror(errno));
       if (r == 0) c->raw_eof = 1;
@@ -218,11 +221,14 @@ static int corpus__fill(corpus_t *c, size_t *added, err_t *err) {
       c->zib.pos = 0;
     }
     ZSTD_outBuffer ob = {c->buf + c->end, room, 0};
+    size_t in_before = c->zib.pos;
     size_t z = ZSTD_decompressStream(c->zds, &ob, &c->zib);
     if (ZSTD_isError(z))
       return corpus__fail(c, err, ERR_BAD_INPUT, "%s: corrupt zstd stream: %s", c->path,
                           ZSTD_getErrorName(z));
-    c->zlast = z;
+    /* Called without input between frames, zstd hints at the next header's
+     * size; only a call that made progress tells whether a frame is open. */
+    if (ob.pos || c->zib.pos != in_before) c->zlast = z;
     c->end += ob.pos;
     *added = ob.pos;
     if (ob.pos) return 0;
@@ -248,7 +254,9 @@ static int corpus__room(corpus_t *c, err_t *err) {
   if (c->cap - c->end - 1 >= CORPUS_MIN_READ) return 0;
   /* end <= max_record + 1 here, so the limit leaves room for a read. */
   size_t limit = c->max_record + 2 + CORPUS_CHUNK;
-  size_t cap = c->cap * 2 < limit ? c->cap * 2 : limit;
+  size_t need = c->end + 1 + CORPUS_MIN_READ;
+  size_t cap = c->cap * 2 > need ? c->cap * 2 : need;
+  if (cap > limit) cap = limit;
   char *p = realloc(c->buf, cap);
   if (!p) return corpus__fail(c, err, ERR_NOMEM, "out of memory reading %s", c->path);
   c->buf = p;
@@ -341,8 +349,7 @@ static int corpus__next_txt(corpus_t *c, corpus_rec_t *rec, err_t *err) {
   rec->relpath = rel;
   rec->line = 0;
   int fd = open(c->file_path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return corpus__fail(c, err, ERR_IO, "%s: %s", c->file_path, strerror(errno));
+  if (fd < 0) return corpus__fail(c, err, ERR_IO, "%s: %s", c->file_path, strerror(errno));
   size_t len = 0;
   int too_long = 0;
   for (;;) {
@@ -427,11 +434,16 @@ int corpus_open(const char *path, size_t max_record, corpus_t **out, err_t *err)
     c->fd = STDIN_FILENO;
   }
 
-  c->cap = CORPUS_CHUNK + CORPUS_MIN_READ;
+  /* A small regular file gets buffers its size; the line buffer still grows
+   * when its lines (or its decompressed text) need it. */
+  size_t chunk = CORPUS_CHUNK;
+  if (fstat(c->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < chunk)
+    chunk = (size_t)st.st_size + 64;
+  c->cap = chunk + CORPUS_MIN_READ;
   if (!(c->buf = malloc(c->cap))) goto nomem;
   /* The first bytes decide between plain and zstd. */
   while (c->end < 4) {
-    ssize_t r = corpus__read(c->fd, c->buf + c->end, CORPUS_CHUNK - c->end);
+    ssize_t r = corpus__read(c->fd, c->buf + c->end, chunk - c->end);
     if (r < 0) {
       rc = err_set(err, ERR_IO, 0, "%s: read error: %s", path, strerror(errno));
       goto fail;
@@ -443,7 +455,8 @@ int corpus_open(const char *path, size_t max_record, corpus_t **out, err_t *err)
     c->end += (size_t)r;
   }
   if (c->end >= 4 && memcmp(c->buf, "\x28\xB5\x2F\xFD", 4) == 0) {
-    if (!(c->zin = malloc(CORPUS_CHUNK)) || !(c->zds = ZSTD_createDStream())) goto nomem;
+    c->zin_cap = chunk;
+    if (!(c->zin = malloc(c->zin_cap)) || !(c->zds = ZSTD_createDStream())) goto nomem;
     memcpy(c->zin, c->buf, c->end);
     c->zib.src = c->zin;
     c->zib.size = c->end;

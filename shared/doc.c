@@ -149,8 +149,7 @@ static int doc__opt_str(json_t *o, const char *key, arena_t *a, const char **out
   *out = NULL;
   json_t *v = json_object_get(o, key);
   if (!v || json_is_null(v)) return 0;
-  if (!json_is_string(v))
-    return err_set(err, ERR_BAD_INPUT, 0, "field '%s' must be a string", key);
+  if (!json_is_string(v)) return err_set(err, ERR_BAD_INPUT, 0, "field '%s' must be a string", key);
   size_t n = json_string_length(v);
   if (n == 0) return 0;
   *out = doc__copy(a, json_string_value(v), n);

@@ -51,21 +51,29 @@ struct ds_codec {
 
 /* The string fields in record order. */
 static const char *ds__field_of(const doc_t *d, int i) {
-  const char *const f[DS_NFIELDS] = {d->id,     d->outlet, d->date, d->title,
-                                     d->url,    d->author, d->lang, d->body};
+  const char *const f[DS_NFIELDS] = {d->id,  d->outlet, d->date, d->title,
+                                     d->url, d->author, d->lang, d->body};
   return f[i];
 }
 
 static const char **ds__field(doc_t *d, int i) {
   switch (i) {
-    case 0: return &d->id;
-    case 1: return &d->outlet;
-    case 2: return &d->date;
-    case 3: return &d->title;
-    case 4: return &d->url;
-    case 5: return &d->author;
-    case 6: return &d->lang;
-    default: return &d->body;
+    case 0:
+      return &d->id;
+    case 1:
+      return &d->outlet;
+    case 2:
+      return &d->date;
+    case 3:
+      return &d->title;
+    case 4:
+      return &d->url;
+    case 5:
+      return &d->author;
+    case 6:
+      return &d->lang;
+    default:
+      return &d->body;
   }
 }
 
@@ -121,8 +129,8 @@ static int ds__get_varint(const unsigned char **p, const unsigned char *end, uin
 }
 
 /* A decoded string: len bytes at *p, checked, copied into the arena. */
-static int ds__get_str(const unsigned char **p, const unsigned char *end, uint64_t len,
-                       arena_t *a, const char **out, err_t *err) {
+static int ds__get_str(const unsigned char **p, const unsigned char *end, uint64_t len, arena_t *a,
+                       const char **out, err_t *err) {
   if (len > (uint64_t)(end - *p))
     return err_set(err, ERR_CORRUPT, 0, "stored document: field runs past the record");
   const char *s = (const char *)*p;
@@ -273,9 +281,9 @@ int ds_decode(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d,
     c->scratch = p;
     c->scratch_cap = cap;
   }
-  size_t got = c->ddict ? ZSTD_decompress_usingDDict(c->dctx, c->scratch, (size_t)size + 1, src,
-                                                     n, c->ddict)
-                        : ZSTD_decompressDCtx(c->dctx, c->scratch, (size_t)size + 1, src, n);
+  size_t got =
+      c->ddict ? ZSTD_decompress_usingDDict(c->dctx, c->scratch, (size_t)size + 1, src, n, c->ddict)
+               : ZSTD_decompressDCtx(c->dctx, c->scratch, (size_t)size + 1, src, n);
   if (ZSTD_isError(got)) {
     return err_set(err, ERR_CORRUPT, 0, "stored document: %s%s", ZSTD_getErrorName(got),
                    ZSTD_getErrorCode(got) == ZSTD_error_dictionary_wrong

@@ -70,9 +70,7 @@ static void set_file(const void *p, size_t n) {
   }
 }
 
-static int clean_str(const char *s) {
-  return s == NULL || utf8_valid(s, strlen(s));
-}
+static int clean_str(const char *s) { return s == NULL || utf8_valid(s, strlen(s)); }
 
 static void check_doc(const doc_t *d) {
   size_t idlen = strlen(d->id);

@@ -38,8 +38,8 @@ static void init(void) {
   buf_init(&samples, 0);
   buf_init(&dict, 0);
   size_t sizes[300];
-  static const char *words[] = {"harbor", "ferry", "council", "the", "of", "said", "vote",
-                                "market", "bridge", "river", "lantern", "storm"};
+  static const char *words[] = {"harbor", "ferry",  "council", "the",   "of",      "said",
+                                "vote",   "market", "bridge",  "river", "lantern", "storm"};
   uint64_t x = 12345;
   for (int i = 0; i < 300; i++) {
     char body[600];
