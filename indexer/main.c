@@ -31,6 +31,10 @@ static void on_signal(int sig) { stop_signal = sig; }
 
 typedef struct run {
   idx_t *idx;
+  /* progress over all sources: sizes of the sources before the current one,
+   * of all of them, and the current reader */
+  uint64_t bytes_before, bytes_all;
+  corpus_t *cur;
   uint32_t batch;
   int progress; /* stderr is a terminal */
   int quiet;
@@ -68,8 +72,16 @@ static void progress(run_t *r, int force) {
   if (!force && t - r->last_progress < 0.5) return;
   r->last_progress = t;
   double el = t - r->t0;
-  fprintf(stderr, "\r%llu articles, %.0f/s, %llu skipped  ", (unsigned long long)r->added,
-          el > 0 ? (double)r->added / el : 0.0, (unsigned long long)r->skipped);
+  char eta[32] = "";
+  uint64_t done = 0, total = 0;
+  if (r->cur) corpus_progress(r->cur, &done, &total);
+  double frac = r->bytes_all ? (double)(r->bytes_before + done) / (double)r->bytes_all : 0;
+  if (frac > 0.01 && frac <= 1) {
+    int left = (int)(el / frac - el);
+    snprintf(eta, sizeof eta, ", %d%%, ETA %d:%02d", (int)(frac * 100), left / 60, left % 60);
+  }
+  fprintf(stderr, "\r%llu articles, %.0f/s, %llu skipped%s   ", (unsigned long long)r->added,
+          el > 0 ? (double)r->added / el : 0.0, (unsigned long long)r->skipped, eta);
   fflush(stderr);
 }
 
@@ -94,6 +106,7 @@ static int index_source(run_t *r, const char *path, arena_t *a) {
     return rc;
   }
   corpus_rec_t rec;
+  r->cur = c;
   while (!stop_signal) {
     err_clear(&err);
     arena_reset(a);
@@ -140,6 +153,10 @@ static int index_source(run_t *r, const char *path, arena_t *a) {
     }
     progress(r, 0);
   }
+  uint64_t done, total;
+  corpus_progress(c, &done, &total);
+  r->bytes_before += total;
+  r->cur = NULL;
   corpus_free(c);
   return rc < 0 ? rc : 0;
 }
@@ -208,6 +225,14 @@ int main(int argc, char **argv) {
   r.progress = !r.quiet && isatty(2);
   r.t0 = now_s();
   uint32_t docs_before = idx_doccount(r.idx);
+  for (int i = optind; i < argc; i++) { /* sizes for the ETA: regular files only */
+    struct stat st;
+    if (strcmp(argv[i], "-") == 0 || stat(argv[i], &st) != 0 || !S_ISREG(st.st_mode)) {
+      r.bytes_all = 0;
+      break;
+    }
+    r.bytes_all += (uint64_t)st.st_size;
+  }
   int rc = 0;
   for (int i = optind; i < argc && !rc && !stop_signal; i++) rc = index_source(&r, argv[i], a);
   err_clear(&err);

@@ -78,6 +78,8 @@ struct corpus {
   char *txt;
   size_t txt_cap;
 
+  uint64_t done, total; /* source bytes read, and the file's size (0: unknown) */
+
   err_t fail; /* sticky fatal error */
 };
 
@@ -206,6 +208,7 @@ static int corpus__fill(corpus_t *c, size_t *added, err_t *err) {
   if (!c->zds) {
     ssize_t r = corpus__read(c->fd, c->buf + c->end, room < CORPUS_CHUNK ? room : CORPUS_CHUNK);
     if (r < 0) return corpus__fail(c, err, ERR_IO, "%s: read error: %s", c->path, strerror(errno));
+    c->done += (uint64_t)r;
     c->end += (size_t)r;
     *added = (size_t)r;
     return 0;
@@ -216,6 +219,7 @@ static int corpus__fill(corpus_t *c, size_t *added, err_t *err) {
       if (r < 0)
         return corpus__fail(c, err, ERR_IO, "%s: read error: %s", c->path, strerror(errno));
       if (r == 0) c->raw_eof = 1;
+      c->done += (uint64_t)r;
       c->zib.src = c->zin;
       c->zib.size = (size_t)r;
       c->zib.pos = 0;
@@ -437,8 +441,8 @@ int corpus_open(const char *path, size_t max_record, corpus_t **out, err_t *err)
   /* A small regular file gets buffers its size; the line buffer still grows
    * when its lines (or its decompressed text) need it. */
   size_t chunk = CORPUS_CHUNK;
-  if (fstat(c->fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < chunk)
-    chunk = (size_t)st.st_size + 64;
+  if (fstat(c->fd, &st) == 0 && S_ISREG(st.st_mode)) c->total = (uint64_t)st.st_size;
+  if (c->total && c->total < chunk) chunk = (size_t)c->total + 64;
   c->cap = chunk + CORPUS_MIN_READ;
   if (!(c->buf = malloc(c->cap))) goto nomem;
   /* The first bytes decide between plain and zstd. */
@@ -448,6 +452,7 @@ int corpus_open(const char *path, size_t max_record, corpus_t **out, err_t *err)
       rc = err_set(err, ERR_IO, 0, "%s: read error: %s", path, strerror(errno));
       goto fail;
     }
+    c->done += (uint64_t)r;
     if (r == 0) {
       c->eof = 1;
       break;
@@ -498,4 +503,9 @@ void corpus_free(corpus_t *c) {
   free(c->txt);
   free(c->path);
   free(c);
+}
+
+void corpus_progress(const corpus_t *c, uint64_t *done, uint64_t *total) {
+  *done = c->is_dir ? c->next_file : c->done;
+  *total = c->is_dir ? c->nfiles : c->total;
 }

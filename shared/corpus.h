@@ -40,5 +40,9 @@ int corpus_open(const char *path, size_t max_record, corpus_t **out, err_t *err)
  * (a corrupt zstd stream): fatal for this source, detail in err. */
 int corpus_next(corpus_t *c, corpus_rec_t *rec, err_t *err);
 void corpus_free(corpus_t *c); /* accepts NULL */
+/* How far reading has got: bytes of the file read so far (compressed bytes
+ * for .zst) and its size, or files read and their number for a directory;
+ * *total is 0 when unknown (standard input). */
+void corpus_progress(const corpus_t *c, uint64_t *done, uint64_t *total);
 
 #endif
