@@ -1,11 +1,14 @@
 /* snip.c: snippet extraction; see snip.h for what a snippet is.
  *
- * One pass tokenizes the body (up to SNIP_MAX_SCAN bytes) into an array of
- * words; a second finds match spans (word index ranges); a sliding window over
- * the spans picks the extract with the most distinct query terms; the output
- * pass copies that byte range, escaping and marking.  Stemming a body word is
- * the costly step, so it happens only for words whose first byte equals the
- * first byte of some query stem (Snowball stems keep the word's first letter).
+ * One streaming pass tokenizes the body and records match spans by byte
+ * offset, keeping only a ring of the last words (for phrases).  It stops as
+ * soon as some window of max_bytes holds every query term, which for most
+ * queries is at the first matches, so a long article costs little.  The
+ * window is then widened with context, cut at white space (or, in text
+ * without spaces, at a character boundary), and copied out escaped and
+ * marked.  Stemming a body word is the costly step, so it happens only for
+ * words whose first byte equals the first byte of some query stem (Snowball
+ * stems keep the word's first letter).
  */
 #include "snip.h"
 
@@ -34,14 +37,16 @@ struct snip_matcher {
   unsigned char first_bytes[256]; /* first bytes of any WORD stem */
 };
 
-typedef struct snip_word {
+#define SNIP_MAX_SPANS 4096 /* matches recorded per article */
+
+typedef struct snip_word { /* a word of the ring */
   size_t start, end;
-  const char *norm;
   size_t len;
+  char norm[TOK_MAX_WORD + 8];
 } snip_word_t;
 
 typedef struct snip_span {
-  size_t first, last; /* word indexes, inclusive */
+  size_t start, end; /* bytes */
   unsigned term;
 } snip_span_t;
 
@@ -51,7 +56,6 @@ static int snip_add_leaf(snip_matcher_t *m, arena_t *a, const qp_node_t *n) {
   t->kind = n->kind == QN_WORD ? SNIP_WORD : n->kind == QN_PHRASE ? SNIP_PHRASE : SNIP_PREFIX;
   t->words = n->words;
   t->nwords = n->nwords;
-  if (t->kind == SNIP_PHRASE && n->nwords == 1) t->kind = SNIP_PHRASE; /* exact word */
   if (t->kind == SNIP_WORD) {
     t->stems = arena_calloc(a, m->nstemmers ? m->nstemmers : 1, sizeof *t->stems);
     t->stem_lens = arena_calloc(a, m->nstemmers ? m->nstemmers : 1, sizeof *t->stem_lens);
@@ -95,29 +99,32 @@ snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t 
   return m;
 }
 
-/* Does the word sequence starting at w[i] match term t?  Returns the index
- * of the last word of the match, or SIZE_MAX. */
+/* Does term t match ending at the newest word of the ring (ring[(k + i) %
+ * cap] is the i-th word, n words held)?  Returns the index in the ring of its
+ * first word, or SIZE_MAX. */
 static size_t snip_match(const snip_matcher_t *m, const snip_term_t *t, size_t lang,
-                         const snip_word_t *w, size_t nw, size_t i, const char **stem,
+                         const snip_word_t *ring, size_t cap, size_t n, const char **stem,
                          size_t *stem_len) {
+  const snip_word_t *w = &ring[(n - 1) % cap];
   switch (t->kind) {
     case SNIP_WORD:
       if (lang >= m->nstemmers) return SIZE_MAX;
-      if (!*stem) *stem = tok_stem(m->stemmers[lang], w[i].norm, w[i].len, stem_len);
+      if (!*stem) *stem = tok_stem(m->stemmers[lang], w->norm, w->len, stem_len);
       return (*stem_len == t->stem_lens[lang] && memcmp(*stem, t->stems[lang], *stem_len) == 0)
-                 ? i
+                 ? n - 1
                  : SIZE_MAX;
     case SNIP_PREFIX: {
       size_t pl = strlen(t->words[0]);
-      return (w[i].len >= pl && memcmp(w[i].norm, t->words[0], pl) == 0) ? i : SIZE_MAX;
+      return (w->len >= pl && memcmp(w->norm, t->words[0], pl) == 0) ? n - 1 : SIZE_MAX;
     }
     default:
-      if (i + t->nwords > nw) return SIZE_MAX;
+      if (t->nwords > n || t->nwords > cap) return SIZE_MAX;
       for (size_t k = 0; k < t->nwords; k++) {
+        const snip_word_t *x = &ring[(n - t->nwords + k) % cap];
         size_t l = strlen(t->words[k]);
-        if (w[i + k].len != l || memcmp(w[i + k].norm, t->words[k], l) != 0) return SIZE_MAX;
+        if (x->len != l || memcmp(x->norm, t->words[k], l) != 0) return SIZE_MAX;
       }
-      return i + t->nwords - 1;
+      return n - t->nwords;
   }
 }
 
@@ -139,89 +146,87 @@ static void snip_put_text(buf_t *b, const char *s, size_t n) {
   buf_append(b, run, (size_t)(end - run));
 }
 
+/* Distinct terms among the spans ending within max_bytes before sp[last]. */
+static unsigned snip_distinct(const snip_span_t *sp, size_t last, size_t max_bytes, size_t *first) {
+  uint64_t seen = 0;
+  unsigned distinct = 0;
+  size_t j = last + 1;
+  while (j > 0 && sp[last].end - sp[j - 1].start <= max_bytes) {
+    j--;
+    if (!(seen & (1ull << sp[j].term))) distinct++;
+    seen |= 1ull << sp[j].term;
+  }
+  *first = j;
+  return distinct;
+}
+
+static int snip_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
 const char *snip_build(const snip_matcher_t *m, size_t lang, const char *text, size_t len,
                        size_t max_bytes, arena_t *a) {
   if (!text) return NULL;
   size_t scan = len < SNIP_MAX_SCAN ? len : SNIP_MAX_SCAN;
+  size_t cap = 1;
+  for (size_t t = 0; t < m->nterms; t++)
+    if (m->terms[t].nwords > cap) cap = m->terms[t].nwords;
+  if (cap > 64) cap = 64; /* longer phrases are not marked */
+  snip_word_t *ring = arena_alloc(a, cap * sizeof *ring);
+  snip_span_t *sp = arena_alloc(a, SNIP_MAX_SPANS * sizeof *sp);
+  if (!ring || !sp) return NULL;
 
-  /* Words of the scanned text. */
-  size_t cap = 256, nw = 0;
-  snip_word_t *w = arena_alloc(a, cap * sizeof *w);
-  if (!w) return NULL;
+  /* Spans, in text order, until a window holds every term and the words
+   * that window can show have been seen. */
+  size_t nspans = 0, n = 0, best_first = 0, best_last = 0, stop_at = SIZE_MAX;
+  unsigned best = 0;
   tok_iter_t it;
   tok_word_t tw;
   tok_iter_init(&it, text, scan);
-  while (tok_next(&it, &tw)) {
-    if (nw == cap) {
-      snip_word_t *nwp = arena_alloc(a, 2 * cap * sizeof *w);
-      if (!nwp) return NULL;
-      memcpy(nwp, w, nw * sizeof *w);
-      w = nwp;
-      cap *= 2;
-    }
-    char *norm = arena_strndup(a, tw.norm, tw.norm_len);
-    if (!norm) return NULL;
-    w[nw++] = (snip_word_t){tw.start, tw.end, norm, tw.norm_len};
-  }
-
-  /* Match spans, in text order. */
-  size_t nspans = 0, span_cap = 64;
-  snip_span_t *sp = arena_alloc(a, span_cap * sizeof *sp);
-  if (!sp) return NULL;
-  for (size_t i = 0; i < nw && m->nterms; i++) {
+  while (m->nterms && nspans < SNIP_MAX_SPANS && tok_next(&it, &tw) && tw.start <= stop_at) {
+    snip_word_t *w = &ring[n % cap];
+    w->start = tw.start;
+    w->end = tw.end;
+    w->len = tw.norm_len;
+    memcpy(w->norm, tw.norm, tw.norm_len + 1);
+    n++;
     const char *stem = NULL;
     size_t stem_len = 0;
-    int stemmable = m->first_bytes[(unsigned char)w[i].norm[0]];
-    for (size_t t = 0; t < m->nterms; t++) {
+    int stemmable = m->first_bytes[(unsigned char)w->norm[0]];
+    for (size_t t = 0; t < m->nterms && nspans < SNIP_MAX_SPANS; t++) {
       if (m->terms[t].kind == SNIP_WORD && !stemmable) continue;
-      size_t last = snip_match(m, &m->terms[t], lang, w, nw, i, &stem, &stem_len);
-      if (last == SIZE_MAX) continue;
-      if (nspans == span_cap) {
-        snip_span_t *nsp = arena_alloc(a, 2 * span_cap * sizeof *sp);
-        if (!nsp) return NULL;
-        memcpy(nsp, sp, nspans * sizeof *sp);
-        sp = nsp;
-        span_cap *= 2;
-      }
-      sp[nspans++] = (snip_span_t){i, last, (unsigned)t};
+      size_t first = snip_match(m, &m->terms[t], lang, ring, cap, n, &stem, &stem_len);
+      if (first == SIZE_MAX) continue;
+      sp[nspans] = (snip_span_t){ring[first % cap].start, w->end, (unsigned)t};
+      size_t from;
+      unsigned d = snip_distinct(sp, nspans, max_bytes, &from);
+      if (d > best) best = d, best_first = from, best_last = nspans;
+      nspans++;
+      if (best == m->nterms && stop_at == SIZE_MAX) stop_at = sp[best_first].start + max_bytes;
     }
   }
 
-  /* Window: the run of spans within max_bytes holding the most distinct
-   * terms, then the most matches. */
+  /* The window: some context before the first chosen match, then up to
+   * max_bytes, cut at white space. */
   size_t ws = 0, we = len;
   if (nspans) {
-    size_t best = 0, best_score = 0;
-    for (size_t j = 0; j < nspans; j++) {
-      uint64_t seen = 0;
-      size_t count = 0, distinct = 0;
-      for (size_t k = j; k < nspans && w[sp[k].last].end - w[sp[j].first].start <= max_bytes; k++) {
-        if (!(seen & (1ull << sp[k].term))) distinct++;
-        seen |= 1ull << sp[k].term;
-        count++;
-      }
-      size_t score = distinct * 1024 + count;
-      if (score > best_score) best_score = score, best = j;
-    }
-    size_t first = w[sp[best].first].start;
-    size_t context = max_bytes / 4;
+    size_t first = sp[best_first].start;
+    size_t span = sp[best_last].end - first;
+    size_t context = span < max_bytes ? (max_bytes - span) / 3 : 0;
+    if (context > 60) context = 60;
     ws = first > context ? first - context : 0;
-    /* Start on a word boundary: the first word starting at or after ws. */
     if (ws > 0) {
-      size_t k = sp[best].first;
-      while (k > 0 && w[k - 1].start >= ws) k--;
-      ws = w[k].start;
+      size_t k = ws;
+      while (k < first && !snip_space(text[k - 1])) k++; /* to a word start */
+      ws = k;
     }
   }
   if (len - ws > max_bytes) {
-    /* End after the last whole word that fits. */
-    size_t limit = ws + max_bytes, end = ws;
-    for (size_t k = 0; k < nw; k++) {
-      if (w[k].start < ws) continue;
-      if (w[k].end > limit) break;
-      end = w[k].end;
+    size_t limit = ws + max_bytes, k = limit;
+    while (k > ws && !snip_space(text[k])) k--;
+    if (k == ws) { /* no space: cut at a character boundary */
+      k = limit;
+      while (k > ws && ((unsigned char)text[k] & 0xC0) == 0x80) k--;
     }
-    we = end;
+    we = k;
   }
 
   buf_t b;
@@ -229,16 +234,16 @@ const char *snip_build(const snip_matcher_t *m, size_t lang, const char *text, s
   if (ws > 0) buf_puts(&b, "\xE2\x80\xA6");
   size_t pos = ws;
   for (size_t j = 0; j < nspans; j++) {
-    size_t s = w[sp[j].first].start, e = w[sp[j].last].end;
+    size_t s0 = sp[j].start, e = sp[j].end;
     /* Merge spans that overlap this one (a word inside a phrase). */
-    while (j + 1 < nspans && w[sp[j + 1].first].start < e) {
+    while (j + 1 < nspans && sp[j + 1].start < e) {
       j++;
-      if (w[sp[j].last].end > e) e = w[sp[j].last].end;
+      if (sp[j].end > e) e = sp[j].end;
     }
-    if (s < pos || e > we) continue;
-    snip_put_text(&b, text + pos, s - pos);
+    if (s0 < pos || e > we) continue;
+    snip_put_text(&b, text + pos, s0 - pos);
     buf_puts(&b, SNIP_OPEN);
-    snip_put_text(&b, text + s, e - s);
+    snip_put_text(&b, text + s0, e - s0);
     buf_puts(&b, SNIP_CLOSE);
     pos = e;
   }
