@@ -136,8 +136,9 @@ static void snip_put_text(buf_t *b, const char *s, size_t n) {
       case '<': rep = "&lt;"; break;
       case '>': rep = "&gt;"; break;
       case '&': rep = "&amp;"; break;
-      case '\n': case '\r': case '\t': rep = " "; break;
-      default: continue;
+      default:
+        if ((unsigned char)*p >= 0x20) continue;
+        rep = " "; /* line breaks, tabs and any other control character */
     }
     buf_append(b, run, (size_t)(p - run));
     buf_puts(b, rep);

@@ -9,7 +9,8 @@
  * picks the window of at most max_bytes with the most distinct matches (the
  * first occurrences win ties), and writes it: matched words and whole
  * phrases wrapped in SNIP_OPEN / SNIP_CLOSE, every '<', '>' and '&' of the
- * text escaped as &lt; &gt; &amp;, line breaks as spaces, and "…" where the
+ * text escaped as &lt; &gt; &amp;, control characters (line breaks
+ * included) as spaces, and "…" where the
  * extract starts after the body's start or ends before its end.  With no
  * match the extract is the start of the body.  The text is cut only at word
  * boundaries, so the snippet is valid UTF-8 when the body is.
