@@ -225,27 +225,71 @@ static xw_query *eng_filter(const qp_node_t *n) {
   return eng_term(prefix, key);
 }
 
-static xw_query *eng_date(const qp_node_t *n) {
-  uint32_t lo = n->lo, hi = n->hi;
-  char buf[16];
-  if (lo && hi) {
-    if (lo == hi) {
-      snprintf(buf, sizeof buf, "%08u", lo);
-      return eng_term(SCHEMA_P_DAY, buf);
-    }
-    if (lo % 100 == 1 && hi % 100 == 31 && lo / 100 == hi / 100) {
-      snprintf(buf, sizeof buf, "%06u", lo / 100);
-      return eng_term(SCHEMA_P_MONTH, buf);
-    }
-    if (lo % 10000 == 101 && hi % 10000 == 1231 && lo / 10000 == hi / 10000) {
-      snprintf(buf, sizeof buf, "%04u", lo / 10000);
-      return eng_term(SCHEMA_P_YEAR, buf);
-    }
+#define ENG_DATE_TERMS 400 /* past this many terms a range scans values instead */
+
+static uint32_t eng_ymd(const char *v) {
+  return strlen(v) == 8 ? (uint32_t)strtoul(v, NULL, 10) : 0;
+}
+
+static int eng_month_days(uint32_t y, uint32_t m) {
+  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : days[(m - 1) % 12];
+}
+
+/* A date range as the OR of the fewest year, month and day terms covering
+ * it: filter terms are far cheaper to match than a scan of every candidate's
+ * date value.  Open ends are closed at the dates the index holds.  Returns
+ * NULL (not an error) when the cover would take more than ENG_DATE_TERMS. */
+static xw_query *eng_date_terms(eng_t *e, uint32_t lo, uint32_t hi) {
+  if (!lo || !hi) {
+    char blo[16], bhi[16];
+    if (xw_db_value_bounds(e->db, SCHEMA_SLOT_DATE, blo, bhi, sizeof blo, NULL)) return NULL;
+    uint32_t dlo = eng_ymd(blo), dhi = eng_ymd(bhi);
+    if (!dlo || !dhi) return xw_query_match_nothing(); /* nothing is dated */
+    if (!lo) lo = dlo;
+    if (!hi) hi = dhi;
   }
+  if (lo > hi) return xw_query_match_nothing();
+  xw_query *parts[ENG_DATE_TERMS];
+  size_t n = 0;
+  uint32_t y = lo / 10000, m = lo / 100 % 100, d = lo % 100;
+  char buf[16];
+  while (y * 10000 + m * 100 + d <= hi) {
+    if (n == ENG_DATE_TERMS) {
+      for (size_t i = 0; i < n; i++) xw_query_free(parts[i]);
+      return NULL;
+    }
+    uint32_t month_end = y * 10000 + m * 100 + (uint32_t)eng_month_days(y, m);
+    if (m == 1 && d == 1 && y * 10000 + 1231 <= hi) {
+      snprintf(buf, sizeof buf, "%04u", y);
+      parts[n++] = eng_term(SCHEMA_P_YEAR, buf);
+      y++;
+    } else if (d == 1 && month_end <= hi) {
+      snprintf(buf, sizeof buf, "%04u%02u", y, m);
+      parts[n++] = eng_term(SCHEMA_P_MONTH, buf);
+      if (++m > 12) m = 1, y++;
+    } else {
+      snprintf(buf, sizeof buf, "%04u%02u%02u", y, m, d);
+      parts[n++] = eng_term(SCHEMA_P_DAY, buf);
+      if (++d > (uint32_t)eng_month_days(y, m)) {
+        d = 1;
+        if (++m > 12) m = 1, y++;
+      }
+      continue;
+    }
+    d = 1;
+  }
+  return n ? eng_combine_free(XW_OR, parts, n) : xw_query_match_nothing();
+}
+
+static xw_query *eng_date(eng_t *e, const qp_node_t *n) {
+  xw_query *q = eng_date_terms(e, n->lo, n->hi);
+  if (q) return q;
   char los[16], his[16];
-  snprintf(los, sizeof los, "%08u", lo);
-  snprintf(his, sizeof his, "%08u", hi);
-  return xw_query_value_range(SCHEMA_SLOT_DATE, lo ? los : NULL, hi ? his : NULL);
+  snprintf(los, sizeof los, "%08u", n->lo);
+  snprintf(his, sizeof his, "%08u", n->hi);
+  return xw_query_value_range(SCHEMA_SLOT_DATE, n->lo ? los : NULL, n->hi ? his : NULL);
 }
 
 /* Does the node contribute text weight (a word, phrase or prefix outside
@@ -307,7 +351,7 @@ static xw_query *eng_node(eng_build_t *b, const qp_node_t *n) {
     case QN_PHRASE: return eng_phrase(n);
     case QN_PREFIX: return eng_prefix(b, n);
     case QN_FILTER: return eng_filter(n);
-    case QN_DATE: return eng_date(n);
+    case QN_DATE: return eng_date(b->e, n);
     case QN_AND: return eng_and(b, n);
     case QN_NOT: {
       qp_node_t wrap = {.kind = QN_AND, .kids = (qp_node_t **)&n, .nkids = 1};
@@ -343,8 +387,8 @@ static int eng_query(eng_t *e, const qp_query_t *q, xw_query **out, err_t *err) 
 /* ---- searching ---- */
 
 static const xw_facet_spec eng_facet_specs[QP_FACET__COUNT] = {
-    [QP_FACET_OUTLET] = {SCHEMA_SLOT_OUTLET, 0, 0}, [QP_FACET_YEAR] = {SCHEMA_SLOT_DATE, 4, 0},
-    [QP_FACET_MONTH] = {SCHEMA_SLOT_DATE, 6, 0},   [QP_FACET_DAY] = {SCHEMA_SLOT_DATE, 8, 0},
+    [QP_FACET_OUTLET] = {SCHEMA_SLOT_OUTLET, 0, 0}, [QP_FACET_YEAR] = {SCHEMA_SLOT_YEAR, 0, 0},
+    [QP_FACET_MONTH] = {SCHEMA_SLOT_MONTH, 0, 0},  [QP_FACET_DAY] = {SCHEMA_SLOT_DATE, 0, 0},
     [QP_FACET_AUTHOR] = {SCHEMA_SLOT_AUTHOR, 0, 0}, [QP_FACET_TAG] = {SCHEMA_SLOT_TAGS, 0, 1},
 };
 
@@ -458,7 +502,8 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
         rc = err_set(err, ERR_NOMEM, 0, NULL);
         goto out;
       }
-      int is_date = specs[f].slot == SCHEMA_SLOT_DATE;
+      unsigned slot = specs[f].slot;
+      int is_date = slot == SCHEMA_SLOT_DATE || slot == SCHEMA_SLOT_MONTH || slot == SCHEMA_SLOT_YEAR;
       for (size_t k = 0; k < nv; k++) {
         const char *v;
         size_t vl;

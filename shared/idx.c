@@ -342,6 +342,8 @@ static int idx_write(idx_t *x, const doc_t *a, size_t lang, err_t *err) {
       rc = xw_doc_add_boolean(d, term, strlen(term), err);
     }
     if (!rc) rc = idx_value(d, SCHEMA_SLOT_DATE, a->day, err);
+    if (!rc) rc = xw_doc_set_value(d, SCHEMA_SLOT_MONTH, a->day, 6, err);
+    if (!rc) rc = xw_doc_set_value(d, SCHEMA_SLOT_YEAR, a->day, 4, err);
     if (!rc) rc = idx_value(d, SCHEMA_SLOT_NEWEST, a->sortkey, err);
     if (!rc) rc = idx_value(d, SCHEMA_SLOT_OLDEST, a->sortkey, err);
   } else if (!rc) {

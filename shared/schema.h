@@ -38,6 +38,9 @@
  *                         when undated: sort:newest (descending; undated last)
  *   SCHEMA_SLOT_OLDEST    the same key, "~" when undated: sort:oldest
  *                         (ascending; undated last)
+ *   SCHEMA_SLOT_MONTH     "YYYYMM", SCHEMA_SLOT_YEAR "YYYY" (absent when
+ *                         undated): month and year facets count these few
+ *                         distinct values directly
  * Document data: ds.h's record (zstd frame with the index's dictionary).
  * Metadata:
  *   sift.format   SCHEMA_FORMAT as decimal text; checked on open
@@ -74,7 +77,9 @@ enum schema_slot {
   SCHEMA_SLOT_AUTHOR = 2,
   SCHEMA_SLOT_TAGS = 3,
   SCHEMA_SLOT_NEWEST = 4,
-  SCHEMA_SLOT_OLDEST = 5
+  SCHEMA_SLOT_OLDEST = 5,
+  SCHEMA_SLOT_MONTH = 6,
+  SCHEMA_SLOT_YEAR = 7
 };
 
 #define SCHEMA_META_FORMAT "sift.format"

@@ -251,6 +251,17 @@ uint32_t xw_db_termfreq(xw_db *db, const char *term, size_t len) {
   return xw_or<uint32_t>(0, [&] { return db->db.get_termfreq(std::string(term, len)); });
 }
 
+int xw_db_value_bounds(xw_db *db, unsigned slot, char *lo, char *hi, size_t cap, err_t *err) {
+  if (!cap) return err_set(err, ERR_INVAL, 0, "no room for the bounds");
+  lo[0] = hi[0] = '\0';
+  return xw_try(err, [&] {
+    std::string l = db->db.get_value_lower_bound(slot), h = db->db.get_value_upper_bound(slot);
+    snprintf(lo, cap, "%s", l.c_str());
+    snprintf(hi, cap, "%s", h.c_str());
+    return 0;
+  });
+}
+
 /* limit 0: no limit. */
 uint32_t xw_db_count_prefix(xw_db *db, const char *prefix, uint32_t limit) {
   if (!prefix) return 0;

@@ -50,6 +50,9 @@ uint64_t xw_db_revision(xw_db *db);
 double xw_db_avlength(xw_db *db);
 /* Number of documents containing term (exact); 0 if none. */
 uint32_t xw_db_termfreq(xw_db *db, const char *term, size_t len);
+/* Bounds of the values in slot over all documents (bytes, at most cap-1,
+ * NUL-terminated); both "" when no document has a value there. */
+int xw_db_value_bounds(xw_db *db, unsigned slot, char *lo, char *hi, size_t cap, err_t *err);
 /* Number of terms starting with prefix (bounded count, stops at limit). */
 uint32_t xw_db_count_prefix(xw_db *db, const char *prefix, uint32_t limit);
 /* Metadata: *val malloc'ed (NUL-terminated, *len bytes); *val = NULL and
