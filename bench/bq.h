@@ -1,0 +1,96 @@
+/* bq.h: what Sift's benchmark tools share: the query set, the request lines
+ * built from it, percentiles, and the machine line.
+ *
+ * Callers: sift-bench-load (bench/load.c) and sift-bench-micro
+ * (bench/micro.c).
+ *
+ * The query set is the peers harness's queries.jsonl
+ * (../shared/peers/results/queries.jsonl), one JSON object per line:
+ *   {"class":"phrase2","text":"\"gaza city\"","outlet":null,"from":null,
+ *    "to":null,"facets":["outlet","month"],"limit":10}
+ * Each query becomes a request line exactly as the harness's lineproto
+ * adapter (shared/peers/src/adapters/lineproto.cpp) writes it, so Sift's own
+ * figures and the harness's measure the same requests:
+ *   text: SEARCH <text>[ outlet:"X"][ date:FROM..TO] limit:N[ facets:outlet,month]
+ *   json: {"op":"search","q":"<text>"[,"outlet":["X"]][,"from":"F"][,"to":"T"],
+ *          "limit":N[,"facets":["outlet","month"]]}
+ * Only the facets outlet and month are read from the file (the harness knows
+ * no others), always in that order.
+ *
+ * Percentiles are nearest rank (the ceil(p/100 * n)-th smallest), as the
+ * harness computes them, so p99 over 200 queries is the 2nd-slowest.
+ *
+ * Ownership: bq_load() fills a bq_set_t that owns every string in it;
+ * bq_set_free() releases it.
+ */
+#ifndef SIFT_BENCH_BQ_H
+#define SIFT_BENCH_BQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+/* The default query file, relative to the repository's root. */
+#define BQ_DEFAULT_QUERIES "../shared/peers/results/queries.jsonl"
+
+typedef enum bq_request { BQ_REQ_TEXT, BQ_REQ_JSON } bq_request_t;
+
+typedef struct bq_query {
+  size_t idx;      /* 0-based line number among the file's non-empty lines */
+  size_t cls;      /* index into bq_set_t.classes */
+  char *text;      /* the neutral query text */
+  char *line;      /* request line, '\n'-terminated, NUL after it */
+  size_t line_len; /* bytes of line including the '\n' */
+} bq_query_t;
+
+typedef struct bq_class {
+  char *name;
+  size_t *queries; /* indexes into bq_set_t.queries, in file order */
+  size_t n;
+} bq_class_t;
+
+typedef struct bq_set {
+  bq_query_t *queries;
+  size_t n;
+  bq_class_t *classes; /* in order of first appearance in the file */
+  size_t nclasses;
+} bq_set_t;
+
+/* Read path and build every request line.  only: comma-separated class
+ * names to keep, or NULL/"" for all.  Returns 0, or -1 with a one-line
+ * reason in why. */
+int bq_load(const char *path, const char *only, bq_request_t req, bq_set_t *out, char *why,
+            size_t whylen);
+void bq_set_free(bq_set_t *s); /* accepts an all-zero set */
+
+/* Nearest-rank percentile p (0 < p <= 100) of v[0..n); sorts v in place.
+ * NAN when n == 0. */
+double bq_pct(double *v, size_t n, double p);
+/* Median (nearest rank, as the harness) of v[0..n); sorts v in place. */
+double bq_median(double *v, size_t n);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t bq_now_ns(void);
+
+/* The machine line: CPU model, online cores, kernel release, UTC date. */
+typedef struct bq_machine {
+  char cpu[160];
+  long cores;
+  char kernel[200];
+  char date[32];
+} bq_machine_t;
+
+void bq_machine(bq_machine_t *m);
+/* "# machine: cpu=... cores=N kernel=... date=..." (no newline). */
+void bq_machine_print(const bq_machine_t *m, FILE *f);
+/* The same as a JSON object (new reference). */
+json_t *bq_machine_json(const bq_machine_t *m);
+
+/* Parse a comma-separated list of positive integers ("1,4,16") into out
+ * (at most max).  Returns how many, or -1 on a malformed list.  "0" or ""
+ * gives 0 entries. */
+int bq_parse_int_list(const char *s, int *out, int max);
+
+#endif
