@@ -388,7 +388,7 @@ static int eng_query(eng_t *e, const qp_query_t *q, xw_query **out, err_t *err) 
 
 static const xw_facet_spec eng_facet_specs[QP_FACET__COUNT] = {
     [QP_FACET_OUTLET] = {SCHEMA_SLOT_OUTLET, 0, 0}, [QP_FACET_YEAR] = {SCHEMA_SLOT_YEAR, 0, 0},
-    [QP_FACET_MONTH] = {SCHEMA_SLOT_MONTH, 0, 0},  [QP_FACET_DAY] = {SCHEMA_SLOT_DATE, 0, 0},
+    [QP_FACET_MONTH] = {SCHEMA_SLOT_MONTH, 0, 0},  [QP_FACET_DAY] = {SCHEMA_SLOT_DAY, 0, 0},
     [QP_FACET_AUTHOR] = {SCHEMA_SLOT_AUTHOR, 0, 0}, [QP_FACET_TAG] = {SCHEMA_SLOT_TAGS, 0, 1},
 };
 
@@ -494,22 +494,25 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
     }
     for (size_t f = 0; f < q->nfacets; f++) {
       eng_facet_t *ef = &out->facets[f];
-      size_t nv = xw_mset_facet_size(m, f);
-      if (nv > q->facets[f].limit) nv = q->facets[f].limit;
+      size_t all = xw_mset_facet_size(m, f), nv = 0;
+      size_t cap = all < q->facets[f].limit ? all : q->facets[f].limit;
       ef->facet = q->facets[f].facet;
-      ef->values = nv ? arena_calloc(a, nv, sizeof *ef->values) : NULL;
-      if (nv && !ef->values) {
+      ef->values = cap ? arena_calloc(a, cap, sizeof *ef->values) : NULL;
+      if (cap && !ef->values) {
         rc = err_set(err, ERR_NOMEM, 0, NULL);
         goto out;
       }
       unsigned slot = specs[f].slot;
-      int is_date = slot == SCHEMA_SLOT_DATE || slot == SCHEMA_SLOT_MONTH || slot == SCHEMA_SLOT_YEAR;
-      for (size_t k = 0; k < nv; k++) {
+      int is_date = slot == SCHEMA_SLOT_DAY || slot == SCHEMA_SLOT_MONTH || slot == SCHEMA_SLOT_YEAR;
+      for (size_t k = 0; k < all && nv < cap; k++) {
         const char *v;
         size_t vl;
-        xw_mset_facet_get(m, f, k, &v, &vl, &ef->values[k].count);
-        ef->values[k].value = is_date ? eng_date_label(a, v, vl) : arena_strndup(a, v, vl);
-        if (!ef->values[k].value) {
+        uint32_t count;
+        xw_mset_facet_get(m, f, k, &v, &vl, &count);
+        if (vl == 1 && v[0] == SCHEMA_NO_VALUE[0]) continue; /* "none" is not a value */
+        ef->values[nv].count = count;
+        ef->values[nv].value = is_date ? eng_date_label(a, v, vl) : arena_strndup(a, v, vl);
+        if (!ef->values[nv++].value) {
           rc = err_set(err, ERR_NOMEM, 0, NULL);
           goto out;
         }

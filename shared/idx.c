@@ -341,22 +341,25 @@ static int idx_write(idx_t *x, const doc_t *a, size_t lang, err_t *err) {
       snprintf(term, sizeof term, "%s%.*s", pre[i], len[i], a->day);
       rc = xw_doc_add_boolean(d, term, strlen(term), err);
     }
-    if (!rc) rc = idx_value(d, SCHEMA_SLOT_DATE, a->day, err);
-    if (!rc) rc = xw_doc_set_value(d, SCHEMA_SLOT_MONTH, a->day, 6, err);
-    if (!rc) rc = xw_doc_set_value(d, SCHEMA_SLOT_YEAR, a->day, 4, err);
-    if (!rc) rc = idx_value(d, SCHEMA_SLOT_NEWEST, a->sortkey, err);
-    if (!rc) rc = idx_value(d, SCHEMA_SLOT_OLDEST, a->sortkey, err);
-  } else if (!rc) {
-    rc = idx_value(d, SCHEMA_SLOT_OLDEST, "~", err);
   }
-  if (!rc) rc = idx_value(d, SCHEMA_SLOT_OUTLET, a->outlet, err);
-  if (!rc) rc = idx_value(d, SCHEMA_SLOT_AUTHOR, a->author, err);
-  if (!rc && a->ntags) {
+  /* Values: every facet slot gets one, "none" included (schema.h). */
+  const char *none = SCHEMA_NO_VALUE;
+  int dated = a->day[0] != '\0';
+  if (!rc && dated) rc = idx_value(d, SCHEMA_SLOT_DATE, a->day, err);
+  if (!rc) rc = xw_doc_set_value(d, SCHEMA_SLOT_DAY, dated ? a->day : none, dated ? 8 : 1, err);
+  if (!rc) rc = xw_doc_set_value(d, SCHEMA_SLOT_MONTH, dated ? a->day : none, dated ? 6 : 1, err);
+  if (!rc) rc = xw_doc_set_value(d, SCHEMA_SLOT_YEAR, dated ? a->day : none, dated ? 4 : 1, err);
+  if (!rc) rc = idx_value(d, SCHEMA_SLOT_NEWEST, dated ? a->sortkey : "0", err);
+  if (!rc) rc = idx_value(d, SCHEMA_SLOT_OLDEST, dated ? a->sortkey : "~", err);
+  if (!rc) rc = idx_value(d, SCHEMA_SLOT_OUTLET, a->outlet ? a->outlet : none, err);
+  if (!rc) rc = idx_value(d, SCHEMA_SLOT_AUTHOR, a->author ? a->author : none, err);
+  if (!rc) {
     buf_reset(&x->rec);
     for (size_t i = 0; i < a->ntags; i++) {
       if (i) buf_putc(&x->rec, SCHEMA_TAG_SEP);
       buf_puts(&x->rec, a->tags[i]);
     }
+    if (!a->ntags) buf_puts(&x->rec, none);
     rc = x->rec.err ? err_set(err, x->rec.err, 0, NULL)
                     : xw_doc_set_value(d, SCHEMA_SLOT_TAGS, x->rec.data, x->rec.len, err);
   }

@@ -34,13 +34,17 @@
  *   SCHEMA_SLOT_AUTHOR    author as written: author facet
  *   SCHEMA_SLOT_TAGS      tags as written, joined by 0x1F: tag facet
  *   SCHEMA_SLOT_NEWEST    "YYYYMMDDhhmmss" (time 000000 when not given; the
- *                         time is the one written, offset ignored), absent
+ *                         time is the one written, offset ignored), "0"
  *                         when undated: sort:newest (descending; undated last)
  *   SCHEMA_SLOT_OLDEST    the same key, "~" when undated: sort:oldest
  *                         (ascending; undated last)
- *   SCHEMA_SLOT_MONTH     "YYYYMM", SCHEMA_SLOT_YEAR "YYYY" (absent when
- *                         undated): month and year facets count these few
- *                         distinct values directly
+ *   SCHEMA_SLOT_MONTH     "YYYYMM", SCHEMA_SLOT_YEAR "YYYY", SCHEMA_SLOT_DAY
+ *                         "YYYYMMDD": the date facets
+ * Every article has a value in every facet slot (outlet, author, tags,
+ * month, year, day) and in SCHEMA_SLOT_NEWEST: SCHEMA_NO_VALUE (or "0" for
+ * NEWEST, which sorts last when descending) stands for "none".  Xapian reads
+ * a slot's values as a stream; an article missing from it costs a new seek,
+ * which made facets over partly-filled slots several times slower.
  * Document data: ds.h's record (zstd frame with the index's dictionary).
  * Metadata:
  *   sift.format   SCHEMA_FORMAT as decimal text; checked on open
@@ -79,8 +83,11 @@ enum schema_slot {
   SCHEMA_SLOT_NEWEST = 4,
   SCHEMA_SLOT_OLDEST = 5,
   SCHEMA_SLOT_MONTH = 6,
-  SCHEMA_SLOT_YEAR = 7
+  SCHEMA_SLOT_YEAR = 7,
+  SCHEMA_SLOT_DAY = 8
 };
+
+#define SCHEMA_NO_VALUE "\x1e" /* "none" in a facet slot; never counted */
 
 #define SCHEMA_META_FORMAT "sift.format"
 #define SCHEMA_META_LANG "sift.lang"
