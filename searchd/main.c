@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,8 @@ typedef struct app {
   st_t *st;
   cache_t *cache;
   uv_signal_t sig_term, sig_int, sig_hup;
-  uv_timer_t reload_timer;
+  uv_timer_t reload_timer; /* reload and memory trim, see on_reload_timer */
+  int periodic_reload;
   int handles_started;
 } app_t;
 
@@ -323,9 +325,14 @@ static void on_hup(uv_signal_t *h, int signum) {
   wrk_request_reload(app->pool);
 }
 
+/* The periodic timer: look for a new index revision (unless only SIGHUP
+ * should), and give memory freed since (a large page of hits, a client's
+ * output buffer) back to the system: glibc keeps freed memory in each
+ * thread's arena otherwise, and the resident size would stay at its peak. */
 static void on_reload_timer(uv_timer_t *t) {
   app_t *app = t->data;
-  wrk_request_reload(app->pool);
+  if (app->periodic_reload) wrk_request_reload(app->pool);
+  malloc_trim(0);
 }
 
 /* Close everything after a startup failure and exit 1. */
@@ -372,7 +379,9 @@ int main(int argc, char **argv) {
   scfg.max_pipeline = o.max_pipeline;
   scfg.max_output = o.max_output;
   scfg.max_connections = o.max_connections;
-  scfg.jobs_per_conn = o.threads;
+  /* One connection may keep all workers but one busy, so a client
+   * pipelining slow queries cannot starve the others. */
+  scfg.jobs_per_conn = o.threads > 1 ? o.threads - 1 : 1;
   scfg.idle_timeout_ms = o.idle_timeout_s * 1000u;
   scfg.linger_ms = 2000;
   scfg.shutdown_timeout_ms = o.shutdown_timeout_s * 1000u;
@@ -425,10 +434,9 @@ int main(int argc, char **argv) {
   uv_signal_start(&app.sig_term, on_stop_signal, SIGTERM);
   uv_signal_start(&app.sig_int, on_stop_signal, SIGINT);
   uv_signal_start(&app.sig_hup, on_hup, SIGHUP);
-  if (o.reload_interval_s) {
-    uint64_t ms = (uint64_t)o.reload_interval_s * 1000u;
-    uv_timer_start(&app.reload_timer, on_reload_timer, ms, ms);
-  }
+  app.periodic_reload = o.reload_interval_s != 0;
+  uint64_t tick_ms = o.reload_interval_s ? (uint64_t)o.reload_interval_s * 1000u : 5000u;
+  uv_timer_start(&app.reload_timer, on_reload_timer, tick_ms, tick_ms);
   log_info(PROG " " SIFT_VERSION ": index %s open in %u worker threads", o.index, o.threads);
   log_info("ready: cache %zu MiB, query timeout %u ms, reload every %u s", o.cache_mb,
            o.query_timeout_ms, o.reload_interval_s);

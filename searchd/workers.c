@@ -21,7 +21,7 @@ typedef struct wrk_thread {
   eng_t *eng;
   proto_ctx_t *ctx;
   uint64_t gen;      /* the pool generation this worker last reopened at */
-  uint64_t revision; /* its engine's revision */
+  uint64_t generation; /* its engine's index generation (eng_stats) */
 } wrk_thread_t;
 
 struct wrk_pool {
@@ -42,7 +42,7 @@ struct wrk_pool {
   wrk_job_t *done_head, *done_tail;
 
   atomic_uint_fast64_t gen;
-  atomic_uint_fast64_t max_revision; /* newest revision any worker saw */
+  atomic_uint_fast64_t max_generation; /* newest generation any worker saw */
 
   wrk_thread_t *threads;
   unsigned nthreads;
@@ -53,11 +53,14 @@ static void wrk_note_revision(wrk_thread_t *t, int announce) {
   eng_stats_t es;
   memset(&es, 0, sizeof es);
   if (eng_stats(t->eng, &es) != 0) return;
-  t->revision = es.revision;
-  if (p->cache) cache_set_revision(p->cache, es.revision);
-  uint_fast64_t seen = atomic_load(&p->max_revision);
-  while (es.revision > seen) {
-    if (atomic_compare_exchange_weak(&p->max_revision, &seen, es.revision)) {
+  /* The generation, not Xapian's revision: a swapped-in compaction restarts
+   * the revision at 1, and the cache must never take the new index for an
+   * old one. */
+  t->generation = es.generation;
+  if (p->cache) cache_set_revision(p->cache, es.generation);
+  uint_fast64_t seen = atomic_load(&p->max_generation);
+  while (es.generation > seen) {
+    if (atomic_compare_exchange_weak(&p->max_generation, &seen, es.generation)) {
       if (announce) {
         st_reload(p->st);
         log_info("index reloaded: revision %llu, %u docs", (unsigned long long)es.revision,
@@ -94,7 +97,7 @@ static void wrk_run(wrk_thread_t *t, wrk_job_t *job) {
   }
   job->cmd = proto_lookup(job->line, job->len);
   int cacheable = p->cache && wrk_cacheable(job->cmd);
-  if (cacheable && cache_get(p->cache, job->line, job->len, t->revision, &job->out)) {
+  if (cacheable && cache_get(p->cache, job->line, job->len, t->generation, &job->out)) {
     job->cache_hit = 1;
     job->rc = 0;
     job->flags = 0;
@@ -111,7 +114,7 @@ static void wrk_run(wrk_thread_t *t, wrk_job_t *job) {
     wrk_reopen(t);
   }
   if (cacheable && job->rc == 0 && !job->out.err)
-    cache_put(p->cache, job->line, job->len, t->revision, job->out.data, job->out.len);
+    cache_put(p->cache, job->line, job->len, t->generation, job->out.data, job->out.len);
 }
 
 static void *wrk_main(void *arg) {
@@ -192,7 +195,7 @@ int wrk_pool_new(uv_loop_t *loop, const wrk_config_t *cfg, wrk_done_cb done, voi
   pthread_mutex_init(&p->done_mu, NULL);
   pthread_cond_init(&p->cond, NULL);
   atomic_init(&p->gen, 0);
-  atomic_init(&p->max_revision, 0);
+  atomic_init(&p->max_generation, 0);
   p->threads = calloc(p->nthreads, sizeof *p->threads);
   if (!p->threads) {
     rc = err_set(err, ERR_NOMEM, 0, "out of memory");

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ds.h"
 #include "schema.h"
@@ -36,7 +37,23 @@ struct eng {
   ds_codec_t *codec;
   char *dict;
   size_t dict_len;
+  int is_dir;          /* a directory (not a stub): its version file is watched */
+  int had_positions;   /* sift.positions metadata is set */
+  uint64_t sig_ino;    /* the version file's inode and mtime (ns) when opened */
+  uint64_t generation; /* its mtime, or the revision for a stub */
 };
+
+/* The version file of a Xapian glass directory; every commit rewrites it and
+ * a swapped-in compaction brings a new one. */
+static int eng_signature(const char *path, uint64_t *ino, uint64_t *mtime_ns) {
+  char f[4096];
+  struct stat st;
+  snprintf(f, sizeof f, "%s/iamglass", path);
+  if (stat(f, &st) != 0) return -1;
+  *ino = (uint64_t)st.st_ino;
+  *mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+  return 0;
+}
 
 static const eng_limits_t eng_default_limits = {
     .max_limit = QP_MAX_LIMIT, .max_offset = 100000, .time_limit = 0, .max_expansion = 0};
@@ -92,6 +109,10 @@ static int eng_load_meta(eng_t *e, err_t *err) {
     e->lang_names[e->nlangs] = tok_stemmer_name(e->stemmers[e->nlangs]);
     e->nlangs++;
   }
+  char *pos = NULL;
+  if ((rc = xw_db_get_metadata(e->db, SCHEMA_META_POSITIONS, &pos, &n, err))) return rc;
+  e->had_positions = pos != NULL;
+  free(pos);
   if ((rc = xw_db_get_metadata(e->db, SCHEMA_META_ZDICT, &e->dict, &e->dict_len, err))) return rc;
   return ds_codec_new(e->dict, e->dict_len, 3, &e->codec, err);
 }
@@ -108,10 +129,22 @@ int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err)
     return err_set(err, ERR_NOMEM, 0, NULL);
   }
   e->lim = lim ? *lim : eng_default_limits;
+  /* Read the signature before opening: a commit in between makes it look
+   * older than the handle, which only costs one more reopen. */
+  e->is_dir = S_ISDIR(st.st_mode) && eng_signature(path, &e->sig_ino, &e->generation) == 0;
+  if (S_ISDIR(st.st_mode) && access(path, R_OK | X_OK) != 0) {
+    int rc = err_set(err, ERR_NO_INDEX, 0, "cannot read the index at %s: %s", path, strerror(errno));
+    eng_free(e);
+    return rc;
+  }
   int rc = xw_db_open(path, &e->db, err);
   if (rc == ERR_NO_INDEX || rc == ERR_XAPIAN) {
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err_message(err));
     err_clear(err);
-    rc = err_set(err, ERR_NO_INDEX, 0, "%s is not a Sift index (no database there)", path);
+    rc = strstr(why, "ermission denied")
+             ? err_set(err, ERR_NO_INDEX, 0, "cannot read the index at %s: %s", path, why)
+             : err_set(err, ERR_NO_INDEX, 0, "%s is not a Sift index (no database there: %s)", path, why);
   } else if (rc) {
     char why[sizeof err->msg];
     snprintf(why, sizeof why, "%s", err_message(err));
@@ -119,6 +152,10 @@ int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err)
     err_set(err, rc, 0, "cannot open the index at %s: %s", path, why);
   }
   if (!rc) rc = eng_load_meta(e, err);
+  /* An index that recorded indexing words but holds no positions lost its
+   * position table: phrases would silently match wrongly. */
+  if (!rc && e->had_positions && !xw_db_has_positions(e->db))
+    rc = err_set(err, ERR_CORRUPT, 0, "the index at %s has lost its word positions (position table)", path);
   if (rc) {
     eng_free(e);
     return rc;
@@ -136,9 +173,26 @@ void eng_free(eng_t *e) {
 }
 
 int eng_reopen(eng_t *e, int *changed, err_t *err) {
-  int moved = 0;
-  int rc = xw_db_reopen(e->db, &moved, err);
-  if (!rc && moved) rc = eng_load_meta(e, err);
+  int moved = 0, rc = 0;
+  if (changed) *changed = 0;
+  if (e->is_dir) {
+    uint64_t ino, mtime;
+    if (eng_signature(e->path, &ino, &mtime) == 0 && ino == e->sig_ino && mtime == e->generation)
+      return 0;
+    /* Open afresh and take over the new engine's state: a handle reopened
+     * across a swapped directory would mix the old files with the new. */
+    eng_t *fresh = NULL;
+    if ((rc = eng_open(e->path, &e->lim, &fresh, err))) return rc;
+    eng_t old = *e;
+    *e = *fresh;
+    *fresh = old;
+    eng_free(fresh);
+    moved = 1;
+  } else {
+    rc = xw_db_reopen(e->db, &moved, err);
+    if (!rc && moved) rc = eng_load_meta(e, err);
+    if (!rc) e->generation = xw_db_revision(e->db);
+  }
   if (changed) *changed = moved;
   return rc;
 }
@@ -565,6 +619,7 @@ int eng_get(eng_t *e, const char *id, size_t len, arena_t *a, doc_t *out, err_t 
 int eng_stats(eng_t *e, eng_stats_t *out) {
   out->docs = xw_db_doccount(e->db);
   out->revision = xw_db_revision(e->db);
+  out->generation = e->is_dir ? e->generation : out->revision;
   out->format = SCHEMA_FORMAT;
   out->lang = e->lang;
   out->langs = e->langs;

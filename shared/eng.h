@@ -78,6 +78,10 @@ typedef struct eng_result {
 typedef struct eng_stats {
   uint32_t docs;
   uint64_t revision;
+  /* Grows whenever the index changes, including when a compacted copy is
+   * swapped in (which restarts Xapian's revision at 1); the same for every
+   * engine on the same index, so caches can key on it. */
+  uint64_t generation;
   int format;
   const char *lang;  /* default language */
   const char *langs; /* all, comma-separated */
@@ -90,7 +94,9 @@ typedef struct eng_stats {
  * err says which path and why. */
 int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err);
 void eng_free(eng_t *e); /* accepts NULL */
-/* Move to the index's newest revision; *changed = 1 if it moved. */
+/* Move to the index's newest revision; *changed = 1 if it moved.  For an
+ * index directory, a change of its version file (a commit, or a compaction
+ * swapped in) opens the index afresh, so no stale handle survives. */
 int eng_reopen(eng_t *e, int *changed, err_t *err);
 void eng_set_limits(eng_t *e, const eng_limits_t *lim);
 

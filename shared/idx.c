@@ -34,6 +34,7 @@ struct idx {
   size_t nlangs;
   int langs_dirty; /* a new language to record at the next commit */
   int created;     /* idx_open made the index */
+  int positions;   /* words were indexed since the last commit */
   ds_codec_t *codec;
   int trained;      /* the dictionary question is settled */
   arena_t *pending_arena; /* articles held until the dictionary is trained */
@@ -282,6 +283,7 @@ static int idx_text(idx_t *x, xw_doc *d, size_t lang, const char *text, int titl
     size_t sl, tl;
     const char *stem = tok_stem(x->langs[lang].st, w.norm, w.norm_len, &sl);
     rc = xw_doc_add_posting(d, w.norm, w.norm_len, p, err);
+    x->positions = 1;
     if (!rc && (tl = schema_stem_term(term, sizeof term, 0, alg, dflt, stem, sl)))
       rc = xw_doc_add_term(d, term, tl, title ? SCHEMA_TITLE_WDF : 1, err);
     if (!rc && title) {
@@ -472,6 +474,8 @@ int idx_commit(idx_t *x, err_t *err) {
   int rc = 0;
   if (!x->trained && x->npending) rc = idx_train_and_flush(x, err);
   if (!rc && x->langs_dirty) rc = idx_write_langs(x, err);
+  if (!rc && x->positions) rc = idx_meta_put(x, SCHEMA_META_POSITIONS, "1", 1, err);
   if (!rc) rc = xw_db_commit(x->db, err);
+  if (!rc) x->positions = 0;
   return rc;
 }

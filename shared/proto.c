@@ -514,5 +514,8 @@ int proto_handle(proto_ctx_t *c, const char *line, size_t len, buf_t *out, unsig
     proto_write_error(out, rc, err_message(&err), err.column);
   }
   if (r.cmd && strcmp(r.cmd->name, "QUIT") == 0) *flags |= PROTO_OUT_CLOSE;
+  /* The answer is in out: give back what a large request took now, rather
+   * than holding it until this context's next request. */
+  arena_reset(c->arena);
   return rc;
 }

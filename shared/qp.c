@@ -851,9 +851,11 @@ static int qp_option(qp_parser_t *p, const qp_tok_t *t, int top, int negated) {
       q->has_limit = 1;
       return 0;
     case QP_OPT_OFFSET:
-      if (qp_uint(s, n, QP_MAX_OFFSET, &q->offset))
+      /* Any 32-bit offset parses; the engine's limit (eng_limits_t.max_offset,
+       * sift-searchd --max-offset) decides, and names itself. */
+      if (qp_uint(s, n, UINT32_MAX, &q->offset))
         return qp_bad(p, t->s_at, "bad offset '%.*s%s' at column %d: expected a number 0-%u",
-                      QP_SHOW(s, n), vcol, QP_MAX_OFFSET);
+                      QP_SHOW(s, n), vcol, UINT32_MAX);
       q->has_offset = 1;
       return 0;
     case QP_OPT_SORT:

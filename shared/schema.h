@@ -51,6 +51,8 @@
  *   sift.lang     default Snowball algorithm (query stemming falls back to it)
  *   sift.langs    every Snowball algorithm documents use, comma-separated;
  *                 query words are stemmed with each of them
+ *   sift.positions "1" once an article with words was indexed: an index that
+ *                 says so but holds no positions lost its position table
  *   sift.zdict    the zstd dictionary the stored documents were compressed
  *                 with (raw bytes; its id is inside, as zstd records it)
  * Every shard carries all of this, so a stub of shards is self-describing.
@@ -93,6 +95,7 @@ enum schema_slot {
 #define SCHEMA_META_LANG "sift.lang"
 #define SCHEMA_META_LANGS "sift.langs"
 #define SCHEMA_META_ZDICT "sift.zdict"
+#define SCHEMA_META_POSITIONS "sift.positions"
 
 /* Write the stem term for stem[0..len) of a title (title != 0) or text word
  * in language alg, when the index's default language is default_alg, into

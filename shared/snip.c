@@ -29,14 +29,6 @@ typedef struct snip_term {
   size_t *stem_lens;
 } snip_term_t;
 
-struct snip_matcher {
-  snip_term_t terms[SNIP_MAX_TERMS];
-  size_t nterms;
-  tok_stemmer_t *const *stemmers;
-  size_t nstemmers;
-  unsigned char first_bytes[256]; /* first bytes of any WORD stem */
-};
-
 #define SNIP_MAX_SPANS 4096 /* matches recorded per article */
 
 typedef struct snip_word { /* a word of the ring */
@@ -49,6 +41,17 @@ typedef struct snip_span {
   size_t start, end; /* bytes */
   unsigned term;
 } snip_span_t;
+
+struct snip_matcher {
+  snip_word_t *ring; /* scratch for snip_build, reused hit after hit */
+  struct snip_span *spans;
+  size_t ring_cap;
+  snip_term_t terms[SNIP_MAX_TERMS];
+  size_t nterms;
+  tok_stemmer_t *const *stemmers;
+  size_t nstemmers;
+  unsigned char first_bytes[256]; /* first bytes of any WORD stem */
+};
 
 static int snip_add_leaf(snip_matcher_t *m, arena_t *a, const qp_node_t *n) {
   if (m->nterms == SNIP_MAX_TERMS) return 0;
@@ -96,6 +99,13 @@ snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t 
   m->stemmers = stemmers;
   m->nstemmers = nstemmers;
   if (snip_collect(m, a, q ? q->root : NULL)) return NULL;
+  m->ring_cap = 1;
+  for (size_t t = 0; t < m->nterms; t++)
+    if (m->terms[t].nwords > m->ring_cap) m->ring_cap = m->terms[t].nwords;
+  if (m->ring_cap > 64) m->ring_cap = 64; /* longer phrases are not marked */
+  m->ring = arena_alloc(a, m->ring_cap * sizeof *m->ring);
+  m->spans = arena_alloc(a, SNIP_MAX_SPANS * sizeof *m->spans);
+  if (!m->ring || !m->spans) return NULL;
   return m;
 }
 
@@ -163,17 +173,13 @@ static unsigned snip_distinct(const snip_span_t *sp, size_t last, size_t max_byt
 
 static int snip_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-const char *snip_build(const snip_matcher_t *m, size_t lang, const char *text, size_t len,
+const char *snip_build(snip_matcher_t *m, size_t lang, const char *text, size_t len,
                        size_t max_bytes, arena_t *a) {
   if (!text) return NULL;
   size_t scan = len < SNIP_MAX_SCAN ? len : SNIP_MAX_SCAN;
-  size_t cap = 1;
-  for (size_t t = 0; t < m->nterms; t++)
-    if (m->terms[t].nwords > cap) cap = m->terms[t].nwords;
-  if (cap > 64) cap = 64; /* longer phrases are not marked */
-  snip_word_t *ring = arena_alloc(a, cap * sizeof *ring);
-  snip_span_t *sp = arena_alloc(a, SNIP_MAX_SPANS * sizeof *sp);
-  if (!ring || !sp) return NULL;
+  size_t cap = m->ring_cap;
+  snip_word_t *ring = m->ring;
+  snip_span_t *sp = m->spans;
 
   /* Spans, in text order, until a window holds every term and the words
    * that window can show have been seen. */

@@ -37,8 +37,9 @@ typedef struct snip_matcher snip_matcher_t;
 snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t *const *stemmers,
                                  size_t nstemmers);
 /* Snippet of text[0..len) for an article in language lang_index (an index
- * into the stemmers given to the matcher).  NULL on ENOMEM. */
-const char *snip_build(const snip_matcher_t *m, size_t lang_index, const char *text, size_t len,
+ * into the stemmers given to the matcher).  NULL on ENOMEM.  The matcher
+ * holds the scratch space, so one matcher serves one thread at a time. */
+const char *snip_build(snip_matcher_t *m, size_t lang_index, const char *text, size_t len,
                        size_t max_bytes, arena_t *a);
 
 #endif

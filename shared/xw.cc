@@ -106,12 +106,19 @@ static int xw_fail(err_t *err) noexcept {
   } catch (const Xapian::Error &e) {
     const char *type = e.get_type();
     if (xw_is_enospc(e)) return err_set(err, ERR_DISK_FULL, 0, "%s", e.get_description().c_str());
+    /* Xapian keeps the system's reason (errno) apart from its message. */
+    const char *why = e.get_error_string();
+    std::string msg;
+    try {
+      msg = e.get_msg() + (why && *why ? std::string(" (") + why + ")" : "");
+    } catch (...) { /* out of memory: the type alone will do */
+    }
     for (const auto &row : xw_errors) {
       if (std::strcmp(type, row.type) != 0) continue;
       if (row.msg) return err_set(err, row.code, 0, "%s", row.msg);
-      return err_set(err, row.code, 0, "%s: %s", type, e.get_msg().c_str());
+      return err_set(err, row.code, 0, "%s: %s", type, msg.c_str());
     }
-    return err_set(err, ERR_XAPIAN, 0, "%s: %s", type, e.get_msg().c_str());
+    return err_set(err, ERR_XAPIAN, 0, "%s: %s", type, msg.c_str());
   } catch (const std::bad_alloc &) {
     return err_set(err, ERR_NOMEM, 0, "out of memory in the index library");
   } catch (const std::exception &e) {
@@ -249,6 +256,10 @@ double xw_db_avlength(xw_db *db) {
 uint32_t xw_db_termfreq(xw_db *db, const char *term, size_t len) {
   if (!term || !len) return 0;
   return xw_or<uint32_t>(0, [&] { return db->db.get_termfreq(std::string(term, len)); });
+}
+
+int xw_db_has_positions(xw_db *db) {
+  return xw_or<int>(0, [&] { return db->db.has_positions() ? 1 : 0; });
 }
 
 int xw_db_value_bounds(xw_db *db, unsigned slot, char *lo, char *hi, size_t cap, err_t *err) {

@@ -44,6 +44,8 @@ void xw_db_free(xw_db *db);
 int xw_db_reopen(xw_db *db, int *changed, err_t *err);
 uint32_t xw_db_doccount(xw_db *db);
 xw_docid xw_db_lastdocid(xw_db *db);
+/* 1 if the database holds positional information. */
+int xw_db_has_positions(xw_db *db);
 /* Revision of a single-shard database (0 for a multi-shard one). */
 uint64_t xw_db_revision(xw_db *db);
 /* Average document length, for figures. */
