@@ -23,7 +23,7 @@ echo "== ASan + UBSan build"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSIFT_SANITIZE=ON -DSIFT_WERROR=ON >/dev/null
 cmake --build build-asan -j"$JOBS"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SIFT_TEST_SLOW=4 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SIFT_SANITIZED=1 SIFT_TEST_SLOW=4 \
   ctest --output-on-failure -j"$JOBS")
 
 echo "== libFuzzer, ${FUZZ_SECONDS}s per target"
