@@ -82,6 +82,7 @@ MAX_CONN = 64
 MAX_OFFSET = 100000            # sift-searchd's default --max-offset
 CANARY_INTERVAL = 0.020
 CANARY_P99_MS = 500
+CANARY_MAX_MS = 1000  # any one canary answer while a client pipelines slow queries
 RSS_PEAK_MB = 1024
 RSS_GROWTH_MB = 300
 HUGE_LINE = 100 << 20
@@ -1182,9 +1183,9 @@ def main():
         w = getattr(env, "patho_window", None)
         if w and w[1]:
             l = [dt for t, dt in samples if w[0] - 0.5 <= t <= w[1]]
-            res.ok(l and max(l) * 1000 < CANARY_P99_MS * SLOW,
+            res.ok(l and max(l) * 1000 < CANARY_MAX_MS * SLOW,
                    "pathological pipeline: the canary did not wait behind it (max %.1f ms < %d ms)"
-                   % ((max(l) if l else 0) * 1000, CANARY_P99_MS * SLOW))
+                   % ((max(l) if l else 0) * 1000, CANARY_MAX_MS * SLOW))
         env.rss.stop()
         peak = env.rss.peak()
         res.note("daemon RSS: before %.1f MB, after round 1 %.1f MB, after round 2 %.1f MB, "
