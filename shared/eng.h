@@ -15,7 +15,7 @@
  * on scores).
  *
  * Snippets: up to ENG_SNIPPET_BYTES of the body around the densest cluster of
- * matches.  Matched words are wrapped in ENG_MARK_OPEN / ENG_MARK_CLOSE; the
+ * matches.  Matched words are wrapped in SNIP_OPEN / SNIP_CLOSE (snip.h); the
  * rest of the snippet has '<', '>' and '&' escaped as &lt; &gt; &amp;, so the
  * marks are unambiguous.  A phrase is marked as one span.  An elided start or
  * end is shown as "…".
@@ -36,8 +36,6 @@
 #include "qp.h"
 
 #define ENG_SNIPPET_BYTES 240
-#define ENG_MARK_OPEN "<b>"
-#define ENG_MARK_CLOSE "</b>"
 
 typedef struct eng eng_t;
 

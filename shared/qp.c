@@ -38,9 +38,10 @@
  *    nothing to apply to: `a OR limit:5` is an error.
  *  - Filter keys are tok_key() of the value, at most QP_KEY_MAX bytes (the
  *    indexer must cut keys at the same length).  Option values and facet
- *    names are case-insensitive.  limit 0..QP_MAX_LIMIT; offset
- *    0..QP_MAX_OFFSET; facet limits 1..QP_MAX_OFFSET or "all"; exact takes
- *    yes/no/true/false; a facet named twice is an error.
+ *    names are case-insensitive.  limit 0..QP_MAX_LIMIT; offset any 32-bit
+ *    number (the engine applies its own cap); facet limits
+ *    1..QP_MAX_FACET_LIMIT or "all"; exact takes yes/no/true/false; a facet
+ *    named twice is an error.
  *  - Dates: YYYY, YYYY-MM or YYYY-MM-DD, year 0001-9999, a real calendar
  *    day (proleptic Gregorian).
  *
@@ -87,7 +88,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define QP_MAX_OFFSET 10000000u
+#define QP_MAX_FACET_LIMIT 10000000u
 #define QP_KEY_MAX SCHEMA_MAX_KEY
 #define QP_SHOW_MAX 40  /* bytes of the user's text quoted in a message */
 
@@ -814,10 +815,10 @@ static int qp_facets(qp_parser_t *p, const char *s, size_t n, size_t s_at) {
       size_t ln = end - colon - 1;
       if (qp_ieq(ls, ln, "all")) {
         limit = UINT32_MAX;
-      } else if (qp_uint(ls, ln, QP_MAX_OFFSET, &limit) || limit == 0) {
+      } else if (qp_uint(ls, ln, QP_MAX_FACET_LIMIT, &limit) || limit == 0) {
         return qp_bad(p, s_at + colon + 1,
                       "bad facet limit '%.*s%s' at column %d: expected a number 1-%u or all",
-                      QP_SHOW(ls, ln), qp_col(s_at + colon + 1), QP_MAX_OFFSET);
+                      QP_SHOW(ls, ln), qp_col(s_at + colon + 1), QP_MAX_FACET_LIMIT);
       }
     }
     assert(q->nfacets < QP_FACET__COUNT); /* each facet at most once */
