@@ -2,8 +2,8 @@
  *
  * A connection's life (all on the loop thread):
  *
- *   accept -> reading: bytes land in rbuf; conn_frame() cuts complete lines
- *     into requests (req_t), at most SRV_FRAME_BUDGET per wake-up (the rest
+ *   accept -> reading: bytes land in the framer (frame.h); conn_frame() cuts
+ *     complete lines *     into requests (req_t), at most SRV_FRAME_BUDGET per wake-up (the rest
  *     wait on the pending list, served by an idle handle next iteration);
  *   requests queue per connection in arrival order; at most jobs_per_conn of
  *     them are at the workers at once; a finished one is DONE, and DONE
@@ -17,12 +17,6 @@
  *   closing: every request is dropped; those still at a worker are marked
  *     cancelled and the connection waits for them to come back before it
  *     calls uv_close on its handles; it is freed in the last close callback.
- *
- * Read buffer: rbuf[rstart..rend) is input not yet framed, rbuf[rstart..
- * rscan) is known to hold no '\n' (so a line arriving byte by byte is
- * scanned once).  Framing advances rstart; the bytes are moved to the front
- * only when the free room at the end runs short.  The buffer never holds
- * more than max_line + 2 bytes: a partial line that long is too long.
  *
  * Pausing: reading stops while the pipeline is full, the output is over its
  * cap, the buffer is full, or the server is draining; conn_progress()
@@ -44,11 +38,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "log.h"
 #include "proto.h"
 
-#define SRV_RBUF_INITIAL 16384
-#define SRV_RBUF_MIN_FREE 4096    /* compact or grow below this much room */
 #define SRV_WBUF_KEEP (1u << 20)  /* keep write buffers up to this size */
 #define SRV_MAX_REJECTING 64      /* busy connections being answered at once */
 #define SRV_DISCARD_SIZE 65536
@@ -88,8 +81,7 @@ struct conn {
   uint64_t nrequests;
   int authed; /* sent the right AUTH (or none is required) */
 
-  char *rbuf;
-  size_t rcap, rstart, rend, rscan;
+  frame_t in; /* input not yet framed */
 
   req_t *qhead, *qtail, *next_submit;
   size_t nreqs;      /* framed, response not yet moved to out */
@@ -116,7 +108,6 @@ struct conn {
 struct srv {
   uv_loop_t *loop;
   srv_config_t cfg;
-  size_t rbuf_max;
   st_t *st;
   wrk_pool_t *pool;
   srv_stream_t listeners[SRV_MAX_LISTEN + 1];
@@ -263,7 +254,7 @@ static void conn_on_close(uv_handle_t *h) {
                 c->peer, (unsigned long long)c->nrequests);
     }
   }
-  free(c->rbuf);
+  frame_release(&c->in);
   buf_fini(&c->out);
   buf_fini(&c->wbuf);
   free(c);
@@ -393,9 +384,7 @@ static void conn_too_long(conn_t *c) {
   log_debug("connection %llu: request line too long", (unsigned long long)c->id);
   c->input_done = 1;
   c->discard = 1;
-  free(c->rbuf); /* input is dropped from now on */
-  c->rbuf = NULL;
-  c->rcap = c->rstart = c->rend = c->rscan = 0;
+  frame_release(&c->in); /* input is dropped from now on */
 }
 
 /* 1 if the secret matches, in time independent of where they differ. */
@@ -449,51 +438,23 @@ static void conn_frame(conn_t *c) {
       pending_add(c); /* more next iteration, after the other clients */
       break;
     }
-    if (!c->rbuf) { /* nothing read yet */
-      if (c->eof || c->draining) c->input_done = 1;
-      break;
-    }
-    char *start = c->rbuf + c->rstart;
-    char *nl = c->rend > c->rscan ? memchr(c->rbuf + c->rscan, '\n', c->rend - c->rscan) : NULL;
-    size_t len, used;
-    if (nl) {
-      len = (size_t)(nl - start);
-      used = len + 1;
-    } else {
-      size_t have = c->rend - c->rstart;
-      c->rscan = c->rend;
-      if (have > s->cfg.max_line + 1) {
-        conn_too_long(c);
-        break;
-      }
-      if (c->eof && have) { /* an unterminated last line is still a request */
-        len = used = have;
-      } else {
-        if (c->eof || c->draining) c->input_done = 1;
-        break;
-      }
-    }
-    if (len && start[len - 1] == '\r') len--;
-    if (len > s->cfg.max_line) {
+    const char *line;
+    size_t len;
+    frame_rc_t rc = frame_next(&c->in, c->eof, &line, &len);
+    if (rc == FRAME_TOO_LONG) {
       conn_too_long(c);
       break;
     }
-    if (!conn_request(c, start, len)) {
+    if (rc == FRAME_MORE) {
+      if (c->eof || c->draining) c->input_done = 1;
+      break;
+    }
+    if (!conn_request(c, line, len)) {
       log_warn("connection %llu: out of memory for a request", (unsigned long long)c->id);
       conn_close(c);
       return;
     }
-    c->rstart += used;
-    c->rscan = c->rstart;
     budget--;
-  }
-  if (c->rstart == c->rend) {
-    c->rstart = c->rend = c->rscan = 0;
-    if (c->rcap > SRV_RBUF_INITIAL) { /* grown for a long line: give it back */
-      free(c->rbuf);
-      c->rbuf = NULL;
-      c->rcap = 0;
-    }
   }
 }
 
@@ -505,23 +466,9 @@ static void conn_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
     *b = uv_buf_init(s->discard, sizeof s->discard);
     return;
   }
-  if (c->rstart == c->rend) c->rstart = c->rend = c->rscan = 0;
-  if (c->rcap - c->rend < SRV_RBUF_MIN_FREE && c->rstart > 0) {
-    memmove(c->rbuf, c->rbuf + c->rstart, c->rend - c->rstart);
-    c->rend -= c->rstart;
-    c->rscan -= c->rstart;
-    c->rstart = 0;
-  }
-  if (c->rcap - c->rend < SRV_RBUF_MIN_FREE && c->rcap < s->rbuf_max) {
-    size_t cap = c->rcap ? c->rcap * 2 : SRV_RBUF_INITIAL;
-    if (cap > s->rbuf_max) cap = s->rbuf_max;
-    char *p = realloc(c->rbuf, cap);
-    if (p) {
-      c->rbuf = p;
-      c->rcap = cap;
-    }
-  }
-  *b = uv_buf_init(c->rbuf ? c->rbuf + c->rend : NULL, (unsigned)(c->rcap - c->rend));
+  size_t room;
+  char *p = frame_room(&c->in, &room);
+  *b = uv_buf_init(p, (unsigned)room);
 }
 
 static void conn_update_reading(conn_t *c) {
@@ -531,7 +478,7 @@ static void conn_update_reading(conn_t *c) {
     if (c->discard) want = 1;
     else
       want = !c->input_done && !c->draining && c->nreqs < s->cfg.max_pipeline &&
-             !c->out_paused && c->rend - c->rstart < s->rbuf_max;
+             !c->out_paused && !frame_full(&c->in);
   }
   if (want && !c->reading) {
     int rc = uv_read_start(&c->h.stream, conn_on_alloc, conn_on_read);
@@ -640,13 +587,13 @@ static void conn_on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *b) {
   if (nread == 0 || c->closing) return;
   if (nread > 0) {
     if (c->discard) return; /* the bytes went to the discard buffer */
-    c->rend += (size_t)nread;
+    frame_wrote(&c->in, (size_t)nread);
     conn_touch(c);
     conn_progress(c);
     return;
   }
   if (nread == UV_ENOBUFS) {
-    if (c->rend - c->rstart < c->srv->rbuf_max) { /* could not grow the buffer */
+    if (!frame_full(&c->in)) { /* could not grow the buffer */
       log_warn("connection %llu: out of memory for input", (unsigned long long)c->id);
       conn_close(c);
       return;
@@ -722,6 +669,7 @@ static void srv_on_connection(uv_stream_t *server, int status) {
   }
   int is_tcp = server->type == UV_TCP;
   c->srv = s;
+  frame_init(&c->in, s->cfg.max_line);
   if (is_tcp) uv_tcp_init(s->loop, &c->h.tcp);
   else uv_pipe_init(s->loop, &c->h.pipe, 0);
   c->h.handle.data = c;
@@ -939,7 +887,6 @@ srv_t *srv_new(uv_loop_t *loop, const srv_config_t *cfg, st_t *st) {
   if (s->cfg.ntcp > SRV_MAX_LISTEN) s->cfg.ntcp = SRV_MAX_LISTEN;
   if (!s->cfg.jobs_per_conn) s->cfg.jobs_per_conn = 1;
   if (!s->cfg.max_pipeline) s->cfg.max_pipeline = 1;
-  s->rbuf_max = s->cfg.max_line + 2; /* a line, its "\r\n" */
   s->st = st;
   uv_idle_init(loop, &s->idle);
   s->idle.data = s;
