@@ -41,6 +41,12 @@ struct eng {
   int had_positions;   /* sift.positions metadata is set */
   uint64_t sig_ino;    /* the version file's inode and mtime (ns) when opened */
   uint64_t generation; /* its mtime, or the revision for a stub */
+  /* Facet columns (xw.h), loaded at a facet's first use; a directory's
+   * engine is opened afresh when the index changes, so they never go
+   * stale.  col_state: 0 not tried, 1 loaded, 2 unusable (too many
+   * values, or a stub whose shards may be remote). */
+  xw_column *cols[QP_FACET__COUNT];
+  unsigned char col_state[QP_FACET__COUNT];
 };
 
 /* The version file of a Xapian glass directory; every commit rewrites it and
@@ -166,6 +172,7 @@ int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err)
 
 void eng_free(eng_t *e) {
   if (!e) return;
+  for (size_t f = 0; f < QP_FACET__COUNT; f++) xw_column_free(e->cols[f]);
   eng_drop_meta(e);
   xw_db_free(e->db);
   free(e->path);
@@ -441,10 +448,29 @@ static int eng_query(eng_t *e, const qp_query_t *q, xw_query **out, err_t *err) 
 /* ---- searching ---- */
 
 static const xw_facet_spec eng_facet_specs[QP_FACET__COUNT] = {
-    [QP_FACET_OUTLET] = {SCHEMA_SLOT_OUTLET, 0, 0}, [QP_FACET_YEAR] = {SCHEMA_SLOT_YEAR, 0, 0},
-    [QP_FACET_MONTH] = {SCHEMA_SLOT_MONTH, 0, 0},  [QP_FACET_DAY] = {SCHEMA_SLOT_DAY, 0, 0},
-    [QP_FACET_AUTHOR] = {SCHEMA_SLOT_AUTHOR, 0, 0}, [QP_FACET_TAG] = {SCHEMA_SLOT_TAGS, 0, 1},
+    [QP_FACET_OUTLET] = {SCHEMA_SLOT_OUTLET, 0, 0, NULL},
+    [QP_FACET_YEAR] = {SCHEMA_SLOT_YEAR, 0, 0, NULL},
+    [QP_FACET_MONTH] = {SCHEMA_SLOT_MONTH, 0, 0, NULL},
+    [QP_FACET_DAY] = {SCHEMA_SLOT_DAY, 0, 0, NULL},
+    [QP_FACET_AUTHOR] = {SCHEMA_SLOT_AUTHOR, 0, 0, NULL},
+    [QP_FACET_TAG] = {SCHEMA_SLOT_TAGS, 0, 1, NULL},
 };
+
+/* The facet's column, loaded on first use; NULL when it has none (tags are
+ * multi-valued; a failed load is retried next time, counting by values
+ * meanwhile). */
+static const xw_column *eng_column(eng_t *e, qp_facet_t f) {
+  if (e->col_state[f] == 0) {
+    if (!e->is_dir || eng_facet_specs[f].multi) {
+      e->col_state[f] = 2;
+    } else {
+      err_t err = {0};
+      if (xw_column_load(e->db, eng_facet_specs[f].slot, 0, &e->cols[f], &err) == 0)
+        e->col_state[f] = e->cols[f] ? 1 : 2;
+    }
+  }
+  return e->cols[f];
+}
 
 /* "20231102" -> "2023-11-02" (any prefix of it), in the arena. */
 static const char *eng_date_label(arena_t *a, const char *v, size_t n) {
@@ -484,7 +510,10 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
   if ((rc = eng_query(e, q, &x, err))) return rc;
 
   xw_facet_spec specs[QP_FACET__COUNT];
-  for (size_t i = 0; i < q->nfacets; i++) specs[i] = eng_facet_specs[q->facets[i].facet];
+  for (size_t i = 0; i < q->nfacets; i++) {
+    specs[i] = eng_facet_specs[q->facets[i].facet];
+    specs[i].column = eng_column(e, q->facets[i].facet);
+  }
   qp_sort_t sort = q->sort == QP_SORT_DEFAULT ? (q->has_text ? QP_SORT_RELEVANCE : QP_SORT_NEWEST)
                                               : q->sort;
   xw_search_opts o = {

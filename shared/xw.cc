@@ -11,12 +11,15 @@
  *   deleting a handle on any path frees everything.
  *
  * Choices worth knowing:
- * - Facets ride on Xapian's own ValueCountMatchSpy, one per distinct slot,
- *   whose per-value counts are folded afterwards (split on '\x1f' when
- *   multi, cut to prefix_len, each key counted once per document).  A spy
- *   class of our own would fail on a remote shard, since xapian-tcpsrv only
- *   knows the spies it registers.  Counts are exact because a search with
- *   facets checks every match (check_at_least raised to the doc count).
+ * - Facets with a column (xw.h) are counted by xw_column_spy, or, for a
+ *   query of one term or everything, from the posting list or the column's
+ *   totals while the match only ranks.  Others ride on Xapian's own
+ *   ValueCountMatchSpy, one per distinct slot, whose per-value counts are
+ *   folded afterwards (split on '\x1f' when multi, cut to prefix_len, each
+ *   key counted once per document); a remote shard can only run that one,
+ *   since xapian-tcpsrv knows only the spies it registers.  Counts are exact
+ *   because a search with facets checks every match (check_at_least raised
+ *   to the doc count) unless the posting list counts them.
  * - Time limit: Xapian 1.4's Enquire::set_time_limit() only stops the match
  *   trying to be exact (check_at_least); it cannot end a match early.  xw
  *   sets it and also times get_mset() itself: a search that took time_limit
@@ -66,8 +69,18 @@ struct xw_query {
 
 typedef std::vector<std::pair<std::string, uint32_t>> xw_counts;
 
+struct xw_column {
+  unsigned slot, prefix_len;
+  std::vector<std::string> names; /* id -> value; id 0 is "no value" */
+  std::vector<uint16_t> ids;      /* docid -> id */
+  std::vector<uint32_t> totals;   /* id -> documents holding it */
+
+  size_t id_of(Xapian::docid d) const { return d < ids.size() ? ids[d] : 0; }
+};
+
 struct xw_mset {
   Xapian::MSet m;
+  int64_t total = -1; /* exact total known without checking, or -1 */
   std::vector<std::unique_ptr<std::string>> data; /* hit i's data, once fetched */
   std::vector<xw_counts> facets;                  /* one per facet spec */
 };
@@ -498,6 +511,83 @@ char *xw_query_describe(const xw_query *q) {
   });
 }
 
+/* ---- columns ---- */
+
+int xw_column_load(xw_db *db, unsigned slot, unsigned prefix_len, xw_column **out, err_t *err) {
+  *out = NULL;
+  return xw_try(err, [&] {
+    std::unique_ptr<xw_column> c(new xw_column);
+    c->slot = slot;
+    c->prefix_len = prefix_len;
+    c->names.emplace_back();
+    c->ids.assign((size_t)db->db.get_lastdocid() + 1, 0);
+    std::unordered_map<std::string, uint16_t> dict;
+    for (auto v = db->db.valuestream_begin(slot); v != db->db.valuestream_end(slot); ++v) {
+      std::string val = *v;
+      if (prefix_len && val.size() > prefix_len) val.resize(prefix_len);
+      Xapian::docid d = v.get_docid();
+      if (val.empty() || d >= c->ids.size()) continue;
+      auto it = dict.find(val);
+      if (it == dict.end()) {
+        if (c->names.size() > XW_COLUMN_MAX_VALUES) return 0; /* too many: *out stays NULL */
+        it = dict.emplace(val, (uint16_t)c->names.size()).first;
+        c->names.push_back(std::move(val));
+      }
+      c->ids[d] = it->second;
+    }
+    c->totals.assign(c->names.size(), 0);
+    for (uint16_t id : c->ids) c->totals[id]++;
+    *out = c.release();
+    return 0;
+  });
+}
+
+void xw_column_free(xw_column *c) {
+  delete c;
+}
+
+size_t xw_column_bytes(const xw_column *c) {
+  if (!c) return 0;
+  size_t n = c->ids.capacity() * sizeof(uint16_t) + c->totals.capacity() * sizeof(uint32_t);
+  for (const auto &s : c->names) n += sizeof s + s.capacity();
+  return n;
+}
+
+/* Counts per value id, one vector per facet spec, filled from columns. */
+typedef std::vector<std::vector<uint32_t>> xw_idcounts;
+
+/* A match spy of our own: each match is one increment per column. */
+class xw_column_spy : public Xapian::MatchSpy {
+ public:
+  xw_column_spy(const xw_search_opts *o, xw_idcounts *c) : opts(o), counts(c) {}
+  void operator()(const Xapian::Document &doc, double) override {
+    Xapian::docid d = doc.get_docid();
+    for (size_t f = 0; f < opts->nfacets; f++) (*counts)[f][opts->facets[f].column->id_of(d)]++;
+  }
+
+ private:
+  const xw_search_opts *opts;
+  xw_idcounts *counts;
+};
+
+/* Column counts to the keys and counts the caller reads ("no value" left
+ * out), sorted like xw_facet_fold's. */
+static xw_counts xw_column_fold(const xw_column &c, const std::vector<uint32_t> &counts) {
+  xw_counts out;
+  for (size_t id = 1; id < counts.size(); id++)
+    if (counts[id]) out.emplace_back(c.names[id], counts[id]);
+  std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  return out;
+}
+
+/* The query under any weight scaling (filter-only queries are scaled by 0). */
+static Xapian::Query xw_unscaled(Xapian::Query q) {
+  while (q.get_type() == Xapian::Query::OP_SCALE_WEIGHT) q = q.get_subquery(0);
+  return q;
+}
+
 /* ---- searching ---- */
 
 int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset **out,
@@ -507,25 +597,63 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     return err_set(err, ERR_INVAL, 0, "no database, query or options");
   return xw_try(err, [&] {
     std::map<unsigned, std::unique_ptr<Xapian::ValueCountMatchSpy>> spies; /* outlive enq */
+    bool columns = opts->nfacets > 0;
+    for (size_t f = 0; f < opts->nfacets; f++) columns = columns && opts->facets[f].column;
+    xw_idcounts idcounts;
+    if (columns)
+      for (size_t f = 0; f < opts->nfacets; f++)
+        idcounts.emplace_back(opts->facets[f].column->names.size(), 0);
+    xw_column_spy colspy(opts, &idcounts);
+
+    /* One term, or everything: the exact total is known, and facets with
+     * columns are counted from the posting list, so the match only ranks. */
+    std::unique_ptr<xw_mset> m(new xw_mset);
+    Xapian::Query inner = xw_unscaled(q->q);
+    Xapian::Query::op type = inner.get_type();
+    bool shortcut = (type == Xapian::Query::LEAF_TERM || type == Xapian::Query::LEAF_MATCH_ALL) &&
+                    (columns || opts->nfacets == 0);
+    std::string term;
+    if (shortcut && type == Xapian::Query::LEAF_TERM) {
+      term = *inner.get_terms_begin();
+      m->total = db->db.get_termfreq(term);
+    } else if (shortcut) {
+      m->total = db->db.get_doccount();
+    }
+
     Xapian::Enquire enq(db->db);
     enq.set_query(q->q);
     enq.set_weighting_scheme(Xapian::BM25Weight(opts->bm25_k1 ? opts->bm25_k1 : 1, 0, 1,
                                                 opts->bm25_b ? opts->bm25_b : 0.5, 0.5));
     if (opts->sort != XW_SORT_RELEVANCE)
       enq.set_sort_by_value(opts->sort_slot, opts->sort == XW_SORT_VALUE_DESC);
-    for (size_t f = 0; f < opts->nfacets; f++) {
-      auto &spy = spies[opts->facets[f].slot];
-      if (spy) continue;
-      spy.reset(new Xapian::ValueCountMatchSpy(opts->facets[f].slot));
-      enq.add_matchspy(spy.get());
-    }
     Xapian::doccount check = opts->check_at_least;
-    if (opts->nfacets) check = std::max(check, db->db.get_doccount());
+    if (shortcut) {
+      check = 0;
+    } else if (columns) {
+      enq.add_matchspy(&colspy);
+    } else {
+      for (size_t f = 0; f < opts->nfacets; f++) {
+        auto &spy = spies[opts->facets[f].slot];
+        if (spy) continue;
+        spy.reset(new Xapian::ValueCountMatchSpy(opts->facets[f].slot));
+        enq.add_matchspy(spy.get());
+      }
+    }
+    if (opts->nfacets && !shortcut) check = std::max(check, db->db.get_doccount());
     if (opts->time_limit > 0) enq.set_time_limit(opts->time_limit);
 
-    std::unique_ptr<xw_mset> m(new xw_mset);
     auto t0 = std::chrono::steady_clock::now();
     m->m = enq.get_mset(opts->offset, opts->limit, check);
+    if (shortcut && columns) {
+      if (type == Xapian::Query::LEAF_MATCH_ALL) {
+        for (size_t f = 0; f < opts->nfacets; f++) idcounts[f] = opts->facets[f].column->totals;
+      } else {
+        for (auto p = db->db.postlist_begin(term); p != db->db.postlist_end(term); ++p) {
+          Xapian::docid d = *p;
+          for (size_t f = 0; f < opts->nfacets; f++) idcounts[f][opts->facets[f].column->id_of(d)]++;
+        }
+      }
+    }
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
     enq.clear_matchspies();
     if (opts->time_limit > 0 && took.count() >= opts->time_limit)
@@ -533,7 +661,8 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
                      took.count(), opts->time_limit);
     m->data.resize(m->m.size());
     for (size_t f = 0; f < opts->nfacets; f++)
-      m->facets.push_back(xw_facet_fold(*spies[opts->facets[f].slot], opts->facets[f]));
+      m->facets.push_back(columns ? xw_column_fold(*opts->facets[f].column, idcounts[f])
+                                  : xw_facet_fold(*spies[opts->facets[f].slot], opts->facets[f]));
     *out = m.release();
     return 0;
   });
@@ -548,15 +677,15 @@ uint32_t xw_mset_size(const xw_mset *m) {
 }
 
 uint32_t xw_mset_matches_lower(const xw_mset *m) {
-  return xw_or<uint32_t>(0, [&] { return m->m.get_matches_lower_bound(); });
+  return xw_or<uint32_t>(0, [&] { return m->total >= 0 ? (uint32_t)m->total : m->m.get_matches_lower_bound(); });
 }
 
 uint32_t xw_mset_matches_estimated(const xw_mset *m) {
-  return xw_or<uint32_t>(0, [&] { return m->m.get_matches_estimated(); });
+  return xw_or<uint32_t>(0, [&] { return m->total >= 0 ? (uint32_t)m->total : m->m.get_matches_estimated(); });
 }
 
 uint32_t xw_mset_matches_upper(const xw_mset *m) {
-  return xw_or<uint32_t>(0, [&] { return m->m.get_matches_upper_bound(); });
+  return xw_or<uint32_t>(0, [&] { return m->total >= 0 ? (uint32_t)m->total : m->m.get_matches_upper_bound(); });
 }
 
 xw_docid xw_mset_docid(const xw_mset *m, uint32_t i) {

@@ -126,10 +126,12 @@ typedef enum xw_sort { XW_SORT_RELEVANCE, XW_SORT_VALUE_ASC, XW_SORT_VALUE_DESC 
  * multi is set, each of the values in slot separated by '\x1f'; with
  * prefix_len > 0 only the first prefix_len bytes of the value are counted
  * (year = 4 bytes of "YYYYMMDD", month = 6).  Empty values are not counted. */
+typedef struct xw_column xw_column;
 typedef struct xw_facet_spec {
   unsigned slot;
   unsigned prefix_len;
   int multi;
+  const xw_column *column; /* when set, counted through it (see below) */
 } xw_facet_spec;
 
 typedef struct xw_search_opts {
@@ -137,7 +139,8 @@ typedef struct xw_search_opts {
   xw_sort sort;
   unsigned sort_slot;
   /* 0: estimates may do (Xapian's default); otherwise the number of matches
-   * to check at least (UINT32_MAX or the doc count: totals exact). */
+   * to check at least (UINT32_MAX or the doc count: totals exact).  A query
+   * of one term (or everything) has its exact total without checking. */
   uint32_t check_at_least;
   const xw_facet_spec *facets; /* facets counted over every match (forces
                                   exact totals) */
@@ -167,6 +170,25 @@ int xw_mset_data(xw_mset *m, uint32_t i, const char **data, size_t *len, err_t *
 size_t xw_mset_facet_size(const xw_mset *m, size_t f);
 void xw_mset_facet_get(const xw_mset *m, size_t f, size_t k, const char **val, size_t *len,
                        uint32_t *count);
+
+/* ---- columns: one slot's values for every document, in memory ----
+ * Counting a facet through Xapian reads the slot's value of every match.  A
+ * column answers the same from an array indexed by docid (each value's id in
+ * a small dictionary), so a match costs one increment; and a query that is
+ * one term, or everything, is counted from the term's posting list or the
+ * column's totals without running a match at all.  xw_search does both when
+ * every facet of a search has a column.
+ * Limits: single-valued slots; at most XW_COLUMN_MAX_VALUES distinct values
+ * (2 bytes per document); local databases only (xapian-tcpsrv knows nothing
+ * of our match spy).  A column describes the revision the handle had when it
+ * was loaded: load afresh after xw_db_reopen moves it. */
+#define XW_COLUMN_MAX_VALUES 65535
+/* Load slot's values (cut to prefix_len bytes when nonzero).  *out = NULL
+ * and 0 returned when the slot has too many distinct values. */
+int xw_column_load(xw_db *db, unsigned slot, unsigned prefix_len, xw_column **out, err_t *err);
+void xw_column_free(xw_column *c);
+/* Memory the column holds, for figures. */
+size_t xw_column_bytes(const xw_column *c);
 
 /* ---- term lists, for snippets and figures ---- */
 /* Positions of term in document id: fills pos[0..*n) up to cap; *n is the

@@ -465,7 +465,8 @@ static void test_xw_totals_exact_when_asked(void **state) {
 
 /* The fixture's facets over a query: outlet, year, month, tags. */
 static const xw_facet_spec facet_specs[] = {
-    {SLOT_OUTLET, 0, 0}, {SLOT_DATE, 4, 0}, {SLOT_DATE, 6, 0}, {SLOT_TAGS, 0, 1}};
+    {SLOT_OUTLET, 0, 0, NULL}, {SLOT_DATE, 4, 0, NULL}, {SLOT_DATE, 6, 0, NULL},
+    {SLOT_TAGS, 0, 1, NULL}};
 
 /* Facet f of m as "value=count value=count ...". */
 static const char *facet_str(const xw_mset *m, size_t f) {
@@ -530,10 +531,71 @@ static void test_xw_facet_prefix_applies_to_each_multi_value(void **state) {
   err_t err = {0};
   xw_mset *m = NULL;
   xw_query *q = xw_query_match_all();
-  static const xw_facet_spec spec[] = {{SLOT_TAGS, 3, 1}}; /* gaz hos hea str */
+  static const xw_facet_spec spec[] = {{SLOT_TAGS, 3, 1, NULL}}; /* gaz hos hea str */
   xw_search_opts o = {.limit = 0, .facets = spec, .nfacets = 1};
   assert_int_equal(xw_search(g.db, q, &o, &m, &err), 0);
   assert_string_equal(facet_str(m, 0), "gaz=2 hos=2 hea=1 str=1");
+  xw_mset_free(m);
+  xw_query_free(q);
+}
+
+/* Facets counted through columns (by spy, from a posting list, or from the
+ * column's totals) agree with Xapian's value-reading spy, and so do totals. */
+static void test_xw_column_facets_agree_with_value_facets(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_column *cols[3] = {NULL, NULL, NULL};
+  xw_facet_spec with[3];
+  for (size_t f = 0; f < 3; f++) {
+    assert_int_equal(xw_column_load(g.db, facet_specs[f].slot, facet_specs[f].prefix_len,
+                                    &cols[f], &err), 0);
+    assert_non_null(cols[f]);
+    assert_true(xw_column_bytes(cols[f]) > 0);
+    with[f] = facet_specs[f];
+    with[f].column = cols[f];
+  }
+  xw_query *queries[] = {
+      xw_query_match_all(),
+      T("gaza"),
+      T("XOReuters"),
+      xw_query_scale(T("XOReuters"), 0),
+      combine(XW_AND, 2, T("gaza"), T("hospital")),
+      combine(XW_OR, 2, T("hospital"), T("hospice")),
+      T("absent"),
+  };
+  for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
+    for (uint32_t limit = 0; limit <= 2; limit += 2) {
+      xw_mset *a = NULL, *b = NULL;
+      xw_search_opts oa = {.limit = limit, .facets = facet_specs, .nfacets = 3};
+      xw_search_opts ob = {.limit = limit, .facets = with, .nfacets = 3};
+      assert_int_equal(xw_search(g.db, queries[i], &oa, &a, &err), 0);
+      assert_int_equal(xw_search(g.db, queries[i], &ob, &b, &err), 0);
+      assert_int_equal(xw_mset_matches_lower(b), xw_mset_matches_lower(a));
+      assert_int_equal(xw_mset_matches_upper(b), xw_mset_matches_lower(a));
+      assert_int_equal(xw_mset_size(b), xw_mset_size(a));
+      for (size_t f = 0; f < 3; f++) {
+        char want[256];
+        snprintf(want, sizeof want, "%s", facet_str(a, f));
+        assert_string_equal(facet_str(b, f), want);
+      }
+      xw_mset_free(a);
+      xw_mset_free(b);
+    }
+    xw_query_free(queries[i]);
+  }
+  for (size_t f = 0; f < 3; f++) xw_column_free(cols[f]);
+}
+
+/* A query of one term has its exact total without checking every match. */
+static void test_xw_one_term_total_is_exact_without_checking(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_mset *m = NULL;
+  xw_query *q = T("gaza");
+  xw_search_opts o = {.limit = 1, .check_at_least = 0};
+  assert_int_equal(xw_search(g.db, q, &o, &m, &err), 0);
+  assert_int_equal(xw_mset_matches_lower(m), 4);
+  assert_int_equal(xw_mset_matches_upper(m), 4);
   xw_mset_free(m);
   xw_query_free(q);
 }
@@ -826,6 +888,8 @@ int main(void) {
       cmocka_unit_test(test_xw_mset_data_is_borrowed_and_cached),
       cmocka_unit_test(test_xw_totals_exact_when_asked),
       cmocka_unit_test(test_xw_facets_count_every_match_exactly),
+      cmocka_unit_test(test_xw_column_facets_agree_with_value_facets),
+      cmocka_unit_test(test_xw_one_term_total_is_exact_without_checking),
       cmocka_unit_test(test_xw_facets_cover_matches_beyond_the_page),
       cmocka_unit_test(test_xw_facet_prefix_applies_to_each_multi_value),
       cmocka_unit_test(test_xw_search_past_time_limit_is_timeout),
