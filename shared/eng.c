@@ -527,6 +527,7 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
       .facets = specs,
       .nfacets = q->nfacets,
       .time_limit = e->lim.time_limit,
+      .local = e->is_dir,
   };
   xw_mset *m = NULL;
   rc = xw_search(e->db, x, &o, &m, err);
@@ -613,7 +614,8 @@ int eng_count(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err) {
   xw_query *x = NULL;
   int rc = eng_query(e, q, &x, err);
   if (rc) return rc;
-  xw_search_opts o = {.limit = 0, .check_at_least = UINT32_MAX, .time_limit = e->lim.time_limit};
+  xw_search_opts o = {
+      .limit = 0, .check_at_least = UINT32_MAX, .time_limit = e->lim.time_limit, .local = e->is_dir};
   xw_mset *m = NULL;
   rc = xw_search(e->db, x, &o, &m, err);
   xw_query_free(x);

@@ -150,6 +150,11 @@ typedef struct xw_search_opts {
                         short, so the work is done before it is refused). */
   /* BM25 parameters; 0 = Xapian defaults (k1 1, b 0.5). */
   double bm25_k1, bm25_b;
+  /* The database is local: matches of a query of terms under AND, OR,
+   * NOT, FILTER and SYNONYM may be counted from posting lists as sets of
+   * docids, while the match only ranks (Xapian then stops early).  Remote
+   * shards would ship every posting list over the network. */
+  int local;
 } xw_search_opts;
 
 int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset **out,

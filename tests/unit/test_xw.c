@@ -539,8 +539,9 @@ static void test_xw_facet_prefix_applies_to_each_multi_value(void **state) {
   xw_query_free(q);
 }
 
-/* Facets counted through columns (by spy, from a posting list, or from the
- * column's totals) agree with Xapian's value-reading spy, and so do totals. */
+/* Facets counted through columns (by spy, from posting lists as sets, or
+ * from the column's totals) agree with Xapian's value-reading spy over the
+ * whole match, and so do totals. */
 static void test_xw_column_facets_agree_with_value_facets(void **state) {
   (void)state;
   err_t err = {0};
@@ -561,13 +562,21 @@ static void test_xw_column_facets_agree_with_value_facets(void **state) {
       xw_query_scale(T("XOReuters"), 0),
       combine(XW_AND, 2, T("gaza"), T("hospital")),
       combine(XW_OR, 2, T("hospital"), T("hospice")),
+      combine(XW_AND_NOT, 3, T("gaza"), T("hospital"), T("hospice")),
+      combine(XW_FILTER, 2, T("gaza"), T("XOReuters")),
+      combine(XW_SYNONYM, 2, T("hospital"), T("hospice")),
+      combine(XW_AND_MAYBE, 2, T("gaza"), T("strike")),
+      combine(XW_AND, 2, combine(XW_OR, 2, T("gaza"), T("hospice")), T("absent")),
+      combine(XW_AND, 2, T("gaza"), xw_query_match_all()),
+      combine(XW_PHRASE, 2, T("gaza"), T("hospital")),
       T("absent"),
   };
   for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
     for (uint32_t limit = 0; limit <= 2; limit += 2) {
       xw_mset *a = NULL, *b = NULL;
       xw_search_opts oa = {.limit = limit, .facets = facet_specs, .nfacets = 3};
-      xw_search_opts ob = {.limit = limit, .facets = with, .nfacets = 3};
+      /* local: counted as sets of docids where the query allows */
+      xw_search_opts ob = {.limit = limit, .facets = with, .nfacets = 3, .local = 1};
       assert_int_equal(xw_search(g.db, queries[i], &oa, &a, &err), 0);
       assert_int_equal(xw_search(g.db, queries[i], &ob, &b, &err), 0);
       assert_int_equal(xw_mset_matches_lower(b), xw_mset_matches_lower(a));
@@ -584,6 +593,34 @@ static void test_xw_column_facets_agree_with_value_facets(void **state) {
     xw_query_free(queries[i]);
   }
   for (size_t f = 0; f < 3; f++) xw_column_free(cols[f]);
+}
+
+/* Exact totals counted as sets equal the matcher's, hits unchanged. */
+static void test_xw_set_totals_agree_with_the_match(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_query *queries[] = {
+      combine(XW_AND, 2, T("gaza"), T("hospital")),
+      combine(XW_OR, 3, T("hospital"), T("hospice"), T("strike")),
+      combine(XW_AND_NOT, 2, xw_query_match_all(), T("gaza")),
+      combine(XW_FILTER, 2, combine(XW_OR, 2, T("gaza"), T("strike")), T("XOReuters")),
+  };
+  for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
+    xw_mset *a = NULL, *b = NULL;
+    xw_search_opts oa = {.limit = 10, .check_at_least = UINT32_MAX};
+    xw_search_opts ob = {.limit = 10, .check_at_least = UINT32_MAX, .local = 1};
+    assert_int_equal(xw_search(g.db, queries[i], &oa, &a, &err), 0);
+    assert_int_equal(xw_search(g.db, queries[i], &ob, &b, &err), 0);
+    assert_int_equal(xw_mset_matches_lower(a), xw_mset_matches_upper(a));
+    assert_int_equal(xw_mset_matches_lower(b), xw_mset_matches_lower(a));
+    assert_int_equal(xw_mset_matches_upper(b), xw_mset_matches_lower(a));
+    assert_int_equal(xw_mset_size(b), xw_mset_size(a));
+    for (uint32_t k = 0; k < xw_mset_size(a); k++)
+      assert_int_equal(xw_mset_docid(b, k), xw_mset_docid(a, k));
+    xw_mset_free(a);
+    xw_mset_free(b);
+    xw_query_free(queries[i]);
+  }
 }
 
 /* A query of one term has its exact total without checking every match. */
@@ -890,6 +927,7 @@ int main(void) {
       cmocka_unit_test(test_xw_facets_count_every_match_exactly),
       cmocka_unit_test(test_xw_column_facets_agree_with_value_facets),
       cmocka_unit_test(test_xw_one_term_total_is_exact_without_checking),
+      cmocka_unit_test(test_xw_set_totals_agree_with_the_match),
       cmocka_unit_test(test_xw_facets_cover_matches_beyond_the_page),
       cmocka_unit_test(test_xw_facet_prefix_applies_to_each_multi_value),
       cmocka_unit_test(test_xw_search_past_time_limit_is_timeout),
