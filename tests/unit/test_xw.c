@@ -555,11 +555,12 @@ static void test_xw_column_facets_agree_with_value_facets(void **state) {
     with[f] = facet_specs[f];
     with[f].column = cols[f];
   }
+  xw_query *reuters = T("XOReuters");
   xw_query *queries[] = {
       xw_query_match_all(),
       T("gaza"),
       T("XOReuters"),
-      xw_query_scale(T("XOReuters"), 0),
+      xw_query_scale(reuters, 0), /* copies */
       combine(XW_AND, 2, T("gaza"), T("hospital")),
       combine(XW_OR, 2, T("hospital"), T("hospice")),
       combine(XW_AND_NOT, 3, T("gaza"), T("hospital"), T("hospice")),
@@ -592,6 +593,7 @@ static void test_xw_column_facets_agree_with_value_facets(void **state) {
     }
     xw_query_free(queries[i]);
   }
+  xw_query_free(reuters);
   for (size_t f = 0; f < 3; f++) xw_column_free(cols[f]);
 }
 
