@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# scale.sh: how Sift's index and latency grow with the corpus.
+#
+#   bench/scale.sh [--factors 1,10] [--base N] [--work DIR] [--bin DIR] [--keep]
+#
+# For each factor F, sift-gen writes F x --base articles (default 37,547, the
+# kit's size) shaped like the kit corpus (--calibrate: its lengths, outlet
+# sizes, dates and 20,000 most frequent words), sift-indexer indexes them
+# (wall time and peak memory by /usr/bin/time), and sift-bench-micro answers
+# one query set in process.  The query set is drawn once, from the smallest
+# corpus, by the peers harness's own generator (tools/gen_queries.py), so
+# every scale answers the same queries.  Then bench/scale_report.py prints
+# the table and writes the plot (DIR/scale.svg).
+#
+#   --factors LIST  corpus sizes as multiples of --base [1,10]
+#   --base N        articles at factor 1 [37547]
+#   --work DIR      corpora, indexes, results [/var/tmp/sift-scale]
+#   --bin DIR       Sift's binaries [./build/bin]
+#   --keep          keep the generated .jsonl files (2.4 GB at factor 10)
+#
+# Without the kit corpus (../shared/corpus) sift-gen's built-in shape is used.
+# Factor 10 takes ~35 minutes on 2 cores; 100 takes hours.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+FACTORS=1,10
+BASE=37547
+WORK=/var/tmp/sift-scale
+BIN=$ROOT/build/bin
+KEEP=0
+while (($#)); do
+  case $1 in
+    --factors) FACTORS=$2; shift 2 ;;
+    --base) BASE=$2; shift 2 ;;
+    --work) WORK=$2; shift 2 ;;
+    --bin) BIN=$2; shift 2 ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed 's/^# \{0,1\}//' | grep -v '^set -euo'; exit 2 ;;
+    *) echo "scale.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+PEERS=$ROOT/../shared/peers
+KIT=$(ls "$ROOT"/../shared/corpus/news-part-*.jsonl.zst 2>/dev/null | head -1 || true)
+CAL=()
+[[ -n $KIT ]] && CAL=(--calibrate "$KIT")
+mkdir -p "$WORK"
+QUERIES=$WORK/queries.jsonl
+first=1
+for f in $(tr ',' ' ' <<<"$FACTORS"); do
+  n=$(awk -v f="$f" -v b="$BASE" 'BEGIN { printf "%d", f * b }')
+  corpus=$WORK/gen-$f.jsonl
+  idx=$WORK/index-$f
+  echo "== factor $f: $n articles" >&2
+  "$BIN/sift-gen" "${CAL[@]}" --docs "$n" --seed 1 >"$corpus"
+  rm -rf "$idx"
+  /usr/bin/time -f '{"wall_s": %e, "peak_kb": %M}' -o "$WORK/build-$f.json" \
+    "$BIN/sift-indexer" --quiet --index "$idx" "$corpus"
+  printf '{"factor": %s, "docs": %s, "jsonl_bytes": %s, "index_bytes": %s}\n' "$f" "$n" \
+    "$(stat -c %s "$corpus")" "$(du -sb "$idx" | cut -f1)" >"$WORK/size-$f.json"
+  if ((first)); then
+    if [[ -x $PEERS/tools/gen_queries.py ]] || [[ -f $PEERS/tools/gen_queries.py ]]; then
+      /usr/bin/python3 "$PEERS/tools/prep_corpus.py" "$WORK/prep" "$corpus" >/dev/null
+      /usr/bin/python3 "$PEERS/tools/gen_queries.py" "$WORK/prep/corpus.tsv" "$QUERIES" >/dev/null
+      rm -rf "$WORK/prep"
+    else
+      echo "scale.sh: no peers harness beside the repository: nothing to draw queries with" >&2
+      exit 1
+    fi
+    first=0
+  fi
+  ((KEEP)) || rm -f "$corpus"
+  "$BIN/sift-bench-micro" --index "$idx" --queries "$QUERIES" --iterations 3 --no-stages \
+    --json "$WORK/micro-$f.json" >&2
+done
+/usr/bin/python3 "$ROOT/bench/scale_report.py" "$WORK"
