@@ -3,8 +3,9 @@
  * A connection's life (all on the loop thread):
  *
  *   accept -> reading: bytes land in the framer (frame.h); conn_frame() cuts
- *     complete lines *     into requests (req_t), at most SRV_FRAME_BUDGET per wake-up (the rest
- *     wait on the pending list, served by an idle handle next iteration);
+ *     complete lines into requests (req_t), at most SRV_FRAME_BUDGET per
+ *     wake-up (the rest wait on the pending list, served by an idle handle
+ *     next iteration);
  *   requests queue per connection in arrival order; at most jobs_per_conn of
  *     them are at the workers at once; a finished one is DONE, and DONE
  *     requests at the head of the queue move their responses to `out`;
