@@ -4,11 +4,14 @@ Environment:
   SIFT_BIN  directory of the built executables (default <repo>/build/bin)
   SIFT_KIT  the team kit holding corpus/ (default <repo>/../shared)
   SIFT_TMP  scratch directory (default: a fresh temporary directory)
+  SIFT_TEST_SLOW  factor on client timeouts (sanitizer builds run slower)
 """
 
 import json
 import os
 import shutil
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -243,3 +246,69 @@ def py_generate(path, docs, seed, body_words=(80, 600)):
                 d["date"] = "%04d-%02d-%02d" % (rng.randint(2012, 2020), rng.randint(1, 12), rng.randint(1, 28))
             f.write(json.dumps(d) + "\n")
     return path
+
+
+class Conn:
+    """A client connection to sift-searchd reading response lines.  addr:
+    a TCP port on 127.0.0.1, or the path of a Unix socket."""
+
+    def __init__(self, addr, timeout=30, rcvbuf=None):
+        slow = float(os.environ.get("SIFT_TEST_SLOW", "1"))
+        if isinstance(addr, str):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        else:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            addr = ("127.0.0.1", addr)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout * slow)
+        self.sock.connect(addr)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def readline(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(1 << 17)
+            if not chunk:
+                raise AssertionError("connection closed while a response was awaited "
+                                     "(have %r)" % self.buf[:200])
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line + b"\n"
+
+    def lines(self, n):
+        return [self.readline() for _ in range(n)]
+
+    def request(self, line):
+        if isinstance(line, str):
+            line = line.encode()
+        self.send(line + b"\n")
+        return self.readline()
+
+    def at_eof(self):
+        """True if the server closes the connection with nothing more to say."""
+        while True:
+            try:
+                chunk = self.sock.recv(1 << 16)
+            except ConnectionResetError:
+                return not self.buf
+            if not chunk:
+                return not self.buf
+            self.buf += chunk
+
+    def rst(self):
+        """Close with a reset (SO_LINGER 0)."""
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.close()
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass

@@ -63,7 +63,6 @@ import random
 import re
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -218,64 +217,7 @@ class Daemon:
         self.log.close()
 
 
-class Conn:
-    """A client connection reading response lines."""
-
-    def __init__(self, port, timeout=30, rcvbuf=None):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if rcvbuf:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.sock.settimeout(timeout * SLOW)
-        self.sock.connect(("127.0.0.1", port))
-        self.buf = b""
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def readline(self):
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(1 << 17)
-            if not chunk:
-                raise AssertionError("connection closed while a response was awaited "
-                                     "(have %r)" % self.buf[:200])
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return line + b"\n"
-
-    def lines(self, n):
-        return [self.readline() for _ in range(n)]
-
-    def request(self, line):
-        if isinstance(line, str):
-            line = line.encode()
-        self.send(line + b"\n")
-        return self.readline()
-
-    def at_eof(self):
-        """True if the server closes the connection with nothing more to say."""
-        while True:
-            try:
-                chunk = self.sock.recv(1 << 16)
-            except ConnectionResetError:
-                return not self.buf
-            if not chunk:
-                return not self.buf
-            self.buf += chunk
-
-    def rst(self):
-        """Close with a reset (SO_LINGER 0)."""
-        try:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
-        self.close()
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+Conn = sift.Conn
 
 
 def error_of(line):
@@ -550,7 +492,6 @@ def pipeline_hogs(env, res):
     ts = [background(hog, 0), background(hog, 1)]
     for t in ts:
         t.join(60)
-    size = len("SEARCH x OR y limit:200 offset:0\n") * n
     env.note("pipeline hogs: sent %.1f / %.1f MB of %d requests each before the daemon stopped "
              "reading" % (sent_total[0] / 1e6, sent_total[1] / 1e6, n))
     time.sleep(1)

@@ -33,6 +33,9 @@ import time
 import traceback
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sift  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("SIFT_BIN") or REPO / "build" / "bin")
 KIT = Path(os.environ.get("SIFT_KIT") or REPO.parent / "shared")
@@ -124,62 +127,9 @@ class Server:
             self.proc.wait()
 
 
-class Conn:
-    """A client connection that reads response lines."""
-
-    def __init__(self, server, unix=False, timeout=30, rcvbuf=None):
-        if unix:
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            addr = server.unix_path
-        else:
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            addr = ("127.0.0.1", server.port)
-        if rcvbuf:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.sock.settimeout(timeout * SLOW)
-        self.sock.connect(addr)
-        self.sock.settimeout(timeout * SLOW)
-        self.buf = b""
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def readline(self):
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(1 << 16)
-            if not chunk:
-                raise AssertionError("connection closed while a response was awaited "
-                                     "(have %r)" % self.buf[:200])
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return line + b"\n"
-
-    def lines(self, n):
-        return [self.readline() for _ in range(n)]
-
-    def request(self, line):
-        if isinstance(line, str):
-            line = line.encode()
-        self.send(line + b"\n")
-        return self.readline()
-
-    def at_eof(self):
-        """True if the server closes the connection with nothing more to say."""
-        while True:
-            try:
-                chunk = self.sock.recv(1 << 16)
-            except ConnectionResetError:
-                return not self.buf
-            if not chunk:
-                return not self.buf
-            self.buf += chunk
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+def Conn(server, unix=False, timeout=30, rcvbuf=None):
+    """A connection to server over TCP or its Unix socket."""
+    return sift.Conn(server.unix_path if unix else server.port, timeout, rcvbuf)
 
 
 def reference(index, lines):
