@@ -70,7 +70,6 @@ struct xw_query {
 typedef std::vector<std::pair<std::string, uint32_t>> xw_counts;
 
 struct xw_column {
-  unsigned slot, prefix_len;
   std::vector<std::string> names; /* id -> value; id 0 is "no value" */
   std::vector<uint16_t> ids;      /* docid -> id */
   std::vector<uint32_t> totals;   /* id -> documents holding it */
@@ -677,8 +676,6 @@ int xw_column_load(xw_db *db, unsigned slot, unsigned prefix_len, xw_column **ou
   *out = NULL;
   return xw_try(err, [&] {
     std::unique_ptr<xw_column> c(new xw_column);
-    c->slot = slot;
-    c->prefix_len = prefix_len;
     c->names.emplace_back();
     c->ids.assign((size_t)db->db.get_lastdocid() + 1, 0);
     std::unordered_map<std::string, uint16_t> dict;
