@@ -6,9 +6,23 @@
  * queries is at the first matches, so a long article costs little.  The
  * window is then widened with context, cut at white space (or, in text
  * without spaces, at a character boundary), and copied out escaped and
- * marked.  Stemming a body word is the costly step, so it happens only for
- * words whose first byte equals the first byte of some query stem (Snowball
- * stems keep the word's first letter).
+ * marked.
+ *
+ * Skipping.  In articles whose stemmer keeps a word's first byte
+ * (tok_stem_keeps_first), a word can match only when its normalized form
+ * starts with the first byte of some query stem, prefix or phrase; for a
+ * word that starts with an ASCII letter or digit that is the byte itself,
+ * lowercased.  So the scan looks for candidate word starts (such a byte, or
+ * a UTF-8 lead byte, after a byte that is not an ASCII letter or digit)
+ * with one table lookup per byte, and tokenizes only from the last sure
+ * word boundary before each (just after an ASCII separator other than the
+ * apostrophe, where tok_next's state is always fresh), plus the ring's
+ * length of words after it so that a phrase starting there is seen whole.
+ * Skipped words cannot match, so the spans, and the snippet, are those of
+ * the full scan (fuzz_snip compares the two); the cost on a long article
+ * falls from tokenizing every word to scanning its bytes.  Stemming a body
+ * word is still the costly step, so with such a stemmer it happens only for
+ * words whose first byte is a query stem's.
  */
 #include "snip.h"
 
@@ -51,7 +65,18 @@ struct snip_matcher {
   tok_stemmer_t *const *stemmers;
   size_t nstemmers;
   unsigned char first_bytes[256]; /* first bytes of any WORD stem */
+  unsigned char bytes[256];       /* SNIP_CAND | SNIP_ALNUM per byte */
+  unsigned char *keeps_first;     /* per stemmer: tok_stem_keeps_first */
+  int full_scan;                  /* snip_matcher_full_scan() */
 };
+
+#define SNIP_CAND 1  /* may start a word that matches */
+#define SNIP_ALNUM 2 /* ASCII letter or digit: no word starts after one */
+#define SNIP_MAX_BACKUP 256 /* bytes looked back for a word boundary */
+
+static int snip_alnum(unsigned c) {
+  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
 
 static int snip_add_leaf(snip_matcher_t *m, arena_t *a, const qp_node_t *n) {
   if (m->nterms == SNIP_MAX_TERMS) return 0;
@@ -99,6 +124,22 @@ snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t 
   m->stemmers = stemmers;
   m->nstemmers = nstemmers;
   if (snip_collect(m, a, q ? q->root : NULL)) return NULL;
+  /* The first bytes of what a matching word normalizes to, then the raw
+   * bytes that can start such a word. */
+  unsigned char first[256];
+  memcpy(first, m->first_bytes, sizeof first);
+  for (size_t t = 0; t < m->nterms; t++)
+    if (m->terms[t].kind != SNIP_WORD) first[(unsigned char)m->terms[t].words[0][0]] = 1;
+  for (unsigned c = 0; c < 256; c++) {
+    unsigned lower = c >= 'A' && c <= 'Z' ? c + 32 : c;
+    /* A word starts with an ASCII letter or digit or with a UTF-8 lead
+     * byte (tok_next takes 0x80-0xC1 for separators). */
+    int cand = c >= 0xC2 || (snip_alnum(c) && first[lower]);
+    m->bytes[c] = (unsigned char)((cand ? SNIP_CAND : 0) | (snip_alnum(c) ? SNIP_ALNUM : 0));
+  }
+  m->keeps_first = arena_calloc(a, nstemmers ? nstemmers : 1, 1);
+  if (!m->keeps_first) return NULL;
+  for (size_t i = 0; i < nstemmers; i++) m->keeps_first[i] = tok_stem_keeps_first(stemmers[i]) != 0;
   m->ring_cap = 1;
   for (size_t t = 0; t < m->nterms; t++)
     if (m->terms[t].nwords > m->ring_cap) m->ring_cap = m->terms[t].nwords;
@@ -108,6 +149,8 @@ snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t 
   if (!m->ring || !m->spans) return NULL;
   return m;
 }
+
+void snip_matcher_full_scan(snip_matcher_t *m) { m->full_scan = 1; }
 
 /* Does term t match ending at the newest word of the ring (ring[(k + i) %
  * cap] is the i-th word, n words held)?  Returns the index in the ring of its
@@ -171,6 +214,39 @@ static unsigned snip_distinct(const snip_span_t *sp, size_t last, size_t max_byt
   return distinct;
 }
 
+/* The first candidate word start in [from, end): a SNIP_CAND byte not
+ * preceded by an ASCII letter or digit; end if there is none. */
+static size_t snip_next_candidate(const snip_matcher_t *m, const unsigned char *u, size_t from,
+                                  size_t end) {
+  int prev_alnum = from > 0 && (m->bytes[u[from - 1]] & SNIP_ALNUM);
+  for (size_t p = from; p < end; p++) {
+    unsigned k = m->bytes[u[p]];
+    if ((k & SNIP_CAND) && !prev_alnum) return p;
+    prev_alnum = k & SNIP_ALNUM;
+  }
+  return end;
+}
+
+/* Where tokenizing may resume so that the words from there to q are those
+ * the full scan finds: the last position in (lo, q] just after an ASCII
+ * byte that is no letter, digit or apostrophe (it ends any word, so
+ * tok_next's state is fresh after it), else lo, where the iterator is. */
+static size_t snip_boundary(const unsigned char *u, size_t lo, size_t q) {
+  for (size_t j = q; j > lo && q - j < SNIP_MAX_BACKUP; j--) {
+    unsigned char c = u[j - 1];
+    if (c < 0x80 && c != '\'' && !snip_alnum(c)) return j;
+  }
+  return lo;
+}
+
+/* Whether words can be skipped in an article in language lang. */
+static int snip_can_skip(const snip_matcher_t *m, size_t lang) {
+  if (m->full_scan) return 0;
+  for (size_t t = 0; t < m->nterms; t++)
+    if (m->terms[t].kind == SNIP_WORD && (lang >= m->nstemmers || !m->keeps_first[lang])) return 0;
+  return 1;
+}
+
 static int snip_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
 const char *snip_build(snip_matcher_t *m, size_t lang, const char *text, size_t len,
@@ -188,7 +264,24 @@ const char *snip_build(snip_matcher_t *m, size_t lang, const char *text, size_t 
   tok_iter_t it;
   tok_word_t tw;
   tok_iter_init(&it, text, scan);
-  while (m->nterms && nspans < SNIP_MAX_SPANS && tok_next(&it, &tw) && tw.start <= stop_at) {
+  const unsigned char *u = (const unsigned char *)text;
+  int skip = snip_can_skip(m, lang), pending = 0;
+  size_t target = 0, budget = 0; /* the candidate; words to take after it */
+  while (m->nterms && nspans < SNIP_MAX_SPANS) {
+    if (skip && !pending && !budget) {
+      size_t q = snip_next_candidate(m, u, it.pos, scan);
+      if (q >= scan || q > stop_at) break;
+      it.pos = snip_boundary(u, it.pos, q); /* tok_next resumes there */
+      n = 0; /* words may have been skipped: a phrase starts afresh */
+      target = q;
+      pending = 1;
+    }
+    if (!tok_next(&it, &tw) || tw.start > stop_at) break;
+    if (pending && tw.end > target) pending = 0;
+    if (m->bytes[u[tw.start]] & SNIP_CAND)
+      budget = cap - 1; /* a phrase may start here: take its length in words */
+    else if (budget)
+      budget--;
     snip_word_t *w = &ring[n % cap];
     w->start = tw.start;
     w->end = tw.end;
@@ -197,7 +290,8 @@ const char *snip_build(snip_matcher_t *m, size_t lang, const char *text, size_t 
     n++;
     const char *stem = NULL;
     size_t stem_len = 0;
-    int stemmable = m->first_bytes[(unsigned char)w->norm[0]];
+    int stemmable = m->first_bytes[(unsigned char)w->norm[0]] ||
+                    (lang < m->nstemmers && !m->keeps_first[lang]);
     for (size_t t = 0; t < m->nterms && nspans < SNIP_MAX_SPANS; t++) {
       if (m->terms[t].kind == SNIP_WORD && !stemmable) continue;
       size_t first = snip_match(m, &m->terms[t], lang, ring, cap, n, &stem, &stem_len);

@@ -36,6 +36,10 @@ typedef struct snip_matcher snip_matcher_t;
  * be in (the query words are stemmed with each up front). NULL on ENOMEM. */
 snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t *const *stemmers,
                                  size_t nstemmers);
+/* Make m tokenize every word of a body instead of skipping those that
+ * cannot match (snip.c, "Skipping"): the same snippets, slower; the
+ * reference the skipping scan is tested against. */
+void snip_matcher_full_scan(snip_matcher_t *m);
 /* Snippet of text[0..len) for an article in language lang_index (an index
  * into the stemmers given to the matcher).  NULL on ENOMEM.  The matcher
  * holds the scratch space, so one matcher serves one thread at a time. */

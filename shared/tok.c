@@ -377,6 +377,20 @@ void tok_stemmer_free(tok_stemmer_t *st) {
 
 const char *tok_stemmer_name(const tok_stemmer_t *st) { return st ? st->name : NULL; }
 
+int tok_stem_keeps_first(const tok_stemmer_t *st) {
+  /* The algorithms whose Snowball descriptions (libstemmer 2.2) remove or
+   * rewrite endings only.  Dutch is left out: newer Snowball versions strip
+   * its "ge-" prefix. */
+  static const char *const suffix_only[] = {
+      "danish", "english", "finnish", "french", "german", "hungarian", "italian",
+      "norwegian", "porter", "portuguese", "romanian", "russian", "spanish", "swedish",
+  };
+  if (!st) return 0;
+  for (size_t i = 0; i < sizeof suffix_only / sizeof *suffix_only; i++)
+    if (strcmp(st->name, suffix_only[i]) == 0) return 1;
+  return 0;
+}
+
 const char *tok_stem(tok_stemmer_t *st, const char *word, size_t len, size_t *out_len) {
   const char *res = word;
   size_t n = len;

@@ -65,6 +65,12 @@ const char *tok_stemmer_name(const tok_stemmer_t *st);
  * *out_len receives its length.  Never fails: on any problem it returns the
  * word itself. */
 const char *tok_stem(tok_stemmer_t *st, const char *word, size_t len, size_t *out_len);
+/* Whether st's algorithm only rewrites word endings, so that a stem always
+ * begins with the first byte of the word it came from.  True for the
+ * Western European and Russian Snowball stemmers; false for those that also
+ * strip prefixes (Arabic, Indonesian, Irish, Yiddish...) and for any this
+ * list does not know.  Snippets use it to skip words that cannot match. */
+int tok_stem_keeps_first(const tok_stemmer_t *st);
 /* Canonical Snowball name for lang (as tok_stemmer_new accepts), or NULL. */
 const char *tok_lang_algorithm(const char *lang);
 

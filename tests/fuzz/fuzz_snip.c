@@ -1,6 +1,8 @@
 /* fuzz_snip.c: the snippet builder.  The first line of the input is a query,
  * the rest an article body.  The snippet must be valid UTF-8 when the body
- * is, bounded in length, and its marks balanced. */
+ * is, bounded in length, and its marks balanced; and it must equal the
+ * snippet of the full scan, which tokenizes every word instead of skipping
+ * those that cannot match. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,5 +39,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (const char *p = out; (p = strstr(p, SNIP_OPEN)); p++) opens++;
   for (const char *p = out; (p = strstr(p, SNIP_CLOSE)); p++) closes++;
   if (opens != closes) abort();
+  snip_matcher_t *full = snip_matcher_new(a, q, &st, 1);
+  if (!full) abort();
+  snip_matcher_full_scan(full);
+  const char *ref = snip_build(full, 0, body, blen, 240, a);
+  if (!ref || strcmp(out, ref) != 0) abort();
   return 0;
 }

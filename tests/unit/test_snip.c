@@ -14,19 +14,32 @@
 #include "snip.h"
 #include "tok.h"
 
-static const char *snippet(const char *query, const char *body, size_t max) {
+/* The snippet of body for query in an article in lang, checked equal to
+ * the one the full scan (every word tokenized) gives. */
+static const char *snippet_in(const char *lang, const char *query, const char *body, size_t max) {
   static arena_t *a;
-  static tok_stemmer_t *st;
   if (!a) a = arena_new(0);
-  if (!st) assert_int_equal(tok_stemmer_new("en", &st), 0);
+  tok_stemmer_t *st = NULL;
+  assert_int_equal(tok_stemmer_new(lang, &st), 0);
   qp_query_t *q = NULL;
   err_t err = {0};
   assert_int_equal(qp_parse(query, strlen(query), a, &q, &err), 0);
   snip_matcher_t *m = snip_matcher_new(a, q, &st, 1);
+  snip_matcher_t *full = snip_matcher_new(a, q, &st, 1);
   assert_non_null(m);
+  assert_non_null(full);
+  snip_matcher_full_scan(full);
   const char *s = snip_build(m, 0, body, strlen(body), max, a);
+  const char *ref = snip_build(full, 0, body, strlen(body), max, a);
+  tok_stemmer_free(st);
   assert_non_null(s);
+  assert_non_null(ref);
+  assert_string_equal(s, ref);
   return s;
+}
+
+static const char *snippet(const char *query, const char *body, size_t max) {
+  return snippet_in("en", query, body, max);
 }
 
 static void test_snip_marks_stemmed_words(void **state) {
@@ -69,6 +82,56 @@ static void test_snip_without_matches_is_the_start(void **state) {
   assert_string_equal(s, "First words here. Second paragraph.");
 }
 
+/* Words the skipping scan must not lose: capitals, digits, accents,
+ * apostrophes, words glued by punctuation, and a match far into the text. */
+static void test_snip_skipping_finds_every_kind_of_word(void **state) {
+  assert_string_equal(snippet("zaytoun", "Olive oil from \"Zaytóun\" farms", 240),
+                      "Olive oil from \"<b>Zaytóun</b>\" farms");
+  assert_string_equal(snippet("israel's", "Over Israel\xE2\x80\x99s border", 240),
+                      "Over <b>Israel\xE2\x80\x99s</b> border");
+  assert_string_equal(snippet("2023", "In mid-2023, prices rose", 240),
+                      "In mid-<b>2023</b>, prices rose");
+  assert_string_equal(snippet("rafah", "at\xE2\x80\x94Rafah\xE2\x80\x94today", 240),
+                      "at\xE2\x80\x94<b>Rafah</b>\xE2\x80\x94today");
+  assert_string_equal(snippet("don't", "We don't know; they don't either", 240),
+                      "We <b>don't</b> know; they <b>don't</b> either");
+  assert_string_equal(snippet("nt", "We don't know", 240), "We don't know");
+  char body[4000] = "";
+  for (int i = 0; i < 300; i++) strcat(body, "word ");
+  strcat(body, "Haigh");
+  const char *s = snippet("haigh", body, 40);
+  assert_non_null(strstr(s, "<b>Haigh</b>"));
+}
+
+/* A phrase may start inside the words taken after a candidate, and a
+ * phrase's later words need not be candidates themselves. */
+static void test_snip_skipping_keeps_phrases_whole(void **state) {
+  assert_string_equal(snippet("\"a b c\"", "x a a b c y", 240), "x a <b>a b c</b> y");
+  assert_string_equal(snippet("\"gaza city\" alpha", "alpha then gaza gaza city", 240),
+                      "<b>alpha</b> then gaza <b>gaza city</b>");
+  assert_string_equal(snippet("\"new york\"", "new, york new-york New York", 240),
+                      "<b>new, york</b> <b>new-york</b> <b>New York</b>");
+}
+
+/* A stemmer that strips prefixes: every word is stemmed, none skipped.
+ * Indonesian stems "membaca" (to read) to "baca". */
+static void test_snip_prefix_stripping_stemmer_checks_every_word(void **state) {
+  tok_stemmer_t *st = NULL;
+  assert_int_equal(tok_stemmer_new("id", &st), 0);
+  assert_false(tok_stem_keeps_first(st));
+  size_t l1, l2;
+  char a[64], b[64];
+  const char *s1 = tok_stem(st, "membaca", 7, &l1);
+  memcpy(a, s1, l1);
+  const char *s2 = tok_stem(st, "baca", 4, &l2);
+  memcpy(b, s2, l2);
+  tok_stemmer_free(st);
+  assert_int_equal(l1, l2);
+  assert_memory_equal(a, b, l1);
+  assert_string_equal(snippet_in("id", "baca", "Dia membaca buku", 240),
+                      "Dia <b>membaca</b> buku");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_snip_marks_stemmed_words),
@@ -78,6 +141,9 @@ int main(void) {
       cmocka_unit_test(test_snip_marks_prefix_matches),
       cmocka_unit_test(test_snip_windows_on_the_match_and_cuts_at_words),
       cmocka_unit_test(test_snip_without_matches_is_the_start),
+      cmocka_unit_test(test_snip_skipping_finds_every_kind_of_word),
+      cmocka_unit_test(test_snip_skipping_keeps_phrases_whole),
+      cmocka_unit_test(test_snip_prefix_stripping_stemmer_checks_every_word),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
