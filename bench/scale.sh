@@ -9,7 +9,10 @@
 # (wall time and peak memory by /usr/bin/time), and sift-bench-micro answers
 # one query set in process.  The query set is drawn once, from the smallest
 # corpus, by the peers harness's own generator (tools/gen_queries.py), so
-# every scale answers the same queries.  Then bench/scale_report.py prints
+# every scale answers the same queries; an existing DIR/queries.jsonl is
+# reused, so a later run at another factor (e.g. --factors 10 after
+# --factors 0.25,1,4) adds points to the same table (delete it to draw
+# anew).  Then bench/scale_report.py prints
 # the table and writes the plot (DIR/scale.svg).
 #
 #   --factors LIST  corpus sizes as multiples of --base [1,10]
@@ -57,7 +60,7 @@ for f in $(tr ',' ' ' <<<"$FACTORS"); do
     "$BIN/sift-indexer" --quiet --index "$idx" "$corpus"
   printf '{"factor": %s, "docs": %s, "jsonl_bytes": %s, "index_bytes": %s}\n' "$f" "$n" \
     "$(stat -c %s "$corpus")" "$(du -sb "$idx" | cut -f1)" >"$WORK/size-$f.json"
-  if ((first)); then
+  if ((first)) && [[ ! -s $QUERIES ]]; then
     if [[ -x $PEERS/tools/gen_queries.py ]] || [[ -f $PEERS/tools/gen_queries.py ]]; then
       /usr/bin/python3 "$PEERS/tools/prep_corpus.py" "$WORK/prep" "$corpus" >/dev/null
       /usr/bin/python3 "$PEERS/tools/gen_queries.py" "$WORK/prep/corpus.tsv" "$QUERIES" >/dev/null
