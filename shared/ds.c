@@ -5,13 +5,18 @@
  * then ds_encode per article) and by the engine (ds_decode for GET and
  * snippets).  One ds_codec_t per thread.
  *
- * Stored form, format DS_FORMAT (1):
+ * Stored form, format DS_FORMAT (2):
  *   byte 0      DS_FORMAT
- *   bytes 1..   exactly one zstd frame, with its content size, its dictionary
- *               id (when a dictionary is used) and a content checksum, so a
- *               damaged frame or the wrong dictionary is detected rather than
- *               decoded into garbage.
- * Record (the frame's content), every integer an unsigned LEB128 varint
+ *   varint      H, the head frame's size in bytes
+ *   varint      T, the tail frame's size in bytes (0: no tail)
+ *   H bytes     the head frame: the record, its body cut short (ds__cut)
+ *   T bytes     the tail frame: the rest of the body
+ * and nothing after (T makes a cut after the head a detected truncation).
+ * Format DS_FORMAT_ONE (1), still read: byte 0, then the record's frame.
+ * Every frame is one zstd frame with its content size, its dictionary id
+ * (when a dictionary is used) and a content checksum, so a damaged frame or
+ * the wrong dictionary is detected rather than decoded into garbage.
+ * Record (the head frame's content), every integer an unsigned LEB128 varint
  * (7 bits per byte, least significant first, high bit = more; at most 10
  * bytes, values fitting 64 bits):
  *   for id, outlet, date, title, url, author, lang, body:
@@ -45,6 +50,8 @@ struct ds_codec {
   ZSTD_CDict *cdict; /* NULL: no dictionary */
   ZSTD_DDict *ddict;
   buf_t rec;     /* scratch: the record being encoded */
+  buf_t head;    /* scratch: its head frame */
+  buf_t tail;    /* scratch: its tail frame */
   char *scratch; /* scratch: the record being decoded */
   size_t scratch_cap;
 };
@@ -90,7 +97,8 @@ static void ds__put_varint(buf_t *out, uint64_t v) {
   buf_append(out, b, n);
 }
 
-int ds_record(const doc_t *d, buf_t *out) {
+/* The record of d with only the first body_len bytes of its body. */
+static int ds__record(const doc_t *d, size_t body_len, buf_t *out) {
   if (!d->id) return ERR_INVAL;
   for (int i = 0; i < DS_NFIELDS; i++) {
     const char *s = ds__field_of(d, i);
@@ -98,7 +106,7 @@ int ds_record(const doc_t *d, buf_t *out) {
       ds__put_varint(out, 0);
       continue;
     }
-    size_t n = strlen(s);
+    size_t n = s == d->body ? body_len : strlen(s);
     ds__put_varint(out, (uint64_t)n + 1);
     buf_append(out, s, n);
   }
@@ -110,6 +118,25 @@ int ds_record(const doc_t *d, buf_t *out) {
     buf_append(out, t, n);
   }
   return out->err;
+}
+
+int ds_record(const doc_t *d, buf_t *out) {
+  return ds__record(d, d->body ? strlen(d->body) : 0, out);
+}
+
+static int ds__space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
+
+/* Where a body of n bytes is cut between the head and the tail frame: just
+ * after an ASCII white-space byte (no word, and no UTF-8 sequence, spans
+ * it), the last one within DS_HEAD_BODY bytes or else the first after;
+ * n (no tail) for a short body or one without white space near. */
+static size_t ds__cut(const char *body, size_t n) {
+  if (n <= DS_HEAD_BODY + DS_HEAD_BODY / 2) return n;
+  for (size_t k = DS_HEAD_BODY; k > DS_HEAD_BODY / 2; k--)
+    if (ds__space(body[k - 1])) return k;
+  for (size_t k = DS_HEAD_BODY + 1; k < n && k <= 4 * DS_HEAD_BODY; k++)
+    if (ds__space(body[k - 1])) return k;
+  return n;
 }
 
 /* Reads a varint at *p (< end); 0, or -1 when truncated or over 64 bits. */
@@ -199,6 +226,8 @@ void ds_codec_free(ds_codec_t *c) {
   ZSTD_freeCDict(c->cdict);
   ZSTD_freeDDict(c->ddict);
   buf_fini(&c->rec);
+  buf_fini(&c->head);
+  buf_fini(&c->tail);
   free(c->scratch);
   free(c);
 }
@@ -213,6 +242,8 @@ int ds_codec_new(const void *dict, size_t dict_len, int level, ds_codec_t **out,
   ds_codec_t *c = calloc(1, sizeof *c);
   if (!c) return err_set(err, ERR_NOMEM, 0, NULL);
   buf_init(&c->rec, DS_MAX_RECORD);
+  buf_init(&c->head, 0);
+  buf_init(&c->tail, 0);
   c->cctx = ZSTD_createCCtx();
   c->dctx = ZSTD_createDCtx();
   if (!c->cctx || !c->dctx) goto nomem;
@@ -242,48 +273,59 @@ internal:
   return err_set(err, ERR_INTERNAL, 0, "zstd refused the codec parameters");
 }
 
-int ds_encode(ds_codec_t *c, const doc_t *d, buf_t *out, err_t *err) {
-  buf_reset(&c->rec);
-  int rc = ds_record(d, &c->rec);
-  if (rc == ERR_INVAL) return err_set(err, rc, 0, "document without id");
-  if (rc == ERR_TOO_LONG)
-    return err_set(err, rc, 0, "stored document over %zu bytes", DS_MAX_RECORD);
-  if (rc) return err_set(err, rc, 0, NULL);
-  size_t bound = ZSTD_compressBound(c->rec.len);
-  if (buf_reserve(out, 1 + bound)) return err_set(err, out->err, 0, NULL);
-  char *dst = out->data + out->len;
-  dst[0] = DS_FORMAT;
-  size_t z = ZSTD_compress2(c->cctx, dst + 1, bound, c->rec.len ? c->rec.data : "", c->rec.len);
+/* Append one frame of src[0..n) to out. */
+static int ds__deflate(ds_codec_t *c, const char *src, size_t n, buf_t *out, err_t *err) {
+  size_t bound = ZSTD_compressBound(n);
+  if (buf_reserve(out, bound)) return err_set(err, out->err, 0, NULL);
+  size_t z = ZSTD_compress2(c->cctx, out->data + out->len, bound, n ? src : "", n);
   if (ZSTD_isError(z))
     return err_set(err, ERR_INTERNAL, 0, "zstd compression failed: %s", ZSTD_getErrorName(z));
-  out->len += 1 + z;
+  out->len += z;
   out->data[out->len] = '\0';
   return 0;
 }
 
-int ds_decode(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d, err_t *err) {
-  memset(d, 0, sizeof *d);
-  if (len < 1 || (unsigned char)data[0] != DS_FORMAT)
-    return err_set(err, ERR_CORRUPT, 0, "stored document: unknown format");
-  const char *src = data + 1;
-  size_t n = len - 1;
+int ds_encode(ds_codec_t *c, const doc_t *d, buf_t *out, err_t *err) {
+  size_t blen = d->body ? strlen(d->body) : 0, cut = d->body ? ds__cut(d->body, blen) : 0;
+  if (blen - cut > DS_MAX_RECORD)
+    return err_set(err, ERR_TOO_LONG, 0, "stored document over %zu bytes", DS_MAX_RECORD);
+  buf_reset(&c->rec);
+  int rc = ds__record(d, cut, &c->rec);
+  if (rc == ERR_INVAL) return err_set(err, rc, 0, "document without id");
+  if (rc == ERR_TOO_LONG)
+    return err_set(err, rc, 0, "stored document over %zu bytes", DS_MAX_RECORD);
+  if (rc) return err_set(err, rc, 0, NULL);
+  /* Both frames are compressed apart first: their sizes come before them. */
+  buf_reset(&c->head);
+  buf_reset(&c->tail);
+  if ((rc = ds__deflate(c, c->rec.data, c->rec.len, &c->head, err))) return rc;
+  if (cut < blen && (rc = ds__deflate(c, d->body + cut, blen - cut, &c->tail, err))) return rc;
+  buf_putc(out, DS_FORMAT);
+  ds__put_varint(out, c->head.len);
+  ds__put_varint(out, c->tail.len);
+  buf_append(out, c->head.data, c->head.len);
+  if (c->tail.len) buf_append(out, c->tail.data, c->tail.len);
+  return out->err ? err_set(err, out->err, 0, NULL) : 0;
+}
+
+/* The content size of the zstd frame that is exactly src[0..n). */
+static int ds__frame_size(const char *src, size_t n, size_t *size, err_t *err) {
   size_t fsz = ZSTD_findFrameCompressedSize(src, n);
   if (ZSTD_isError(fsz) || fsz != n)
     return err_set(err, ERR_CORRUPT, 0, "stored document: not one zstd frame");
-  unsigned long long size = ZSTD_getFrameContentSize(src, n);
-  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > DS_MAX_RECORD)
+  unsigned long long sz = ZSTD_getFrameContentSize(src, n);
+  if (sz == ZSTD_CONTENTSIZE_ERROR || sz == ZSTD_CONTENTSIZE_UNKNOWN || sz > DS_MAX_RECORD)
     return err_set(err, ERR_CORRUPT, 0, "stored document: bad frame size");
-  if (size + 1 > c->scratch_cap) {
-    size_t cap = c->scratch_cap ? c->scratch_cap : 64 * 1024;
-    while (cap < size + 1) cap *= 2;
-    char *p = realloc(c->scratch, cap);
-    if (!p) return err_set(err, ERR_NOMEM, 0, NULL);
-    c->scratch = p;
-    c->scratch_cap = cap;
-  }
-  size_t got =
-      c->ddict ? ZSTD_decompress_usingDDict(c->dctx, c->scratch, (size_t)size + 1, src, n, c->ddict)
-               : ZSTD_decompressDCtx(c->dctx, c->scratch, (size_t)size + 1, src, n);
+  *size = (size_t)sz;
+  return 0;
+}
+
+/* Decompress the frame src[0..n) of content size `size` into dst, which has
+ * room for size + 1 bytes. */
+static int ds__inflate(ds_codec_t *c, const char *src, size_t n, char *dst, size_t size,
+                       err_t *err) {
+  size_t got = c->ddict ? ZSTD_decompress_usingDDict(c->dctx, dst, size + 1, src, n, c->ddict)
+                        : ZSTD_decompressDCtx(c->dctx, dst, size + 1, src, n);
   if (ZSTD_isError(got)) {
     return err_set(err, ERR_CORRUPT, 0, "stored document: %s%s", ZSTD_getErrorName(got),
                    ZSTD_getErrorCode(got) == ZSTD_error_dictionary_wrong
@@ -291,8 +333,103 @@ int ds_decode(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d,
                        : "");
   }
   if (got != size) return err_set(err, ERR_CORRUPT, 0, "stored document: size mismatch");
-  const unsigned char *p = (const unsigned char *)c->scratch;
-  int rc = ds__parse(p, p + got, a, d, err);
+  return 0;
+}
+
+/* The frames of stored data: head[0..*hn), then tail[0..*tn) (*tn 0: none). */
+static int ds__frames(const char *data, size_t len, const char **head, size_t *hn,
+                      const char **tail, size_t *tn, err_t *err) {
+  if (len < 1 || ((unsigned char)data[0] != DS_FORMAT && (unsigned char)data[0] != DS_FORMAT_ONE))
+    return err_set(err, ERR_CORRUPT, 0, "stored document: unknown format");
+  const unsigned char *p = (const unsigned char *)data + 1, *end = (const unsigned char *)data + len;
+  *hn = len - 1;
+  *tn = 0;
+  if ((unsigned char)data[0] == DS_FORMAT) {
+    uint64_t h, t;
+    if (ds__get_varint(&p, end, &h) || ds__get_varint(&p, end, &t) ||
+        h > (uint64_t)(end - p) || t != (uint64_t)(end - p) - h)
+      return err_set(err, ERR_CORRUPT, 0, "stored document: bad frame sizes");
+    *hn = (size_t)h;
+    *tn = (size_t)t;
+  }
+  *head = (const char *)p;
+  *tail = *head + *hn;
+  return 0;
+}
+
+/* The body: prefix[0..plen) then the tail frame's tsize bytes, in arena a. */
+static int ds__join(ds_codec_t *c, const char *prefix, size_t plen, const char *tail, size_t tn,
+                    size_t tsize, arena_t *a, const char **body, err_t *err) {
+  if (tsize > DS_MAX_RECORD - plen)
+    return err_set(err, ERR_CORRUPT, 0, "stored document: bad frame size");
+  char *b = arena_alloc(a, plen + tsize + 1);
+  if (!b) return err_set(err, ERR_NOMEM, 0, NULL);
+  memcpy(b, prefix, plen);
+  int rc = ds__inflate(c, tail, tn, b + plen, tsize, err);
+  if (rc) return rc;
+  if (memchr(b + plen, 0, tsize))
+    return err_set(err, ERR_CORRUPT, 0, "stored document: NUL in the body");
+  b[plen + tsize] = '\0';
+  *body = b;
+  return 0;
+}
+
+/* ds_decode (rest NULL) and ds_decode_head. */
+static int ds__decode(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d,
+                      size_t *rest, err_t *err) {
+  const char *head = NULL, *tail = NULL;
+  size_t hn = 0, tn = 0, size = 0, tsize = 0;
+  int rc = ds__frames(data, len, &head, &hn, &tail, &tn, err);
+  if (!rc) rc = ds__frame_size(head, hn, &size, err);
+  if (!rc && tn) rc = ds__frame_size(tail, tn, &tsize, err);
+  if (rc) return rc;
+  if (size + 1 > c->scratch_cap) {
+    size_t cap = c->scratch_cap ? c->scratch_cap : 64 * 1024;
+    while (cap < size + 1) cap *= 2;
+    char *np = realloc(c->scratch, cap);
+    if (!np) return err_set(err, ERR_NOMEM, 0, NULL);
+    c->scratch = np;
+    c->scratch_cap = cap;
+  }
+  if ((rc = ds__inflate(c, head, hn, c->scratch, size, err))) return rc;
+  const unsigned char *r = (const unsigned char *)c->scratch;
+  if ((rc = ds__parse(r, r + size, a, d, err))) return rc;
+  if (!tn) return 0;
+  if (!d->body || tsize == 0)
+    return err_set(err, ERR_CORRUPT, 0, "stored document: a tail frame without a body");
+  if (rest) {
+    *rest = tsize;
+    return 0;
+  }
+  return ds__join(c, d->body, strlen(d->body), tail, tn, tsize, a, &d->body, err);
+}
+
+int ds_decode_tail(ds_codec_t *c, const char *data, size_t len, const char *start, arena_t *a,
+                   const char **body, err_t *err) {
+  const char *head = NULL, *tail = NULL;
+  size_t hn = 0, tn = 0, tsize = 0;
+  *body = NULL;
+  int rc = ds__frames(data, len, &head, &hn, &tail, &tn, err);
+  if (!rc && tn) rc = ds__frame_size(tail, tn, &tsize, err);
+  if (!rc && tsize == 0) rc = err_set(err, ERR_CORRUPT, 0, "stored document: no tail frame");
+  return rc ? rc : ds__join(c, start, strlen(start), tail, tn, tsize, a, body, err);
+}
+
+int ds_decode(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d, err_t *err) {
+  memset(d, 0, sizeof *d);
+  int rc = ds__decode(c, data, len, a, d, NULL, err);
   if (rc) memset(d, 0, sizeof *d);
+  return rc;
+}
+
+int ds_decode_head(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d, size_t *rest,
+                   err_t *err) {
+  memset(d, 0, sizeof *d);
+  *rest = 0;
+  int rc = ds__decode(c, data, len, a, d, rest, err);
+  if (rc) {
+    memset(d, 0, sizeof *d);
+    *rest = 0;
+  }
   return rc;
 }

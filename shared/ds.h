@@ -4,10 +4,18 @@
  * Record layout (before compression): the fields id, outlet, date, title,
  * url, author, lang, body, each as a varint length + 1 (0 = absent) followed
  * by the bytes, then a varint tag count and each tag as varint length +
- * bytes.  The stored data is one byte DS_FORMAT then a zstd frame of that
- * record, compressed with the index's dictionary (trained by ds_train on a
- * sample of the corpus at index time); the frame names its dictionary id, so
- * a reader holding the wrong dictionary fails cleanly (ERR_CORRUPT).
+ * bytes.  Stored data (DS_FORMAT 2): the format byte, the varint size of the
+ * head frame, the head frame, then the tail frame or nothing.  The head is
+ * a zstd frame of the record with the body cut after an ASCII white-space
+ * byte near its DS_HEAD_BODY-th byte; the tail, a zstd frame of the rest of
+ * the body.  A snippet rarely needs more than the start of the body, so it
+ * decodes the head alone (ds_decode_head).  Bodies that are short, or with
+ * no white space near the cut, have no tail.  Both frames are compressed
+ * with the index's dictionary (trained by ds_train on a sample of records
+ * at index time); a frame names its dictionary id, so a reader holding the
+ * wrong dictionary fails cleanly (ERR_CORRUPT).  DS_FORMAT_ONE (the format
+ * byte, then one frame of the whole record), written by earlier versions,
+ * is still read.
  *
  * A ds_codec_t holds zstd contexts: one per thread.
  */
@@ -21,7 +29,9 @@
 #include "doc.h"
 #include "err.h"
 
-#define DS_FORMAT 1
+#define DS_FORMAT 2     /* written */
+#define DS_FORMAT_ONE 1 /* read: the record in one frame */
+#define DS_HEAD_BODY 2048 /* body bytes in the head frame, about */
 
 typedef struct ds_codec ds_codec_t;
 
@@ -42,5 +52,15 @@ int ds_encode(ds_codec_t *c, const doc_t *d, buf_t *out, err_t *err);
 /* Decode stored data into *d (strings in arena a).  ERR_CORRUPT on any
  * malformation. */
 int ds_decode(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d, err_t *err);
+/* The same, but without the tail frame: d->body is then the start of the
+ * body, ending just after an ASCII white-space byte, and *rest the number
+ * of body bytes left out (0: d->body is whole).  The tail is checked only
+ * for its framing, so damage inside it shows when the whole is decoded. */
+int ds_decode_head(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d, size_t *rest,
+                   err_t *err);
+/* After ds_decode_head left rest > 0 bytes out: the whole body into *body
+ * (in arena a), from start (the head's d->body) and the tail frame. */
+int ds_decode_tail(ds_codec_t *c, const char *data, size_t len, const char *start, arena_t *a,
+                   const char **body, err_t *err);
 
 #endif

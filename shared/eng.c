@@ -547,10 +547,12 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
   }
   for (uint32_t i = 0; i < nh; i++) {
     const char *data;
-    size_t len;
+    size_t len, rest;
     doc_t d;
     if ((rc = xw_mset_data(m, i, &data, &len, err))) goto out;
-    if ((rc = ds_decode(e->codec, data, len, a, &d, err))) goto out;
+    /* The head frame has the fields and the start of the body, which is
+     * where most snippets are; the rest is decoded only when needed. */
+    if ((rc = ds_decode_head(e->codec, data, len, a, &d, &rest, err))) goto out;
     eng_hit_t *h = &out->hits[i];
     h->rank = q->offset + i + 1;
     h->score = xw_mset_weight(m, i);
@@ -560,8 +562,16 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
     h->date = d.date;
     h->url = d.url;
     if (d.body) {
-      h->snippet = snip_build(sm, eng_lang_index(e, d.lang), d.body, strlen(d.body),
-                              ENG_SNIPPET_BYTES, a);
+      size_t lang = eng_lang_index(e, d.lang), blen = strlen(d.body);
+      int more;
+      h->snippet =
+          snip_build_part(sm, lang, d.body, blen, blen + rest, ENG_SNIPPET_BYTES, a, &more);
+      if (more) { /* the snippet lies further on: decode the tail, resume */
+        const char *body;
+        if ((rc = ds_decode_tail(e->codec, data, len, d.body, a, &body, err))) goto out;
+        h->snippet = snip_build_part(sm, lang, body, blen + rest, blen + rest, ENG_SNIPPET_BYTES,
+                                     a, &more);
+      }
       if (!h->snippet) {
         rc = err_set(err, ERR_NOMEM, 0, "out of memory for a snippet");
         goto out;

@@ -68,6 +68,14 @@ struct snip_matcher {
   unsigned char bytes[256];       /* SNIP_CAND | SNIP_ALNUM per byte */
   unsigned char *keeps_first;     /* per stemmer: tok_stem_keeps_first */
   int full_scan;                  /* snip_matcher_full_scan() */
+  struct snip_scan {              /* one body's scan, kept when it must resume */
+    int active;                   /* snip_build_part asked for more of this body */
+    size_t lang, total, len;      /* the body it was given */
+    tok_iter_t it;
+    size_t nspans, n, best_first, best_last, stop_at, target, budget;
+    unsigned best;
+    int skip, pending, finished; /* finished: stopped at stop_at or SNIP_MAX_SPANS */
+  } scan;
 };
 
 #define SNIP_CAND 1  /* may start a word that matches */
@@ -251,63 +259,98 @@ static int snip_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c =
 
 const char *snip_build(snip_matcher_t *m, size_t lang, const char *text, size_t len,
                        size_t max_bytes, arena_t *a) {
-  if (!text) return NULL;
-  size_t scan = len < SNIP_MAX_SCAN ? len : SNIP_MAX_SCAN;
+  int more;
+  m->scan.active = 0; /* a body of its own: never a resumed one */
+  return snip_build_part(m, lang, text, len, len, max_bytes, a, &more);
+}
+
+/* Scan text[0..scan) on from where st stopped.  Returns 1 when it ran out
+ * of text, 0 when it stopped at st->stop_at or at SNIP_MAX_SPANS. */
+static int snip_scan(snip_matcher_t *m, struct snip_scan *st, size_t lang, const char *text,
+                     size_t scan, size_t max_bytes) {
   size_t cap = m->ring_cap;
   snip_word_t *ring = m->ring;
   snip_span_t *sp = m->spans;
-
-  /* Spans, in text order, until a window holds every term and the words
-   * that window can show have been seen. */
-  size_t nspans = 0, n = 0, best_first = 0, best_last = 0, stop_at = SIZE_MAX;
-  unsigned best = 0;
-  tok_iter_t it;
-  tok_word_t tw;
-  tok_iter_init(&it, text, scan);
   const unsigned char *u = (const unsigned char *)text;
-  int skip = snip_can_skip(m, lang), pending = 0;
-  size_t target = 0, budget = 0; /* the candidate; words to take after it */
-  while (m->nterms && nspans < SNIP_MAX_SPANS) {
-    if (skip && !pending && !budget) {
-      size_t q = snip_next_candidate(m, u, it.pos, scan);
-      if (q >= scan || q > stop_at) break;
-      it.pos = snip_boundary(u, it.pos, q); /* tok_next resumes there */
-      n = 0; /* words may have been skipped: a phrase starts afresh */
-      target = q;
-      pending = 1;
+  tok_word_t tw;
+  st->it.s = text; /* the same bytes, perhaps more of them */
+  st->it.len = scan;
+  while (m->nterms && st->nspans < SNIP_MAX_SPANS) {
+    if (st->skip && !st->pending && !st->budget) {
+      size_t q = snip_next_candidate(m, u, st->it.pos, scan);
+      if (q > st->stop_at) return 0;
+      if (q >= scan) {
+        st->it.pos = scan;
+        return 1;
+      }
+      st->it.pos = snip_boundary(u, st->it.pos, q); /* tok_next resumes there */
+      st->n = 0; /* words may have been skipped: a phrase starts afresh */
+      st->target = q;
+      st->pending = 1;
     }
-    if (!tok_next(&it, &tw) || tw.start > stop_at) break;
-    if (pending && tw.end > target) pending = 0;
+    if (!tok_next(&st->it, &tw)) return 1;
+    if (tw.start > st->stop_at) return 0;
+    if (st->pending && tw.end > st->target) st->pending = 0;
     if (m->bytes[u[tw.start]] & SNIP_CAND)
-      budget = cap - 1; /* a phrase may start here: take its length in words */
-    else if (budget)
-      budget--;
-    snip_word_t *w = &ring[n % cap];
+      st->budget = cap - 1; /* a phrase may start here: take its length in words */
+    else if (st->budget)
+      st->budget--;
+    snip_word_t *w = &ring[st->n % cap];
     w->start = tw.start;
     w->end = tw.end;
     w->len = tw.norm_len;
     memcpy(w->norm, tw.norm, tw.norm_len + 1);
-    n++;
+    size_t n = ++st->n;
     const char *stem = NULL;
     size_t stem_len = 0;
     int stemmable = m->first_bytes[(unsigned char)w->norm[0]] ||
                     (lang < m->nstemmers && !m->keeps_first[lang]);
-    for (size_t t = 0; t < m->nterms && nspans < SNIP_MAX_SPANS; t++) {
+    for (size_t t = 0; t < m->nterms && st->nspans < SNIP_MAX_SPANS; t++) {
       if (m->terms[t].kind == SNIP_WORD && !stemmable) continue;
       size_t first = snip_match(m, &m->terms[t], lang, ring, cap, n, &stem, &stem_len);
       if (first == SIZE_MAX) continue;
-      sp[nspans] = (snip_span_t){ring[first % cap].start, w->end, (unsigned)t};
+      size_t k = st->nspans;
+      sp[k] = (snip_span_t){ring[first % cap].start, w->end, (unsigned)t};
       size_t from;
-      unsigned d = snip_distinct(sp, nspans, max_bytes, &from);
-      if (d > best) best = d, best_first = from, best_last = nspans;
-      nspans++;
-      if (best == m->nterms && stop_at == SIZE_MAX) stop_at = sp[best_first].start + max_bytes;
+      unsigned d = snip_distinct(sp, k, max_bytes, &from);
+      if (d > st->best) st->best = d, st->best_first = from, st->best_last = k;
+      st->nspans++;
+      if (st->best == m->nterms && st->stop_at == SIZE_MAX)
+        st->stop_at = sp[st->best_first].start + max_bytes;
     }
   }
+  return 0;
+}
+
+const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, size_t len,
+                            size_t total, size_t max_bytes, arena_t *a, int *more) {
+  struct snip_scan *st = &m->scan;
+  int resume = st->active && st->lang == lang && st->total == total && st->len <= len;
+  st->active = 0;
+  *more = 0;
+  if (!text || len > total) return NULL;
+  /* Bytes scanned: those at hand, and those of the whole body. */
+  size_t scan = len < SNIP_MAX_SCAN ? len : SNIP_MAX_SCAN;
+  size_t scan_all = total < SNIP_MAX_SCAN ? total : SNIP_MAX_SCAN;
+  if (!resume) {
+    memset(st, 0, sizeof *st);
+    tok_iter_init(&st->it, text, scan);
+    st->stop_at = SIZE_MAX;
+    st->skip = snip_can_skip(m, lang);
+  }
+  /* Spans, in text order, until a window holds every term and the words
+   * that window can show have been seen. */
+  if (!st->finished) {
+    int ran_out = snip_scan(m, st, lang, text, scan, max_bytes);
+    if (ran_out && scan < scan_all) goto more; /* a better window may lie further on */
+    st->finished = 1;
+  }
+  snip_span_t *sp = m->spans;
+  size_t nspans = st->nspans, best_first = st->best_first, best_last = st->best_last;
 
   /* The window: some context before the first chosen match, then up to
    * max_bytes, cut at white space. */
-  size_t ws = 0, we = len;
+  size_t ws = 0, we = total;
   if (nspans) {
     size_t first = sp[best_first].start;
     size_t span = sp[best_last].end - first;
@@ -320,14 +363,17 @@ const char *snip_build(snip_matcher_t *m, size_t lang, const char *text, size_t 
       ws = k;
     }
   }
-  if (len - ws > max_bytes) {
+  if (total - ws > max_bytes) {
     size_t limit = ws + max_bytes, k = limit;
+    if (limit >= len) goto more;
     while (k > ws && !snip_space(text[k])) k--;
     if (k == ws) { /* no space: cut at a character boundary */
       k = limit;
       while (k > ws && ((unsigned char)text[k] & 0xC0) == 0x80) k--;
     }
     we = k;
+  } else if (total > len) {
+    goto more;
   }
 
   buf_t b;
@@ -350,8 +396,15 @@ const char *snip_build(snip_matcher_t *m, size_t lang, const char *text, size_t 
   }
   if (we > pos) snip_put_text(&b, text + pos, we - pos);
   while (b.len && b.data[b.len - 1] == ' ') b.len--;
-  if (we < len) buf_puts(&b, "\xE2\x80\xA6");
+  if (we < total) buf_puts(&b, "\xE2\x80\xA6");
   const char *out = b.err ? NULL : arena_strndup(a, b.data ? b.data : "", b.len);
   buf_fini(&b);
   return out;
+more:
+  st->active = 1;
+  st->lang = lang;
+  st->total = total;
+  st->len = len;
+  *more = 1;
+  return NULL;
 }

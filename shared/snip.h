@@ -45,5 +45,15 @@ void snip_matcher_full_scan(snip_matcher_t *m);
  * holds the scratch space, so one matcher serves one thread at a time. */
 const char *snip_build(snip_matcher_t *m, size_t lang_index, const char *text, size_t len,
                        size_t max_bytes, arena_t *a);
+/* The same for a body of `total` bytes of which only text[0..len) is at
+ * hand (len <= total; when len < total the text must end just after an
+ * ASCII white-space byte, as ds_decode_head's does, so no word runs past
+ * it).  When the snippet depends on bytes past len, returns NULL with *more
+ * set: call it again, next, for the same body with more of it (text may
+ * move; its first len bytes must not change), and the scan resumes where it
+ * stopped.  NULL with *more clear is ENOMEM.  A snippet it returns is the
+ * one snip_build gives on the whole body. */
+const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, size_t len,
+                            size_t total, size_t max_bytes, arena_t *a, int *more);
 
 #endif

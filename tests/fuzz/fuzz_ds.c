@@ -9,7 +9,8 @@
  *                  rarely gets past zstd's own checks otherwise)
  * Invariants: no crash; a failure is ERR_CORRUPT (or ERR_NOMEM) and leaves
  * the doc zeroed; a success gives an id and clean UTF-8 strings, and
- * encoding that doc again decodes to the same fields.
+ * encoding that doc again decodes to the same fields; ds_decode_head
+ * succeeds wherever ds_decode does, with a start of the same body.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -102,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t bound = ZSTD_compressBound(n);
     framed = malloc(1 + bound);
     if (!framed) return 0;
-    framed[0] = DS_FORMAT;
+    framed[0] = DS_FORMAT_ONE;
     size_t k = ZSTD_compress(framed + 1, bound, payload, n, 1);
     check(!ZSTD_isError(k), "zstd compresses");
     payload = framed;
@@ -111,6 +112,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   doc_t d;
   err_t err = {0};
   int rc = ds_decode(c, payload, n, arena, &d, &err);
+  /* The head alone: whenever the whole decodes, it does too, giving a
+   * start of the same body and how much of it is left. */
+  doc_t h;
+  size_t rest;
+  int hrc = ds_decode_head(c, payload, n, arena, &h, &rest, &err);
+  if (!rc) {
+    check(hrc == 0, "the head decodes when the whole does");
+    size_t bl = d.body ? strlen(d.body) : 0, hl = h.body ? strlen(h.body) : 0;
+    check(hl + rest == bl && (bl == 0 || memcmp(h.body, d.body, hl) == 0),
+          "the head's body starts the body, rest counts the remainder");
+  } else if (hrc) {
+    check(h.id == NULL && h.body == NULL && rest == 0, "a failed head leaves the doc zeroed");
+  }
   if (rc) {
     check(rc == ERR_CORRUPT || rc == ERR_NOMEM, "failure is ERR_CORRUPT");
     check(d.id == NULL && d.ntags == 0 && d.body == NULL, "failure leaves the doc zeroed");

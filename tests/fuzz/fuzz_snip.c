@@ -2,7 +2,8 @@
  * the rest an article body.  The snippet must be valid UTF-8 when the body
  * is, bounded in length, and its marks balanced; and it must equal the
  * snippet of the full scan, which tokenizes every word instead of skipping
- * those that cannot match. */
+ * those that cannot match, and the snippet built from the body's first half
+ * alone (unless that one asks for more) or resumed with the rest. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,5 +45,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   snip_matcher_full_scan(full);
   const char *ref = snip_build(full, 0, body, blen, 240, a);
   if (!ref || strcmp(out, ref) != 0) abort();
+  /* The body's start, cut after a white-space byte past its middle (as a
+   * stored head is): a snippet built from it alone is the same one, unless
+   * it asks for more. */
+  size_t cut = blen / 2;
+  while (cut < blen && body[cut] != ' ' && body[cut] != '\n') cut++;
+  if (cut + 1 < blen) {
+    int more = 0;
+    const char *part = snip_build_part(m, 0, body, cut + 1, blen, 240, a, &more);
+    if (part ? more || strcmp(part, out) != 0 : !more) abort();
+    if (more) { /* resumed with the whole body: the same snippet again */
+      part = snip_build_part(m, 0, body, blen, blen, 240, a, &more);
+      if (!part || more || strcmp(part, out) != 0) abort();
+    }
+  }
   return 0;
 }

@@ -119,7 +119,7 @@ static void train(uint64_t seed, size_t n, size_t cap, buf_t *dict) {
   arena_free(a);
 }
 
-/* DS_FORMAT + a plain zstd frame of the given record bytes. */
+/* DS_FORMAT_ONE + a plain zstd frame of the given record bytes. */
 static void stored_from_record(const void *rec, size_t n, buf_t *out) {
   size_t bound = ZSTD_compressBound(n);
   char *z = malloc(bound);
@@ -127,7 +127,7 @@ static void stored_from_record(const void *rec, size_t n, buf_t *out) {
   size_t k = ZSTD_compress(z, bound, rec, n, 3);
   assert_false(ZSTD_isError(k));
   buf_reset(out);
-  buf_putc(out, DS_FORMAT);
+  buf_putc(out, DS_FORMAT_ONE);
   buf_append(out, z, k);
   free(z);
 }
@@ -319,7 +319,7 @@ static void test_ds_decode_rejects_damaged_frames(void **state) {
   /* empty, unknown format byte */
   assert_int_equal(ds_decode(c, "", 0, a, &out, &err), ERR_CORRUPT);
   buf_append(&bad, good.data, good.len);
-  bad.data[0] = 2;
+  bad.data[0] = 3;
   assert_int_equal(decode(c, &bad, a, &out, &err), ERR_CORRUPT);
   /* every truncation */
   for (size_t n = 1; n < good.len; n++) {
@@ -354,7 +354,7 @@ static void test_ds_decode_rejects_damaged_frames(void **state) {
     assert_true(ZSTD_isError(ZSTD_getFrameContentSize(frame, ob.pos)) ||
                 ZSTD_getFrameContentSize(frame, ob.pos) == ZSTD_CONTENTSIZE_UNKNOWN);
     buf_reset(&bad);
-    buf_putc(&bad, DS_FORMAT);
+    buf_putc(&bad, DS_FORMAT_ONE);
     buf_append(&bad, frame, ob.pos);
     assert_int_equal(decode(c, &bad, a, &out, &err), ERR_CORRUPT);
     ZSTD_freeCCtx(z);
@@ -415,6 +415,110 @@ static void test_ds_decode_rejects_malformed_records(void **state) {
   ds_codec_free(c);
 }
 
+/* A body of about n bytes of words, lines and, where `spaces` is 0, no
+ * white space at all. */
+static char *long_body(size_t n, int spaces) {
+  static const char *words[] = {"harbor", "ferry", "caf\xc3\xa9", "vote", "1,000", "river"};
+  char *b = malloc(n + 16);
+  assert_non_null(b);
+  size_t k = 0;
+  for (unsigned i = 0; k < n; i++) {
+    const char *w = words[i % 6];
+    memcpy(b + k, w, strlen(w));
+    k += strlen(w);
+    if (spaces) b[k++] = i % 17 == 16 ? '\n' : ' ';
+  }
+  b[k] = '\0';
+  return b;
+}
+
+/* A long body is split: the head alone gives a start of the body that ends
+ * in white space, and how much is left; the whole comes back intact. */
+static void test_ds_long_body_has_a_head_and_a_tail(void **state) {
+  (void)state;
+  ds_codec_t *c;
+  err_t err = {0};
+  assert_int_equal(ds_codec_new(NULL, 0, 3, &c, &err), 0);
+  arena_t *a = arena_new(0);
+  doc_t in = full_doc(), out;
+  char *body = long_body(20000, 1);
+  in.body = body;
+  buf_t b;
+  buf_init(&b, 0);
+  assert_int_equal(ds_encode(c, &in, &b, &err), 0);
+  assert_int_equal((unsigned char)b.data[0], DS_FORMAT);
+  assert_int_equal(decode(c, &b, a, &out, &err), 0);
+  assert_same_doc(&in, &out);
+  size_t rest = 99;
+  assert_int_equal(ds_decode_head(c, b.data, b.len, a, &out, &rest, &err), 0);
+  size_t plen = strlen(out.body);
+  assert_in_range(plen, DS_HEAD_BODY / 2, DS_HEAD_BODY);
+  assert_int_equal(plen + rest, strlen(body));
+  assert_memory_equal(out.body, body, plen);
+  assert_true(out.body[plen - 1] == ' ' || out.body[plen - 1] == '\n');
+  assert_string_equal(out.title, in.title);
+  assert_int_equal(out.ntags, in.ntags);
+  /* every truncation, and damage in the tail, fail the whole decode */
+  for (size_t n = 1; n < b.len; n++) {
+    err_clear(&err);
+    assert_int_equal(ds_decode(c, b.data, n, a, &out, &err), ERR_CORRUPT);
+    assert_null(out.id);
+  }
+  b.data[b.len - 8] ^= 0x21;
+  assert_int_equal(decode(c, &b, a, &out, &err), ERR_CORRUPT);
+  assert_null(out.body);
+  /* the head alone does not read the tail's content */
+  assert_int_equal(ds_decode_head(c, b.data, b.len, a, &out, &rest, &err), 0);
+  /* a body without white space near the cut, and a short one, stay whole */
+  char *solid = long_body(20000, 0);
+  in.body = solid;
+  buf_reset(&b);
+  assert_int_equal(ds_encode(c, &in, &b, &err), 0);
+  assert_int_equal(ds_decode_head(c, b.data, b.len, a, &out, &rest, &err), 0);
+  assert_int_equal(rest, 0);
+  assert_string_equal(out.body, solid);
+  in = full_doc();
+  buf_reset(&b);
+  assert_int_equal(ds_encode(c, &in, &b, &err), 0);
+  assert_int_equal(ds_decode_head(c, b.data, b.len, a, &out, &rest, &err), 0);
+  assert_int_equal(rest, 0);
+  assert_same_doc(&in, &out);
+  free(solid);
+  free(body);
+  buf_fini(&b);
+  arena_free(a);
+  ds_codec_free(c);
+}
+
+/* Stored data of the first format (one frame of the whole record), as
+ * indexes built by earlier versions hold it, still decodes. */
+static void test_ds_reads_the_first_format(void **state) {
+  (void)state;
+  ds_codec_t *c;
+  err_t err = {0};
+  assert_int_equal(ds_codec_new(NULL, 0, 3, &c, &err), 0);
+  arena_t *a = arena_new(0);
+  doc_t in = full_doc(), out;
+  char *body = long_body(9000, 1);
+  in.body = body;
+  buf_t rec, b;
+  buf_init(&rec, 0);
+  buf_init(&b, 0);
+  assert_int_equal(ds_record(&in, &rec), 0);
+  stored_from_record(rec.data, rec.len, &b);
+  assert_int_equal(decode(c, &b, a, &out, &err), 0);
+  assert_same_doc(&in, &out);
+  size_t rest = 1;
+  assert_int_equal(ds_decode_head(c, b.data, b.len, a, &out, &rest, &err), 0);
+  assert_int_equal(rest, 0);
+  assert_same_doc(&in, &out);
+  free(body);
+  buf_fini(&rec);
+  buf_fini(&b);
+  arena_free(a);
+  ds_codec_free(c);
+}
+
 static void test_ds_decode_reports_out_of_memory(void **state) {
   (void)state;
   ds_codec_t *c;
@@ -447,6 +551,8 @@ int main(void) {
       cmocka_unit_test(test_ds_train_needs_samples),
       cmocka_unit_test(test_ds_decode_rejects_damaged_frames),
       cmocka_unit_test(test_ds_decode_rejects_malformed_records),
+      cmocka_unit_test(test_ds_long_body_has_a_head_and_a_tail),
+      cmocka_unit_test(test_ds_reads_the_first_format),
       cmocka_unit_test(test_ds_decode_reports_out_of_memory),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -132,6 +132,47 @@ static void test_snip_prefix_stripping_stemmer_checks_every_word(void **state) {
                       "Dia <b>membaca</b> buku");
 }
 
+/* With only the start of a body at hand, a snippet found there is the
+ * whole body's; one that needs more text says so. */
+static void test_snip_from_the_start_of_a_body(void **state) {
+  static arena_t *a;
+  if (!a) a = arena_new(0);
+  tok_stemmer_t *st = NULL;
+  assert_int_equal(tok_stemmer_new("en", &st), 0);
+  char body[6000] = "Early news of the harbor. ";
+  for (int i = 0; i < 300; i++) strcat(body, "filler ");
+  strcat(body, "late ferry word");
+  size_t total = strlen(body), head = 2000;
+  while (body[head - 1] != ' ') head--;
+  const char *cases[][2] = {{"harbor", NULL}, {"ferry", "more"}, {"harbor ferry", "more"},
+                            {"zebra", "more"}, {"outlet:x", NULL}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    qp_query_t *q = NULL;
+    err_t err = {0};
+    assert_int_equal(qp_parse(cases[i][0], strlen(cases[i][0]), a, &q, &err), 0);
+    snip_matcher_t *m = snip_matcher_new(a, q, &st, 1), *m2 = snip_matcher_new(a, q, &st, 1);
+    assert_non_null(m);
+    assert_non_null(m2);
+    const char *whole = snip_build(m2, 0, body, total, 240, a);
+    int more = 0;
+    const char *part = snip_build_part(m, 0, body, head, total, 240, a, &more);
+    assert_non_null(whole);
+    if (cases[i][1]) {
+      assert_null(part);
+      assert_true(more);
+      part = snip_build_part(m, 0, body, total, total, 240, a, &more); /* resumed */
+      assert_false(more);
+      assert_non_null(part);
+      assert_string_equal(part, whole);
+    } else {
+      assert_false(more);
+      assert_non_null(part);
+      assert_string_equal(part, whole);
+    }
+  }
+  tok_stemmer_free(st);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_snip_marks_stemmed_words),
@@ -144,6 +185,7 @@ int main(void) {
       cmocka_unit_test(test_snip_skipping_finds_every_kind_of_word),
       cmocka_unit_test(test_snip_skipping_keeps_phrases_whole),
       cmocka_unit_test(test_snip_prefix_stripping_stemmer_checks_every_word),
+      cmocka_unit_test(test_snip_from_the_start_of_a_body),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
