@@ -149,6 +149,7 @@ static req_t *req_new(conn_t *c, const char *line, size_t len) {
   r->job.len = len;
   buf_init(&r->job.out, 0);
   atomic_init(&r->job.cancelled, 0);
+  r->job.direct_fd = -1;
   r->conn = c;
   r->state = REQ_WAITING;
   r->t0 = uv_hrtime();
@@ -353,7 +354,12 @@ static void conn_deliver(conn_t *c) {
     if (c->next_submit == r) c->next_submit = r->next;
     c->nreqs--;
     unsigned close_after = r->job.flags & PROTO_OUT_CLOSE;
-    conn_emit(c, &r->job.out);
+    buf_t *resp = &r->job.out;
+    if (r->job.sent) { /* the worker wrote this much of it (workers.h) */
+      memmove(resp->data, resp->data + r->job.sent, resp->len - r->job.sent);
+      resp->len -= r->job.sent;
+    }
+    if (!r->job.sent || resp->len) conn_emit(c, resp);
     req_free(r);
     if (close_after && !c->closing) {
       /* QUIT, too_long: nothing after this response is answered. */
@@ -554,6 +560,18 @@ static void conn_check_finish(conn_t *c) {
   }
 }
 
+/* The socket the worker may answer r on itself (workers.h, "Direct
+ * answers"), or -1: r must be the oldest request without an answer and
+ * nothing be waiting to be written, so its bytes are the next on the wire;
+ * and the connection in its plain reading state. */
+static int conn_direct_fd(conn_t *c, req_t *r) {
+  uv_os_fd_t fd;
+  if (r != c->qhead || c->out.len || c->writing || c->closing || c->finishing || c->shut ||
+      c->draining || uv_fileno(&c->h.handle, &fd) != 0)
+    return -1;
+  return fd;
+}
+
 static void conn_submit(conn_t *c) {
   srv_t *s = c->srv;
   while (!c->closing && c->next_submit && c->nrunning < s->cfg.jobs_per_conn &&
@@ -563,6 +581,7 @@ static void conn_submit(conn_t *c) {
     if (r->state != REQ_WAITING) continue;
     r->state = REQ_RUNNING;
     c->nrunning++;
+    r->job.direct_fd = conn_direct_fd(c, r);
     wrk_submit(s->pool, &r->job);
   }
 }

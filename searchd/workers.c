@@ -6,10 +6,12 @@
  */
 #include "workers.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "log.h"
 
@@ -117,6 +119,19 @@ static void wrk_run(wrk_thread_t *t, wrk_job_t *job) {
     cache_put(p->cache, job->line, job->len, t->generation, job->out.data, job->out.len);
 }
 
+/* See "Direct answers" in workers.h.  Only a whole, well-formed answer
+ * goes out here; the loop answers anything else (and closes after QUIT). */
+static void wrk_send_direct(wrk_job_t *job) {
+  buf_t *o = &job->out;
+  if (job->direct_fd < 0 || o->err || o->len == 0 || o->data[o->len - 1] != '\n' ||
+      (job->flags & PROTO_OUT_CLOSE) || atomic_load(&job->cancelled))
+    return;
+  ssize_t n;
+  do n = send(job->direct_fd, o->data, o->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n > 0) job->sent = (size_t)n; /* on error the loop tries and reports */
+}
+
 static void *wrk_main(void *arg) {
   wrk_thread_t *t = arg;
   wrk_pool_t *p = t->pool;
@@ -132,7 +147,10 @@ static void *wrk_main(void *arg) {
     pthread_mutex_unlock(&p->mu);
     if (!job) break; /* stopping and nothing left */
 
-    if (!atomic_load(&job->cancelled)) wrk_run(t, job);
+    if (!atomic_load(&job->cancelled)) {
+      wrk_run(t, job);
+      wrk_send_direct(job);
+    }
 
     pthread_mutex_lock(&p->done_mu);
     if (p->done_tail) p->done_tail->next = job;

@@ -18,6 +18,13 @@
  * current revision before they are run, and their successful answers
  * stored.
  *
+ * Direct answers: a job whose direct_fd the loop set (it is the oldest
+ * unanswered request of its connection, and nothing is waiting to be
+ * written there) has its answer sent by the worker, with one non-blocking
+ * send(), as soon as it is built: the client does not wait for the loop to
+ * wake up and write it.  job->sent says how much went out; the loop writes
+ * the rest, if any, and does its bookkeeping as for any job.
+ *
  * Ownership: a submitted job belongs to the pool until the done callback
  * gets it back; job->line must stay valid until then.  The pool borrows the
  * cache and the stats, which must outlive it.
@@ -48,6 +55,9 @@ typedef struct wrk_job {
   const proto_command_t *cmd;    /* the command the line names, or NULL */
   int cache_hit;
   atomic_int cancelled;          /* set by the loop: skip, answer nothing */
+  int direct_fd;                 /* >= 0: write the answer to this socket
+                                    here (the loop owes nothing before it) */
+  size_t sent;                   /* bytes of out written to direct_fd */
 } wrk_job_t;
 
 typedef void (*wrk_done_cb)(wrk_job_t *job, void *ud);
