@@ -23,6 +23,14 @@
  * falls from tokenizing every word to scanning its bytes.  Stemming a body
  * word is still the costly step, so with such a stemmer it happens only for
  * words whose first byte is a query stem's.
+ *
+ * Parts.  Stored articles come as a head (the start of the body) and a tail
+ * (ds.h).  snip_build_part scans what it is given; when the scan runs out of
+ * text before it may stop, or the window reaches past the text, it keeps its
+ * whole state in the matcher (struct snip_scan: iterator, ring, spans, best
+ * window) and asks for more, and the next call with the whole body resumes
+ * where it stopped.  The head ends just after white space, so no word is cut
+ * by the seam and the resumed scan sees exactly the words of one pass.
  */
 #include "snip.h"
 
