@@ -28,9 +28,12 @@
  *
  * ds_decode trusts nothing: every length is checked against the bytes left,
  * the frame must announce a content size of at most DS_MAX_RECORD and
- * decompress to exactly that, and the decoded strings must be valid UTF-8
- * without NUL bytes and the id present, as doc_parse_json guarantees.  Any
- * failure is ERR_CORRUPT.
+ * decompress to exactly that, and the decoded strings must be free of NUL
+ * bytes and the id present, as doc_parse_json guarantees.  Their UTF-8 is
+ * not checked again: the indexer repaired it, each frame's checksum guards
+ * it, and every consumer copes with bad bytes (the JSON writer writes
+ * U+FFFD, the tokenizer takes them for separators).  Any failure is
+ * ERR_CORRUPT.
  */
 #include "ds.h"
 
@@ -163,6 +166,8 @@ static int ds__get_str(const unsigned char **p, const unsigned char *end, uint64
   /* No UTF-8 check here: the text was repaired before it was stored, and the
    * frame's checksum (ds_decode) rejects any later damage. */
   const char *s = (const char *)*p;
+  if (memchr(s, 0, (size_t)len))
+    return err_set(err, ERR_CORRUPT, 0, "stored document: NUL in a field");
   if (!(*out = arena_strndup(a, s, (size_t)len))) return err_set(err, ERR_NOMEM, 0, NULL);
   *p += len;
   return 0;
