@@ -1,10 +1,12 @@
 /* sift-indexer: turns corpus files into a Sift index (SPEC.md "Corpus format").
  *
- *   sift-indexer --index DIR [--lang LANG] [--batch N] [--strict] FILE_OR_DIR...
+ *   sift-indexer --index DIR [--lang LANG] [--batch N] [--jobs N] [--strict] FILE_OR_DIR...
  *
  * Reads every source in order (corpus.h), parses each record (doc.h), adds it
  * (idx.h), and commits every --batch articles, so an interrupted run leaves the
- * index at its last commit.  Bad records are reported as FILE:LINE: reason and
+ * index at its last commit.  A run that creates the index writes it in --jobs
+ * shards on as many threads (shards.h) and merges them as it compacts; a run
+ * that adds to an index has one writer.  Bad records are reported as FILE:LINE: reason and
  * skipped; they never stop the run.  SIGINT/SIGTERM stop reading, commit what
  * was read, and exit 130/143.  On a terminal, a progress line shows the rate;
  * at the end a summary line gives the counts and the speed.
@@ -24,13 +26,15 @@
 #include "doc.h"
 #include "err.h"
 #include "idx.h"
+#include "shards.h"
 
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig) { stop_signal = sig; }
 
 typedef struct run {
-  idx_t *idx;
+  idx_t *idx;      /* one writer, or */
+  sh_build_t *sh;  /* the shards of a new index */
   /* progress over all sources: sizes of the sources before the current one,
    * of all of them, and the current reader */
   uint64_t bytes_before, bytes_all;
@@ -58,7 +62,9 @@ static void usage(FILE *f) {
           "  --index DIR   the index to create or add to (required)\n"
           "  --lang LANG   default language of a new index (ISO 639-1 or Snowball name;\n"
           "                default en); articles pick theirs with their \"lang\" field\n"
-          "  --batch N     commit every N articles (default 5000)\n"
+          "  --batch N     commit every N articles (default 1000)\n"
+          "  --jobs N      build a new index in N shards on N threads, merged at the\n"
+          "                end (default: the number of cores, at most 4; 1: one writer)\n"
           "  --strict      exit 1 if any record was skipped\n"
           "  --compact     compact the index at the end (default when this run\n"
           "                created it; --no-compact to skip)\n"
@@ -138,7 +144,7 @@ static int index_source(run_t *r, const char *path, arena_t *a) {
       r->warned++;
     }
     const char *warning = NULL;
-    if ((rc = idx_add(r->idx, &d, &warning, &err))) {
+    if ((rc = r->sh ? sh_add(r->sh, &d, &warning, &err) : idx_add(r->idx, &d, &warning, &err))) {
       fprintf(stderr, "sift-indexer: %s: %s\n", path, err_message(&err));
       break;
     }
@@ -147,7 +153,7 @@ static int index_source(run_t *r, const char *path, arena_t *a) {
       r->warned++;
     }
     r->added++;
-    if (++r->since_commit >= r->batch && (rc = commit(r, &err))) {
+    if (!r->sh && ++r->since_commit >= r->batch && (rc = commit(r, &err))) {
       fprintf(stderr, "sift-indexer: commit failed: %s\n", err_message(&err));
       break;
     }
@@ -167,10 +173,13 @@ int main(int argc, char **argv) {
       {"batch", required_argument, NULL, 'b'}, {"strict", no_argument, NULL, 's'},
       {"quiet", no_argument, NULL, 'q'},       {"help", no_argument, NULL, 'h'},
       {"compact", no_argument, NULL, 'c'},     {"no-compact", no_argument, NULL, 'C'},
-      {"version", no_argument, NULL, 'V'},     {NULL, 0, NULL, 0}};
+      {"jobs", required_argument, NULL, 'j'},  {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0}};
   const char *index = NULL, *lang = NULL;
-  run_t r = {.batch = 5000};
+  run_t r = {.batch = 1000};
   int strict = 0, compact = -1, c; /* -1: when the run created the index */
+  long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+  jobs = jobs < 1 ? 1 : jobs > 4 ? 4 : jobs;
   opterr = 0; /* our own one-line message */
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
@@ -184,6 +193,15 @@ int main(int argc, char **argv) {
           return 2;
         }
         r.batch = (uint32_t)v;
+        break;
+      }
+      case 'j': {
+        char *end;
+        jobs = strtol(optarg, &end, 10);
+        if (*end || jobs < 1 || jobs > SH_MAX_SHARDS) {
+          fprintf(stderr, "sift-indexer: --jobs takes a number from 1 to %d\n", SH_MAX_SHARDS);
+          return 2;
+        }
         break;
       }
       case 's': strict = 1; break;
@@ -212,7 +230,20 @@ int main(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
 
   err_t err = {0};
-  if (idx_open(index, lang, &r.idx, &err)) {
+  uint64_t before, after;
+  if (idx_is_stub(index)) { /* left by a parallel build that did not finish */
+    if (!r.quiet) fprintf(stderr, "sift-indexer: %s holds the shards of an unfinished build; merging them\n", index);
+    if (idx_compact(index, &before, &after, &err)) {
+      fprintf(stderr, "sift-indexer: cannot merge the shards of %s (they are intact): %s\n", index,
+              err_message(&err));
+      return 1;
+    }
+  }
+  /* Shards are merged by the compaction, so --no-compact means one writer. */
+  int rc = jobs > 1 && compact != 0 && idx_path_is_free(index)
+               ? sh_open(index, lang, (unsigned)jobs, r.batch, &r.sh, &err)
+               : idx_open(index, lang, &r.idx, &err);
+  if (rc) {
     fprintf(stderr, "sift-indexer: %s\n", err_message(&err));
     return 1;
   }
@@ -220,11 +251,12 @@ int main(int argc, char **argv) {
   if (!a) {
     fprintf(stderr, "sift-indexer: out of memory\n");
     idx_free(r.idx);
+    sh_free(r.sh);
     return 1;
   }
   r.progress = !r.quiet && isatty(2);
   r.t0 = now_s();
-  uint32_t docs_before = idx_doccount(r.idx);
+  uint32_t docs_before = r.sh ? 0 : idx_doccount(r.idx);
   for (int i = optind; i < argc; i++) { /* sizes for the ETA: regular files only */
     struct stat st;
     if (strcmp(argv[i], "-") == 0 || stat(argv[i], &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -233,27 +265,28 @@ int main(int argc, char **argv) {
     }
     r.bytes_all += (uint64_t)st.st_size;
   }
-  int rc = 0;
   for (int i = optind; i < argc && !rc && !stop_signal; i++) rc = index_source(&r, argv[i], a);
   err_clear(&err);
-  int crc = commit(&r, &err);
+  int crc = r.sh ? sh_finish(r.sh, &err) : commit(&r, &err);
   if (crc) fprintf(stderr, "sift-indexer: commit failed: %s\n", err_message(&err));
   double el = now_s() - r.t0;
-  uint32_t grown = idx_doccount(r.idx) - docs_before;
+  uint32_t docs = r.sh ? sh_doccount(r.sh) : idx_doccount(r.idx);
+  uint32_t grown = docs - docs_before;
+  uint64_t written = r.sh ? sh_committed(r.sh) : r.added;
   if (r.progress) fprintf(stderr, "\r%*s\r", 60, "");
   if (!r.quiet) {
     fprintf(stderr,
             "sift-indexer: %s: added %llu, replaced %llu, skipped %llu, warnings %llu, "
             "%u articles in the index, %.1f s, %.0f articles/s\n",
-            index, (unsigned long long)grown, (unsigned long long)(r.added - grown),
-            (unsigned long long)r.skipped, (unsigned long long)r.warned, idx_doccount(r.idx), el,
+            index, (unsigned long long)grown, (unsigned long long)(written - grown),
+            (unsigned long long)r.skipped, (unsigned long long)r.warned, docs, el,
             el > 0 ? (double)r.added / el : 0.0);
   }
-  if (compact < 0) compact = idx_created(r.idx);
+  if (compact < 0) compact = r.sh || idx_created(r.idx);
   idx_free(r.idx);
+  sh_free(r.sh);
   arena_free(a);
   if (compact && !stop_signal && !rc && !crc) {
-    uint64_t before, after;
     double t = now_s();
     err_clear(&err);
     if ((crc = idx_compact(index, &before, &after, &err)))

@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "schema.h"
@@ -397,4 +398,42 @@ void doc_write_json(const doc_t *d, buf_t *out) {
     buf_json_cstr(out, d->body);
   }
   buf_json_close(out, '}');
+}
+
+/* ---- copies ---- */
+
+static size_t doc_len(const char *s) { return s ? strlen(s) + 1 : 0; }
+
+static const char *doc_put(char **p, const char *s) {
+  if (!s) return NULL;
+  size_t n = strlen(s) + 1;
+  char *dst = memcpy(*p, s, n);
+  *p += n;
+  return dst;
+}
+
+doc_t *doc_clone(const doc_t *d, size_t *bytes) {
+  const char *const *f[] = {&d->id,  &d->outlet, &d->date, &d->title,
+                            &d->url, &d->author, &d->lang, &d->body};
+  size_t size = sizeof(doc_t) + d->ntags * sizeof(char *);
+  for (size_t i = 0; i < sizeof f / sizeof *f; i++) size += doc_len(*f[i]);
+  for (size_t i = 0; i < d->ntags; i++) size += doc_len(d->tags[i]);
+  doc_t *c = malloc(size);
+  if (!c) return NULL;
+  *c = *d;
+  c->date_warning = NULL;
+  const char **tags = (const char **)(c + 1);
+  char *p = (char *)(tags + d->ntags);
+  c->tags = d->ntags ? tags : NULL;
+  for (size_t i = 0; i < d->ntags; i++) tags[i] = doc_put(&p, d->tags[i]);
+  c->id = doc_put(&p, d->id);
+  c->outlet = doc_put(&p, d->outlet);
+  c->date = doc_put(&p, d->date);
+  c->title = doc_put(&p, d->title);
+  c->url = doc_put(&p, d->url);
+  c->author = doc_put(&p, d->author);
+  c->lang = doc_put(&p, d->lang);
+  c->body = doc_put(&p, d->body);
+  if (bytes) *bytes = size;
+  return c;
 }

@@ -47,6 +47,11 @@ int doc_parse_date(const char *s, char day[9], char sortkey[15], const char **wh
 /* 1 if y-m-d is a real calendar day (years 1..9999). */
 int doc_valid_day(int y, int m, int d);
 
+/* A copy of d in one malloc'ed block (free() it), for keeping an article
+ * past its arena; *bytes (if not NULL) gets the block's size.  The copy's
+ * date_warning is NULL.  NULL when out of memory. */
+doc_t *doc_clone(const doc_t *d, size_t *bytes);
+
 /* The GET form: {"id":...,"title":...,...}, absent fields omitted. */
 void doc_write_json(const doc_t *d, buf_t *out);
 

@@ -182,10 +182,11 @@ void eng_free(eng_t *e) {
 int eng_reopen(eng_t *e, int *changed, err_t *err) {
   int moved = 0, rc = 0;
   if (changed) *changed = 0;
-  if (e->is_dir) {
-    uint64_t ino, mtime;
-    if (eng_signature(e->path, &ino, &mtime) == 0 && ino == e->sig_ino && mtime == e->generation)
-      return 0;
+  uint64_t ino, mtime;
+  int glass = eng_signature(e->path, &ino, &mtime) == 0;
+  /* A stub directory whose shards were merged (idx.h) is a glass one now. */
+  if (e->is_dir || glass) {
+    if (e->is_dir && glass && ino == e->sig_ino && mtime == e->generation) return 0;
     /* Open afresh and take over the new engine's state: a handle reopened
      * across a swapped directory would mix the old files with the new. */
     eng_t *fresh = NULL;

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "arena.h"
 #include "buf.h"
 #include "ds.h"
 #include "schema.h"
@@ -35,14 +34,16 @@ struct idx {
   int langs_dirty; /* a new language to record at the next commit */
   int created;     /* idx_open made the index */
   int positions;   /* words were indexed since the last commit */
+  int atomic;      /* idx_atomic(): what is not committed is dropped */
   ds_codec_t *codec;
   int trained;      /* the dictionary question is settled */
-  arena_t *pending_arena; /* articles held until the dictionary is trained */
-  doc_t *pending;
+  doc_t **pending; /* articles held until the dictionary is trained (doc_clone) */
   size_t npending, pending_cap, pending_bytes;
   buf_t rec;  /* scratch: records, stored data */
   char warning[160];
 };
+
+static void idx_drop_pending(idx_t *x);
 
 /* ---- languages and stems ---- */
 
@@ -84,8 +85,7 @@ static int idx_unlink_cb(const char *p, const struct stat *st, int flag, struct 
   return remove(p);
 }
 
-/* 1 if path is absent or an empty directory: a new index goes there. */
-static int idx_path_is_free(const char *path) {
+int idx_path_is_free(const char *path) {
   DIR *d = opendir(path);
   if (!d) return errno == ENOENT;
   struct dirent *e;
@@ -122,7 +122,7 @@ static int idx_create(const char *path, const char *alg, err_t *err) {
 int idx_open(const char *path, const char *lang, idx_t **out, err_t *err) {
   *out = NULL;
   idx_t *x = calloc(1, sizeof *x);
-  if (!x || !(x->path = strdup(path)) || !(x->pending_arena = arena_new(1 << 20))) {
+  if (!x || !(x->path = strdup(path))) {
     if (x) free(x->path);
     free(x);
     return err_set(err, ERR_NOMEM, 0, NULL);
@@ -134,6 +134,12 @@ int idx_open(const char *path, const char *lang, idx_t **out, err_t *err) {
   const char *want = lang && *lang ? tok_lang_algorithm(lang) : NULL;
   if (lang && *lang && !want) {
     rc = err_set(err, ERR_INVAL, 0, "unknown language '%s'", lang);
+    goto fail;
+  }
+  if (idx_is_stub(path)) {
+    rc = err_set(err, ERR_INVAL, 0,
+                 "%s holds the shards of an unfinished parallel build; merge them first "
+                 "(sift-indexer --compact)", path);
     goto fail;
   }
   x->created = idx_path_is_free(path);
@@ -203,7 +209,7 @@ void idx_free(idx_t *x) {
     tok_stemmer_free(x->langs[i].st);
   }
   ds_codec_free(x->codec);
-  arena_free(x->pending_arena);
+  idx_drop_pending(x);
   free(x->pending);
   buf_fini(&x->rec);
   xw_db_free(x->db);
@@ -214,6 +220,14 @@ void idx_free(idx_t *x) {
 uint32_t idx_doccount(idx_t *x) { return xw_db_doccount(x->db) + (uint32_t)x->npending; }
 
 int idx_created(const idx_t *x) { return x->created; }
+
+int idx_stat(const char *path, uint32_t *docs, err_t *err) {
+  xw_db *db = NULL;
+  int rc = xw_db_open(path, &db, err);
+  *docs = rc ? 0 : xw_db_doccount(db);
+  xw_db_free(db);
+  return rc;
+}
 
 static uint64_t idx_du_total;
 
@@ -228,13 +242,84 @@ static uint64_t idx_du(const char *path) {
   return idx_du_total;
 }
 
+/* ---- shards ---- */
+
+int idx_shard_path(const char *dir, unsigned k, char *out, size_t cap) {
+  return snprintf(out, cap, "%s/" IDX_SHARD_FMT, dir, k) < (int)cap ? 0 : -1;
+}
+
+int idx_is_stub(const char *path) {
+  char f[4096];
+  snprintf(f, sizeof f, "%s/" IDX_STUB, path);
+  return access(f, F_OK) == 0;
+}
+
+int idx_write_stub(const char *dir, unsigned nshards, err_t *err) {
+  char f[4096], tmp[4120];
+  snprintf(f, sizeof f, "%s/" IDX_STUB, dir);
+  snprintf(tmp, sizeof tmp, "%s.tmp", f);
+  FILE *out = fopen(tmp, "w");
+  if (!out) return err_set(err, ERR_IO, 0, "cannot write %s: %s", tmp, strerror(errno));
+  for (unsigned k = 0; k < nshards; k++) fprintf(out, "auto " IDX_SHARD_FMT "\n", k);
+  int bad = fflush(out) != 0 || fsync(fileno(out)) != 0;
+  bad |= fclose(out) != 0;
+  if (bad || rename(tmp, f) != 0) {
+    int rc = err_set(err, ERR_IO, 0, "cannot write %s: %s", f, strerror(errno));
+    unlink(tmp);
+    return rc;
+  }
+  return 0;
+}
+
+/* Add each name of a comma-separated list to list (cap bytes) unless there. */
+static void idx_langs_union(char *list, size_t cap, const char *more) {
+  while (more && *more) {
+    size_t n = strcspn(more, ",");
+    int seen = 0;
+    for (const char *p = list; *p && !seen; p += strcspn(p, ","), p += *p == ',') {
+      seen = strcspn(p, ",") == n && strncmp(p, more, n) == 0;
+    }
+    size_t have = strlen(list);
+    if (!seen && have + n + 2 < cap) snprintf(list + have, cap - have, "%s%.*s", have ? "," : "", (int)n, more);
+    more += n;
+    more += *more == ',';
+  }
+}
+
+/* The languages of every shard of the stub at path, as one list. */
+static int idx_stub_langs(const char *path, char *list, size_t cap, err_t *err) {
+  char f[4096];
+  list[0] = '\0';
+  for (unsigned k = 0;; k++) {
+    if (idx_shard_path(path, k, f, sizeof f) || access(f, F_OK) != 0) return 0;
+    xw_db *db = NULL;
+    char *v = NULL;
+    size_t vl;
+    int rc = xw_db_open(f, &db, err);
+    if (!rc) rc = xw_db_get_metadata(db, SCHEMA_META_LANGS, &v, &vl, err);
+    xw_db_free(db);
+    if (rc) return rc;
+    idx_langs_union(list, cap, v);
+    free(v);
+  }
+}
+
 int idx_compact(const char *path, uint64_t *before, uint64_t *after, err_t *err) {
-  char tmp[4096];
+  char tmp[4096], langs[IDX_MAX_LANGS * 24];
   if (snprintf(tmp, sizeof tmp, "%s.compact", path) >= (int)sizeof tmp)
     return err_set(err, ERR_INVAL, 0, "index path too long");
   nftw(tmp, idx_unlink_cb, 16, FTW_DEPTH | FTW_PHYS); /* a leftover of a killed run */
   *before = idx_du(path);
-  int rc = xw_compact(path, tmp, err);
+  int stub = idx_is_stub(path);
+  int rc = stub ? idx_stub_langs(path, langs, sizeof langs, err) : 0;
+  if (!rc) rc = xw_compact(path, tmp, err);
+  if (!rc && stub) { /* Xapian keeps the first shard's list: record them all */
+    xw_db *db = NULL;
+    rc = xw_db_open_writable(tmp, 0, &db, err);
+    if (!rc) rc = xw_db_set_metadata(db, SCHEMA_META_LANGS, langs, strlen(langs), err);
+    if (!rc) rc = xw_db_commit(db, err);
+    xw_db_free(db);
+  }
   if (rc) {
     nftw(tmp, idx_unlink_cb, 16, FTW_DEPTH | FTW_PHYS);
     return rc;
@@ -378,88 +463,89 @@ static int idx_write(idx_t *x, const doc_t *a, size_t lang, err_t *err) {
 
 /* ---- the dictionary ---- */
 
-static const char *idx_copy(arena_t *a, const char *s) { return s ? arena_strdup(a, s) : NULL; }
-
 static int idx_hold(idx_t *x, const doc_t *d, err_t *err) {
   if (x->npending == x->pending_cap) {
     size_t cap = x->pending_cap ? 2 * x->pending_cap : 256;
-    doc_t *p = realloc(x->pending, cap * sizeof *p);
+    doc_t **p = realloc(x->pending, cap * sizeof *p);
     if (!p) return err_set(err, ERR_NOMEM, 0, NULL);
     x->pending = p;
     x->pending_cap = cap;
   }
-  arena_t *a = x->pending_arena;
-  doc_t *c = &x->pending[x->npending];
-  *c = *d;
-  c->id = idx_copy(a, d->id);
-  c->outlet = idx_copy(a, d->outlet);
-  c->date = idx_copy(a, d->date);
-  c->title = idx_copy(a, d->title);
-  c->url = idx_copy(a, d->url);
-  c->author = idx_copy(a, d->author);
-  c->lang = idx_copy(a, d->lang);
-  c->body = idx_copy(a, d->body);
-  c->date_warning = NULL;
-  c->tags = d->ntags ? arena_calloc(a, d->ntags, sizeof *c->tags) : NULL;
-  for (size_t i = 0; i < d->ntags && c->tags; i++) c->tags[i] = idx_copy(a, d->tags[i]);
-  if (!c->id || (d->ntags && !c->tags)) return err_set(err, ERR_NOMEM, 0, NULL);
-  buf_reset(&x->rec);
-  ds_record(d, &x->rec);
-  x->pending_bytes += x->rec.len;
+  size_t bytes;
+  if (!(x->pending[x->npending] = doc_clone(d, &bytes))) return err_set(err, ERR_NOMEM, 0, NULL);
+  x->pending_bytes += bytes;
   x->npending++;
   return 0;
 }
 
-/* Train on the held articles (if there are enough to learn from), store the
- * dictionary, then write them all. */
-static int idx_train_and_flush(idx_t *x, err_t *err) {
-  buf_t samples, dict;
+static void idx_drop_pending(idx_t *x) {
+  for (size_t i = 0; i < x->npending; i++) free(x->pending[i]);
+  x->npending = 0;
+  x->pending_bytes = 0;
+}
+
+int idx_train(doc_t *const *docs, size_t n, buf_t *dict, err_t *err) {
+  buf_t samples;
   buf_init(&samples, 0);
-  buf_init(&dict, 0);
-  size_t *sizes = calloc(x->npending ? x->npending : 1, sizeof *sizes);
+  buf_reset(dict);
+  size_t *sizes = calloc(n ? n : 1, sizeof *sizes);
   int rc = sizes ? 0 : err_set(err, ERR_NOMEM, 0, NULL);
-  for (size_t i = 0; !rc && i < x->npending; i++) {
+  for (size_t i = 0; !rc && i < n; i++) {
     size_t before = samples.len;
-    ds_record(&x->pending[i], &samples);
+    ds_record(docs[i], &samples);
     sizes[i] = samples.len - before;
   }
   if (!rc && samples.err) rc = err_set(err, samples.err, 0, NULL);
   if (!rc) {
     err_t terr = {0};
     /* Too little text to learn from leaves the index with plain zstd. */
-    if (ds_train(samples.data, sizes, x->npending, IDX_DICT_BYTES, &dict, &terr) != 0) buf_reset(&dict);
-    if (dict.len) rc = idx_meta_put(x, SCHEMA_META_ZDICT, dict.data, dict.len, err);
+    if (ds_train(samples.data, sizes, n, IDX_DICT_BYTES, dict, &terr) != 0) buf_reset(dict);
+    if (dict->err) rc = err_set(err, dict->err, 0, NULL);
   }
-  if (!rc) rc = ds_codec_new(dict.len ? dict.data : NULL, dict.len, 3, &x->codec, err);
+  free(sizes);
+  buf_fini(&samples);
+  return rc;
+}
+
+int idx_set_dict(idx_t *x, const char *dict, size_t len, err_t *err) {
+  if (x->codec) return err_set(err, ERR_INVAL, 0, "the index already has its dictionary");
+  int rc = len ? idx_meta_put(x, SCHEMA_META_ZDICT, dict, len, err) : 0;
+  if (!rc) rc = ds_codec_new(len ? dict : NULL, len, 3, &x->codec, err);
   x->trained = 1;
   for (size_t i = 0; !rc && i < x->npending; i++) {
     size_t li = 0;
-    const char *alg = x->pending[i].lang ? tok_lang_algorithm(x->pending[i].lang) : NULL;
+    const doc_t *d = x->pending[i];
+    const char *alg = d->lang ? tok_lang_algorithm(d->lang) : NULL;
     if (alg) rc = idx_lang_add(x, alg, &li, err);
-    if (!rc) rc = idx_write(x, &x->pending[i], li, err);
+    if (!rc) rc = idx_write(x, d, li, err);
   }
-  x->npending = 0;
-  x->pending_bytes = 0;
-  arena_reset(x->pending_arena);
-  free(sizes);
-  buf_fini(&samples);
+  idx_drop_pending(x);
+  return rc;
+}
+
+/* Train on the held articles, store the dictionary, then write them all. */
+static int idx_train_and_flush(idx_t *x, err_t *err) {
+  buf_t dict;
+  buf_init(&dict, 0);
+  int rc = idx_train(x->pending, x->npending, &dict, err);
+  if (!rc) rc = idx_set_dict(x, dict.data, dict.len, err);
   buf_fini(&dict);
   return rc;
 }
 
+const char *idx_lang_warning(const char *dflt, const doc_t *d, char *buf, size_t cap) {
+  if (!d->lang || !*d->lang || tok_lang_algorithm(d->lang)) return NULL;
+  snprintf(buf, cap, "unknown language '%.40s'; indexed as %s", d->lang, dflt);
+  return buf;
+}
+
 int idx_add(idx_t *x, const doc_t *d, const char **warning, err_t *err) {
-  *warning = NULL;
   size_t li = 0;
-  if (d->lang && *d->lang) {
-    const char *alg = tok_lang_algorithm(d->lang);
-    if (!alg) {
-      snprintf(x->warning, sizeof x->warning, "unknown language '%.40s'; indexed as %s", d->lang,
-               tok_stemmer_name(x->langs[0].st));
-      *warning = x->warning;
-    } else {
-      int rc = idx_lang_add(x, alg, &li, err);
-      if (rc) return rc;
-    }
+  const char *alg = d->lang && *d->lang ? tok_lang_algorithm(d->lang) : NULL;
+  *warning = idx_lang_warning(tok_stemmer_name(x->langs[0].st), d, x->warning, sizeof x->warning);
+  if (alg) {
+    int rc = idx_lang_add(x, alg, &li, err);
+    if (rc) return rc;
   }
   if (!x->trained) {
     int rc = idx_hold(x, d, err);
@@ -477,5 +563,11 @@ int idx_commit(idx_t *x, err_t *err) {
   if (!rc && x->positions) rc = idx_meta_put(x, SCHEMA_META_POSITIONS, "1", 1, err);
   if (!rc) rc = xw_db_commit(x->db, err);
   if (!rc) x->positions = 0;
+  if (!rc && x->atomic) rc = xw_db_begin(x->db, err);
   return rc;
+}
+
+int idx_atomic(idx_t *x, err_t *err) {
+  x->atomic = 1;
+  return xw_db_begin(x->db, err);
 }

@@ -13,7 +13,14 @@
  * its dictionary (or none, if it was created without one).
  *
  * Not thread-safe: one writer per index (Xapian's lock enforces it;
- * a second writer gets ERR_LOCKED).
+ * a second writer gets ERR_LOCKED).  Distinct idx_t may live on distinct
+ * threads: a parallel build (indexer/shards.h) writes one shard per thread.
+ *
+ * Shards: a directory holding a Xapian stub file IDX_STUB that lists shard
+ * directories IDX_SHARD_FMT beside it, each a whole Sift index with the same
+ * dictionary, is what a parallel build leaves until its final merge; readers
+ * open it as one index, idx_compact() merges it into one database, and
+ * idx_open() refuses it (merge it first).
  */
 #ifndef SIFT_IDX_H
 #define SIFT_IDX_H
@@ -21,19 +28,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "doc.h"
 #include "err.h"
 
 #define IDX_TRAIN_DOCS 4000
 #define IDX_TRAIN_BYTES (24u * 1024 * 1024)
 #define IDX_DICT_BYTES (112 * 1024)
+#define IDX_STUB "XAPIANDB"
+#define IDX_SHARD_FMT "shard%u"
 
 typedef struct idx idx_t;
 
 /* lang: the default language of a new index (NULL: English); for an existing
  * index it must be NULL or equal its language. */
 int idx_open(const char *path, const char *lang, idx_t **out, err_t *err);
-/* Close without committing what was added since the last commit. */
+/* Close.  What was added since the last commit is committed by Xapian's
+ * handle as it closes, unless idx_atomic() was called. */
 void idx_free(idx_t *x);
 /* Add an article, replacing the one with the same id if there is one (so
  * the number replaced in a run is the number added minus the growth of
@@ -43,15 +54,43 @@ void idx_free(idx_t *x);
 int idx_add(idx_t *x, const doc_t *d, const char **warning, err_t *err);
 /* Make everything added so far durable and visible. */
 int idx_commit(idx_t *x, err_t *err);
+/* From now on idx_free() drops what was added since the last commit instead
+ * of committing it (a shard must not commit out of turn). */
+int idx_atomic(idx_t *x, err_t *err);
 /* Articles in the index as of the last commit plus those pending. */
 uint32_t idx_doccount(idx_t *x);
 /* 1 if idx_open created the index (it was absent or an empty directory). */
 int idx_created(const idx_t *x);
+/* The articles of the index at path as readers see it (its last commit; a
+ * stub's shards together). */
+int idx_stat(const char *path, uint32_t *docs, err_t *err);
+/* 1 if path is absent or an empty directory: a new index goes there. */
+int idx_path_is_free(const char *path);
+
+/* The warning idx_add gives for d (an unknown language; dflt is the index's
+ * default algorithm), written to buf; NULL when there is none.  Thread-safe. */
+const char *idx_lang_warning(const char *dflt, const doc_t *d, char *buf, size_t cap);
+
+/* Train a stored-document dictionary on docs; dict->len is 0 when there is
+ * too little text to learn from (the index then uses plain zstd). */
+int idx_train(doc_t *const *docs, size_t n, buf_t *dict, err_t *err);
+/* Give a new index the dictionary (len 0: none) instead of training its
+ * own, so shards built apart can be merged; before any idx_add, or with
+ * only held articles, which are then written. */
+int idx_set_dict(idx_t *x, const char *dict, size_t len, err_t *err);
+
+/* Shards: the path of shard k of the stub directory dir (0, or -1 if it
+ * does not fit cap); whether path is a stub directory; write dir's stub for
+ * shards 0..nshards-1 (atomically: a temporary file renamed). */
+int idx_shard_path(const char *dir, unsigned k, char *out, size_t cap);
+int idx_is_stub(const char *path);
+int idx_write_stub(const char *dir, unsigned nshards, err_t *err);
 
 /* Rewrite the (closed) index at path in Xapian's compacted form: built
  * beside it in PATH.compact, then swapped in with one atomic exchange of the
  * two directories, so a reader or a kill at any moment sees a whole index.
- * *before and *after get the sizes in bytes. */
+ * A stub directory's shards are merged into one database (their languages
+ * recorded together).  *before and *after get the sizes in bytes. */
 int idx_compact(const char *path, uint64_t *before, uint64_t *after, err_t *err);
 
 #endif

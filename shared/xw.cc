@@ -57,6 +57,7 @@ struct xw_db {
   Xapian::Database db;        /* reads go through it */
   Xapian::WritableDatabase w; /* the same database when writable */
   bool writable;
+  bool txn; /* a transaction is open: commit ends it; freeing cancels it */
 };
 
 struct xw_doc {
@@ -378,7 +379,7 @@ int xw_db_open(const char *path, xw_db **out, err_t *err) {
   *out = NULL;
   if (!path) return err_set(err, ERR_INVAL, 0, "no index path");
   return xw_try(err, [&] {
-    *out = new xw_db{Xapian::Database(path), Xapian::WritableDatabase(), false};
+    *out = new xw_db{Xapian::Database(path), Xapian::WritableDatabase(), false, false};
     return 0;
   });
 }
@@ -388,7 +389,7 @@ int xw_db_open_writable(const char *path, int create, xw_db **out, err_t *err) {
   if (!path) return err_set(err, ERR_INVAL, 0, "no index path");
   return xw_try(err, [&] {
     Xapian::WritableDatabase w(path, create ? Xapian::DB_CREATE_OR_OPEN : Xapian::DB_OPEN);
-    *out = new xw_db{w, w, true};
+    *out = new xw_db{w, w, true, false};
     return 0;
   });
 }
@@ -534,7 +535,22 @@ int xw_db_delete(xw_db *db, const char *idterm, err_t *err) {
 int xw_db_commit(xw_db *db, err_t *err) {
   if (int rc = xw_need_writable(db, err)) return rc;
   return xw_try(err, [&] {
-    db->w.commit();
+    if (db->txn) {
+      db->txn = false; /* ended, committed or not */
+      db->w.commit_transaction();
+    } else {
+      db->w.commit();
+    }
+    return 0;
+  });
+}
+
+int xw_db_begin(xw_db *db, err_t *err) {
+  if (int rc = xw_need_writable(db, err)) return rc;
+  if (db->txn) return 0;
+  return xw_try(err, [&] {
+    db->w.begin_transaction(true);
+    db->txn = true;
     return 0;
   });
 }

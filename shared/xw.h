@@ -74,6 +74,10 @@ int xw_db_get_value(xw_db *db, xw_docid id, unsigned slot, char **val, size_t *l
 int xw_db_replace(xw_db *db, const char *idterm, xw_doc *doc, int *replaced, err_t *err);
 int xw_db_delete(xw_db *db, const char *idterm, err_t *err);
 int xw_db_commit(xw_db *db, err_t *err);
+/* Writable only: start a transaction (committing what is pending first).
+ * The next xw_db_commit() commits it; xw_db_free() before that discards it
+ * instead of committing (Xapian's destructor cancels an open transaction). */
+int xw_db_begin(xw_db *db, err_t *err);
 /* Compact the database at src into a new directory dst (which must not
  * exist), in Xapian's single-file-per-table compacted form. */
 int xw_compact(const char *src, const char *dst, err_t *err);

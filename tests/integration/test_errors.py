@@ -10,7 +10,8 @@
     codes, and the batch goes on;
   * a missing index, an empty directory, a directory of random files and a
     plain file are refused by sift-query with a one-line reason;
-  * indexing an existing id replaces the article;
+  * indexing an existing id replaces the article (also within one run, and
+    when a new index is built in parallel shards);
   * every executable answers --help and --version, and refuses bad usage.
 """
 
@@ -301,6 +302,38 @@ def check_replace(res, tmp):
     res.ok(p.returncode == 0 and r[0] and r[0].get("docs") == 1 and r[1].get("count") == 0
            and r[2].get("count") == 1, "a later duplicate in one file replaces the earlier",
            sift.short(r))
+    # a new index built in parallel shards (batch b goes to shard b mod jobs):
+    # every id comes back in later batches, so its copies meet other shards
+    n_ids, versions = 23, 4
+    lines = []
+    for v in range(versions):
+        for i in range(n_ids):
+            lines.append(json.dumps({"id": "p-%d" % i, "title": "pidtitle%d version%d" % (i, v),
+                                     "body": "vmark%d" % v, "outlet": "Outlet %d" % v}))
+    par = tmp / "par.jsonl"
+    par.write_text("\n".join(lines) + "\n")
+    for jobs, batch in (("2", "5"), ("3", "4"), ("4", "23")):
+        idx3 = tmp / ("par-index-%s-%s" % (jobs, batch))
+        p = sift.index(idx3, [par], "--jobs", jobs, "--batch", batch)
+        s3 = p.stderr.decode("utf-8", "replace")
+        what = "--jobs %s --batch %s" % (jobs, batch)
+        res.ok(p.returncode == 0 and re.search(r"added %d, replaced %d\b" % (n_ids, n_ids * (versions - 1)), s3),
+               "%s: summary counts every later copy as replaced" % what, s3)
+        reqs = ["STATS"] + ["COUNT vmark%d" % v for v in range(versions)] + \
+               ["GET p-%d" % i for i in range(n_ids)] + ["SEARCH vmark3 facets:outlet limit:0"]
+        r, _ = sift.query_batch(idx3, reqs)
+        res.ok(r[0] and r[0].get("docs") == n_ids, "%s: one article per id" % what, sift.short(r[0]))
+        counts = [(x or {}).get("count") for x in r[1:1 + versions]]
+        res.ok(counts == [0] * (versions - 1) + [n_ids], "%s: only the last copies are found" % what,
+               "counts per version %s" % counts)
+        titles = [((x or {}).get("doc") or {}).get("title") for x in r[1 + versions:1 + versions + n_ids]]
+        res.ok(titles == ["pidtitle%d version%d" % (i, versions - 1) for i in range(n_ids)],
+               "%s: GET returns each id's last copy" % what, sift.short(titles))
+        f = (r[-1] or {}).get("facets") or {}
+        res.ok(f.get("outlet") == [{"value": "Outlet %d" % (versions - 1), "count": n_ids}],
+               "%s: facets count only the last copies" % what, sift.short(r[-1]))
+        res.ok(not (idx3 / "XAPIANDB").exists() and (idx3 / "iamglass").exists(),
+               "%s: the shards were merged into one database" % what)
 
 
 def check_cli(res, tmp):

@@ -3,7 +3,8 @@
 
 (a) SIGKILL of sift-indexer --batch 100 at seeded random moments, many runs
     (test_kill.py does a smaller version; this one goes further):
-    - KILL_RUNS kills on a fresh index, anywhere in the run; after each the
+    - KILL_RUNS kills on a fresh index (built by one writer or by two
+      parallel shards, in turn), anywhere in the run; after each the
       index opens (sift-query --index: STATS, COUNT, SEARCH), holds a whole
       number of batches, and those are exactly the first N articles of the
       input (GET of the first, the last committed, a few in between, and the
@@ -22,7 +23,9 @@
     non-zero status, and the previously committed revision must still open,
     answer, and hold the first N articles; a compaction that runs out of
     space must fail the same way and leave the index intact; once the
-    tmpfs is enlarged the next run must complete.
+    tmpfs is enlarged the next run must complete.  A new index built in
+    parallel shards that fills the disk fails the same way, leaves whole
+    batches that open, and is completed (merged) once there is room.
 (c) Bad indexes: missing, unreadable (chmod 000; root reads anything, so the
     tools run as `nobody` through setpriv; skipped with a message when that
     is not possible), corrupt copies (iamglass, postlist.glass, docdata.glass
@@ -203,8 +206,10 @@ def part_a(res, tmp):
     for k in range(KILL_RUNS):
         idx = tmp / ("kill-%d" % k)
         delay = rng.uniform(0.02, t_full * 1.05)
-        killed, rc, el, err = kill_at(["--index", idx, "--batch", BATCH, "--quiet", corpus], delay)
-        what = "(a) kill %d at %.2f s" % (k + 1, delay)
+        jobs = 1 + k % 2  # one writer, or two parallel shards
+        killed, rc, el, err = kill_at(["--index", idx, "--batch", BATCH, "--jobs", jobs, "--quiet", corpus],
+                                      delay)
+        what = "(a) kill %d at %.2f s (--jobs %d)" % (k + 1, delay, jobs)
         if not idx.exists():
             res.note("%s: no index directory yet" % what)
             counts.append(0)
@@ -272,6 +277,19 @@ def umount(path):
         subprocess.run(["umount", "-l", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def grow_and_complete(res, mnt, idx, corpus, ids, what):
+    """Free space on the tmpfs; the next run must complete the index, as one
+    database."""
+    p = subprocess.run(["mount", "-o", "remount,size=64m", str(mnt)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    if res.ok(p.returncode == 0, "(b) the tmpfs grows to 64 MiB", p.stdout.decode(errors="replace")):
+        p = sift.index(idx, [corpus], "--batch", 1000)
+        res.ok(p.returncode == 0, "(b) with room again, a run completes" + what, errtext(p))
+        r, _ = q(idx, ["COUNT", "GET " + ids[-1]])
+        res.ok(r[0] and r[0].get("count") == NDOCS and r[1].get("ok") and not (idx / "XAPIANDB").exists(),
+               "(b) and the index holds every article, in one database" + what, sift.short(r))
+
+
 def part_b(res, tmp):
     corpus = tmp / "disk.jsonl"
     sift.generate(corpus, NDOCS, SEED % 1000 + 4)
@@ -317,15 +335,7 @@ def part_b(res, tmp):
                 d.kill()
         except AssertionError as e:
             res.fail("(b) sift-searchd starts on the surviving revision", str(e))
-        # free space, the next run completes
-        p = subprocess.run(["mount", "-o", "remount,size=64m", str(mnt)], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT)
-        if res.ok(p.returncode == 0, "(b) the tmpfs grows to 64 MiB", p.stdout.decode(errors="replace")):
-            p = sift.index(idx, [corpus], "--batch", 1000)
-            res.ok(p.returncode == 0, "(b) with room again, a run completes", errtext(p))
-            r, _ = q(idx, ["COUNT", "GET " + ids[-1]])
-            res.ok(r[0] and r[0].get("count") == NDOCS and r[1].get("ok"),
-                   "(b) and the index holds every article", sift.short(r))
+        grow_and_complete(res, mnt, idx, corpus, ids, "")
         umount(mnt)
 
         # a compaction that runs out of space
@@ -363,6 +373,22 @@ def part_b(res, tmp):
         res.ok(not Path(str(idx) + ".compact").exists(), "(b) the partial compacted copy is removed")
         n = check_index(res, "(b) after the failed compaction", idx, ids)
         res.ok(n == 3 * BATCH, "(b) the index is intact (%s articles)" % n)
+        umount(mnt)
+
+        # a new index built in parallel shards fills the disk
+        ok, why = mount_tmpfs(mnt, "8m")
+        if not res.ok(ok, "(b) remount the 8 MiB tmpfs", why):
+            return
+        idx = mnt / "index3"
+        p = sift.index(idx, [corpus], "--batch", BATCH, "--jobs", 2)
+        s = errtext(p)
+        res.note("(b) a parallel build into 8 MiB: exit %d; stderr: %s" % (p.returncode, s.replace("\n", " | ")))
+        res.ok(p.returncode != 0, "(b) a parallel build on a full disk fails (exit %d)" % p.returncode)
+        res.ok("space" in s.lower(), "(b) the message says the disk is out of space", s)
+        if idx.exists():
+            n = check_index(res, "(b) after the parallel build filled the disk", idx, ids)
+            res.note("(b) the parallel build left %s articles" % n)
+        grow_and_complete(res, mnt, idx, corpus, ids, " (the parallel build's shards merged)")
     finally:
         umount(mnt)
 

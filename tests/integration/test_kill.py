@@ -2,14 +2,17 @@
 answers, at its last commit.
 
 sift-indexer --batch 200 runs over a generated corpus and is killed with
-SIGKILL at seeded random moments (0.5-3 s).  After each kill, sift-query
+SIGKILL at seeded random moments (0.5-3 s), building a new index with one
+writer or in parallel shards (--jobs), or adding to one.  After each kill, sift-query
 --index must open the index and answer STATS, COUNT, SEARCH and GET; the
 number of articles must be a whole number of batches (or the whole input);
 the articles of the committed batches must be there (the corpus is read in
 order) and the next one must not.  Later runs go on with the same index
 (killed again, then run to the end), and the end state must be complete.
 A kill before the first commit must leave either an empty index that opens,
-or nothing sift-query mistakes for an index, and the next run must work.
+or nothing sift-query mistakes for an index, and the next run must work.  A
+daemon serving the shards a killed parallel build left must follow the next
+run, which merges them.
 """
 
 import json
@@ -54,11 +57,12 @@ def read_ids(path):
     return ids
 
 
-def kill_after(idx, corpus, delay):
-    """Start the indexer, SIGKILL it after delay seconds.  Returns (killed,
-    returncode, stderr)."""
+def kill_after(idx, corpus, delay, jobs=2):
+    """Start the indexer (a new index in `jobs` parallel shards), SIGKILL it
+    after delay seconds.  Returns (killed, returncode, stderr)."""
     p = subprocess.Popen([sift.exe("sift-indexer"), "--index", str(idx), "--batch", str(BATCH),
-                          "--quiet", str(corpus)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                          "--jobs", str(jobs), "--quiet", str(corpus)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     t_end = time.time() + delay
     while time.time() < t_end and p.poll() is None:
         time.sleep(0.01)
@@ -67,6 +71,37 @@ def kill_after(idx, corpus, delay):
         p.send_signal(signal.SIGKILL)
     _, err = p.communicate(timeout=60)
     return killed, p.returncode, err.decode("utf-8", "replace")
+
+
+def follow_merge(res, tmp, idx, corpus, ids, last):
+    """A daemon serving the shards a killed parallel build left follows the
+    next run, which merges them into one database and completes the index."""
+    from test_hostile import Daemon
+
+    try:
+        d = Daemon(idx, tmp, "--reload-interval", "1", threads=1)
+    except AssertionError as e:
+        res.fail("sift-searchd serves the shards of a killed parallel build", str(e))
+        return
+    try:
+        c = d.connect()
+        got = json.loads(c.request("COUNT"))
+        res.ok(got.get("count") == last, "sift-searchd serves the killed build's shards (%s)" % got)
+        p = sift.index(idx, [corpus], "--batch", str(BATCH), "--quiet")
+        res.ok(p.returncode == 0 and not (idx / "XAPIANDB").exists(),
+               "the next run merges the shards and completes the index",
+               "exit %d: %s" % (p.returncode, sift.short(p.stderr.decode("utf-8", "replace"))))
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            got = json.loads(c.request("COUNT"))
+            if got.get("count") == len(ids):
+                break
+            time.sleep(0.1)
+        res.ok(got.get("count") == len(ids), "the daemon then serves the merged index (%s)" % got,
+               d.log_text()[-1500:])
+        c.close()
+    finally:
+        d.kill()
 
 
 def check_index(res, what, idx, ids, prev=0, fresh=True):
@@ -121,7 +156,7 @@ def main():
     for k, delay in enumerate((0.01, 0.03, 0.1, 0.3)):
         idx0 = tmp / ("index-early-%d" % k)
         what = "early kill after %.2f s" % delay
-        kill_after(idx0, corpus, delay)
+        kill_after(idx0, corpus, delay, jobs=1 + k % 2)
         left = sorted(x.name for x in idx0.iterdir()) if idx0.exists() else None
         r, proc = sift.query_batch(idx0, ["STATS"], timeout=60)
         if left is None:
@@ -139,15 +174,19 @@ def main():
         res.ok(r[0] and r[0].get("docs") == 500, "%s: the next run indexes everything" % what,
                sift.short(r[0]))
 
-    # 2. kills at random moments, each on a fresh index
+    # 2. kills at random moments, each on a fresh index (one writer, then
+    # parallel shards: committed in input order, so whole batches too)
     for k, delay in enumerate(delays[:3]):
         idx = tmp / ("index-%d" % k)
-        killed, rc, err = kill_after(idx, corpus, delay)
-        what = "kill %d after %.2f s" % (k + 1, delay)
+        jobs = 1 if k == 0 else k + 1
+        killed, rc, err = kill_after(idx, corpus, delay, jobs)
+        what = "kill %d after %.2f s (--jobs %d)" % (k + 1, delay, jobs)
         if not killed:
             res.note("%s: the indexer finished first (exit %d)" % (what, rc))
         last = check_index(res, what, idx, ids)
         res.note("%s: %s articles committed" % (what, last))
+        if k == 1 and (idx / "XAPIANDB").exists():
+            follow_merge(res, tmp, idx, corpus, ids, last)
 
     # 3. kills on an index that already holds articles, then a full run
     idx = tmp / "index-2"

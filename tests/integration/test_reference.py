@@ -12,7 +12,9 @@ and date-sorted results must follow the reference's order of date keys.
 
 Corpora:
   edge  a small corpus written here: synthetic words (no article text) with
-        tricky Unicode, apostrophes, numbers, languages, dates and bad lines;
+        tricky Unicode, apostrophes, numbers, languages, dates, duplicate ids
+        and bad lines, built in 3 parallel shards (BUILD says how each corpus
+        is built);
   canon precomposed / decomposed spellings of the same words;
   gen   sift-gen --docs 3000 --lang-mix --bad-lines (the Python generator of
         sift.py stands in, and a failure is recorded, when sift-gen fails);
@@ -41,6 +43,10 @@ from siftref import tokenize, tok_key  # noqa: E402
 
 SEED = int(os.environ.get("SIFT_TEST_SEED", "20240517"))
 SCALE = float(os.environ.get("SIFT_TEST_SCALE", "1"))
+# How each corpus is built: edge in 3 parallel shards with batches of 7, so
+# later duplicates land in other shards' batches (shards.h routes them back);
+# gen with one writer; kit with the defaults (shards on a multi-core machine).
+BUILD = {"edge": ("--jobs", "3", "--batch", "7"), "gen": ("--jobs", "1"), "kit": ()}
 BIG_LIMIT = 1000  # limit used when the reference count fits
 SMALL_LIMIT = 200  # limit used for larger result sets
 
@@ -802,20 +808,22 @@ def fmt_ids(ids, n=5):
     return s + (" ... (%d)" % len(ids) if len(ids) > n else "")
 
 
-def check_corpus(res, name, files, ref, seed, nscale=1.0):
-    """Index files, compare every query answer with ref."""
+def check_corpus(res, name, files, ref, seed, nscale=1.0, build=()):
+    """Index files (sift-indexer options build), compare every query answer
+    with ref."""
     tmp = sift.scratch("ref-" + name)
     idx = tmp / "index"
     t0 = time.time()
-    p = sift.index(idx, files)
+    p = sift.index(idx, files, *build)
     err = p.stderr.decode("utf-8", "replace")
     if not res.ok(p.returncode == 0, "[%s] sift-indexer exits 0" % name,
                   "exit %d: %s" % (p.returncode, sift.short(err, 2000))):
         if not (idx / "iamglass").exists() and not any(idx.glob("*")):
             return None
         res.note("[%s] (going on with the index it left)" % name)
-    res.note("[%s] indexed %d articles in %.1f s (reference: %d articles, %d skipped lines)"
-             % (name, len(ref.docs), time.time() - t0, len(ref.docs), len(ref.skipped)))
+    res.note("[%s] indexed %d articles in %.1f s %s(reference: %d articles, %d skipped lines)"
+             % (name, len(ref.docs), time.time() - t0, " ".join(build) + " " if build else "",
+                len(ref.docs), len(ref.skipped)))
 
     # Bad lines are reported as FILE:LINE: reason, and only those.
     reported = set()
@@ -1146,7 +1154,7 @@ def main():
     if edge:
         write_edge_corpus(edge, SEED, 500)
         ref = siftref.Corpus().add_file(str(edge)).build()
-        idx = check_corpus(res, "edge", [str(edge)], ref, SEED, 0.6 * SCALE)
+        idx = check_corpus(res, "edge", [str(edge)], ref, SEED, 0.6 * SCALE, BUILD["edge"])
         if idx is not None:
             check_edge_tokens(res, idx, ref)
 
@@ -1171,7 +1179,7 @@ def main():
             ref = siftref.Corpus().add_file(str(gen)).build()
             res.note("[gen] reference built in %.1f s (%d articles, languages %s)"
                      % (time.time() - t0, len(ref.docs), ",".join(ref.algos)))
-            check_corpus(res, "gen", [str(gen)], ref, SEED + 1, SCALE)
+            check_corpus(res, "gen", [str(gen)], ref, SEED + 1, SCALE, BUILD["gen"])
 
     # 3. the kit's real corpus
     files = sift.kit_subset(tmp / "part01-head.jsonl", 4000) if "kit" in only else False
@@ -1190,7 +1198,7 @@ def main():
             ref.add_file(f)
         ref.build()
         res.note("[kit] reference built in %.1f s (%d articles)" % (time.time() - t0, len(ref.docs)))
-        check_corpus(res, "kit", files, ref, SEED + 2, SCALE)
+        check_corpus(res, "kit", files, ref, SEED + 2, SCALE, BUILD["kit"])
     res.finish()
 
 

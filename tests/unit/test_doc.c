@@ -10,6 +10,7 @@
 /* clang-format on */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "doc.h"
@@ -429,9 +430,46 @@ static void test_doc_write_json_omits_absent_fields(void **state) {
   buf_fini(&b);
 }
 
+/* A clone outlives its arena and writes the same JSON, absent fields and
+ * tags included; the date warning is not carried over. */
+static void test_doc_clone_outlives_the_arena(void **state) {
+  fx_t *fx = *state;
+  const char *lines[] = {
+      "{\"id\":\"c-1\",\"title\":\"T\",\"outlet\":\"O\",\"date\":\"2024-02-29\",\"url\":\"u\","
+      "\"author\":\"A\",\"lang\":\"fr\",\"tags\":[\"x\",\"\",\"y z\"],\"body\":\"b\"}",
+      "{\"id\":\"c-2\",\"date\":\"not a date\"}",
+  };
+  for (size_t i = 0; i < 2; i++) {
+    assert_int_equal(parse(fx, lines[i]), 0);
+    buf_t want, got;
+    buf_init(&want, 0);
+    buf_init(&got, 0);
+    doc_write_json(&fx->d, &want);
+    const doc_t *d = &fx->d;
+    const char *f[] = {d->id, d->outlet, d->date, d->title, d->url, d->author, d->lang, d->body};
+    size_t size = sizeof *d + d->ntags * sizeof(char *), bytes = 0;
+    for (size_t k = 0; k < sizeof f / sizeof *f; k++) size += f[k] ? strlen(f[k]) + 1 : 0;
+    for (size_t k = 0; k < d->ntags; k++) size += strlen(d->tags[k]) + 1;
+    doc_t *c = doc_clone(d, &bytes);
+    assert_non_null(c);
+    assert_int_equal(bytes, size); /* one block: the memory bound of shards.h counts it */
+    arena_reset(fx->a);
+    memset(&fx->d, 0, sizeof fx->d);
+    assert_null(c->date_warning);
+    assert_int_equal(c->ntags, i == 0 ? 2 : 0); /* the empty tag is dropped by the parser */
+    assert_string_equal(c->day, i == 0 ? "20240229" : "");
+    doc_write_json(c, &got);
+    assert_string_equal(got.data, want.data);
+    free(c);
+    buf_fini(&want);
+    buf_fini(&got);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_doc_parses_full_record, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_doc_clone_outlives_the_arena, setup, teardown),
       cmocka_unit_test_setup_teardown(test_doc_minimal_record_has_only_id, setup, teardown),
       cmocka_unit_test_setup_teardown(test_doc_ignores_unknown_fields, setup, teardown),
       cmocka_unit_test_setup_teardown(test_doc_null_and_empty_values_are_absent, setup, teardown),
