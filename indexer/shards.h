@@ -24,8 +24,9 @@
  * and renamed), as idx_open() makes a new index appear.
  *
  * Memory: each shard's writer holds up to one batch in Xapian's inverter,
- * and at most SH_QUEUE_BYTES of copied articles wait for each shard (the
- * caller blocks beyond that).
+ * at most SH_QUEUE_BYTES of copied articles wait for each shard (the caller
+ * blocks beyond that), and the id table takes 18 to 36 bytes per article of
+ * the run (36 MB for a million).
  *
  * sh_add() and sh_finish() are called from one thread; the shards' threads
  * are the module's own.
