@@ -40,6 +40,12 @@ struct idx {
   doc_t **pending; /* articles held until the dictionary is trained (doc_clone) */
   size_t npending, pending_cap, pending_bytes;
   buf_t rec;  /* scratch: records, stored data */
+  /* The stem terms of the article being written, with their wdf: Xapian
+   * gets each once (one map update per distinct stem, not per word). */
+  struct idx_tf { uint32_t off, len, wdf; } *tf;
+  uint32_t *tf_slot; /* open addressing: index into tf + 1, 0 empty */
+  size_t ntf, tf_cap;
+  buf_t tf_text;
   char warning[160];
 };
 
@@ -128,6 +134,7 @@ int idx_open(const char *path, const char *lang, idx_t **out, err_t *err) {
     return err_set(err, ERR_NOMEM, 0, NULL);
   }
   buf_init(&x->rec, 0);
+  buf_init(&x->tf_text, 0);
   char *v = NULL, *dict = NULL;
   size_t vl = 0, dl = 0, li;
   int rc = 0;
@@ -212,6 +219,9 @@ void idx_free(idx_t *x) {
   idx_drop_pending(x);
   free(x->pending);
   buf_fini(&x->rec);
+  free(x->tf);
+  free(x->tf_slot);
+  buf_fini(&x->tf_text);
   xw_db_free(x->db);
   free(x->path);
   free(x);
@@ -352,8 +362,68 @@ static int idx_bool(xw_doc *d, const char *prefix, const char *val, err_t *err) 
   return xw_doc_add_boolean(d, term, pl + n, err);
 }
 
+/* ---- stem terms, gathered per article ---- */
+
+static uint32_t idx_tf_hash(const char *s, size_t n) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+  return h;
+}
+
+static int idx_tf_grow(idx_t *x) {
+  size_t cap = x->tf_cap ? 2 * x->tf_cap : 1024;
+  uint32_t *slot = calloc(cap, sizeof *slot);
+  struct idx_tf *tf = realloc(x->tf, cap / 2 * sizeof *tf);
+  if (!slot || !tf) {
+    free(slot);
+    if (tf) x->tf = tf;
+    return ERR_NOMEM;
+  }
+  x->tf = tf;
+  free(x->tf_slot);
+  x->tf_slot = slot;
+  x->tf_cap = cap;
+  for (size_t i = 0; i < x->ntf; i++) { /* rehash */
+    size_t j = idx_tf_hash(x->tf_text.data + tf[i].off, tf[i].len) & (cap - 1);
+    while (slot[j]) j = (j + 1) & (cap - 1);
+    slot[j] = (uint32_t)i + 1;
+  }
+  return 0;
+}
+
+static int idx_tf_add(idx_t *x, const char *term, size_t len, uint32_t wdf, err_t *err) {
+  if (2 * (x->ntf + 1) > x->tf_cap && idx_tf_grow(x)) return err_set(err, ERR_NOMEM, 0, NULL);
+  size_t j = idx_tf_hash(term, len) & (x->tf_cap - 1);
+  for (uint32_t k; (k = x->tf_slot[j]); j = (j + 1) & (x->tf_cap - 1)) {
+    struct idx_tf *e = &x->tf[k - 1];
+    if (e->len == len && memcmp(x->tf_text.data + e->off, term, len) == 0) {
+      e->wdf += wdf;
+      return 0;
+    }
+  }
+  x->tf[x->ntf] = (struct idx_tf){(uint32_t)x->tf_text.len, (uint32_t)len, wdf};
+  x->tf_slot[j] = (uint32_t)++x->ntf;
+  buf_append(&x->tf_text, term, len);
+  return x->tf_text.err ? err_set(err, x->tf_text.err, 0, NULL) : 0;
+}
+
+static void idx_tf_reset(idx_t *x) {
+  if (x->ntf) memset(x->tf_slot, 0, x->tf_cap * sizeof *x->tf_slot);
+  x->ntf = 0;
+  buf_reset(&x->tf_text);
+}
+
+/* Give d the gathered stem terms and start afresh. */
+static int idx_tf_flush(idx_t *x, xw_doc *d, err_t *err) {
+  int rc = 0;
+  for (size_t i = 0; !rc && i < x->ntf; i++)
+    rc = xw_doc_add_term(d, x->tf_text.data + x->tf[i].off, x->tf[i].len, x->tf[i].wdf, err);
+  idx_tf_reset(x);
+  return rc;
+}
+
 /* Index the words of text from position *pos; title text also gets the
- * title-only terms. */
+ * title-only terms (stem terms are gathered: idx_tf_flush adds them). */
 static int idx_text(idx_t *x, xw_doc *d, size_t lang, const char *text, int title, uint32_t *pos,
                     err_t *err) {
   tok_iter_t it;
@@ -370,11 +440,11 @@ static int idx_text(idx_t *x, xw_doc *d, size_t lang, const char *text, int titl
     rc = xw_doc_add_posting(d, w.norm, w.norm_len, p, err);
     x->positions = 1;
     if (!rc && (tl = schema_stem_term(term, sizeof term, 0, alg, dflt, stem, sl)))
-      rc = xw_doc_add_term(d, term, tl, title ? SCHEMA_TITLE_WDF : 1, err);
+      rc = idx_tf_add(x, term, tl, title ? SCHEMA_TITLE_WDF : 1, err);
     if (!rc && title) {
       rc = idx_posting(d, SCHEMA_P_TITLE, w.norm, w.norm_len, p, err);
       if (!rc && (tl = schema_stem_term(term, sizeof term, 1, alg, dflt, stem, sl)))
-        rc = xw_doc_add_term(d, term, tl, 1, err);
+        rc = idx_tf_add(x, term, tl, 1, err);
     }
   }
   return rc;
@@ -414,6 +484,8 @@ static int idx_write(idx_t *x, const doc_t *a, size_t lang, err_t *err) {
   if (!rc && a->title) rc = idx_text(x, d, lang, a->title, 1, &pos, err);
   pos += SCHEMA_TITLE_GAP - 1;
   if (!rc && a->body) rc = idx_text(x, d, lang, a->body, 0, &pos, err);
+  if (!rc) rc = idx_tf_flush(x, d, err);
+  idx_tf_reset(x); /* after an error too: the next article starts afresh */
   if (!rc && a->outlet) rc = idx_bool(d, SCHEMA_P_OUTLET, a->outlet, err);
   if (!rc && a->author) rc = idx_authors(d, a->author, err);
   for (size_t i = 0; !rc && i < a->ntags; i++) rc = idx_bool(d, SCHEMA_P_TAG, a->tags[i], err);
