@@ -284,6 +284,11 @@ static int sh_start(sh_build_t *b, err_t *err) {
   }
   for (; i < b->nheld; i++) free(b->held[i]);
   b->nheld = 0;
+  if (rc) { /* the shards that did start stop, and sh_finish waits for none */
+    pthread_mutex_lock(&b->m);
+    sh_fail(b, err);
+    pthread_mutex_unlock(&b->m);
+  }
   return rc;
 }
 
