@@ -334,6 +334,13 @@ def check_replace(res, tmp):
                "%s: facets count only the last copies" % what, sift.short(r[-1]))
         res.ok(not (idx3 / "XAPIANDB").exists() and (idx3 / "iamglass").exists(),
                "%s: the shards were merged into one database" % what)
+    # a parallel build that cannot create its shards (the parent directory is
+    # missing) fails cleanly, without waiting for shards that never started
+    bad = tmp / "no-such-parent" / "index"
+    p = sift.index(bad, [par], "--jobs", "2", "--batch", "5", "--quiet", timeout=60)
+    err = p.stderr.decode("utf-8", "replace")
+    res.ok(p.returncode != 0 and str(bad) in err and not bad.exists(),
+           "a parallel build whose directory cannot be made fails, naming it", err)
 
 
 def check_cli(res, tmp):
