@@ -183,6 +183,13 @@ def main():
         what = "kill %d after %.2f s (--jobs %d)" % (k + 1, delay, jobs)
         if not killed:
             res.note("%s: the indexer finished first (exit %d)" % (what, rc))
+        if killed and not idx.exists():
+            # A parallel build reads and trains on its first batch before it
+            # creates the index (shards.c: no index, or a whole empty one);
+            # a slow (sanitized) run can be killed before that.
+            res.note("%s: killed before the index was created" % what)
+            last = 0
+            continue
         last = check_index(res, what, idx, ids)
         res.note("%s: %s articles committed" % (what, last))
         if k == 1 and (idx / "XAPIANDB").exists():
