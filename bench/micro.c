@@ -61,7 +61,7 @@
 typedef struct opts {
   const char *index, *queries, *classes, *json_out;
   bq_request_t req;
-  int iterations, warmup, stages, check;
+  int iterations, warmup, stages, check, costs;
   unsigned time_limit_ms;
 } opts_t;
 
@@ -80,6 +80,9 @@ static void usage(FILE *f) {
           "  --no-stages        skip the separate parse / search timing loop\n"
           "  --time-limit-ms N  per-query time limit as sift-searchd's default [5000]; 0: none\n"
           "  --check            answer each query once, print the responses, exit\n"
+          "  --costs            per query (text requests): eng_cost's estimate and the\n"
+          "                     fastest of --iterations answers in us, then exit (to\n"
+          "                     calibrate sift-searchd --inline-budget)\n"
           "  --json FILE        also write the figures as JSON to FILE\n"
           "  --help, --version\n"
           "Under callgrind: valgrind --tool=callgrind --collect-atstart=no\n"
@@ -99,13 +102,14 @@ static int parse_int(const char *s, long lo, long hi, long *out) {
 
 static int parse_opts(int argc, char **argv, opts_t *o) {
   enum { O_INDEX = 256, O_QUERIES, O_CLASS, O_REQUEST, O_ITER, O_WARMUP, O_NOSTAGES, O_TLIM,
-         O_CHECK, O_JSON, O_HELP, O_VERSION };
+         O_CHECK, O_COSTS, O_JSON, O_HELP, O_VERSION };
   static const struct option lo[] = {
       {"index", required_argument, NULL, O_INDEX},       {"queries", required_argument, NULL, O_QUERIES},
       {"class", required_argument, NULL, O_CLASS},       {"request", required_argument, NULL, O_REQUEST},
       {"iterations", required_argument, NULL, O_ITER},   {"warmup", required_argument, NULL, O_WARMUP},
       {"no-stages", no_argument, NULL, O_NOSTAGES},      {"time-limit-ms", required_argument, NULL, O_TLIM},
       {"check", no_argument, NULL, O_CHECK},             {"json", required_argument, NULL, O_JSON},
+      {"costs", no_argument, NULL, O_COSTS},
       {"help", no_argument, NULL, O_HELP},               {"version", no_argument, NULL, O_VERSION},
       {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
@@ -127,6 +131,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     case O_JSON: o->json_out = optarg; break;
     case O_NOSTAGES: o->stages = 0; break;
     case O_CHECK: o->check = 1; break;
+    case O_COSTS: o->costs = 1; break;
     case O_REQUEST:
       if (strcmp(optarg, "text") == 0) o->req = BQ_REQ_TEXT;
       else if (strcmp(optarg, "json") == 0) o->req = BQ_REQ_JSON;
@@ -213,6 +218,36 @@ static void query_text(const bq_query_t *q, const char **s, size_t *n) {
   *n = req_len(q) - (sizeof cmd - 1);
 }
 
+/* --costs: "idx class cost us line" per query; us is the fastest of
+ * iterations answers (after one untimed).  0, or -1 if a query fails. */
+static int micro_costs(eng_t *eng, proto_ctx_t *ctx, arena_t *a, const bq_set_t *qs,
+                       int iterations, buf_t *out) {
+  printf("#idx\tclass\tcost\tus\trequest\n");
+  for (size_t i = 0; i < qs->n; i++) {
+    const bq_query_t *q = &qs->queries[i];
+    const char *s;
+    size_t n;
+    query_text(q, &s, &n);
+    err_t err = {0};
+    qp_query_t *pq;
+    arena_reset(a);
+    if (qp_parse(s, n, a, &pq, &err)) return -1;
+    uint64_t cost = eng_cost(eng, pq, pq->offset + pq->limit);
+    double best = INFINITY;
+    unsigned flags;
+    for (int it = 0; it <= iterations; it++) {
+      buf_reset(out);
+      uint64_t t0 = bq_now_ns();
+      proto_handle(ctx, q->line, req_len(q), out, &flags);
+      double us = (double)(bq_now_ns() - t0) / 1e3;
+      if (it && us < best) best = us;
+    }
+    printf("%zu\t%s\t%llu\t%.1f\t%.*s\n", q->idx, qs->classes[q->cls].name,
+           (unsigned long long)cost, best, (int)req_len(q), q->line);
+  }
+  return 0;
+}
+
 /* The stage loop: parse alone, then search alone, per query. */
 __attribute__((noinline)) static int micro_stages(eng_t *eng, arena_t *a, const bq_set_t *qs,
                                                   const bq_class_t *cl, int iterations,
@@ -293,6 +328,15 @@ int main(int argc, char **argv) {
              (int)out.len, out.data ? out.data : "");
     }
     status = 0;
+    goto out;
+  }
+
+  if (o.costs) {
+    if (o.req != BQ_REQ_TEXT) {
+      fprintf(stderr, "sift-bench-micro: --costs needs text requests\n");
+      goto out;
+    }
+    status = micro_costs(eng, ctx, arena, &qs, o.iterations, &out) ? 1 : 0;
     goto out;
   }
 

@@ -39,6 +39,10 @@
 #endif
 
 #define PROG "sift-searchd"
+/* The default --inline-budget: requests estimated at most this much work
+ * (eng_cost) are answered on the loop thread when the workers are idle;
+ * calibrated in bench/README.md ("Answers on the loop thread"). */
+#define INLINE_BUDGET 50000
 
 typedef struct app {
   uv_loop_t loop;
@@ -68,6 +72,7 @@ typedef struct options {
   unsigned reload_interval_s;
   unsigned shutdown_timeout_s;
   size_t cache_mb;
+  unsigned long long inline_budget;
   int log_level;
 } options_t;
 
@@ -103,6 +108,9 @@ static void usage(FILE *f) {
           "  --reload-interval SEC   look for a new index revision that often (default 2;\n"
           "                          0: only on SIGHUP)\n"
           "  --cache-mb N            result cache size (default 64; 0: no cache)\n"
+          "  --inline-budget N       when no worker is busy, answer a request on the\n"
+          "                          event-loop thread if its estimated work (postings,\n"
+          "                          plus %d per hit) is at most N (default %d; 0: never)\n"
           "  --shutdown-timeout SEC  after SIGTERM, close connections still busy after\n"
           "                          that long (default 30; 0: wait for them)\n"
           "  --log-level LEVEL       error, warn, info (default) or debug\n"
@@ -110,7 +118,7 @@ static void usage(FILE *f) {
           "\n"
           "Signals: SIGHUP reloads the index now; SIGTERM/SIGINT answer the requests in\n"
           "hand, close the connections and exit 0.\n",
-          QP_MAX_LIMIT);
+          QP_MAX_LIMIT, ENG_HIT_COST, INLINE_BUDGET);
 }
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -172,6 +180,7 @@ enum {
   OPT_RELOAD_INTERVAL,
   OPT_SHUTDOWN_TIMEOUT,
   OPT_CACHE_MB,
+  OPT_INLINE_BUDGET,
   OPT_LOG_LEVEL,
   OPT_HELP,
   OPT_VERSION
@@ -197,6 +206,7 @@ static const struct option long_options[] = {
     {"reload-interval", required_argument, NULL, OPT_RELOAD_INTERVAL},
     {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
     {"cache-mb", required_argument, NULL, OPT_CACHE_MB},
+    {"inline-budget", required_argument, NULL, OPT_INLINE_BUDGET},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -216,6 +226,7 @@ static void parse_options(int argc, char **argv, options_t *o) {
   o->reload_interval_s = 2;
   o->shutdown_timeout_s = 30;
   o->cache_mb = 64;
+  o->inline_budget = INLINE_BUDGET;
   o->log_level = LOG_INFO;
 
   opterr = 0;
@@ -278,6 +289,9 @@ static void parse_options(int argc, char **argv, options_t *o) {
         o->shutdown_timeout_s = (unsigned)parse_number("--shutdown-timeout", optarg, 0, 86400, 0);
         break;
       case OPT_CACHE_MB: o->cache_mb = (size_t)parse_number("--cache-mb", optarg, 0, 1u << 20, 0); break;
+      case OPT_INLINE_BUDGET:
+        o->inline_budget = parse_number("--inline-budget", optarg, 0, UINT64_MAX / 2, 0);
+        break;
       case OPT_LOG_LEVEL:
         o->log_level = log_parse_level(optarg);
         if (o->log_level < 0)
@@ -416,6 +430,7 @@ int main(int argc, char **argv) {
   wcfg.limits.time_limit = o.query_timeout_ms / 1000.0;
   wcfg.limits.max_expansion = o.max_expansion;
   wcfg.threads = o.threads;
+  wcfg.inline_budget = o.inline_budget;
   wcfg.cache = app.cache;
   wcfg.st = app.st;
   err_t err;

@@ -116,6 +116,9 @@ struct srv {
   int unix_bound;
   uv_idle_t idle;
   int idle_active;
+  uv_check_t check; /* after each loop iteration's I/O: srv_on_check */
+  req_t *solo;      /* the one request of this iteration, held for the loop */
+  int submitted;    /* some request was submitted or held this iteration */
   uv_timer_t stop_timer;
   conn_t *conns;
   conn_t *phead, *ptail;
@@ -236,6 +239,7 @@ static void srv_maybe_done(srv_t *s) {
   uv_timer_stop(&s->stop_timer);
   uv_close((uv_handle_t *)&s->stop_timer, NULL);
   uv_close((uv_handle_t *)&s->idle, NULL);
+  uv_close((uv_handle_t *)&s->check, NULL);
   if (s->done) s->done(s->done_arg);
 }
 
@@ -387,7 +391,7 @@ static void conn_too_long(conn_t *c) {
   r->job.rc = ERR_TOO_LONG;
   r->job.flags = PROTO_OUT_CLOSE;
   r->state = REQ_DONE;
-  st_request(s->st, NULL, ERR_TOO_LONG, 0);
+  st_request(s->st, NULL, ERR_TOO_LONG, 0, 0);
   log_debug("connection %llu: request line too long", (unsigned long long)c->id);
   c->input_done = 1;
   c->discard = 1;
@@ -430,7 +434,7 @@ static req_t *conn_request(conn_t *c, const char *line, size_t len) {
              is_auth ? "failed AUTH" : "request before AUTH");
   }
   r->state = REQ_DONE;
-  st_request(s->st, NULL, r->job.rc, 0);
+  st_request(s->st, NULL, r->job.rc, 0, 0);
   return r;
 }
 
@@ -560,6 +564,22 @@ static void conn_check_finish(conn_t *c) {
   }
 }
 
+/* r has its answer (from a worker or the loop's own engine): count and
+ * log it; conn_deliver writes it out in turn. */
+static void req_answered(srv_t *s, req_t *r, int on_loop) {
+  wrk_job_t *job = &r->job;
+  conn_t *c = r->conn;
+  r->state = REQ_DONE;
+  uint64_t us = (uv_hrtime() - r->t0) / 1000u;
+  st_request(s->st, job->cmd, job->rc, us, on_loop);
+  if (job->rc == ERR_TIMEOUT)
+    log_info("connection %llu: query timed out after %llu us: %.100s", (unsigned long long)c->id,
+             (unsigned long long)us, r->line);
+  else if (job->rc && strcmp(err_proto_code(job->rc), "internal") == 0)
+    log_warn("connection %llu: %s answering: %.100s", (unsigned long long)c->id,
+             err_name(job->rc), r->line);
+}
+
 /* The socket the worker may answer r on itself (workers.h, "Direct
  * answers"), or -1: r must be the oldest request without an answer and
  * nothing be waiting to be written, so its bytes are the next on the wire;
@@ -572,6 +592,39 @@ static int conn_direct_fd(conn_t *c, req_t *r) {
   return fd;
 }
 
+static void srv_submit(srv_t *s, req_t *r) {
+  r->job.direct_fd = conn_direct_fd(r->conn, r);
+  wrk_submit(s->pool, &r->job);
+}
+
+/* A second request came: the held one goes to the workers as well. */
+static void srv_submit_solo(srv_t *s) {
+  req_t *r = s->solo;
+  s->solo = NULL;
+  if (r) srv_submit(s, r);
+}
+
+/* After the iteration's I/O.  A request held here was the only one this
+ * iteration brought, and no worker was busy: the server is idle, so the
+ * loop answers it itself if it is cheap (workers.h, "Answers on the loop
+ * thread"), saving the wake-up of a worker.  Holding it until now, rather
+ * than answering it at once, keeps a loaded loop from answering request
+ * after request itself while the workers sleep. */
+static void srv_on_check(uv_check_t *h) {
+  srv_t *s = h->data;
+  req_t *r = s->solo;
+  s->solo = NULL;
+  if (r) {
+    /* Requests this one lets go (the next of a pipeline) go to the
+     * workers at once: nothing would wake the loop for a held one. */
+    if (atomic_load(&r->job.cancelled) || wrk_run_here(s->pool, &r->job))
+      srv_job_done(&r->job, s); /* answered, or an orphan to free */
+    else
+      srv_submit(s, r);
+  }
+  s->submitted = 0;
+}
+
 static void conn_submit(conn_t *c) {
   srv_t *s = c->srv;
   while (!c->closing && c->next_submit && c->nrunning < s->cfg.jobs_per_conn &&
@@ -581,8 +634,14 @@ static void conn_submit(conn_t *c) {
     if (r->state != REQ_WAITING) continue;
     r->state = REQ_RUNNING;
     c->nrunning++;
-    r->job.direct_fd = conn_direct_fd(c, r);
-    wrk_submit(s->pool, &r->job);
+    if (!s->submitted && wrk_idle(s->pool)) { /* see srv_on_check */
+      s->submitted = 1;
+      s->solo = r;
+      continue;
+    }
+    s->submitted = 1;
+    srv_submit_solo(s);
+    srv_submit(s, r);
   }
 }
 
@@ -649,15 +708,7 @@ void srv_job_done(wrk_job_t *job, void *ud) {
     else if (!c->closing) conn_progress(c);
     return;
   }
-  r->state = REQ_DONE;
-  uint64_t us = (uv_hrtime() - r->t0) / 1000u;
-  st_request(s->st, job->cmd, job->rc, us);
-  if (job->rc == ERR_TIMEOUT)
-    log_info("connection %llu: query timed out after %llu us: %.100s", (unsigned long long)c->id,
-             (unsigned long long)us, r->line);
-  else if (job->rc && strcmp(err_proto_code(job->rc), "internal") == 0)
-    log_warn("connection %llu: %s answering: %.100s", (unsigned long long)c->id,
-             err_name(job->rc), r->line);
+  req_answered(s, r, job->on_loop);
   conn_progress(c);
 }
 
@@ -910,6 +961,10 @@ srv_t *srv_new(uv_loop_t *loop, const srv_config_t *cfg, st_t *st) {
   s->st = st;
   uv_idle_init(loop, &s->idle);
   s->idle.data = s;
+  uv_check_init(loop, &s->check);
+  s->check.data = s;
+  uv_check_start(&s->check, srv_on_check);
+  uv_unref((uv_handle_t *)&s->check); /* it never keeps the loop alive */
   uv_timer_init(loop, &s->stop_timer);
   s->stop_timer.data = s;
   return s;

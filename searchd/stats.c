@@ -8,7 +8,9 @@
  *   "latency_us":{"p50":N,"p90":N,"p99":N,"max":N,"window":N},
  *   "cache":{"enabled":B,"hits":N,"misses":N,"hit_rate":F,"entries":N,
  *            "bytes":N,"max_bytes":N},
- *   "reloads":N
+ *   "reloads":N,
+ *   "answered_on_loop":N      requests the loop thread ran on its own engine
+ *                             (workers.h, "Answers on the loop thread")
  */
 #include "stats.h"
 
@@ -40,6 +42,7 @@ struct st {
   uint32_t window[ST_WINDOW];
   size_t wpos, wlen;
   uint64_t reloads;
+  uint64_t on_loop;
 };
 
 st_t *st_new(unsigned threads, cache_t *cache) {
@@ -84,7 +87,7 @@ void st_conn_rejected(st_t *st) {
   pthread_mutex_unlock(&st->mu);
 }
 
-void st_request(st_t *st, const proto_command_t *cmd, int rc, uint64_t latency_us) {
+void st_request(st_t *st, const proto_command_t *cmd, int rc, uint64_t latency_us, int on_loop) {
   size_t ci = st->ncmds; /* "other" */
   if (cmd && cmd >= st->cmds && cmd < st->cmds + st->ncmds) ci = (size_t)(cmd - st->cmds);
   size_t code = ST_NCODES;
@@ -96,6 +99,7 @@ void st_request(st_t *st, const proto_command_t *cmd, int rc, uint64_t latency_u
   }
   pthread_mutex_lock(&st->mu);
   st->requests_total++;
+  st->on_loop += on_loop != 0;
   st->by_cmd[ci]++;
   if (rc) st->by_code[code]++;
   st->window[st->wpos] = latency_us > UINT32_MAX ? UINT32_MAX : (uint32_t)latency_us;
@@ -163,7 +167,7 @@ void st_proto_hook(void *ud, buf_t *out) {
   buf_json_close(out, '}');
   size_t n = st->wlen;
   if (sorted) memcpy(sorted, st->window, n * sizeof *sorted);
-  uint64_t reloads = st->reloads;
+  uint64_t reloads = st->reloads, on_loop = st->on_loop;
   pthread_mutex_unlock(&st->mu);
 
   buf_json_key(out, "latency_us");
@@ -205,4 +209,6 @@ void st_proto_hook(void *ud, buf_t *out) {
   buf_json_close(out, '}');
   buf_json_key(out, "reloads");
   buf_json_int(out, (int64_t)reloads);
+  buf_json_key(out, "answered_on_loop");
+  buf_json_int(out, (int64_t)on_loop);
 }

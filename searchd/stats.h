@@ -35,8 +35,9 @@ void st_conn_open(st_t *st);
 void st_conn_close(st_t *st);
 void st_conn_rejected(st_t *st);
 /* One answered request: cmd NULL when the line named no command (or was
- * never parsed, e.g. too_long); rc the ERR_* answered (0: success). */
-void st_request(st_t *st, const proto_command_t *cmd, int rc, uint64_t latency_us);
+ * never parsed, e.g. too_long); rc the ERR_* answered (0: success); on_loop
+ * set when the loop thread answered it itself. */
+void st_request(st_t *st, const proto_command_t *cmd, int rc, uint64_t latency_us, int on_loop);
 /* A worker moved to a new index revision. */
 void st_reload(st_t *st);
 

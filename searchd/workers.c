@@ -45,9 +45,11 @@ struct wrk_pool {
 
   atomic_uint_fast64_t gen;
   atomic_uint_fast64_t max_generation; /* newest generation any worker saw */
+  atomic_uint inflight; /* jobs submitted and not yet finished by a worker */
 
   wrk_thread_t *threads;
   unsigned nthreads;
+  wrk_thread_t here; /* the loop thread's engine (eng NULL: none) */
 };
 
 static void wrk_note_revision(wrk_thread_t *t, int announce) {
@@ -151,6 +153,7 @@ static void *wrk_main(void *arg) {
       wrk_run(t, job);
       wrk_send_direct(job);
     }
+    atomic_fetch_sub(&p->inflight, 1);
 
     pthread_mutex_lock(&p->done_mu);
     if (p->done_tail) p->done_tail->next = job;
@@ -184,6 +187,19 @@ static void wrk_free_threads(wrk_pool_t *p) {
   }
   free(p->threads);
   p->threads = NULL;
+  proto_ctx_free(p->here.ctx);
+  eng_free(p->here.eng);
+}
+
+/* Open t's engine and context (t->pool and t->id set). */
+static int wrk_open_engine(wrk_thread_t *t, const char *index, const eng_limits_t *lim,
+                           err_t *err) {
+  int rc = eng_open(index, lim, &t->eng, err);
+  if (rc) return rc;
+  t->ctx = proto_ctx_new(t->eng, &t->pool->hooks);
+  if (!t->ctx) return err_set(err, ERR_NOMEM, 0, "out of memory");
+  wrk_note_revision(t, 0);
+  return 0;
 }
 
 static void wrk_on_close(uv_handle_t *h) {
@@ -214,6 +230,7 @@ int wrk_pool_new(uv_loop_t *loop, const wrk_config_t *cfg, wrk_done_cb done, voi
   pthread_cond_init(&p->cond, NULL);
   atomic_init(&p->gen, 0);
   atomic_init(&p->max_generation, 0);
+  atomic_init(&p->inflight, 0);
   p->threads = calloc(p->nthreads, sizeof *p->threads);
   if (!p->threads) {
     rc = err_set(err, ERR_NOMEM, 0, "out of memory");
@@ -223,14 +240,14 @@ int wrk_pool_new(uv_loop_t *loop, const wrk_config_t *cfg, wrk_done_cb done, voi
     wrk_thread_t *t = &p->threads[i];
     t->pool = p;
     t->id = i;
-    rc = eng_open(cfg->index, &cfg->limits, &t->eng, err);
-    if (rc) goto fail;
-    t->ctx = proto_ctx_new(t->eng, &p->hooks);
-    if (!t->ctx) {
-      rc = err_set(err, ERR_NOMEM, 0, "out of memory");
-      goto fail;
-    }
-    wrk_note_revision(t, 0);
+    if ((rc = wrk_open_engine(t, cfg->index, &cfg->limits, err))) goto fail;
+  }
+  if (cfg->inline_budget) {
+    eng_limits_t lim = cfg->limits;
+    lim.max_cost = cfg->inline_budget;
+    p->here.pool = p;
+    p->here.id = p->nthreads;
+    if ((rc = wrk_open_engine(&p->here, cfg->index, &lim, err))) goto fail;
   }
   for (unsigned i = 0; i < p->nthreads; i++) {
     int e = pthread_create(&p->threads[i].tid, NULL, wrk_main, &p->threads[i]);
@@ -270,7 +287,18 @@ fail:
   return rc;
 }
 
+int wrk_idle(wrk_pool_t *p) { return p->here.eng && atomic_load(&p->inflight) == 0; }
+
+int wrk_run_here(wrk_pool_t *p, wrk_job_t *job) {
+  if (!wrk_idle(p)) return 0;
+  wrk_run(&p->here, job);
+  if (job->rc != ERR_OVER_BUDGET) return job->on_loop = 1;
+  buf_reset(&job->out);
+  return 0;
+}
+
 void wrk_submit(wrk_pool_t *p, wrk_job_t *job) {
+  atomic_fetch_add(&p->inflight, 1);
   job->next = NULL;
   pthread_mutex_lock(&p->mu);
   if (p->tail) p->tail->next = job;

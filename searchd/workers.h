@@ -25,6 +25,15 @@
  * wake up and write it.  job->sent says how much went out; the loop writes
  * the rest, if any, and does its bookkeeping as for any job.
  *
+ * Answers on the loop thread: handing a request to a worker costs a thread
+ * wake-up, which on a virtual machine is most of a cheap query's latency.
+ * So when no job is queued or running, wrk_run_here() answers the request
+ * on the calling (loop) thread with the pool's own extra engine, whose
+ * limits carry a cost budget (eng.h max_cost): a request estimated costlier
+ * is declined before any matching and goes to the workers as usual, so a
+ * slow query never holds the loop.  Under load the queue is rarely empty
+ * and the workers answer nearly everything.
+ *
  * Ownership: a submitted job belongs to the pool until the done callback
  * gets it back; job->line must stay valid until then.  The pool borrows the
  * cache and the stats, which must outlive it.
@@ -34,6 +43,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "buf.h"
@@ -58,6 +68,7 @@ typedef struct wrk_job {
   int direct_fd;                 /* >= 0: write the answer to this socket
                                     here (the loop owes nothing before it) */
   size_t sent;                   /* bytes of out written to direct_fd */
+  int on_loop;                   /* answered by wrk_run_here */
 } wrk_job_t;
 
 typedef void (*wrk_done_cb)(wrk_job_t *job, void *ud);
@@ -66,6 +77,7 @@ typedef struct wrk_config {
   const char *index;
   eng_limits_t limits;
   unsigned threads;
+  uint64_t inline_budget; /* the loop engine's max_cost; 0: never answer there */
   cache_t *cache; /* NULL: no cache */
   st_t *st;
 } wrk_config_t;
@@ -75,6 +87,14 @@ typedef struct wrk_config {
 int wrk_pool_new(uv_loop_t *loop, const wrk_config_t *cfg, wrk_done_cb done, void *ud,
                  wrk_pool_t **out, err_t *err);
 void wrk_submit(wrk_pool_t *p, wrk_job_t *job);
+/* 1 if the pool has a loop engine and no submitted job is queued or
+ * running (loop thread). */
+int wrk_idle(wrk_pool_t *p);
+/* On the loop thread: answer job here if the pool is idle and the request
+ * within the budget (see "Answers on the loop thread").  1: answered, job
+ * filled as a worker would have, on_loop set (the done callback is not
+ * called); 0: not run, submit it. */
+int wrk_run_here(wrk_pool_t *p, wrk_job_t *job);
 /* Ask every worker to reopen the index before its next job. */
 void wrk_request_reload(wrk_pool_t *p);
 /* Finish queued jobs, join the threads, deliver what is left, then close

@@ -62,7 +62,8 @@ static int eng_signature(const char *path, uint64_t *ino, uint64_t *mtime_ns) {
 }
 
 static const eng_limits_t eng_default_limits = {
-    .max_limit = QP_MAX_LIMIT, .max_offset = 100000, .time_limit = 0, .max_expansion = 0};
+    .max_limit = QP_MAX_LIMIT, .max_offset = 100000, .time_limit = 0, .max_expansion = 0,
+    .max_cost = 0};
 
 /* ---- opening ---- */
 
@@ -503,12 +504,36 @@ static int eng_check_page(eng_t *e, const qp_query_t *q, err_t *err) {
   return 0;
 }
 
+static uint64_t eng_query_cost(eng_t *e, const xw_query *x, uint64_t hits, uint64_t cap) {
+  uint64_t c = xw_query_cost(e->db, x, cap), h = hits * ENG_HIT_COST;
+  return c > UINT64_MAX - h ? UINT64_MAX : c + h;
+}
+
+uint64_t eng_cost(eng_t *e, const qp_query_t *q, uint32_t hits) {
+  xw_query *x = NULL;
+  if (eng_query(e, q, &x, NULL)) return UINT64_MAX;
+  uint64_t c = eng_query_cost(e, x, hits, UINT64_MAX);
+  xw_query_free(x);
+  return c;
+}
+
+/* ERR_OVER_BUDGET when the limits set a budget and x would exceed it
+ * (x is then freed). */
+static int eng_check_budget(eng_t *e, xw_query *x, uint64_t hits, err_t *err) {
+  if (!e->lim.max_cost || eng_query_cost(e, x, hits, e->lim.max_cost) <= e->lim.max_cost)
+    return 0;
+  xw_query_free(x);
+  return err_set(err, ERR_OVER_BUDGET, 0, "estimated work above %llu",
+                 (unsigned long long)e->lim.max_cost);
+}
+
 int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err_t *err) {
   memset(out, 0, sizeof *out);
   int rc = eng_check_page(e, q, err);
   if (rc) return rc;
   xw_query *x = NULL;
   if ((rc = eng_query(e, q, &x, err))) return rc;
+  if ((rc = eng_check_budget(e, x, (uint64_t)q->offset + q->limit, err))) return rc;
 
   xw_facet_spec specs[QP_FACET__COUNT];
   for (size_t i = 0; i < q->nfacets; i++) {
@@ -625,6 +650,7 @@ int eng_count(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err) {
   xw_query *x = NULL;
   int rc = eng_query(e, q, &x, err);
   if (rc) return rc;
+  if ((rc = eng_check_budget(e, x, 0, err))) return rc;
   xw_search_opts o = {
       .limit = 0, .check_at_least = UINT32_MAX, .time_limit = e->lim.time_limit, .local = e->is_dir};
   xw_mset *m = NULL;

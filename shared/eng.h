@@ -44,6 +44,11 @@ typedef struct eng_limits {
   uint32_t max_offset;    /* offset cap */
   double time_limit;      /* seconds per query; 0 = none */
   uint32_t max_expansion; /* words one prefix may expand to; 0 = none */
+  /* 0 = none.  Otherwise SEARCH and COUNT first estimate their work
+   * (eng_cost) and fail with ERR_OVER_BUDGET, before any matching, when it
+   * is larger: searchd answers cheap requests on its event-loop thread and
+   * leaves the rest to its workers (searchd/workers.h). */
+  uint64_t max_cost;
 } eng_limits_t;
 
 typedef struct eng_hit {
@@ -99,6 +104,11 @@ int eng_reopen(eng_t *e, int *changed, err_t *err);
 void eng_set_limits(eng_t *e, const eng_limits_t *lim);
 
 int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err_t *err);
+/* The estimated work of a search, in postings (xw_query_cost), plus
+ * ENG_HIT_COST per hit it would return: cheap to compute, an upper bound
+ * in spirit rather than a promise. */
+#define ENG_HIT_COST 500
+uint64_t eng_cost(eng_t *e, const qp_query_t *q, uint32_t hits);
 /* Exact number of matching articles. */
 int eng_count(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err);
 /* Article by id; ERR_NOT_FOUND when absent. */

@@ -39,6 +39,7 @@ extern "C" {
   X(CORRUPT, "internal", "index is corrupt")                              \
   X(LOCKED, "internal", "index is locked by another writer")              \
   X(MODIFIED, "internal", "index was modified while reading; reopen")     \
+  X(OVER_BUDGET, "internal", "query costs more than this thread may run") \
   X(DISK_FULL, "internal", "no space left on device")                     \
   X(XAPIAN, "internal", "index library error")                            \
   X(INTERNAL, "internal", "internal error")

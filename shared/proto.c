@@ -511,7 +511,7 @@ int proto_handle(proto_ctx_t *c, const char *line, size_t len, buf_t *out, unsig
     out->len = before;
     out->err = 0;
     if (out->data) out->data[before] = '\0';
-    proto_write_error(out, rc, err_message(&err), err.column);
+    if (rc != ERR_OVER_BUDGET) proto_write_error(out, rc, err_message(&err), err.column);
   }
   if (r.cmd && strcmp(r.cmd->name, "QUIT") == 0) *flags |= PROTO_OUT_CLOSE;
   /* The answer is in out: give back what a large request took now, rather

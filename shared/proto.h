@@ -98,7 +98,9 @@ void proto_ctx_set_engine(proto_ctx_t *ctx, eng_t *eng);
 /* Answer one request line (without its '\n'; a trailing '\r' is ignored).
  * Appends one response line to out.  *flags gets PROTO_OUT_* bits.  Returns
  * 0, or the ERR_* code that was answered as an error response (the response
- * is written either way). */
+ * is written either way) -- except ERR_OVER_BUDGET (the engine's max_cost,
+ * eng.h), which answers nothing: out is left as it was, for the caller to
+ * run the request on an engine without a budget. */
 int proto_handle(proto_ctx_t *ctx, const char *line, size_t len, buf_t *out, unsigned *flags);
 /* An error response line for code (used for too_long, busy, timeout ...). */
 void proto_write_error(buf_t *out, int code, const char *message, int column);

@@ -122,6 +122,14 @@ xw_query *xw_query_match_nothing(void);
 void xw_query_free(xw_query *q);
 /* Xapian's description of the query (malloc'ed). */
 char *xw_query_describe(const xw_query *q);
+/* A cheap upper estimate of the postings a match of q walks, from term
+ * frequencies alone (no posting list is opened): a term counts its
+ * frequency, a value range or match-all every document, a phrase twice its
+ * words (their positions are read too), every operator the sum of its
+ * parts.  A wildcard counts as UINT64_MAX (its expansion is unknown until
+ * the lexicon is walked).  The walk stops once the sum passes cap, returning
+ * it as it stands; an error in the index library gives UINT64_MAX. */
+uint64_t xw_query_cost(xw_db *db, const xw_query *q, uint64_t cap);
 
 /* ---- searching ---- */
 typedef enum xw_sort { XW_SORT_RELEVANCE, XW_SORT_VALUE_ASC, XW_SORT_VALUE_DESC } xw_sort;

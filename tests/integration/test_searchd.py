@@ -289,6 +289,49 @@ def test_stats_has_index_and_server_figures(env):
     assert 0 <= got["cache"]["hit_rate"] <= 1
 
 
+def answered_on_loop(c):
+    return json.loads(c.request("STATS"))["answered_on_loop"]
+
+
+def test_loop_answers_cheap_requests_itself(env):
+    """With no worker busy, a request within --inline-budget is answered on
+    the event-loop thread, a costlier one by a worker, with the same answer
+    either way; budget 0 sends everything to the workers."""
+    reqs = requests_all(env)
+    want = [strip_took(l) for l in reference(env.index, reqs)]
+    # default budget, one request at a time: each is answered on the loop
+    c = env.server.connect()
+    before = answered_on_loop(c)
+    for r in ("SEARCH trump limit:1", "COUNT election", "GET %s" % env.ids[0], "PING"):
+        c.request(r)
+    assert answered_on_loop(c) - before == 5, "4 requests and a STATS"
+    c.close()
+    # budget 1: any search for a word that exists costs more, and goes to a
+    # worker; a word in no article costs nothing, and stays on the loop
+    s = Server(env.index, env.tmp, "--inline-budget", "1", unix=False)
+    c = s.connect()
+    got = [strip_took(c.request(r)) for r in reqs]
+    for r, g, w in zip(reqs, got, want):
+        assert g == w, "request %r:\n searchd: %r\n local:   %r" % (r, g[:300], w[:300])
+    # (a line not asked before: a cached answer is served on the loop)
+    before = answered_on_loop(c)
+    c.request("SEARCH trump limit:7")
+    n = answered_on_loop(c) - before
+    assert n == 1, "SEARCH trump went to a worker (%d on the loop, not 1)" % n
+    c.request("COUNT zzqxnotaword")
+    n = answered_on_loop(c) - before
+    assert n == 3, "COUNT of an absent word stayed on the loop (%d, not 3)" % n
+    c.close()
+    assert s.stop() == 0
+    s = Server(env.index, env.tmp, "--inline-budget", "0", unix=False)
+    c = s.connect()
+    c.request("PING")
+    c.request("COUNT zzqxnotaword")
+    assert answered_on_loop(c) == 0
+    c.close()
+    assert s.stop() == 0
+
+
 def test_quit_answers_then_closes(env):
     c = env.server.connect()
     c.send(b"PING\nQUIT\nPING\n")
@@ -725,6 +768,7 @@ TESTS = [
     test_commands_match_local_mode_unix,
     test_unix_socket_is_private,
     test_stats_has_index_and_server_figures,
+    test_loop_answers_cheap_requests_itself,
     test_quit_answers_then_closes,
     test_pipelining_200_requests_in_one_write,
     test_request_split_into_1_byte_writes,

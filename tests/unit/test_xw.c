@@ -341,6 +341,41 @@ static void test_xw_wildcard_expands_prefix(void **state) {
   assert_string_equal(hits(xw_query_wildcard("zzz", 3, 3)), "");
 }
 
+/* xw_query_cost of q (then free q). */
+static uint64_t cost(xw_query *q, uint64_t cap) {
+  uint64_t c = xw_query_cost(g.db, q, cap);
+  xw_query_free(q);
+  return c;
+}
+
+static void test_xw_query_cost_sums_term_frequencies(void **state) {
+  (void)state;
+  uint64_t gaza = xw_db_termfreq(g.db, "gaza", 4), hosp = xw_db_termfreq(g.db, "hospital", 8);
+  assert_int_equal(gaza, 4);
+  assert_true(hosp > 0);
+  assert_int_equal(cost(T("gaza"), UINT64_MAX), gaza);
+  assert_int_equal(cost(T("nowhere"), UINT64_MAX), 0);
+  assert_int_equal(cost(combine(XW_AND, 2, T("gaza"), T("hospital")), UINT64_MAX), gaza + hosp);
+  assert_int_equal(cost(combine(XW_AND_NOT, 2, T("gaza"), T("hospital")), UINT64_MAX), gaza + hosp);
+  /* a phrase reads positions as well as postings */
+  assert_int_equal(cost(combine(XW_PHRASE, 2, T("gaza"), T("hospital")), UINT64_MAX),
+                   2 * (gaza + hosp));
+  xw_query *g0 = T("gaza");
+  assert_int_equal(cost(xw_query_scale(g0, 0), UINT64_MAX), gaza);
+  xw_query_free(g0);
+  /* what walks every document, and what is unknown until expanded */
+  assert_int_equal(cost(xw_query_match_all(), UINT64_MAX), 5);
+  assert_int_equal(cost(xw_query_match_nothing(), UINT64_MAX), 0);
+  assert_int_equal(cost(xw_query_value_range(1, "a", NULL), UINT64_MAX), 5);
+  assert_true(cost(xw_query_wildcard("hosp", 4, 0), UINT64_MAX) == UINT64_MAX);
+  assert_true(cost(combine(XW_OR, 2, T("gaza"), xw_query_wildcard("hosp", 4, 0)), UINT64_MAX) ==
+              UINT64_MAX);
+  /* past the cap the walk stops: the result is above the cap, not the sum */
+  uint64_t capped = cost(combine(XW_OR, 4, T("gaza"), T("gaza"), T("gaza"), T("gaza")), 5);
+  assert_true(capped > 5 && capped < 4 * gaza);
+  assert_true(xw_query_cost(g.db, NULL, UINT64_MAX) == UINT64_MAX);
+}
+
 static void test_xw_wildcard_past_limit_is_bad_query(void **state) {
   (void)state;
   err_t err = {0};
@@ -918,6 +953,7 @@ int main(void) {
       cmocka_unit_test(test_xw_phrase_requires_adjacency),
       cmocka_unit_test(test_xw_combine_rejects_null_subquery),
       cmocka_unit_test(test_xw_wildcard_expands_prefix),
+      cmocka_unit_test(test_xw_query_cost_sums_term_frequencies),
       cmocka_unit_test(test_xw_wildcard_past_limit_is_bad_query),
       cmocka_unit_test(test_xw_value_range_is_inclusive_with_open_ends),
       cmocka_unit_test(test_xw_scale_zero_keeps_matches_without_weight),
