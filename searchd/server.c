@@ -7,8 +7,10 @@
  *     wake-up (the rest wait on the pending list, served by an idle handle
  *     next iteration);
  *   requests queue per connection in arrival order; at most jobs_per_conn of
- *     them are at the workers at once; a finished one is DONE, and DONE
- *     requests at the head of the queue move their responses to `out`;
+ *     them are at the workers at once (an idle server's only request may be
+ *     held and answered by the loop itself: srv_on_check); a finished one
+ *     is DONE, and DONE requests at the head of the queue move their
+ *     responses to `out`;
  *   `out` is written with one uv_write at a time (`wbuf` is in flight), so a
  *     burst of pipelined responses leaves in few writes;
  *   finishing (QUIT, too_long, busy, server shutdown): when the last
