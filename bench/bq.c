@@ -334,6 +334,15 @@ json_t *bq_machine_json(const bq_machine_t *m) {
                    m->kernel, "date", m->date);
 }
 
+int bq_parse_int(const char *s, int lo, int hi, int *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (end == s || *end || errno || v < lo || v > hi) return -1;
+  *out = (int)v;
+  return 0;
+}
+
 int bq_parse_int_list(const char *s, int *out, int max) {
   int n = 0;
   const char *p = s;

@@ -106,15 +106,6 @@ static int parse_pos_double(const char *s, double *out) {
   return 0;
 }
 
-static int parse_int(const char *s, int lo, int hi, int *out) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (end == s || *end || errno || v < lo || v > hi) return -1;
-  *out = (int)v;
-  return 0;
-}
-
 static int parse_opts(int argc, char **argv, opts_t *o) {
   enum { O_HOST = 256, O_PORT, O_UNIX, O_QUERIES, O_CLASS, O_REQUEST, O_WARMUP, O_PASSES,
          O_CONC, O_DEPTH, O_SECONDS, O_RAMPUP, O_REPEAT, O_JSON, O_HELP, O_VERSION };
@@ -154,16 +145,16 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       else bad = "--request must be text or json";
       break;
     case O_WARMUP:
-      if (parse_int(optarg, 0, 1000, &o->warmup)) bad = "--warmup needs 0..1000";
+      if (bq_parse_int(optarg, 0, 1000, &o->warmup)) bad = "--warmup needs 0..1000";
       break;
     case O_PASSES:
-      if (parse_int(optarg, 0, 1000, &o->passes)) bad = "--passes needs 0..1000";
+      if (bq_parse_int(optarg, 0, 1000, &o->passes)) bad = "--passes needs 0..1000";
       break;
     case O_REPEAT:
-      if (parse_int(optarg, 1, 1000, &o->repeat)) bad = "--repeat needs 1..1000";
+      if (bq_parse_int(optarg, 1, 1000, &o->repeat)) bad = "--repeat needs 1..1000";
       break;
     case O_DEPTH:
-      if (parse_int(optarg, 1, MAX_DEPTH, &o->depth)) bad = "--depth needs 1..1024";
+      if (bq_parse_int(optarg, 1, MAX_DEPTH, &o->depth)) bad = "--depth needs 1..1024";
       break;
     case O_CONC:
       o->nconc = bq_parse_int_list(optarg, o->conc, MAX_CONC);

@@ -25,7 +25,6 @@
  * separately (callgrind.out.PID.N, named after the class) so one run gives
  * per-class profiles.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -91,15 +90,6 @@ static void usage(FILE *f) {
           BQ_DEFAULT_QUERIES);
 }
 
-static int parse_int(const char *s, long lo, long hi, long *out) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (end == s || *end || errno || v < lo || v > hi) return -1;
-  *out = v;
-  return 0;
-}
-
 static int parse_opts(int argc, char **argv, opts_t *o) {
   enum { O_INDEX = 256, O_QUERIES, O_CLASS, O_REQUEST, O_ITER, O_WARMUP, O_NOSTAGES, O_TLIM,
          O_CHECK, O_COSTS, O_JSON, O_HELP, O_VERSION };
@@ -120,7 +110,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
   o->stages = 1;
   o->time_limit_ms = 5000;
   int c;
-  long v;
+  int v;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     const char *bad = NULL;
@@ -138,15 +128,13 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       else bad = "--request must be text or json";
       break;
     case O_ITER:
-      if (parse_int(optarg, 1, 1000000, &v)) bad = "--iterations needs 1..1000000";
-      else o->iterations = (int)v;
+      if (bq_parse_int(optarg, 1, 1000000, &o->iterations)) bad = "--iterations needs 1..1000000";
       break;
     case O_WARMUP:
-      if (parse_int(optarg, 0, 1000, &v)) bad = "--warmup needs 0..1000";
-      else o->warmup = (int)v;
+      if (bq_parse_int(optarg, 0, 1000, &o->warmup)) bad = "--warmup needs 0..1000";
       break;
     case O_TLIM:
-      if (parse_int(optarg, 0, 86400000, &v)) bad = "--time-limit-ms needs 0..86400000";
+      if (bq_parse_int(optarg, 0, 86400000, &v)) bad = "--time-limit-ms needs 0..86400000";
       else o->time_limit_ms = (unsigned)v;
       break;
     case O_HELP: usage(stdout); exit(0);
