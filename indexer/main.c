@@ -1,6 +1,7 @@
 /* sift-indexer: turns corpus files into a Sift index (SPEC.md "Corpus format").
  *
  *   sift-indexer --index DIR [--lang LANG] [--batch N] [--jobs N] [--strict] FILE_OR_DIR...
+ *   sift-indexer --index DIR --delete FILE|- [--batch N] [--strict]
  *
  * Reads every source in order (corpus.h), parses each record (doc.h), adds it
  * (idx.h), and commits every --batch articles, so an interrupted run leaves the
@@ -10,6 +11,11 @@
  * skipped; they never stop the run.  SIGINT/SIGTERM stop reading, commit what
  * was read, and exit 130/143.  On a terminal, a progress line shows the rate;
  * at the end a summary line gives the counts and the speed.
+ *
+ * --delete reads a list of ids (idx_ids_parse) and removes those articles
+ * (idx_delete), committing every --batch ids; it takes no corpus files (a
+ * run either adds or removes, so what a kill leaves stays simple), and
+ * --strict makes an id not found an error.  docs/deleting.md.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +28,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "corpus.h"
 #include "doc.h"
 #include "err.h"
@@ -55,6 +62,7 @@ static double now_s(void) {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: sift-indexer --index DIR [options] FILE_OR_DIR...\n"
+          "       sift-indexer --index DIR --delete FILE|- [--batch N] [--strict]\n"
           "Adds the articles of each source to the index at DIR (created if absent).\n"
           "A source is a JSON Lines file (.jsonl, or zstd-compressed .jsonl.zst),\n"
           "'-' for standard input, or a directory of .txt articles.\n"
@@ -65,7 +73,10 @@ static void usage(FILE *f) {
           "  --batch N     commit every N articles (default 1000)\n"
           "  --jobs N      build a new index in N shards on N threads, merged at the\n"
           "                end (default: the number of cores, at most 4; 1: one writer)\n"
-          "  --strict      exit 1 if any record was skipped\n"
+          "  --strict      exit 1 if any record was skipped (with --delete: any id not found)\n"
+          "  --delete FILE remove the articles whose ids FILE lists, one per line ('-':\n"
+          "                standard input); commits every --batch ids; DIR may be a\n"
+          "                stub of local shards\n"
           "  --compact     compact the index at the end (default when this run\n"
           "                created it; --no-compact to skip)\n"
           "  --quiet       no progress line and no summary\n"
@@ -167,6 +178,80 @@ static int index_source(run_t *r, const char *path, arena_t *a) {
   return rc < 0 ? rc : 0;
 }
 
+/* The whole of a file ('-': standard input) in *out. */
+static int read_all(const char *path, buf_t *out, err_t *err) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  if (!f) return err_set(err, ERR_IO, 0, "cannot read %s: %s", path, strerror(errno));
+  char chunk[65536];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(out, chunk, n);
+  int rc = ferror(f) ? err_set(err, ERR_IO, 0, "cannot read %s: %s", path, strerror(errno))
+           : out->err ? err_set(err, out->err, 0, NULL)
+                      : 0;
+  if (f != stdin) fclose(f);
+  return rc;
+}
+
+#define NOT_FOUND_SHOWN 10
+
+/* --delete: remove the articles FILE lists.  Returns the exit status. */
+static int run_delete(const char *index, const char *file, uint32_t batch, int strict, int quiet) {
+  err_t err = {0};
+  buf_t text;
+  idx_ids_t ids;
+  size_t bad_line = 0, batches = 0;
+  buf_init(&text, 0);
+  idx_ids_init(&ids);
+  double t0 = now_s();
+  int rc = read_all(file, &text, &err);
+  if (rc) {
+    fprintf(stderr, "sift-indexer: %s\n", err_message(&err));
+  } else if ((rc = idx_ids_parse(&ids, text.data, text.len, &bad_line, &err))) {
+    fprintf(stderr, "sift-indexer: %s:%zu: %s; nothing was removed\n",
+            strcmp(file, "-") ? file : "(stdin)", bad_line, err_message(&err));
+  } else {
+    idx_delete_opts_t o = {.batch = batch, .stop = &stop_signal};
+    if ((rc = idx_delete(index, &ids, &o, &batches, &err)))
+      fprintf(stderr, "sift-indexer: %s\n", err_message(&err));
+  }
+  buf_fini(&text);
+  /* Batches run in list order: the ids of the batches done were tried, and
+   * those of them not removed were not found. */
+  size_t removed = 0, shown = 0;
+  size_t tried = ids.n < batches * (size_t)batch ? ids.n : batches * (size_t)batch;
+  for (size_t i = 0; i < ids.n; i++) removed += ids.removed[i];
+  size_t missing = tried - removed;
+  uint32_t docs = 0;
+  err_clear(&err);
+  /* A summary whenever the index was reached, so a fault after some batches
+   * still says what they removed. */
+  if (!quiet && (!rc || batches) && idx_stat(index, &docs, &err) == 0) {
+    buf_t line;
+    buf_init(&line, 0);
+    buf_printf(&line, "sift-indexer: %s: removed %zu of %zu ids", index, removed, ids.n);
+    if (ids.dups) buf_printf(&line, " (%zu repeated line%s ignored)", ids.dups, ids.dups == 1 ? "" : "s");
+    buf_printf(&line, " in %zu batch%s; %zu not found", batches, batches == 1 ? "" : "es", missing);
+    if (missing > NOT_FOUND_SHOWN) buf_printf(&line, ", the first %d", NOT_FOUND_SHOWN);
+    for (size_t i = 0; i < tried && shown < NOT_FOUND_SHOWN; i++) {
+      if (ids.removed[i]) continue;
+      buf_puts(&line, shown++ ? " \"" : ": \""); /* quoted: an id may hold spaces */
+      buf_json_escape(&line, ids.ids[i], strlen(ids.ids[i]));
+      buf_putc(&line, '"');
+    }
+    if (tried < ids.n) buf_printf(&line, "; %zu not tried", ids.n - tried);
+    buf_printf(&line, "; %u articles in the index, %.1f s\n", docs, now_s() - t0);
+    if (!line.err) fputs(line.data, stderr);
+    buf_fini(&line);
+  }
+  idx_ids_fini(&ids);
+  if (stop_signal) {
+    fprintf(stderr, "sift-indexer: interrupted; the index holds every batch committed\n");
+    return 128 + stop_signal;
+  }
+  if (rc) return 1;
+  return strict && missing ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"index", required_argument, NULL, 'i'}, {"lang", required_argument, NULL, 'l'},
@@ -174,8 +259,8 @@ int main(int argc, char **argv) {
       {"quiet", no_argument, NULL, 'q'},       {"help", no_argument, NULL, 'h'},
       {"compact", no_argument, NULL, 'c'},     {"no-compact", no_argument, NULL, 'C'},
       {"jobs", required_argument, NULL, 'j'},  {"version", no_argument, NULL, 'V'},
-      {NULL, 0, NULL, 0}};
-  const char *index = NULL, *lang = NULL;
+      {"delete", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
+  const char *index = NULL, *lang = NULL, *delete = NULL, *adding_only = NULL;
   run_t r = {.batch = 1000};
   int strict = 0, compact = -1, c; /* -1: when the run created the index */
   long jobs = sysconf(_SC_NPROCESSORS_ONLN);
@@ -184,7 +269,8 @@ int main(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
       case 'i': index = optarg; break;
-      case 'l': lang = optarg; break;
+      case 'l': lang = optarg; adding_only = "--lang"; break;
+      case 'd': delete = optarg; break;
       case 'b': {
         char *end;
         long v = strtol(optarg, &end, 10);
@@ -197,6 +283,7 @@ int main(int argc, char **argv) {
       }
       case 'j': {
         char *end;
+        adding_only = "--jobs";
         jobs = strtol(optarg, &end, 10);
         if (*end || jobs < 1 || jobs > SH_MAX_SHARDS) {
           fprintf(stderr, "sift-indexer: --jobs takes a number from 1 to %d\n", SH_MAX_SHARDS);
@@ -205,8 +292,8 @@ int main(int argc, char **argv) {
         break;
       }
       case 's': strict = 1; break;
-      case 'c': compact = 1; break;
-      case 'C': compact = 0; break;
+      case 'c': compact = 1; adding_only = "--compact"; break;
+      case 'C': compact = 0; adding_only = "--no-compact"; break;
       case 'q': r.quiet = 1; break;
       case 'h': usage(stdout); return 0;
       case 'V': printf("sift-indexer %s\n", SIFT_VERSION); return 0;
@@ -217,7 +304,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sift-indexer: --index DIR is required (see --help)\n");
     return 2;
   }
-  if (optind >= argc) {
+  if (delete && (optind < argc || adding_only)) {
+    fprintf(stderr, "sift-indexer: --delete takes no %s (remove and add in separate runs)\n",
+            optind < argc ? "corpus files" : adding_only);
+    return 2;
+  }
+  if (!delete && optind >= argc) {
     fprintf(stderr, "sift-indexer: no input given (a file, a directory, or - for stdin)\n");
     return 2;
   }
@@ -228,6 +320,7 @@ int main(int argc, char **argv) {
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  if (delete) return run_delete(index, delete, r.batch, strict, r.quiet);
 
   err_t err = {0};
   uint64_t before, after;

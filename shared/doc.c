@@ -131,8 +131,7 @@ static char *doc__copy(arena_t *a, const char *s, size_t n) {
   return p;
 }
 
-/* Checks the id rules of SPEC.md/schema.h on s[0..n). */
-static int doc__check_id(const char *s, size_t n, err_t *err) {
+int doc_check_id(const char *s, size_t n, err_t *err) {
   if (n == 0) return err_set(err, ERR_BAD_INPUT, 0, "id is empty");
   if (n > SCHEMA_MAX_ID)
     return err_set(err, ERR_BAD_INPUT, 0, "id longer than %d bytes", SCHEMA_MAX_ID);
@@ -258,7 +257,7 @@ int doc_parse_json(const char *line, size_t len, arena_t *a, doc_t *d, err_t *er
     rc = err_set(err, ERR_BAD_INPUT, 0, "id must be a string");
     goto out;
   }
-  if ((rc = doc__check_id(json_string_value(id), json_string_length(id), err))) goto out;
+  if ((rc = doc_check_id(json_string_value(id), json_string_length(id), err))) goto out;
   if (!(d->id = doc__copy(a, json_string_value(id), json_string_length(id)))) {
     rc = err_set(err, ERR_NOMEM, 0, NULL);
     goto out;
@@ -306,7 +305,7 @@ int doc_from_text(const char *relpath, const char *text, size_t len, arena_t *a,
   buf_init(&fixed, 0);
   memset(d, 0, sizeof *d);
 
-  if ((rc = doc__check_id(relpath, strlen(relpath), err))) goto out;
+  if ((rc = doc_check_id(relpath, strlen(relpath), err))) goto out;
   if (!(d->id = arena_strdup(a, relpath))) goto nomem;
 
   /* Repaired, NUL-free text with CRLF (and lone CR) line ends made LF. */

@@ -38,6 +38,9 @@ typedef struct doc {
 int doc_parse_json(const char *line, size_t len, arena_t *a, doc_t *d, err_t *err);
 int doc_from_text(const char *relpath, const char *text, size_t len, arena_t *a, doc_t *d,
                   err_t *err);
+/* 0 if s[0..n) may be an article id (1..SCHEMA_MAX_ID bytes, no control
+ * character), else ERR_BAD_INPUT with the reason. */
+int doc_check_id(const char *s, size_t n, err_t *err);
 
 /* Parse a date as SPEC.md allows (YYYY-MM-DD or an ISO-8601 date-time with
  * or without offset, e.g. 2023-11-02T14:05:00Z, 2023-11-02 14:05+02:00).

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "doc.h"
 #include "ds.h"
 #include "schema.h"
 #include "tok.h"
@@ -279,6 +280,74 @@ int idx_write_stub(const char *dir, unsigned nshards, err_t *err) {
     return rc;
   }
   return 0;
+}
+
+/* Xapian's stub format (its dbfactory.cc): the type runs to the first
+ * space, the rest of the line is the shard, verbatim (no trimming). */
+int idx_stub_shards(const char *path, idx_shard_t **shards, size_t *n, err_t *err) {
+  *shards = NULL;
+  *n = 0;
+  char file[4096];
+  struct stat st;
+  if (stat(path, &st) != 0) return err_set(err, ERR_NO_INDEX, 0, "no index at %s: %s", path, strerror(errno));
+  int w = S_ISDIR(st.st_mode) ? snprintf(file, sizeof file, "%s/" IDX_STUB, path)
+                              : snprintf(file, sizeof file, "%s", path);
+  if (w < 0 || (size_t)w >= sizeof file) return err_set(err, ERR_INVAL, 0, "index path too long");
+  FILE *f = fopen(file, "r");
+  if (!f) return err_set(err, ERR_NO_INDEX, 0, "cannot read the stub %s: %s", file, strerror(errno));
+  const char *slash = strrchr(file, '/');
+  int dirlen = slash ? (int)(slash - file + 1) : 0; /* relative paths start here */
+  idx_shard_t *v = NULL;
+  size_t nv = 0, cap = 0, lcap = 0;
+  char *line = NULL;
+  unsigned no = 0;
+  int rc = 0;
+  for (ssize_t len; !rc && (len = getline(&line, &lcap, f)) >= 0;) {
+    no++;
+    if (len && line[len - 1] == '\n') line[--len] = '\0';
+    if (!len || line[0] == '#') continue;
+    size_t tl = strcspn(line, " ");
+    const char *rest = line[tl] ? line + tl + 1 : "";
+    int local = *rest && ((tl == 4 && !memcmp(line, "auto", 4)) || (tl == 5 && !memcmp(line, "glass", 5)) ||
+                          (tl == 5 && !memcmp(line, "chert", 5)));
+    int remote = *rest && tl == 6 && !memcmp(line, "remote", 6);
+    if (!local && !remote) {
+      rc = err_set(err, ERR_INVAL, 0, "%s:%u: not a shard line (auto PATH, or remote HOST:PORT)", file, no);
+      break;
+    }
+    if (nv == cap) {
+      idx_shard_t *grown = realloc(v, (cap = cap ? 2 * cap : 8) * sizeof *v);
+      if (!grown) {
+        rc = err_set(err, ERR_NOMEM, 0, NULL);
+        break;
+      }
+      v = grown;
+    }
+    idx_shard_t *s = &v[nv++];
+    s->line = no;
+    s->path = NULL;
+    s->name = strdup(rest);
+    if (local && asprintf(&s->path, "%.*s%s", rest[0] == '/' ? 0 : dirlen, file, rest) < 0) s->path = NULL;
+    if (!s->name || (local && !s->path)) rc = err_set(err, ERR_NOMEM, 0, NULL);
+  }
+  if (!rc && ferror(f)) rc = err_set(err, ERR_IO, 0, "cannot read the stub %s: %s", file, strerror(errno));
+  free(line);
+  fclose(f);
+  if (rc) {
+    idx_stub_shards_free(v, nv);
+    return rc;
+  }
+  *shards = v;
+  *n = nv;
+  return 0;
+}
+
+void idx_stub_shards_free(idx_shard_t *shards, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(shards[i].name);
+    free(shards[i].path);
+  }
+  free(shards);
 }
 
 /* Add each name of a comma-separated list to list (cap bytes) unless there. */
@@ -642,4 +711,245 @@ int idx_commit(idx_t *x, err_t *err) {
 int idx_atomic(idx_t *x, err_t *err) {
   x->atomic = 1;
   return xw_db_begin(x->db, err);
+}
+
+/* ---- removing articles ---- */
+
+static int idx_is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+void idx_ids_init(idx_ids_t *l) { memset(l, 0, sizeof *l); }
+
+void idx_ids_fini(idx_ids_t *l) {
+  for (size_t i = 0; i < l->n; i++) free(l->ids[i]);
+  free(l->ids);
+  free(l->removed);
+  free(l->slot);
+  idx_ids_init(l);
+}
+
+/* The hash set's slot for id s[0..len): the one holding it, or the empty
+ * one where it goes. */
+static uint32_t *idx_ids_slot(idx_ids_t *l, const char *s, size_t len) {
+  size_t j = idx_tf_hash(s, len) & (l->nslot - 1);
+  for (uint32_t k; (k = l->slot[j]); j = (j + 1) & (l->nslot - 1)) {
+    if (strlen(l->ids[k - 1]) == len && memcmp(l->ids[k - 1], s, len) == 0) break;
+  }
+  return &l->slot[j];
+}
+
+static int idx_ids_add(idx_ids_t *l, const char *s, size_t len, err_t *err) {
+  if (2 * (l->n + 1) > l->nslot) { /* grow the set (and rehash) */
+    size_t nslot = l->nslot ? 2 * l->nslot : 1024;
+    uint32_t *slot = calloc(nslot, sizeof *slot);
+    if (!slot) return err_set(err, ERR_NOMEM, 0, NULL);
+    free(l->slot);
+    l->slot = slot;
+    l->nslot = nslot;
+    for (size_t i = 0; i < l->n; i++) *idx_ids_slot(l, l->ids[i], strlen(l->ids[i])) = (uint32_t)i + 1;
+  }
+  uint32_t *slot = idx_ids_slot(l, s, len);
+  if (*slot) {
+    l->dups++;
+    return 0;
+  }
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 256;
+    char **ids = realloc(l->ids, cap * sizeof *ids);
+    if (ids) l->ids = ids;
+    unsigned char *removed = ids ? realloc(l->removed, cap) : NULL;
+    if (!removed) return err_set(err, ERR_NOMEM, 0, NULL);
+    l->removed = removed;
+    l->cap = cap;
+  }
+  if (!(l->ids[l->n] = strndup(s, len))) return err_set(err, ERR_NOMEM, 0, NULL);
+  l->removed[l->n] = 0;
+  *slot = (uint32_t)++l->n;
+  return 0;
+}
+
+int idx_ids_parse(idx_ids_t *l, const char *text, size_t len, size_t *bad_line, err_t *err) {
+  buf_t fixed;
+  buf_init(&fixed, 0);
+  int rc = 0;
+  size_t line = 0;
+  *bad_line = 0;
+  for (size_t pos = 0; !rc && pos < len;) {
+    const char *p = text + pos;
+    const char *nl = memchr(p, '\n', len - pos);
+    size_t n = nl ? (size_t)(nl - p) : len - pos;
+    pos += n + (nl != NULL);
+    line++;
+    while (n && idx_is_space(p[0])) p++, n--;
+    while (n && idx_is_space(p[n - 1])) n--;
+    if (!n) continue;
+    /* As the indexer saw the id: invalid UTF-8 repaired the same way. */
+    if (!utf8_valid(p, n)) {
+      buf_reset(&fixed);
+      if (utf8_repair(&fixed, p, n)) {
+        rc = err_set(err, ERR_NOMEM, 0, NULL);
+        break;
+      }
+      p = fixed.data;
+      n = fixed.len;
+    }
+    if (memchr(p, '\0', n)) rc = err_set(err, ERR_BAD_INPUT, 0, "id contains a NUL byte");
+    else rc = doc_check_id(p, n, err);
+    if (rc) *bad_line = line;
+    else rc = idx_ids_add(l, p, n, err);
+  }
+  buf_fini(&fixed);
+  if (rc) idx_ids_fini(l);
+  return rc;
+}
+
+/* A local database under the index being cleaned, and the ids it holds. */
+typedef struct idx_leaf {
+  char *path;
+  size_t *hold; /* indexes into the id list, ascending */
+  size_t nhold, cap, next;
+} idx_leaf_t;
+
+typedef struct idx_leaves {
+  idx_leaf_t *v;
+  size_t n, cap;
+} idx_leaves_t;
+
+#define IDX_STUB_DEPTH 8
+
+/* The local databases under path: itself, or a stub's shards, nested stubs
+ * followed.  A remote shard is an error: its articles cannot be removed
+ * from here, and skipping it would report its ids "not found" while they
+ * stay searchable. */
+static int idx_leaves_add(idx_leaves_t *lv, const char *path, int depth, err_t *err) {
+  struct stat st;
+  if (stat(path, &st) != 0) return err_set(err, ERR_NO_INDEX, 0, "no index at %s: %s", path, strerror(errno));
+  if (!S_ISREG(st.st_mode) && !idx_is_stub(path)) {
+    if (lv->n == lv->cap) {
+      size_t cap = lv->cap ? 2 * lv->cap : 8;
+      idx_leaf_t *v = realloc(lv->v, cap * sizeof *v);
+      if (!v) return err_set(err, ERR_NOMEM, 0, NULL);
+      lv->v = v;
+      lv->cap = cap;
+    }
+    lv->v[lv->n] = (idx_leaf_t){.path = strdup(path)};
+    return lv->v[lv->n++].path ? 0 : err_set(err, ERR_NOMEM, 0, NULL);
+  }
+  if (depth == IDX_STUB_DEPTH) return err_set(err, ERR_INVAL, 0, "%s: stubs nested more than %d deep", path, depth);
+  idx_shard_t *s = NULL;
+  size_t ns = 0;
+  int rc = idx_stub_shards(path, &s, &ns, err);
+  for (size_t i = 0; !rc && i < ns; i++) {
+    rc = s[i].path ? idx_leaves_add(lv, s[i].path, depth + 1, err)
+                   : err_set(err, ERR_INVAL, 0,
+                             "%s lists the remote shard '%s' (line %u): remove its articles where it "
+                             "lives (sift-indexer --index ITS_DIR --delete FILE)",
+                             path, s[i].name, s[i].line);
+  }
+  idx_stub_shards_free(s, ns);
+  return rc;
+}
+
+static void idx_leaves_free(idx_leaves_t *lv) {
+  for (size_t i = 0; i < lv->n; i++) {
+    free(lv->v[i].path);
+    free(lv->v[i].hold);
+  }
+  free(lv->v);
+}
+
+static size_t idx_id_term(char term[IDX_TERM_CAP], const char *id) {
+  return (size_t)snprintf(term, IDX_TERM_CAP, "%s%s", SCHEMA_P_ID, id);
+}
+
+/* Which ids leaf holds, as of its last commit (read-only: a leaf holding
+ * none is never opened for writing). */
+static int idx_leaf_lookup(idx_leaf_t *leaf, const idx_ids_t *ids, err_t *err) {
+  xw_db *db = NULL;
+  char term[IDX_TERM_CAP], *fmt = NULL;
+  size_t fl;
+  int rc = xw_db_open(leaf->path, &db, err);
+  if (rc == ERR_NO_INDEX) {
+    err_clear(err);
+    rc = err_set(err, ERR_NO_INDEX, 0, "%s is not a Sift index (no database there)", leaf->path);
+  }
+  if (!rc) rc = xw_db_get_metadata(db, SCHEMA_META_FORMAT, &fmt, &fl, err);
+  if (!rc && (!fmt || atoi(fmt) != SCHEMA_FORMAT))
+    rc = err_set(err, ERR_INDEX_FORMAT, 0, "%s is not a Sift index of format %d", leaf->path, SCHEMA_FORMAT);
+  free(fmt);
+  for (size_t i = 0; !rc && i < ids->n; i++) {
+    xw_docid d;
+    size_t tl = idx_id_term(term, ids->ids[i]);
+    int r = xw_db_find_term(db, term, tl, &d, err);
+    if (r == ERR_NOT_FOUND) {
+      err_clear(err);
+      continue;
+    }
+    if ((rc = r)) break;
+    if (leaf->nhold == leaf->cap) {
+      size_t cap = leaf->cap ? 2 * leaf->cap : 64;
+      size_t *h = realloc(leaf->hold, cap * sizeof *h);
+      if (!h) rc = err_set(err, ERR_NOMEM, 0, NULL);
+      else leaf->hold = h, leaf->cap = cap;
+    }
+    if (!rc) leaf->hold[leaf->nhold++] = i;
+  }
+  xw_db_free(db);
+  return rc;
+}
+
+/* Remove from leaf the ids it holds below index hi, in one transaction;
+ * done[] (room for a batch) collects them until the commit makes them so. */
+static int idx_leaf_batch(idx_leaf_t *leaf, idx_ids_t *ids, size_t hi, size_t *done, err_t *err) {
+  xw_db *w = NULL;
+  char term[IDX_TERM_CAP];
+  size_t nd = 0;
+  int rc = xw_db_open_writable(leaf->path, 0, &w, err);
+  if (!rc) rc = xw_db_begin(w, err);
+  while (!rc && leaf->next < leaf->nhold && leaf->hold[leaf->next] < hi) {
+    size_t i = leaf->hold[leaf->next++];
+    size_t tl = idx_id_term(term, ids->ids[i]);
+    xw_docid d;
+    int r = xw_db_find_term(w, term, tl, &d, err); /* still there since the lookup? */
+    if (r == ERR_NOT_FOUND) {
+      err_clear(err);
+      continue;
+    }
+    if (!(rc = r) && !(rc = xw_db_delete(w, term, err))) done[nd++] = i;
+  }
+  if (!rc) rc = xw_db_commit(w, err);
+  xw_db_free(w); /* without the commit, the transaction is dropped */
+  for (size_t k = 0; !rc && k < nd; k++) ids->removed[done[k]] = 1;
+  if (rc) {
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err_message(err));
+    err_clear(err);
+    err_set(err, rc, 0, "cannot remove articles from %s: %s", leaf->path, why);
+  }
+  return rc;
+}
+
+int idx_delete(const char *path, idx_ids_t *ids, const idx_delete_opts_t *opts, size_t *batches,
+               err_t *err) {
+  idx_leaves_t lv = {0};
+  size_t bsize = opts && opts->batch ? opts->batch : 1000;
+  size_t *done = NULL;
+  *batches = 0;
+  /* Everything is checked (stubs read, every shard opened) before the
+   * first removal, so a refused run removes nothing. */
+  int rc = idx_leaves_add(&lv, path, 0, err);
+  for (size_t k = 0; !rc && k < lv.n; k++) rc = idx_leaf_lookup(&lv.v[k], ids, err);
+  if (!rc && !(done = malloc((bsize < ids->n ? bsize : ids->n + 1) * sizeof *done)))
+    rc = err_set(err, ERR_NOMEM, 0, NULL);
+  for (size_t lo = 0; !rc && lo < ids->n; lo += bsize) {
+    if (opts && opts->stop && *opts->stop) break;
+    size_t hi = ids->n - lo > bsize ? lo + bsize : ids->n;
+    for (size_t k = 0; !rc && k < lv.n; k++) {
+      idx_leaf_t *leaf = &lv.v[k];
+      if (leaf->next < leaf->nhold && leaf->hold[leaf->next] < hi) rc = idx_leaf_batch(leaf, ids, hi, done, err);
+    }
+    if (!rc) ++*batches;
+  }
+  free(done);
+  idx_leaves_free(&lv);
+  return rc;
 }

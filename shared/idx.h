@@ -20,11 +20,19 @@
  * directories IDX_SHARD_FMT beside it, each a whole Sift index with the same
  * dictionary, is what a parallel build leaves until its final merge; readers
  * open it as one index, idx_compact() merges it into one database, and
- * idx_open() refuses it (merge it first).
+ * idx_open() refuses it (merge it first).  Other stubs list shards under
+ * other names (`auto 2023-11`, an archive laid out by period) or on other
+ * machines (`remote ...`): idx_stub_shards() reads any of them.
+ *
+ * Removing articles (SPEC.md "Removing articles"): idx_ids_parse() reads a
+ * list of ids, idx_delete() removes them from an index or from the local
+ * shards of a stub, one Xapian transaction per batch and shard, so a reader
+ * or a kill sees a shard either before or after each batch.
  */
 #ifndef SIFT_IDX_H
 #define SIFT_IDX_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -85,6 +93,67 @@ int idx_set_dict(idx_t *x, const char *dict, size_t len, err_t *err);
 int idx_shard_path(const char *dir, unsigned k, char *out, size_t cap);
 int idx_is_stub(const char *path);
 int idx_write_stub(const char *dir, unsigned nshards, err_t *err);
+
+/* The shards a Xapian stub lists (its format: one `TYPE REST` line per
+ * shard, `#` comments and empty lines skipped).  path is a stub directory
+ * (its file IDX_STUB is read) or a stub file.  auto, glass and chert lines
+ * are local shards, their path relative to the stub file's directory unless
+ * absolute; remote lines are shards served by xapian-tcpsrv (REST as
+ * written: HOST:PORT or :PROGRAM ARGS).  Any other line is ERR_INVAL naming
+ * FILE:LINE, as Xapian refuses it.  *shards is malloc'ed (free it with
+ * idx_stub_shards_free); *n may be 0 (an empty stub is a valid, empty
+ * index). */
+typedef struct idx_shard {
+  char *name;     /* REST as written in the stub: for messages */
+  char *path;     /* a local shard's path (resolved); NULL for a remote one */
+  unsigned line;  /* its line in the stub file */
+} idx_shard_t;
+int idx_stub_shards(const char *path, idx_shard_t **shards, size_t *n, err_t *err);
+void idx_stub_shards_free(idx_shard_t *shards, size_t n);
+
+/* ---- removing articles ---- */
+
+/* A list of distinct ids, in the order first met.  idx_ids_parse() reads
+ * text holding one id per line ('\n'; a '\r' before it is white space like
+ * any other): white space (space, tab, CR, VT, FF) around an id is trimmed,
+ * lines left empty are skipped, and a repeated id is kept once (counted in
+ * dups).  A line that cannot be an id (longer than SCHEMA_MAX_ID bytes, a
+ * control character or a NUL inside) is ERR_BAD_INPUT; *bad_line then gets
+ * its 1-based number and nothing is kept.  ids[i] are NUL-terminated and
+ * owned by the list; idx_delete() sets removed[i]. */
+typedef struct idx_ids {
+  size_t n;                /* distinct ids */
+  size_t dups;             /* lines that repeated an earlier id */
+  char **ids;              /* n ids */
+  unsigned char *removed;  /* n flags: 1 once idx_delete removed ids[i] */
+  size_t cap;              /* private: the hash set over ids */
+  uint32_t *slot;
+  size_t nslot;
+} idx_ids_t;
+void idx_ids_init(idx_ids_t *l);
+void idx_ids_fini(idx_ids_t *l);
+int idx_ids_parse(idx_ids_t *l, const char *text, size_t len, size_t *bad_line, err_t *err);
+
+typedef struct idx_delete_opts {
+  uint32_t batch;                    /* ids per commit (0: 1000) */
+  const volatile sig_atomic_t *stop; /* when nonzero, stop before the next batch (may be NULL) */
+} idx_delete_opts_t;
+
+/* Remove the articles ids lists from the index at path: a Sift index
+ * directory, or a stub (directory or file) of local shards, stubs nested
+ * included.  The ids are cut into batches of opts->batch consecutive ids;
+ * batch after batch, each shard holding some of its ids removes them in one
+ * Xapian transaction and commits, so each shard goes from one whole batch to
+ * the next (across shards a batch is atomic per shard only: a kill between
+ * two shards' commits leaves the batch done on some of them).  Only shards
+ * holding an id (looked up when the run starts) are opened for writing.
+ * A stub listing a remote shard is refused with ERR_INVAL naming it before
+ * anything is removed: deletion must run where that shard lives.
+ * ids->removed[i] is set for each id removed; *batches gets the number of
+ * batches done (all of them unless opts->stop was raised or an error
+ * stopped the run; what was committed stays). */
+int idx_delete(const char *path, idx_ids_t *ids, const idx_delete_opts_t *opts, size_t *batches,
+               err_t *err);
 
 /* Rewrite the (closed) index at path in Xapian's compacted form: built
  * beside it in PATH.compact, then swapped in with one atomic exchange of the
