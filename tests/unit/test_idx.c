@@ -1,0 +1,318 @@
+/* test_idx.c: unit tests of idx.c's removal of articles: the id list
+ * (trimming, CRLF, blank lines, repeats, bad lines named by number), a
+ * stub's shard lines (relative and absolute paths, comments, remote lines,
+ * bad lines), and idx_delete on small indexes written here with idx_add: a
+ * plain index in batches, a stub of two shards, a stub naming a remote
+ * shard (refused, nothing removed), a raised stop flag, and paths that are
+ * no index.  Everything lives in a fresh temporary directory. */
+/* cmocka.h needs these first. */
+/* clang-format off */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "doc.h"
+#include "idx.h"
+#include "schema.h"
+
+static char tmpdir[64];
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/sift-test-idx-XXXXXX");
+  return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static void path_in_tmp(char *out, size_t cap, const char *name) {
+  snprintf(out, cap, "%s/%s", tmpdir, name);
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* An index at path holding articles with ids prefix0..prefix(n-1). */
+static void make_index(const char *path, const char *prefix, int n) {
+  idx_t *x = NULL;
+  err_t err = {0};
+  assert_int_equal(idx_open(path, NULL, &x, &err), 0);
+  for (int i = 0; i < n; i++) {
+    char id[32];
+    snprintf(id, sizeof id, "%s%d", prefix, i);
+    doc_t d = {.id = id, .title = "a title", .body = "some body text to index", .outlet = "Test"};
+    const char *warning;
+    assert_int_equal(idx_add(x, &d, &warning, &err), 0);
+  }
+  assert_int_equal(idx_commit(x, &err), 0);
+  idx_free(x);
+}
+
+static uint32_t docs_at(const char *path) {
+  uint32_t docs = 0;
+  err_t err = {0};
+  assert_int_equal(idx_stat(path, &docs, &err), 0);
+  return docs;
+}
+
+static void parse(idx_ids_t *l, const char *text) {
+  size_t bad = 99;
+  err_t err = {0};
+  idx_ids_init(l);
+  assert_int_equal(idx_ids_parse(l, text, strlen(text), &bad, &err), 0);
+  assert_int_equal(bad, 0);
+}
+
+static void test_idx_ids_trim_blank_lines_crlf_and_repeats(void **state) {
+  (void)state;
+  idx_ids_t l;
+  parse(&l, "a1\r\n  b 2 \t\n\n \r\na1\nc3");
+  assert_int_equal(l.n, 3);
+  assert_string_equal(l.ids[0], "a1");
+  assert_string_equal(l.ids[1], "b 2"); /* a space inside stays */
+  assert_string_equal(l.ids[2], "c3");  /* no final newline */
+  assert_int_equal(l.dups, 1);
+  assert_int_equal(l.removed[0] + l.removed[1] + l.removed[2], 0);
+  idx_ids_fini(&l);
+  parse(&l, "");
+  assert_int_equal(l.n, 0);
+  idx_ids_fini(&l);
+}
+
+static void test_idx_ids_many_distinct_survive_rehash(void **state) {
+  (void)state;
+  char *text = malloc(20000 * 12);
+  size_t n = 0;
+  for (int i = 0; i < 20000; i++) n += (size_t)sprintf(text + n, "id%d\n", i % 15000);
+  idx_ids_t l;
+  parse(&l, text);
+  assert_int_equal(l.n, 15000);
+  assert_int_equal(l.dups, 5000);
+  assert_string_equal(l.ids[14999], "id14999");
+  idx_ids_fini(&l);
+  free(text);
+}
+
+static void test_idx_ids_invalid_utf8_repaired_like_the_indexer(void **state) {
+  (void)state;
+  idx_ids_t l;
+  parse(&l, "ab\xff" "c\n");
+  assert_int_equal(l.n, 1);
+  assert_string_equal(l.ids[0], "ab\xef\xbf\xbd" "c");
+  idx_ids_fini(&l);
+}
+
+static void expect_bad(const char *text, size_t len, size_t line, const char *why) {
+  idx_ids_t l;
+  size_t bad = 0;
+  err_t err = {0};
+  idx_ids_init(&l);
+  assert_int_equal(idx_ids_parse(&l, text, len, &bad, &err), ERR_BAD_INPUT);
+  assert_int_equal(bad, line);
+  assert_non_null(strstr(err_message(&err), why));
+  assert_int_equal(l.n, 0); /* nothing kept */
+  idx_ids_fini(&l);
+}
+
+static void test_idx_ids_bad_lines_named_by_number(void **state) {
+  (void)state;
+  char lng[400] = "ok\n\n";
+  memset(lng + 4, 'x', SCHEMA_MAX_ID + 1);
+  expect_bad(lng, strlen(lng), 3, "longer than");
+  expect_bad("ok\nbad\x01id\n", 11, 2, "control character");
+  expect_bad("ok\nnul\0id\n", 10, 2, "NUL");
+  char max[SCHEMA_MAX_ID + 2];
+  memset(max, 'y', SCHEMA_MAX_ID);
+  max[SCHEMA_MAX_ID] = '\0';
+  idx_ids_t l;
+  parse(&l, max); /* exactly the limit is an id */
+  assert_int_equal(l.n, 1);
+  idx_ids_fini(&l);
+}
+
+static void test_idx_stub_shards_lines(void **state) {
+  (void)state;
+  char dir[128], stub[160];
+  path_in_tmp(dir, sizeof dir, "stub");
+  assert_int_equal(mkdir(dir, 0777), 0);
+  snprintf(stub, sizeof stub, "%s/" IDX_STUB, dir);
+  write_file(stub, "# a comment\n\nauto shard0\nauto 2023-11\nglass /abs/path\nremote 10.0.0.2:33333\n");
+  idx_shard_t *s = NULL;
+  size_t n = 0;
+  err_t err = {0};
+  assert_int_equal(idx_stub_shards(dir, &s, &n, &err), 0);
+  assert_int_equal(n, 4);
+  char want[200];
+  snprintf(want, sizeof want, "%s/shard0", dir);
+  assert_string_equal(s[0].path, want);
+  assert_string_equal(s[0].name, "shard0");
+  assert_int_equal(s[0].line, 3);
+  snprintf(want, sizeof want, "%s/2023-11", dir);
+  assert_string_equal(s[1].path, want);
+  assert_string_equal(s[2].path, "/abs/path");
+  assert_null(s[3].path);
+  assert_string_equal(s[3].name, "10.0.0.2:33333");
+  assert_int_equal(s[3].line, 6);
+  idx_stub_shards_free(s, n);
+  /* the stub file itself, and an empty one */
+  assert_int_equal(idx_stub_shards(stub, &s, &n, &err), 0);
+  assert_int_equal(n, 4);
+  snprintf(want, sizeof want, "%s/shard0", dir);
+  assert_string_equal(s[0].path, want);
+  idx_stub_shards_free(s, n);
+  write_file(stub, "# nothing yet\n");
+  assert_int_equal(idx_stub_shards(dir, &s, &n, &err), 0);
+  assert_int_equal(n, 0);
+  idx_stub_shards_free(s, n);
+}
+
+static void test_idx_stub_shards_bad_line_named(void **state) {
+  (void)state;
+  char stub[160];
+  path_in_tmp(stub, sizeof stub, "bad.stub");
+  write_file(stub, "auto a\ninmemory\n");
+  idx_shard_t *s = NULL;
+  size_t n = 0;
+  err_t err = {0};
+  assert_int_equal(idx_stub_shards(stub, &s, &n, &err), ERR_INVAL);
+  assert_non_null(strstr(err_message(&err), "bad.stub:2:"));
+  assert_null(s);
+  write_file(stub, "auto\n");
+  err_clear(&err);
+  assert_int_equal(idx_stub_shards(stub, &s, &n, &err), ERR_INVAL);
+  path_in_tmp(stub, sizeof stub, "absent");
+  err_clear(&err);
+  assert_int_equal(idx_stub_shards(stub, &s, &n, &err), ERR_NO_INDEX);
+}
+
+static void test_idx_delete_in_batches(void **state) {
+  (void)state;
+  char path[128];
+  path_in_tmp(path, sizeof path, "plain");
+  make_index(path, "p", 20);
+  idx_ids_t l;
+  parse(&l, "p0\nnone1\np5\np19\nnone2\np7\n");
+  err_t err = {0};
+  size_t batches = 0;
+  idx_delete_opts_t o = {.batch = 4};
+  assert_int_equal(idx_delete(path, &l, &o, &batches, &err), 0);
+  assert_int_equal(batches, 2);
+  const unsigned char want[] = {1, 0, 1, 1, 0, 1};
+  assert_memory_equal(l.removed, want, sizeof want);
+  assert_int_equal(docs_at(path), 16);
+  /* again: nothing left to remove */
+  memset(l.removed, 0, l.n);
+  assert_int_equal(idx_delete(path, &l, &o, &batches, &err), 0);
+  assert_int_equal(batches, 2);
+  for (size_t i = 0; i < l.n; i++) assert_int_equal(l.removed[i], 0);
+  assert_int_equal(docs_at(path), 16);
+  idx_ids_fini(&l);
+}
+
+static void test_idx_delete_stop_before_a_batch(void **state) {
+  (void)state;
+  char path[128];
+  path_in_tmp(path, sizeof path, "stopped");
+  make_index(path, "s", 5);
+  idx_ids_t l;
+  parse(&l, "s0\ns1\n");
+  err_t err = {0};
+  size_t batches = 9;
+  volatile sig_atomic_t stop = 1;
+  idx_delete_opts_t o = {.batch = 1, .stop = &stop};
+  assert_int_equal(idx_delete(path, &l, &o, &batches, &err), 0);
+  assert_int_equal(batches, 0);
+  assert_int_equal(docs_at(path), 5);
+  idx_ids_fini(&l);
+}
+
+static void test_idx_delete_stub_of_two_shards(void **state) {
+  (void)state;
+  char dir[128], a[160], b[160], stub[160], text[400];
+  path_in_tmp(dir, sizeof dir, "archive");
+  assert_int_equal(mkdir(dir, 0777), 0);
+  snprintf(a, sizeof a, "%s/2023-11", dir);
+  path_in_tmp(b, sizeof b, "elsewhere"); /* listed by its absolute path */
+  make_index(a, "a", 6);
+  make_index(b, "b", 6);
+  snprintf(stub, sizeof stub, "%s/" IDX_STUB, dir);
+  snprintf(text, sizeof text, "auto 2023-11\nauto %s\n", b);
+  write_file(stub, text);
+  assert_int_equal(docs_at(dir), 12);
+  idx_ids_t l;
+  parse(&l, "a1\nb2\nzz\nb5\na3\n");
+  err_t err = {0};
+  size_t batches = 0;
+  idx_delete_opts_t o = {.batch = 2};
+  assert_int_equal(idx_delete(dir, &l, &o, &batches, &err), 0);
+  assert_int_equal(batches, 3);
+  const unsigned char want[] = {1, 1, 0, 1, 1};
+  assert_memory_equal(l.removed, want, sizeof want);
+  assert_int_equal(docs_at(a), 4);
+  assert_int_equal(docs_at(b), 4);
+  assert_int_equal(docs_at(dir), 8);
+  idx_ids_fini(&l);
+
+  /* a remote line: refused before anything is removed, naming the shard */
+  snprintf(text, sizeof text, "auto 2023-11\nauto %s\nremote 127.0.0.1:1\n", b);
+  write_file(stub, text);
+  parse(&l, "a0\n");
+  err_clear(&err);
+  assert_int_equal(idx_delete(dir, &l, &o, &batches, &err), ERR_INVAL);
+  assert_non_null(strstr(err_message(&err), "remote shard '127.0.0.1:1'"));
+  assert_int_equal(batches, 0);
+  assert_int_equal(docs_at(a), 4);
+  idx_ids_fini(&l);
+}
+
+static void test_idx_delete_needs_an_index(void **state) {
+  (void)state;
+  char path[128];
+  idx_ids_t l;
+  parse(&l, "x\n");
+  err_t err = {0};
+  size_t batches;
+  path_in_tmp(path, sizeof path, "absent");
+  assert_int_equal(idx_delete(path, &l, NULL, &batches, &err), ERR_NO_INDEX);
+  assert_int_equal(access(path, F_OK), -1); /* nothing created */
+  path_in_tmp(path, sizeof path, "empty");
+  assert_int_equal(mkdir(path, 0777), 0);
+  err_clear(&err);
+  assert_int_equal(idx_delete(path, &l, NULL, &batches, &err), ERR_NO_INDEX);
+  assert_non_null(strstr(err_message(&err), "not a Sift index"));
+  idx_ids_fini(&l);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_idx_ids_trim_blank_lines_crlf_and_repeats),
+      cmocka_unit_test(test_idx_ids_many_distinct_survive_rehash),
+      cmocka_unit_test(test_idx_ids_invalid_utf8_repaired_like_the_indexer),
+      cmocka_unit_test(test_idx_ids_bad_lines_named_by_number),
+      cmocka_unit_test(test_idx_stub_shards_lines),
+      cmocka_unit_test(test_idx_stub_shards_bad_line_named),
+      cmocka_unit_test(test_idx_delete_in_batches),
+      cmocka_unit_test(test_idx_delete_stop_before_a_batch),
+      cmocka_unit_test(test_idx_delete_stub_of_two_shards),
+      cmocka_unit_test(test_idx_delete_needs_an_index),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
