@@ -43,7 +43,7 @@ import siftref  # noqa: E402
 import test_reference as tr  # noqa: E402
 
 SEED = int(os.environ.get("SIFT_TEST_SEED", "20240517"))
-NDOCS = 3000
+NDOCS = 1200
 SLOW = float(os.environ.get("SIFT_TEST_SLOW", "1"))
 
 
@@ -265,7 +265,7 @@ def check_kills(res, what, pristine, tmp, listed, absent, batch, shards=None):
     res.note("%s: a full run of %d batches took %.2f s" % (what, nb, t_full))
     held_all = set(listed)
     seen_k = []
-    for j, frac in enumerate((0.0, 0.15, 0.35, 0.55, 0.8)):
+    for j, frac in enumerate((0.0, 0.2, 0.45, 0.75)):
         idx = tmp / ("%s-kill-%d" % (what, j))
         shutil.copytree(pristine, idx, symlinks=True)
         delay = 0.002 if frac == 0 else frac * t_full
@@ -394,6 +394,8 @@ def check_daemon(res, tmp, pristine, files, idfile, listed, absent, ref, qs, bat
                "daemon: no request of a client querying throughout failed (%d requests)" % stats["requests"],
                "; ".join(stats["failed"][:5]))
         res.ok(stats["gone"] > 0, "daemon: that client saw a removed article become not_found")
+        res.note("daemon: the client made %d requests; COUNT went through %s"
+                 % (stats["requests"], sorted(set(stats["counts"]), reverse=True)))
         odd = sorted(set(stats["counts"]) - ok_counts)
         res.ok(not odd, "daemon: every COUNT seen is the state after whole batches (%d distinct)"
                % len(set(stats["counts"])), "counts %s are not" % odd[:5])
@@ -469,14 +471,15 @@ def check_errors(res, tmp, pristine, listed):
 
     # locked: a writer adding articles holds the index
     more = tmp / "more.jsonl"
-    sift.py_generate(more, 4000, SEED + 7, (200, 600))
+    sift.py_generate(more, 3000, SEED + 7, (200, 600))
     w = subprocess.Popen([sift.exe("sift-indexer"), "--index", str(idx), "--quiet", str(more)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.3)
     busy = w.poll() is None
     rc, err = delete(idx, ids)
     busy = busy and w.poll() is None
-    w.wait(timeout=300)
+    w.kill()  # this copy is not used again
+    w.wait(timeout=60)
     if busy:
         one_line_error(res, "locked index", rc, err, 1, r"cannot remove articles from .*lock")
     else:
@@ -527,7 +530,7 @@ def main():
     arch = tmp / "archive"
     arch.mkdir()
     early, late = tmp / "early.jsonl", tmp / "late.jsonl"
-    held = {"2012-2016": [], "late": []}
+    held = {"2015-2016": [], "late": []}
     with open(corpus, "rb") as f, open(early, "wb") as a, open(late, "wb") as b:
         for line in f:
             rec = json.loads(line) if line.strip() else None
@@ -535,13 +538,13 @@ def main():
                 continue
             is_late = str(rec.get("date", "")) >= "2017"
             (b if is_late else a).write(line)
-            held["late" if is_late else "2012-2016"].append(rec["id"])
+            held["late" if is_late else "2015-2016"].append(rec["id"])
     far = tmp / "elsewhere" / "late"
     far.parent.mkdir()
-    for src, dst in ((early, arch / "2012-2016"), (late, far)):
+    for src, dst in ((early, arch / "2015-2016"), (late, far)):
         p = sift.index(dst, [src], "--quiet")
         res.ok(p.returncode == 0, "stub: shard %s builds" % dst.name, p.stderr.decode("utf-8", "replace")[-300:])
-    (arch / "XAPIANDB").write_text("# an archive by period\nauto 2012-2016\nauto %s\n" % far)
+    (arch / "XAPIANDB").write_text("# an archive by period\nauto 2015-2016\nauto %s\n" % far)
     arch_pristine = tmp / "archive-pristine"
     shutil.copytree(tmp / "elsewhere", tmp / "elsewhere-pristine")
     shutil.copytree(arch, arch_pristine)
@@ -552,7 +555,7 @@ def main():
     resp = batch_query(arch)(["GET " + x for x in gone])
     res.ok(all(r and (r.get("error") or {}).get("code") == "not_found" for r in resp),
            "stub: GET of every removed id is not_found")
-    for name, path, src in (("2012-2016", arch / "2012-2016", early), ("late", far, late)):
+    for name, path, src in (("2015-2016", arch / "2015-2016", early), ("late", far, late)):
         sref = remaining_ref([src], gone)
         sqs = make_queries(sref, [], SEED + 5, 0.15)
         check_queries(res, "stub shard %s" % name, batch_query(path), sref, sqs)
@@ -561,7 +564,7 @@ def main():
 
     phase("stub")
     # 3. under a running daemon
-    check_daemon(res, tmp, pristine, [corpus], idfile, gone, absent, ref, qs[:120], 50)
+    check_daemon(res, tmp, pristine, [corpus], idfile, gone, absent, ref, qs[:120], 10)
 
     phase("daemon")
     # 4. kills: many small batches, on one index and on the stub
@@ -573,9 +576,9 @@ def main():
     NDOCS_HELD["kill-stub"] = len(all_ids)
     stub_pristine = tmp / "kill-stub-pristine"
     stub_pristine.mkdir()
-    shutil.copytree(arch_pristine / "2012-2016", stub_pristine / "2012-2016")
+    shutil.copytree(arch_pristine / "2015-2016", stub_pristine / "2015-2016")
     shutil.copytree(tmp / "elsewhere-pristine" / "late", stub_pristine / "late")
-    (stub_pristine / "XAPIANDB").write_text("auto 2012-2016\nauto late\n")
+    (stub_pristine / "XAPIANDB").write_text("auto 2015-2016\nauto late\n")
     shards = {name: set(held[name]) & set(kill_ids) for name in held}
     check_kills(res, "kill-stub", stub_pristine, tmp, kill_ids, [], 20, shards)
 
