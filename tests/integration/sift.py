@@ -89,6 +89,22 @@ def index(index_dir, files, *extra, timeout=900):
     return run([exe("sift-indexer"), "--index", index_dir, *extra, *files], timeout=timeout)
 
 
+def kill_after(args, delay, poll=0.005):
+    """Start a command, SIGKILL it after delay seconds unless it ended
+    first.  Returns (killed, returncode, stderr as text)."""
+    import signal
+
+    p = subprocess.Popen([str(a) for a in args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    t_end = time.time() + delay
+    while time.time() < t_end and p.poll() is None:
+        time.sleep(poll)
+    killed = p.poll() is None
+    if killed:
+        p.send_signal(signal.SIGKILL)
+    _, err = p.communicate(timeout=60)
+    return killed, p.returncode, err.decode("utf-8", "replace")
+
+
 def query_batch(index_dir, requests, timeout=900):
     """Send request lines (str or dict -> JSON) through sift-query --index in
     batch mode.  Returns (responses, proc): responses is a list with one

@@ -30,7 +30,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -210,16 +209,8 @@ def batch_query(idx):
 
 
 def kill_delete(idx, idfile, batch, delay):
-    p = subprocess.Popen([sift.exe("sift-indexer"), "--index", str(idx), "--delete", str(idfile),
-                          "--batch", str(batch)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    t_end = time.time() + delay
-    while time.time() < t_end and p.poll() is None:
-        time.sleep(0.001)
-    killed = p.poll() is None
-    if killed:
-        p.send_signal(signal.SIGKILL)
-    p.communicate(timeout=60)
-    return killed
+    return sift.kill_after([sift.exe("sift-indexer"), "--index", idx, "--delete", idfile,
+                            "--batch", batch], delay, 0.001)[0]
 
 
 def present_ids(idx, ids, shards=None):

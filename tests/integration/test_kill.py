@@ -18,8 +18,6 @@ run, which merges them.
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import time
 
@@ -60,17 +58,8 @@ def read_ids(path):
 def kill_after(idx, corpus, delay, jobs=2):
     """Start the indexer (a new index in `jobs` parallel shards), SIGKILL it
     after delay seconds.  Returns (killed, returncode, stderr)."""
-    p = subprocess.Popen([sift.exe("sift-indexer"), "--index", str(idx), "--batch", str(BATCH),
-                          "--jobs", str(jobs), "--quiet", str(corpus)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    t_end = time.time() + delay
-    while time.time() < t_end and p.poll() is None:
-        time.sleep(0.01)
-    killed = p.poll() is None
-    if killed:
-        p.send_signal(signal.SIGKILL)
-    _, err = p.communicate(timeout=60)
-    return killed, p.returncode, err.decode("utf-8", "replace")
+    return sift.kill_after([sift.exe("sift-indexer"), "--index", idx, "--batch", BATCH,
+                            "--jobs", jobs, "--quiet", corpus], delay, 0.01)
 
 
 def follow_merge(res, tmp, idx, corpus, ids, last):

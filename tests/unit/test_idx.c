@@ -81,6 +81,15 @@ static void parse(idx_ids_t *l, const char *text) {
   assert_int_equal(bad, 0);
 }
 
+/* An index tmpdir/name of n articles (ids prefix0...), and the id list of
+ * ids_text parsed into *l. */
+static void index_and_ids(char *path, size_t cap, const char *name, const char *prefix, int n,
+                          const char *ids_text, idx_ids_t *l) {
+  path_in_tmp(path, cap, name);
+  make_index(path, prefix, n);
+  parse(l, ids_text);
+}
+
 static void test_idx_ids_trim_blank_lines_crlf_and_repeats(void **state) {
   (void)state;
   idx_ids_t l;
@@ -206,10 +215,8 @@ static void test_idx_stub_shards_bad_line_named(void **state) {
 static void test_idx_delete_in_batches(void **state) {
   (void)state;
   char path[128];
-  path_in_tmp(path, sizeof path, "plain");
-  make_index(path, "p", 20);
   idx_ids_t l;
-  parse(&l, "p0\nnone1\np5\np19\nnone2\np7\n");
+  index_and_ids(path, sizeof path, "plain", "p", 20, "p0\nnone1\np5\np19\nnone2\np7\n", &l);
   err_t err = {0};
   size_t batches = 0;
   idx_delete_opts_t o = {.batch = 4};
@@ -230,10 +237,8 @@ static void test_idx_delete_in_batches(void **state) {
 static void test_idx_delete_stop_before_a_batch(void **state) {
   (void)state;
   char path[128];
-  path_in_tmp(path, sizeof path, "stopped");
-  make_index(path, "s", 5);
   idx_ids_t l;
-  parse(&l, "s0\ns1\n");
+  index_and_ids(path, sizeof path, "stopped", "s", 5, "s0\ns1\n", &l);
   err_t err = {0};
   size_t batches = 9;
   volatile sig_atomic_t stop = 1;
