@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ds.h"
+#include "idx.h"
 #include "schema.h"
 #include "snip.h"
 #include "tok.h"
@@ -40,7 +41,7 @@ struct eng {
   int is_dir;          /* a directory (not a stub): its version file is watched */
   int had_positions;   /* sift.positions metadata is set */
   uint64_t sig_ino;    /* the version file's inode and mtime (ns) when opened */
-  uint64_t generation; /* its mtime, or the revision for a stub */
+  uint64_t generation; /* its mtime, or eng_stub_generation() for a stub */
   /* Facet columns (xw.h), loaded at a facet's first use; a directory's
    * engine is opened afresh when the index changes, so they never go
    * stale.  col_state: 0 not tried, 1 loaded, 2 unusable (too many
@@ -59,6 +60,29 @@ static int eng_signature(const char *path, uint64_t *ino, uint64_t *mtime_ns) {
   *ino = (uint64_t)st.st_ino;
   *mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
   return 0;
+}
+
+/* A stub's generation: the newest of its local shards' version-file mtimes
+ * (nested stubs followed), which grows with every commit to any of them
+ * (articles added or removed), and again when the shards are merged into
+ * one directory, and reads the same from every handle.  Xapian
+ * has no revision for several shards, and without this the daemon's cache
+ * would keep a stub's answers across its changes.  Read before a handle is
+ * (re)opened, so it never claims a newer state than the handle holds.  0
+ * when nothing local can be read (a shard's own revision then stands in). */
+static uint64_t eng_stub_generation(const char *path, int depth) {
+  idx_shard_t *s = NULL;
+  size_t n = 0;
+  err_t err = {0};
+  if (depth > 8 || idx_stub_shards(path, &s, &n, &err) != 0) return 0;
+  uint64_t newest = 0, ino, mtime;
+  for (size_t i = 0; i < n; i++) {
+    if (!s[i].path) continue; /* remote: see xw_db_reopen */
+    if (eng_signature(s[i].path, &ino, &mtime) != 0) mtime = eng_stub_generation(s[i].path, depth + 1);
+    if (mtime > newest) newest = mtime;
+  }
+  idx_stub_shards_free(s, n);
+  return newest;
 }
 
 static const eng_limits_t eng_default_limits = {
@@ -139,6 +163,7 @@ int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err)
   /* Read the signature before opening: a commit in between makes it look
    * older than the handle, which only costs one more reopen. */
   e->is_dir = S_ISDIR(st.st_mode) && eng_signature(path, &e->sig_ino, &e->generation) == 0;
+  if (!e->is_dir) e->generation = eng_stub_generation(path, 0);
   if (S_ISDIR(st.st_mode) && access(path, R_OK | X_OK) != 0) {
     int rc = err_set(err, ERR_NO_INDEX, 0, "cannot read the index at %s: %s", path, strerror(errno));
     eng_free(e);
@@ -198,9 +223,10 @@ int eng_reopen(eng_t *e, int *changed, err_t *err) {
     eng_free(fresh);
     moved = 1;
   } else {
+    uint64_t gen = eng_stub_generation(e->path, 0);
     rc = xw_db_reopen(e->db, &moved, err);
     if (!rc && moved) rc = eng_load_meta(e, err);
-    if (!rc) e->generation = xw_db_revision(e->db);
+    if (!rc) e->generation = gen ? gen : xw_db_revision(e->db);
   }
   if (changed) *changed = moved;
   return rc;
@@ -687,7 +713,7 @@ int eng_get(eng_t *e, const char *id, size_t len, arena_t *a, doc_t *out, err_t 
 int eng_stats(eng_t *e, eng_stats_t *out) {
   out->docs = xw_db_doccount(e->db);
   out->revision = xw_db_revision(e->db);
-  out->generation = e->is_dir ? e->generation : out->revision;
+  out->generation = e->is_dir || e->generation ? e->generation : out->revision;
   out->format = SCHEMA_FORMAT;
   out->lang = e->lang;
   out->langs = e->langs;
