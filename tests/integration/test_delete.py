@@ -296,21 +296,31 @@ NDOCS_HELD = {}
 # The daemon
 
 
-def check_daemon(res, tmp, pristine, files, idfile, listed, absent, ref, qs, batch):
+def check_daemon(res, what, tmp, pristine, idfile, listed, absent, ref, qs, batch, first=None):
+    """first: on a stub, the ids its first shard holds (a batch may be
+    done there and not yet on the second shard); its articles are the only
+    ones GET and hits may decode until shards are self-describing."""
     from test_hostile import Daemon
 
-    idx = tmp / "served"
+    idx = tmp / ("served-" + what)
     shutil.copytree(pristine, idx, symlinks=True)
     total = NDOCS_HELD["plain"]
-    # the counts a whole number of batches can leave
+    # the counts whole batches can leave (on a stub, per shard)
     order = [x for x in listed + absent]
     held = set(listed)
-    ok_counts = {total - len({x for x in order[:k * batch] if x in held})
-                 for k in range(len(order) // batch + 2)}
+    ok_counts = set()
+    for k in range(len(order) // batch + 2):
+        done = {x for x in order[:k * batch] if x in held}
+        ok_counts.add(total - len(done))
+        if first is not None:
+            ok_counts.add(total - len(done) - len({x for x in order[k * batch:(k + 1) * batch]
+                                                   if x in held and x in first}))
+    kept = [d.id for d in ref.docs if first is None or d.id in first][:20]
+    hits = first is None
     try:
         d = Daemon(idx, tmp, "--reload-interval", "1", threads=2)
     except AssertionError as e:
-        res.fail("sift-searchd starts", str(e))
+        res.fail("%s: sift-searchd starts" % what, str(e))
         return
     stop = threading.Event()
     stats = {"requests": 0, "failed": [], "counts": [], "gone": 0}
@@ -323,7 +333,8 @@ def check_daemon(res, tmp, pristine, files, idfile, listed, absent, ref, qs, bat
             stats["failed"].append("connect: %s" % e)
             return
         gone = listed[0]
-        reqs = ["COUNT", "SEARCH %s facets:outlet limit:5" % word, "GET " + gone, "GET " + ref.docs[0].id]
+        reqs = ["COUNT", "SEARCH %s facets:outlet limit:%d" % (word, 5 if hits else 0), "GET " + gone,
+                "GET " + kept[0]]
         while not stop.is_set():
             for r in reqs:
                 try:
@@ -348,7 +359,7 @@ def check_daemon(res, tmp, pristine, files, idfile, listed, absent, ref, qs, bat
         t0 = time.time()
         rc, err = delete(idx, idfile, "--batch", str(batch))
         t_del = time.time() - t0
-        res.ok(rc == 0, "daemon: the deletion exits 0 while the daemon serves", err[-300:])
+        res.ok(rc == 0, "%s: the deletion exits 0 while the daemon serves" % what, err[-300:])
         c = d.connect()
         seen = None
         deadline = time.time() + 20 * SLOW
@@ -358,10 +369,10 @@ def check_daemon(res, tmp, pristine, files, idfile, listed, absent, ref, qs, bat
                 seen = time.time() - t0
                 break
             time.sleep(0.05)
-        res.ok(seen is not None, "daemon: the removal is seen without a restart",
+        res.ok(seen is not None, "%s: the removal is seen without a restart" % what,
                "COUNT %s, want %d; log %s" % (a, len(ref.docs), d.log_text()[-500:]))
-        res.note("daemon: deletion ran %.2f s; COUNT showed its result %.2f s after it started"
-                 % (t_del, seen or -1))
+        res.note("%s: deletion ran %.2f s; COUNT showed its result %.2f s after it started"
+                 % (what, t_del, seen or -1))
 
         def send(reqs):
             out = []
@@ -375,21 +386,21 @@ def check_daemon(res, tmp, pristine, files, idfile, listed, absent, ref, qs, bat
         # first request after a reload tick: one tick after the last commit,
         # every answer is of the final state.
         time.sleep(max(0.0, t0 + t_del + 1.2 - time.time()))
-        check_queries(res, "daemon", send, ref, qs)
-        check_gets(res, "daemon", send, ref, listed[:50], [x.id for x in ref.docs[:20]])
+        check_queries(res, what, send, ref, qs, hits)
+        check_gets(res, what, send, ref, listed[:50], kept)
         time.sleep(0.3)
         stop.set()
         th.join(timeout=30)
         c.close()
         res.ok(stats["requests"] > 20 and not stats["failed"],
-               "daemon: no request of a client querying throughout failed (%d requests)" % stats["requests"],
+               "%s: no request of a client querying throughout failed (%d requests)" % (what, stats["requests"]),
                "; ".join(stats["failed"][:5]))
-        res.ok(stats["gone"] > 0, "daemon: that client saw a removed article become not_found")
-        res.note("daemon: the client made %d requests; COUNT went through %s"
-                 % (stats["requests"], sorted(set(stats["counts"]), reverse=True)))
+        res.ok(stats["gone"] > 0, "%s: that client saw a removed article become not_found" % what)
+        res.note("%s: the client made %d requests; COUNT went through %s"
+                 % (what, stats["requests"], sorted(set(stats["counts"]), reverse=True)))
         odd = sorted(set(stats["counts"]) - ok_counts)
-        res.ok(not odd, "daemon: every COUNT seen is the state after whole batches (%d distinct)"
-               % len(set(stats["counts"])), "counts %s are not" % odd[:5])
+        res.ok(not odd, "%s: every COUNT seen is the state after whole batches (%d distinct)"
+               % (what, len(set(stats["counts"]))), "counts %s are not" % odd[:5])
     finally:
         stop.set()
         d.kill()
@@ -555,21 +566,23 @@ def main():
 
     phase("stub")
     # 3. under a running daemon
-    check_daemon(res, tmp, pristine, [corpus], idfile, gone, absent, ref, qs[:120], 10)
+    # a copy of the stub that holds its shards (relative lines), for the
+    # daemon and the kills
+    stub_pristine = tmp / "stub-pristine"
+    stub_pristine.mkdir()
+    shutil.copytree(arch_pristine / "2015-2016", stub_pristine / "2015-2016")
+    shutil.copytree(tmp / "elsewhere-pristine" / "late", stub_pristine / "late")
+    (stub_pristine / "XAPIANDB").write_text("auto 2015-2016\nauto late\n")
+    check_daemon(res, "daemon", tmp, pristine, idfile, gone, absent, ref, qs[:120], 10)
+    check_daemon(res, "daemon on the stub", tmp, stub_pristine, idfile, gone, absent, ref, qs[:80], 10,
+                 set(held["2015-2016"]))
 
     phase("daemon")
     # 4. kills: many small batches, on one index and on the stub
     kill_ids = rng.sample(all_ids, 300)
     NDOCS_HELD["kill-plain"] = len(all_ids)
     check_kills(res, "kill-plain", pristine, tmp, kill_ids, ["absent-k1", "absent-k2"], 20)
-    # the stub lists its late shard by an absolute path: kill copies share a
-    # fresh copy of it, restored before each run
     NDOCS_HELD["kill-stub"] = len(all_ids)
-    stub_pristine = tmp / "kill-stub-pristine"
-    stub_pristine.mkdir()
-    shutil.copytree(arch_pristine / "2015-2016", stub_pristine / "2015-2016")
-    shutil.copytree(tmp / "elsewhere-pristine" / "late", stub_pristine / "late")
-    (stub_pristine / "XAPIANDB").write_text("auto 2015-2016\nauto late\n")
     shards = {name: set(held[name]) & set(kill_ids) for name in held}
     check_kills(res, "kill-stub", stub_pristine, tmp, kill_ids, [], 20, shards)
 
