@@ -13,9 +13,11 @@ independent reference (siftref.py) over the articles that remain.
    named like an archive's, one listed by an absolute path): totals, facets
    and COUNT over the stub (limit:0, so no stored article of a second
    dictionary is decoded), each shard on its own in full.
-3. Under a running sift-searchd: a client queries throughout; the removal
-   is seen without a restart, no request fails, and every COUNT it sees is
-   the state after a whole number of batches.
+3. Under a running sift-searchd (result cache on), on the index and on the
+   stub: a client queries throughout; the removal is seen without a
+   restart, no request fails, every COUNT it sees is the state after whole
+   batches (per shard on the stub), and one reload tick after the last
+   commit every answer agrees with the reference.
 4. SIGKILL during a deletion of many batches, at moments spread over a full
    run's duration: the index opens and the removed set is exactly the ids of
    the first k batches for some k (on a stub: per shard); a second run
