@@ -42,6 +42,7 @@ extern "C" {
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <new>
@@ -53,11 +54,25 @@ extern "C" {
 
 #include <sys/stat.h>
 
+/* One shard of a database opened for reading: a local glass directory or a
+ * remote one.  name is the path, or "host:port" / the program of a remote. */
+struct xw_shard {
+  std::string name;
+  bool remote;
+  Xapian::Database db;
+};
+
 struct xw_db {
   Xapian::Database db;        /* reads go through it */
   Xapian::WritableDatabase w; /* the same database when writable */
-  bool writable;
-  bool txn; /* a transaction is open: commit ends it; freeing cancels it */
+  bool writable = false;
+  bool txn = false; /* a transaction is open: commit ends it; freeing cancels it */
+  /* Read-only handles: the shards db is made of, in Xapian's order (docid d
+   * lives in shard (d - 1) % n), and the files whose change means the set
+   * changed (stub files, each local shard's version file). */
+  std::vector<xw_shard> shards;
+  std::vector<std::string> watch;
+  bool local = true; /* no remote shard */
 };
 
 struct xw_doc {
@@ -101,6 +116,8 @@ static const struct {
     {"DatabaseCorruptError", ERR_CORRUPT, NULL},
     {"DatabaseVersionError", ERR_INDEX_FORMAT, NULL},
     {"DocNotFoundError", ERR_NOT_FOUND, NULL},
+    {"NetworkTimeoutError", ERR_SHARD_TIMEOUT, NULL},
+    {"NetworkError", ERR_SHARD, NULL},
     {"WildcardError", ERR_BAD_QUERY, "prefix matches too many words"},
 };
 
@@ -371,15 +388,124 @@ static void xw_bits_eval(const Xapian::Database &db, const Xapian::Query &q, xw_
   }
 }
 
+/* ---- shard sets ----
+ * Xapian opens a stub file itself, but then keeps its shards to itself: a
+ * reader could neither ask one shard for its metadata (each shard carries
+ * its own dictionary and languages, schema.h) nor tell which files to watch
+ * for a new revision.  So stubs are read here, in Xapian's own format (one
+ * shard a line: "auto PATH" or "glass PATH", relative to the stub's
+ * directory; "remote HOST:PORT" over TCP; "remote :PROGRAM ARGS"; '#'
+ * starts a comment), each shard opened on its own and added to one
+ * combined Database.  This also sets the remote shards' timeouts, which a
+ * stub line cannot. */
+#define XW_STUB_FILE "XAPIANDB"
+#define XW_VERSION_FILE "iamglass"
+#define XW_MAX_STUB_DEPTH 8
+
+static bool xw_exists(const std::string &f) {
+  struct stat st;
+  return stat(f.c_str(), &st) == 0;
+}
+
+static void xw_add_path(xw_db &x, const std::string &path, unsigned timeout_ms, int depth);
+
+/* Open a remote shard; a failure names it. */
+template <class F> static void xw_add_remote(xw_db &x, const std::string &name, F open) {
+  try {
+    x.shards.push_back({name, true, open()});
+  } catch (const Xapian::NetworkTimeoutError &e) {
+    throw Xapian::NetworkTimeoutError("remote shard " + name + ": " + e.get_msg());
+  } catch (const Xapian::NetworkError &e) {
+    throw Xapian::NetworkError("remote shard " + name + ": " + e.get_msg(), e.get_context(),
+                               e.get_error_string());
+  }
+}
+
+static void xw_add_stub(xw_db &x, const std::string &file, unsigned timeout_ms, int depth) {
+  x.watch.push_back(file);
+  std::ifstream in(file);
+  if (!in) throw Xapian::DatabaseOpeningError("cannot read the stub file " + file, errno);
+  std::string dir = file.substr(0, file.rfind('/') + 1), line;
+  for (unsigned line_no = 1; std::getline(in, line); line_no++) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t sp = line.find(' ');
+    std::string type = line.substr(0, sp), rest = sp == std::string::npos ? "" : line.substr(sp + 1);
+    if ((type == "auto" || type == "glass") && !rest.empty()) {
+      xw_add_path(x, rest[0] == '/' ? rest : dir + rest, timeout_ms, depth + 1);
+      continue;
+    }
+    if (type == "remote" && rest.size() > 1) {
+      useconds_t t = timeout_ms ? timeout_ms : 10000;
+      if (rest[0] == ':') { /* a program and its arguments */
+        size_t a = rest.find(' ');
+        std::string prog = rest.substr(1, a == std::string::npos ? a : a - 1);
+        std::string args = a == std::string::npos ? "" : rest.substr(a + 1);
+        xw_add_remote(x, rest.substr(1), [&] { return Xapian::Remote::open(prog, args, t); });
+        continue;
+      }
+      size_t colon = rest.rfind(':');
+      if (colon != std::string::npos && colon > 0) {
+        std::string host = rest.substr(0, colon);
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+          host = host.substr(1, host.size() - 2);
+        unsigned port = (unsigned)std::atoi(rest.c_str() + colon + 1);
+        xw_add_remote(x, rest, [&] { return Xapian::Remote::open(host, port, t, t); });
+        continue;
+      }
+    }
+    throw Xapian::DatabaseOpeningError(file + ":" + std::to_string(line_no) +
+                                       ": not a shard line (auto PATH, glass PATH, remote HOST:PORT)");
+  }
+}
+
+/* A glass directory is one shard; a directory with a stub file, or a stub
+ * file, lists shards. */
+static void xw_add_path(xw_db &x, const std::string &path, unsigned timeout_ms, int depth) {
+  if (depth > XW_MAX_STUB_DEPTH)
+    throw Xapian::DatabaseOpeningError("stub files nest too deep at " + path);
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0)
+    throw Xapian::DatabaseNotFoundError("no index at " + path, errno);
+  if (S_ISDIR(st.st_mode)) {
+    std::string version = path + "/" XW_VERSION_FILE, stub = path + "/" XW_STUB_FILE;
+    x.watch.push_back(version); /* a stub directory may become one database */
+    if (!xw_exists(version) && xw_exists(stub)) return xw_add_stub(x, stub, timeout_ms, depth);
+    x.shards.push_back({path, false, Xapian::Database(path)});
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  char magic[9] = {0};
+  in.read(magic, sizeof magic);
+  if (std::memcmp(magic, "\x0f\x0dXapian ", 9) == 0) { /* a single-file database */
+    x.watch.push_back(path);
+    x.shards.push_back({path, false, Xapian::Database(path)});
+    return;
+  }
+  xw_add_stub(x, path, timeout_ms, depth);
+}
+
 extern "C" {
 
 /* ---- databases ---- */
 
 int xw_db_open(const char *path, xw_db **out, err_t *err) {
+  return xw_db_open_set(&path, 1, 0, out, err);
+}
+
+int xw_db_open_set(const char *const *paths, size_t n, unsigned remote_timeout_ms, xw_db **out,
+                   err_t *err) {
   *out = NULL;
-  if (!path) return err_set(err, ERR_INVAL, 0, "no index path");
+  if (!paths || !n) return err_set(err, ERR_INVAL, 0, "no index path");
+  for (size_t i = 0; i < n; i++)
+    if (!paths[i]) return err_set(err, ERR_INVAL, 0, "no index path");
   return xw_try(err, [&] {
-    *out = new xw_db{Xapian::Database(path), Xapian::WritableDatabase(), false, false};
+    std::unique_ptr<xw_db> x(new xw_db);
+    for (size_t i = 0; i < n; i++) xw_add_path(*x, paths[i], remote_timeout_ms, 0);
+    for (const auto &sh : x->shards) {
+      x->db.add_database(sh.db);
+      x->local = x->local && !sh.remote;
+    }
+    *out = x.release();
     return 0;
   });
 }
@@ -389,9 +515,63 @@ int xw_db_open_writable(const char *path, int create, xw_db **out, err_t *err) {
   if (!path) return err_set(err, ERR_INVAL, 0, "no index path");
   return xw_try(err, [&] {
     Xapian::WritableDatabase w(path, create ? Xapian::DB_CREATE_OR_OPEN : Xapian::DB_OPEN);
-    *out = new xw_db{w, w, true, false};
+    std::unique_ptr<xw_db> x(new xw_db);
+    x->db = w;
+    x->w = w;
+    x->writable = true;
+    x->shards.push_back({path, false, w});
+    *out = x.release();
     return 0;
   });
+}
+
+size_t xw_db_nshards(const xw_db *db) { return db->shards.size(); }
+
+const char *xw_db_shard_name(const xw_db *db, size_t k) {
+  return k < db->shards.size() ? db->shards[k].name.c_str() : NULL;
+}
+
+int xw_db_shard_remote(const xw_db *db, size_t k) {
+  return k < db->shards.size() && db->shards[k].remote;
+}
+
+int xw_db_local(const xw_db *db) { return db->local; }
+
+size_t xw_db_shard_of(const xw_db *db, xw_docid d) {
+  return d && !db->shards.empty() ? (size_t)(d - 1) % db->shards.size() : 0;
+}
+
+int xw_db_shard_metadata(xw_db *db, size_t k, const char *key, char **val, size_t *len,
+                         err_t *err) {
+  *val = NULL;
+  if (len) *len = 0;
+  if (!key || k >= db->shards.size()) return err_set(err, ERR_INVAL, 0, "no such shard or key");
+  return xw_try(err, [&] {
+    std::string v = db->shards[k].db.get_metadata(key);
+    return v.empty() ? 0 : xw_copy_out(v, val, len, err);
+  });
+}
+
+int xw_db_shard_has_positions(xw_db *db, size_t k) {
+  if (k >= db->shards.size()) return 0;
+  return xw_or<int>(0, [&] { return db->shards[k].db.has_positions() ? 1 : 0; });
+}
+
+uint64_t xw_db_stamp(const xw_db *db, uint64_t *newest_ns) {
+  uint64_t h = 1469598103934665603ull, newest = 0;
+  for (const auto &f : db->watch) {
+    struct stat st;
+    uint64_t parts[3] = {0, 0, 0};
+    if (stat(f.c_str(), &st) == 0) {
+      parts[0] = 1;
+      parts[1] = (uint64_t)st.st_ino;
+      parts[2] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+      newest = std::max(newest, parts[2]);
+    }
+    for (uint64_t p : parts) h = (h ^ p) * 1099511628211ull;
+  }
+  if (newest_ns) *newest_ns = newest;
+  return h;
 }
 
 /* Freeing a writable handle commits what is pending (Xapian's behaviour);
@@ -845,7 +1025,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     }
     if (opts->nfacets && !shortcut) check = std::max(check, db->db.get_doccount());
     /* Counted as a set (see above): the match need not check every doc. */
-    bool sets = !shortcut && check && opts->local && (columns || opts->nfacets == 0) &&
+    bool sets = !shortcut && check && db->local && (columns || opts->nfacets == 0) &&
                 xw_prunes(q->q) && xw_countable(q->q);
     if (sets) {
       check = 0;
