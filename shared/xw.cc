@@ -899,6 +899,9 @@ uint64_t xw_query_cost(xw_db *db, const xw_query *q, uint64_t cap) {
 
 /* ---- columns ---- */
 
+/* Each shard's values are read from the shard itself, its docids mapped to
+ * the combined database's (Xapian interleaves them: shard k's docid d is
+ * (d - 1) * n + k + 1). */
 int xw_column_load(xw_db *db, unsigned slot, unsigned prefix_len, xw_column **out, err_t *err) {
   *out = NULL;
   return xw_try(err, [&] {
@@ -906,18 +909,22 @@ int xw_column_load(xw_db *db, unsigned slot, unsigned prefix_len, xw_column **ou
     c->names.emplace_back();
     c->ids.assign((size_t)db->db.get_lastdocid() + 1, 0);
     std::unordered_map<std::string, uint16_t> dict;
-    for (auto v = db->db.valuestream_begin(slot); v != db->db.valuestream_end(slot); ++v) {
-      std::string val = *v;
-      if (prefix_len && val.size() > prefix_len) val.resize(prefix_len);
-      Xapian::docid d = v.get_docid();
-      if (val.empty() || d >= c->ids.size()) continue;
-      auto it = dict.find(val);
-      if (it == dict.end()) {
-        if (c->names.size() > XW_COLUMN_MAX_VALUES) return 0; /* too many: *out stays NULL */
-        it = dict.emplace(val, (uint16_t)c->names.size()).first;
-        c->names.push_back(std::move(val));
+    size_t n = db->shards.size();
+    for (size_t k = 0; k < n; k++) {
+      const Xapian::Database &sh = db->shards[k].db;
+      for (auto v = sh.valuestream_begin(slot); v != sh.valuestream_end(slot); ++v) {
+        std::string val = *v;
+        if (prefix_len && val.size() > prefix_len) val.resize(prefix_len);
+        size_t d = ((size_t)v.get_docid() - 1) * n + k + 1;
+        if (val.empty() || d >= c->ids.size()) continue;
+        auto it = dict.find(val);
+        if (it == dict.end()) {
+          if (c->names.size() > XW_COLUMN_MAX_VALUES) return 0; /* too many: *out stays NULL */
+          it = dict.emplace(val, (uint16_t)c->names.size()).first;
+          c->names.push_back(std::move(val));
+        }
+        c->ids[d] = it->second;
       }
-      c->ids[d] = it->second;
     }
     c->totals.assign(c->names.size(), 0);
     for (uint16_t id : c->ids) c->totals[id]++;
@@ -940,19 +947,43 @@ size_t xw_column_bytes(const xw_column *c) {
 /* Counts per value id, one vector per facet spec, filled from columns. */
 typedef std::vector<std::vector<uint32_t>> xw_idcounts;
 
-/* A match spy of our own: each match is one increment per column. */
+/* A match spy of our own: each match is one increment per column.  Xapian
+ * 1.4 gives a spy the docid within the shard, so a spy serves one shard
+ * (k of n) at a time and maps it to the combined database's. */
 class xw_column_spy : public Xapian::MatchSpy {
  public:
-  xw_column_spy(const xw_search_opts *o, xw_idcounts *c) : opts(o), counts(c) {}
+  xw_column_spy(const xw_search_opts *o, xw_idcounts *c, size_t k = 0, size_t n = 1)
+      : opts(o), counts(c), shard(k), nshards(n) {}
   void operator()(const Xapian::Document &doc, double) override {
-    Xapian::docid d = doc.get_docid();
+    Xapian::docid d = (Xapian::docid)((doc.get_docid() - 1) * nshards + shard + 1);
     for (size_t f = 0; f < opts->nfacets; f++) (*counts)[f][opts->facets[f].column->id_of(d)]++;
   }
 
  private:
   const xw_search_opts *opts;
   xw_idcounts *counts;
+  size_t shard, nshards;
 };
+
+/* Count q's matches shard by shard, unweighted, with a column spy on each
+ * when columns is set: the exact total and facets of a local database of
+ * several shards, which a spy on the combined match could not place. */
+static int64_t xw_count_by_shard(const xw_db *db, const Xapian::Query &q, const xw_search_opts *opts,
+                                 bool columns, xw_idcounts *counts) {
+  int64_t total = 0;
+  size_t n = db->shards.size();
+  for (size_t k = 0; k < n; k++) {
+    const Xapian::Database &sh = db->shards[k].db;
+    Xapian::Enquire enq(sh);
+    enq.set_query(q);
+    enq.set_weighting_scheme(Xapian::BoolWeight());
+    xw_column_spy spy(opts, counts, k, n);
+    if (columns) enq.add_matchspy(&spy);
+    total += enq.get_mset(0, 0, sh.get_doccount()).get_matches_lower_bound();
+    enq.clear_matchspies();
+  }
+  return total;
+}
 
 /* Column counts to the keys and counts the caller reads ("no value" left
  * out), sorted like xw_facet_fold's. */
@@ -1027,7 +1058,11 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     /* Counted as a set (see above): the match need not check every doc. */
     bool sets = !shortcut && check && db->local && (columns || opts->nfacets == 0) &&
                 xw_prunes(q->q) && xw_countable(q->q);
-    if (sets) {
+    /* Several local shards: a spy on the combined match cannot tell where
+     * a docid comes from (above), so the shards are counted one by one. */
+    bool by_shard = !sets && !shortcut && check && db->local && db->shards.size() > 1 &&
+                    (columns || opts->nfacets == 0);
+    if (sets || by_shard) {
       check = 0;
       enq.clear_matchspies();
     }
@@ -1044,6 +1079,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
           for (size_t f = 0; f < opts->nfacets; f++) idcounts[f][opts->facets[f].column->id_of(d)]++;
         });
     }
+    if (by_shard) m->total = xw_count_by_shard(db, q->q, opts, columns, &idcounts);
     if (shortcut && columns) {
       if (type == Xapian::Query::LEAF_MATCH_ALL) {
         for (size_t f = 0; f < opts->nfacets; f++) idcounts[f] = opts->facets[f].column->totals;
