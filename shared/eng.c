@@ -43,6 +43,10 @@ struct eng {
   /* Per shard: the stemmer of its default language, for snippets of the
    * articles that name none. */
   unsigned char *shard_lang;
+  /* Per shard: its first and last dates (YYYYMMDD; 0 when it has none),
+   * so a search bounded by date reads only the shards that can match. */
+  uint32_t *shard_first, *shard_last;
+  unsigned char *mask; /* scratch for eng_shard_mask */
   size_t nshards;
   ds_codec_t *codec; /* decodes with every shard's dictionary */
   /* The local files' stamp when opened (xw_db_stamp): a change opens the
@@ -71,6 +75,8 @@ static uint64_t eng_now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static uint32_t eng_ymd(const char *v);
+
 /* ---- opening ---- */
 
 static void eng_drop_meta(eng_t *e) {
@@ -82,8 +88,13 @@ static void eng_drop_meta(eng_t *e) {
   free(e->langs);
   free(e->naming);
   free(e->shard_lang);
+  free(e->shard_first);
+  free(e->shard_last);
+  free(e->mask);
+  e->mask = NULL;
   e->lang = e->langs = e->naming = NULL;
   e->shard_lang = NULL;
+  e->shard_first = e->shard_last = NULL;
   e->nshards = 0;
 }
 
@@ -138,8 +149,12 @@ static int eng_add_dicts(eng_t *e, size_t k, err_t *err) {
 static int eng_load_meta(eng_t *e, err_t *err) {
   eng_drop_meta(e);
   e->nshards = xw_db_nshards(e->db);
-  e->shard_lang = calloc(e->nshards ? e->nshards : 1, 1);
-  if (!e->shard_lang) return err_set(err, ERR_NOMEM, 0, NULL);
+  size_t cap = e->nshards ? e->nshards : 1;
+  e->shard_lang = calloc(cap, 1);
+  e->shard_first = calloc(cap, sizeof *e->shard_first);
+  e->shard_last = calloc(cap, sizeof *e->shard_last);
+  e->mask = calloc(cap, 1);
+  if (!e->shard_lang || !e->shard_first || !e->shard_last || !e->mask) return err_set(err, ERR_NOMEM, 0, NULL);
   int rc = ds_codec_new(NULL, 0, 3, &e->codec, err);
   const char *naming_shard = NULL;
   for (size_t k = 0; k < e->nshards && !rc; k++) {
@@ -186,6 +201,11 @@ static int eng_load_meta(eng_t *e, err_t *err) {
         rc = err_set(err, ERR_CORRUPT, 0, "the index at %s has lost its word positions (position table)",
                      name);
       if (!rc) rc = eng_add_dicts(e, k, err);
+      char lo[16], hi[16];
+      if (!rc && !(rc = xw_db_shard_value_bounds(e->db, k, SCHEMA_SLOT_DATE, lo, hi, sizeof lo, err))) {
+        e->shard_first[k] = eng_ymd(lo);
+        e->shard_last[k] = eng_ymd(hi);
+      }
     }
     free(lang);
     free(langs);
@@ -650,6 +670,51 @@ static int eng_check_budget(eng_t *e, xw_query *x, uint64_t hits, err_t *err) {
                  (unsigned long long)e->lim.max_cost);
 }
 
+/* The dates every match lies in, when the query ANDs in a date condition
+ * (or an OR of them): [*lo, *hi], 0 for an open end.  0 when it has none. */
+static int eng_date_span(const qp_node_t *n, uint32_t *lo, uint32_t *hi) {
+  if (!n) return 0;
+  if (n->kind == QN_DATE) {
+    *lo = n->lo;
+    *hi = n->hi;
+    return 1;
+  }
+  int found = 0;
+  if (n->kind == QN_AND) {
+    *lo = *hi = 0;
+    for (size_t i = 0; i < n->nkids; i++) {
+      uint32_t l, h;
+      if (!eng_date_span(n->kids[i], &l, &h)) continue;
+      if (l > *lo) *lo = l;
+      if (h && (!*hi || h < *hi)) *hi = h;
+      found = 1;
+    }
+  } else if (n->kind == QN_OR && n->nkids) {
+    for (size_t i = 0; i < n->nkids; i++) {
+      uint32_t l, h;
+      if (!eng_date_span(n->kids[i], &l, &h)) return 0;
+      *lo = i == 0 || l < *lo ? l : *lo;
+      *hi = i == 0 ? h : !h || !*hi ? 0 : h > *hi ? h : *hi;
+    }
+    found = 1;
+  }
+  return found;
+}
+
+/* Flag the shards whose dates can meet the query's (xw_search_opts.shards);
+ * NULL when every shard may match. */
+static const unsigned char *eng_shard_mask(eng_t *e, const qp_query_t *q) {
+  uint32_t lo, hi;
+  if (e->nshards < 2 || !eng_date_span(q->root, &lo, &hi)) return NULL;
+  unsigned char *mask = e->mask;
+  size_t skipped = 0;
+  for (size_t k = 0; k < e->nshards; k++) {
+    mask[k] = e->shard_last[k] && (!lo || e->shard_last[k] >= lo) && (!hi || e->shard_first[k] <= hi);
+    skipped += !mask[k];
+  }
+  return skipped ? mask : NULL;
+}
+
 static int eng_search_once(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err_t *err) {
   memset(out, 0, sizeof *out);
   int rc = eng_check_page(e, q, err);
@@ -676,6 +741,10 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, arena_t *a, eng_result
       .facets = specs,
       .nfacets = q->nfacets,
       .time_limit = e->lim.time_limit,
+      .shards = eng_shard_mask(e, q),
+      /* Hits show their scores, which the whole collection's statistics
+       * give: only an unweighted match may leave shards out. */
+      .rank_shards = !q->root || !eng_weighted(q->root),
   };
   xw_mset *m = NULL;
   rc = xw_search(e->db, x, &o, &m, err);
@@ -778,8 +847,11 @@ static int eng_count_once(eng_t *e, const qp_query_t *q, uint32_t *count, err_t 
   int rc = eng_query(e, q, &x, err);
   if (rc) return rc;
   if ((rc = eng_check_budget(e, x, 0, err))) return rc;
-  xw_search_opts o = {
-      .limit = 0, .check_at_least = UINT32_MAX, .time_limit = e->lim.time_limit};
+  xw_search_opts o = {.limit = 0,
+                      .check_at_least = UINT32_MAX,
+                      .time_limit = e->lim.time_limit,
+                      .shards = eng_shard_mask(e, q),
+                      .rank_shards = 1};
   xw_mset *m = NULL;
   rc = xw_search(e->db, x, &o, &m, err);
   xw_query_free(x);

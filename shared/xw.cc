@@ -95,6 +95,10 @@ struct xw_column {
 
 struct xw_mset {
   Xapian::MSet m;
+  /* The match ran on these shards of n alone (empty: all of them): its
+   * docids are mapped back to the whole database's. */
+  std::vector<size_t> subset;
+  size_t nshards = 1;
   int64_t total = -1; /* exact total known without checking, or -1 */
   std::vector<std::unique_ptr<std::string>> data; /* hit i's data, once fetched */
   std::vector<xw_counts> facets;                  /* one per facet spec */
@@ -615,15 +619,26 @@ int xw_db_has_positions(xw_db *db) {
   return xw_or<int>(0, [&] { return db->db.has_positions() ? 1 : 0; });
 }
 
-int xw_db_value_bounds(xw_db *db, unsigned slot, char *lo, char *hi, size_t cap, err_t *err) {
+static int xw_bounds(const Xapian::Database &db, unsigned slot, char *lo, char *hi, size_t cap,
+                     err_t *err) {
   if (!cap) return err_set(err, ERR_INVAL, 0, "no room for the bounds");
   lo[0] = hi[0] = '\0';
   return xw_try(err, [&] {
-    std::string l = db->db.get_value_lower_bound(slot), h = db->db.get_value_upper_bound(slot);
+    std::string l = db.get_value_lower_bound(slot), h = db.get_value_upper_bound(slot);
     snprintf(lo, cap, "%s", l.c_str());
     snprintf(hi, cap, "%s", h.c_str());
     return 0;
   });
+}
+
+int xw_db_value_bounds(xw_db *db, unsigned slot, char *lo, char *hi, size_t cap, err_t *err) {
+  return xw_bounds(db->db, slot, lo, hi, cap, err);
+}
+
+int xw_db_shard_value_bounds(xw_db *db, size_t k, unsigned slot, char *lo, char *hi, size_t cap,
+                             err_t *err) {
+  if (k >= db->shards.size()) return err_set(err, ERR_INVAL, 0, "no shard %zu", k);
+  return xw_bounds(db->shards[k].db, slot, lo, hi, cap, err);
 }
 
 /* limit 0: no limit. */
@@ -973,6 +988,7 @@ static int64_t xw_count_by_shard(const xw_db *db, const Xapian::Query &q, const 
   int64_t total = 0;
   size_t n = db->shards.size();
   for (size_t k = 0; k < n; k++) {
+    if (opts->shards && !opts->shards[k]) continue;
     const Xapian::Database &sh = db->shards[k].db;
     Xapian::Enquire enq(sh);
     enq.set_query(q);
@@ -1035,7 +1051,23 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
       m->total = db->db.get_doccount();
     }
 
-    Xapian::Enquire enq(db->db);
+    /* Shards that cannot match are left out of the ranking when the order
+     * allows it (xw_search_opts.shards). */
+    Xapian::Database ranked = db->db;
+    if (opts->shards && opts->rank_shards && db->shards.size() > 1) {
+      ranked = Xapian::Database();
+      for (size_t k = 0; k < db->shards.size(); k++) {
+        if (!opts->shards[k]) continue;
+        ranked.add_database(db->shards[k].db);
+        m->subset.push_back(k);
+      }
+      m->nshards = db->shards.size();
+      if (m->subset.size() == db->shards.size()) {
+        ranked = db->db;
+        m->subset.clear();
+      }
+    }
+    Xapian::Enquire enq(ranked);
     enq.set_query(q->q);
     enq.set_weighting_scheme(Xapian::BM25Weight(opts->bm25_k1 ? opts->bm25_k1 : 1, 0, 1,
                                                 opts->bm25_b ? opts->bm25_b : 0.5, 0.5));
@@ -1125,7 +1157,13 @@ uint32_t xw_mset_matches_upper(const xw_mset *m) {
 }
 
 xw_docid xw_mset_docid(const xw_mset *m, uint32_t i) {
-  return xw_or<xw_docid>(0, [&] { return i < m->m.size() ? *m->m[i] : 0; });
+  return xw_or<xw_docid>(0, [&] {
+    if (i >= m->m.size()) return (xw_docid)0;
+    xw_docid d = *m->m[i];
+    if (m->subset.empty()) return d;
+    size_t j = (size_t)(d - 1) % m->subset.size(), local = (size_t)(d - 1) / m->subset.size();
+    return (xw_docid)(local * m->nshards + m->subset[j] + 1);
+  });
 }
 
 double xw_mset_weight(const xw_mset *m, uint32_t i) {

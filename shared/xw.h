@@ -58,6 +58,9 @@ size_t xw_db_shard_of(const xw_db *db, xw_docid d);
 int xw_db_shard_metadata(xw_db *db, size_t k, const char *key, char **val, size_t *len,
                          err_t *err);
 int xw_db_shard_has_positions(xw_db *db, size_t k);
+/* xw_db_value_bounds of shard k. */
+int xw_db_shard_value_bounds(xw_db *db, size_t k, unsigned slot, char *lo, char *hi, size_t cap,
+                             err_t *err);
 /* A stamp of the files behind the local part of db (stub files, each local
  * shard's version file): it changes with every commit, with a compacted
  * copy swapped in and with a stub's list of shards.  *newest_ns (may be
@@ -188,6 +191,13 @@ typedef struct xw_search_opts {
                         short, so the work is done before it is refused). */
   /* BM25 parameters; 0 = Xapian defaults (k1 1, b 0.5). */
   double bm25_k1, bm25_b;
+  /* NULL, or one flag per shard: a shard flagged 0 holds no match (its
+   * dates lie outside the query's), so counting skips it; with rank_shards
+   * set the ranking match skips it too, which the caller may ask only when
+   * no weight depends on the collection's statistics (an unweighted
+   * query). */
+  const unsigned char *shards;
+  int rank_shards;
   /* On a database with no remote shard, matches of a query of terms under
    * AND, OR, NOT, FILTER and SYNONYM may be counted from posting lists as
    * sets of docids while the match only ranks (Xapian then stops early);
