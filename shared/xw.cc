@@ -1057,7 +1057,9 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     if (opts->shards && opts->rank_shards && db->shards.size() > 1) {
       ranked = Xapian::Database();
       for (size_t k = 0; k < db->shards.size(); k++) {
-        if (!opts->shards[k]) continue;
+        /* Xapian needs one shard: the last, where the query's own date
+         * conditions match nothing, when none can match. */
+        if (!opts->shards[k] && (k + 1 < db->shards.size() || !m->subset.empty())) continue;
         ranked.add_database(db->shards[k].db);
         m->subset.push_back(k);
       }
