@@ -25,6 +25,7 @@ killed, `busy` naming it; started again, the daemon answers as before.
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -306,6 +307,28 @@ def main():
             group_signal(srv, signal.SIGCONT)
             group_signal(srv, signal.SIGKILL)
             srv.wait()
+
+    # A stub directory left by an unfinished parallel build holds shard0,
+    # shard1...: the next run merges them into one database, which must keep
+    # every shard's dictionary and language (schema.h, sift.zdicts).
+    merged = d / "merged"
+    merged.mkdir()
+    for k, name in enumerate("AB"):
+        shutil.copytree(d / name, merged / ("shard%d" % k))
+    (merged / "XAPIANDB").write_text("auto shard0\nauto shard1\n")
+    (d / "empty.jsonl").write_text("")
+    p = sift.index(merged, [d / "empty.jsonl"])
+    res.ok(p.returncode == 0 and not (merged / "XAPIANDB").exists(),
+           "an unfinished build of shards built apart is merged", p.stderr.decode()[-300:])
+    ab = [doc["id"] for doc in parts["A"][:20] + parts["B"][:20]]
+    reqs = ["GET %s" % i for i in ab] + ["COUNT negociaciones", "COUNT hospitales", "STATS"]
+    (d / "ab.stub").write_text("auto A\nauto B\n")
+    want, _ = sift.query_batch(d / "ab.stub", reqs)
+    got, _ = sift.query_batch(merged, reqs)
+    res.ok(got[:-1] == want[:-1], "the merged index reads every shard's articles",
+           sift.short([g for g, w in zip(got, want) if g != w][:2]))
+    res.ok(got[-1].get("docs") == len(parts["A"]) + len(parts["B"]) and "spanish" in got[-1].get("langs", ""),
+           "the merged index counts both shards' articles and languages", sift.short(got[-1]))
 
     p = sift.run([sift.exe("sift-query"), "--index", sdir], input=b"COUNT x\n")
     res.ok(p.returncode != 0 and ("127.0.0.1:%d" % tport).encode() in p.stderr,
