@@ -10,8 +10,8 @@ independent reference (siftref.py) over the articles that remain.
    articles, STATS and GET must agree with the reference; GET of a removed
    id is not_found.
 2. The same on a stub directory of two shards built apart (one per period,
-   named like an archive's, one listed by an absolute path), over the stub
-   and over each shard on its own.
+   named like an archive's, one listed by an absolute path), and on an
+   archive by year (--layout).
 3. Under a running sift-searchd (result cache on), on the index and on the
    stub: a client queries throughout; the removal is seen without a
    restart, no request fails, every COUNT it sees is the state after whole
@@ -529,13 +529,16 @@ def main():
     check_summary(res, "stub", err, len(gone), len(gone) + len(absent), nb, absent, len(all_ids) - len(gone))
     check_queries(res, "stub", batch_query(arch), ref, qs)
     check_gets(res, "stub", batch_query(arch), ref, gone, [d.id for d in ref.docs[-30:]])
-    for name, path, src in (("2015-2016", arch / "2015-2016", early), ("late", far, late)):
-        sref = remaining_ref([src], gone)
-        sqs = make_queries(sref, [], SEED + 5, 0.15)
-        check_queries(res, "stub shard %s" % name, batch_query(path), sref, sqs)
-        check_gets(res, "stub shard %s" % name, batch_query(path), sref,
-                   [x for x in gone if x in set(held[name])][:30], [d.id for d in sref.docs[:10]])
-
+    # ... and on an archive laid out by year (sift-indexer --layout)
+    byyear = tmp / "by-year"
+    p = sift.index(byyear, [corpus], "--quiet", "--layout", "year")
+    if res.ok(p.returncode == 0, "layout: the archive by year builds", p.stderr.decode("utf-8", "replace")[-300:]):
+        rc, err = delete(byyear, idfile, "--batch", "50")
+        res.ok(rc == 0, "layout: --delete exits 0", err[-300:])
+        check_summary(res, "layout", err, len(gone), len(gone) + len(absent), nb, absent,
+                      len(all_ids) - len(gone))
+        check_queries(res, "layout", batch_query(byyear), ref, qs[::3])
+        check_gets(res, "layout", batch_query(byyear), ref, gone, [d.id for d in ref.docs[:30]])
     phase("stub")
     # 3. under a running daemon
     # a copy of the stub that holds its shards (relative lines), for the
