@@ -288,74 +288,6 @@ int idx_write_stub(const char *dir, unsigned nshards, err_t *err) {
   return 0;
 }
 
-/* Xapian's stub format (its dbfactory.cc): the type runs to the first
- * space, the rest of the line is the shard, verbatim (no trimming). */
-int idx_stub_shards(const char *path, idx_shard_t **shards, size_t *n, err_t *err) {
-  *shards = NULL;
-  *n = 0;
-  char file[4096];
-  struct stat st;
-  if (stat(path, &st) != 0) return err_set(err, ERR_NO_INDEX, 0, "no index at %s: %s", path, strerror(errno));
-  int w = S_ISDIR(st.st_mode) ? snprintf(file, sizeof file, "%s/" IDX_STUB, path)
-                              : snprintf(file, sizeof file, "%s", path);
-  if (w < 0 || (size_t)w >= sizeof file) return err_set(err, ERR_INVAL, 0, "index path too long");
-  FILE *f = fopen(file, "r");
-  if (!f) return err_set(err, ERR_NO_INDEX, 0, "cannot read the stub %s: %s", file, strerror(errno));
-  const char *slash = strrchr(file, '/');
-  int dirlen = slash ? (int)(slash - file + 1) : 0; /* relative paths start here */
-  idx_shard_t *v = NULL;
-  size_t nv = 0, cap = 0, lcap = 0;
-  char *line = NULL;
-  unsigned no = 0;
-  int rc = 0;
-  for (ssize_t len; !rc && (len = getline(&line, &lcap, f)) >= 0;) {
-    no++;
-    if (len && line[len - 1] == '\n') line[--len] = '\0';
-    if (!len || line[0] == '#') continue;
-    size_t tl = strcspn(line, " ");
-    const char *rest = line[tl] ? line + tl + 1 : "";
-    int local = *rest && ((tl == 4 && !memcmp(line, "auto", 4)) || (tl == 5 && !memcmp(line, "glass", 5)) ||
-                          (tl == 5 && !memcmp(line, "chert", 5)));
-    int remote = *rest && tl == 6 && !memcmp(line, "remote", 6);
-    if (!local && !remote) {
-      rc = err_set(err, ERR_INVAL, 0, "%s:%u: not a shard line (auto PATH, or remote HOST:PORT)", file, no);
-      break;
-    }
-    if (nv == cap) {
-      idx_shard_t *grown = realloc(v, (cap = cap ? 2 * cap : 8) * sizeof *v);
-      if (!grown) {
-        rc = err_set(err, ERR_NOMEM, 0, NULL);
-        break;
-      }
-      v = grown;
-    }
-    idx_shard_t *s = &v[nv++];
-    s->line = no;
-    s->path = NULL;
-    s->name = strdup(rest);
-    if (local && asprintf(&s->path, "%.*s%s", rest[0] == '/' ? 0 : dirlen, file, rest) < 0) s->path = NULL;
-    if (!s->name || (local && !s->path)) rc = err_set(err, ERR_NOMEM, 0, NULL);
-  }
-  if (!rc && ferror(f)) rc = err_set(err, ERR_IO, 0, "cannot read the stub %s: %s", file, strerror(errno));
-  free(line);
-  fclose(f);
-  if (rc) {
-    idx_stub_shards_free(v, nv);
-    return rc;
-  }
-  *shards = v;
-  *n = nv;
-  return 0;
-}
-
-void idx_stub_shards_free(idx_shard_t *shards, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    free(shards[i].name);
-    free(shards[i].path);
-  }
-  free(shards);
-}
-
 /* Add each name of a comma-separated list to list (cap bytes) unless there. */
 static void idx_langs_union(char *list, size_t cap, const char *more) {
   while (more && *more) {
@@ -831,41 +763,37 @@ typedef struct idx_leaf {
 
 typedef struct idx_leaves {
   idx_leaf_t *v;
-  size_t n, cap;
+  size_t n;
 } idx_leaves_t;
 
-#define IDX_STUB_DEPTH 8
-
-/* The local databases under path: itself, or a stub's shards, nested stubs
- * followed.  A remote shard is an error: its articles cannot be removed
- * from here, and skipping it would report its ids "not found" while they
- * stay searchable. */
-static int idx_leaves_add(idx_leaves_t *lv, const char *path, int depth, err_t *err) {
+/* The local databases under path: itself, or the shards of a stub, as
+ * xw.h reads it (Xapian's stub format, nested stubs followed).  A remote
+ * shard is an error: its articles cannot be removed from here, and
+ * skipping it would report its ids "not found" while they stay searchable. */
+static int idx_leaves_add(idx_leaves_t *lv, const char *path, err_t *err) {
   struct stat st;
   if (stat(path, &st) != 0) return err_set(err, ERR_NO_INDEX, 0, "no index at %s: %s", path, strerror(errno));
-  if (!S_ISREG(st.st_mode) && !idx_is_stub(path)) {
-    if (lv->n == lv->cap) {
-      size_t cap = lv->cap ? 2 * lv->cap : 8;
-      idx_leaf_t *v = realloc(lv->v, cap * sizeof *v);
-      if (!v) return err_set(err, ERR_NOMEM, 0, NULL);
-      lv->v = v;
-      lv->cap = cap;
-    }
-    lv->v[lv->n] = (idx_leaf_t){.path = strdup(path)};
-    return lv->v[lv->n++].path ? 0 : err_set(err, ERR_NOMEM, 0, NULL);
+  xw_db *db = NULL;
+  int rc = xw_db_open(path, &db, err);
+  if (rc == ERR_NO_INDEX) {
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err_message(err));
+    err_clear(err);
+    rc = err_set(err, ERR_NO_INDEX, 0, "%s is not a Sift index (%s)", path, why);
   }
-  if (depth == IDX_STUB_DEPTH) return err_set(err, ERR_INVAL, 0, "%s: stubs nested more than %d deep", path, depth);
-  idx_shard_t *s = NULL;
-  size_t ns = 0;
-  int rc = idx_stub_shards(path, &s, &ns, err);
-  for (size_t i = 0; !rc && i < ns; i++) {
-    rc = s[i].path ? idx_leaves_add(lv, s[i].path, depth + 1, err)
-                   : err_set(err, ERR_INVAL, 0,
-                             "%s lists the remote shard '%s' (line %u): remove its articles where it "
-                             "lives (sift-indexer --index ITS_DIR --delete FILE)",
-                             path, s[i].name, s[i].line);
+  size_t n = rc ? 0 : xw_db_nshards(db);
+  if (!rc && !(lv->v = calloc(n ? n : 1, sizeof *lv->v))) rc = err_set(err, ERR_NOMEM, 0, NULL);
+  for (size_t k = 0; !rc && k < n; k++) {
+    const char *name = xw_db_shard_name(db, k);
+    if (xw_db_shard_remote(db, k))
+      rc = err_set(err, ERR_INVAL, 0,
+                   "%s lists the remote shard '%s': remove its articles where it lives "
+                   "(sift-indexer --index ITS_DIR --delete FILE)",
+                   path, name);
+    else if (!(lv->v[lv->n++].path = strdup(name)))
+      rc = err_set(err, ERR_NOMEM, 0, NULL);
   }
-  idx_stub_shards_free(s, ns);
+  xw_db_free(db); /* the writes go through one shard's handle at a time */
   return rc;
 }
 
@@ -888,10 +816,6 @@ static int idx_leaf_lookup(idx_leaf_t *leaf, const idx_ids_t *ids, err_t *err) {
   char term[IDX_TERM_CAP], *fmt = NULL;
   size_t fl;
   int rc = xw_db_open(leaf->path, &db, err);
-  if (rc == ERR_NO_INDEX) {
-    err_clear(err);
-    rc = err_set(err, ERR_NO_INDEX, 0, "%s is not a Sift index (no database there)", leaf->path);
-  }
   if (!rc) rc = xw_db_get_metadata(db, SCHEMA_META_FORMAT, &fmt, &fl, err);
   /* Every format this Sift reads names an article by its id term alike. */
   if (!rc && (!fmt || atoi(fmt) < SCHEMA_FORMAT_OLDEST || atoi(fmt) > SCHEMA_FORMAT))
@@ -958,7 +882,7 @@ int idx_delete(const char *path, idx_ids_t *ids, const idx_delete_opts_t *opts, 
   *batches = 0;
   /* Everything is checked (stubs read, every shard opened) before the
    * first removal, so a refused run removes nothing. */
-  int rc = idx_leaves_add(&lv, path, 0, err);
+  int rc = idx_leaves_add(&lv, path, err);
   for (size_t k = 0; !rc && k < lv.n; k++) rc = idx_leaf_lookup(&lv.v[k], ids, err);
   if (!rc && !(done = malloc((bsize < ids->n ? bsize : ids->n + 1) * sizeof *done)))
     rc = err_set(err, ERR_NOMEM, 0, NULL);

@@ -22,7 +22,7 @@
  * open it as one index, idx_compact() merges it into one database, and
  * idx_open() refuses it (merge it first).  Other stubs list shards under
  * other names (`auto 2023-11`, an archive laid out by period) or on other
- * machines (`remote ...`): idx_stub_shards() reads any of them.
+ * machines (`remote ...`); xw.h reads them all.
  *
  * Removing articles (SPEC.md "Removing articles"): idx_ids_parse() reads a
  * list of ids, idx_delete() removes them from an index or from the local
@@ -94,23 +94,6 @@ int idx_shard_path(const char *dir, unsigned k, char *out, size_t cap);
 int idx_is_stub(const char *path);
 int idx_write_stub(const char *dir, unsigned nshards, err_t *err);
 
-/* The shards a Xapian stub lists (its format: one `TYPE REST` line per
- * shard, `#` comments and empty lines skipped).  path is a stub directory
- * (its file IDX_STUB is read) or a stub file.  auto, glass and chert lines
- * are local shards, their path relative to the stub file's directory unless
- * absolute; remote lines are shards served by xapian-tcpsrv (REST as
- * written: HOST:PORT or :PROGRAM ARGS).  Any other line is ERR_INVAL naming
- * FILE:LINE, as Xapian refuses it.  *shards is malloc'ed (free it with
- * idx_stub_shards_free); *n may be 0 (an empty stub is a valid, empty
- * index). */
-typedef struct idx_shard {
-  char *name;     /* REST as written in the stub: for messages */
-  char *path;     /* a local shard's path (resolved); NULL for a remote one */
-  unsigned line;  /* its line in the stub file */
-} idx_shard_t;
-int idx_stub_shards(const char *path, idx_shard_t **shards, size_t *n, err_t *err);
-void idx_stub_shards_free(idx_shard_t *shards, size_t n);
-
 /* ---- removing articles ---- */
 
 /* A list of distinct ids, in the order first met.  idx_ids_parse() reads
@@ -140,8 +123,8 @@ typedef struct idx_delete_opts {
 } idx_delete_opts_t;
 
 /* Remove the articles ids lists from the index at path: a Sift index
- * directory, or a stub (directory or file) of local shards, stubs nested
- * included.  The ids are cut into batches of opts->batch consecutive ids;
+ * directory, or a stub (directory or file) of local shards as xw_db_open()
+ * reads it.  The ids are cut into batches of opts->batch consecutive ids;
  * batch after batch, each shard holding some of its ids removes them in one
  * Xapian transaction and commits, so each shard goes from one whole batch to
  * the next (across shards a batch is atomic per shard only: a kill between

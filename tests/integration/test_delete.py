@@ -22,8 +22,9 @@ independent reference (siftref.py) over the articles that remain.
    the first k batches for some k (on a stub: per shard); a second run
    finishes the job.
 5. Errors: no index, an unreadable id file, a bad id line, a stub naming a
-   remote shard, an index locked by a writer, bad usage: one line, non-zero
-   exit, nothing removed.
+   remote shard (served by xapian-tcpsrv, or down), a bad stub line, an
+   index locked by a writer, bad usage: one line, non-zero exit, nothing
+   removed.
 """
 
 import json
@@ -31,6 +32,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -434,12 +436,26 @@ def check_errors(res, tmp, pristine, listed):
     one_line_error(res, "usage: no --index", p.returncode, p.stderr.decode(), 2, r"--index DIR is required")
     unchanged("usage errors")
 
-    # a stub naming a remote shard: refused before anything is removed
+    # a stub naming a remote shard (xapian-tcpsrv serving a copy): refused
+    # before anything is removed; one that does not answer: named too
+    from test_shards import free_port, group_signal, start_tcpsrv
+
     stub = tmp / "stub-remote"
     stub.mkdir()
-    (stub / "XAPIANDB").write_text("auto %s\nremote 127.0.0.1:9\n" % idx)
+    served = tmp / "served-remotely"
+    shutil.copytree(pristine, served)
+    port = free_port()
+    srv = start_tcpsrv(port, served)
+    try:
+        (stub / "XAPIANDB").write_text("auto %s\nremote 127.0.0.1:%d\n" % (idx, port))
+        rc, err = delete(stub, ids)
+        one_line_error(res, "remote shard", rc, err, 1,
+                       r"lists the remote shard '127\.0\.0\.1:%d': remove its articles where it lives" % port)
+    finally:
+        group_signal(srv, signal.SIGTERM)
+        srv.wait(timeout=30)
     rc, err = delete(stub, ids)
-    one_line_error(res, "remote shard", rc, err, 1, r"remote shard '127\.0\.0\.1:9' \(line 2\)")
+    one_line_error(res, "remote shard down", rc, err, 1, r"127\.0\.0\.1:%d" % port)
     unchanged("remote shard")
     (stub / "XAPIANDB").write_text("auto %s\ninmemory\n" % idx)
     rc, err = delete(stub, ids)
