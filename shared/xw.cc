@@ -1093,9 +1093,9 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     bool sets = !shortcut && check && db->local && (columns || opts->nfacets == 0) &&
                 xw_prunes(q->q) && xw_countable(q->q);
     /* Several local shards: a spy on the combined match cannot tell where
-     * a docid comes from (above), so the shards are counted one by one. */
-    bool by_shard = !sets && !shortcut && check && db->local && db->shards.size() > 1 &&
-                    (columns || opts->nfacets == 0);
+     * a docid comes from (above), so facets with columns are counted shard
+     * by shard (exact totals alone come from the combined match itself). */
+    bool by_shard = !sets && !shortcut && check && db->local && db->shards.size() > 1 && columns;
     if (sets || by_shard) {
       check = 0;
       enq.clear_matchspies();
