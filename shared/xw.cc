@@ -298,14 +298,31 @@ template <class F> static void xw_bits_each(const xw_bits &b, F f) {
     for (uint64_t w = b[i]; w; w &= w - 1) f((Xapian::docid)(i * 64 + (size_t)__builtin_ctzll(w)));
 }
 
-/* The postings of term (every document for "", Xapian's match-all). */
-static void xw_bits_add_term(const Xapian::Database &db, const std::string &term, xw_bits &b) {
-  for (auto p = db.postlist_begin(term); p != db.postlist_end(term); ++p) xw_bits_set(b, *p);
+/* f(docid) for each posting of term (every document for "", Xapian's
+ * match-all), in the combined database's docids.  Several shards are walked
+ * one by one, mapping their docids: Xapian's merged posting list of a stub
+ * costs several times more per posting. */
+template <class F> static void xw_each_posting(const xw_db &x, const std::string &term, F f) {
+  size_t n = x.shards.size();
+  if (n <= 1) {
+    for (auto p = x.db.postlist_begin(term); p != x.db.postlist_end(term); ++p) f(*p);
+    return;
+  }
+  for (size_t k = 0; k < n; k++) {
+    const Xapian::Database &sh = x.shards[k].db;
+    for (auto p = sh.postlist_begin(term); p != sh.postlist_end(term); ++p)
+      f((Xapian::docid)((*p - 1) * n + k + 1));
+  }
+}
+
+static void xw_bits_add_term(const xw_db &x, const std::string &term, xw_bits &b) {
+  xw_each_posting(x, term, [&](Xapian::docid d) { xw_bits_set(b, d); });
 }
 
 /* b &= the postings of term: walk the list, or, when b holds far fewer
  * documents than the list, probe it with skip_to. */
-static void xw_bits_and_term(const Xapian::Database &db, const std::string &term, xw_bits &b) {
+static void xw_bits_and_term(const xw_db &x, const std::string &term, xw_bits &b) {
+  const Xapian::Database &db = x.db;
   size_t have = xw_bits_count(b);
   if (have == 0) return;
   if ((uint64_t)have * 16 < db.get_termfreq(term)) {
@@ -320,7 +337,7 @@ static void xw_bits_and_term(const Xapian::Database &db, const std::string &term
     return;
   }
   xw_bits t(b.size(), 0);
-  xw_bits_add_term(db, term, t);
+  xw_bits_add_term(x, term, t);
   for (size_t i = 0; i < b.size(); i++) b[i] &= t[i];
 }
 
@@ -330,12 +347,13 @@ static std::string xw_leaf_term(const Xapian::Query &q) {
 
 /* out (zeroed, sized for the last docid) gets the documents q matches;
  * q must be xw_countable. */
-static void xw_bits_eval(const Xapian::Database &db, const Xapian::Query &q, xw_bits &out) {
+static void xw_bits_eval(const xw_db &x, const Xapian::Query &q, xw_bits &out) {
+  const Xapian::Database &db = x.db;
   size_t n = q.get_num_subqueries();
   switch (q.get_type()) {
     case Xapian::Query::LEAF_TERM:
     case Xapian::Query::LEAF_MATCH_ALL:
-      xw_bits_add_term(db, xw_leaf_term(q), out);
+      xw_bits_add_term(x, xw_leaf_term(q), out);
       return;
     case Xapian::Query::LEAF_MATCH_NOTHING:
       return;
@@ -344,10 +362,10 @@ static void xw_bits_eval(const Xapian::Database &db, const Xapian::Query &q, xw_
       for (size_t i = 0; i < n; i++) {
         Xapian::Query sub = q.get_subquery(i);
         if (sub.get_type() == Xapian::Query::LEAF_TERM) {
-          xw_bits_add_term(db, xw_leaf_term(sub), out);
+          xw_bits_add_term(x, xw_leaf_term(sub), out);
         } else {
           xw_bits t(out.size(), 0);
-          xw_bits_eval(db, sub, t);
+          xw_bits_eval(x, sub, t);
           for (size_t k = 0; k < out.size(); k++) out[k] |= t[k];
         }
       }
@@ -365,29 +383,29 @@ static void xw_bits_eval(const Xapian::Database &db, const Xapian::Query &q, xw_
         Xapian::doccount tf = db.get_termfreq(xw_leaf_term(sub));
         if (!any_term || tf < best) first = i, best = tf, any_term = true;
       }
-      xw_bits_eval(db, q.get_subquery(first), out);
+      xw_bits_eval(x, q.get_subquery(first), out);
       for (size_t i = 0; i < n; i++) {
         if (i == first) continue;
         Xapian::Query sub = q.get_subquery(i);
         if (sub.get_type() == Xapian::Query::LEAF_TERM) {
-          xw_bits_and_term(db, xw_leaf_term(sub), out);
+          xw_bits_and_term(x, xw_leaf_term(sub), out);
         } else {
           xw_bits t(out.size(), 0);
-          xw_bits_eval(db, sub, t);
+          xw_bits_eval(x, sub, t);
           for (size_t k = 0; k < out.size(); k++) out[k] &= t[k];
         }
       }
       return;
     }
     case Xapian::Query::OP_AND_NOT: {
-      xw_bits_eval(db, q.get_subquery(0), out);
+      xw_bits_eval(x, q.get_subquery(0), out);
       xw_bits t(out.size(), 0);
-      for (size_t i = 1; i < n; i++) xw_bits_eval(db, q.get_subquery(i), t);
+      for (size_t i = 1; i < n; i++) xw_bits_eval(x, q.get_subquery(i), t);
       for (size_t k = 0; k < out.size(); k++) out[k] &= ~t[k];
       return;
     }
     default: /* AND_MAYBE and SCALE_WEIGHT match what their first subquery does */
-      xw_bits_eval(db, q.get_subquery(0), out);
+      xw_bits_eval(x, q.get_subquery(0), out);
       return;
   }
 }
@@ -1093,9 +1111,9 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     bool sets = !shortcut && check && db->local && (columns || opts->nfacets == 0) &&
                 xw_prunes(q->q) && xw_countable(q->q);
     /* Several local shards: a spy on the combined match cannot tell where
-     * a docid comes from (above), so the shards are counted one by one. */
-    bool by_shard = !sets && !shortcut && check && db->local && db->shards.size() > 1 &&
-                    (columns || opts->nfacets == 0);
+     * a docid comes from (above), so facets with columns are counted shard
+     * by shard (exact totals alone come from the combined match itself). */
+    bool by_shard = !sets && !shortcut && check && db->local && db->shards.size() > 1 && columns;
     if (sets || by_shard) {
       check = 0;
       enq.clear_matchspies();
@@ -1106,7 +1124,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     m->m = enq.get_mset(opts->offset, opts->limit, check);
     if (sets) {
       xw_bits bits((size_t)db->db.get_lastdocid() / 64 + 1, 0);
-      xw_bits_eval(db->db, q->q, bits);
+      xw_bits_eval(*db, q->q, bits);
       m->total = (int64_t)xw_bits_count(bits);
       if (columns)
         xw_bits_each(bits, [&](Xapian::docid d) {
@@ -1118,10 +1136,9 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
       if (type == Xapian::Query::LEAF_MATCH_ALL) {
         for (size_t f = 0; f < opts->nfacets; f++) idcounts[f] = opts->facets[f].column->totals;
       } else {
-        for (auto p = db->db.postlist_begin(term); p != db->db.postlist_end(term); ++p) {
-          Xapian::docid d = *p;
+        xw_each_posting(*db, term, [&](Xapian::docid d) {
           for (size_t f = 0; f < opts->nfacets; f++) idcounts[f][opts->facets[f].column->id_of(d)]++;
-        }
+        });
       }
     }
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
