@@ -6,9 +6,10 @@
 # The kit corpus (or 37,547 articles of sift-gen without it) is indexed
 # once whole, and again split round-robin into 2 and into 4 parts, each part
 # indexed on its own (as separate machines or days would) and listed in a
-# Xapian stub file.  sift-bench-micro answers the peers harness's query set
-# in process on each, and the table gives every class's p50 and p99 (µs) and
-# the ratio of each stub's p50 to the one index's.  Answers are checked equal
+# Xapian stub file; and the one index is served by xapian-tcpsrv on loopback
+# and read as a remote shard.  sift-bench-micro answers the peers harness's
+# query set in process on each, and the table gives every class's p50 (µs)
+# and the ratio of each to the one index's.  Answers are checked equal
 # by tests/integration/test_shards.py, not here.
 #
 #   --work DIR       corpora, indexes, results [/var/tmp/sift-shards]
@@ -54,19 +55,26 @@ for n in 2 4; do
     echo "auto s$n-$k" >>"$stub"
   done
 done
-for idx in one stub2 stub4; do
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+xapian-tcpsrv --interface 127.0.0.1 --port "$PORT" --quiet "$WORK/one" &
+TCPSRV=$!
+trap 'kill $TCPSRV 2>/dev/null || true' EXIT
+echo "remote 127.0.0.1:$PORT" >"$WORK/remote"
+sleep 1
+for idx in one stub2 stub4 remote; do
   "$BIN/sift-bench-micro" --index "$WORK/$idx" --iterations "$ITER" --no-stages \
     --json "$WORK/micro-$idx.json" >/dev/null
 done
 python3 - "$WORK" <<'EOF'
 import json, sys
 w = sys.argv[1]
-cs = {k: json.load(open("%s/micro-%s.json" % (w, k)))["classes"] for k in ("one", "stub2", "stub4")}
-print("| class | one p50 | 2 shards p50 | ratio | 4 shards p50 | ratio | one p99 | 2 p99 | 4 p99 |")
-print("|---|---|---|---|---|---|---|---|---|")
+names = ("one", "stub2", "stub4", "remote")
+cs = {k: json.load(open("%s/micro-%s.json" % (w, k)))["classes"] for k in names}
+print("| class | one index p50 | 2 shards p50 (ratio) | 4 shards p50 (ratio) | remote shard p50 (ratio, overhead) |")
+print("|---|---|---|---|---|")
 for c in cs["one"]:
-    o, a, b = cs["one"][c], cs["stub2"][c], cs["stub4"][c]
-    print("| %s | %.0f | %.0f | %.2f | %.0f | %.2f | %.0f | %.0f | %.0f |" % (
-        c, o["p50_us"], a["p50_us"], a["p50_us"] / o["p50_us"], b["p50_us"],
-        b["p50_us"] / o["p50_us"], o["p99_us"], a["p99_us"], b["p99_us"]))
+    o = cs["one"][c]["p50_us"]
+    row = ["%.0f (%.2f)" % (cs[k][c]["p50_us"], cs[k][c]["p50_us"] / o) for k in names[1:3]]
+    r = cs["remote"][c]["p50_us"]
+    print("| %s | %.0f | %s | %.0f (%.2f, +%.0f) |" % (c, o, " | ".join(row), r, r / o, r - o))
 EOF

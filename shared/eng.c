@@ -10,11 +10,9 @@
 #include "eng.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -231,25 +229,9 @@ static int eng_open_error(eng_t *e, int rc, err_t *err) {
   return err_set(err, rc, 0, "cannot open the index at %s: %s", e->path, why);
 }
 
-/* Xapian keeps several files open per shard, and an archive by month of
- * decades has hundreds of shards, read by every worker: the soft limit on
- * descriptors (often 1024) is raised to the hard one, once. */
-static void eng_raise_fd_limit_once(void) {
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
-  rl.rlim_cur = rl.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &rl);
-}
-
-static void eng_raise_fd_limit(void) {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, eng_raise_fd_limit_once);
-}
-
 int eng_open_set(const char *const *paths, size_t n, const eng_limits_t *lim, eng_t **out,
                  err_t *err) {
   *out = NULL;
-  eng_raise_fd_limit();
   eng_t *e = calloc(1, sizeof *e);
   size_t joined = 1;
   for (size_t i = 0; i < n; i++) joined += strlen(paths[i]) + 2;

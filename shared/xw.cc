@@ -45,6 +45,7 @@ extern "C" {
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <set>
 #include <string>
@@ -52,6 +53,7 @@ extern "C" {
 #include <utility>
 #include <vector>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 /* One shard of a database opened for reading: a local glass directory or a
@@ -514,9 +516,23 @@ int xw_db_open(const char *path, xw_db **out, err_t *err) {
   return xw_db_open_set(&path, 1, 0, out, err);
 }
 
+/* Xapian keeps several files open per shard, and an archive by month of
+ * decades has hundreds of shards, opened by every reader: the soft limit on
+ * descriptors (often 1024) is raised to the hard one, once. */
+static void xw_raise_fd_limit() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  });
+}
+
 int xw_db_open_set(const char *const *paths, size_t n, unsigned remote_timeout_ms, xw_db **out,
                    err_t *err) {
   *out = NULL;
+  xw_raise_fd_limit();
   if (!paths || !n) return err_set(err, ERR_INVAL, 0, "no index path");
   for (size_t i = 0; i < n; i++)
     if (!paths[i]) return err_set(err, ERR_INVAL, 0, "no index path");
