@@ -26,8 +26,8 @@
 #                   over F times six years, ending 2017-12-31, so a month holds
 #                   as many articles at every factor; and add date-bounded
 #                   classes to the query set: last_month and last_year (the
-#                   term_common words within 2017-12 and 2017), month_list
-#                   (2017-12's articles, newest first, with outlet facets)
+#                   term_common words within 2017-12 and 2017), month_facets
+#                   (the same within 2017-12, with outlet and day facets)
 #
 # Without the kit corpus (../shared/corpus) sift-gen's built-in shape is used.
 # Factor 10 takes ~35 minutes on 2 cores; 100 takes hours.
@@ -92,9 +92,9 @@ with open(path, "a") as out:
     for cls, lo, hi in (("last_month", "2017-12-01", "2017-12-31"), ("last_year", "2017-01-01", "2017-12-31")):
         for r in common:
             out.write(json.dumps(dict(r, **{"class": cls, "from": lo, "to": hi})) + "\n")
-    for r in common[:50]:
-        out.write(json.dumps(dict(r, **{"class": "month_list", "text": "", "from": "2017-12-01",
-                                        "to": "2017-12-31", "facets": ["outlet"]})) + "\n")
+    for r in common[:100]:
+        out.write(json.dumps(dict(r, **{"class": "month_facets", "from": "2017-12-01",
+                                        "to": "2017-12-31", "facets": ["outlet", "day"]})) + "\n")
 EOF
       fi
     else
