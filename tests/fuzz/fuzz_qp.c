@@ -116,7 +116,11 @@ static void fuzz_check_query(const qp_query_t *q, size_t len) {
   CHECK(q->has_limit || q->limit == QP_DEFAULT_LIMIT);
   CHECK(q->has_offset || q->offset == 0);
   CHECK(q->exact == 0 || q->exact == 1);
-  CHECK(q->sort >= QP_SORT_DEFAULT && q->sort <= QP_SORT_OLDEST);
+  CHECK(q->sort >= QP_SORT_DEFAULT && q->sort <= QP_SORT_RECENT);
+  CHECK(q->news.halflife >= 1);
+  CHECK(fuzz_valid_day(q->news.now));
+  CHECK(q->news.by >= QP_BY_AUTO && q->news.by <= QP_BY_YEAR);
+  CHECK(!q->news.after || q->news.after_column >= 1);
   CHECK(q->nfacets <= QP_FACET__COUNT);
   for (size_t i = 0; i < q->nfacets; i++) {
     CHECK(q->facets[i].facet < QP_FACET__COUNT);
