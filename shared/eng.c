@@ -10,12 +10,14 @@
 #include "eng.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cal.h"
 #include "ds.h"
 #include "schema.h"
 #include "snip.h"
@@ -527,12 +529,254 @@ static int eng_check_budget(eng_t *e, xw_query *x, uint64_t hits, err_t *err) {
                  (unsigned long long)e->lim.max_cost);
 }
 
+/* ---- cursors and sort:recent (eng.h) ---- */
+
+typedef struct eng_cursor {
+  char order;
+  uint32_t rank;
+  xw_docid docid;  /* date sorts: the last hit's docid and sort value */
+  const char *key;
+  size_t key_len;
+  xw_docid *seen;  /* relevance, recent: every hit shown so far, ascending */
+  size_t nseen;
+} eng_cursor_t;
+
+static char eng_order_char(qp_sort_t s) {
+  return s == QP_SORT_NEWEST ? 'n' : s == QP_SORT_OLDEST ? 'o' : s == QP_SORT_RECENT ? 't' : 'r';
+}
+
+static const char *eng_order_name(char c) {
+  return qp_sort_name(c == 'n' ? QP_SORT_NEWEST
+                      : c == 'o' ? QP_SORT_OLDEST
+                      : c == 't' ? QP_SORT_RECENT
+                                 : QP_SORT_RELEVANCE);
+}
+
+/* The seen docids travel as their ascending gaps, each in base 32 with the
+ * digits of eng_more before the last one (from eng_last): self-delimiting,
+ * about two characters a hit, nothing the query language would split. */
+static const char eng_last[] = "0123456789abcdefghijklmnopqrstuv";
+static const char eng_more[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_~=+@";
+
+static void eng_put_gap(buf_t *b, uint32_t v) {
+  char d[8];
+  int n = 0;
+  do {
+    d[n++] = (char)(v & 31);
+    v >>= 5;
+  } while (v);
+  while (n > 1) buf_putc(b, eng_more[(unsigned char)d[--n]]);
+  buf_putc(b, eng_last[(unsigned char)d[0]]);
+}
+
+/* The seen list s[0..n) into c (arena); 0, or -1 when malformed. */
+static int eng_get_seen(const char *s, size_t n, arena_t *a, eng_cursor_t *c) {
+  if (!(c->seen = arena_calloc(a, c->rank ? c->rank : 1, sizeof *c->seen))) return -1;
+  uint64_t v = 0, prev = 0;
+  int digits = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *l = memchr(eng_last, s[i], 32), *m = l ? NULL : memchr(eng_more, s[i], 32);
+    if ((!l && !m) || s[i] == '\0' || ++digits > 7) return -1;
+    v = v << 5 | (uint64_t)(l ? l - eng_last : m - eng_more);
+    if (m) continue;
+    if (v == 0 || prev + v > UINT32_MAX || c->nseen == c->rank) return -1;
+    prev += v;
+    c->seen[c->nseen++] = (xw_docid)prev;
+    v = 0;
+    digits = 0;
+  }
+  return digits || c->nseen != c->rank ? -1 : 0;
+}
+
+static int eng_cursor_parse(const qp_query_t *q, qp_sort_t sort, arena_t *a, eng_cursor_t *c,
+                            err_t *err) {
+  const char *s = q->news.after, *p;
+  int col = q->news.after_column;
+  memset(c, 0, sizeof c[0]);
+  c->order = s[0];
+  unsigned long long rank = 0, docid = 0;
+  int ok = c->order && strchr("rnot", c->order) && s[1] >= '0' && s[1] <= '9';
+  if (ok) {
+    rank = strtoull(s + 1, (char **)&p, 10);
+    ok = *p == '.' && rank >= 1 && rank <= UINT32_MAX;
+  }
+  if (ok && (c->order == 'r' || c->order == 't')) {
+    c->rank = (uint32_t)rank;
+    ok = eng_get_seen(p + 1, strlen(p + 1), a, c) == 0;
+  } else if (ok) {
+    const char *d = p + 1;
+    ok = d[0] >= '0' && d[0] <= '9';
+    if (ok) docid = strtoull(d, (char **)&p, 10);
+    c->key = p + 1;
+    c->key_len = strlen(c->key);
+    ok = ok && *p == '.' && docid >= 1 && docid <= UINT32_MAX && c->key_len > 0 &&
+         c->key_len <= 32;
+  }
+  if (!ok)
+    return err_set(err, ERR_BAD_QUERY, col,
+                   "bad cursor '%.40s' at column %d: give back a \"next\" value as it came", s,
+                   col);
+  if (c->order != eng_order_char(sort))
+    return err_set(err, ERR_BAD_QUERY, col,
+                   "the cursor at column %d was made for sort:%s, not sort:%s", col,
+                   eng_order_name(c->order), qp_sort_name(sort));
+  c->rank = (uint32_t)rank;
+  c->docid = (xw_docid)docid;
+  return 0;
+}
+
+static int eng_docid_cmp(const void *a, const void *b) {
+  xw_docid x = *(const xw_docid *)a, y = *(const xw_docid *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Was docid d on a page before the cursor? */
+static int eng_seen(const eng_cursor_t *c, xw_docid d) {
+  return c && bsearch(&d, c->seen, c->nseen, sizeof d, eng_docid_cmp) != NULL;
+}
+
+/* The article's day (YYYYMMDD) from the day column, else its value. */
+static uint32_t eng_hit_day(eng_t *e, xw_mset *m, uint32_t i) {
+  const xw_column *c = eng_column(e, QP_FACET_DAY);
+  if (c) return eng_ymd(xw_column_name(c, xw_column_id(c, xw_mset_docid(m, i)), NULL));
+  char *v = NULL;
+  uint32_t day = xw_mset_value(m, i, SCHEMA_SLOT_DAY, &v, NULL, NULL) ? 0 : eng_ymd(v);
+  free(v);
+  return day;
+}
+
+/* 2^(-age/halflife) of an article dated day (0 = undated: 0). */
+static double eng_decay(const qp_query_t *q, uint32_t day) {
+  if (!day) return 0;
+  int64_t age = cal_days(q->news.now) - cal_days(day);
+  return age <= 0 ? 1 : exp2(-(double)age / q->news.halflife);
+}
+
+typedef struct eng_cand {
+  uint32_t i; /* index in the mset */
+  xw_docid docid;
+  double score;
+} eng_cand_t;
+
+static int eng_cand_cmp(const void *a, const void *b) {
+  const eng_cand_t *x = a, *y = b;
+  if (x->score != y->score) return x->score > y->score ? -1 : 1;
+  return x->docid < y->docid ? -1 : x->docid > y->docid;
+}
+
+/* A rescored page: of m's hits, the ones not seen before the cursor (when
+ * given), best first, the first `want` of them in cands[0..*n).  Returns 1
+ * when that is exact: every match was fetched, or no unfetched one can
+ * outrank the last (its plain score times fmax, the best decay, is below). */
+static int eng_rerank(eng_t *e, const qp_query_t *q, xw_mset *m, uint32_t fetched_cap,
+                      const eng_cursor_t *cur, uint32_t want, double fmax, eng_cand_t *cands,
+                      size_t *n) {
+  uint32_t size = xw_mset_size(m);
+  size_t k = 0;
+  for (uint32_t i = 0; i < size; i++) {
+    eng_cand_t c = {i, xw_mset_docid(m, i), xw_mset_weight(m, i)};
+    if (q->sort == QP_SORT_RECENT) c.score *= eng_decay(q, eng_hit_day(e, m, i));
+    if (!eng_seen(cur, c.docid)) cands[k++] = c;
+  }
+  qsort(cands, k, sizeof *cands, eng_cand_cmp);
+  *n = k < want ? k : want;
+  if (size < fetched_cap) return 1;
+  if (k < want) return 0;
+  if (q->sort != QP_SORT_RECENT) return 1; /* plain scores: Xapian's order is the order */
+  return cands[want - 1].score > xw_mset_weight(m, size - 1) * fmax;
+}
+
+/* The decay of the index's newest dated day: no match decays less. */
+static double eng_best_decay(eng_t *e, const qp_query_t *q) {
+  char lo[16], hi[16];
+  if (xw_db_value_bounds(e->db, SCHEMA_SLOT_DATE, lo, hi, sizeof lo, NULL)) return 1;
+  uint32_t newest = eng_ymd(hi);
+  return newest ? eng_decay(q, newest) : 1;
+}
+
+/* The cursor after a page of a date sort: its last hit, m's hit sel. */
+static const char *eng_cursor_value(xw_mset *m, uint32_t sel, qp_sort_t sort, uint32_t rank,
+                                    unsigned slot, arena_t *a) {
+  char *v = NULL;
+  const char *c = NULL;
+  if (!xw_mset_value(m, sel, slot, &v, NULL, NULL))
+    c = arena_sprintf(a, "%c%u.%u.%s", eng_order_char(sort), rank, xw_mset_docid(m, sel), v);
+  free(v);
+  return c;
+}
+
+/* The cursor after a page of relevance or recent: the docids seen before
+ * it (cur's) and on it (page[0..n)), rank of them in all. */
+static const char *eng_cursor_seen(const eng_cursor_t *cur, const xw_docid *page, size_t n,
+                                   qp_sort_t sort, uint32_t rank, arena_t *a) {
+  size_t before = cur ? cur->nseen : 0, k = 0;
+  xw_docid *all = malloc((before + n + 1) * sizeof *all);
+  buf_t b;
+  buf_init(&b, 0);
+  if (!all) return NULL;
+  if (before) memcpy(all, cur->seen, before * sizeof *all);
+  memcpy(all + before, page, n * sizeof *all);
+  qsort(all, before + n, sizeof *all, eng_docid_cmp);
+  buf_printf(&b, "%c%u.", eng_order_char(sort), rank);
+  for (size_t i = 0; i < before + n; i++, k++) eng_put_gap(&b, all[i] - (i ? all[i - 1] : 0));
+  const char *c = b.err || k != rank ? NULL : arena_strndup(a, b.data, b.len);
+  buf_fini(&b);
+  free(all);
+  return c;
+}
+
+/* The docids of the first n ranks of a page's order (from the top, or from
+ * its cursor): the rescored candidates, or Xapian's hits with the ones an
+ * offset skipped fetched again. */
+static int eng_page_seen(eng_t *e, const xw_query *x, const xw_search_opts *o, xw_mset *m,
+                         const eng_cand_t *cands, size_t n, arena_t *a, xw_docid **out,
+                         err_t *err) {
+  xw_docid *v = *out = arena_calloc(a, n ? n : 1, sizeof *v);
+  if (!v) return err_set(err, ERR_NOMEM, 0, "out of memory for the cursor");
+  if (cands) {
+    for (size_t i = 0; i < n; i++) v[i] = cands[i].docid;
+    return 0;
+  }
+  for (uint32_t i = 0; i < xw_mset_size(m) && o->offset + i < n; i++)
+    v[o->offset + i] = xw_mset_docid(m, i);
+  if (!o->offset) return 0;
+  xw_search_opts top = {.limit = o->offset, .sort = o->sort, .sort_slot = o->sort_slot,
+                        .time_limit = o->time_limit, .local = o->local};
+  xw_mset *t = NULL;
+  int rc = xw_search(e->db, x, &top, &t, err);
+  for (uint32_t i = 0; !rc && i < xw_mset_size(t) && i < o->offset; i++) v[i] = xw_mset_docid(t, i);
+  xw_mset_free(t);
+  return rc;
+}
+
 int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err_t *err) {
   memset(out, 0, sizeof *out);
   int rc = eng_check_page(e, q, err);
   if (rc) return rc;
+  qp_sort_t sort = q->sort == QP_SORT_DEFAULT ? (q->has_text ? QP_SORT_RELEVANCE : QP_SORT_NEWEST)
+                                              : q->sort;
+  eng_cursor_t cur;
+  const eng_cursor_t *cp = NULL;
+  if (q->news.after) {
+    if (q->offset)
+      return err_set(err, ERR_BAD_QUERY, q->news.after_column,
+                     "after: at column %d continues from its cursor: leave offset: out",
+                     q->news.after_column);
+    if ((rc = eng_cursor_parse(q, sort, a, &cur, err))) return rc;
+    cp = &cur;
+  }
+  int by_value = sort == QP_SORT_NEWEST || sort == QP_SORT_OLDEST;
+  unsigned sort_slot = sort == QP_SORT_OLDEST ? SCHEMA_SLOT_OLDEST : SCHEMA_SLOT_NEWEST;
   xw_query *x = NULL;
   if ((rc = eng_query(e, q, &x, err))) return rc;
+  if (cp && by_value) { /* keys up to the cursor's, ties settled by docid in xw */
+    char key[40];
+    snprintf(key, sizeof key, "%.*s", (int)cur.key_len, cur.key);
+    xw_query *pair[2] = {x, xw_query_value_range(sort_slot, sort == QP_SORT_OLDEST ? key : NULL,
+                                                 sort == QP_SORT_OLDEST ? NULL : key)};
+    x = eng_combine_free(XW_FILTER, pair, 2);
+    if (!x) return err_set(err, ERR_NOMEM, 0, "out of memory building the query");
+  }
   if ((rc = eng_check_budget(e, x, (uint64_t)q->offset + q->limit, err))) return rc;
 
   xw_facet_spec specs[QP_FACET__COUNT];
@@ -540,31 +784,59 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
     specs[i] = eng_facet_specs[q->facets[i].facet];
     specs[i].column = eng_column(e, q->facets[i].facet);
   }
-  qp_sort_t sort = q->sort == QP_SORT_DEFAULT ? (q->has_text ? QP_SORT_RELEVANCE : QP_SORT_NEWEST)
-                                              : q->sort;
+  /* Rescored orders fetch the best matches by plain relevance and order
+   * them here; the rest is Xapian's own order. */
+  int rerank = sort == QP_SORT_RECENT || (cp && sort == QP_SORT_RELEVANCE);
+  uint32_t want = q->offset + q->limit, base = cp ? cur.rank : q->offset;
   xw_search_opts o = {
-      .offset = q->offset,
-      .limit = q->limit,
+      .offset = rerank ? 0 : q->offset,
+      .limit = rerank ? (want > 50 ? 4 * want : 200) : q->limit,
       .sort = sort == QP_SORT_NEWEST   ? XW_SORT_VALUE_DESC
               : sort == QP_SORT_OLDEST ? XW_SORT_VALUE_ASC
                                        : XW_SORT_RELEVANCE,
-      .sort_slot = sort == QP_SORT_OLDEST ? SCHEMA_SLOT_OLDEST : SCHEMA_SLOT_NEWEST,
+      .sort_slot = sort_slot,
       .check_at_least = q->exact ? UINT32_MAX : 0,
       .facets = specs,
       .nfacets = q->nfacets,
       .time_limit = e->lim.time_limit,
       .local = e->is_dir,
   };
+  if (cp && by_value) {
+    o.after_key = cur.key;
+    o.after_key_len = cur.key_len;
+    o.after_docid = cur.docid;
+  }
+  if (cp && sort == QP_SORT_RELEVANCE) o.limit = cur.rank + 2 * q->limit + 10;
+  /* Relevance and recent cursors exclude what was shown: scores move when
+   * articles are added, so a position would repeat some. */
   xw_mset *m = NULL;
-  rc = xw_search(e->db, x, &o, &m, err);
-  xw_query_free(x);
-  if (rc) return rc;
+  eng_cand_t *cands = NULL;
+  size_t nc = 0;
+  double fmax = sort == QP_SORT_RECENT ? eng_best_decay(e, q) : 1;
+  for (;;) {
+    if ((rc = xw_search(e->db, x, &o, &m, err))) break;
+    if (!rerank) break;
+    uint32_t size = xw_mset_size(m);
+    if (!(cands = arena_calloc(a, size ? size : 1, sizeof *cands))) {
+      rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
+      break;
+    }
+    if (eng_rerank(e, q, m, o.limit, cp, want, fmax, cands, &nc)) break;
+    xw_mset_free(m);
+    m = NULL;
+    o.limit = o.limit > UINT32_MAX / 4 ? UINT32_MAX : o.limit * 4;
+  }
+  if (rc) goto out;
 
   out->total_exact = xw_mset_matches_lower(m) == xw_mset_matches_upper(m);
   out->total = out->total_exact ? xw_mset_matches_lower(m) : xw_mset_matches_estimated(m);
-  out->offset = q->offset;
+  if (cp && by_value) out->total += cur.rank; /* the matches left, after the pages seen */
+  out->offset = base;
   out->limit = q->limit;
-  uint32_t nh = xw_mset_size(m);
+  /* The page: hits [skip, skip + nh) of the rescored candidates, or of the
+   * mset as Xapian ordered it. */
+  uint32_t skip = rerank && !cp ? q->offset : 0;
+  uint32_t nh = rerank ? (nc > skip ? (uint32_t)nc - skip : 0) : xw_mset_size(m);
   out->hits = nh ? arena_calloc(a, nh, sizeof *out->hits) : NULL;
   snip_matcher_t *sm = nh ? snip_matcher_new(a, q, e->stemmers, e->nlangs) : NULL;
   if (nh && (!out->hits || !sm)) {
@@ -572,16 +844,17 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
     goto out;
   }
   for (uint32_t i = 0; i < nh; i++) {
+    uint32_t mi = rerank ? cands[skip + i].i : i;
     const char *data;
     size_t len, rest;
     doc_t d;
-    if ((rc = xw_mset_data(m, i, &data, &len, err))) goto out;
+    if ((rc = xw_mset_data(m, mi, &data, &len, err))) goto out;
     /* The head frame has the fields and the start of the body, which is
      * where most snippets are; the rest is decoded only when needed. */
     if ((rc = ds_decode_head(e->codec, data, len, a, &d, &rest, err))) goto out;
     eng_hit_t *h = &out->hits[i];
-    h->rank = q->offset + i + 1;
-    h->score = xw_mset_weight(m, i);
+    h->rank = base + i + 1;
+    h->score = rerank ? cands[skip + i].score : xw_mset_weight(m, mi);
     h->id = d.id;
     h->title = d.title;
     h->outlet = d.outlet;
@@ -605,6 +878,22 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
     }
   }
   out->nhits = nh;
+  /* More to come: the last hit's rank is below the total (an estimated
+   * total says so only when the page is full). */
+  if (nh && (out->total_exact ? base + nh < out->total : nh == q->limit)) {
+    if (by_value) {
+      out->next = eng_cursor_value(m, nh - 1, sort, base + nh, sort_slot, a);
+    } else {
+      size_t n = (rerank ? skip : q->offset) + nh;
+      xw_docid *seen;
+      if ((rc = eng_page_seen(e, x, &o, m, rerank ? cands : NULL, n, a, &seen, err))) goto out;
+      out->next = eng_cursor_seen(cp, seen, n, sort, base + nh, a);
+    }
+    if (!out->next) {
+      rc = err_set(err, ERR_NOMEM, 0, "out of memory for the cursor");
+      goto out;
+    }
+  }
 
   if (q->nfacets) {
     out->facets = arena_calloc(a, q->nfacets, sizeof *out->facets);
@@ -643,6 +932,7 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
   }
 out:
   xw_mset_free(m);
+  xw_query_free(x);
   return rc;
 }
 
@@ -706,4 +996,273 @@ int eng_describe(eng_t *e, const qp_query_t *q, arena_t *a, const char **out, er
   *out = arena_strdup(a, d);
   free(d);
   return *out ? 0 : err_set(err, ERR_NOMEM, 0, NULL);
+}
+
+/* ---- TIMELINE (eng.h) ----
+ * The matching docids are gathered once (xw_match_each); each one's day and
+ * outlet come from the day and outlet columns, so nothing stored is read
+ * but the `first` articles themselves (and the sort keys of the articles on
+ * an outlet's earliest day, to order within the day). */
+
+/* A period as a number: days since 1970 (day), Mondays since 1969-12-29
+ * (week), months since year 0 (month), the year. */
+static int64_t eng_period(qp_by_t by, uint32_t day) {
+  switch (by) {
+    case QP_BY_WEEK: {
+      int64_t n = cal_days(day) + 3; /* 1969-12-29, a Monday, is day -3 */
+      return (n >= 0 ? n : n - 6) / 7;
+    }
+    case QP_BY_MONTH: return (int64_t)(day / 10000) * 12 + day / 100 % 100 - 1;
+    case QP_BY_YEAR: return day / 10000;
+    default: return cal_days(day);
+  }
+}
+
+static const char *eng_period_label(qp_by_t by, int64_t k, arena_t *a) {
+  uint32_t d;
+  unsigned y, w;
+  switch (by) {
+    case QP_BY_WEEK:
+      cal_iso_week(cal_from_days(k * 7 - 3), &y, &w);
+      return arena_sprintf(a, "%04u-W%02u", y, w);
+    case QP_BY_MONTH: return arena_sprintf(a, "%04u-%02u", (unsigned)(k / 12), (unsigned)(k % 12 + 1));
+    case QP_BY_YEAR: return arena_sprintf(a, "%04u", (unsigned)k);
+    default:
+      d = cal_from_days(k);
+      return arena_sprintf(a, "%04u-%02u-%02u", d / 10000, d / 100 % 100, d % 100);
+  }
+}
+
+/* The day bounds the query's top-level date conditions set (0: open);
+ * a month's end "YYYYMM31" is brought to the month's last day. */
+static void eng_query_days(const qp_node_t *n, uint32_t *lo, uint32_t *hi) {
+  size_t nk = n && n->kind == QN_AND ? n->nkids : 1;
+  for (size_t i = 0; n && i < nk; i++) {
+    const qp_node_t *k = n->kind == QN_AND ? n->kids[i] : n;
+    if (k->kind != QN_DATE) continue;
+    if (k->lo > *lo) *lo = k->lo;
+    if (k->hi && (!*hi || k->hi < *hi)) *hi = k->hi;
+  }
+  unsigned m = *hi / 100 % 100, last = *hi ? cal_month_days(*hi / 10000, m) : 0;
+  if (*hi && *hi % 100 > last) *hi = *hi / 100 * 100 + last;
+}
+
+typedef struct eng_ids {
+  xw_docid *v;
+  size_t n, cap;
+  int nomem;
+} eng_ids_t;
+
+static void eng_ids_add(void *ud, xw_docid d) {
+  eng_ids_t *ids = ud;
+  if (ids->n == ids->cap) {
+    size_t cap = ids->cap ? 2 * ids->cap : 1024;
+    xw_docid *v = ids->nomem ? NULL : realloc(ids->v, cap * sizeof *v);
+    if (!v) {
+      ids->nomem = 1;
+      return;
+    }
+    ids->v = v;
+    ids->cap = cap;
+  }
+  ids->v[ids->n++] = d;
+}
+
+static int eng_u64_cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* An outlet's earliest match so far. */
+typedef struct eng_early {
+  uint32_t day;       /* 0: none */
+  xw_docid docid;
+  const char *key;    /* SCHEMA_SLOT_NEWEST value, once read */
+  doc_t doc;          /* decoded once it is needed */
+  int have_doc;
+} eng_early_t;
+
+static int eng_doc_head(eng_t *e, xw_docid d, arena_t *a, doc_t *out, err_t *err) {
+  char *data = NULL;
+  size_t len = 0, rest;
+  int rc = xw_db_get_data(e->db, d, &data, &len, err);
+  if (!rc) rc = ds_decode_head(e->codec, data, len, a, out, &rest, err);
+  free(data);
+  return rc;
+}
+
+static int eng_early_doc(eng_t *e, eng_early_t *x, arena_t *a, err_t *err) {
+  if (x->have_doc) return 0;
+  int rc = eng_doc_head(e, x->docid, a, &x->doc, err);
+  x->have_doc = !rc;
+  return rc;
+}
+
+/* Order of `first`: by sort key, then by id. */
+static int eng_early_cmp(const void *a, const void *b) {
+  const eng_early_t *x = *(eng_early_t *const *)a, *y = *(eng_early_t *const *)b;
+  int c = strcmp(x->key, y->key);
+  return c ? c : strcmp(x->doc.id, y->doc.id);
+}
+
+static int eng_day_cmp(const void *a, const void *b) {
+  uint32_t x = (*(eng_early_t *const *)a)->day, y = (*(eng_early_t *const *)b)->day;
+  return x < y ? -1 : x > y;
+}
+
+/* first: each outlet's earliest match among ids, the q->limit oldest. */
+static int eng_first(eng_t *e, const qp_query_t *q, const xw_column *oc, const uint32_t *dayv,
+                     const xw_column *dc, const eng_ids_t *ids, arena_t *a, eng_timeline_t *out,
+                     err_t *err) {
+  uint32_t no = xw_column_nvalues(oc);
+  eng_early_t *early = arena_calloc(a, no, sizeof *early);
+  eng_early_t **order = arena_calloc(a, no, sizeof *order);
+  if (!early || !order) return err_set(err, ERR_NOMEM, 0, NULL);
+  for (size_t i = 0; i < ids->n; i++) {
+    uint32_t day = dayv[xw_column_id(dc, ids->v[i])], o = xw_column_id(oc, ids->v[i]);
+    if (day && o && (!early[o].day || day < early[o].day)) early[o].day = day;
+  }
+  size_t n = 0;
+  for (uint32_t o = 1; o < no; o++)
+    if (early[o].day && strcmp(xw_column_name(oc, o, NULL), SCHEMA_NO_VALUE)) order[n++] = &early[o];
+  qsort(order, n, sizeof *order, eng_day_cmp);
+  uint32_t cut = n > q->limit ? (q->limit ? order[q->limit - 1]->day : 0) : UINT32_MAX;
+  /* Within its earliest day an outlet's first article is the one with the
+   * smallest sort key (the time of day when given), then the smallest id:
+   * read only for the outlets that can make the list. */
+  int rc = 0;
+  for (size_t i = 0; i < ids->n && !rc; i++) {
+    xw_docid d = ids->v[i];
+    uint32_t o = xw_column_id(oc, d);
+    eng_early_t *x = &early[o];
+    if (!o || !x->day || x->day > cut || dayv[xw_column_id(dc, d)] != x->day) continue;
+    char *v = NULL;
+    if ((rc = xw_db_get_value(e->db, d, SCHEMA_SLOT_NEWEST, &v, NULL, err))) break;
+    int c = x->key ? strcmp(v, x->key) : -1;
+    if (c == 0) { /* the same time: the smaller id */
+      doc_t nd;
+      if (!(rc = eng_early_doc(e, x, a, err)) && !(rc = eng_doc_head(e, d, a, &nd, err)) &&
+          strcmp(nd.id, x->doc.id) < 0) {
+        x->docid = d;
+        x->doc = nd;
+      }
+    } else if (c < 0) {
+      x->docid = d;
+      x->have_doc = 0;
+      if (!(x->key = arena_strdup(a, v))) rc = err_set(err, ERR_NOMEM, 0, NULL);
+    }
+    free(v);
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < n && !rc; i++)
+    if (order[i]->day <= cut) {
+      order[k++] = order[i];
+      rc = eng_early_doc(e, order[i], a, err);
+    }
+  if (rc) return rc;
+  qsort(order, k, sizeof *order, eng_early_cmp);
+  out->nfirst = k < q->limit ? k : q->limit;
+  out->first = arena_calloc(a, out->nfirst ? out->nfirst : 1, sizeof *out->first);
+  if (!out->first) return err_set(err, ERR_NOMEM, 0, NULL);
+  for (size_t i = 0; i < out->nfirst; i++) {
+    const doc_t *d = &order[i]->doc;
+    out->first[i] = (eng_first_t){d->id, d->date, d->outlet, d->title};
+  }
+  return 0;
+}
+
+/* The column of facet f, or one loaded for this request into *own (a stub:
+ * eng_column keeps none). */
+static const xw_column *eng_tl_column(eng_t *e, qp_facet_t f, xw_column **own, err_t *err) {
+  const xw_column *c = eng_column(e, f);
+  if (c) return c;
+  if (xw_column_load(e->db, eng_facet_specs[f].slot, 0, own, err)) return NULL;
+  if (!*own)
+    err_set(err, ERR_INTERNAL, 0, "TIMELINE: the index has more than %u distinct %ss",
+            XW_COLUMN_MAX_VALUES, qp_facet_name(f));
+  return *own;
+}
+
+int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out, err_t *err) {
+  memset(out, 0, sizeof *out);
+  eng_ids_t ids = {0};
+  xw_column *own_d = NULL, *own_o = NULL;
+  uint32_t *dayv = NULL;
+  uint64_t *pairs = NULL;
+  xw_query *x = NULL;
+  int rc = eng_query(e, q, &x, err);
+  if (rc) return rc;
+  if ((rc = eng_check_budget(e, x, 0, err))) return rc;
+  const xw_column *dc = eng_tl_column(e, QP_FACET_DAY, &own_d, err);
+  const xw_column *oc = dc ? eng_tl_column(e, QP_FACET_OUTLET, &own_o, err) : NULL;
+  if (!dc || !oc) {
+    rc = err->code ? err->code : err_set(err, ERR_INTERNAL, 0, "TIMELINE: no columns");
+    goto out;
+  }
+  rc = xw_match_each(e->db, x, e->is_dir, e->lim.time_limit, eng_ids_add, &ids, err);
+  if (!rc && ids.nomem) rc = err_set(err, ERR_NOMEM, 0, "out of memory gathering the matches");
+  if (rc) goto out;
+  out->total = (uint32_t)ids.n;
+
+  uint32_t nd = xw_column_nvalues(dc), lo = 0, hi = 0, mlo = 0, mhi = 0;
+  if (!(dayv = calloc(nd, sizeof *dayv))) goto nomem;
+  for (uint32_t id = 1; id < nd; id++) dayv[id] = eng_ymd(xw_column_name(dc, id, NULL));
+  for (size_t i = 0; i < ids.n; i++) {
+    uint32_t day = dayv[xw_column_id(dc, ids.v[i])];
+    if (day && (!mlo || day < mlo)) mlo = day;
+    if (day > mhi) mhi = day;
+  }
+  eng_query_days(q->root, &lo, &hi);
+  if (!lo) lo = mlo;
+  if (!hi) hi = mhi;
+  out->by = q->news.by;
+  if (out->by == QP_BY_AUTO)
+    out->by = lo && hi && cal_days(hi) - cal_days(lo) > 366 ? QP_BY_MONTH : QP_BY_DAY;
+  if (!lo || !hi || lo > hi) goto first; /* nothing dated: an empty series */
+  int64_t k0 = eng_period(out->by, lo), np = eng_period(out->by, hi) - k0 + 1;
+  if (np > ENG_MAX_POINTS) {
+    rc = err_set(err, ERR_BAD_QUERY, 0,
+                 "TIMELINE from %u to %u by %s has %lld periods, over %d: narrow the dates or "
+                 "count by a longer period",
+                 lo, hi, qp_by_name(out->by), (long long)np, ENG_MAX_POINTS);
+    goto out;
+  }
+  out->from = eng_period_label(QP_BY_DAY, cal_days(lo), a);
+  out->to = eng_period_label(QP_BY_DAY, cal_days(hi), a);
+  out->series = arena_calloc(a, (size_t)np, sizeof *out->series);
+  if (!out->from || !out->to || !out->series) goto nomem;
+  out->npoints = (size_t)np;
+  for (int64_t k = 0; k < np; k++)
+    if (!(out->series[k].date = eng_period_label(out->by, k0 + k, a))) goto nomem;
+  for (uint32_t id = 1; id < nd; id++) {
+    int64_t k = dayv[id] ? eng_period(out->by, dayv[id]) - k0 : -1;
+    if (k >= 0 && k < np) out->series[k].all += xw_column_total(dc, id);
+  }
+  /* Distinct outlets per period: (period, outlet) pairs, sorted. */
+  size_t npairs = 0;
+  if (ids.n && !(pairs = malloc(ids.n * sizeof *pairs))) goto nomem;
+  for (size_t i = 0; i < ids.n; i++) {
+    uint32_t day = dayv[xw_column_id(dc, ids.v[i])], o = xw_column_id(oc, ids.v[i]);
+    int64_t k = day ? eng_period(out->by, day) - k0 : -1;
+    if (k < 0 || k >= np) continue;
+    out->series[k].count++;
+    if (o && strcmp(xw_column_name(oc, o, NULL), SCHEMA_NO_VALUE))
+      pairs[npairs++] = (uint64_t)k << 32 | o;
+  }
+  qsort(pairs, npairs, sizeof *pairs, eng_u64_cmp);
+  for (size_t i = 0; i < npairs; i++)
+    if (i == 0 || pairs[i] != pairs[i - 1]) out->series[pairs[i] >> 32].outlets++;
+first:
+  rc = eng_first(e, q, oc, dayv, dc, &ids, a, out, err);
+  goto out;
+nomem:
+  rc = err_set(err, ERR_NOMEM, 0, "out of memory for the timeline");
+out:
+  xw_query_free(x);
+  free(ids.v);
+  free(dayv);
+  free(pairs);
+  xw_column_free(own_d);
+  xw_column_free(own_o);
+  return rc;
 }

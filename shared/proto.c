@@ -124,6 +124,7 @@ static int proto_search(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t 
     }
     buf_json_close(out, '}');
   }
+  proto_opt_str(out, "next", res.next);
   buf_puts(out, "}\n");
   return 0;
 }
@@ -135,6 +136,54 @@ static int proto_count(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t *
   buf_puts(out, "{\"ok\":true");
   buf_json_key(out, "count");
   buf_json_int(out, n);
+  buf_puts(out, "}\n");
+  return 0;
+}
+
+static void proto_day_or_null(buf_t *out, const char *key, const char *v) {
+  buf_json_key(out, key);
+  if (v) buf_json_cstr(out, v);
+  else buf_json_null(out);
+}
+
+static int proto_timeline(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t *err) {
+  eng_timeline_t t;
+  int rc = eng_timeline(c->eng, r->q, c->arena, &t, err);
+  if (rc) return rc;
+  buf_puts(out, "{\"ok\":true");
+  buf_json_key(out, "total");
+  buf_json_int(out, t.total);
+  buf_json_key(out, "by");
+  buf_json_cstr(out, qp_by_name(t.by));
+  proto_day_or_null(out, "from", t.from);
+  proto_day_or_null(out, "to", t.to);
+  buf_json_key(out, "series");
+  buf_json_open(out, '[');
+  for (size_t i = 0; i < t.npoints; i++) {
+    const eng_point_t *p = &t.series[i];
+    buf_json_open(out, '{');
+    buf_json_key(out, "date");
+    buf_json_cstr(out, p->date);
+    buf_json_key(out, "count");
+    buf_json_int(out, p->count);
+    buf_json_key(out, "all");
+    buf_json_int(out, p->all);
+    buf_json_key(out, "outlets");
+    buf_json_int(out, p->outlets);
+    buf_json_close(out, '}');
+  }
+  buf_json_close(out, ']');
+  buf_json_key(out, "first");
+  buf_json_open(out, '[');
+  for (size_t i = 0; i < t.nfirst; i++) {
+    buf_json_open(out, '{');
+    proto_opt_str(out, "id", t.first[i].id);
+    proto_opt_str(out, "date", t.first[i].date);
+    proto_opt_str(out, "outlet", t.first[i].outlet);
+    proto_opt_str(out, "title", t.first[i].title);
+    buf_json_close(out, '}');
+  }
+  buf_json_close(out, ']');
   buf_puts(out, "}\n");
   return 0;
 }
@@ -195,6 +244,10 @@ static const proto_command_t proto_table[] = {
      "SEARCH <query>", "matching articles, best first, with totals and facets"},
     {"COUNT", -1, PROTO_CMD_ENGINE | PROTO_CMD_QUERY | PROTO_CMD_CACHE, proto_count,
      "COUNT <query>", "the exact number of matching articles"},
+    {"TIMELINE", -1, PROTO_CMD_ENGINE | PROTO_CMD_QUERY | PROTO_CMD_CACHE, proto_timeline,
+     "TIMELINE <query>",
+     "matching articles per day/week/month/year (by:), with all articles and outlets, and "
+     "each outlet's first"},
     {"GET", 1, PROTO_CMD_ENGINE | PROTO_CMD_CACHE, proto_get, "GET <id>",
      "one article, whole"},
     {"EXPLAIN", -1, PROTO_CMD_ENGINE | PROTO_CMD_QUERY, proto_explain, "EXPLAIN <query>",
@@ -423,9 +476,11 @@ static int proto_read_json(proto_ctx_t *c, const char *line, size_t len, proto_r
                      : strcmp(s, "relevance") == 0 ? QP_SORT_RELEVANCE
                      : strcmp(s, "newest") == 0    ? QP_SORT_NEWEST
                      : strcmp(s, "oldest") == 0    ? QP_SORT_OLDEST
+                     : strcmp(s, "recent") == 0    ? QP_SORT_RECENT
                                                     : QP_SORT_DEFAULT;
       if (so == QP_SORT_DEFAULT) {
-        rc = err_set(err, ERR_BAD_REQUEST, 0, "\"sort\" must be relevance, newest or oldest");
+        rc = err_set(err, ERR_BAD_REQUEST, 0,
+                     "\"sort\" must be relevance, newest, oldest or recent");
         goto out;
       }
       r->q->sort = so;

@@ -12,7 +12,11 @@
  *   SEARCH <query>   {"ok":true,"total":N,"total_exact":B,"offset":O,"limit":L,
  *                     "took_us":T,"hits":[HIT...],"facets":{NAME:[{"value":V,
  *                     "count":C}...]}}   ("facets" only when asked)
+ *                    plus "next":CURSOR when more hits follow (eng.h)
  *   COUNT <query>    {"ok":true,"count":N}
+ *   TIMELINE <query> {"ok":true,"total":N,"by":B,"from":D|null,"to":D|null,
+ *                     "series":[{"date":P,"count":C,"all":A,"outlets":K}...],
+ *                     "first":[{"id","date","outlet","title"}...]}
  *   GET <id>         {"ok":true,"doc":{...}}                    (not_found)
  *   EXPLAIN <query>  {"ok":true,"parsed":TREE,"xapian":"Query(...)"}
  *   STATS            {"ok":true,"docs":N,"revision":R,...}

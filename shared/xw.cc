@@ -757,6 +757,20 @@ size_t xw_column_bytes(const xw_column *c) {
   return n;
 }
 
+uint32_t xw_column_nvalues(const xw_column *c) { return (uint32_t)c->names.size(); }
+
+uint32_t xw_column_id(const xw_column *c, xw_docid d) { return c->id_of(d); }
+
+const char *xw_column_name(const xw_column *c, uint32_t id, size_t *len) {
+  bool ok = id < c->names.size();
+  if (len) *len = ok ? c->names[id].size() : 0;
+  return ok ? c->names[id].c_str() : "";
+}
+
+uint32_t xw_column_total(const xw_column *c, uint32_t id) {
+  return id < c->totals.size() ? c->totals[id] : 0;
+}
+
 /* Counts per value id, one vector per facet spec, filled from columns. */
 typedef std::vector<std::vector<uint32_t>> xw_idcounts;
 
@@ -792,7 +806,59 @@ static Xapian::Query xw_unscaled(Xapian::Query q) {
   return q;
 }
 
+/* A match spy that hands every match's docid to a C callback. */
+class xw_each_spy : public Xapian::MatchSpy {
+ public:
+  xw_each_spy(void (*f)(void *, xw_docid), void *u) : fn(f), ud(u) {}
+  void operator()(const Xapian::Document &doc, double) override { fn(ud, doc.get_docid()); }
+
+ private:
+  void (*fn)(void *, xw_docid);
+  void *ud;
+};
+
+/* The cursor's tie rule (xw_search_opts.after_key): of the documents whose
+ * sort key equals the cursor's, only those after its docid. */
+class xw_after_decider : public Xapian::MatchDecider {
+ public:
+  xw_after_decider(unsigned s, std::string k, Xapian::docid d) : slot(s), key(std::move(k)), did(d) {}
+  bool operator()(const Xapian::Document &doc) const override {
+    return doc.get_docid() > did || doc.get_value(slot) != key;
+  }
+
+ private:
+  unsigned slot;
+  std::string key;
+  Xapian::docid did;
+};
+
 /* ---- searching ---- */
+
+int xw_match_each(xw_db *db, const xw_query *q, int local, double time_limit,
+                  void (*fn)(void *ud, xw_docid d), void *ud, err_t *err) {
+  if (!db || !q || !fn) return err_set(err, ERR_INVAL, 0, "no database, query or callback");
+  return xw_try(err, [&] {
+    auto t0 = std::chrono::steady_clock::now();
+    if (local && xw_countable(q->q)) {
+      xw_bits bits((size_t)db->db.get_lastdocid() / 64 + 1, 0);
+      xw_bits_eval(db->db, q->q, bits);
+      xw_bits_each(bits, [&](Xapian::docid d) { fn(ud, d); });
+    } else {
+      Xapian::Enquire enq(db->db);
+      enq.set_query(q->q);
+      enq.set_weighting_scheme(Xapian::BoolWeight());
+      xw_each_spy spy(fn, ud);
+      enq.add_matchspy(&spy);
+      enq.get_mset(0, 0, db->db.get_doccount());
+      enq.clear_matchspies();
+    }
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
+    if (time_limit > 0 && took.count() >= time_limit)
+      return err_set(err, ERR_TIMEOUT, 0, "match took %.3f s, over the limit of %.3f s",
+                     took.count(), time_limit);
+    return 0;
+  });
+}
 
 int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset **out,
               err_t *err) {
@@ -814,8 +880,13 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     std::unique_ptr<xw_mset> m(new xw_mset);
     Xapian::Query inner = xw_unscaled(q->q);
     Xapian::Query::op type = inner.get_type();
+    std::unique_ptr<xw_after_decider> after;
+    if (opts->after_key)
+      after.reset(new xw_after_decider(opts->sort_slot,
+                                       std::string(opts->after_key, opts->after_key_len),
+                                       opts->after_docid));
     bool shortcut = (type == Xapian::Query::LEAF_TERM || type == Xapian::Query::LEAF_MATCH_ALL) &&
-                    (columns || opts->nfacets == 0);
+                    (columns || opts->nfacets == 0) && !after;
     std::string term;
     if (shortcut && type == Xapian::Query::LEAF_TERM) {
       term = *inner.get_terms_begin();
@@ -845,7 +916,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     }
     if (opts->nfacets && !shortcut) check = std::max(check, db->db.get_doccount());
     /* Counted as a set (see above): the match need not check every doc. */
-    bool sets = !shortcut && check && opts->local && (columns || opts->nfacets == 0) &&
+    bool sets = !shortcut && !after && check && opts->local && (columns || opts->nfacets == 0) &&
                 xw_prunes(q->q) && xw_countable(q->q);
     if (sets) {
       check = 0;
@@ -854,7 +925,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     if (opts->time_limit > 0) enq.set_time_limit(opts->time_limit);
 
     auto t0 = std::chrono::steady_clock::now();
-    m->m = enq.get_mset(opts->offset, opts->limit, check);
+    m->m = enq.get_mset(opts->offset, opts->limit, check, NULL, after.get());
     if (sets) {
       xw_bits bits((size_t)db->db.get_lastdocid() / 64 + 1, 0);
       xw_bits_eval(db->db, q->q, bits);
@@ -927,6 +998,13 @@ int xw_mset_data(xw_mset *m, uint32_t i, const char **data, size_t *len, err_t *
     if (len) *len = d->size();
     return 0;
   });
+}
+
+int xw_mset_value(xw_mset *m, uint32_t i, unsigned slot, char **val, size_t *len, err_t *err) {
+  *val = NULL;
+  if (len) *len = 0;
+  if (i >= m->data.size()) return err_set(err, ERR_INVAL, 0, "hit %u out of range", (unsigned)i);
+  return xw_try(err, [&] { return xw_copy_out(m->m[i].get_document().get_value(slot), val, len, err); });
 }
 
 size_t xw_mset_facet_size(const xw_mset *m, size_t f) {
