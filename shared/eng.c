@@ -635,16 +635,6 @@ static int eng_seen(const eng_cursor_t *c, xw_docid d) {
   return c && bsearch(&d, c->seen, c->nseen, sizeof d, eng_docid_cmp) != NULL;
 }
 
-/* The article's day (YYYYMMDD) from the day column, else its value. */
-static uint32_t eng_hit_day(eng_t *e, xw_mset *m, uint32_t i) {
-  const xw_column *c = eng_column(e, QP_FACET_DAY);
-  if (c) return eng_ymd(xw_column_name(c, xw_column_id(c, xw_mset_docid(m, i)), NULL));
-  char *v = NULL;
-  uint32_t day = xw_mset_value(m, i, SCHEMA_SLOT_DAY, &v, NULL, NULL) ? 0 : eng_ymd(v);
-  free(v);
-  return day;
-}
-
 /* 2^(-age/halflife) of an article dated day (0 = undated: 0). */
 static double eng_decay(const qp_query_t *q, uint32_t day) {
   if (!day) return 0;
@@ -664,34 +654,74 @@ static int eng_cand_cmp(const void *a, const void *b) {
   return x->docid < y->docid ? -1 : x->docid > y->docid;
 }
 
-/* A rescored page: of m's hits, the ones not seen before the cursor (when
- * given), best first, the first `want` of them in cands[0..*n).  Returns 1
- * when that is exact: every match was fetched, or no unfetched one can
- * outrank the last (its plain score times fmax, the best decay, is below). */
-static int eng_rerank(eng_t *e, const qp_query_t *q, xw_mset *m, uint32_t fetched_cap,
-                      const eng_cursor_t *cur, uint32_t want, double fmax, eng_cand_t *cands,
-                      size_t *n) {
+/* A relevance page after a cursor: of m's hits (Xapian's best, in order),
+ * the first `want` not seen before it, in cands[0..*n).  Returns 1 when
+ * that is all of them or every match was fetched; 0: fetch more. */
+static int eng_unseen(xw_mset *m, uint32_t fetched_cap, const eng_cursor_t *cur, uint32_t want,
+                      eng_cand_t *cands, size_t *n) {
   uint32_t size = xw_mset_size(m);
   size_t k = 0;
-  for (uint32_t i = 0; i < size; i++) {
+  for (uint32_t i = 0; i < size && k < want; i++) {
     eng_cand_t c = {i, xw_mset_docid(m, i), xw_mset_weight(m, i)};
-    if (q->sort == QP_SORT_RECENT) c.score *= eng_decay(q, eng_hit_day(e, m, i));
     if (!eng_seen(cur, c.docid)) cands[k++] = c;
   }
-  qsort(cands, k, sizeof *cands, eng_cand_cmp);
-  *n = k < want ? k : want;
-  if (size < fetched_cap) return 1;
-  if (k < want) return 0;
-  if (q->sort != QP_SORT_RECENT) return 1; /* plain scores: Xapian's order is the order */
-  return cands[want - 1].score > xw_mset_weight(m, size - 1) * fmax;
+  *n = k;
+  return k == want || size < fetched_cap;
 }
 
-/* The decay of the index's newest dated day: no match decays less. */
-static double eng_best_decay(eng_t *e, const qp_query_t *q) {
-  char lo[16], hi[16];
-  if (xw_db_value_bounds(e->db, SCHEMA_SLOT_DATE, lo, hi, sizeof lo, NULL)) return 1;
-  uint32_t newest = eng_ymd(hi);
-  return newest ? eng_decay(q, newest) : 1;
+/* sort:recent: every match scored in one pass (xw_match_each hands over
+ * the BM25 weight), decayed by its day, the ones seen before the cursor
+ * left out. */
+typedef struct eng_scored {
+  eng_t *e;
+  const qp_query_t *q;
+  const eng_cursor_t *cur;
+  const xw_column *days; /* NULL: values read per match */
+  eng_cand_t *v;
+  size_t n, cap;
+  int nomem;
+} eng_scored_t;
+
+static void eng_scored_add(void *ud, xw_docid d, double w) {
+  eng_scored_t *s = ud;
+  if (eng_seen(s->cur, d) || s->nomem) return;
+  uint32_t day = 0;
+  if (s->days) {
+    day = eng_ymd(xw_column_name(s->days, xw_column_id(s->days, d), NULL));
+  } else {
+    char *v = NULL;
+    if (!xw_db_get_value(s->e->db, d, SCHEMA_SLOT_DAY, &v, NULL, NULL)) day = eng_ymd(v);
+    free(v);
+  }
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 1024;
+    eng_cand_t *nv = realloc(s->v, cap * sizeof *nv);
+    if (!nv) {
+      s->nomem = 1;
+      return;
+    }
+    s->v = nv;
+    s->cap = cap;
+  }
+  s->v[s->n++] = (eng_cand_t){UINT32_MAX, d, w * eng_decay(s->q, day)};
+}
+
+/* The best `want` of sort:recent into cands (arena) and *n. */
+static int eng_recent(eng_t *e, const qp_query_t *q, const xw_query *x, const eng_cursor_t *cur,
+                      uint32_t want, arena_t *a, eng_cand_t **cands, size_t *n, err_t *err) {
+  eng_scored_t s = {e, q, cur, eng_column(e, QP_FACET_DAY), NULL, 0, 0, 0};
+  int rc = xw_match_each(e->db, x, e->is_dir, 1, e->lim.time_limit, eng_scored_add, &s, err);
+  if (!rc && s.nomem) rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
+  if (!rc) {
+    qsort(s.v, s.n, sizeof *s.v, eng_cand_cmp);
+    *n = s.n < want ? s.n : want;
+    if (!(*cands = arena_calloc(a, *n ? *n : 1, sizeof **cands)))
+      rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
+    else if (*n)
+      memcpy(*cands, s.v, *n * sizeof **cands);
+  }
+  free(s.v);
+  return rc;
 }
 
 /* The cursor after a page of a date sort: its last hit, m's hit sel. */
@@ -784,13 +814,14 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
     specs[i] = eng_facet_specs[q->facets[i].facet];
     specs[i].column = eng_column(e, q->facets[i].facet);
   }
-  /* Rescored orders fetch the best matches by plain relevance and order
-   * them here; the rest is Xapian's own order. */
+  /* sort:recent ranks every match itself (eng_recent), and a relevance
+   * cursor leaves out the hits seen (eng_unseen): Xapian then only counts,
+   * or ranks past the pages seen; the rest is Xapian's own order. */
   int rerank = sort == QP_SORT_RECENT || (cp && sort == QP_SORT_RELEVANCE);
   uint32_t want = q->offset + q->limit, base = cp ? cur.rank : q->offset;
   xw_search_opts o = {
       .offset = rerank ? 0 : q->offset,
-      .limit = rerank ? (want > 50 ? 4 * want : 200) : q->limit,
+      .limit = sort == QP_SORT_RECENT ? 0 : cp && !by_value ? cur.rank + 2 * q->limit + 10 : q->limit,
       .sort = sort == QP_SORT_NEWEST   ? XW_SORT_VALUE_DESC
               : sort == QP_SORT_OLDEST ? XW_SORT_VALUE_ASC
                                        : XW_SORT_RELEVANCE,
@@ -806,22 +837,23 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
     o.after_key_len = cur.key_len;
     o.after_docid = cur.docid;
   }
-  if (cp && sort == QP_SORT_RELEVANCE) o.limit = cur.rank + 2 * q->limit + 10;
-  /* Relevance and recent cursors exclude what was shown: scores move when
-   * articles are added, so a position would repeat some. */
   xw_mset *m = NULL;
   eng_cand_t *cands = NULL;
   size_t nc = 0;
-  double fmax = sort == QP_SORT_RECENT ? eng_best_decay(e, q) : 1;
+  char *owned = NULL; /* a hit's data read by docid (sort:recent) */
   for (;;) {
     if ((rc = xw_search(e->db, x, &o, &m, err))) break;
+    if (sort == QP_SORT_RECENT) {
+      rc = eng_recent(e, q, x, cp, want, a, &cands, &nc, err);
+      break;
+    }
     if (!rerank) break;
     uint32_t size = xw_mset_size(m);
     if (!(cands = arena_calloc(a, size ? size : 1, sizeof *cands))) {
       rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
       break;
     }
-    if (eng_rerank(e, q, m, o.limit, cp, want, fmax, cands, &nc)) break;
+    if (eng_unseen(m, o.limit, cp, want, cands, &nc)) break;
     xw_mset_free(m);
     m = NULL;
     o.limit = o.limit > UINT32_MAX / 4 ? UINT32_MAX : o.limit * 4;
@@ -848,7 +880,12 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
     const char *data;
     size_t len, rest;
     doc_t d;
-    if ((rc = xw_mset_data(m, mi, &data, &len, err))) goto out;
+    free(owned);
+    owned = NULL;
+    rc = mi == UINT32_MAX ? xw_db_get_data(e->db, cands[skip + i].docid, &owned, &len, err)
+                          : xw_mset_data(m, mi, &data, &len, err);
+    if (rc) goto out;
+    if (owned) data = owned;
     /* The head frame has the fields and the start of the body, which is
      * where most snippets are; the rest is decoded only when needed. */
     if ((rc = ds_decode_head(e->codec, data, len, a, &d, &rest, err))) goto out;
@@ -931,6 +968,7 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
     out->nfacets = q->nfacets;
   }
 out:
+  free(owned);
   xw_mset_free(m);
   xw_query_free(x);
   return rc;
@@ -1018,19 +1056,41 @@ static int64_t eng_period(qp_by_t by, uint32_t day) {
   }
 }
 
+/* n digits of v at p (zero-padded). */
+static char *eng_digits(char *p, unsigned v, int n) {
+  for (int i = n - 1; i >= 0; i--, v /= 10) p[i] = (char)('0' + v % 10);
+  return p + n;
+}
+
+/* The label of period k: 2023-11-02, 2023-W44, 2023-11, 2023 (written by
+ * hand: a day series has thousands). */
 static const char *eng_period_label(qp_by_t by, int64_t k, arena_t *a) {
-  uint32_t d;
+  char s[16], *p = s;
   unsigned y, w;
+  uint32_t d;
   switch (by) {
     case QP_BY_WEEK:
       cal_iso_week(cal_from_days(k * 7 - 3), &y, &w);
-      return arena_sprintf(a, "%04u-W%02u", y, w);
-    case QP_BY_MONTH: return arena_sprintf(a, "%04u-%02u", (unsigned)(k / 12), (unsigned)(k % 12 + 1));
-    case QP_BY_YEAR: return arena_sprintf(a, "%04u", (unsigned)k);
+      p = eng_digits(p, y, 4);
+      *p++ = '-';
+      *p++ = 'W';
+      p = eng_digits(p, w, 2);
+      break;
+    case QP_BY_MONTH:
+      p = eng_digits(p, (unsigned)(k / 12), 4);
+      *p++ = '-';
+      p = eng_digits(p, (unsigned)(k % 12 + 1), 2);
+      break;
+    case QP_BY_YEAR: p = eng_digits(p, (unsigned)k, 4); break;
     default:
       d = cal_from_days(k);
-      return arena_sprintf(a, "%04u-%02u-%02u", d / 10000, d / 100 % 100, d % 100);
+      p = eng_digits(p, d / 10000, 4);
+      *p++ = '-';
+      p = eng_digits(p, d / 100 % 100, 2);
+      *p++ = '-';
+      p = eng_digits(p, d % 100, 2);
   }
+  return arena_strndup(a, s, (size_t)(p - s));
 }
 
 /* The day bounds the query's top-level date conditions set (0: open);
@@ -1053,8 +1113,9 @@ typedef struct eng_ids {
   int nomem;
 } eng_ids_t;
 
-static void eng_ids_add(void *ud, xw_docid d) {
+static void eng_ids_add(void *ud, xw_docid d, double w) {
   eng_ids_t *ids = ud;
+  (void)w;
   if (ids->n == ids->cap) {
     size_t cap = ids->cap ? 2 * ids->cap : 1024;
     xw_docid *v = ids->nomem ? NULL : realloc(ids->v, cap * sizeof *v);
@@ -1183,12 +1244,15 @@ static const xw_column *eng_tl_column(eng_t *e, qp_facet_t f, xw_column **own, e
   return *own;
 }
 
+#define ENG_TL_BITS (64u << 20) /* 8 MB of (period, outlet) bits at most */
+
 int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out, err_t *err) {
   memset(out, 0, sizeof *out);
   eng_ids_t ids = {0};
   xw_column *own_d = NULL, *own_o = NULL;
   uint32_t *dayv = NULL;
-  uint64_t *pairs = NULL;
+  uint64_t *pairs = NULL, *bits = NULL;
+  int32_t *dayk = NULL;
   xw_query *x = NULL;
   int rc = eng_query(e, q, &x, err);
   if (rc) return rc;
@@ -1199,7 +1263,7 @@ int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out,
     rc = err->code ? err->code : err_set(err, ERR_INTERNAL, 0, "TIMELINE: no columns");
     goto out;
   }
-  rc = xw_match_each(e->db, x, e->is_dir, e->lim.time_limit, eng_ids_add, &ids, err);
+  rc = xw_match_each(e->db, x, e->is_dir, 0, e->lim.time_limit, eng_ids_add, &ids, err);
   if (!rc && ids.nomem) rc = err_set(err, ERR_NOMEM, 0, "out of memory gathering the matches");
   if (rc) goto out;
   out->total = (uint32_t)ids.n;
@@ -1234,20 +1298,34 @@ int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out,
   out->npoints = (size_t)np;
   for (int64_t k = 0; k < np; k++)
     if (!(out->series[k].date = eng_period_label(out->by, k0 + k, a))) goto nomem;
-  for (uint32_t id = 1; id < nd; id++) {
+  /* Each day value's period, once: matches then cost two lookups. */
+  if (!(dayk = malloc(nd * sizeof *dayk))) goto nomem;
+  for (uint32_t id = 0; id < nd; id++) {
     int64_t k = dayv[id] ? eng_period(out->by, dayv[id]) - k0 : -1;
-    if (k >= 0 && k < np) out->series[k].all += xw_column_total(dc, id);
+    dayk[id] = k >= 0 && k < np ? (int32_t)k : -1;
+    if (dayk[id] >= 0) out->series[dayk[id]].all += xw_column_total(dc, id);
   }
-  /* Distinct outlets per period: (period, outlet) pairs, sorted. */
+  /* Distinct outlets per period: a bit per (period, outlet) when that fits
+   * in ENG_TL_BITS, else sorted (period, outlet) pairs. */
+  uint32_t no = xw_column_nvalues(oc);
+  int use_bits = (uint64_t)np * no <= ENG_TL_BITS;
   size_t npairs = 0;
-  if (ids.n && !(pairs = malloc(ids.n * sizeof *pairs))) goto nomem;
+  if (use_bits ? !(bits = calloc(((size_t)np * no + 63) / 64, sizeof *bits))
+               : ids.n && !(pairs = malloc(ids.n * sizeof *pairs)))
+    goto nomem;
   for (size_t i = 0; i < ids.n; i++) {
-    uint32_t day = dayv[xw_column_id(dc, ids.v[i])], o = xw_column_id(oc, ids.v[i]);
-    int64_t k = day ? eng_period(out->by, day) - k0 : -1;
-    if (k < 0 || k >= np) continue;
+    int32_t k = dayk[xw_column_id(dc, ids.v[i])];
+    uint32_t o = xw_column_id(oc, ids.v[i]);
+    if (k < 0) continue;
     out->series[k].count++;
-    if (o && strcmp(xw_column_name(oc, o, NULL), SCHEMA_NO_VALUE))
+    if (!o || !strcmp(xw_column_name(oc, o, NULL), SCHEMA_NO_VALUE)) continue;
+    uint64_t bit = (uint64_t)k * no + o;
+    if (!use_bits) {
       pairs[npairs++] = (uint64_t)k << 32 | o;
+    } else if (!(bits[bit / 64] >> (bit % 64) & 1)) {
+      bits[bit / 64] |= (uint64_t)1 << (bit % 64);
+      out->series[k].outlets++;
+    }
   }
   qsort(pairs, npairs, sizeof *pairs, eng_u64_cmp);
   for (size_t i = 0; i < npairs; i++)
@@ -1262,6 +1340,8 @@ out:
   free(ids.v);
   free(dayv);
   free(pairs);
+  free(bits);
+  free(dayk);
   xw_column_free(own_d);
   xw_column_free(own_o);
   return rc;

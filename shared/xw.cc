@@ -809,13 +809,18 @@ static Xapian::Query xw_unscaled(Xapian::Query q) {
 /* A match spy that hands every match's docid to a C callback. */
 class xw_each_spy : public Xapian::MatchSpy {
  public:
-  xw_each_spy(void (*f)(void *, xw_docid), void *u) : fn(f), ud(u) {}
-  void operator()(const Xapian::Document &doc, double) override { fn(ud, doc.get_docid()); }
+  xw_each_spy(void (*f)(void *, xw_docid, double), void *u) : fn(f), ud(u) {}
+  void operator()(const Xapian::Document &doc, double wt) override { fn(ud, doc.get_docid(), wt); }
 
  private:
-  void (*fn)(void *, xw_docid);
+  void (*fn)(void *, xw_docid, double);
   void *ud;
 };
+
+/* BM25 as Sift ranks: k1 and b 0 take Xapian's defaults (1, 0.5). */
+static Xapian::BM25Weight xw_bm25(double k1, double b) {
+  return Xapian::BM25Weight(k1 ? k1 : 1, 0, 1, b ? b : 0.5, 0.5);
+}
 
 /* The cursor's tie rule (xw_search_opts.after_key): of the documents whose
  * sort key equals the cursor's, only those after its docid. */
@@ -834,22 +839,23 @@ class xw_after_decider : public Xapian::MatchDecider {
 
 /* ---- searching ---- */
 
-int xw_match_each(xw_db *db, const xw_query *q, int local, double time_limit,
-                  void (*fn)(void *ud, xw_docid d), void *ud, err_t *err) {
+int xw_match_each(xw_db *db, const xw_query *q, int local, int weighted, double time_limit,
+                  void (*fn)(void *ud, xw_docid d, double weight), void *ud, err_t *err) {
   if (!db || !q || !fn) return err_set(err, ERR_INVAL, 0, "no database, query or callback");
   return xw_try(err, [&] {
     auto t0 = std::chrono::steady_clock::now();
-    if (local && xw_countable(q->q)) {
+    if (local && !weighted && xw_countable(q->q)) {
       xw_bits bits((size_t)db->db.get_lastdocid() / 64 + 1, 0);
       xw_bits_eval(db->db, q->q, bits);
-      xw_bits_each(bits, [&](Xapian::docid d) { fn(ud, d); });
+      xw_bits_each(bits, [&](Xapian::docid d) { fn(ud, d, 0); });
     } else {
       Xapian::Enquire enq(db->db);
       enq.set_query(q->q);
-      enq.set_weighting_scheme(Xapian::BoolWeight());
+      if (weighted) enq.set_weighting_scheme(xw_bm25(0, 0));
+      else enq.set_weighting_scheme(Xapian::BoolWeight());
       xw_each_spy spy(fn, ud);
       enq.add_matchspy(&spy);
-      enq.get_mset(0, 0, db->db.get_doccount());
+      enq.get_mset(0, weighted ? 1 : 0, db->db.get_doccount());
       enq.clear_matchspies();
     }
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
@@ -897,8 +903,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
 
     Xapian::Enquire enq(db->db);
     enq.set_query(q->q);
-    enq.set_weighting_scheme(Xapian::BM25Weight(opts->bm25_k1 ? opts->bm25_k1 : 1, 0, 1,
-                                                opts->bm25_b ? opts->bm25_b : 0.5, 0.5));
+    enq.set_weighting_scheme(xw_bm25(opts->bm25_k1, opts->bm25_b));
     if (opts->sort != XW_SORT_RELEVANCE)
       enq.set_sort_by_value(opts->sort_slot, opts->sort == XW_SORT_VALUE_DESC);
     Xapian::doccount check = opts->check_at_least;

@@ -224,12 +224,14 @@ const char *xw_column_name(const xw_column *c, uint32_t id, size_t *len);
 uint32_t xw_column_total(const xw_column *c, uint32_t id); /* documents with it */
 
 /* ---- every match ---- */
-/* Call fn(ud, docid) for every document q matches, in no promised order,
- * without ranking: from posting lists as sets when local and q is made of
- * terms (see xw_search's "local"), else through a match that checks every
- * document.  ERR_TIMEOUT as xw_search when it took time_limit or longer. */
-int xw_match_each(xw_db *db, const xw_query *q, int local, double time_limit,
-                  void (*fn)(void *ud, xw_docid d), void *ud, err_t *err);
+/* Call fn(ud, docid, weight) for every document q matches, in no promised
+ * order.  weighted: the weight is the document's BM25 score with Xapian's
+ * default parameters (as xw_search ranks it), from a match that checks every
+ * document; otherwise 0, and when local and q is made of terms the matches
+ * come from posting lists as sets (see xw_search's "local").  ERR_TIMEOUT
+ * as xw_search when it took time_limit or longer. */
+int xw_match_each(xw_db *db, const xw_query *q, int local, int weighted, double time_limit,
+                  void (*fn)(void *ud, xw_docid d, double weight), void *ud, err_t *err);
 
 /* ---- term lists, for snippets and figures ---- */
 /* Positions of term in document id: fills pos[0..*n) up to cap; *n is the
