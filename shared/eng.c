@@ -436,16 +436,57 @@ static xw_query *eng_node(eng_build_t *b, const qp_node_t *n) {
 
 /* The whole query; a filter-only query gets zero weight so that relevance
  * order falls back to document order rather than meaningless scores. */
+static int eng_like(eng_t *e, const qp_query_t *q, xw_query *x, xw_query **out, err_t *err);
+
 static int eng_query(eng_t *e, const qp_query_t *q, xw_query **out, err_t *err) {
   eng_build_t b = {e, err};
   xw_query *x = q->root ? eng_node(&b, q->root) : xw_query_match_all();
-  if (x && q->root && !eng_weighted(q->root)) {
+  if (x && q->root && (!eng_weighted(q->root) || q->news.like)) {
     xw_query *scaled = xw_query_scale(x, 0);
     xw_query_free(x);
     x = scaled;
   }
   if (!x) return err_set(err, ERR_NOMEM, 0, "out of memory building the query");
+  if (q->news.like) return eng_like(e, q, x, out, err);
   *out = x;
+  return 0;
+}
+
+/* like:ID's words: the stems of the article's default language (Z<stem>,
+ * not the title's ZS nor another language's Z:lang:), the terms queries
+ * match. */
+static int eng_like_term(const char *t, size_t n) {
+  return n > 1 && t[0] == SCHEMA_P_STEM[0] && t[1] != 'S' && t[1] != ':';
+}
+
+/* x (the rest of the query, weightless) filtering the OR of the article's
+ * ENG_LIKE_TERMS most distinctive stems, without the article itself. */
+#define ENG_LIKE_TERMS 25
+static int eng_like(eng_t *e, const qp_query_t *q, xw_query *x, xw_query **out, err_t *err) {
+  char term[ENG_TERM_CAP];
+  const char *id = q->news.like;
+  int col = q->news.like_column, rc;
+  size_t n = strlen(id);
+  xw_docid d = 0;
+  xw_query *like = NULL;
+  *out = NULL;
+  snprintf(term, sizeof term, "%s%s", SCHEMA_P_ID, id);
+  rc = n && n <= SCHEMA_MAX_ID ? xw_db_find_term(e->db, term, n + 1, &d, err) : ERR_NOT_FOUND;
+  if (!rc) rc = xw_query_like(e->db, d, ENG_LIKE_TERMS, eng_like_term, &like, err);
+  if (rc == ERR_NOT_FOUND) {
+    err_clear(err);
+    rc = err_set(err, ERR_NOT_FOUND, col, "like: no article with id '%.80s' (column %d)", id, col);
+  }
+  if (rc) {
+    xw_query_free(x);
+    return rc;
+  }
+  xw_query *parts[3] = {like ? like : xw_query_match_nothing(), x, NULL};
+  xw_query *f = eng_combine_free(XW_FILTER, parts, 2);
+  parts[0] = f;
+  parts[1] = xw_query_term(term, n + 1, 1);
+  if (!(*out = eng_combine_free(XW_AND_NOT, parts, 2)))
+    return err_set(err, ERR_NOMEM, 0, "out of memory building the query");
   return 0;
 }
 

@@ -66,7 +66,7 @@
  *   S is the order that will be used: the one asked for, else "relevance"
  *   when has_text and "newest" otherwise.  Then, only when they apply:
  *   "now":"YYYY-MM-DD" (with since: or sort:recent), "since":"7d",
- *   "halflife_days":N (sort:recent), "after":CURSOR, "by":"week".
+ *   "halflife_days":N (sort:recent), "after":CURSOR, "like":ID, "by":"week".
  *   NODE is one of
  *     {"op":"and","args":[NODE,...]}      {"op":"or","args":[NODE,...]}
  *     {"op":"not","arg":NODE}
@@ -117,7 +117,8 @@ typedef enum qp_opt {
   QP_OPT_NOW,
   QP_OPT_HALFLIFE,
   QP_OPT_AFTER,
-  QP_OPT_BY
+  QP_OPT_BY,
+  QP_OPT_LIKE
 } qp_opt_t;
 
 typedef struct qp_fdef {
@@ -135,6 +136,7 @@ static const qp_fdef_t qp_fdefs[] = {
     {"exact", QP_FK_OPTION, QP_OPT_EXACT},  {"since", QP_FK_OPTION, QP_OPT_SINCE},
     {"now", QP_FK_OPTION, QP_OPT_NOW},      {"halflife", QP_FK_OPTION, QP_OPT_HALFLIFE},
     {"after", QP_FK_OPTION, QP_OPT_AFTER},  {"by", QP_FK_OPTION, QP_OPT_BY},
+    {"like", QP_FK_OPTION, QP_OPT_LIKE},
 };
 
 static int qp_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
@@ -657,7 +659,7 @@ static int qp_lex_field(qp_parser_t *p, size_t name_len, size_t end, qp_tok_t *t
   if (!def)
     return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(p->pos),
                    "unknown field '%.*s%s' at column %d (fields: title outlet author tag lang "
-                   "date; options: limit offset sort facets exact since now halflife after by)",
+                   "date; options: limit offset sort facets exact since now halflife after by like)",
                    QP_SHOW(name, name_len), qp_col(p->pos));
   size_t v = p->pos + name_len + 1;
   t->kind = QT_FIELD;
@@ -895,6 +897,13 @@ static int qp_news_option(qp_parser_t *p, const qp_tok_t *t) {
       return 0;
     }
     case QP_OPT_AFTER:
+    case QP_OPT_LIKE:
+      if (memchr(s, '\0', n))
+        return qp_bad(p, t->s_at, "%s: value at column %d holds a NUL byte", t->def->name, vcol);
+      if (t->def->id == QP_OPT_LIKE) {
+        nw->like_column = vcol;
+        return (nw->like = arena_strndup(p->b.a, s, n)) ? 0 : qp_nomem(p->b.err);
+      }
       nw->after = arena_strndup(p->b.a, s, n);
       nw->after_column = vcol;
       return nw->after ? 0 : qp_nomem(p->b.err);
@@ -1163,7 +1172,7 @@ int qp_parse(const char *q, size_t len, arena_t *a, qp_query_t **out, err_t *err
   }
   if (p.query->news.since && (rc = qp_resolve_since(&p, &root))) return rc;
   p.query->root = root;
-  p.query->has_text = qp_has_text(root);
+  p.query->has_text = qp_has_text(root) || p.query->news.like;
   *out = p.query;
   return 0;
 }
@@ -1303,6 +1312,10 @@ void qp_explain(const qp_query_t *q, buf_t *out) {
   if (nw->after) {
     buf_json_key(out, "after");
     buf_json_cstr(out, nw->after);
+  }
+  if (nw->like) {
+    buf_json_key(out, "like");
+    buf_json_cstr(out, nw->like);
   }
   if (nw->by != QP_BY_AUTO) {
     buf_json_key(out, "by");

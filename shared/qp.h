@@ -41,6 +41,8 @@
  *             articles dated after now; undated articles weigh 0.
  *   after:CURSOR      the page after the answer that gave "next":CURSOR.
  *   by:day|week|month|year   TIMELINE's period.
+ *   like:ID   ranked by article ID's distinctive words (eng.h); the rest of
+ *             the query only filters.  Counts as text (relevance order).
  * Errors: ERR_BAD_QUERY with err->column the 1-based byte column of the
  * fault and a message naming it: unbalanced quote or parenthesis, unknown
  * field or option, bad date, bad number, an operator with nothing to apply
@@ -109,6 +111,8 @@ typedef struct qp_news {
   const char *after;  /* after:CURSOR as written, NULL; eng.h reads it */
   int after_column;   /* its column, for errors about the cursor */
   qp_by_t by;         /* TIMELINE period */
+  const char *like;   /* like:ID, NULL: articles about the same story */
+  int like_column;
 } qp_news_t;
 
 typedef enum qp_facet {

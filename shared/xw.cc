@@ -837,6 +837,35 @@ class xw_after_decider : public Xapian::MatchDecider {
   Xapian::docid did;
 };
 
+/* The caller's term filter, as Xapian's expand decider. */
+class xw_keep_decider : public Xapian::ExpandDecider {
+ public:
+  explicit xw_keep_decider(int (*k)(const char *, size_t)) : keep(k) {}
+  bool operator()(const std::string &term) const override { return keep(term.data(), term.size()); }
+
+ private:
+  int (*keep)(const char *, size_t);
+};
+
+int xw_query_like(xw_db *db, xw_docid d, size_t n, int (*keep)(const char *term, size_t len),
+                  xw_query **out, err_t *err) {
+  *out = NULL;
+  if (!db || !keep) return err_set(err, ERR_INVAL, 0, "no database or term filter");
+  return xw_try(err, [&] {
+    db->db.get_document(d); /* DocNotFoundError when there is none */
+    Xapian::Enquire enq(db->db);
+    Xapian::RSet rset;
+    rset.add_document(d);
+    xw_keep_decider decider(keep);
+    Xapian::ESet eset = enq.get_eset((Xapian::termcount)n, rset, &decider);
+    std::vector<Xapian::Query> terms;
+    for (auto t = eset.begin(); t != eset.end(); ++t) terms.emplace_back(*t);
+    if (!terms.empty())
+      *out = new xw_query{Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end())};
+    return 0;
+  });
+}
+
 /* ---- searching ---- */
 
 int xw_match_each(xw_db *db, const xw_query *q, int local, int weighted, double time_limit,

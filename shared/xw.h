@@ -223,6 +223,13 @@ uint32_t xw_column_id(const xw_column *c, xw_docid d);
 const char *xw_column_name(const xw_column *c, uint32_t id, size_t *len);
 uint32_t xw_column_total(const xw_column *c, uint32_t id); /* documents with it */
 
+/* The OR of document d's most distinctive terms (Xapian's expand set with
+ * d as the relevant set), at most n of them, keeping only those keep()
+ * accepts: "more like this".  *out = NULL and 0 when none is left;
+ * ERR_NOT_FOUND for no such docid. */
+int xw_query_like(xw_db *db, xw_docid d, size_t n, int (*keep)(const char *term, size_t len),
+                  xw_query **out, err_t *err);
+
 /* ---- every match ---- */
 /* Call fn(ud, docid, weight) for every document q matches, in no promised
  * order.  weighted: the weight is the document's BM25 score with Xapian's

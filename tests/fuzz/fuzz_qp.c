@@ -111,7 +111,7 @@ static size_t fuzz_check_node(const qp_node_t *n, const qp_node_t *parent, int d
 
 static void fuzz_check_query(const qp_query_t *q, size_t len) {
   if (q->root) CHECK(fuzz_check_node(q->root, NULL, 0, len) <= QP_MAX_NODES);
-  CHECK(q->has_text == (q->root ? fuzz_has_text(q->root) : 0));
+  CHECK(q->has_text == ((q->root ? fuzz_has_text(q->root) : 0) || q->news.like != NULL));
   CHECK(q->limit <= QP_MAX_LIMIT);
   CHECK(q->has_limit || q->limit == QP_DEFAULT_LIMIT);
   CHECK(q->has_offset || q->offset == 0);

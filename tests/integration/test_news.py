@@ -81,6 +81,7 @@ def main():
     check_errors(res, ask)
     check_recent(res, ref, ask)
     check_timeline(res, ref, ask)
+    check_like(res, ref, ask)
     check_cursors(res, ref, ask)
     check_cursors_growing(res, rng, tmp, idx, part1)
     res.finish()
@@ -214,6 +215,42 @@ def check_timeline(res, ref, ask):
            sift.short(out[-1]))
     total_points = sum(len(r["series"]) for r in out if r and r.get("series"))
     res.note("TIMELINE: %d periods checked" % total_points)
+
+
+def check_like(res, ref, ask):
+    """like:ID: the OR of some of ID's own stems (EXPLAIN lists them), with
+    the other conditions as filters, never ID itself."""
+    import re
+    for id_, extra, node in (("news-00007", "", None), ("news-00123", "date:2023", ("date", "2023")),
+                             ("news-00555", "outlet:reuters", ("filter", "outlet", "reuters")),
+                             ("news-01042", "%s since:1y now:2023-06-30" % WORDS[30],
+                              ("and", [("word", WORDS[30], "text"), ("date", "2022-06-30..2023-06-30")]))):
+        q = "like:%s %s" % (id_, extra)
+        ex, sr, ct = ask(["EXPLAIN " + q, "SEARCH %s limit:1000" % q, "COUNT " + q])
+        xq = (ex or {}).get("xapian", "")
+        # The like part's terms (the filter's own words left out).
+        extra_stems = {siftref.STEMMERS.stem("english", w) for w in siftref.tokenize(extra)}
+        stems = [t for t in re.findall(r"\bZ([a-z0-9']+)\b", xq) if t not in extra_stems]
+        d = ref.by_id[id_]
+        own = {siftref.STEMMERS.stem(d.algo, w) for w in siftref.tokenize(d.f.get("title", "") + " " + d.f.get("body", ""))}
+        res.ok(stems and set(stems) <= own, "like:%s: its words are the article's own stems" % id_,
+               "%s not in the article" % sorted(set(stems) - own))
+        nums = set()
+        for st in stems:
+            nums |= set(ref.inv_stem.get((d.algo, st), ()))
+        if node:
+            nums &= ref.eval(node)
+        nums.discard(d.n)
+        want = ref.ids(nums)
+        got = {h["id"] for h in (sr or {}).get("hits", [])}
+        res.ok(sr and sr["total"] == len(want) and (ct or {}).get("count") == len(want) and
+               (len(want) > 1000 or got == want) and id_ not in got,
+               "like:%s %s: the articles with any of those stems, filtered, without it" % (id_, extra),
+               "want %d, got total %s count %s" % (len(want), (sr or {}).get("total"), (ct or {}).get("count")))
+    r = ask(["SEARCH like:nosuch-id date:2023"])[0]
+    e = (r or {}).get("error") or {}
+    res.ok(e.get("code") == "not_found" and e.get("column") == 6, "like: an unknown id is not_found",
+           sift.short(r))
 
 
 def page_all(ask, q, limit, offset=0):
