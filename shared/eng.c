@@ -19,6 +19,7 @@
 
 #include "cal.h"
 #include "ds.h"
+#include "dup.h"
 #include "schema.h"
 #include "snip.h"
 #include "tok.h"
@@ -49,6 +50,7 @@ struct eng {
    * values, or a stub whose shards may be remote). */
   xw_column *cols[QP_FACET__COUNT];
   unsigned char col_state[QP_FACET__COUNT];
+  dup_groups_t *groups; /* copy groups (dup.h), built at first use */
 };
 
 /* The version file of a Xapian glass directory; every commit rewrites it and
@@ -176,6 +178,7 @@ int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err)
 void eng_free(eng_t *e) {
   if (!e) return;
   for (size_t f = 0; f < QP_FACET__COUNT; f++) xw_column_free(e->cols[f]);
+  dup_groups_free(e->groups);
   eng_drop_meta(e);
   xw_db_free(e->db);
   free(e->path);
@@ -202,6 +205,10 @@ int eng_reopen(eng_t *e, int *changed, err_t *err) {
   } else {
     rc = xw_db_reopen(e->db, &moved, err);
     if (!rc && moved) rc = eng_load_meta(e, err);
+    if (moved) { /* the groups describe the revision they were built on */
+      dup_groups_free(e->groups);
+      e->groups = NULL;
+    }
     if (!rc) e->generation = xw_db_revision(e->db);
   }
   if (changed) *changed = moved;
@@ -796,6 +803,131 @@ static const char *eng_cursor_seen(const eng_cursor_t *cur, const xw_docid *page
   return c;
 }
 
+/* ---- copies (dup.h) ---- */
+
+static int eng_doc_head(eng_t *e, xw_docid d, arena_t *a, doc_t *out, err_t *err);
+
+typedef struct eng_gload {
+  dup_groups_t *g;
+  int failed;
+} eng_gload_t;
+
+static void eng_gload_add(void *ud, xw_docid d, const char *v, size_t n) {
+  eng_gload_t *l = ud;
+  if (!l->failed && dup_groups_add(l->g, d, v, n)) l->failed = 1;
+}
+
+/* The copy groups of the index as this engine sees it, built once. */
+static const dup_groups_t *eng_groups(eng_t *e, err_t *err) {
+  if (e->groups) return e->groups;
+  eng_gload_t l = {dup_groups_new(xw_db_lastdocid(e->db)), 0};
+  int rc = l.g ? xw_values_each(e->db, SCHEMA_SLOT_COPIES, eng_gload_add, &l, err) : ERR_NOMEM;
+  if (!rc && (l.failed || dup_groups_finish(l.g))) rc = ERR_NOMEM;
+  if (rc) {
+    err_set(err, rc, 0, "out of memory for the copy groups");
+    dup_groups_free(l.g);
+    return NULL;
+  }
+  return e->groups = l.g;
+}
+
+/* collapse:copies: every match counted into its group. */
+#define ENG_TAKEN 0x80000000u /* count[] mark: the group has its hit */
+typedef struct eng_collapse {
+  const dup_groups_t *g;
+  uint32_t *count; /* per group (its smallest docid): matching articles */
+  uint64_t *match; /* a bit per matching docid */
+  uint32_t last, groups, total;
+} eng_collapse_t;
+
+static void eng_collapse_add(void *ud, xw_docid d, double w) {
+  eng_collapse_t *c = ud;
+  (void)w;
+  if (d > c->last) return;
+  uint32_t g = dup_group(c->g, d);
+  if (!c->count[g]++) c->groups++;
+  c->match[d / 64] |= (uint64_t)1 << (d % 64);
+  c->total++;
+}
+
+static int eng_collapse_count(eng_t *e, const xw_query *x, eng_collapse_t *c, err_t *err) {
+  if (!(c->g = eng_groups(e, err))) return err->code;
+  c->last = xw_db_lastdocid(e->db);
+  c->count = calloc((size_t)c->last + 1, sizeof *c->count);
+  c->match = calloc((size_t)c->last / 64 + 1, sizeof *c->match);
+  if (!c->count || !c->match) return err_set(err, ERR_NOMEM, 0, "out of memory for copy counts");
+  return xw_match_each(e->db, x, e->is_dir, 0, e->lim.time_limit, eng_collapse_add, c, err);
+}
+
+/* Keep, in order, the first of cands[0..n) in each group, at most want. */
+static size_t eng_dedupe(eng_collapse_t *c, eng_cand_t *cands, size_t n, size_t want) {
+  size_t k = 0;
+  for (size_t i = 0; i < n && k < want; i++) {
+    uint32_t g = dup_group(c->g, cands[i].docid);
+    if (c->count[g] & ENG_TAKEN) continue;
+    c->count[g] |= ENG_TAKEN;
+    cands[k++] = cands[i];
+  }
+  for (size_t i = 0; i < k; i++) c->count[dup_group(c->g, cands[i].docid)] &= ~ENG_TAKEN;
+  return k;
+}
+
+/* The outlet of docid d (the outlet column, else its value), in the arena. */
+static const char *eng_outlet_of(eng_t *e, xw_docid d, arena_t *a) {
+  const xw_column *oc = eng_column(e, QP_FACET_OUTLET);
+  size_t n = 0;
+  const char *v = NULL;
+  char *own = NULL;
+  if (oc) v = xw_column_name(oc, xw_column_id(oc, d), &n);
+  else if (!xw_db_get_value(e->db, d, SCHEMA_SLOT_OUTLET, &own, &n, NULL)) v = own;
+  const char *out = v && n && strcmp(v, SCHEMA_NO_VALUE) ? arena_strndup(a, v, n) : NULL;
+  free(own);
+  return out;
+}
+
+/* Hit h stands for docid d's group: the count of its other matches and
+ * their distinct outlets. */
+static int eng_collapse_hit(eng_t *e, const eng_collapse_t *c, xw_docid d, eng_hit_t *h,
+                            arena_t *a) {
+  h->copies = c->count[dup_group(c->g, d)] - 1;
+  if (!h->copies) return 0;
+  h->copy_outlets = arena_calloc(a, h->copies, sizeof *h->copy_outlets);
+  if (!h->copy_outlets) return ERR_NOMEM;
+  for (uint32_t m = dup_next(c->g, d); m != d; m = dup_next(c->g, m)) {
+    if (!(c->match[m / 64] >> (m % 64) & 1)) continue;
+    const char *o = eng_outlet_of(e, m, a);
+    size_t k = 0;
+    while (o && k < h->ncopy_outlets && strcmp(h->copy_outlets[k], o)) k++;
+    if (o && k == h->ncopy_outlets) h->copy_outlets[h->ncopy_outlets++] = o;
+  }
+  return 0;
+}
+
+int eng_copies(eng_t *e, const char *id, size_t len, arena_t *a, const char ***ids, size_t *n,
+               err_t *err) {
+  char term[ENG_TERM_CAP];
+  xw_docid d;
+  *ids = NULL;
+  *n = 0;
+  if (len == 0 || len > SCHEMA_MAX_ID) return 0;
+  memcpy(term, SCHEMA_P_ID, 1);
+  memcpy(term + 1, id, len);
+  if (xw_db_find_term(e->db, term, len + 1, &d, NULL)) return 0;
+  const dup_groups_t *g = eng_groups(e, err);
+  if (!g) return err->code;
+  size_t k = 0;
+  for (uint32_t m = dup_next(g, d); m != d; m = dup_next(g, m)) k++;
+  if (!k) return 0;
+  if (!(*ids = arena_calloc(a, k, sizeof **ids))) return err_set(err, ERR_NOMEM, 0, NULL);
+  for (uint32_t m = dup_next(g, d); m != d; m = dup_next(g, m)) {
+    doc_t doc;
+    int rc = eng_doc_head(e, m, a, &doc, err);
+    if (rc) return rc;
+    (*ids)[(*n)++] = doc.id;
+  }
+  return 0;
+}
+
 /* The docids of the first n ranks of a page's order (from the top, or from
  * its cursor): the rescored candidates, or Xapian's hits with the ones an
  * offset skipped fetched again. */
@@ -858,11 +990,15 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
   /* sort:recent ranks every match itself (eng_recent), and a relevance
    * cursor leaves out the hits seen (eng_unseen): Xapian then only counts,
    * or ranks past the pages seen; the rest is Xapian's own order. */
-  int rerank = sort == QP_SORT_RECENT || (cp && sort == QP_SORT_RELEVANCE);
+  int collapse = q->news.collapse;
+  int rerank = sort == QP_SORT_RECENT || (cp && sort == QP_SORT_RELEVANCE) || collapse;
   uint32_t want = q->offset + q->limit, base = cp ? cur.rank : q->offset;
   xw_search_opts o = {
       .offset = rerank ? 0 : q->offset,
-      .limit = sort == QP_SORT_RECENT ? 0 : cp && !by_value ? cur.rank + 2 * q->limit + 10 : q->limit,
+      .limit = sort == QP_SORT_RECENT ? 0
+               : collapse             ? 4 * want + 40
+               : cp && !by_value      ? cur.rank + 2 * q->limit + 10
+                                      : q->limit,
       .sort = sort == QP_SORT_NEWEST   ? XW_SORT_VALUE_DESC
               : sort == QP_SORT_OLDEST ? XW_SORT_VALUE_ASC
                                        : XW_SORT_RELEVANCE,
@@ -882,10 +1018,22 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
   eng_cand_t *cands = NULL;
   size_t nc = 0;
   char *owned = NULL; /* a hit's data read by docid (sort:recent) */
+  eng_collapse_t col = {0};
+  if (collapse) {
+    if (cp) {
+      rc = err_set(err, ERR_BAD_QUERY, q->news.after_column,
+                   "after: at column %d cannot continue a collapse:copies answer (use offset:)",
+                   q->news.after_column);
+      goto out;
+    }
+    if ((rc = eng_collapse_count(e, x, &col, err))) goto out;
+    if (!q->nfacets) o.check_at_least = 0; /* the count is col's */
+  }
   for (;;) {
     if ((rc = xw_search(e->db, x, &o, &m, err))) break;
     if (sort == QP_SORT_RECENT) {
-      rc = eng_recent(e, q, x, cp, want, a, &cands, &nc, err);
+      rc = eng_recent(e, q, x, cp, collapse ? UINT32_MAX : want, a, &cands, &nc, err);
+      if (!rc && collapse) nc = eng_dedupe(&col, cands, nc, want);
       break;
     }
     if (!rerank) break;
@@ -894,7 +1042,14 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
       rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
       break;
     }
-    if (eng_unseen(m, o.limit, cp, want, cands, &nc)) break;
+    if (collapse) {
+      for (uint32_t i = 0; i < size; i++)
+        cands[i] = (eng_cand_t){i, xw_mset_docid(m, i), xw_mset_weight(m, i)};
+      nc = eng_dedupe(&col, cands, size, want);
+      if (nc == want || size < o.limit) break;
+    } else if (eng_unseen(m, o.limit, cp, want, cands, &nc)) {
+      break;
+    }
     xw_mset_free(m);
     m = NULL;
     o.limit = o.limit > UINT32_MAX / 4 ? UINT32_MAX : o.limit * 4;
@@ -904,6 +1059,12 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
   out->total_exact = xw_mset_matches_lower(m) == xw_mset_matches_upper(m);
   out->total = out->total_exact ? xw_mset_matches_lower(m) : xw_mset_matches_estimated(m);
   if (cp && by_value) out->total += cur.rank; /* the matches left, after the pages seen */
+  if (collapse) {
+    out->total = col.total;
+    out->total_exact = 1;
+    out->groups = col.groups;
+    out->collapsed = 1;
+  }
   out->offset = base;
   out->limit = q->limit;
   /* The page: hits [skip, skip + nh) of the rescored candidates, or of the
@@ -938,6 +1099,10 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
     h->outlet = d.outlet;
     h->date = d.date;
     h->url = d.url;
+    if (collapse && eng_collapse_hit(e, &col, cands[skip + i].docid, h, a)) {
+      rc = err_set(err, ERR_NOMEM, 0, "out of memory for the copies of a hit");
+      goto out;
+    }
     if (d.body) {
       size_t lang = eng_lang_index(e, d.lang), blen = strlen(d.body);
       int more;
@@ -958,7 +1123,7 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
   out->nhits = nh;
   /* More to come: the last hit's rank is below the total (an estimated
    * total says so only when the page is full). */
-  if (nh && (out->total_exact ? base + nh < out->total : nh == q->limit)) {
+  if (nh && !collapse && (out->total_exact ? base + nh < out->total : nh == q->limit)) {
     if (by_value) {
       out->next = eng_cursor_value(m, nh - 1, sort, base + nh, sort_slot, a);
     } else {
@@ -1009,6 +1174,8 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
     out->nfacets = q->nfacets;
   }
 out:
+  free(col.count);
+  free(col.match);
   free(owned);
   xw_mset_free(m);
   xw_query_free(x);

@@ -55,6 +55,11 @@ typedef struct eng_hit {
   uint32_t rank; /* 1-based position in the whole result list */
   double score;
   const char *id, *title, *outlet, *date, *url, *snippet; /* NULL: absent */
+  /* collapse:copies: the other matching articles of the hit's copy group,
+   * and their distinct outlets (in docid order). */
+  uint32_t copies;
+  const char **copy_outlets;
+  size_t ncopy_outlets;
 } eng_hit_t;
 
 typedef struct eng_facet_value {
@@ -77,6 +82,8 @@ typedef struct eng_result {
   eng_facet_t *facets;
   size_t nfacets;
   const char *next; /* cursor of the page after this one; NULL: none */
+  int collapsed;    /* collapse:copies: hits stand for groups */
+  uint32_t groups;  /* then: the distinct copy groups matched (exact) */
 } eng_result_t;
 
 /* TIMELINE (SPEC.md): matching articles per period, from the day and outlet
@@ -153,6 +160,15 @@ uint64_t eng_cost(eng_t *e, const qp_query_t *q, uint32_t hits);
 int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out, err_t *err);
 /* Exact number of matching articles. */
 int eng_count(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err);
+/* Copies (dup.h): the groups are built from the stored signatures at the
+ * first use after the engine opened (or moved to a new revision), about
+ * 1 s per million articles, and kept: 4 bytes of group and 4 of ring per
+ * article.  collapse:copies counts every match's group (one pass over the
+ * matches, as facets do), ranks as asked and keeps each group's best hit;
+ * it takes no after: cursor yet.  eng_copies lists the ids of the other
+ * articles of id's group (*n = 0 when it has none), in the arena. */
+int eng_copies(eng_t *e, const char *id, size_t len, arena_t *a, const char ***ids, size_t *n,
+               err_t *err);
 /* Article by id; ERR_NOT_FOUND when absent. */
 int eng_get(eng_t *e, const char *id, size_t len, arena_t *a, doc_t *out, err_t *err);
 int eng_stats(eng_t *e, eng_stats_t *out);

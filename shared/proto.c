@@ -82,6 +82,10 @@ static int proto_search(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t 
   buf_json_int(out, res.total);
   buf_json_key(out, "total_exact");
   buf_json_bool(out, res.total_exact);
+  if (res.collapsed) {
+    buf_json_key(out, "groups");
+    buf_json_int(out, res.groups);
+  }
   buf_json_key(out, "offset");
   buf_json_int(out, res.offset);
   buf_json_key(out, "limit");
@@ -103,6 +107,14 @@ static int proto_search(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t 
     proto_opt_str(out, "date", h->date);
     proto_opt_str(out, "url", h->url);
     proto_opt_str(out, "snippet", h->snippet);
+    if (res.collapsed) {
+      buf_json_key(out, "copies");
+      buf_json_int(out, h->copies);
+      buf_json_key(out, "copy_outlets");
+      buf_json_open(out, '[');
+      for (size_t k = 0; k < h->ncopy_outlets; k++) buf_json_cstr(out, h->copy_outlets[k]);
+      buf_json_close(out, ']');
+    }
     buf_json_close(out, '}');
   }
   buf_json_close(out, ']');
@@ -197,11 +209,22 @@ static int proto_timeline(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_
 
 static int proto_get(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t *err) {
   doc_t d;
+  const char **copies;
+  size_t ncopies;
   int rc = eng_get(c->eng, r->arg, r->len, c->arena, &d, err);
+  if (!rc) rc = eng_copies(c->eng, r->arg, r->len, c->arena, &copies, &ncopies, err);
   if (rc) return rc;
   buf_puts(out, "{\"ok\":true");
   buf_json_key(out, "doc");
   doc_write_json(&d, out);
+  if (ncopies && out->len && out->data[out->len - 1] == '}') {
+    out->len--; /* the document's own object gets its copy group */
+    buf_json_key(out, "copies");
+    buf_json_open(out, '[');
+    for (size_t i = 0; i < ncopies; i++) buf_json_cstr(out, copies[i]);
+    buf_json_close(out, ']');
+    buf_json_close(out, '}');
+  }
   buf_puts(out, "}\n");
   return 0;
 }

@@ -66,7 +66,8 @@
  *   S is the order that will be used: the one asked for, else "relevance"
  *   when has_text and "newest" otherwise.  Then, only when they apply:
  *   "now":"YYYY-MM-DD" (with since: or sort:recent), "since":"7d",
- *   "halflife_days":N (sort:recent), "after":CURSOR, "like":ID, "by":"week".
+ *   "halflife_days":N (sort:recent), "after":CURSOR, "collapse":"copies",
+ *   "like":ID, "by":"week".
  *   NODE is one of
  *     {"op":"and","args":[NODE,...]}      {"op":"or","args":[NODE,...]}
  *     {"op":"not","arg":NODE}
@@ -118,7 +119,8 @@ typedef enum qp_opt {
   QP_OPT_HALFLIFE,
   QP_OPT_AFTER,
   QP_OPT_BY,
-  QP_OPT_LIKE
+  QP_OPT_LIKE,
+  QP_OPT_COLLAPSE
 } qp_opt_t;
 
 typedef struct qp_fdef {
@@ -136,7 +138,7 @@ static const qp_fdef_t qp_fdefs[] = {
     {"exact", QP_FK_OPTION, QP_OPT_EXACT},  {"since", QP_FK_OPTION, QP_OPT_SINCE},
     {"now", QP_FK_OPTION, QP_OPT_NOW},      {"halflife", QP_FK_OPTION, QP_OPT_HALFLIFE},
     {"after", QP_FK_OPTION, QP_OPT_AFTER},  {"by", QP_FK_OPTION, QP_OPT_BY},
-    {"like", QP_FK_OPTION, QP_OPT_LIKE},
+    {"like", QP_FK_OPTION, QP_OPT_LIKE},    {"collapse", QP_FK_OPTION, QP_OPT_COLLAPSE},
 };
 
 static int qp_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
@@ -659,7 +661,8 @@ static int qp_lex_field(qp_parser_t *p, size_t name_len, size_t end, qp_tok_t *t
   if (!def)
     return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(p->pos),
                    "unknown field '%.*s%s' at column %d (fields: title outlet author tag lang "
-                   "date; options: limit offset sort facets exact since now halflife after by like)",
+                   "date; options: limit offset sort facets exact since now halflife after by like "
+                   "collapse)",
                    QP_SHOW(name, name_len), qp_col(p->pos));
   size_t v = p->pos + name_len + 1;
   t->kind = QT_FIELD;
@@ -907,6 +910,12 @@ static int qp_news_option(qp_parser_t *p, const qp_tok_t *t) {
       nw->after = arena_strndup(p->b.a, s, n);
       nw->after_column = vcol;
       return nw->after ? 0 : qp_nomem(p->b.err);
+    case QP_OPT_COLLAPSE:
+      if (!qp_ieq(s, n, "copies"))
+        return qp_bad(p, t->s_at, "bad collapse '%.*s%s' at column %d: expected copies",
+                      QP_SHOW(s, n), vcol);
+      nw->collapse = 1;
+      return 0;
     case QP_OPT_BY:
       for (int b = QP_BY_DAY; b <= QP_BY_YEAR; b++)
         if (qp_ieq(s, n, qp_by_names[b])) {
@@ -1312,6 +1321,10 @@ void qp_explain(const qp_query_t *q, buf_t *out) {
   if (nw->after) {
     buf_json_key(out, "after");
     buf_json_cstr(out, nw->after);
+  }
+  if (nw->collapse) {
+    buf_json_key(out, "collapse");
+    buf_json_cstr(out, "copies");
   }
   if (nw->like) {
     buf_json_key(out, "like");

@@ -41,6 +41,7 @@
  *             articles dated after now; undated articles weigh 0.
  *   after:CURSOR      the page after the answer that gave "next":CURSOR.
  *   by:day|week|month|year   TIMELINE's period.
+ *   collapse:copies   one hit per copy group (dup.h, eng.h).
  *   like:ID   ranked by article ID's distinctive words (eng.h); the rest of
  *             the query only filters.  Counts as text (relevance order).
  * Errors: ERR_BAD_QUERY with err->column the 1-based byte column of the
@@ -113,6 +114,7 @@ typedef struct qp_news {
   qp_by_t by;         /* TIMELINE period */
   const char *like;   /* like:ID, NULL: articles about the same story */
   int like_column;
+  int collapse;       /* collapse:copies: one hit per group of copies */
 } qp_news_t;
 
 typedef enum qp_facet {

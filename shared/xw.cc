@@ -837,6 +837,19 @@ class xw_after_decider : public Xapian::MatchDecider {
   Xapian::docid did;
 };
 
+int xw_values_each(xw_db *db, unsigned slot,
+                   void (*fn)(void *ud, xw_docid d, const char *v, size_t len), void *ud,
+                   err_t *err) {
+  if (!db || !fn) return err_set(err, ERR_INVAL, 0, "no database or callback");
+  return xw_try(err, [&] {
+    for (auto v = db->db.valuestream_begin(slot); v != db->db.valuestream_end(slot); ++v) {
+      std::string val = *v;
+      fn(ud, v.get_docid(), val.data(), val.size());
+    }
+    return 0;
+  });
+}
+
 /* The caller's term filter, as Xapian's expand decider. */
 class xw_keep_decider : public Xapian::ExpandDecider {
  public:
@@ -882,10 +895,15 @@ int xw_match_each(xw_db *db, const xw_query *q, int local, int weighted, double 
       enq.set_query(q->q);
       if (weighted) enq.set_weighting_scheme(xw_bm25(0, 0));
       else enq.set_weighting_scheme(Xapian::BoolWeight());
-      xw_each_spy spy(fn, ud);
-      enq.add_matchspy(&spy);
-      enq.get_mset(0, weighted ? 1 : 0, db->db.get_doccount());
-      enq.clear_matchspies();
+      if (local) {
+        xw_each_spy spy(fn, ud);
+        enq.add_matchspy(&spy);
+        enq.get_mset(0, weighted ? 1 : 0, db->db.get_doccount());
+        enq.clear_matchspies();
+      } else { /* a spy sees a shard's own docids: take the matches whole */
+        Xapian::MSet all = enq.get_mset(0, db->db.get_doccount());
+        for (auto it = all.begin(); it != all.end(); ++it) fn(ud, *it, it.get_weight());
+      }
     }
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
     if (time_limit > 0 && took.count() >= time_limit)

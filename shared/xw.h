@@ -230,12 +230,20 @@ uint32_t xw_column_total(const xw_column *c, uint32_t id); /* documents with it 
 int xw_query_like(xw_db *db, xw_docid d, size_t n, int (*keep)(const char *term, size_t len),
                   xw_query **out, err_t *err);
 
+/* Call fn(ud, docid, value) for every document with a value in slot, in
+ * docid order (value borrowed for the call). */
+int xw_values_each(xw_db *db, unsigned slot,
+                   void (*fn)(void *ud, xw_docid d, const char *v, size_t len), void *ud,
+                   err_t *err);
+
 /* ---- every match ---- */
 /* Call fn(ud, docid, weight) for every document q matches, in no promised
  * order.  weighted: the weight is the document's BM25 score with Xapian's
  * default parameters (as xw_search ranks it), from a match that checks every
  * document; otherwise 0, and when local and q is made of terms the matches
- * come from posting lists as sets (see xw_search's "local").  ERR_TIMEOUT
+ * come from posting lists as sets (see xw_search's "local").  Not local (a
+ * stub of shards): the matches are fetched as a result list, since a match
+ * spy sees each shard's own docids there.  ERR_TIMEOUT
  * as xw_search when it took time_limit or longer. */
 int xw_match_each(xw_db *db, const xw_query *q, int local, int weighted, double time_limit,
                   void (*fn)(void *ud, xw_docid d, double weight), void *ud, err_t *err);
