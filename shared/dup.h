@@ -6,17 +6,21 @@
  * index holds now (dup_groups_*): signatures are bucketed by LSH bands
  * (DUP_BANDS bands of DUP_ROWS minima), and two articles sharing a bucket
  * are copies when at least DUP_MIN_EQUAL of their DUP_K minima agree (an
- * estimated Jaccard similarity of their shingle sets of 0.5 or more); a
+ * estimated Jaccard similarity of their shingle sets of 3/8 or more); a
  * group is a connected set of copies.  Groups come from what each article
  * stores, so they follow additions, deletions and shards built apart.
  *
  * Why these numbers (tests/integration/test_copies.py measures them on
  * planted copies: wire stories with an edited title, a changed lead, a
- * trailing paragraph cut, another outlet and date):  a copy that keeps
- * most of its paragraphs shares 0.6-0.9 of its shingles; 8 bands of 4
- * rows make such a pair a candidate with probability 1-(1-J^4)^8, 0.65 at
- * J=0.5 and 0.99 at J=0.75, while unrelated articles (J near 0) almost
- * never are; the check on all 32 minima then drops the chance candidates.
+ * trailing paragraph cut, about 1% of the words changed, another outlet and
+ * date; and, as negatives, articles quoting one or two of a story's
+ * paragraphs):  a 5-paragraph story whose copy rewrites the lead and cuts
+ * the last paragraph shares only about 0.45 of its shingles, so a threshold
+ * of 0.5 lost 1 planted pair in 10 (8 bands of 4, 16 equal minima: recall
+ * 0.894, precision 1.0).  16 bands of 2 make a pair at J=0.4 a candidate
+ * with probability 1-(1-0.4^2)^16 = 0.94 (0.99 at J=0.5), and requiring 12
+ * of the 32 minima to agree keeps quoting articles (J 0.1-0.25) out:
+ * precision 0.998 and recall 0.998 on 821 planted pairs.
  *
  * Ownership: dup_groups_t is the caller's (dup_groups_free); not
  * thread-safe while being built, read-only afterwards.

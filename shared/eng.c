@@ -492,7 +492,26 @@ static int eng_like(eng_t *e, const qp_query_t *q, xw_query *x, xw_query **out, 
   xw_query *f = eng_combine_free(XW_FILTER, parts, 2);
   parts[0] = f;
   parts[1] = xw_query_term(term, n + 1, 1);
-  if (!(*out = eng_combine_free(XW_AND_NOT, parts, 2)))
+  parts[2] = NULL;
+  /* Its copies are the same article: left out too. */
+  arena_t *a = arena_new(0);
+  const char **ids = NULL;
+  size_t ncopies = 0;
+  rc = a ? eng_copies(e, id, n, a, &ids, &ncopies, err) : err_set(err, ERR_NOMEM, 0, NULL);
+  if (!rc && ncopies) {
+    xw_query **cq = calloc(ncopies, sizeof *cq);
+    for (size_t i = 0; cq && i < ncopies; i++) cq[i] = eng_term(SCHEMA_P_ID, ids[i]);
+    parts[2] = cq ? eng_combine_free(XW_OR, cq, ncopies) : NULL;
+    free(cq);
+    if (!parts[2]) rc = err_set(err, ERR_NOMEM, 0, NULL);
+  }
+  arena_free(a);
+  if (rc) {
+    xw_query_free(parts[0]);
+    xw_query_free(parts[1]);
+    return rc;
+  }
+  if (!(*out = eng_combine_free(XW_AND_NOT, parts, ncopies ? 3 : 2)))
     return err_set(err, ERR_NOMEM, 0, "out of memory building the query");
   return 0;
 }

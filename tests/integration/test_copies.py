@@ -157,6 +157,13 @@ def main():
 
     check_collapse(res, idx, recs, got, vocab)
 
+    # like: leaves out the article and its copies (they would rank first).
+    grouped = sorted(i for i in got if len(got[i]) >= 2)[:20]
+    out, _ = sift.query_batch(idx, ["SEARCH like:%s limit:1000" % i for i in grouped])
+    res.ok(all(r and r.get("ok") and r["total"] > 0 and
+               not ({h["id"] for h in r["hits"]} & got[i]) for i, r in zip(grouped, out)),
+           "like:ID never lists ID or its copies (%d articles)" % len(grouped))
+
     # A group's first article replaced by an unrelated one (as a deletion
     # would drop it): it leaves, the others stay grouped.
     big = [grp for grp in got.values() if len(grp) >= 3]
