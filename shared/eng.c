@@ -1015,7 +1015,7 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
   xw_search_opts o = {
       .offset = rerank ? 0 : q->offset,
       .limit = sort == QP_SORT_RECENT ? 0
-               : collapse             ? 4 * want + 40
+               : collapse             ? want + want / 4 + 5
                : cp && !by_value      ? cur.rank + 2 * q->limit + 10
                                       : q->limit,
       .sort = sort == QP_SORT_NEWEST   ? XW_SORT_VALUE_DESC
