@@ -780,7 +780,7 @@ static int eng_recent(eng_t *e, const qp_query_t *q, const xw_query *x, const en
   int rc = xw_match_each(e->db, x, e->is_dir, 1, e->lim.time_limit, eng_scored_add, &s, err);
   if (!rc && s.nomem) rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
   if (!rc) {
-    qsort(s.v, s.n, sizeof *s.v, eng_cand_cmp);
+    if (s.n) qsort(s.v, s.n, sizeof *s.v, eng_cand_cmp);
     *n = s.n < want ? s.n : want;
     if (!(*cands = arena_calloc(a, *n ? *n : 1, sizeof **cands)))
       rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
@@ -1554,7 +1554,7 @@ int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out,
       out->series[k].outlets++;
     }
   }
-  qsort(pairs, npairs, sizeof *pairs, eng_u64_cmp);
+  if (npairs) qsort(pairs, npairs, sizeof *pairs, eng_u64_cmp);
   for (size_t i = 0; i < npairs; i++)
     if (i == 0 || pairs[i] != pairs[i - 1]) out->series[pairs[i] >> 32].outlets++;
 first:
