@@ -715,6 +715,28 @@ typedef struct eng_cand {
   double score;
 } eng_cand_t;
 
+/* A growing list of them (malloc'ed; nomem once a push failed). */
+typedef struct eng_cands {
+  eng_cand_t *v;
+  size_t n, cap;
+  int nomem;
+} eng_cands_t;
+
+static void eng_cands_push(eng_cands_t *c, eng_cand_t x) {
+  if (c->nomem) return;
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 1024;
+    eng_cand_t *v = realloc(c->v, cap * sizeof *v);
+    if (!v) {
+      c->nomem = 1;
+      return;
+    }
+    c->v = v;
+    c->cap = cap;
+  }
+  c->v[c->n++] = x;
+}
+
 static int eng_cand_cmp(const void *a, const void *b) {
   const eng_cand_t *x = a, *y = b;
   if (x->score != y->score) return x->score > y->score ? -1 : 1;
@@ -744,14 +766,12 @@ typedef struct eng_scored {
   const qp_query_t *q;
   const eng_cursor_t *cur;
   const xw_column *days; /* NULL: values read per match */
-  eng_cand_t *v;
-  size_t n, cap;
-  int nomem;
+  eng_cands_t c;
 } eng_scored_t;
 
 static void eng_scored_add(void *ud, xw_docid d, double w) {
   eng_scored_t *s = ud;
-  if (eng_seen(s->cur, d) || s->nomem) return;
+  if (eng_seen(s->cur, d) || s->c.nomem) return;
   uint32_t day = 0;
   if (s->days) {
     day = eng_ymd(xw_column_name(s->days, xw_column_id(s->days, d), NULL));
@@ -760,34 +780,24 @@ static void eng_scored_add(void *ud, xw_docid d, double w) {
     if (!xw_db_get_value(s->e->db, d, SCHEMA_SLOT_DAY, &v, NULL, NULL)) day = eng_ymd(v);
     free(v);
   }
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? 2 * s->cap : 1024;
-    eng_cand_t *nv = realloc(s->v, cap * sizeof *nv);
-    if (!nv) {
-      s->nomem = 1;
-      return;
-    }
-    s->v = nv;
-    s->cap = cap;
-  }
-  s->v[s->n++] = (eng_cand_t){UINT32_MAX, d, w * eng_decay(s->q, day)};
+  eng_cands_push(&s->c, (eng_cand_t){UINT32_MAX, d, w * eng_decay(s->q, day)});
 }
 
 /* The best `want` of sort:recent into cands (arena) and *n. */
 static int eng_recent(eng_t *e, const qp_query_t *q, const xw_query *x, const eng_cursor_t *cur,
                       uint32_t want, arena_t *a, eng_cand_t **cands, size_t *n, err_t *err) {
-  eng_scored_t s = {e, q, cur, eng_column(e, QP_FACET_DAY), NULL, 0, 0, 0};
+  eng_scored_t s = {e, q, cur, eng_column(e, QP_FACET_DAY), {0}};
   int rc = xw_match_each(e->db, x, e->is_dir, 1, e->lim.time_limit, eng_scored_add, &s, err);
-  if (!rc && s.nomem) rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
+  if (!rc && s.c.nomem) rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
   if (!rc) {
-    if (s.n) qsort(s.v, s.n, sizeof *s.v, eng_cand_cmp);
-    *n = s.n < want ? s.n : want;
+    if (s.c.n) qsort(s.c.v, s.c.n, sizeof *s.c.v, eng_cand_cmp);
+    *n = s.c.n < want ? s.c.n : want;
     if (!(*cands = arena_calloc(a, *n ? *n : 1, sizeof **cands)))
       rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
     else if (*n)
-      memcpy(*cands, s.v, *n * sizeof **cands);
+      memcpy(*cands, s.c.v, *n * sizeof **cands);
   }
-  free(s.v);
+  free(s.c.v);
   return rc;
 }
 
@@ -1334,26 +1344,8 @@ static void eng_query_days(const qp_node_t *n, uint32_t *lo, uint32_t *hi) {
   if (*hi && *hi % 100 > last) *hi = *hi / 100 * 100 + last;
 }
 
-typedef struct eng_ids {
-  xw_docid *v;
-  size_t n, cap;
-  int nomem;
-} eng_ids_t;
-
 static void eng_ids_add(void *ud, xw_docid d, double w) {
-  eng_ids_t *ids = ud;
-  (void)w;
-  if (ids->n == ids->cap) {
-    size_t cap = ids->cap ? 2 * ids->cap : 1024;
-    xw_docid *v = ids->nomem ? NULL : realloc(ids->v, cap * sizeof *v);
-    if (!v) {
-      ids->nomem = 1;
-      return;
-    }
-    ids->v = v;
-    ids->cap = cap;
-  }
-  ids->v[ids->n++] = d;
+  eng_cands_push(ud, (eng_cand_t){0, d, w});
 }
 
 static int eng_u64_cmp(const void *a, const void *b) {
@@ -1400,14 +1392,14 @@ static int eng_day_cmp(const void *a, const void *b) {
 
 /* first: each outlet's earliest match among ids, the q->limit oldest. */
 static int eng_first(eng_t *e, const qp_query_t *q, const xw_column *oc, const uint32_t *dayv,
-                     const xw_column *dc, const eng_ids_t *ids, arena_t *a, eng_timeline_t *out,
+                     const xw_column *dc, const eng_cands_t *ids, arena_t *a, eng_timeline_t *out,
                      err_t *err) {
   uint32_t no = xw_column_nvalues(oc);
   eng_early_t *early = arena_calloc(a, no, sizeof *early);
   eng_early_t **order = arena_calloc(a, no, sizeof *order);
   if (!early || !order) return err_set(err, ERR_NOMEM, 0, NULL);
   for (size_t i = 0; i < ids->n; i++) {
-    uint32_t day = dayv[xw_column_id(dc, ids->v[i])], o = xw_column_id(oc, ids->v[i]);
+    uint32_t day = dayv[xw_column_id(dc, ids->v[i].docid)], o = xw_column_id(oc, ids->v[i].docid);
     if (day && o && (!early[o].day || day < early[o].day)) early[o].day = day;
   }
   size_t n = 0;
@@ -1420,7 +1412,7 @@ static int eng_first(eng_t *e, const qp_query_t *q, const xw_column *oc, const u
    * read only for the outlets that can make the list. */
   int rc = 0;
   for (size_t i = 0; i < ids->n && !rc; i++) {
-    xw_docid d = ids->v[i];
+    xw_docid d = ids->v[i].docid;
     uint32_t o = xw_column_id(oc, d);
     eng_early_t *x = &early[o];
     if (!o || !x->day || x->day > cut || dayv[xw_column_id(dc, d)] != x->day) continue;
@@ -1475,7 +1467,7 @@ static const xw_column *eng_tl_column(eng_t *e, qp_facet_t f, xw_column **own, e
 
 int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out, err_t *err) {
   memset(out, 0, sizeof *out);
-  eng_ids_t ids = {0};
+  eng_cands_t ids = {0};
   xw_column *own_d = NULL, *own_o = NULL;
   uint32_t *dayv = NULL;
   uint64_t *pairs = NULL, *bits = NULL;
@@ -1499,7 +1491,7 @@ int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out,
   if (!(dayv = calloc(nd, sizeof *dayv))) goto nomem;
   for (uint32_t id = 1; id < nd; id++) dayv[id] = eng_ymd(xw_column_name(dc, id, NULL));
   for (size_t i = 0; i < ids.n; i++) {
-    uint32_t day = dayv[xw_column_id(dc, ids.v[i])];
+    uint32_t day = dayv[xw_column_id(dc, ids.v[i].docid)];
     if (day && (!mlo || day < mlo)) mlo = day;
     if (day > mhi) mhi = day;
   }
@@ -1541,8 +1533,8 @@ int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out,
                : ids.n && !(pairs = malloc(ids.n * sizeof *pairs)))
     goto nomem;
   for (size_t i = 0; i < ids.n; i++) {
-    int32_t k = dayk[xw_column_id(dc, ids.v[i])];
-    uint32_t o = xw_column_id(oc, ids.v[i]);
+    int32_t k = dayk[xw_column_id(dc, ids.v[i].docid)];
+    uint32_t o = xw_column_id(oc, ids.v[i].docid);
     if (k < 0) continue;
     out->series[k].count++;
     if (!o || !strcmp(xw_column_name(oc, o, NULL), SCHEMA_NO_VALUE)) continue;
