@@ -31,6 +31,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "cal.h"
 #include "corpus.h"
 #include "doc.h"
 
@@ -884,30 +885,6 @@ typedef struct {
   uint64_t bad_count;
 } gen_t;
 
-/* ---- calendar ---- */
-
-/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
-static long days_from_civil(int y, int m, int d) {
-  y -= m <= 2;
-  long era = (y >= 0 ? y : y - 399) / 400;
-  long yoe = y - era * 400;
-  long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long z, int *y, int *m, int *d) {
-  z += 719468;
-  long era = (z >= 0 ? z : z - 146096) / 146097;
-  long doe = z - era * 146097;
-  long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  long mp = (5 * doy + 2) / 153;
-  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-  *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 /* ---- building words ---- */
 
 static const char *const onsets[] = {"b", "br", "c",  "ch", "d",  "dr", "f",  "g",  "gr",
@@ -1477,7 +1454,7 @@ static void gen_article(gen_t *g, uint64_t n) {
   if (g->cal && !g->o.lang_mix) lang = "en";
 
   /* date */
-  char date[40] = "";
+  char date[64] = "";
   int y = 0, mo = 0, d = 0;
   if (!rng_chance(&r, g->undated)) {
     if (g->months.n) {
@@ -1488,7 +1465,8 @@ static void gen_article(gen_t *g, uint64_t n) {
       if (rng_chance(&r, 0.1)) d = rng_range(&r, 29, 31);
       while (!doc_valid_day(y, mo, d)) d--;
     } else {
-      civil_from_days(g->start_day + (long)rng_below(&r, (uint32_t)g->days), &y, &mo, &d);
+      uint32_t ymd = cal_from_days(g->start_day + (long)rng_below(&r, (uint32_t)g->days));
+      y = (int)(ymd / 10000 % 10000), mo = (int)(ymd / 100 % 100), d = (int)(ymd % 100);
     }
     double u = rng_unit(&r);
     int h = rng_range(&r, 0, 23), mi = rng_range(&r, 0, 59), s = rng_range(&r, 0, 59);
@@ -1810,7 +1788,7 @@ int main(int argc, char **argv) {
   g.p_name = 0.05;
   g.p_number = 0.02;
   g.p_quote = 0.06;
-  g.start_day = days_from_civil(g.o.start_y, g.o.start_m, g.o.start_d);
+  g.start_day = cal_days((uint32_t)(g.o.start_y * 10000 + g.o.start_m * 100 + g.o.start_d));
   g.days = g.o.days;
   if (g.o.calibrate) {
     free(g.en.w);

@@ -1,6 +1,7 @@
 /* sift-query: the client people and scripts use.
  *
- *   sift-query [--index DIR | --host H --port P | --unix PATH] [--json] [QUERY...]
+ *   sift-query [--index DIR | --host H --port P | --unix PATH] [--json]
+ *              [--timeline [--tsv]] [QUERY...]
  *
  * With a QUERY: one SEARCH, printed for a person (or raw with --json).
  * Without one, standard input decides: a terminal gets an interactive prompt
@@ -41,6 +42,9 @@ static void usage(FILE *f) {
           "  --unix PATH    daemon Unix socket\n"
           "  --auth-file F  send AUTH with the secret in F's first line first\n"
           "  --json         print raw response lines\n"
+          "  --timeline     QUERY is counted over time (TIMELINE): a bar per period,\n"
+          "                 scaled to the terminal's width\n"
+          "  --tsv          with --timeline: tab-separated date, count, all, outlets\n"
           "  --window N     batch mode: requests in flight at once (default 64)\n"
           "  --help, --version\n"
           "\n"
@@ -78,7 +82,7 @@ static int run_batch(client_t *c, size_t window) {
 }
 
 /* One request, answered and printed.  Returns the exit status. */
-static int run_one(client_t *c, const char *req, size_t len, int json, int color) {
+static int run_one(client_t *c, const char *req, size_t len, int json, int color, int tsv) {
   buf_t resp;
   buf_init(&resp, 0);
   err_t err = {0};
@@ -91,6 +95,8 @@ static int run_one(client_t *c, const char *req, size_t len, int json, int color
   } else if (json) {
     fwrite(resp.data, 1, resp.len, stdout);
     status = strncmp(resp.data, "{\"ok\":true", 10) == 0 ? 0 : 1;
+  } else if (tsv) {
+    status = render_timeline(stdout, resp.data, resp.len, 0, 1);
   } else {
     status = render_response(stdout, resp.data, resp.len, color);
   }
@@ -124,7 +130,7 @@ static int run_interactive(client_t *c, int json) {
     if (*line) {
       interactive_request(line, &req);
       int quit = strncasecmp(req.data, "QUIT", 4) == 0;
-      run_one(c, req.data, req.len, json, isatty(1));
+      run_one(c, req.data, req.len, json, isatty(1), 0);
       if (quit) break;
     }
 #ifdef SIFT_HAVE_LIBEDIT
@@ -167,11 +173,12 @@ int main(int argc, char **argv) {
       {"port", required_argument, NULL, 'p'},  {"unix", required_argument, NULL, 'u'},
       {"json", no_argument, NULL, 'j'},        {"window", required_argument, NULL, 'w'},
       {"help", no_argument, NULL, 'h'},        {"version", no_argument, NULL, 'V'},
-      {"auth-file", required_argument, NULL, 'a'},
+      {"auth-file", required_argument, NULL, 'a'}, {"timeline", no_argument, NULL, 't'},
+      {"tsv", no_argument, NULL, 'T'},
       {NULL, 0, NULL, 0}};
   const char *index[256], *host = "127.0.0.1", *unix_path = NULL, *auth_file = NULL;
   size_t nindex = 0;
-  int port = 9412, json = 0, c;
+  int port = 9412, json = 0, timeline = 0, tsv = 0, c;
   long window = 64;
   opterr = 0; /* our own one-line message */
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -195,6 +202,8 @@ int main(int argc, char **argv) {
       case 'u': unix_path = optarg; break;
       case 'a': auth_file = optarg; break;
       case 'j': json = 1; break;
+      case 't': timeline = 1; break;
+      case 'T': tsv = 1; break;
       case 'w':
         window = strtol(optarg, &end, 10);
         if (*end || window < 1 || window > 4096) {
@@ -206,6 +215,10 @@ int main(int argc, char **argv) {
       case 'V': printf("sift-query %s\n", SIFT_VERSION); return 0;
       default: fprintf(stderr, "sift-query: bad option (see --help)\n"); return 2;
     }
+  }
+  if (tsv && !timeline) {
+    fprintf(stderr, "sift-query: --tsv goes with --timeline\n");
+    return 2;
   }
   err_t err = {0};
   client_t *cl = NULL;
@@ -222,12 +235,12 @@ int main(int argc, char **argv) {
   if (optind < argc) {
     buf_t req;
     buf_init(&req, 0);
-    buf_puts(&req, "SEARCH");
+    buf_puts(&req, timeline ? "TIMELINE" : "SEARCH");
     for (int i = optind; i < argc; i++) {
       buf_putc(&req, ' ');
       buf_puts(&req, argv[i]);
     }
-    status = run_one(cl, req.data, req.len, json, isatty(1));
+    status = run_one(cl, req.data, req.len, json, isatty(1), tsv && timeline);
     buf_fini(&req);
   } else if (isatty(0)) {
     status = run_interactive(cl, json);

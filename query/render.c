@@ -2,13 +2,16 @@
  *
  * SEARCH answers become a numbered list (title, outlet, date, id, snippet
  * with the matched words in bold on a terminal or between *stars* when piped)
- * followed by facet counts; other answers are printed as indented JSON;
+ * followed by facet counts; TIMELINE answers a bar chart (render_timeline);
+ * other answers are printed as indented JSON;
  * errors as one "error:" line.
  */
 #include "render.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 static const char *str(json_t *o, const char *key) {
   const char *s = json_string_value(json_object_get(o, key));
@@ -69,6 +72,70 @@ static void render_search(FILE *f, json_t *r, int color) {
   }
 }
 
+int render_width(int fd) {
+  struct winsize ws;
+  if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) return ws.ws_col;
+  const char *c = getenv("COLUMNS");
+  int n = c ? atoi(c) : 0;
+  return n >= 20 && n <= 1000 ? n : 80;
+}
+
+static void render_series(FILE *f, json_t *r, int width) {
+  json_t *series = json_object_get(r, "series"), *p;
+  long long most = 0, total = json_integer_value(json_object_get(r, "total"));
+  size_t i, label = 4;
+  json_array_foreach(series, i, p) {
+    long long c = json_integer_value(json_object_get(p, "count"));
+    if (c > most) most = c;
+    if (strlen(str(p, "date")) > label) label = strlen(str(p, "date"));
+  }
+  fprintf(f, "%lld article%s by %s, %s .. %s\n", total, total == 1 ? "" : "s", str(r, "by"),
+          json_is_string(json_object_get(r, "from")) ? str(r, "from") : "-",
+          json_is_string(json_object_get(r, "to")) ? str(r, "to") : "-");
+  /* label, bar, then "  count  share%  outlets" in at most 34 columns */
+  int bar = width - (int)label - 36;
+  if (bar < 10) bar = 10;
+  json_array_foreach(series, i, p) {
+    long long c = json_integer_value(json_object_get(p, "count"));
+    long long all = json_integer_value(json_object_get(p, "all"));
+    int n = most ? (int)((c * bar + most - 1) / most) : 0;
+    fprintf(f, "%-*s ", (int)label, str(p, "date"));
+    for (int k = 0; k < bar; k++) fputs(k < n ? "\u2588" : " ", f);
+    fprintf(f, " %7lld %6.2f%% %4lld outlet%s\n", c, all ? 100.0 * (double)c / (double)all : 0.0,
+            json_integer_value(json_object_get(p, "outlets")),
+            json_integer_value(json_object_get(p, "outlets")) == 1 ? "" : "s");
+  }
+  json_t *first = json_object_get(r, "first");
+  if (json_array_size(first)) fputs("\nfirst by outlet:\n", f);
+  json_array_foreach(first, i, p) {
+    fprintf(f, "  %-10.10s  %s: %s  [%s]\n", str(p, "date"), str(p, "outlet"), str(p, "title"),
+            str(p, "id"));
+  }
+}
+
+int render_timeline(FILE *f, const char *line, size_t len, int width, int tsv) {
+  json_t *r = json_loadb(line, len, 0, NULL);
+  if (!r || !json_is_true(json_object_get(r, "ok")) || !json_object_get(r, "series")) {
+    json_decref(r);
+    return render_response(f, line, len, 0);
+  }
+  if (tsv) {
+    json_t *p;
+    size_t i;
+    fputs("date\tcount\tall\toutlets\n", f);
+    json_array_foreach(json_object_get(r, "series"), i, p) {
+      fprintf(f, "%s\t%lld\t%lld\t%lld\n", str(p, "date"),
+              json_integer_value(json_object_get(p, "count")),
+              json_integer_value(json_object_get(p, "all")),
+              json_integer_value(json_object_get(p, "outlets")));
+    }
+  } else {
+    render_series(f, r, width);
+  }
+  json_decref(r);
+  return 0;
+}
+
 int render_response(FILE *f, const char *line, size_t len, int color) {
   json_t *r = json_loadb(line, len, 0, NULL);
   if (!r) {
@@ -81,6 +148,8 @@ int render_response(FILE *f, const char *line, size_t len, int color) {
     fprintf(f, "error: %s: %s\n", str(e, "code"), str(e, "message"));
   } else if (json_object_get(r, "hits")) {
     render_search(f, r, color);
+  } else if (json_object_get(r, "series")) {
+    render_series(f, r, render_width(1));
   } else {
     json_dumpf(r, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', f);

@@ -35,6 +35,8 @@ int buf_append(buf_t *b, const void *p, size_t n);
 int buf_puts(buf_t *b, const char *s);
 int buf_putc(buf_t *b, char c);
 int buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* v in decimal at out (room for 20 bytes, not NUL-terminated); its length. */
+size_t buf_fmt_uint(char *out, uint64_t v);
 
 /* JSON writing.  Objects and arrays: open, then keys/values, then close. */
 void buf_json_open(buf_t *b, char brace);  /* '{' or '[' */

@@ -10,6 +10,7 @@
 #include "eng.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cal.h"
 #include "ds.h"
+#include "dup.h"
 #include "schema.h"
 #include "snip.h"
 #include "tok.h"
@@ -63,6 +66,7 @@ struct eng {
    * remote shards). */
   xw_column *cols[QP_FACET__COUNT];
   unsigned char col_state[QP_FACET__COUNT];
+  dup_groups_t *groups; /* copy groups (dup.h), built at first use */
 };
 
 static const eng_limits_t eng_default_limits = {
@@ -283,6 +287,7 @@ int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err)
 void eng_free(eng_t *e) {
   if (!e) return;
   for (size_t f = 0; f < QP_FACET__COUNT; f++) xw_column_free(e->cols[f]);
+  dup_groups_free(e->groups);
   eng_drop_meta(e);
   xw_db_free(e->db);
   for (size_t i = 0; i < e->npaths; i++) free(e->paths[i]);
@@ -316,6 +321,10 @@ int eng_reopen(eng_t *e, int *changed, err_t *err) {
     if (!rc && moved) {
       rc = eng_load_meta(e, err);
       e->generation = eng_now_ns();
+    }
+    if (moved) { /* the groups describe the revision they were built on */
+      dup_groups_free(e->groups);
+      e->groups = NULL;
     }
   }
   if (rc == ERR_SHARD || rc == ERR_SHARD_TIMEOUT) e->broken = 1;
@@ -575,16 +584,76 @@ static xw_query *eng_node(eng_build_t *b, const qp_node_t *n) {
 
 /* The whole query; a filter-only query gets zero weight so that relevance
  * order falls back to document order rather than meaningless scores. */
+static int eng_like(eng_t *e, const qp_query_t *q, xw_query *x, xw_query **out, err_t *err);
+
 static int eng_query(eng_t *e, const qp_query_t *q, xw_query **out, err_t *err) {
   eng_build_t b = {e, err};
   xw_query *x = q->root ? eng_node(&b, q->root) : xw_query_match_all();
-  if (x && q->root && !eng_weighted(q->root)) {
+  if (x && q->root && (!eng_weighted(q->root) || q->news.like)) {
     xw_query *scaled = xw_query_scale(x, 0);
     xw_query_free(x);
     x = scaled;
   }
   if (!x) return err_set(err, ERR_NOMEM, 0, "out of memory building the query");
+  if (q->news.like) return eng_like(e, q, x, out, err);
   *out = x;
+  return 0;
+}
+
+/* like:ID's words: the stems of the article's default language (Z<stem>,
+ * not the title's ZS nor another language's Z:lang:), the terms queries
+ * match. */
+static int eng_like_term(const char *t, size_t n) {
+  return n > 1 && t[0] == SCHEMA_P_STEM[0] && t[1] != 'S' && t[1] != ':';
+}
+
+/* x (the rest of the query, weightless) filtering the OR of the article's
+ * ENG_LIKE_TERMS most distinctive stems, without the article itself. */
+#define ENG_LIKE_TERMS 25
+static int eng_like(eng_t *e, const qp_query_t *q, xw_query *x, xw_query **out, err_t *err) {
+  char term[ENG_TERM_CAP];
+  const char *id = q->news.like;
+  int col = q->news.like_column, rc;
+  size_t n = strlen(id);
+  xw_docid d = 0;
+  xw_query *like = NULL;
+  *out = NULL;
+  snprintf(term, sizeof term, "%s%s", SCHEMA_P_ID, id);
+  rc = n && n <= SCHEMA_MAX_ID ? xw_db_find_term(e->db, term, n + 1, &d, err) : ERR_NOT_FOUND;
+  if (!rc) rc = xw_query_like(e->db, d, ENG_LIKE_TERMS, eng_like_term, &like, err);
+  if (rc == ERR_NOT_FOUND) {
+    err_clear(err);
+    rc = err_set(err, ERR_NOT_FOUND, col, "like: no article with id '%.80s' (column %d)", id, col);
+  }
+  if (rc) {
+    xw_query_free(x);
+    return rc;
+  }
+  xw_query *parts[3] = {like ? like : xw_query_match_nothing(), x, NULL};
+  xw_query *f = eng_combine_free(XW_FILTER, parts, 2);
+  parts[0] = f;
+  parts[1] = xw_query_term(term, n + 1, 1);
+  parts[2] = NULL;
+  /* Its copies are the same article: left out too. */
+  arena_t *a = arena_new(0);
+  const char **ids = NULL;
+  size_t ncopies = 0;
+  rc = a ? eng_copies(e, id, n, a, &ids, &ncopies, err) : err_set(err, ERR_NOMEM, 0, NULL);
+  if (!rc && ncopies) {
+    xw_query **cq = calloc(ncopies, sizeof *cq);
+    for (size_t i = 0; cq && i < ncopies; i++) cq[i] = eng_term(SCHEMA_P_ID, ids[i]);
+    parts[2] = cq ? eng_combine_free(XW_OR, cq, ncopies) : NULL;
+    free(cq);
+    if (!parts[2]) rc = err_set(err, ERR_NOMEM, 0, NULL);
+  }
+  arena_free(a);
+  if (rc) {
+    xw_query_free(parts[0]);
+    xw_query_free(parts[1]);
+    return rc;
+  }
+  if (!(*out = eng_combine_free(XW_AND_NOT, parts, ncopies ? 3 : 2)))
+    return err_set(err, ERR_NOMEM, 0, "out of memory building the query");
   return 0;
 }
 
@@ -715,12 +784,419 @@ static const unsigned char *eng_shard_mask(eng_t *e, const qp_query_t *q) {
   return skipped ? mask : NULL;
 }
 
+/* ---- cursors and sort:recent (eng.h) ---- */
+
+typedef struct eng_cursor {
+  char order;
+  uint32_t rank;
+  xw_docid docid;  /* date sorts: the last hit's docid and sort value */
+  const char *key;
+  size_t key_len;
+  xw_docid *seen;  /* relevance, recent: every hit shown so far, ascending */
+  size_t nseen;
+} eng_cursor_t;
+
+static char eng_order_char(qp_sort_t s) {
+  return s == QP_SORT_NEWEST ? 'n' : s == QP_SORT_OLDEST ? 'o' : s == QP_SORT_RECENT ? 't' : 'r';
+}
+
+static const char *eng_order_name(char c) {
+  return qp_sort_name(c == 'n' ? QP_SORT_NEWEST
+                      : c == 'o' ? QP_SORT_OLDEST
+                      : c == 't' ? QP_SORT_RECENT
+                                 : QP_SORT_RELEVANCE);
+}
+
+/* The seen docids travel as their ascending gaps, each in base 32 with the
+ * digits of eng_more before the last one (from eng_last): self-delimiting,
+ * about two characters a hit, nothing the query language would split. */
+static const char eng_last[] = "0123456789abcdefghijklmnopqrstuv";
+static const char eng_more[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_~=+@";
+
+static void eng_put_gap(buf_t *b, uint32_t v) {
+  char d[8];
+  int n = 0;
+  do {
+    d[n++] = (char)(v & 31);
+    v >>= 5;
+  } while (v);
+  while (n > 1) buf_putc(b, eng_more[(unsigned char)d[--n]]);
+  buf_putc(b, eng_last[(unsigned char)d[0]]);
+}
+
+/* The seen list s[0..n) into c (arena); 0, or -1 when malformed. */
+static int eng_get_seen(const char *s, size_t n, arena_t *a, eng_cursor_t *c) {
+  if (!(c->seen = arena_calloc(a, c->rank ? c->rank : 1, sizeof *c->seen))) return -1;
+  uint64_t v = 0, prev = 0;
+  int digits = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *l = memchr(eng_last, s[i], 32), *m = l ? NULL : memchr(eng_more, s[i], 32);
+    if ((!l && !m) || s[i] == '\0' || ++digits > 7) return -1;
+    v = v << 5 | (uint64_t)(l ? l - eng_last : m - eng_more);
+    if (m) continue;
+    if (v == 0 || prev + v > UINT32_MAX || c->nseen == c->rank) return -1;
+    prev += v;
+    c->seen[c->nseen++] = (xw_docid)prev;
+    v = 0;
+    digits = 0;
+  }
+  return digits || c->nseen != c->rank ? -1 : 0;
+}
+
+static int eng_cursor_parse(const qp_query_t *q, qp_sort_t sort, arena_t *a, eng_cursor_t *c,
+                            err_t *err) {
+  const char *s = q->news.after, *p;
+  int col = q->news.after_column;
+  memset(c, 0, sizeof c[0]);
+  c->order = s[0];
+  unsigned long long rank = 0, docid = 0;
+  int ok = c->order && strchr("rnot", c->order) && s[1] >= '0' && s[1] <= '9';
+  if (ok) {
+    rank = strtoull(s + 1, (char **)&p, 10);
+    ok = *p == '.' && rank >= 1 && rank <= UINT32_MAX;
+  }
+  if (ok && (c->order == 'r' || c->order == 't')) {
+    c->rank = (uint32_t)rank;
+    ok = eng_get_seen(p + 1, strlen(p + 1), a, c) == 0;
+  } else if (ok) {
+    const char *d = p + 1;
+    ok = d[0] >= '0' && d[0] <= '9';
+    if (ok) docid = strtoull(d, (char **)&p, 10);
+    c->key = p + 1;
+    c->key_len = strlen(c->key);
+    ok = ok && *p == '.' && docid >= 1 && docid <= UINT32_MAX && c->key_len > 0 &&
+         c->key_len <= 32;
+  }
+  if (!ok)
+    return err_set(err, ERR_BAD_QUERY, col,
+                   "bad cursor '%.40s' at column %d: give back a \"next\" value as it came", s,
+                   col);
+  if (c->order != eng_order_char(sort))
+    return err_set(err, ERR_BAD_QUERY, col,
+                   "the cursor at column %d was made for sort:%s, not sort:%s", col,
+                   eng_order_name(c->order), qp_sort_name(sort));
+  c->rank = (uint32_t)rank;
+  c->docid = (xw_docid)docid;
+  return 0;
+}
+
+static int eng_docid_cmp(const void *a, const void *b) {
+  xw_docid x = *(const xw_docid *)a, y = *(const xw_docid *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Was docid d on a page before the cursor? */
+static int eng_seen(const eng_cursor_t *c, xw_docid d) {
+  return c && bsearch(&d, c->seen, c->nseen, sizeof d, eng_docid_cmp) != NULL;
+}
+
+/* 2^(-age/halflife) of an article dated day (0 = undated: 0). */
+static double eng_decay(const qp_query_t *q, uint32_t day) {
+  if (!day) return 0;
+  int64_t age = cal_days(q->news.now) - cal_days(day);
+  return age <= 0 ? 1 : exp2(-(double)age / q->news.halflife);
+}
+
+typedef struct eng_cand {
+  uint32_t i; /* index in the mset */
+  xw_docid docid;
+  double score;
+} eng_cand_t;
+
+/* A growing list of them (malloc'ed; nomem once a push failed). */
+typedef struct eng_cands {
+  eng_cand_t *v;
+  size_t n, cap;
+  int nomem;
+} eng_cands_t;
+
+static void eng_cands_push(eng_cands_t *c, eng_cand_t x) {
+  if (c->nomem) return;
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 1024;
+    eng_cand_t *v = realloc(c->v, cap * sizeof *v);
+    if (!v) {
+      c->nomem = 1;
+      return;
+    }
+    c->v = v;
+    c->cap = cap;
+  }
+  c->v[c->n++] = x;
+}
+
+static int eng_cand_cmp(const void *a, const void *b) {
+  const eng_cand_t *x = a, *y = b;
+  if (x->score != y->score) return x->score > y->score ? -1 : 1;
+  return x->docid < y->docid ? -1 : x->docid > y->docid;
+}
+
+/* A relevance page after a cursor: of m's hits (Xapian's best, in order),
+ * the first `want` not seen before it, in cands[0..*n).  Returns 1 when
+ * that is all of them or every match was fetched; 0: fetch more. */
+static int eng_unseen(xw_mset *m, uint32_t fetched_cap, const eng_cursor_t *cur, uint32_t want,
+                      eng_cand_t *cands, size_t *n) {
+  uint32_t size = xw_mset_size(m);
+  size_t k = 0;
+  for (uint32_t i = 0; i < size && k < want; i++) {
+    eng_cand_t c = {i, xw_mset_docid(m, i), xw_mset_weight(m, i)};
+    if (!eng_seen(cur, c.docid)) cands[k++] = c;
+  }
+  *n = k;
+  return k == want || size < fetched_cap;
+}
+
+/* sort:recent: every match scored in one pass (xw_match_each hands over
+ * the BM25 weight), decayed by its day, the ones seen before the cursor
+ * left out. */
+typedef struct eng_scored {
+  eng_t *e;
+  const qp_query_t *q;
+  const eng_cursor_t *cur;
+  const xw_column *days; /* NULL: values read per match */
+  eng_cands_t c;
+} eng_scored_t;
+
+static void eng_scored_add(void *ud, xw_docid d, double w) {
+  eng_scored_t *s = ud;
+  if (eng_seen(s->cur, d) || s->c.nomem) return;
+  uint32_t day = 0;
+  if (s->days) {
+    day = eng_ymd(xw_column_name(s->days, xw_column_id(s->days, d), NULL));
+  } else {
+    char *v = NULL;
+    if (!xw_db_get_value(s->e->db, d, SCHEMA_SLOT_DAY, &v, NULL, NULL)) day = eng_ymd(v);
+    free(v);
+  }
+  eng_cands_push(&s->c, (eng_cand_t){UINT32_MAX, d, w * eng_decay(s->q, day)});
+}
+
+/* The best `want` of sort:recent into cands (arena) and *n. */
+static int eng_recent(eng_t *e, const qp_query_t *q, const xw_query *x, const eng_cursor_t *cur,
+                      uint32_t want, arena_t *a, eng_cand_t **cands, size_t *n, err_t *err) {
+  eng_scored_t s = {e, q, cur, eng_column(e, QP_FACET_DAY), {0}};
+  int rc = xw_match_each(e->db, x, 1, e->lim.time_limit, eng_scored_add, &s, err);
+  if (!rc && s.c.nomem) rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
+  if (!rc) {
+    if (s.c.n) qsort(s.c.v, s.c.n, sizeof *s.c.v, eng_cand_cmp);
+    *n = s.c.n < want ? s.c.n : want;
+    if (!(*cands = arena_calloc(a, *n ? *n : 1, sizeof **cands)))
+      rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
+    else if (*n)
+      memcpy(*cands, s.c.v, *n * sizeof **cands);
+  }
+  free(s.c.v);
+  return rc;
+}
+
+/* The cursor after a page of a date sort: its last hit, m's hit sel. */
+static const char *eng_cursor_value(xw_mset *m, uint32_t sel, qp_sort_t sort, uint32_t rank,
+                                    unsigned slot, arena_t *a) {
+  char *v = NULL;
+  const char *c = NULL;
+  if (!xw_mset_value(m, sel, slot, &v, NULL, NULL))
+    c = arena_sprintf(a, "%c%u.%u.%s", eng_order_char(sort), rank, xw_mset_docid(m, sel), v);
+  free(v);
+  return c;
+}
+
+/* The cursor after a page of relevance or recent: the docids seen before
+ * it (cur's) and on it (page[0..n)), rank of them in all. */
+static const char *eng_cursor_seen(const eng_cursor_t *cur, const xw_docid *page, size_t n,
+                                   qp_sort_t sort, uint32_t rank, arena_t *a) {
+  size_t before = cur ? cur->nseen : 0, k = 0;
+  xw_docid *all = malloc((before + n + 1) * sizeof *all);
+  buf_t b;
+  buf_init(&b, 0);
+  if (!all) return NULL;
+  if (before) memcpy(all, cur->seen, before * sizeof *all);
+  memcpy(all + before, page, n * sizeof *all);
+  qsort(all, before + n, sizeof *all, eng_docid_cmp);
+  buf_printf(&b, "%c%u.", eng_order_char(sort), rank);
+  for (size_t i = 0; i < before + n; i++, k++) eng_put_gap(&b, all[i] - (i ? all[i - 1] : 0));
+  const char *c = b.err || k != rank ? NULL : arena_strndup(a, b.data, b.len);
+  buf_fini(&b);
+  free(all);
+  return c;
+}
+
+/* ---- copies (dup.h) ---- */
+
+static int eng_doc_head(eng_t *e, xw_docid d, arena_t *a, doc_t *out, err_t *err);
+
+typedef struct eng_gload {
+  dup_groups_t *g;
+  int failed;
+} eng_gload_t;
+
+static void eng_gload_add(void *ud, xw_docid d, const char *v, size_t n) {
+  eng_gload_t *l = ud;
+  if (!l->failed && dup_groups_add(l->g, d, v, n)) l->failed = 1;
+}
+
+/* The copy groups of the index as this engine sees it, built once. */
+static const dup_groups_t *eng_groups(eng_t *e, err_t *err) {
+  if (e->groups) return e->groups;
+  eng_gload_t l = {dup_groups_new(xw_db_lastdocid(e->db)), 0};
+  int rc = l.g ? xw_values_each(e->db, SCHEMA_SLOT_COPIES, eng_gload_add, &l, err) : ERR_NOMEM;
+  if (!rc && (l.failed || dup_groups_finish(l.g))) rc = ERR_NOMEM;
+  if (rc) {
+    err_set(err, rc, 0, "out of memory for the copy groups");
+    dup_groups_free(l.g);
+    return NULL;
+  }
+  return e->groups = l.g;
+}
+
+/* collapse:copies: every match counted into its group. */
+#define ENG_TAKEN 0x80000000u /* count[] mark: the group has its hit */
+typedef struct eng_collapse {
+  const dup_groups_t *g;
+  uint32_t *count; /* per group (its smallest docid): matching articles */
+  uint64_t *match; /* a bit per matching docid */
+  uint32_t last, groups, total;
+} eng_collapse_t;
+
+static void eng_collapse_add(void *ud, xw_docid d, double w) {
+  eng_collapse_t *c = ud;
+  (void)w;
+  if (d > c->last) return;
+  uint32_t g = dup_group(c->g, d);
+  if (!c->count[g]++) c->groups++;
+  c->match[d / 64] |= (uint64_t)1 << (d % 64);
+  c->total++;
+}
+
+static int eng_collapse_count(eng_t *e, const xw_query *x, eng_collapse_t *c, err_t *err) {
+  if (!(c->g = eng_groups(e, err))) return err->code;
+  c->last = xw_db_lastdocid(e->db);
+  c->count = calloc((size_t)c->last + 1, sizeof *c->count);
+  c->match = calloc((size_t)c->last / 64 + 1, sizeof *c->match);
+  if (!c->count || !c->match) return err_set(err, ERR_NOMEM, 0, "out of memory for copy counts");
+  return xw_match_each(e->db, x, 0, e->lim.time_limit, eng_collapse_add, c, err);
+}
+
+/* Keep, in order, the first of cands[0..n) in each group, at most want. */
+static size_t eng_dedupe(eng_collapse_t *c, eng_cand_t *cands, size_t n, size_t want) {
+  size_t k = 0;
+  for (size_t i = 0; i < n && k < want; i++) {
+    uint32_t g = dup_group(c->g, cands[i].docid);
+    if (c->count[g] & ENG_TAKEN) continue;
+    c->count[g] |= ENG_TAKEN;
+    cands[k++] = cands[i];
+  }
+  for (size_t i = 0; i < k; i++) c->count[dup_group(c->g, cands[i].docid)] &= ~ENG_TAKEN;
+  return k;
+}
+
+/* The outlet of docid d (the outlet column, else its value), in the arena. */
+static const char *eng_outlet_of(eng_t *e, xw_docid d, arena_t *a) {
+  const xw_column *oc = eng_column(e, QP_FACET_OUTLET);
+  size_t n = 0;
+  const char *v = NULL;
+  char *own = NULL;
+  if (oc) v = xw_column_name(oc, xw_column_id(oc, d), &n);
+  else if (!xw_db_get_value(e->db, d, SCHEMA_SLOT_OUTLET, &own, &n, NULL)) v = own;
+  const char *out = v && n && strcmp(v, SCHEMA_NO_VALUE) ? arena_strndup(a, v, n) : NULL;
+  free(own);
+  return out;
+}
+
+/* Hit h stands for docid d's group: the count of its other matches and
+ * their distinct outlets. */
+static int eng_collapse_hit(eng_t *e, const eng_collapse_t *c, xw_docid d, eng_hit_t *h,
+                            arena_t *a) {
+  h->copies = c->count[dup_group(c->g, d)] - 1;
+  if (!h->copies) return 0;
+  h->copy_outlets = arena_calloc(a, h->copies, sizeof *h->copy_outlets);
+  if (!h->copy_outlets) return ERR_NOMEM;
+  for (uint32_t m = dup_next(c->g, d); m != d; m = dup_next(c->g, m)) {
+    if (!(c->match[m / 64] >> (m % 64) & 1)) continue;
+    const char *o = eng_outlet_of(e, m, a);
+    size_t k = 0;
+    while (o && k < h->ncopy_outlets && strcmp(h->copy_outlets[k], o)) k++;
+    if (o && k == h->ncopy_outlets) h->copy_outlets[h->ncopy_outlets++] = o;
+  }
+  return 0;
+}
+
+int eng_copies(eng_t *e, const char *id, size_t len, arena_t *a, const char ***ids, size_t *n,
+               err_t *err) {
+  char term[ENG_TERM_CAP];
+  xw_docid d;
+  *ids = NULL;
+  *n = 0;
+  if (len == 0 || len > SCHEMA_MAX_ID) return 0;
+  memcpy(term, SCHEMA_P_ID, 1);
+  memcpy(term + 1, id, len);
+  if (xw_db_find_term(e->db, term, len + 1, &d, NULL)) return 0;
+  const dup_groups_t *g = eng_groups(e, err);
+  if (!g) return err->code;
+  size_t k = 0;
+  for (uint32_t m = dup_next(g, d); m != d; m = dup_next(g, m)) k++;
+  if (!k) return 0;
+  if (!(*ids = arena_calloc(a, k, sizeof **ids))) return err_set(err, ERR_NOMEM, 0, NULL);
+  for (uint32_t m = dup_next(g, d); m != d; m = dup_next(g, m)) {
+    doc_t doc;
+    int rc = eng_doc_head(e, m, a, &doc, err);
+    if (rc) return rc;
+    (*ids)[(*n)++] = doc.id;
+  }
+  return 0;
+}
+
+/* The docids of the first n ranks of a page's order (from the top, or from
+ * its cursor): the rescored candidates, or Xapian's hits with the ones an
+ * offset skipped fetched again. */
+static int eng_page_seen(eng_t *e, const xw_query *x, const xw_search_opts *o, xw_mset *m,
+                         const eng_cand_t *cands, size_t n, arena_t *a, xw_docid **out,
+                         err_t *err) {
+  xw_docid *v = *out = arena_calloc(a, n ? n : 1, sizeof *v);
+  if (!v) return err_set(err, ERR_NOMEM, 0, "out of memory for the cursor");
+  if (cands) {
+    for (size_t i = 0; i < n; i++) v[i] = cands[i].docid;
+    return 0;
+  }
+  for (uint32_t i = 0; i < xw_mset_size(m) && o->offset + i < n; i++)
+    v[o->offset + i] = xw_mset_docid(m, i);
+  if (!o->offset) return 0;
+  xw_search_opts top = {.limit = o->offset, .sort = o->sort, .sort_slot = o->sort_slot,
+                        .time_limit = o->time_limit};
+  xw_mset *t = NULL;
+  int rc = xw_search(e->db, x, &top, &t, err);
+  for (uint32_t i = 0; !rc && i < xw_mset_size(t) && i < o->offset; i++) v[i] = xw_mset_docid(t, i);
+  xw_mset_free(t);
+  return rc;
+}
+
 static int eng_search_once(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err_t *err) {
   memset(out, 0, sizeof *out);
   int rc = eng_check_page(e, q, err);
   if (rc) return rc;
+  qp_sort_t sort = q->sort == QP_SORT_DEFAULT ? (q->has_text ? QP_SORT_RELEVANCE : QP_SORT_NEWEST)
+                                              : q->sort;
+  eng_cursor_t cur;
+  const eng_cursor_t *cp = NULL;
+  if (q->news.after) {
+    if (q->offset)
+      return err_set(err, ERR_BAD_QUERY, q->news.after_column,
+                     "after: at column %d continues from its cursor: leave offset: out",
+                     q->news.after_column);
+    if ((rc = eng_cursor_parse(q, sort, a, &cur, err))) return rc;
+    cp = &cur;
+  }
+  int by_value = sort == QP_SORT_NEWEST || sort == QP_SORT_OLDEST;
+  unsigned sort_slot = sort == QP_SORT_OLDEST ? SCHEMA_SLOT_OLDEST : SCHEMA_SLOT_NEWEST;
   xw_query *x = NULL;
   if ((rc = eng_query(e, q, &x, err))) return rc;
+  if (cp && by_value) { /* keys up to the cursor's, ties settled by docid in xw */
+    char key[40];
+    snprintf(key, sizeof key, "%.*s", (int)cur.key_len, cur.key);
+    xw_query *pair[2] = {x, xw_query_value_range(sort_slot, sort == QP_SORT_OLDEST ? key : NULL,
+                                                 sort == QP_SORT_OLDEST ? NULL : key)};
+    x = eng_combine_free(XW_FILTER, pair, 2);
+    if (!x) return err_set(err, ERR_NOMEM, 0, "out of memory building the query");
+  }
   if ((rc = eng_check_budget(e, x, (uint64_t)q->offset + q->limit, err))) return rc;
 
   xw_facet_spec specs[QP_FACET__COUNT];
@@ -728,15 +1204,22 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, arena_t *a, eng_result
     specs[i] = eng_facet_specs[q->facets[i].facet];
     specs[i].column = eng_column(e, q->facets[i].facet);
   }
-  qp_sort_t sort = q->sort == QP_SORT_DEFAULT ? (q->has_text ? QP_SORT_RELEVANCE : QP_SORT_NEWEST)
-                                              : q->sort;
+  /* sort:recent ranks every match itself (eng_recent), and a relevance
+   * cursor leaves out the hits seen (eng_unseen): Xapian then only counts,
+   * or ranks past the pages seen; the rest is Xapian's own order. */
+  int collapse = q->news.collapse;
+  int rerank = sort == QP_SORT_RECENT || (cp && sort == QP_SORT_RELEVANCE) || collapse;
+  uint32_t want = q->offset + q->limit, base = cp ? cur.rank : q->offset;
   xw_search_opts o = {
-      .offset = q->offset,
-      .limit = q->limit,
+      .offset = rerank ? 0 : q->offset,
+      .limit = sort == QP_SORT_RECENT ? 0
+               : collapse             ? want + want / 4 + 5
+               : cp && !by_value      ? cur.rank + 2 * q->limit + 10
+                                      : q->limit,
       .sort = sort == QP_SORT_NEWEST   ? XW_SORT_VALUE_DESC
               : sort == QP_SORT_OLDEST ? XW_SORT_VALUE_ASC
                                        : XW_SORT_RELEVANCE,
-      .sort_slot = sort == QP_SORT_OLDEST ? SCHEMA_SLOT_OLDEST : SCHEMA_SLOT_NEWEST,
+      .sort_slot = sort_slot,
       .check_at_least = q->exact ? UINT32_MAX : 0,
       .facets = specs,
       .nfacets = q->nfacets,
@@ -746,16 +1229,68 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, arena_t *a, eng_result
        * give: only an unweighted match may leave shards out. */
       .rank_shards = !q->root || !eng_weighted(q->root),
   };
+  if (cp && by_value) {
+    o.after_key = cur.key;
+    o.after_key_len = cur.key_len;
+    o.after_docid = cur.docid;
+  }
   xw_mset *m = NULL;
-  rc = xw_search(e->db, x, &o, &m, err);
-  xw_query_free(x);
-  if (rc) return rc;
+  eng_cand_t *cands = NULL;
+  size_t nc = 0;
+  char *owned = NULL; /* a hit's data read by docid (sort:recent) */
+  eng_collapse_t col = {0};
+  if (collapse) {
+    if (cp) {
+      rc = err_set(err, ERR_BAD_QUERY, q->news.after_column,
+                   "after: at column %d cannot continue a collapse:copies answer (use offset:)",
+                   q->news.after_column);
+      goto out;
+    }
+    if ((rc = eng_collapse_count(e, x, &col, err))) goto out;
+    if (!q->nfacets) o.check_at_least = 0; /* the count is col's */
+  }
+  for (;;) {
+    if ((rc = xw_search(e->db, x, &o, &m, err))) break;
+    if (sort == QP_SORT_RECENT) {
+      rc = eng_recent(e, q, x, cp, collapse ? UINT32_MAX : want, a, &cands, &nc, err);
+      if (!rc && collapse) nc = eng_dedupe(&col, cands, nc, want);
+      break;
+    }
+    if (!rerank) break;
+    uint32_t size = xw_mset_size(m);
+    if (!(cands = arena_calloc(a, size ? size : 1, sizeof *cands))) {
+      rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
+      break;
+    }
+    if (collapse) {
+      for (uint32_t i = 0; i < size; i++)
+        cands[i] = (eng_cand_t){i, xw_mset_docid(m, i), xw_mset_weight(m, i)};
+      nc = eng_dedupe(&col, cands, size, want);
+      if (nc == want || size < o.limit) break;
+    } else if (eng_unseen(m, o.limit, cp, want, cands, &nc)) {
+      break;
+    }
+    xw_mset_free(m);
+    m = NULL;
+    o.limit = o.limit > UINT32_MAX / 4 ? UINT32_MAX : o.limit * 4;
+  }
+  if (rc) goto out;
 
   out->total_exact = xw_mset_matches_lower(m) == xw_mset_matches_upper(m);
   out->total = out->total_exact ? xw_mset_matches_lower(m) : xw_mset_matches_estimated(m);
-  out->offset = q->offset;
+  if (cp && by_value) out->total += cur.rank; /* the matches left, after the pages seen */
+  if (collapse) {
+    out->total = col.total;
+    out->total_exact = 1;
+    out->groups = col.groups;
+    out->collapsed = 1;
+  }
+  out->offset = base;
   out->limit = q->limit;
-  uint32_t nh = xw_mset_size(m);
+  /* The page: hits [skip, skip + nh) of the rescored candidates, or of the
+   * mset as Xapian ordered it. */
+  uint32_t skip = rerank && !cp ? q->offset : 0;
+  uint32_t nh = rerank ? (nc > skip ? (uint32_t)nc - skip : 0) : xw_mset_size(m);
   out->hits = nh ? arena_calloc(a, nh, sizeof *out->hits) : NULL;
   snip_matcher_t *sm = nh ? snip_matcher_new(a, q, e->stemmers, e->nlangs) : NULL;
   if (nh && (!out->hits || !sm)) {
@@ -763,21 +1298,31 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, arena_t *a, eng_result
     goto out;
   }
   for (uint32_t i = 0; i < nh; i++) {
+    uint32_t mi = rerank ? cands[skip + i].i : i;
     const char *data;
     size_t len, rest;
     doc_t d;
-    if ((rc = xw_mset_data(m, i, &data, &len, err))) goto out;
+    free(owned);
+    owned = NULL;
+    rc = mi == UINT32_MAX ? xw_db_get_data(e->db, cands[skip + i].docid, &owned, &len, err)
+                          : xw_mset_data(m, mi, &data, &len, err);
+    if (rc) goto out;
+    if (owned) data = owned;
     /* The head frame has the fields and the start of the body, which is
      * where most snippets are; the rest is decoded only when needed. */
     if ((rc = ds_decode_head(e->codec, data, len, a, &d, &rest, err))) goto out;
     eng_hit_t *h = &out->hits[i];
-    h->rank = q->offset + i + 1;
-    h->score = xw_mset_weight(m, i);
+    h->rank = base + i + 1;
+    h->score = rerank ? cands[skip + i].score : xw_mset_weight(m, mi);
     h->id = d.id;
     h->title = d.title;
     h->outlet = d.outlet;
     h->date = d.date;
     h->url = d.url;
+    if (collapse && eng_collapse_hit(e, &col, cands[skip + i].docid, h, a)) {
+      rc = err_set(err, ERR_NOMEM, 0, "out of memory for the copies of a hit");
+      goto out;
+    }
     if (d.body) {
       size_t lang = eng_lang_index(e, d.lang, xw_mset_docid(m, i)), blen = strlen(d.body);
       int more;
@@ -796,6 +1341,22 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, arena_t *a, eng_result
     }
   }
   out->nhits = nh;
+  /* More to come: the last hit's rank is below the total (an estimated
+   * total says so only when the page is full). */
+  if (nh && !collapse && (out->total_exact ? base + nh < out->total : nh == q->limit)) {
+    if (by_value) {
+      out->next = eng_cursor_value(m, nh - 1, sort, base + nh, sort_slot, a);
+    } else {
+      size_t n = (rerank ? skip : q->offset) + nh;
+      xw_docid *seen;
+      if ((rc = eng_page_seen(e, x, &o, m, rerank ? cands : NULL, n, a, &seen, err))) goto out;
+      out->next = eng_cursor_seen(cp, seen, n, sort, base + nh, a);
+    }
+    if (!out->next) {
+      rc = err_set(err, ERR_NOMEM, 0, "out of memory for the cursor");
+      goto out;
+    }
+  }
 
   if (q->nfacets) {
     out->facets = arena_calloc(a, q->nfacets, sizeof *out->facets);
@@ -833,7 +1394,11 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, arena_t *a, eng_result
     out->nfacets = q->nfacets;
   }
 out:
+  free(col.count);
+  free(col.match);
+  free(owned);
   xw_mset_free(m);
+  xw_query_free(x);
   return rc;
 }
 
@@ -915,4 +1480,297 @@ int eng_describe(eng_t *e, const qp_query_t *q, arena_t *a, const char **out, er
   *out = arena_strdup(a, d);
   free(d);
   return *out ? 0 : err_set(err, ERR_NOMEM, 0, NULL);
+}
+
+/* ---- TIMELINE (eng.h) ----
+ * The matching docids are gathered once (xw_match_each); each one's day and
+ * outlet come from the day and outlet columns, so nothing stored is read
+ * but the `first` articles themselves (and the sort keys of the articles on
+ * an outlet's earliest day, to order within the day). */
+
+/* A period as a number: days since 1970 (day), Mondays since 1969-12-29
+ * (week), months since year 0 (month), the year. */
+static int64_t eng_period(qp_by_t by, uint32_t day) {
+  switch (by) {
+    case QP_BY_WEEK: {
+      int64_t n = cal_days(day) + 3; /* 1969-12-29, a Monday, is day -3 */
+      return (n >= 0 ? n : n - 6) / 7;
+    }
+    case QP_BY_MONTH: return (int64_t)(day / 10000) * 12 + day / 100 % 100 - 1;
+    case QP_BY_YEAR: return day / 10000;
+    default: return cal_days(day);
+  }
+}
+
+/* n digits of v at p (zero-padded). */
+static char *eng_digits(char *p, unsigned v, int n) {
+  for (int i = n - 1; i >= 0; i--, v /= 10) p[i] = (char)('0' + v % 10);
+  return p + n;
+}
+
+/* The label of period k: 2023-11-02, 2023-W44, 2023-11, 2023 (written by
+ * hand: a day series has thousands). */
+static const char *eng_period_label(qp_by_t by, int64_t k, arena_t *a) {
+  char s[16], *p = s;
+  unsigned y, w;
+  uint32_t d;
+  switch (by) {
+    case QP_BY_WEEK:
+      cal_iso_week(cal_from_days(k * 7 - 3), &y, &w);
+      p = eng_digits(p, y, 4);
+      *p++ = '-';
+      *p++ = 'W';
+      p = eng_digits(p, w, 2);
+      break;
+    case QP_BY_MONTH:
+      p = eng_digits(p, (unsigned)(k / 12), 4);
+      *p++ = '-';
+      p = eng_digits(p, (unsigned)(k % 12 + 1), 2);
+      break;
+    case QP_BY_YEAR: p = eng_digits(p, (unsigned)k, 4); break;
+    default:
+      d = cal_from_days(k);
+      p = eng_digits(p, d / 10000, 4);
+      *p++ = '-';
+      p = eng_digits(p, d / 100 % 100, 2);
+      *p++ = '-';
+      p = eng_digits(p, d % 100, 2);
+  }
+  return arena_strndup(a, s, (size_t)(p - s));
+}
+
+/* The day bounds the query's top-level date conditions set (0: open);
+ * a month's end "YYYYMM31" is brought to the month's last day. */
+static void eng_query_days(const qp_node_t *n, uint32_t *lo, uint32_t *hi) {
+  size_t nk = n && n->kind == QN_AND ? n->nkids : 1;
+  for (size_t i = 0; n && i < nk; i++) {
+    const qp_node_t *k = n->kind == QN_AND ? n->kids[i] : n;
+    if (k->kind != QN_DATE) continue;
+    if (k->lo > *lo) *lo = k->lo;
+    if (k->hi && (!*hi || k->hi < *hi)) *hi = k->hi;
+  }
+  unsigned m = *hi / 100 % 100, last = *hi ? cal_month_days(*hi / 10000, m) : 0;
+  if (*hi && *hi % 100 > last) *hi = *hi / 100 * 100 + last;
+}
+
+static void eng_ids_add(void *ud, xw_docid d, double w) {
+  eng_cands_push(ud, (eng_cand_t){0, d, w});
+}
+
+static int eng_u64_cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* An outlet's earliest match so far. */
+typedef struct eng_early {
+  uint32_t day;       /* 0: none */
+  xw_docid docid;
+  const char *key;    /* SCHEMA_SLOT_NEWEST value, once read */
+  doc_t doc;          /* decoded once it is needed */
+  int have_doc;
+} eng_early_t;
+
+static int eng_doc_head(eng_t *e, xw_docid d, arena_t *a, doc_t *out, err_t *err) {
+  char *data = NULL;
+  size_t len = 0, rest;
+  int rc = xw_db_get_data(e->db, d, &data, &len, err);
+  if (!rc) rc = ds_decode_head(e->codec, data, len, a, out, &rest, err);
+  free(data);
+  return rc;
+}
+
+static int eng_early_doc(eng_t *e, eng_early_t *x, arena_t *a, err_t *err) {
+  if (x->have_doc) return 0;
+  int rc = eng_doc_head(e, x->docid, a, &x->doc, err);
+  x->have_doc = !rc;
+  return rc;
+}
+
+/* Order of `first`: by sort key, then by id. */
+static int eng_early_cmp(const void *a, const void *b) {
+  const eng_early_t *x = *(eng_early_t *const *)a, *y = *(eng_early_t *const *)b;
+  int c = strcmp(x->key, y->key);
+  return c ? c : strcmp(x->doc.id, y->doc.id);
+}
+
+static int eng_day_cmp(const void *a, const void *b) {
+  uint32_t x = (*(eng_early_t *const *)a)->day, y = (*(eng_early_t *const *)b)->day;
+  return x < y ? -1 : x > y;
+}
+
+/* first: each outlet's earliest match among ids, the q->limit oldest. */
+static int eng_first(eng_t *e, const qp_query_t *q, const xw_column *oc, const uint32_t *dayv,
+                     const xw_column *dc, const eng_cands_t *ids, arena_t *a, eng_timeline_t *out,
+                     err_t *err) {
+  uint32_t no = xw_column_nvalues(oc);
+  eng_early_t *early = arena_calloc(a, no, sizeof *early);
+  eng_early_t **order = arena_calloc(a, no, sizeof *order);
+  if (!early || !order) return err_set(err, ERR_NOMEM, 0, NULL);
+  for (size_t i = 0; i < ids->n; i++) {
+    uint32_t day = dayv[xw_column_id(dc, ids->v[i].docid)], o = xw_column_id(oc, ids->v[i].docid);
+    if (day && o && (!early[o].day || day < early[o].day)) early[o].day = day;
+  }
+  size_t n = 0;
+  for (uint32_t o = 1; o < no; o++)
+    if (early[o].day && strcmp(xw_column_name(oc, o, NULL), SCHEMA_NO_VALUE)) order[n++] = &early[o];
+  qsort(order, n, sizeof *order, eng_day_cmp);
+  uint32_t cut = n > q->limit ? (q->limit ? order[q->limit - 1]->day : 0) : UINT32_MAX;
+  /* Within its earliest day an outlet's first article is the one with the
+   * smallest sort key (the time of day when given), then the smallest id:
+   * read only for the outlets that can make the list. */
+  int rc = 0;
+  for (size_t i = 0; i < ids->n && !rc; i++) {
+    xw_docid d = ids->v[i].docid;
+    uint32_t o = xw_column_id(oc, d);
+    eng_early_t *x = &early[o];
+    if (!o || !x->day || x->day > cut || dayv[xw_column_id(dc, d)] != x->day) continue;
+    char *v = NULL;
+    if ((rc = xw_db_get_value(e->db, d, SCHEMA_SLOT_NEWEST, &v, NULL, err))) break;
+    int c = x->key ? strcmp(v, x->key) : -1;
+    if (c == 0) { /* the same time: the smaller id */
+      doc_t nd;
+      if (!(rc = eng_early_doc(e, x, a, err)) && !(rc = eng_doc_head(e, d, a, &nd, err)) &&
+          strcmp(nd.id, x->doc.id) < 0) {
+        x->docid = d;
+        x->doc = nd;
+      }
+    } else if (c < 0) {
+      x->docid = d;
+      x->have_doc = 0;
+      if (!(x->key = arena_strdup(a, v))) rc = err_set(err, ERR_NOMEM, 0, NULL);
+    }
+    free(v);
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < n && !rc; i++)
+    if (order[i]->day <= cut) {
+      order[k++] = order[i];
+      rc = eng_early_doc(e, order[i], a, err);
+    }
+  if (rc) return rc;
+  qsort(order, k, sizeof *order, eng_early_cmp);
+  out->nfirst = k < q->limit ? k : q->limit;
+  out->first = arena_calloc(a, out->nfirst ? out->nfirst : 1, sizeof *out->first);
+  if (!out->first) return err_set(err, ERR_NOMEM, 0, NULL);
+  for (size_t i = 0; i < out->nfirst; i++) {
+    const doc_t *d = &order[i]->doc;
+    out->first[i] = (eng_first_t){d->id, d->date, d->outlet, d->title};
+  }
+  return 0;
+}
+
+/* The column of facet f, or one loaded for this request into *own (a stub:
+ * eng_column keeps none). */
+static const xw_column *eng_tl_column(eng_t *e, qp_facet_t f, xw_column **own, err_t *err) {
+  const xw_column *c = eng_column(e, f);
+  if (c) return c;
+  if (xw_column_load(e->db, eng_facet_specs[f].slot, 0, own, err)) return NULL;
+  if (!*own)
+    err_set(err, ERR_INTERNAL, 0, "TIMELINE: the index has more than %u distinct %ss",
+            XW_COLUMN_MAX_VALUES, qp_facet_name(f));
+  return *own;
+}
+
+#define ENG_TL_BITS (64u << 20) /* 8 MB of (period, outlet) bits at most */
+
+int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out, err_t *err) {
+  memset(out, 0, sizeof *out);
+  eng_cands_t ids = {0};
+  xw_column *own_d = NULL, *own_o = NULL;
+  uint32_t *dayv = NULL;
+  uint64_t *pairs = NULL, *bits = NULL;
+  int32_t *dayk = NULL;
+  xw_query *x = NULL;
+  int rc = eng_query(e, q, &x, err);
+  if (rc) return rc;
+  if ((rc = eng_check_budget(e, x, 0, err))) return rc;
+  const xw_column *dc = eng_tl_column(e, QP_FACET_DAY, &own_d, err);
+  const xw_column *oc = dc ? eng_tl_column(e, QP_FACET_OUTLET, &own_o, err) : NULL;
+  if (!dc || !oc) {
+    rc = err->code ? err->code : err_set(err, ERR_INTERNAL, 0, "TIMELINE: no columns");
+    goto out;
+  }
+  rc = xw_match_each(e->db, x, 0, e->lim.time_limit, eng_ids_add, &ids, err);
+  if (!rc && ids.nomem) rc = err_set(err, ERR_NOMEM, 0, "out of memory gathering the matches");
+  if (rc) goto out;
+  out->total = (uint32_t)ids.n;
+
+  uint32_t nd = xw_column_nvalues(dc), lo = 0, hi = 0, mlo = 0, mhi = 0;
+  if (!(dayv = calloc(nd, sizeof *dayv))) goto nomem;
+  for (uint32_t id = 1; id < nd; id++) dayv[id] = eng_ymd(xw_column_name(dc, id, NULL));
+  for (size_t i = 0; i < ids.n; i++) {
+    uint32_t day = dayv[xw_column_id(dc, ids.v[i].docid)];
+    if (day && (!mlo || day < mlo)) mlo = day;
+    if (day > mhi) mhi = day;
+  }
+  eng_query_days(q->root, &lo, &hi);
+  if (!lo) lo = mlo;
+  if (!hi) hi = mhi;
+  out->by = q->news.by;
+  if (out->by == QP_BY_AUTO)
+    out->by = lo && hi && cal_days(hi) - cal_days(lo) > 366 ? QP_BY_MONTH : QP_BY_DAY;
+  if (!lo || !hi || lo > hi) goto first; /* nothing dated: an empty series */
+  int64_t k0 = eng_period(out->by, lo), np = eng_period(out->by, hi) - k0 + 1;
+  if (np > ENG_MAX_POINTS) {
+    rc = err_set(err, ERR_BAD_QUERY, 0,
+                 "TIMELINE from %u to %u by %s has %lld periods, over %d: narrow the dates or "
+                 "count by a longer period",
+                 lo, hi, qp_by_name(out->by), (long long)np, ENG_MAX_POINTS);
+    goto out;
+  }
+  out->from = eng_period_label(QP_BY_DAY, cal_days(lo), a);
+  out->to = eng_period_label(QP_BY_DAY, cal_days(hi), a);
+  out->series = arena_calloc(a, (size_t)np, sizeof *out->series);
+  if (!out->from || !out->to || !out->series) goto nomem;
+  out->npoints = (size_t)np;
+  for (int64_t k = 0; k < np; k++)
+    if (!(out->series[k].date = eng_period_label(out->by, k0 + k, a))) goto nomem;
+  /* Each day value's period, once: matches then cost two lookups. */
+  if (!(dayk = malloc(nd * sizeof *dayk))) goto nomem;
+  for (uint32_t id = 0; id < nd; id++) {
+    int64_t k = dayv[id] ? eng_period(out->by, dayv[id]) - k0 : -1;
+    dayk[id] = k >= 0 && k < np ? (int32_t)k : -1;
+    if (dayk[id] >= 0) out->series[dayk[id]].all += xw_column_total(dc, id);
+  }
+  /* Distinct outlets per period: a bit per (period, outlet) when that fits
+   * in ENG_TL_BITS, else sorted (period, outlet) pairs. */
+  uint32_t no = xw_column_nvalues(oc);
+  int use_bits = (uint64_t)np * no <= ENG_TL_BITS;
+  size_t npairs = 0;
+  if (use_bits ? !(bits = calloc(((size_t)np * no + 63) / 64, sizeof *bits))
+               : ids.n && !(pairs = malloc(ids.n * sizeof *pairs)))
+    goto nomem;
+  for (size_t i = 0; i < ids.n; i++) {
+    int32_t k = dayk[xw_column_id(dc, ids.v[i].docid)];
+    uint32_t o = xw_column_id(oc, ids.v[i].docid);
+    if (k < 0) continue;
+    out->series[k].count++;
+    if (!o || !strcmp(xw_column_name(oc, o, NULL), SCHEMA_NO_VALUE)) continue;
+    uint64_t bit = (uint64_t)k * no + o;
+    if (!use_bits) {
+      pairs[npairs++] = (uint64_t)k << 32 | o;
+    } else if (!(bits[bit / 64] >> (bit % 64) & 1)) {
+      bits[bit / 64] |= (uint64_t)1 << (bit % 64);
+      out->series[k].outlets++;
+    }
+  }
+  if (npairs) qsort(pairs, npairs, sizeof *pairs, eng_u64_cmp);
+  for (size_t i = 0; i < npairs; i++)
+    if (i == 0 || pairs[i] != pairs[i - 1]) out->series[pairs[i] >> 32].outlets++;
+first:
+  rc = eng_first(e, q, oc, dayv, dc, &ids, a, out, err);
+  goto out;
+nomem:
+  rc = err_set(err, ERR_NOMEM, 0, "out of memory for the timeline");
+out:
+  xw_query_free(x);
+  free(ids.v);
+  free(dayv);
+  free(pairs);
+  free(bits);
+  free(dayk);
+  xw_column_free(own_d);
+  xw_column_free(own_o);
+  return rc;
 }

@@ -55,6 +55,11 @@ typedef struct eng_hit {
   uint32_t rank; /* 1-based position in the whole result list */
   double score;
   const char *id, *title, *outlet, *date, *url, *snippet; /* NULL: absent */
+  /* collapse:copies: the other matching articles of the hit's copy group,
+   * and their distinct outlets (in docid order). */
+  uint32_t copies;
+  const char **copy_outlets;
+  size_t ncopy_outlets;
 } eng_hit_t;
 
 typedef struct eng_facet_value {
@@ -76,7 +81,33 @@ typedef struct eng_result {
   size_t nhits;
   eng_facet_t *facets;
   size_t nfacets;
+  const char *next; /* cursor of the page after this one; NULL: none */
+  int collapsed;    /* collapse:copies: hits stand for groups */
+  uint32_t groups;  /* then: the distinct copy groups matched (exact) */
 } eng_result_t;
+
+/* TIMELINE (SPEC.md): matching articles per period, from the day and outlet
+ * columns (xw.h) rather than stored documents. */
+typedef struct eng_point {
+  const char *date;  /* the period: 2023-11-02, 2023-W44, 2023-11, 2023 */
+  uint32_t count;    /* matching articles dated in it */
+  uint32_t all;      /* articles of the index dated in it */
+  uint32_t outlets;  /* distinct outlets among the matching ones */
+} eng_point_t;
+
+typedef struct eng_first {
+  const char *id, *date, *outlet, *title; /* date as written; title may be NULL */
+} eng_first_t;
+
+typedef struct eng_timeline {
+  uint32_t total;         /* every matching article, undated ones too */
+  qp_by_t by;             /* the period used */
+  const char *from, *to;  /* the first and last day of the series; NULL when empty */
+  eng_point_t *series;
+  size_t npoints;
+  eng_first_t *first;     /* each outlet's earliest match, oldest first */
+  size_t nfirst;
+} eng_timeline_t;
 
 typedef struct eng_stats {
   uint32_t docs;
@@ -119,8 +150,35 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
  * in spirit rather than a promise. */
 #define ENG_HIT_COST 500
 uint64_t eng_cost(eng_t *e, const qp_query_t *q, uint32_t hits);
+/* Cursors (after:CURSOR, "next"): a cursor names the last hit of a page,
+ * "<order><rank>.<docid>.<key>" with order r(elevance), n(ewest), o(ldest)
+ * or t (recent) and key the hit's sort value (date sorts) or its score's
+ * IEEE-754 bits in hex.  Date sorts continue strictly after (key, docid) in
+ * the sort order, so articles added between pages never repeat or shift
+ * one; relevance and sort:recent rank the best matches and continue after
+ * (score, docid).  A cursor is only valid for the order that made it.
+ *
+ * sort:recent ranks by score * 2^(-age/halflife), age in days from the
+ * article's day to qp's news.now (0 when later); an undated article scores
+ * 0.  The best candidates by plain relevance are fetched, rescored, and the
+ * fetch is widened until no unfetched match can beat the page's last hit
+ * (its plain score, times the decay of the index's newest day, is below). */
+
+/* TIMELINE of q; ERR_BAD_QUERY when its series would exceed
+ * ENG_MAX_POINTS periods. */
+#define ENG_MAX_POINTS 20000
+int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out, err_t *err);
 /* Exact number of matching articles. */
 int eng_count(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err);
+/* Copies (dup.h): the groups are built from the stored signatures at the
+ * first use after the engine opened (or moved to a new revision), about
+ * 1 s per million articles, and kept: 4 bytes of group and 4 of ring per
+ * article.  collapse:copies counts every match's group (one pass over the
+ * matches, as facets do), ranks as asked and keeps each group's best hit;
+ * it takes no after: cursor yet.  eng_copies lists the ids of the other
+ * articles of id's group (*n = 0 when it has none), in the arena. */
+int eng_copies(eng_t *e, const char *id, size_t len, arena_t *a, const char ***ids, size_t *n,
+               err_t *err);
 /* Article by id; ERR_NOT_FOUND when absent. */
 int eng_get(eng_t *e, const char *id, size_t len, arena_t *a, doc_t *out, err_t *err);
 int eng_stats(eng_t *e, eng_stats_t *out);

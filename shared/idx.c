@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "doc.h"
 #include "ds.h"
+#include "dup.h"
 #include "schema.h"
 #include "tok.h"
 #include "xw.h"
@@ -48,6 +49,9 @@ struct idx {
   uint32_t *tf_slot; /* open addressing: index into tf + 1, 0 empty */
   size_t ntf, tf_cap;
   buf_t tf_text;
+  /* The hashes of the body's words, for its copies signature (dup.h). */
+  uint64_t *wh;
+  size_t nwh, wh_cap;
   char warning[160];
 };
 
@@ -229,6 +233,7 @@ void idx_free(idx_t *x) {
   free(x->tf);
   free(x->tf_slot);
   buf_fini(&x->tf_text);
+  free(x->wh);
   xw_db_free(x->db);
   free(x->path);
   free(x);
@@ -443,6 +448,18 @@ static int idx_tf_flush(idx_t *x, xw_doc *d, err_t *err) {
   return rc;
 }
 
+static int idx_word_hash(idx_t *x, const char *w, size_t n, err_t *err) {
+  if (x->nwh == x->wh_cap) {
+    size_t cap = x->wh_cap ? 2 * x->wh_cap : 1024;
+    uint64_t *v = realloc(x->wh, cap * sizeof *v);
+    if (!v) return err_set(err, ERR_NOMEM, 0, NULL);
+    x->wh = v;
+    x->wh_cap = cap;
+  }
+  x->wh[x->nwh++] = dup_word_hash(w, n);
+  return 0;
+}
+
 /* Index the words of text from position *pos; title text also gets the
  * title-only terms (stem terms are gathered: idx_tf_flush adds them). */
 static int idx_text(idx_t *x, xw_doc *d, size_t lang, const char *text, int title, uint32_t *pos,
@@ -460,6 +477,7 @@ static int idx_text(idx_t *x, xw_doc *d, size_t lang, const char *text, int titl
     const char *stem = tok_stem(x->langs[lang].st, w.norm, w.norm_len, &sl);
     rc = xw_doc_add_posting(d, w.norm, w.norm_len, p, err);
     x->positions = 1;
+    if (!rc && !title) rc = idx_word_hash(x, w.norm, w.norm_len, err);
     if (!rc && (tl = schema_stem_term(term, sizeof term, 0, alg, dflt, stem, sl)))
       rc = idx_tf_add(x, term, tl, title ? SCHEMA_TITLE_WDF : 1, err);
     if (!rc && title) {
@@ -504,7 +522,11 @@ static int idx_write(idx_t *x, const doc_t *a, size_t lang, err_t *err) {
   int rc = xw_doc_add_boolean(d, term, (size_t)n, err);
   if (!rc && a->title) rc = idx_text(x, d, lang, a->title, 1, &pos, err);
   pos += SCHEMA_TITLE_GAP - 1;
+  x->nwh = 0;
   if (!rc && a->body) rc = idx_text(x, d, lang, a->body, 0, &pos, err);
+  unsigned char sig[DUP_SIG_BYTES];
+  if (!rc && dup_sign(x->wh, x->nwh, sig) == 0)
+    rc = xw_doc_set_value(d, SCHEMA_SLOT_COPIES, (const char *)sig, sizeof sig, err);
   if (!rc) rc = idx_tf_flush(x, d, err);
   idx_tf_reset(x); /* after an error too: the next article starts afresh */
   if (!rc && a->outlet) rc = idx_bool(d, SCHEMA_P_OUTLET, a->outlet, err);

@@ -82,6 +82,10 @@ static int proto_search(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t 
   buf_json_int(out, res.total);
   buf_json_key(out, "total_exact");
   buf_json_bool(out, res.total_exact);
+  if (res.collapsed) {
+    buf_json_key(out, "groups");
+    buf_json_int(out, res.groups);
+  }
   buf_json_key(out, "offset");
   buf_json_int(out, res.offset);
   buf_json_key(out, "limit");
@@ -103,6 +107,14 @@ static int proto_search(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t 
     proto_opt_str(out, "date", h->date);
     proto_opt_str(out, "url", h->url);
     proto_opt_str(out, "snippet", h->snippet);
+    if (res.collapsed) {
+      buf_json_key(out, "copies");
+      buf_json_int(out, h->copies);
+      buf_json_key(out, "copy_outlets");
+      buf_json_open(out, '[');
+      for (size_t k = 0; k < h->ncopy_outlets; k++) buf_json_cstr(out, h->copy_outlets[k]);
+      buf_json_close(out, ']');
+    }
     buf_json_close(out, '}');
   }
   buf_json_close(out, ']');
@@ -124,6 +136,7 @@ static int proto_search(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t 
     }
     buf_json_close(out, '}');
   }
+  proto_opt_str(out, "next", res.next);
   buf_puts(out, "}\n");
   return 0;
 }
@@ -139,13 +152,79 @@ static int proto_count(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t *
   return 0;
 }
 
+static void proto_day_or_null(buf_t *out, const char *key, const char *v) {
+  buf_json_key(out, key);
+  if (v) buf_json_cstr(out, v);
+  else buf_json_null(out);
+}
+
+/* pt[n..): v in decimal, then the literal tail; returns the new length. */
+static int proto_put_uint(char *pt, int n, uint32_t v, const char *tail) {
+  n += (int)buf_fmt_uint(pt + n, v);
+  size_t tl = strlen(tail);
+  memcpy(pt + n, tail, tl);
+  return n + (int)tl;
+}
+
+static int proto_timeline(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t *err) {
+  eng_timeline_t t;
+  int rc = eng_timeline(c->eng, r->q, c->arena, &t, err);
+  if (rc) return rc;
+  buf_puts(out, "{\"ok\":true");
+  buf_json_key(out, "total");
+  buf_json_int(out, t.total);
+  buf_json_key(out, "by");
+  buf_json_cstr(out, qp_by_name(t.by));
+  proto_day_or_null(out, "from", t.from);
+  proto_day_or_null(out, "to", t.to);
+  buf_json_key(out, "series");
+  buf_json_open(out, '[');
+  /* A day series has thousands of points: each is written in one piece
+   * (its label is ASCII digits and dashes, nothing to escape). */
+  buf_reserve(out, t.npoints * 64);
+  for (size_t i = 0; i < t.npoints; i++) {
+    const eng_point_t *p = &t.series[i];
+    char pt[128];
+    int n = snprintf(pt, sizeof pt, "{\"date\":\"%.16s\",\"count\":", p->date);
+    n = proto_put_uint(pt, n, p->count, ",\"all\":");
+    n = proto_put_uint(pt, n, p->all, ",\"outlets\":");
+    n = proto_put_uint(pt, n, p->outlets, "}");
+    buf_json_raw(out, pt, (size_t)n);
+  }
+  buf_json_close(out, ']');
+  buf_json_key(out, "first");
+  buf_json_open(out, '[');
+  for (size_t i = 0; i < t.nfirst; i++) {
+    buf_json_open(out, '{');
+    proto_opt_str(out, "id", t.first[i].id);
+    proto_opt_str(out, "date", t.first[i].date);
+    proto_opt_str(out, "outlet", t.first[i].outlet);
+    proto_opt_str(out, "title", t.first[i].title);
+    buf_json_close(out, '}');
+  }
+  buf_json_close(out, ']');
+  buf_puts(out, "}\n");
+  return 0;
+}
+
 static int proto_get(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t *err) {
   doc_t d;
+  const char **copies;
+  size_t ncopies;
   int rc = eng_get(c->eng, r->arg, r->len, c->arena, &d, err);
+  if (!rc) rc = eng_copies(c->eng, r->arg, r->len, c->arena, &copies, &ncopies, err);
   if (rc) return rc;
   buf_puts(out, "{\"ok\":true");
   buf_json_key(out, "doc");
   doc_write_json(&d, out);
+  if (ncopies && out->len && out->data[out->len - 1] == '}') {
+    out->len--; /* the document's own object gets its copy group */
+    buf_json_key(out, "copies");
+    buf_json_open(out, '[');
+    for (size_t i = 0; i < ncopies; i++) buf_json_cstr(out, copies[i]);
+    buf_json_close(out, ']');
+    buf_json_close(out, '}');
+  }
   buf_puts(out, "}\n");
   return 0;
 }
@@ -195,6 +274,10 @@ static const proto_command_t proto_table[] = {
      "SEARCH <query>", "matching articles, best first, with totals and facets"},
     {"COUNT", -1, PROTO_CMD_ENGINE | PROTO_CMD_QUERY | PROTO_CMD_CACHE, proto_count,
      "COUNT <query>", "the exact number of matching articles"},
+    {"TIMELINE", -1, PROTO_CMD_ENGINE | PROTO_CMD_QUERY | PROTO_CMD_CACHE, proto_timeline,
+     "TIMELINE <query>",
+     "matching articles per day/week/month/year (by:), with all articles and outlets, and "
+     "each outlet's first"},
     {"GET", 1, PROTO_CMD_ENGINE | PROTO_CMD_CACHE, proto_get, "GET <id>",
      "one article, whole"},
     {"EXPLAIN", -1, PROTO_CMD_ENGINE | PROTO_CMD_QUERY, proto_explain, "EXPLAIN <query>",
@@ -423,9 +506,11 @@ static int proto_read_json(proto_ctx_t *c, const char *line, size_t len, proto_r
                      : strcmp(s, "relevance") == 0 ? QP_SORT_RELEVANCE
                      : strcmp(s, "newest") == 0    ? QP_SORT_NEWEST
                      : strcmp(s, "oldest") == 0    ? QP_SORT_OLDEST
+                     : strcmp(s, "recent") == 0    ? QP_SORT_RECENT
                                                     : QP_SORT_DEFAULT;
       if (so == QP_SORT_DEFAULT) {
-        rc = err_set(err, ERR_BAD_REQUEST, 0, "\"sort\" must be relevance, newest or oldest");
+        rc = err_set(err, ERR_BAD_REQUEST, 0,
+                     "\"sort\" must be relevance, newest, oldest or recent");
         goto out;
       }
       r->q->sort = so;

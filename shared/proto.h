@@ -12,8 +12,15 @@
  *   SEARCH <query>   {"ok":true,"total":N,"total_exact":B,"offset":O,"limit":L,
  *                     "took_us":T,"hits":[HIT...],"facets":{NAME:[{"value":V,
  *                     "count":C}...]}}   ("facets" only when asked)
+ *                    plus "next":CURSOR when more hits follow (eng.h); with
+ *                    collapse:copies "groups":G, and on each hit "copies":N,
+ *                    "copy_outlets":[...]
  *   COUNT <query>    {"ok":true,"count":N}
+ *   TIMELINE <query> {"ok":true,"total":N,"by":B,"from":D|null,"to":D|null,
+ *                     "series":[{"date":P,"count":C,"all":A,"outlets":K}...],
+ *                     "first":[{"id","date","outlet","title"}...]}
  *   GET <id>         {"ok":true,"doc":{...}}                    (not_found)
+ *                    the doc with "copies":[ID...] when it has copies (dup.h)
  *   EXPLAIN <query>  {"ok":true,"parsed":TREE,"xapian":"Query(...)"}
  *   STATS            {"ok":true,"docs":N,"revision":R,...}
  *   PING / HELP / QUIT

@@ -64,7 +64,10 @@
  *   {"root":NODE|null,"limit":N,"offset":N,"sort":S,"exact":B,
  *    "facets":[{"name":F,"limit":N|"all"},...]}
  *   S is the order that will be used: the one asked for, else "relevance"
- *   when has_text and "newest" otherwise.
+ *   when has_text and "newest" otherwise.  Then, only when they apply:
+ *   "now":"YYYY-MM-DD" (with since: or sort:recent), "since":"7d",
+ *   "halflife_days":N (sort:recent), "after":CURSOR, "collapse":"copies",
+ *   "like":ID, "by":"week".
  *   NODE is one of
  *     {"op":"and","args":[NODE,...]}      {"op":"or","args":[NODE,...]}
  *     {"op":"not","arg":NODE}
@@ -77,6 +80,7 @@
  *         runs to day 31 whatever its length)
  */
 #include "qp.h"
+#include "cal.h"
 #include "schema.h"
 
 #include "tok.h"
@@ -109,7 +113,14 @@ typedef enum qp_opt {
   QP_OPT_OFFSET,
   QP_OPT_SORT,
   QP_OPT_FACETS,
-  QP_OPT_EXACT
+  QP_OPT_EXACT,
+  QP_OPT_SINCE, /* the news options (qp_news_option) */
+  QP_OPT_NOW,
+  QP_OPT_HALFLIFE,
+  QP_OPT_AFTER,
+  QP_OPT_BY,
+  QP_OPT_LIKE,
+  QP_OPT_COLLAPSE
 } qp_opt_t;
 
 typedef struct qp_fdef {
@@ -124,7 +135,10 @@ static const qp_fdef_t qp_fdefs[] = {
     {"lang", QP_FK_FILTER, QF_LANG},        {"date", QP_FK_DATE, 0},
     {"limit", QP_FK_OPTION, QP_OPT_LIMIT},  {"offset", QP_FK_OPTION, QP_OPT_OFFSET},
     {"sort", QP_FK_OPTION, QP_OPT_SORT},    {"facets", QP_FK_OPTION, QP_OPT_FACETS},
-    {"exact", QP_FK_OPTION, QP_OPT_EXACT},
+    {"exact", QP_FK_OPTION, QP_OPT_EXACT},  {"since", QP_FK_OPTION, QP_OPT_SINCE},
+    {"now", QP_FK_OPTION, QP_OPT_NOW},      {"halflife", QP_FK_OPTION, QP_OPT_HALFLIFE},
+    {"after", QP_FK_OPTION, QP_OPT_AFTER},  {"by", QP_FK_OPTION, QP_OPT_BY},
+    {"like", QP_FK_OPTION, QP_OPT_LIKE},    {"collapse", QP_FK_OPTION, QP_OPT_COLLAPSE},
 };
 
 static int qp_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
@@ -172,8 +186,15 @@ const char *qp_sort_name(qp_sort_t s) {
     case QP_SORT_RELEVANCE: return "relevance";
     case QP_SORT_NEWEST: return "newest";
     case QP_SORT_OLDEST: return "oldest";
+    case QP_SORT_RECENT: return "recent";
   }
   return NULL;
+}
+
+static const char *const qp_by_names[] = {"auto", "day", "week", "month", "year"};
+
+const char *qp_by_name(qp_by_t b) {
+  return (unsigned)b <= QP_BY_YEAR ? qp_by_names[b] : NULL;
 }
 
 /* ------------------------------------------------------------------------
@@ -553,6 +574,9 @@ typedef struct qp_parser {
   qp_build_t b;
   qp_query_t *query;
   unsigned opts; /* a bit per option given */
+  uint32_t since_n; /* since:N<unit>, resolved against now at the end */
+  char since_unit;
+  size_t since_at;
 } qp_parser_t;
 
 /* Bytes of the white-space character at q[i], or 0. */
@@ -637,7 +661,8 @@ static int qp_lex_field(qp_parser_t *p, size_t name_len, size_t end, qp_tok_t *t
   if (!def)
     return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(p->pos),
                    "unknown field '%.*s%s' at column %d (fields: title outlet author tag lang "
-                   "date; options: limit offset sort facets exact)",
+                   "date; options: limit offset sort facets exact since now halflife after by like "
+                   "collapse)",
                    QP_SHOW(name, name_len), qp_col(p->pos));
   size_t v = p->pos + name_len + 1;
   t->kind = QT_FIELD;
@@ -830,6 +855,105 @@ static int qp_facets(qp_parser_t *p, const char *s, size_t n, size_t s_at) {
   }
 }
 
+/* N followed by one of the unit letters in units (case-insensitive). */
+static int qp_span(const char *s, size_t n, const char *units, uint32_t max, uint32_t *v,
+                   char *unit) {
+  int c = qp_lower((unsigned char)s[n - 1]);
+  if (n < 2 || c == 0 || !strchr(units, c)) return -1;
+  *unit = (char)qp_lower((unsigned char)s[n - 1]);
+  return qp_uint(s, n - 1, max, v);
+}
+
+/* since:, now:, halflife:, after:, by: (qp.h's qp_news_t). */
+static int qp_news_option(qp_parser_t *p, const qp_tok_t *t) {
+  qp_news_t *nw = &p->query->news;
+  const char *s = t->s;
+  size_t n = t->n;
+  int vcol = qp_col(t->s_at);
+  uint32_t unused;
+  char why[64];
+  const char *e;
+  switch ((qp_opt_t)t->def->id) {
+    case QP_OPT_SINCE:
+      if (qp_span(s, n, "dwmy", 100000, &p->since_n, &p->since_unit))
+        return qp_bad(p, t->s_at,
+                      "bad since '%.*s%s' at column %d: expected a number 0-100000 and d, w, m "
+                      "or y (since:7d)",
+                      QP_SHOW(s, n), vcol);
+      p->since_at = t->at;
+      if (!(nw->since = arena_strndup(p->b.a, s, n))) return qp_nomem(p->b.err);
+      return 0;
+    case QP_OPT_NOW:
+      if (n != 10 || (e = qp_date_one(s, n, &nw->now, &unused, why, sizeof why)))
+        return qp_bad(p, t->s_at, "bad now '%.*s%s' at column %d: %s", QP_SHOW(s, n), vcol,
+                      n != 10 ? "expected a day YYYY-MM-DD" : e);
+      nw->has_now = 1;
+      return 0;
+    case QP_OPT_HALFLIFE: {
+      char unit;
+      if (qp_span(s, n, "dw", 1000000, &nw->halflife, &unit) || nw->halflife == 0)
+        return qp_bad(p, t->s_at,
+                      "bad halflife '%.*s%s' at column %d: expected a number of days or weeks "
+                      "above 0 (halflife:14d, halflife:2w)",
+                      QP_SHOW(s, n), vcol);
+      if (unit == 'w') nw->halflife *= 7;
+      return 0;
+    }
+    case QP_OPT_AFTER:
+    case QP_OPT_LIKE:
+      if (memchr(s, '\0', n))
+        return qp_bad(p, t->s_at, "%s: value at column %d holds a NUL byte", t->def->name, vcol);
+      if (t->def->id == QP_OPT_LIKE) {
+        nw->like_column = vcol;
+        return (nw->like = arena_strndup(p->b.a, s, n)) ? 0 : qp_nomem(p->b.err);
+      }
+      nw->after = arena_strndup(p->b.a, s, n);
+      nw->after_column = vcol;
+      return nw->after ? 0 : qp_nomem(p->b.err);
+    case QP_OPT_COLLAPSE:
+      if (!qp_ieq(s, n, "copies"))
+        return qp_bad(p, t->s_at, "bad collapse '%.*s%s' at column %d: expected copies",
+                      QP_SHOW(s, n), vcol);
+      nw->collapse = 1;
+      return 0;
+    case QP_OPT_BY:
+      for (int b = QP_BY_DAY; b <= QP_BY_YEAR; b++)
+        if (qp_ieq(s, n, qp_by_names[b])) {
+          nw->by = (qp_by_t)b;
+          return 0;
+        }
+      return qp_bad(p, t->s_at, "bad by '%.*s%s' at column %d: expected day, week, month or year",
+                    QP_SHOW(s, n), vcol);
+    default: break;
+  }
+  return 0;
+}
+
+/* since: as a DATE node from now minus the span to now, ANDed to *root. */
+static int qp_resolve_since(qp_parser_t *p, qp_node_t **root) {
+  const qp_news_t *nw = &p->query->news;
+  uint32_t lo = 0, n = p->since_n;
+  if (p->since_unit == 'd' || p->since_unit == 'w') {
+    int64_t days = cal_days(nw->now) - (int64_t)n * (p->since_unit == 'w' ? 7 : 1);
+    lo = cal_from_days(days);
+  } else {
+    int64_t months = (int64_t)n * (p->since_unit == 'y' ? 12 : 1);
+    lo = months > 12 * 10000 ? 0 : cal_add_months(nw->now, -(int32_t)months);
+  }
+  if (!lo)
+    return qp_bad(p, p->since_at, "since:%s at column %d reaches before the year 1", nw->since,
+                  qp_col(p->since_at));
+  qp_node_t *d, *pair[2];
+  int rc = qp_node(&p->b, QN_DATE, qp_col(p->since_at), &d);
+  if (rc) return rc;
+  if (!(d->value = arena_sprintf(p->b.a, "since:%s", nw->since))) return qp_nomem(p->b.err);
+  d->lo = lo;
+  d->hi = nw->now;
+  pair[0] = *root;
+  pair[1] = d;
+  return *root ? qp_make_and(&p->b, pair, 2, (*root)->column, root) : (*root = d, 0);
+}
+
 static int qp_option(qp_parser_t *p, const qp_tok_t *t, int top, int negated) {
   const qp_fdef_t *def = t->def;
   qp_query_t *q = p->query;
@@ -863,10 +987,12 @@ static int qp_option(qp_parser_t *p, const qp_tok_t *t, int top, int negated) {
       q->sort = qp_ieq(s, n, "relevance") ? QP_SORT_RELEVANCE
                 : qp_ieq(s, n, "newest")  ? QP_SORT_NEWEST
                 : qp_ieq(s, n, "oldest")  ? QP_SORT_OLDEST
+                : qp_ieq(s, n, "recent")  ? QP_SORT_RECENT
                                           : QP_SORT_DEFAULT;
       if (q->sort == QP_SORT_DEFAULT)
         return qp_bad(p, t->s_at,
-                      "bad sort '%.*s%s' at column %d: expected relevance, newest or oldest",
+                      "bad sort '%.*s%s' at column %d: expected relevance, newest, oldest or "
+                      "recent",
                       QP_SHOW(s, n), vcol);
       return 0;
     case QP_OPT_FACETS: return qp_facets(p, s, n, t->s_at);
@@ -880,6 +1006,7 @@ static int qp_option(qp_parser_t *p, const qp_tok_t *t, int top, int negated) {
                       QP_SHOW(s, n), vcol);
       }
       return 0;
+    default: return qp_news_option(p, t);
   }
   return 0;
 }
@@ -1028,6 +1155,8 @@ qp_query_t *qp_query_new(arena_t *a) {
   q->limit = QP_DEFAULT_LIMIT;
   q->sort = QP_SORT_DEFAULT;
   q->exact = 1;
+  q->news.now = cal_today();
+  q->news.halflife = QP_DEFAULT_HALFLIFE;
   return q;
 }
 
@@ -1050,8 +1179,9 @@ int qp_parse(const char *q, size_t len, arena_t *a, qp_query_t **out, err_t *err
     assert(t->kind == QT_RPAREN); /* qp_parse_or stops only there */
     return qp_bad(&p, t->at, "unexpected ')' at column %d", qp_col(t->at));
   }
+  if (p.query->news.since && (rc = qp_resolve_since(&p, &root))) return rc;
   p.query->root = root;
-  p.query->has_text = qp_has_text(root);
+  p.query->has_text = qp_has_text(root) || p.query->news.like;
   *out = p.query;
   return 0;
 }
@@ -1178,5 +1308,31 @@ void qp_explain(const qp_query_t *q, buf_t *out) {
     buf_json_close(out, '}');
   }
   buf_json_close(out, ']');
+  const qp_news_t *nw = &q->news;
+  if (nw->since || q->sort == QP_SORT_RECENT) qp_explain_day(out, "now", nw->now);
+  if (nw->since) {
+    buf_json_key(out, "since");
+    buf_json_cstr(out, nw->since);
+  }
+  if (q->sort == QP_SORT_RECENT) {
+    buf_json_key(out, "halflife_days");
+    buf_json_int(out, nw->halflife);
+  }
+  if (nw->after) {
+    buf_json_key(out, "after");
+    buf_json_cstr(out, nw->after);
+  }
+  if (nw->collapse) {
+    buf_json_key(out, "collapse");
+    buf_json_cstr(out, "copies");
+  }
+  if (nw->like) {
+    buf_json_key(out, "like");
+    buf_json_cstr(out, nw->like);
+  }
+  if (nw->by != QP_BY_AUTO) {
+    buf_json_key(out, "by");
+    buf_json_cstr(out, qp_by_name(nw->by));
+  }
   buf_json_close(out, '}');
 }

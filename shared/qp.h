@@ -31,6 +31,19 @@
  *   facets:NAME[:N],... with NAME in outlet year month day author tag and
  *   N the number of values (default 10, "all" for every value),
  *   exact:yes|no (totals exact, the default, or estimated).
+ * News options (qp_news_t):
+ *   since:N{d,w,m,y}  dated from `now` minus N days, weeks, calendar months
+ *             or years (day clamped to the month's end) to `now`, both
+ *             included: a DATE node (value "since:7d") ANDed to the root.
+ *   now:YYYY-MM-DD    the day since: and sort:recent count from (default
+ *             today, UTC).  sort:recent with halflife:N{d,w} (default 14d):
+ *             score * 2^(-age/halflife), age = now - day in days, 0 for
+ *             articles dated after now; undated articles weigh 0.
+ *   after:CURSOR      the page after the answer that gave "next":CURSOR.
+ *   by:day|week|month|year   TIMELINE's period.
+ *   collapse:copies   one hit per copy group (dup.h, eng.h).
+ *   like:ID   ranked by article ID's distinctive words (eng.h); the rest of
+ *             the query only filters.  Counts as text (relevance order).
  * Errors: ERR_BAD_QUERY with err->column the 1-based byte column of the
  * fault and a message naming it: unbalanced quote or parenthesis, unknown
  * field or option, bad date, bad number, an operator with nothing to apply
@@ -75,7 +88,34 @@ typedef enum qp_field {
   QF_LANG
 } qp_field_t;
 
-typedef enum qp_sort { QP_SORT_DEFAULT, QP_SORT_RELEVANCE, QP_SORT_NEWEST, QP_SORT_OLDEST } qp_sort_t;
+typedef enum qp_sort {
+  QP_SORT_DEFAULT,
+  QP_SORT_RELEVANCE,
+  QP_SORT_NEWEST,
+  QP_SORT_OLDEST,
+  QP_SORT_RECENT /* relevance decayed by age (news.halflife) */
+} qp_sort_t;
+
+/* TIMELINE periods (by:). */
+typedef enum qp_by { QP_BY_AUTO, QP_BY_DAY, QP_BY_WEEK, QP_BY_MONTH, QP_BY_YEAR } qp_by_t;
+
+#define QP_DEFAULT_HALFLIFE 14 /* days */
+
+/* The options of news work, in one place (qp.c's qp_news_option parses
+ * them).  since: is not kept here: it becomes a DATE node of the tree. */
+typedef struct qp_news {
+  uint32_t now;       /* YYYYMMDD that since: and sort:recent count from:
+                         now: as given, else today (UTC) at parse time */
+  int has_now;        /* now: was given */
+  const char *since;  /* since: as written ("7d"), for EXPLAIN; NULL */
+  uint32_t halflife;  /* days; QP_DEFAULT_HALFLIFE unless halflife: */
+  const char *after;  /* after:CURSOR as written, NULL; eng.h reads it */
+  int after_column;   /* its column, for errors about the cursor */
+  qp_by_t by;         /* TIMELINE period */
+  const char *like;   /* like:ID, NULL: articles about the same story */
+  int like_column;
+  int collapse;       /* collapse:copies: one hit per group of copies */
+} qp_news_t;
 
 typedef enum qp_facet {
   QP_FACET_OUTLET,
@@ -115,6 +155,7 @@ typedef struct qp_query {
   size_t nfacets;        /* in the order asked */
   int has_text;          /* some positive text condition (word, phrase,
                             prefix): relevance is the default order */
+  qp_news_t news;
 } qp_query_t;
 
 /* Parse q[0..len).  0 and *out (in arena a), or ERR_BAD_QUERY / ERR_NOMEM
@@ -132,6 +173,7 @@ int qp_date_node(arena_t *a, const char *from, const char *to, qp_node_t **out, 
 int qp_facet_id(const char *name, size_t len);
 const char *qp_facet_name(qp_facet_t f);
 const char *qp_sort_name(qp_sort_t s);
+const char *qp_by_name(qp_by_t b);
 /* How the query was understood, as JSON (the "parsed" of EXPLAIN). */
 void qp_explain(const qp_query_t *q, buf_t *out);
 

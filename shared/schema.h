@@ -40,6 +40,10 @@
  *                         (ascending; undated last)
  *   SCHEMA_SLOT_MONTH     "YYYYMM", SCHEMA_SLOT_YEAR "YYYY", SCHEMA_SLOT_DAY
  *                         "YYYYMMDD": the date facets
+ *   SCHEMA_SLOT_COPIES    the body's MinHash signature (dup.h: DUP_SIG_BYTES
+ *                         bytes), absent for a body of fewer than 5 words;
+ *                         readers group copies from it (an index without
+ *                         it simply has no copies)
  * Every article has a value in every facet slot (outlet, author, tags,
  * month, year, day) and in SCHEMA_SLOT_NEWEST: SCHEMA_NO_VALUE (or "0" for
  * NEWEST, which sorts last when descending) stands for "none".  Xapian reads
@@ -91,7 +95,8 @@ enum schema_slot {
   SCHEMA_SLOT_OLDEST = 5,
   SCHEMA_SLOT_MONTH = 6,
   SCHEMA_SLOT_YEAR = 7,
-  SCHEMA_SLOT_DAY = 8
+  SCHEMA_SLOT_DAY = 8,
+  SCHEMA_SLOT_COPIES = 9
 };
 
 #define SCHEMA_NO_VALUE "\x1e" /* "none" in a facet slot; never counted */

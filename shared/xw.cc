@@ -317,6 +317,18 @@ template <class F> static void xw_each_posting(const xw_db &x, const std::string
   }
 }
 
+/* f(docid, value) for every document with a value in slot, in the combined
+ * database's docids: each shard's values are read from the shard itself
+ * (Xapian 1.4's value stream of several shards gives their own docids). */
+template <class F> static void xw_each_value(const xw_db &x, unsigned slot, F f) {
+  size_t n = x.shards.size();
+  for (size_t k = 0; k < (n ? n : 1); k++) {
+    const Xapian::Database &sh = n > 1 ? x.shards[k].db : x.db;
+    for (auto v = sh.valuestream_begin(slot); v != sh.valuestream_end(slot); ++v)
+      f(n > 1 ? (Xapian::docid)((v.get_docid() - 1) * n + k + 1) : v.get_docid(), *v);
+  }
+}
+
 static void xw_bits_add_term(const xw_db &x, const std::string &term, xw_bits &b) {
   xw_each_posting(x, term, [&](Xapian::docid d) { xw_bits_set(b, d); });
 }
@@ -948,9 +960,6 @@ uint64_t xw_query_cost(xw_db *db, const xw_query *q, uint64_t cap) {
 
 /* ---- columns ---- */
 
-/* Each shard's values are read from the shard itself, its docids mapped to
- * the combined database's (Xapian interleaves them: shard k's docid d is
- * (d - 1) * n + k + 1). */
 int xw_column_load(xw_db *db, unsigned slot, unsigned prefix_len, xw_column **out, err_t *err) {
   *out = NULL;
   return xw_try(err, [&] {
@@ -958,23 +967,22 @@ int xw_column_load(xw_db *db, unsigned slot, unsigned prefix_len, xw_column **ou
     c->names.emplace_back();
     c->ids.assign((size_t)db->db.get_lastdocid() + 1, 0);
     std::unordered_map<std::string, uint16_t> dict;
-    size_t n = db->shards.size();
-    for (size_t k = 0; k < n; k++) {
-      const Xapian::Database &sh = db->shards[k].db;
-      for (auto v = sh.valuestream_begin(slot); v != sh.valuestream_end(slot); ++v) {
-        std::string val = *v;
-        if (prefix_len && val.size() > prefix_len) val.resize(prefix_len);
-        size_t d = ((size_t)v.get_docid() - 1) * n + k + 1;
-        if (val.empty() || d >= c->ids.size()) continue;
-        auto it = dict.find(val);
-        if (it == dict.end()) {
-          if (c->names.size() > XW_COLUMN_MAX_VALUES) return 0; /* too many: *out stays NULL */
-          it = dict.emplace(val, (uint16_t)c->names.size()).first;
-          c->names.push_back(std::move(val));
+    bool full = false;
+    xw_each_value(*db, slot, [&](Xapian::docid d, std::string val) {
+      if (prefix_len && val.size() > prefix_len) val.resize(prefix_len);
+      if (full || val.empty() || d >= c->ids.size()) return;
+      auto it = dict.find(val);
+      if (it == dict.end()) {
+        if (c->names.size() > XW_COLUMN_MAX_VALUES) {
+          full = true;
+          return;
         }
-        c->ids[d] = it->second;
+        it = dict.emplace(val, (uint16_t)c->names.size()).first;
+        c->names.push_back(std::move(val));
       }
-    }
+      c->ids[d] = it->second;
+    });
+    if (full) return 0; /* too many values: *out stays NULL */
     c->totals.assign(c->names.size(), 0);
     for (uint16_t id : c->ids) c->totals[id]++;
     *out = c.release();
@@ -991,6 +999,20 @@ size_t xw_column_bytes(const xw_column *c) {
   size_t n = c->ids.capacity() * sizeof(uint16_t) + c->totals.capacity() * sizeof(uint32_t);
   for (const auto &s : c->names) n += sizeof s + s.capacity();
   return n;
+}
+
+uint32_t xw_column_nvalues(const xw_column *c) { return (uint32_t)c->names.size(); }
+
+uint32_t xw_column_id(const xw_column *c, xw_docid d) { return c->id_of(d); }
+
+const char *xw_column_name(const xw_column *c, uint32_t id, size_t *len) {
+  bool ok = id < c->names.size();
+  if (len) *len = ok ? c->names[id].size() : 0;
+  return ok ? c->names[id].c_str() : "";
+}
+
+uint32_t xw_column_total(const xw_column *c, uint32_t id) {
+  return id < c->totals.size() ? c->totals[id] : 0;
 }
 
 /* Counts per value id, one vector per facet spec, filled from columns. */
@@ -1053,7 +1075,112 @@ static Xapian::Query xw_unscaled(Xapian::Query q) {
   return q;
 }
 
+/* A match spy that hands every match's docid to a C callback. */
+class xw_each_spy : public Xapian::MatchSpy {
+ public:
+  xw_each_spy(void (*f)(void *, xw_docid, double), void *u) : fn(f), ud(u) {}
+  void operator()(const Xapian::Document &doc, double wt) override { fn(ud, doc.get_docid(), wt); }
+
+ private:
+  void (*fn)(void *, xw_docid, double);
+  void *ud;
+};
+
+/* BM25 as Sift ranks: k1 and b 0 take Xapian's defaults (1, 0.5). */
+static Xapian::BM25Weight xw_bm25(double k1, double b) {
+  return Xapian::BM25Weight(k1 ? k1 : 1, 0, 1, b ? b : 0.5, 0.5);
+}
+
+/* The cursor's tie rule (xw_search_opts.after_key): of the documents whose
+ * sort key equals the cursor's, only those after its docid. */
+class xw_after_decider : public Xapian::MatchDecider {
+ public:
+  xw_after_decider(unsigned s, std::string k, Xapian::docid d) : slot(s), key(std::move(k)), did(d) {}
+  bool operator()(const Xapian::Document &doc) const override {
+    return doc.get_docid() > did || doc.get_value(slot) != key;
+  }
+
+ private:
+  unsigned slot;
+  std::string key;
+  Xapian::docid did;
+};
+
+int xw_values_each(xw_db *db, unsigned slot,
+                   void (*fn)(void *ud, xw_docid d, const char *v, size_t len), void *ud,
+                   err_t *err) {
+  if (!db || !fn) return err_set(err, ERR_INVAL, 0, "no database or callback");
+  return xw_try(err, [&] {
+    xw_each_value(*db, slot, [&](Xapian::docid d, const std::string &val) {
+      fn(ud, d, val.data(), val.size());
+    });
+    return 0;
+  });
+}
+
+/* The caller's term filter, as Xapian's expand decider. */
+class xw_keep_decider : public Xapian::ExpandDecider {
+ public:
+  explicit xw_keep_decider(int (*k)(const char *, size_t)) : keep(k) {}
+  bool operator()(const std::string &term) const override { return keep(term.data(), term.size()); }
+
+ private:
+  int (*keep)(const char *, size_t);
+};
+
+int xw_query_like(xw_db *db, xw_docid d, size_t n, int (*keep)(const char *term, size_t len),
+                  xw_query **out, err_t *err) {
+  *out = NULL;
+  if (!db || !keep) return err_set(err, ERR_INVAL, 0, "no database or term filter");
+  return xw_try(err, [&] {
+    db->db.get_document(d); /* DocNotFoundError when there is none */
+    Xapian::Enquire enq(db->db);
+    Xapian::RSet rset;
+    rset.add_document(d);
+    xw_keep_decider decider(keep);
+    Xapian::ESet eset = enq.get_eset((Xapian::termcount)n, rset, &decider);
+    std::vector<Xapian::Query> terms;
+    for (auto t = eset.begin(); t != eset.end(); ++t) terms.emplace_back(*t);
+    if (!terms.empty())
+      *out = new xw_query{Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end())};
+    return 0;
+  });
+}
+
 /* ---- searching ---- */
+
+int xw_match_each(xw_db *db, const xw_query *q, int weighted, double time_limit,
+                  void (*fn)(void *ud, xw_docid d, double weight), void *ud, err_t *err) {
+  if (!db || !q || !fn) return err_set(err, ERR_INVAL, 0, "no database, query or callback");
+  return xw_try(err, [&] {
+    auto t0 = std::chrono::steady_clock::now();
+    if (db->local && !weighted && xw_countable(q->q)) {
+      xw_bits bits((size_t)db->db.get_lastdocid() / 64 + 1, 0);
+      xw_bits_eval(*db, q->q, bits);
+      xw_bits_each(bits, [&](Xapian::docid d) { fn(ud, d, 0); });
+    } else {
+      Xapian::Enquire enq(db->db);
+      enq.set_query(q->q);
+      if (weighted) enq.set_weighting_scheme(xw_bm25(0, 0));
+      else enq.set_weighting_scheme(Xapian::BoolWeight());
+      if (db->local && db->shards.size() == 1) {
+        xw_each_spy spy(fn, ud);
+        enq.add_matchspy(&spy);
+        enq.get_mset(0, weighted ? 1 : 0, db->db.get_doccount());
+        enq.clear_matchspies();
+      } else { /* a spy sees a shard's own docids (see xw_column_spy), and a
+                  remote shard no spy of ours: take the matches whole */
+        Xapian::MSet all = enq.get_mset(0, db->db.get_doccount());
+        for (auto it = all.begin(); it != all.end(); ++it) fn(ud, *it, it.get_weight());
+      }
+    }
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
+    if (time_limit > 0 && took.count() >= time_limit)
+      return err_set(err, ERR_TIMEOUT, 0, "match took %.3f s, over the limit of %.3f s",
+                     took.count(), time_limit);
+    return 0;
+  });
+}
 
 int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset **out,
               err_t *err) {
@@ -1075,8 +1202,13 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     std::unique_ptr<xw_mset> m(new xw_mset);
     Xapian::Query inner = xw_unscaled(q->q);
     Xapian::Query::op type = inner.get_type();
+    std::unique_ptr<xw_after_decider> after;
+    if (opts->after_key)
+      after.reset(new xw_after_decider(opts->sort_slot,
+                                       std::string(opts->after_key, opts->after_key_len),
+                                       opts->after_docid));
     bool shortcut = (type == Xapian::Query::LEAF_TERM || type == Xapian::Query::LEAF_MATCH_ALL) &&
-                    (columns || opts->nfacets == 0);
+                    (columns || opts->nfacets == 0) && !after;
     std::string term;
     if (shortcut && type == Xapian::Query::LEAF_TERM) {
       term = *inner.get_terms_begin();
@@ -1088,7 +1220,8 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     /* Shards that cannot match are left out of the ranking when the order
      * allows it (xw_search_opts.shards). */
     Xapian::Database ranked = db->db;
-    if (opts->shards && opts->rank_shards && db->shards.size() > 1) {
+    /* (Not with a cursor: its docid is the whole database's.) */
+    if (opts->shards && opts->rank_shards && !opts->after_key && db->shards.size() > 1) {
       ranked = Xapian::Database();
       for (size_t k = 0; k < db->shards.size(); k++) {
         /* Xapian needs one shard: the last, where the query's own date
@@ -1105,8 +1238,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     }
     Xapian::Enquire enq(ranked);
     enq.set_query(q->q);
-    enq.set_weighting_scheme(Xapian::BM25Weight(opts->bm25_k1 ? opts->bm25_k1 : 1, 0, 1,
-                                                opts->bm25_b ? opts->bm25_b : 0.5, 0.5));
+    enq.set_weighting_scheme(xw_bm25(opts->bm25_k1, opts->bm25_b));
     if (opts->sort != XW_SORT_RELEVANCE)
       enq.set_sort_by_value(opts->sort_slot, opts->sort == XW_SORT_VALUE_DESC);
     Xapian::doccount check = opts->check_at_least;
@@ -1124,7 +1256,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     }
     if (opts->nfacets && !shortcut) check = std::max(check, db->db.get_doccount());
     /* Counted as a set (see above): the match need not check every doc. */
-    bool sets = !shortcut && check && db->local && (columns || opts->nfacets == 0) &&
+    bool sets = !shortcut && !after && check && db->local && (columns || opts->nfacets == 0) &&
                 xw_prunes(q->q) && xw_countable(q->q);
     /* Several local shards: a spy on the combined match cannot tell where
      * a docid comes from (above), so facets with columns are counted shard
@@ -1137,7 +1269,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     if (opts->time_limit > 0) enq.set_time_limit(opts->time_limit);
 
     auto t0 = std::chrono::steady_clock::now();
-    m->m = enq.get_mset(opts->offset, opts->limit, check);
+    m->m = enq.get_mset(opts->offset, opts->limit, check, NULL, after.get());
     if (sets) {
       xw_bits bits((size_t)db->db.get_lastdocid() / 64 + 1, 0);
       xw_bits_eval(*db, q->q, bits);
@@ -1216,6 +1348,13 @@ int xw_mset_data(xw_mset *m, uint32_t i, const char **data, size_t *len, err_t *
     if (len) *len = d->size();
     return 0;
   });
+}
+
+int xw_mset_value(xw_mset *m, uint32_t i, unsigned slot, char **val, size_t *len, err_t *err) {
+  *val = NULL;
+  if (len) *len = 0;
+  if (i >= m->data.size()) return err_set(err, ERR_INVAL, 0, "hit %u out of range", (unsigned)i);
+  return xw_try(err, [&] { return xw_copy_out(m->m[i].get_document().get_value(slot), val, len, err); });
 }
 
 size_t xw_mset_facet_size(const xw_mset *m, size_t f) {

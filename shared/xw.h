@@ -202,6 +202,14 @@ typedef struct xw_search_opts {
    * AND, OR, NOT, FILTER and SYNONYM may be counted from posting lists as
    * sets of docids while the match only ranks (Xapian then stops early);
    * remote shards would ship every posting list over the network. */
+  /* A cursor for value sorts: when after_key is set, documents whose value
+   * in sort_slot equals after_key[0..after_key_len) are kept only when their
+   * docid is above after_docid (Xapian orders equal keys by docid, up).  The
+   * caller filters the keys strictly before the cursor with a value range.
+   * Facets and sets are then counted with the cursor applied. */
+  const char *after_key;
+  size_t after_key_len;
+  xw_docid after_docid;
 } xw_search_opts;
 
 int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset **out,
@@ -215,6 +223,8 @@ uint32_t xw_mset_matches_estimated(const xw_mset *m);
 uint32_t xw_mset_matches_upper(const xw_mset *m);
 xw_docid xw_mset_docid(const xw_mset *m, uint32_t i);
 double xw_mset_weight(const xw_mset *m, uint32_t i);
+/* Value slot of hit i's document (malloc'ed, "" when unset). */
+int xw_mset_value(xw_mset *m, uint32_t i, unsigned slot, char **val, size_t *len, err_t *err);
 /* Stored data of hit i (borrowed from m; valid until xw_mset_free). */
 int xw_mset_data(xw_mset *m, uint32_t i, const char **data, size_t *len, err_t *err);
 /* Facet f's counts: number of distinct values; value k and its count,
@@ -241,6 +251,37 @@ int xw_column_load(xw_db *db, unsigned slot, unsigned prefix_len, xw_column **ou
 void xw_column_free(xw_column *c);
 /* Memory the column holds, for figures. */
 size_t xw_column_bytes(const xw_column *c);
+/* Reading a column: value ids run 0..xw_column_nvalues(c)-1, id 0 being "no
+ * value"; a docid beyond the column has id 0.  Names borrow from c. */
+uint32_t xw_column_nvalues(const xw_column *c);
+uint32_t xw_column_id(const xw_column *c, xw_docid d);
+const char *xw_column_name(const xw_column *c, uint32_t id, size_t *len);
+uint32_t xw_column_total(const xw_column *c, uint32_t id); /* documents with it */
+
+/* The OR of document d's most distinctive terms (Xapian's expand set with
+ * d as the relevant set), at most n of them, keeping only those keep()
+ * accepts: "more like this".  *out = NULL and 0 when none is left;
+ * ERR_NOT_FOUND for no such docid. */
+int xw_query_like(xw_db *db, xw_docid d, size_t n, int (*keep)(const char *term, size_t len),
+                  xw_query **out, err_t *err);
+
+/* Call fn(ud, docid, value) for every document with a value in slot, in
+ * docid order (value borrowed for the call). */
+int xw_values_each(xw_db *db, unsigned slot,
+                   void (*fn)(void *ud, xw_docid d, const char *v, size_t len), void *ud,
+                   err_t *err);
+
+/* ---- every match ---- */
+/* Call fn(ud, docid, weight) for every document q matches, in no promised
+ * order.  weighted: the weight is the document's BM25 score with Xapian's
+ * default parameters (as xw_search ranks it), from a match that checks every
+ * document; otherwise 0, and when every shard is local and q is made of
+ * terms the matches come from posting lists as sets (xw_search_opts).  With
+ * several shards, or a remote one, the matches are fetched as a result
+ * list, since a match spy sees each shard's own docids there.  ERR_TIMEOUT
+ * as xw_search when it took time_limit or longer. */
+int xw_match_each(xw_db *db, const xw_query *q, int weighted, double time_limit,
+                  void (*fn)(void *ud, xw_docid d, double weight), void *ud, err_t *err);
 
 /* ---- term lists, for snippets and figures ---- */
 /* Positions of term in document id: fills pos[0..*n) up to cap; *n is the

@@ -111,12 +111,16 @@ static size_t fuzz_check_node(const qp_node_t *n, const qp_node_t *parent, int d
 
 static void fuzz_check_query(const qp_query_t *q, size_t len) {
   if (q->root) CHECK(fuzz_check_node(q->root, NULL, 0, len) <= QP_MAX_NODES);
-  CHECK(q->has_text == (q->root ? fuzz_has_text(q->root) : 0));
+  CHECK(q->has_text == ((q->root ? fuzz_has_text(q->root) : 0) || q->news.like != NULL));
   CHECK(q->limit <= QP_MAX_LIMIT);
   CHECK(q->has_limit || q->limit == QP_DEFAULT_LIMIT);
   CHECK(q->has_offset || q->offset == 0);
   CHECK(q->exact == 0 || q->exact == 1);
-  CHECK(q->sort >= QP_SORT_DEFAULT && q->sort <= QP_SORT_OLDEST);
+  CHECK(q->sort >= QP_SORT_DEFAULT && q->sort <= QP_SORT_RECENT);
+  CHECK(q->news.halflife >= 1);
+  CHECK(fuzz_valid_day(q->news.now));
+  CHECK(q->news.by >= QP_BY_AUTO && q->news.by <= QP_BY_YEAR);
+  CHECK(!q->news.after || q->news.after_column >= 1);
   CHECK(q->nfacets <= QP_FACET__COUNT);
   for (size_t i = 0; i < q->nfacets; i++) {
     CHECK(q->facets[i].facet < QP_FACET__COUNT);

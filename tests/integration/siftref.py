@@ -27,7 +27,9 @@ AST (tuples):
 """
 
 import bisect
+import calendar
 import collections
+import datetime
 import json
 import re
 import subprocess
@@ -694,6 +696,120 @@ class Corpus:
         )
         undated = [None] * sum(1 for n in nums if not self.docs[n].sortkey)
         return dated + undated
+
+
+# ---------------------------------------------------------------------------
+# News work: since:/now:, sort:recent, TIMELINE (SPEC "More forms, for news
+# work", TIMELINE), written with Python's datetime, not the C calendar.
+
+
+def _ymd_date(ymd):
+    return datetime.date(ymd // 10000, ymd // 100 % 100, ymd % 100)
+
+
+def _date_ymd(d):
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def since_bounds(now, n, unit):
+    """(lo, hi) YYYYMMDD ints of since:<n><unit> counted from now (an int):
+    n days/weeks back, or n calendar months/years back with the day clamped
+    to that month's last day."""
+    d = _ymd_date(now)
+    if unit in "dw":
+        lo = d - datetime.timedelta(days=n * (7 if unit == "w" else 1))
+    else:
+        months = d.year * 12 + d.month - 1 - n * (12 if unit == "y" else 1)
+        y, m = divmod(months, 12)
+        m += 1
+        last = calendar.monthrange(y, m)[1]
+        lo = datetime.date(y, m, min(d.day, last))
+    return _date_ymd(lo), now
+
+
+def decay(now, day, halflife):
+    """sort:recent's factor: 2^(-age/halflife), age in days (0 when day is
+    after now); 0 for an undated article (day None)."""
+    if day is None:
+        return 0.0
+    age = (_ymd_date(now) - _ymd_date(day)).days
+    return 1.0 if age <= 0 else 2.0 ** (-age / halflife)
+
+
+def period_label(by, ymd):
+    d = _ymd_date(ymd)
+    if by == "day":
+        return d.isoformat()
+    if by == "week":
+        y, w, _ = d.isocalendar()
+        return "%04d-W%02d" % (y, w)
+    if by == "month":
+        return "%04d-%02d" % (d.year, d.month)
+    return "%04d" % d.year
+
+
+def periods(by, lo, hi):
+    """Every period label from the one holding day lo to the one holding hi."""
+    out = []
+    d, end = _ymd_date(lo), _ymd_date(hi)
+    while d <= end:
+        lab = period_label(by, _date_ymd(d))
+        if not out or out[-1] != lab:
+            out.append(lab)
+        d += datetime.timedelta(days=1)
+    return out
+
+
+def timeline(corpus, nums, by=None, lo=None, hi=None, limit=10):
+    """The TIMELINE answer for the matching article numbers nums, with the
+    query's date bounds lo/hi (ints, None when open; a month end of 31 is
+    brought to the month's real end)."""
+    if hi is not None:
+        y, m = hi // 10000, hi // 100 % 100
+        hi = y * 10000 + m * 100 + min(hi % 100, calendar.monthrange(y, m)[1])
+    dated = [n for n in nums if corpus.docs[n].day is not None]
+    days = [corpus.docs[n].day for n in dated]
+    lo = lo if lo is not None else (min(days) if days else None)
+    hi = hi if hi is not None else (max(days) if days else None)
+    if by is None:
+        span = (_ymd_date(hi) - _ymd_date(lo)).days if lo and hi else 0
+        by = "month" if span > 366 else "day"
+    out = {"total": len(nums), "by": by, "from": None, "to": None, "series": [], "first": []}
+    if lo and hi and lo <= hi:
+        out["from"] = _ymd_date(lo).isoformat()
+        out["to"] = _ymd_date(hi).isoformat()
+        labels = periods(by, lo, hi)
+        pts = {lab: {"date": lab, "count": 0, "all": 0, "outlets": set()} for lab in labels}
+        for d in corpus.docs:
+            if d.day is not None:
+                p = pts.get(period_label(by, d.day))
+                if p:
+                    p["all"] += 1
+        for n in dated:
+            d = corpus.docs[n]
+            p = pts.get(period_label(by, d.day))
+            if p:
+                p["count"] += 1
+                if d.f.get("outlet"):
+                    p["outlets"].add(d.f["outlet"])
+        for lab in labels:
+            pts[lab]["outlets"] = len(pts[lab]["outlets"])
+            out["series"].append(pts[lab])
+    best = {}
+    for n in dated:
+        d = corpus.docs[n]
+        o = d.f.get("outlet")
+        if not o:
+            continue
+        key = (d.sortkey, d.id.encode("utf-8"))
+        if o not in best or key < best[o][0]:
+            best[o] = (key, d)
+    for _, d in sorted(best.values(), key=lambda kv: kv[0])[:limit]:
+        e = {"id": d.id, "date": d.f["date"], "outlet": d.f["outlet"]}
+        if d.f.get("title"):
+            e["title"] = d.f["title"]
+        out["first"].append(e)
+    return out
 
 
 # ---------------------------------------------------------------------------
