@@ -435,7 +435,7 @@ int main(int argc, char **argv) {
   wcfg.st = app.st;
   err_t err;
   err_clear(&err);
-  if (wrk_pool_new(&app.loop, &wcfg, srv_job_done, app.srv, &app.pool, &err) != 0)
+  if (wrk_pool_new(&app.loop, &wcfg, &app.pool, &err) != 0)
     fail_startup(&app, "cannot open the index", &err);
   srv_set_pool(app.srv, app.pool);
   if (srv_listen(app.srv, &err) != 0) fail_startup(&app, "cannot listen", &err);
