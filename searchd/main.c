@@ -28,6 +28,7 @@
 #include "cache.h"
 #include "eng.h"
 #include "err.h"
+#include "http.h"
 #include "log.h"
 #include "qp.h"
 #include "server.h"
@@ -47,6 +48,8 @@
 typedef struct app {
   uv_loop_t loop;
   srv_t *srv;
+  http_t *http; /* NULL without --http */
+  int fronts_running; /* line protocol and HTTP not yet stopped */
   wrk_pool_t *pool;
   st_t *st;
   cache_t *cache;
@@ -61,6 +64,7 @@ typedef struct options {
   const char *listen[SRV_MAX_LISTEN];
   size_t nlisten;
   const char *unix_path;
+  const char *http;
   unsigned unix_mode;
   int insecure_bind;
   const char *auth_file;
@@ -88,6 +92,8 @@ static void usage(FILE *f) {
           "  --unix PATH             also listen on a Unix socket (a stale socket file is\n"
           "                          removed)\n"
           "  --unix-mode OCTAL       permissions of the socket file (default 0600)\n"
+          "  --http HOST:PORT        also serve HTTP there (SPEC.md \"HTTP\"; port 0 picks\n"
+          "                          one, logged as \"http listening on HOST:PORT\")\n"
           "  --auth-file FILE        require \"AUTH <secret>\" before any other request;\n"
           "                          the secret is the first line of FILE (>= 8 chars)\n"
           "  --insecure-bind         allow a non-loopback --listen address without\n"
@@ -165,6 +171,7 @@ enum {
   OPT_LISTEN,
   OPT_UNIX,
   OPT_UNIX_MODE,
+  OPT_HTTP,
   OPT_INSECURE_BIND,
   OPT_AUTH_FILE,
   OPT_THREADS,
@@ -191,6 +198,7 @@ static const struct option long_options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"unix", required_argument, NULL, OPT_UNIX},
     {"unix-mode", required_argument, NULL, OPT_UNIX_MODE},
+    {"http", required_argument, NULL, OPT_HTTP},
     {"insecure-bind", no_argument, NULL, OPT_INSECURE_BIND},
     {"auth-file", required_argument, NULL, OPT_AUTH_FILE},
     {"threads", required_argument, NULL, OPT_THREADS},
@@ -252,6 +260,7 @@ static void parse_options(int argc, char **argv, options_t *o) {
         o->unix_mode = (unsigned)m;
         break;
       }
+      case OPT_HTTP: o->http = optarg; break;
       case OPT_INSECURE_BIND: o->insecure_bind = 1; break;
       case OPT_AUTH_FILE: o->auth_file = optarg; break;
       case OPT_THREADS: o->threads = (unsigned)parse_number("--threads", optarg, 1, 1024, 0); break;
@@ -315,6 +324,7 @@ static void on_closed(uv_handle_t *h) { (void)h; }
 
 static void on_server_stopped(void *arg) {
   app_t *app = arg;
+  if (--app->fronts_running > 0) return; /* the other front end is still busy */
   if (app->pool) wrk_pool_stop(app->pool);
   app->pool = NULL;
   if (app->handles_started) {
@@ -329,7 +339,9 @@ static void on_server_stopped(void *arg) {
 static void on_stop_signal(uv_signal_t *h, int signum) {
   app_t *app = h->data;
   log_info("%s: stopping: answering the requests in hand", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  app->fronts_running = app->http ? 2 : 1;
   srv_shutdown(app->srv, on_server_stopped, app);
+  if (app->http) http_shutdown(app->http, on_server_stopped, app);
 }
 
 static void on_hup(uv_signal_t *h, int signum) {
@@ -352,9 +364,12 @@ static void on_reload_timer(uv_timer_t *t) {
 /* Close everything after a startup failure and exit 1. */
 static void fail_startup(app_t *app, const char *what, const err_t *err) {
   fprintf(stderr, PROG ": %s: %s\n", what, err_message(err));
+  app->fronts_running = app->http ? 2 : 1;
   srv_shutdown(app->srv, on_server_stopped, app);
+  if (app->http) http_shutdown(app->http, on_server_stopped, app);
   uv_run(&app->loop, UV_RUN_DEFAULT);
   uv_loop_close(&app->loop);
+  http_free(app->http);
   srv_free(app->srv);
   st_free(app->st);
   cache_free(app->cache);
@@ -378,6 +393,16 @@ int main(int argc, char **argv) {
                   o.listen[i]);
   }
   scfg.ntcp = o.nlisten;
+  http_config_t hcfg;
+  memset(&hcfg, 0, sizeof hcfg);
+  if (o.http) {
+    const char *why = NULL;
+    if (srv_parse_addr(o.http, &hcfg.addr, &why) != 0) usage_error("--http %s: %s", o.http, why);
+    if (!o.insecure_bind && !o.auth_file && !srv_addr_is_loopback(&hcfg.addr))
+      usage_error("--http %s is not a loopback address: give --auth-file (clients then "
+                  "send Authorization: Bearer <secret>) or --insecure-bind",
+                  o.http);
+  }
   scfg.unix_path = o.unix_path;
   scfg.unix_mode = o.unix_mode;
   char secret[256] = "";
@@ -399,6 +424,11 @@ int main(int argc, char **argv) {
   scfg.idle_timeout_ms = o.idle_timeout_s * 1000u;
   scfg.linger_ms = 2000;
   scfg.shutdown_timeout_ms = o.shutdown_timeout_s * 1000u;
+  hcfg.secret = scfg.secret;
+  hcfg.max_line = o.max_line;
+  hcfg.max_connections = o.max_connections;
+  hcfg.req_timeout_ms = o.idle_timeout_s ? o.idle_timeout_s * 1000u : 10000u;
+  hcfg.shutdown_timeout_ms = scfg.shutdown_timeout_ms;
 
   signal(SIGPIPE, SIG_IGN);
 
@@ -418,7 +448,8 @@ int main(int argc, char **argv) {
   }
   app.st = st_new(o.threads, app.cache);
   app.srv = app.st ? srv_new(&app.loop, &scfg, app.st) : NULL;
-  if (!app.srv) {
+  if (app.srv && o.http) app.http = http_new(&app.loop, &hcfg, app.srv, app.st);
+  if (!app.srv || (o.http && !app.http)) {
     fprintf(stderr, PROG ": out of memory\n");
     return 1;
   }
@@ -439,6 +470,7 @@ int main(int argc, char **argv) {
     fail_startup(&app, "cannot open the index", &err);
   srv_set_pool(app.srv, app.pool);
   if (srv_listen(app.srv, &err) != 0) fail_startup(&app, "cannot listen", &err);
+  if (app.http && http_listen(app.http, &err) != 0) fail_startup(&app, "cannot listen", &err);
 
   uv_signal_init(&app.loop, &app.sig_term);
   uv_signal_init(&app.loop, &app.sig_int);
@@ -459,6 +491,7 @@ int main(int argc, char **argv) {
   uv_run(&app.loop, UV_RUN_DEFAULT);
   rc = uv_loop_close(&app.loop);
   if (rc) log_warn("event loop closed with handles open: %s", uv_strerror(rc));
+  http_free(app.http);
   srv_free(app.srv);
   st_free(app.st);
   cache_free(app.cache);

@@ -237,9 +237,12 @@ static void srv_on_idle(uv_idle_t *h) {
 
 /* ---- teardown ---------------------------------------------------------- */
 
+static void srv_submit_solo(srv_t *s);
+
 static void srv_maybe_done(srv_t *s) {
   if (!s->stopping || s->done_called || s->open_listeners || s->conns) return;
   s->done_called = 1;
+  srv_submit_solo(s); /* an HTTP request held for the loop: no check runs now */
   uv_timer_stop(&s->stop_timer);
   uv_close((uv_handle_t *)&s->stop_timer, NULL);
   uv_close((uv_handle_t *)&s->idle, NULL);
