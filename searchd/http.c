@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "hreq.h"
 #include "log.h"
@@ -61,6 +62,7 @@ struct http {
   uv_tcp_t listener;
   int listener_open;
   uv_timer_t stop_timer;
+  struct http_conn *conns; /* every accepted connection, busy ones included */
   size_t nconns, njobs;
   int stopping, done_called;
   void (*done)(void *arg);
@@ -71,6 +73,7 @@ struct http {
 typedef struct http_conn {
   uv_tcp_t tcp; /* first: h2o's close callback gets its address */
   http_t *h;
+  struct http_conn *prev, *next; /* h->conns */
   int busy;
 } http_conn_t;
 
@@ -350,6 +353,9 @@ static int http_on_busy(h2o_handler_t *self, h2o_req_t *req) {
 static void http_on_conn_close(uv_handle_t *hd) {
   http_conn_t *c = (http_conn_t *)hd;
   http_t *h = c->h;
+  if (c->prev) c->prev->next = c->next;
+  else if (h->conns == c) h->conns = c->next;
+  if (c->next) c->next->prev = c->prev;
   if (!c->busy) {
     h->nconns--;
     st_conn_close(h->st);
@@ -379,6 +385,9 @@ static void http_on_connection(uv_stream_t *server, int status) {
     return;
   }
   uv_tcp_nodelay(&c->tcp, 1);
+  c->next = h->conns;
+  if (h->conns) h->conns->prev = c;
+  h->conns = c;
   h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)&c->tcp, http_on_conn_close);
   if (!sock) {
     c->busy = 1;
@@ -488,9 +497,15 @@ void http_shutdown(http_t *h, void (*done)(void *arg), void *arg) {
   h->done = done;
   h->done_arg = arg;
   if (h->listener_open) uv_close((uv_handle_t *)&h->listener, http_on_listener_close);
-  /* Idle keep-alive connections close now; busy ones after their answer
-   * (http_send turns keep-alive off while stopping). */
-  h2o_context_request_shutdown(&h->ctx);
+  /* h2o 2.2's HTTP/1 has no graceful shutdown of its own.  Shutting the
+   * reading side makes h2o read an end of input: an idle keep-alive
+   * connection closes at once, a busy one after its answer (http_send
+   * turns keep-alive off while stopping), a pipelined request already
+   * read is answered first. */
+  for (http_conn_t *c = h->conns; c; c = c->next) {
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) shutdown(fd, SHUT_RD);
+  }
   if (h->cfg.shutdown_timeout_ms)
     uv_timer_start(&h->stop_timer, http_on_stop_timer, h->cfg.shutdown_timeout_ms, 0);
   http_maybe_done(h);

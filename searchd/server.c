@@ -229,7 +229,7 @@ static void srv_on_idle(uv_idle_t *h) {
     pending_remove(c);
     conn_progress(c);
   }
-  if (!s->phead && s->idle_active) {
+  if (!s->phead && !s->solo && s->idle_active) { /* a held request: see srv_run */
     uv_idle_stop(&s->idle);
     s->idle_active = 0;
   }
@@ -640,6 +640,15 @@ void srv_run(srv_t *s, wrk_job_t *job) {
   if (!s->submitted && wrk_idle(s->pool)) { /* see srv_on_check */
     s->submitted = 1;
     s->solo = job;
+    /* A request that came before the poll phase (HTTP's next pipelined
+     * request, read when the last answer's write completed) would wait for
+     * the poll to return: an active idle handle makes the poll not block
+     * (libuv computes the poll's timeout after running the idle handles,
+     * so srv_on_idle keeps it active while a request is held). */
+    if (!s->idle_active) {
+      uv_idle_start(&s->idle, srv_on_idle);
+      s->idle_active = 1;
+    }
     return;
   }
   s->submitted = 1;
