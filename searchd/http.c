@@ -186,7 +186,9 @@ static void http_job_done(wrk_job_t *wj, void *ud) {
   h->njobs--;
   if (req) {
     job->link->job = NULL;
-    st_request(h->st, wj->cmd, wj->rc, (uv_hrtime() - job->t0) / 1000u, wj->on_loop);
+    uint64_t us = (uv_hrtime() - job->t0) / 1000u;
+    st_request(h->st, wj->cmd, wj->rc, us, wj->on_loop);
+    if (!job->metrics) qlog_request(h->cfg.qlog, job->line, wj->len, wj->cmd, &wj->out, wj->rc, us, 1);
     buf_t *out = &wj->out;
     if (out->err || out->len == 0) {
       buf_reset(out);

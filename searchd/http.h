@@ -26,12 +26,14 @@
 #include <uv.h>
 
 #include "err.h"
+#include "qlog.h"
 #include "server.h"
 #include "stats.h"
 
 typedef struct http_config {
   struct sockaddr_storage addr;
   const char *secret;      /* NULL: no Authorization needed (borrowed) */
+  qlog_t *qlog;            /* NULL: no query log (borrowed) */
   size_t max_line;         /* longest URL or request body */
   size_t max_connections;  /* past it: 503 busy, then close */
   unsigned req_timeout_ms; /* a request must arrive whole within this, and a

@@ -578,6 +578,7 @@ static void req_answered(srv_t *s, req_t *r, int on_loop) {
   r->state = REQ_DONE;
   uint64_t us = (uv_hrtime() - r->t0) / 1000u;
   st_request(s->st, job->cmd, job->rc, us, on_loop);
+  qlog_request(s->cfg.qlog, r->line, job->len, job->cmd, &job->out, job->rc, us, 0);
   if (job->rc == ERR_TIMEOUT)
     log_info("connection %llu: query timed out after %llu us: %.100s", (unsigned long long)c->id,
              (unsigned long long)us, r->line);

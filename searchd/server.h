@@ -33,6 +33,7 @@
 #include <uv.h>
 
 #include "err.h"
+#include "qlog.h"
 #include "stats.h"
 #include "workers.h"
 
@@ -45,6 +46,7 @@ typedef struct srv_config {
   const char *unix_path; /* NULL: no Unix socket */
   unsigned unix_mode;    /* permission bits of the socket file */
   const char *secret;    /* when set, a connection must AUTH before anything */
+  qlog_t *qlog;          /* NULL: no query log (borrowed) */
   size_t max_line;
   size_t max_pipeline;
   size_t max_output;
