@@ -351,6 +351,14 @@ static void opts_roff(FILE *f, const char *s) {
 }
 
 void opts_man(FILE *f, const char *prog, const char *version) {
+  char name[64];
+  size_t k = 0;
+  for (const char *p = prog; *p && k + 3 < sizeof name; p++) {
+    if (*p == '-') name[k++] = '\\';
+    name[k++] = *p;
+  }
+  name[k] = '\0';
+  prog = name; /* as roff text: sift\-searchd */
   fprintf(f,
           ".TH SIFT\\-SEARCHD 1 \"\" \"sift %s\" \"User Commands\"\n"
           ".SH NAME\n%s \\- serve a Sift index over a line protocol and HTTP\n"
