@@ -48,35 +48,43 @@ static void metrics_histogram(buf_t *out, st_t *st) {
              (unsigned long long)cum);
 }
 
+/* The unlabelled figures: STATS member (in "cache" when in_cache), name,
+ * type, help. */
+static const struct {
+  int in_cache;
+  const char *key, *name, *type, *help;
+} metrics_figures[] = {
+    {0, "docs", "sift_index_articles", "gauge", "Articles in the index served."},
+    {0, "revision", "sift_index_revision", "gauge", "Revision of the index served."},
+    {0, "uptime_s", "sift_uptime_seconds", "gauge", "Seconds since start."},
+    {0, "threads", "sift_worker_threads", "gauge", "Worker threads."},
+    {0, "connections_current", "sift_connections", "gauge",
+     "Open client connections (line protocol and HTTP)."},
+    {0, "connections_total", "sift_connections_accepted_total", "counter",
+     "Client connections accepted."},
+    {0, "connections_rejected", "sift_connections_rejected_total", "counter",
+     "Connections refused as busy (over --max-connections)."},
+    {1, "hits", "sift_cache_hits_total", "counter", "Result cache hits."},
+    {1, "misses", "sift_cache_misses_total", "counter", "Result cache misses."},
+    {1, "entries", "sift_cache_entries", "gauge", "Answers in the cache."},
+    {1, "bytes", "sift_cache_bytes", "gauge", "Bytes the cache holds."},
+    {1, "max_bytes", "sift_cache_max_bytes", "gauge", "The cache's size."},
+    {0, "reloads", "sift_reloads_total", "counter", "Moves to a new index revision."},
+    {0, "answered_on_loop", "sift_answered_on_loop_total", "counter",
+     "Requests the event-loop thread answered itself."},
+};
+
 void metrics_write(buf_t *out, const char *stats, size_t len, st_t *st) {
   json_t *o = json_loadb(stats, len, 0, NULL);
-  metrics_one(out, o, "docs", "sift_index_articles", "gauge", "Articles in the index served.");
-  metrics_one(out, o, "revision", "sift_index_revision", "gauge",
-              "Revision of the index served.");
-  metrics_one(out, o, "uptime_s", "sift_uptime_seconds", "gauge", "Seconds since start.");
-  metrics_one(out, o, "threads", "sift_worker_threads", "gauge", "Worker threads.");
-  metrics_one(out, o, "connections_current", "sift_connections", "gauge",
-              "Open client connections (line protocol and HTTP).");
-  metrics_one(out, o, "connections_total", "sift_connections_accepted_total", "counter",
-              "Client connections accepted.");
-  metrics_one(out, o, "connections_rejected", "sift_connections_rejected_total", "counter",
-              "Connections refused as busy (over --max-connections).");
+  json_t *cache = json_object_get(o, "cache");
+  for (size_t i = 0; i < sizeof metrics_figures / sizeof metrics_figures[0]; i++)
+    metrics_one(out, metrics_figures[i].in_cache ? cache : o, metrics_figures[i].key,
+                metrics_figures[i].name, metrics_figures[i].type, metrics_figures[i].help);
   metrics_labelled(out, json_object_get(o, "requests"), "sift_requests_total", "command",
                    "Requests answered, by command (other: none could be read).");
   metrics_labelled(out, json_object_get(o, "errors"), "sift_errors_total", "code",
                    "Requests answered with an error, by protocol error code.");
   metrics_histogram(out, st);
-  json_t *cache = json_object_get(o, "cache");
-  metrics_one(out, cache, "hits", "sift_cache_hits_total", "counter", "Result cache hits.");
-  metrics_one(out, cache, "misses", "sift_cache_misses_total", "counter",
-              "Result cache misses.");
-  metrics_one(out, cache, "entries", "sift_cache_entries", "gauge", "Answers in the cache.");
-  metrics_one(out, cache, "bytes", "sift_cache_bytes", "gauge", "Bytes the cache holds.");
-  metrics_one(out, cache, "max_bytes", "sift_cache_max_bytes", "gauge", "The cache's size.");
-  metrics_one(out, o, "reloads", "sift_reloads_total", "counter",
-              "Moves to a new index revision.");
-  metrics_one(out, o, "answered_on_loop", "sift_answered_on_loop_total", "counter",
-              "Requests the event-loop thread answered itself.");
   json_decref(o);
 }
 

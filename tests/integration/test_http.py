@@ -459,6 +459,11 @@ class Canary(threading.Thread):
 def hostile(res, d):
     canary = Canary(d)
     canary.start()
+    # The canary holds its connection before the hostile ones come (100
+    # vanishing clients alone may fill --max-connections for a moment).
+    t0 = time.time()
+    while canary.ok == 0 and time.time() - t0 < 10 * SLOW:
+        time.sleep(0.01)
     threads = []
 
     def bg(fn):
