@@ -481,16 +481,30 @@ static void http_maybe_done(http_t *h) {
   if (h->done) h->done(h->done_arg);
 }
 
+/* Shut both directions (how) or only reading of every connection: h2o
+ * then reads an end of input, and with SHUT_RDWR its writes fail too, so
+ * each connection closes through h2o's own paths (h2o cannot close one
+ * from outside). */
+static void http_shut_all(http_t *h, int how) {
+  for (http_conn_t *c = h->conns; c; c = c->next) {
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) shutdown(fd, how);
+  }
+}
+
 /* Connections still open after the shutdown timeout (a client that does
- * not read): h2o cannot close them from outside, so the loop is stopped. */
+ * not read its answer), or a second stop signal: give up on them. */
 static void http_on_stop_timer(uv_timer_t *t) {
   http_t *h = t->data;
-  log_warn("shutdown: %zu http connections still open; stopping anyway", h->nconns);
-  uv_stop(h->loop);
+  log_warn("shutdown: closing the %zu http connections still open", h->nconns);
+  http_shut_all(h, SHUT_RDWR);
 }
 
 void http_shutdown(http_t *h, void (*done)(void *arg), void *arg) {
-  if (h->stopping) return;
+  if (h->stopping) { /* the second time: do not wait any longer */
+    if (!h->done_called) http_on_stop_timer(&h->stop_timer);
+    return;
+  }
   h->stopping = 1;
   h->done = done;
   h->done_arg = arg;
@@ -500,10 +514,7 @@ void http_shutdown(http_t *h, void (*done)(void *arg), void *arg) {
    * connection closes at once, a busy one after its answer (http_send
    * turns keep-alive off while stopping), a pipelined request already
    * read is answered first. */
-  for (http_conn_t *c = h->conns; c; c = c->next) {
-    uv_os_fd_t fd;
-    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) shutdown(fd, SHUT_RD);
-  }
+  http_shut_all(h, SHUT_RD);
   if (h->cfg.shutdown_timeout_ms)
     uv_timer_start(&h->stop_timer, http_on_stop_timer, h->cfg.shutdown_timeout_ms, 0);
   http_maybe_done(h);
@@ -511,7 +522,9 @@ void http_shutdown(http_t *h, void (*done)(void *arg), void *arg) {
 
 void http_free(http_t *h) {
   if (!h) return;
-  if (h->ctx_ready) h2o_context_dispose(&h->ctx);
+  /* After a forced stop connections may still hold h2o's timers, which it
+   * asserts against when disposing: the process is exiting, leave them. */
+  if (h->ctx_ready && !h->conns) h2o_context_dispose(&h->ctx);
   h2o_config_dispose(&h->conf);
   free(h);
 }

@@ -48,7 +48,8 @@ http_t *http_new(uv_loop_t *loop, const http_config_t *cfg, srv_t *srv, st_t *st
 /* Bind and listen; logs "http listening on ADDR". */
 int http_listen(http_t *h, err_t *err);
 /* Stop accepting, answer the requests in hand, close the connections, then
- * call done(arg). */
+ * call done(arg).  Connections still open after shutdown_timeout_ms, or at
+ * a second call, are shut at once (their answers are lost). */
 void http_shutdown(http_t *h, void (*done)(void *arg), void *arg);
 void http_free(http_t *h); /* after the loop has ended; accepts NULL */
 

@@ -45,6 +45,7 @@ typedef struct app {
   srv_t *srv;
   http_t *http; /* NULL without --http */
   int fronts_running; /* line protocol and HTTP not yet stopped */
+  int stopping;       /* a stop signal came */
   wrk_pool_t *pool;
   st_t *st;
   cache_t *cache;
@@ -87,7 +88,9 @@ static void on_server_stopped(void *arg) {
 static void on_stop_signal(uv_signal_t *h, int signum) {
   app_t *app = h->data;
   log_info("%s: stopping: answering the requests in hand", signum == SIGINT ? "SIGINT" : "SIGTERM");
-  app->fronts_running = app->http ? 2 : 1;
+  /* A second signal hurries both front ends; it must not count them again. */
+  if (!app->stopping) app->fronts_running = app->http ? 2 : 1;
+  app->stopping = 1;
   srv_shutdown(app->srv, on_server_stopped, app);
   if (app->http) http_shutdown(app->http, on_server_stopped, app);
 }

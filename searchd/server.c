@@ -638,7 +638,9 @@ static void srv_on_check(uv_check_t *h) {
 }
 
 void srv_run(srv_t *s, wrk_job_t *job) {
-  if (!s->submitted && wrk_idle(s->pool)) { /* see srv_on_check */
+  /* Once the line protocol has stopped (done_called) its check and idle
+   * handles are closed: HTTP requests still coming go to the workers. */
+  if (!s->done_called && !s->submitted && wrk_idle(s->pool)) { /* see srv_on_check */
     s->submitted = 1;
     s->solo = job;
     /* A request that came before the poll phase (HTTP's next pipelined

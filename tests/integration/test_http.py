@@ -190,8 +190,23 @@ def run_all(res, d, index, ndocs, arts, tmp, daemons):
     page(res, d)
     hostile(res, d)
     auth_and_timeout(res, index, tmp, daemons)
+    # SIGTERM with an idle keep-alive connection and one whose request is
+    # in hand: the answer comes, both are closed, the daemon exits 0 at once.
+    idle = d.http()
+    idle.request("GET", "/ping")
+    idle.getresponse().read()
+    busy = socket.create_connection(("127.0.0.1", d.http_port), timeout=30 * SLOW)
+    busy.sendall(b"GET /search?q=the+OR+a&facets=outlet,month,day,author,tag HTTP/1.1\r\nHost: t\r\n\r\n")
+    t0 = time.time()
+    d.proc.send_signal(signal.SIGTERM)
+    got = read_response(busy.makefile("rb"))
     rc = d.stop()
-    res.ok(rc == 0, "SIGTERM: exit 0", "status %r" % rc)
+    took = time.time() - t0
+    res.ok(got is not None and got[0] == 200, "SIGTERM: the request in hand is answered")
+    res.ok(rc == 0 and took < 3 * SLOW, "SIGTERM with keep-alive connections open: exit 0 in %.2f s" % took,
+           "status %r" % rc)
+    busy.close()
+    idle.close()
 
 
 # ---- checks -----------------------------------------------------------------
