@@ -15,7 +15,8 @@
 
 typedef struct client client_t;
 
-int client_open_local(const char *index, client_t **out, err_t *err);
+/* Several paths answer as one index (eng_open_set). */
+int client_open_local(const char *const *index, size_t n, client_t **out, err_t *err);
 /* host:port over TCP, or unix_path when not NULL. */
 int client_open_net(const char *host, int port, const char *unix_path, client_t **out, err_t *err);
 void client_free(client_t *c);

@@ -34,7 +34,8 @@ static void usage(FILE *f) {
           "Searches a Sift index: through sift-searchd (default 127.0.0.1:9412) or,\n"
           "with --index, in-process.\n"
           "\n"
-          "  --index DIR    search the index at DIR directly (no daemon)\n"
+          "  --index DIR    search the index at DIR directly (no daemon); DIR may be a\n"
+          "                 Xapian stub file of shards; repeat to search several as one\n"
           "  --host HOST    daemon host (default 127.0.0.1)\n"
           "  --port PORT    daemon port (default 9412)\n"
           "  --unix PATH    daemon Unix socket\n"
@@ -168,14 +169,21 @@ int main(int argc, char **argv) {
       {"help", no_argument, NULL, 'h'},        {"version", no_argument, NULL, 'V'},
       {"auth-file", required_argument, NULL, 'a'},
       {NULL, 0, NULL, 0}};
-  const char *index = NULL, *host = "127.0.0.1", *unix_path = NULL, *auth_file = NULL;
+  const char *index[256], *host = "127.0.0.1", *unix_path = NULL, *auth_file = NULL;
+  size_t nindex = 0;
   int port = 9412, json = 0, c;
   long window = 64;
   opterr = 0; /* our own one-line message */
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     char *end;
     switch (c) {
-      case 'i': index = optarg; break;
+      case 'i':
+        if (nindex == sizeof index / sizeof *index) {
+          fprintf(stderr, "sift-query: --index: at most %zu indexes\n", nindex);
+          return 2;
+        }
+        index[nindex++] = optarg;
+        break;
       case 'H': host = optarg; break;
       case 'p':
         port = (int)strtol(optarg, &end, 10);
@@ -201,12 +209,12 @@ int main(int argc, char **argv) {
   }
   err_t err = {0};
   client_t *cl = NULL;
-  int rc = index ? client_open_local(index, &cl, &err) : client_open_net(host, port, unix_path, &cl, &err);
+  int rc = nindex ? client_open_local(index, nindex, &cl, &err) : client_open_net(host, port, unix_path, &cl, &err);
   if (rc) {
     fprintf(stderr, "sift-query: %s\n", err_message(&err));
     return 1;
   }
-  if (auth_file && !index && authenticate(cl, auth_file) != 0) {
+  if (auth_file && !nindex && authenticate(cl, auth_file) != 0) {
     client_free(cl);
     return 1;
   }
@@ -224,7 +232,7 @@ int main(int argc, char **argv) {
   } else if (isatty(0)) {
     status = run_interactive(cl, json);
   } else {
-    status = run_batch(cl, index ? 1 : (size_t)window);
+    status = run_batch(cl, nindex ? 1 : (size_t)window);
   }
   client_free(cl);
   return status;

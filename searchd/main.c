@@ -137,7 +137,7 @@ static void check_config(const opts_t *o) {
   memset(&lim, 0, sizeof lim);
   err_t err;
   err_clear(&err);
-  if (eng_open(o->index, &lim, &eng, &err) != 0) {
+  if (eng_open_set(o->index, o->nindex, &lim, &eng, &err) != 0) {
     fprintf(stderr, PROG ": cannot open the index: %s\n", err_message(&err));
     exit(1);
   }
@@ -247,7 +247,8 @@ int main(int argc, char **argv) {
   }
   wrk_config_t wcfg;
   memset(&wcfg, 0, sizeof wcfg);
-  wcfg.index = o.index;
+  wcfg.indexes = o.index;
+  wcfg.nindexes = o.nindex;
   wcfg.limits.max_limit = (uint32_t)o.max_limit;
   wcfg.limits.max_offset = (uint32_t)o.max_offset;
   wcfg.limits.time_limit = o.query_timeout_ms / 1000.0;
@@ -276,7 +277,8 @@ int main(int argc, char **argv) {
   app.periodic_reload = o.reload_interval_s != 0;
   uint64_t tick_ms = o.reload_interval_s ? (uint64_t)o.reload_interval_s * 1000u : 5000u;
   uv_timer_start(&app.reload_timer, on_reload_timer, tick_ms, tick_ms);
-  log_info(PROG " " SIFT_VERSION ": index %s open in %u worker threads", o.index, threads);
+  log_info(PROG " " SIFT_VERSION ": index %s%s open in %u worker threads", o.index[0],
+           o.nindex > 1 ? " and more" : "", threads);
   log_info("ready: cache %llu MiB, query timeout %llu ms, reload every %llu s",
            (unsigned long long)o.cache_mb, (unsigned long long)o.query_timeout_ms,
            (unsigned long long)o.reload_interval_s);

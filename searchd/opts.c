@@ -13,7 +13,7 @@
 
 typedef enum opts_type {
   T_STR,    /* any non-empty text */
-  T_LIST,   /* text, repeatable (up to OPTS_MAX_LISTEN) */
+  T_LIST,   /* text, repeatable (up to max values; count_off counts them) */
   T_NUM,    /* decimal integer in [min, max] */
   T_SIZE,   /* like T_NUM, with an optional K, M or G suffix (binary) */
   T_OCTAL,  /* octal permissions */
@@ -30,6 +30,7 @@ typedef struct opts_def {
   uint64_t min, max;
   const char *arg; /* the value's name in --help */
   const char *help;
+  size_t count_off; /* T_LIST: of the member counting the values */
 } opts_def_t;
 
 #define F(m) offsetof(opts_t, m)
@@ -37,62 +38,65 @@ typedef struct opts_def {
 #define STR(x) STR_(x)
 
 static const opts_def_t opts_table[] = {
-    {"index", T_STR, F(index), NULL, 0, 0, "DIR", "the index (directory or Xapian stub file); required"},
-    {"listen", T_LIST, F(listen), "127.0.0.1:9412", 0, 0, "HOST:PORT",
-     "line-protocol TCP address, repeatable; port 0 picks one, logged as \"listening on HOST:PORT\""},
+    {"index", T_LIST, F(index), NULL, 0, OPTS_MAX_INDEX, "DIR",
+     "the index: a directory, or a Xapian stub file listing shards, local and remote "
+     "(xapian-tcpsrv); repeat it to serve several indexes as one; required", F(nindex)},
+    {"listen", T_LIST, F(listen), "127.0.0.1:9412", 0, OPTS_MAX_LISTEN, "HOST:PORT",
+     "line-protocol TCP address, repeatable; port 0 picks one, logged as \"listening on HOST:PORT\"",
+     F(nlisten)},
     {"unix", T_STR, F(unix_path), NULL, 0, 0, "PATH",
-     "also listen on a Unix socket (a stale socket file is removed)"},
-    {"unix-mode", T_OCTAL, F(unix_mode), "0600", 0, 0777, "OCTAL", "permissions of the socket file"},
+     "also listen on a Unix socket (a stale socket file is removed)", 0},
+    {"unix-mode", T_OCTAL, F(unix_mode), "0600", 0, 0777, "OCTAL", "permissions of the socket file", 0},
     {"http", T_STR, F(http), NULL, 0, 0, "HOST:PORT",
      "also serve HTTP and the web page there; port 0 picks one, logged as \"http listening on "
-     "HOST:PORT\""},
+     "HOST:PORT\"", 0},
     {"auth-file", T_STR, F(auth_file), NULL, 0, 0, "FILE",
      "require the secret in FILE's first line (8 characters or more): \"AUTH <secret>\" first on "
-     "the line protocol, \"Authorization: Bearer <secret>\" over HTTP"},
+     "the line protocol, \"Authorization: Bearer <secret>\" over HTTP", 0},
     {"insecure-bind", T_FLAG, F(insecure_bind), "no", 0, 1, NULL,
-     "allow a non-loopback --listen or --http address without --auth-file"},
-    {"threads", T_NUM, F(threads), "0", 0, 1024, "N", "worker threads (0: one per CPU)"},
+     "allow a non-loopback --listen or --http address without --auth-file", 0},
+    {"threads", T_NUM, F(threads), "0", 0, 1024, "N", "worker threads (0: one per CPU)", 0},
     {"max-line", T_SIZE, F(max_line), "64K", 16, 64u << 20, "BYTES",
      "longest request line, URL or HTTP body; longer is too_long (HTTP 413), and a line-protocol "
-     "connection is closed"},
+     "connection is closed", 0},
     {"max-pipeline", T_NUM, F(max_pipeline), "128", 1, 1000000, "N",
-     "unanswered requests per connection before reading it pauses"},
+     "unanswered requests per connection before reading it pauses", 0},
     {"max-output", T_SIZE, F(max_output), "8M", 1024, 1u << 30, "BYTES",
-     "buffered answer bytes per connection before its requests pause"},
+     "buffered answer bytes per connection before its requests pause", 0},
     {"max-connections", T_NUM, F(max_connections), "1024", 1, 1000000, "N",
-     "connections per protocol; past it a new one gets busy (HTTP 503) and is closed"},
+     "connections per protocol; past it a new one gets busy (HTTP 503) and is closed", 0},
     {"idle-timeout", T_NUM, F(idle_timeout_s), "0", 0, 604800, "SEC",
      "close line-protocol connections idle that long (0: never); over HTTP a request must arrive "
-     "within it and a keep-alive connection idles at most that long (0: 10 s)"},
+     "within it and a keep-alive connection idles at most that long (0: 10 s)", 0},
     {"query-timeout", T_NUM, F(query_timeout_ms), "5000", 0, 3600000, "MS",
-     "time limit of one query, answered timeout (HTTP 504) past it (0: none)"},
+     "time limit of one query, answered timeout (HTTP 504) past it (0: none)", 0},
     {"max-limit", T_NUM, F(max_limit), STR(QP_MAX_LIMIT), 1, QP_MAX_LIMIT, "N",
-     "largest page size (limit:)"},
-    {"max-offset", T_NUM, F(max_offset), "100000", 0, UINT32_MAX, "N", "largest result offset"},
+     "largest page size (limit:)", 0},
+    {"max-offset", T_NUM, F(max_offset), "100000", 0, UINT32_MAX, "N", "largest result offset", 0},
     {"max-expansion", T_NUM, F(max_expansion), "0", 0, UINT32_MAX, "N",
-     "words one prefix (a*) may expand to (0: no cap)"},
+     "words one prefix (a*) may expand to (0: no cap)", 0},
     {"reload-interval", T_NUM, F(reload_interval_s), "2", 0, 86400, "SEC",
-     "look for a new index revision that often (0: only on SIGHUP)"},
-    {"cache-mb", T_NUM, F(cache_mb), "64", 0, 1u << 20, "MB", "result cache size (0: no cache)"},
+     "look for a new index revision that often (0: only on SIGHUP)", 0},
+    {"cache-mb", T_NUM, F(cache_mb), "64", 0, 1u << 20, "MB", "result cache size (0: no cache)", 0},
     {"inline-budget", T_NUM, F(inline_budget), "50000", 0, UINT64_MAX / 2, "N",
      "when no worker is busy, the event-loop thread answers a request itself if its estimated "
-     "work (postings, plus a cost per hit) is at most N (0: never)"},
+     "work (postings, plus a cost per hit) is at most N (0: never)", 0},
     {"shutdown-timeout", T_NUM, F(shutdown_timeout_s), "30", 0, 86400, "SEC",
-     "after SIGTERM, close connections still busy after that long (0: wait for them)"},
-    {"log-level", T_LEVEL, F(log_level), "info", 0, 0, "LEVEL", "error, warn, info or debug"},
+     "after SIGTERM, close connections still busy after that long (0: wait for them)", 0},
+    {"log-level", T_LEVEL, F(log_level), "info", 0, 0, "LEVEL", "error, warn, info or debug", 0},
     {"query-log", T_STR, F(query_log), NULL, 0, 0, "FILE",
      "append one JSON line per request (time, command, query, total, took_us); reopened on "
-     "SIGHUP"},
+     "SIGHUP", 0},
     {"slow-ms", T_NUM, F(slow_ms), "0", 0, 3600000, "MS",
-     "log only requests that took at least that long"},
+     "log only requests that took at least that long", 0},
     {"config", T_STR, F(config), NULL, 0, 0, "FILE",
      "read settings from FILE: \"name = value\" lines named as these flags, '#' comments; the "
-     "command line wins"},
+     "command line wins", 0},
     {"check-config", T_ACTION, F(check_config), NULL, 0, 0, NULL,
-     "check the settings and the index, print the effective settings as a config file, exit"},
-    {"help", T_ACTION, F(help), NULL, 0, 0, NULL, "this help"},
-    {"man", T_ACTION, F(man), NULL, 0, 0, NULL, "the manual page (roff)"},
-    {"version", T_ACTION, F(version), NULL, 0, 0, NULL, "the version"},
+     "check the settings and the index, print the effective settings as a config file, exit", 0},
+    {"help", T_ACTION, F(help), NULL, 0, 0, NULL, "this help", 0},
+    {"man", T_ACTION, F(man), NULL, 0, 0, NULL, "the manual page (roff)", 0},
+    {"version", T_ACTION, F(version), NULL, 0, 0, NULL, "the version", 0},
 };
 #define OPTS_N (sizeof opts_table / sizeof opts_table[0])
 
@@ -128,12 +132,14 @@ static int opts_set(opts_t *o, const opts_def_t *d, const char *v, const char *w
       if (!*v) return opts_fail(why, n, "%s: empty value", where);
       *opts_str(o, d) = v;
       return 0;
-    case T_LIST:
+    case T_LIST: {
+      size_t *count = (size_t *)((char *)o + d->count_off);
       if (!*v) return opts_fail(why, n, "%s: empty value", where);
-      if (o->nlisten == OPTS_MAX_LISTEN)
-        return opts_fail(why, n, "%s: at most %d addresses", where, OPTS_MAX_LISTEN);
-      o->listen[o->nlisten++] = v;
+      if (*count == d->max)
+        return opts_fail(why, n, "%s: at most %llu values", where, (unsigned long long)d->max);
+      ((const char **)((char *)o + d->off))[(*count)++] = v;
       return 0;
+    }
     case T_FLAG:
       if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "on")) x = 1;
       else if (strcmp(v, "no") && strcmp(v, "false") && strcmp(v, "0") && strcmp(v, "off"))
@@ -255,7 +261,7 @@ int opts_parse(int argc, char **argv, opts_t *o, char *why, size_t n) {
     else if (!strncmp(argv[i], "--config=", 9)) o->config = argv[i] + 9;
   }
   if (o->config && opts_read_file(o, o->config, why, n)) return -1;
-  size_t file_listen = o->nlisten;
+  int replaced[OPTS_N] = {0}; /* a list the command line has started anew */
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strncmp(a, "--", 2) != 0 || !a[2])
@@ -276,16 +282,21 @@ int opts_parse(int argc, char **argv, opts_t *o, char *why, size_t n) {
     } else {
       return opts_fail(why, n, "%s needs a value", where);
     }
-    if (d->type == T_LIST && file_listen) { /* the command line's list replaces the file's */
-      o->nlisten = 0;
-      file_listen = 0;
+    if (d->type == T_LIST && !replaced[d - opts_table]) { /* the command line's list
+                                                               replaces the file's */
+      *(size_t *)((char *)o + d->count_off) = 0;
+      replaced[d - opts_table] = 1;
     }
     if (opts_set(o, d, v, where, why, n)) return -1;
   }
   if (o->help || o->man || o->version) return 0;
-  if (!o->index) return opts_fail(why, n, "--index DIR is required");
-  for (size_t i = 0; i < OPTS_N; i++)
-    if (opts_table[i].type == T_LIST && o->nlisten == 0) o->listen[o->nlisten++] = opts_table[i].def;
+  if (!o->nindex) return opts_fail(why, n, "--index DIR is required");
+  for (size_t i = 0; i < OPTS_N; i++) {
+    const opts_def_t *d = &opts_table[i];
+    if (d->type == T_LIST && d->def && *(size_t *)((char *)o + d->count_off) == 0 &&
+        opts_set(o, d, d->def, "default", why, n))
+      return -1;
+  }
   return 0;
 }
 
@@ -417,9 +428,12 @@ void opts_dump(FILE *f, const opts_t *o) {
         else fprintf(f, "# %s =\n", d->name);
         break;
       }
-      case T_LIST:
-        for (size_t k = 0; k < o->nlisten; k++) fprintf(f, "%s = %s\n", d->name, o->listen[k]);
+      case T_LIST: {
+        size_t count = *(const size_t *)((const char *)o + d->count_off);
+        const char *const *v = (const char *const *)((const char *)o + d->off);
+        for (size_t k = 0; k < count; k++) fprintf(f, "%s = %s\n", d->name, v[k]);
         break;
+      }
       case T_FLAG: fprintf(f, "%s = %s\n", d->name, *opts_num(m, d) ? "yes" : "no"); break;
       case T_LEVEL:
         fprintf(f, "%s = %s\n", d->name, log_level_name((log_level_t)*opts_num(m, d)));

@@ -23,9 +23,11 @@
 #include <stdio.h>
 
 #define OPTS_MAX_LISTEN 8
+#define OPTS_MAX_INDEX 256
 
 typedef struct opts {
-  const char *index;
+  const char *index[OPTS_MAX_INDEX]; /* served as one (eng_open_set) */
+  size_t nindex;
   const char *listen[OPTS_MAX_LISTEN];
   size_t nlisten;
   const char *unix_path;

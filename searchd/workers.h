@@ -82,7 +82,8 @@ struct wrk_job {
 };
 
 typedef struct wrk_config {
-  const char *index;
+  const char *const *indexes; /* read as one index (eng_open_set) */
+  size_t nindexes;
   eng_limits_t limits;
   unsigned threads;
   uint64_t inline_budget; /* the loop engine's max_cost; 0: never answer there */
