@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -31,14 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sift  # noqa: E402
 
 BUILD = sift.BIN.parent
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def main():
@@ -77,7 +68,7 @@ def main():
     r = subprocess.run([str(bindir / "sift-indexer"), "--quiet", "--index", str(index), str(corpus)],
                        capture_output=True, text=True, timeout=300)
     res.ok(r.returncode == 0, "the packaged sift-indexer builds an index", r.stderr[-300:])
-    lport, hport = free_port(), free_port()
+    lport, hport = sift.free_port(), sift.free_port()
     conf = (root / "etc" / "sift" / "searchd.conf").read_text()
     conf = re.sub(r"(?m)^index = .*$", "index = %s" % index, conf)
     conf = re.sub(r"(?m)^listen = .*$", "listen = 127.0.0.1:%d" % lport, conf)
