@@ -4,8 +4,9 @@
 set -eu
 PKGS="build-essential cmake pkg-config g++ clang libclang-rt-14-dev
 libxapian-dev xapian-tools libuv1-dev libstemmer-dev libzstd-dev zstd
-libutf8proc-dev libjansson-dev libcmocka-dev libedit-dev
-python3 python3-snowballstemmer jq socat netcat-openbsd procps"
+libutf8proc-dev libjansson-dev libcmocka-dev libedit-dev libh2o-dev
+python3 python3-snowballstemmer jq socat netcat-openbsd procps curl wrk
+chromium chromium-driver python3-selenium groff-base"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

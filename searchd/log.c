@@ -15,22 +15,31 @@ void log_set_level(log_level_t level) { atomic_store(&log_level_now, (int)level)
 
 int log_enabled(log_level_t level) { return (int)level <= atomic_load(&log_level_now); }
 
+const char *log_level_name(log_level_t level) {
+  return (unsigned)level < sizeof log_names / sizeof log_names[0] ? log_names[level] : "?";
+}
+
 int log_parse_level(const char *name) {
   for (int i = 0; i < (int)(sizeof log_names / sizeof log_names[0]); i++)
     if (strcmp(name, log_names[i]) == 0) return i;
   return -1;
 }
 
-void log_msg(log_level_t level, const char *fmt, ...) {
-  if (!log_enabled(level)) return;
-  char line[1024];
+size_t log_timestamp(char *out, size_t n) {
   struct timespec ts;
   struct tm tm;
   clock_gettime(CLOCK_REALTIME, &ts);
   gmtime_r(&ts.tv_sec, &tm);
-  size_t n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-  int k = snprintf(line + n, sizeof line - n, ".%03ldZ %s ", ts.tv_nsec / 1000000L,
-                   log_names[level]);
+  size_t len = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+  int k = snprintf(out + len, n - len, ".%03dZ", (int)(ts.tv_nsec / 1000000L));
+  return k > 0 ? len + (size_t)k : len;
+}
+
+void log_msg(log_level_t level, const char *fmt, ...) {
+  if (!log_enabled(level)) return;
+  char line[1024];
+  size_t n = log_timestamp(line, 64);
+  int k = snprintf(line + n, sizeof line - n, " %s ", log_names[level]);
   if (k > 0) n += (size_t)k;
   va_list ap;
   va_start(ap, fmt);

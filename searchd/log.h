@@ -12,6 +12,8 @@
 #ifndef SIFT_SEARCHD_LOG_H
 #define SIFT_SEARCHD_LOG_H
 
+#include <stddef.h>
+
 typedef enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG } log_level_t;
 
 void log_set_level(log_level_t level);
@@ -19,6 +21,11 @@ void log_set_level(log_level_t level);
 int log_enabled(log_level_t level);
 /* "error" "warn" "info" "debug" -> level; -1 for anything else. */
 int log_parse_level(const char *name);
+/* Now as "2024-05-01T12:00:00.123Z" (UTC, milliseconds) into out (>= 32
+ * bytes); the length. */
+size_t log_timestamp(char *out, size_t n);
+/* The name of a level ("info"). */
+const char *log_level_name(log_level_t level);
 
 void log_msg(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

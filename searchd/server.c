@@ -119,7 +119,7 @@ struct srv {
   uv_idle_t idle;
   int idle_active;
   uv_check_t check; /* after each loop iteration's I/O: srv_on_check */
-  req_t *solo;      /* the one request of this iteration, held for the loop */
+  wrk_job_t *solo;  /* the one request of this iteration, held for the loop */
   int submitted;    /* some request was submitted or held this iteration */
   uv_timer_t stop_timer;
   conn_t *conns;
@@ -155,6 +155,8 @@ static req_t *req_new(conn_t *c, const char *line, size_t len) {
   buf_init(&r->job.out, 0);
   atomic_init(&r->job.cancelled, 0);
   r->job.direct_fd = -1;
+  r->job.done = srv_job_done;
+  r->job.ud = c->srv;
   r->conn = c;
   r->state = REQ_WAITING;
   r->t0 = uv_hrtime();
@@ -227,7 +229,7 @@ static void srv_on_idle(uv_idle_t *h) {
     pending_remove(c);
     conn_progress(c);
   }
-  if (!s->phead && s->idle_active) {
+  if (!s->phead && !s->solo && s->idle_active) { /* a held request: see srv_run */
     uv_idle_stop(&s->idle);
     s->idle_active = 0;
   }
@@ -235,9 +237,12 @@ static void srv_on_idle(uv_idle_t *h) {
 
 /* ---- teardown ---------------------------------------------------------- */
 
+static void srv_submit_solo(srv_t *s);
+
 static void srv_maybe_done(srv_t *s) {
   if (!s->stopping || s->done_called || s->open_listeners || s->conns) return;
   s->done_called = 1;
+  srv_submit_solo(s); /* an HTTP request held for the loop: no check runs now */
   uv_timer_stop(&s->stop_timer);
   uv_close((uv_handle_t *)&s->stop_timer, NULL);
   uv_close((uv_handle_t *)&s->idle, NULL);
@@ -400,8 +405,7 @@ static void conn_too_long(conn_t *c) {
   frame_release(&c->in); /* input is dropped from now on */
 }
 
-/* 1 if the secret matches, in time independent of where they differ. */
-static int srv_secret_equal(const char *secret, const char *given, size_t len) {
+int srv_secret_equal(const char *secret, const char *given, size_t len) {
   size_t n = strlen(secret);
   unsigned diff = (unsigned)(n ^ len);
   for (size_t i = 0; i < len; i++) diff |= (unsigned char)given[i] ^ (unsigned char)secret[i % (n ? n : 1)];
@@ -574,6 +578,7 @@ static void req_answered(srv_t *s, req_t *r, int on_loop) {
   r->state = REQ_DONE;
   uint64_t us = (uv_hrtime() - r->t0) / 1000u;
   st_request(s->st, job->cmd, job->rc, us, on_loop);
+  qlog_request(s->cfg.qlog, r->line, job->len, job->cmd, &job->out, job->rc, us, 0);
   if (job->rc == ERR_TIMEOUT)
     log_info("connection %llu: query timed out after %llu us: %.100s", (unsigned long long)c->id,
              (unsigned long long)us, r->line);
@@ -594,16 +599,21 @@ static int conn_direct_fd(conn_t *c, req_t *r) {
   return fd;
 }
 
-static void srv_submit(srv_t *s, req_t *r) {
-  r->job.direct_fd = conn_direct_fd(r->conn, r);
-  wrk_submit(s->pool, &r->job);
+/* Only a line-protocol request may be answered by its worker directly
+ * (HTTP answers go through the HTTP library). */
+static void srv_submit(srv_t *s, wrk_job_t *job) {
+  if (job->done == srv_job_done) {
+    req_t *r = (req_t *)job;
+    job->direct_fd = conn_direct_fd(r->conn, r);
+  }
+  wrk_submit(s->pool, job);
 }
 
 /* A second request came: the held one goes to the workers as well. */
 static void srv_submit_solo(srv_t *s) {
-  req_t *r = s->solo;
+  wrk_job_t *job = s->solo;
   s->solo = NULL;
-  if (r) srv_submit(s, r);
+  if (job) srv_submit(s, job);
 }
 
 /* After the iteration's I/O.  A request held here was the only one this
@@ -614,17 +624,39 @@ static void srv_submit_solo(srv_t *s) {
  * after request itself while the workers sleep. */
 static void srv_on_check(uv_check_t *h) {
   srv_t *s = h->data;
-  req_t *r = s->solo;
+  wrk_job_t *job = s->solo;
   s->solo = NULL;
-  if (r) {
+  if (job) {
     /* Requests this one lets go (the next of a pipeline) go to the
      * workers at once: nothing would wake the loop for a held one. */
-    if (atomic_load(&r->job.cancelled) || wrk_run_here(s->pool, &r->job))
-      srv_job_done(&r->job, s); /* answered, or an orphan to free */
+    if (atomic_load(&job->cancelled) || wrk_run_here(s->pool, job))
+      job->done(job, job->ud); /* answered, or an orphan to free */
     else
-      srv_submit(s, r);
+      srv_submit(s, job);
   }
   s->submitted = 0;
+}
+
+void srv_run(srv_t *s, wrk_job_t *job) {
+  /* Once the line protocol has stopped (done_called) its check and idle
+   * handles are closed: HTTP requests still coming go to the workers. */
+  if (!s->done_called && !s->submitted && wrk_idle(s->pool)) { /* see srv_on_check */
+    s->submitted = 1;
+    s->solo = job;
+    /* A request that came before the poll phase (HTTP's next pipelined
+     * request, read when the last answer's write completed) would wait for
+     * the poll to return: an active idle handle makes the poll not block
+     * (libuv computes the poll's timeout after running the idle handles,
+     * so srv_on_idle keeps it active while a request is held). */
+    if (!s->idle_active) {
+      uv_idle_start(&s->idle, srv_on_idle);
+      s->idle_active = 1;
+    }
+    return;
+  }
+  s->submitted = 1;
+  srv_submit_solo(s);
+  srv_submit(s, job);
 }
 
 static void conn_submit(conn_t *c) {
@@ -636,14 +668,7 @@ static void conn_submit(conn_t *c) {
     if (r->state != REQ_WAITING) continue;
     r->state = REQ_RUNNING;
     c->nrunning++;
-    if (!s->submitted && wrk_idle(s->pool)) { /* see srv_on_check */
-      s->submitted = 1;
-      s->solo = r;
-      continue;
-    }
-    s->submitted = 1;
-    srv_submit_solo(s);
-    srv_submit(s, r);
+    srv_run(s, &r->job);
   }
 }
 

@@ -3,8 +3,10 @@
  * The server runs on the libuv loop thread only.  It accepts connections on
  * TCP and Unix-socket listeners, frames request lines, hands each line to
  * the worker pool (workers.h) and writes the responses back in request
- * order.  Called by main.c: srv_new, then wrk_pool_new with srv_job_done as
- * the done callback, srv_set_pool, srv_listen; on SIGTERM srv_shutdown.
+ * order.  Called by main.c: srv_new, wrk_pool_new, srv_set_pool,
+ * srv_listen; on SIGTERM srv_shutdown.  The HTTP front end (http.h) runs its
+ * requests through srv_run, so both protocols share the pool, the cache and
+ * the loop's own answers.
  *
  * Limits (each costs the client that hits it, never the others):
  *   max_line         a longer line is answered too_long, then the
@@ -31,6 +33,7 @@
 #include <uv.h>
 
 #include "err.h"
+#include "qlog.h"
 #include "stats.h"
 #include "workers.h"
 
@@ -43,6 +46,7 @@ typedef struct srv_config {
   const char *unix_path; /* NULL: no Unix socket */
   unsigned unix_mode;    /* permission bits of the socket file */
   const char *secret;    /* when set, a connection must AUTH before anything */
+  qlog_t *qlog;          /* NULL: no query log (borrowed) */
   size_t max_line;
   size_t max_pipeline;
   size_t max_output;
@@ -61,8 +65,17 @@ void srv_set_pool(srv_t *s, wrk_pool_t *pool);
 /* Bind and listen on every configured address; logs "listening on ADDR"
  * for each.  Fatal faults (address in use, ...) come back with err set. */
 int srv_listen(srv_t *s, err_t *err);
-/* wrk_done_cb: a job came back from the pool (ud is the srv_t). */
+/* wrk_done_cb of the line protocol's jobs (ud is the srv_t). */
 void srv_job_done(wrk_job_t *job, void *ud);
+/* Run a request (loop thread): an idle server holds the iteration's only
+ * request and answers it on the loop when it is cheap; anything else goes
+ * to the workers.  Either way job->done(job, job->ud) gets it back on the
+ * loop thread.  job->direct_fd must be -1 unless the job is a line-protocol
+ * request. */
+void srv_run(srv_t *s, wrk_job_t *job);
+/* 1 if given (len bytes) equals the NUL-terminated secret, in time
+ * independent of where they differ. */
+int srv_secret_equal(const char *secret, const char *given, size_t len);
 /* Stop accepting, answer every request already read, flush, close every
  * connection, then call done(arg).  A second call closes every connection
  * at once. */

@@ -28,6 +28,10 @@ static const char *const st_codes[] = {"bad_request", "bad_query", "unknown_comm
                                        "busy",        "unauthorized", "internal"};
 #define ST_NCODES (sizeof st_codes / sizeof st_codes[0])
 
+const uint32_t st_bucket_us[ST_NBUCKETS] = {100,   250,    500,    1000,    2500,
+                                            5000,  10000,  25000,  50000,   100000,
+                                            250000, 500000, 1000000, 5000000};
+
 struct st {
   pthread_mutex_t mu;
   uint64_t start_ns;
@@ -43,6 +47,8 @@ struct st {
   size_t wpos, wlen;
   uint64_t reloads;
   uint64_t on_loop;
+  uint64_t buckets[ST_NBUCKETS + 1];
+  uint64_t sum_us;
 };
 
 st_t *st_new(unsigned threads, cache_t *cache) {
@@ -102,6 +108,10 @@ void st_request(st_t *st, const proto_command_t *cmd, int rc, uint64_t latency_u
   st->on_loop += on_loop != 0;
   st->by_cmd[ci]++;
   if (rc) st->by_code[code]++;
+  size_t b = 0;
+  while (b < ST_NBUCKETS && latency_us > st_bucket_us[b]) b++;
+  st->buckets[b]++;
+  st->sum_us += latency_us;
   st->window[st->wpos] = latency_us > UINT32_MAX ? UINT32_MAX : (uint32_t)latency_us;
   st->wpos = (st->wpos + 1) % ST_WINDOW;
   if (st->wlen < ST_WINDOW) st->wlen++;
@@ -111,6 +121,13 @@ void st_request(st_t *st, const proto_command_t *cmd, int rc, uint64_t latency_u
 void st_reload(st_t *st) {
   pthread_mutex_lock(&st->mu);
   st->reloads++;
+  pthread_mutex_unlock(&st->mu);
+}
+
+void st_histogram(st_t *st, uint64_t counts[ST_NBUCKETS + 1], uint64_t *sum_us) {
+  pthread_mutex_lock(&st->mu);
+  memcpy(counts, st->buckets, sizeof st->buckets);
+  *sum_us = st->sum_us;
   pthread_mutex_unlock(&st->mu);
 }
 

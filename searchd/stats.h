@@ -9,7 +9,8 @@
  *
  * Latency is the time from the moment a request line was framed to the
  * moment its response was ready, in microseconds; percentiles are computed
- * over the last ST_WINDOW requests.
+ * over the last ST_WINDOW requests, and a histogram since start is kept for
+ * /metrics.
  *
  * Ownership: st_new() copies nothing from outside but the cache pointer,
  * which is borrowed and must outlive the st_t (it may be NULL).
@@ -25,6 +26,9 @@
 #include "proto.h"
 
 #define ST_WINDOW 4096
+/* Latency histogram for /metrics: upper bounds in microseconds, then +Inf. */
+#define ST_NBUCKETS 14
+extern const uint32_t st_bucket_us[ST_NBUCKETS];
 
 typedef struct st st_t;
 
@@ -40,6 +44,10 @@ void st_conn_rejected(st_t *st);
 void st_request(st_t *st, const proto_command_t *cmd, int rc, uint64_t latency_us, int on_loop);
 /* A worker moved to a new index revision. */
 void st_reload(st_t *st);
+
+/* Since start: requests per bucket (not cumulative; counts[ST_NBUCKETS] is
+ * over the last bound) and the sum of their latencies. */
+void st_histogram(st_t *st, uint64_t counts[ST_NBUCKETS + 1], uint64_t *sum_us);
 
 /* proto_hooks_t.stats: append the server members to a STATS response. */
 void st_proto_hook(void *ud, buf_t *out);

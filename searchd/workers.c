@@ -29,8 +29,6 @@ typedef struct wrk_thread {
 struct wrk_pool {
   uv_loop_t *loop;
   uv_async_t async;
-  wrk_done_cb done;
-  void *ud;
   cache_t *cache;
   st_t *st;
   proto_hooks_t hooks;
@@ -173,7 +171,7 @@ static void wrk_deliver(wrk_pool_t *p) {
   while (job) {
     wrk_job_t *next = job->next;
     job->next = NULL;
-    p->done(job, p->ud);
+    job->done(job, job->ud);
     job = next;
   }
 }
@@ -211,15 +209,12 @@ static void wrk_on_close(uv_handle_t *h) {
   free(p);
 }
 
-int wrk_pool_new(uv_loop_t *loop, const wrk_config_t *cfg, wrk_done_cb done, void *ud,
-                 wrk_pool_t **out, err_t *err) {
+int wrk_pool_new(uv_loop_t *loop, const wrk_config_t *cfg, wrk_pool_t **out, err_t *err) {
   int rc = 0;
   *out = NULL;
   wrk_pool_t *p = calloc(1, sizeof *p);
   if (!p) return err_set(err, ERR_NOMEM, 0, "out of memory");
   p->loop = loop;
-  p->done = done;
-  p->ud = ud;
   p->cache = cfg->cache;
   p->st = cfg->st;
   p->hooks.stats = st_proto_hook;

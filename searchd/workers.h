@@ -34,7 +34,11 @@
  * slow query never holds the loop.  Under load the queue is rarely empty
  * and the workers answer nearly everything.
  *
- * Ownership: a submitted job belongs to the pool until the done callback
+ * Front ends: the line protocol (server.c) and HTTP (http.c) submit jobs
+ * alike; each job names the callback that gets it back (job->done), so the
+ * pool does not know who asked.
+ *
+ * Ownership: a submitted job belongs to the pool until its done callback
  * gets it back; job->line must stay valid until then.  The pool borrows the
  * cache and the stats, which must outlive it.
  */
@@ -54,8 +58,12 @@
 #include "stats.h"
 
 typedef struct wrk_pool wrk_pool_t;
+typedef struct wrk_job wrk_job_t;
 
-typedef struct wrk_job {
+/* Runs on the loop thread for every finished job. */
+typedef void (*wrk_done_cb)(wrk_job_t *job, void *ud);
+
+struct wrk_job {
   struct wrk_job *next;          /* queue link (the pool's while submitted) */
   const char *line;              /* request line, without its line end */
   size_t len;
@@ -69,9 +77,9 @@ typedef struct wrk_job {
                                     here (the loop owes nothing before it) */
   size_t sent;                   /* bytes of out written to direct_fd */
   int on_loop;                   /* answered by wrk_run_here */
-} wrk_job_t;
-
-typedef void (*wrk_done_cb)(wrk_job_t *job, void *ud);
+  wrk_done_cb done;              /* set by the submitter: gets the job back */
+  void *ud;                      /* its argument */
+};
 
 typedef struct wrk_config {
   const char *const *indexes; /* read as one index (eng_open_set) */
@@ -84,16 +92,16 @@ typedef struct wrk_config {
 } wrk_config_t;
 
 /* Open one engine per thread (a fault here is fatal: err says why), then
- * start the threads.  done runs on loop's thread for every finished job. */
-int wrk_pool_new(uv_loop_t *loop, const wrk_config_t *cfg, wrk_done_cb done, void *ud,
-                 wrk_pool_t **out, err_t *err);
+ * start the threads.  Each finished job goes back to its job->done on
+ * loop's thread. */
+int wrk_pool_new(uv_loop_t *loop, const wrk_config_t *cfg, wrk_pool_t **out, err_t *err);
 void wrk_submit(wrk_pool_t *p, wrk_job_t *job);
 /* 1 if the pool has a loop engine and no submitted job is queued or
  * running (loop thread). */
 int wrk_idle(wrk_pool_t *p);
 /* On the loop thread: answer job here if the pool is idle and the request
  * within the budget (see "Answers on the loop thread").  1: answered, job
- * filled as a worker would have, on_loop set (the done callback is not
+ * filled as a worker would have, on_loop set (job->done is not
  * called); 0: not run, submit it. */
 int wrk_run_here(wrk_pool_t *p, wrk_job_t *job);
 /* Ask every worker to reopen the index before its next job. */

@@ -33,6 +33,15 @@ def have(name):
     return p.is_file() and os.access(p, os.X_OK)
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def kit_file(name):
     """Path of a kit corpus file, or None when the kit is absent."""
     p = CORPUS_DIR / name

@@ -51,14 +51,6 @@ OWN_TEXT = [
 ]
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def write_parts(d, rng):
     """The whole corpus and its three parts (lists of JSON lines)."""
     gen = sift.py_generate(d / "gen.jsonl", NDOCS, SEED, body_words=(40, 240))
@@ -203,7 +195,7 @@ def start_tcpsrv(port, db):
 def check_remote_failures(res, stub, servers, tcpsrv_port, db_c):
     """A daemon over the stub with a remote shard: the shard stops, dies and
     comes back; errors name it, come within the timeout, and pass."""
-    port = free_port()
+    port = sift.free_port()
     daemon = subprocess.Popen([sift.exe("sift-searchd"), "--index", str(stub), "--listen",
                                "127.0.0.1:%d" % port, "--query-timeout", "1500", "--threads", "2",
                                "--cache-mb", "0", "--inline-budget", "0", "--log-level", "warn"],
@@ -294,7 +286,7 @@ def main():
     if subprocess.run(["sh", "-c", "command -v xapian-tcpsrv"], stdout=subprocess.DEVNULL).returncode:
         res.fail("xapian-tcpsrv is missing (scripts/install-deps.sh installs xapian-tools)")
         res.finish()
-    tport = free_port()
+    tport = sift.free_port()
     servers = [start_tcpsrv(tport, d / "C")]
     try:
         sdir = d / "remote"
