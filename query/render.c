@@ -69,11 +69,26 @@ static void render_search(FILE *f, json_t *r, int color) {
   }
 }
 
+/* proto.c writes "ok" first and then, in a SEARCH or TIMELINE answer,
+ * "total", in a COUNT answer "count": a look at the start of the line is
+ * enough, and batch mode calls this for every answer. */
+int render_status(const char *line, size_t len) {
+  static const char ok[] = "{\"ok\":true", total0[] = ",\"total\":0,", count0[] = ",\"count\":0}";
+  size_t n = sizeof ok - 1;
+  if (len < n || memcmp(line, ok, n) != 0) return 2;
+  line += n;
+  len -= n;
+  if ((len >= sizeof total0 - 1 && memcmp(line, total0, sizeof total0 - 1) == 0) ||
+      (len >= sizeof count0 - 1 && memcmp(line, count0, sizeof count0 - 1) == 0))
+    return 1;
+  return 0;
+}
+
 int render_response(FILE *f, const char *line, size_t len, int color) {
   json_t *r = json_loadb(line, len, 0, NULL);
   if (!r) {
     fwrite(line, 1, len, f);
-    return 1;
+    return 2;
   }
   int ok = json_is_true(json_object_get(r, "ok"));
   if (!ok) {
@@ -86,5 +101,5 @@ int render_response(FILE *f, const char *line, size_t len, int color) {
     fputc('\n', f);
   }
   json_decref(r);
-  return ok ? 0 : 1;
+  return render_status(line, len);
 }

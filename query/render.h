@@ -6,7 +6,11 @@
 #include <stdio.h>
 
 /* Print the response line for a person; color: ANSI bold for matches.
- * Returns 0 for an ok response, 1 for an error. */
+ * Returns render_status() of the line. */
 int render_response(FILE *f, const char *line, size_t len, int color);
+/* sift-query's exit status for one response line: 0 when it found
+ * something (any ok answer but a SEARCH or TIMELINE total or a COUNT of 0),
+ * 1 when it found nothing, 2 for an error. */
+int render_status(const char *line, size_t len);
 
 #endif

@@ -61,9 +61,9 @@ static int eng_signature(const char *path, uint64_t *ino, uint64_t *mtime_ns) {
   return 0;
 }
 
-static const eng_limits_t eng_default_limits = {
+const eng_limits_t eng_default_limits = {
     .max_limit = QP_MAX_LIMIT, .max_offset = 100000, .time_limit = 0, .max_expansion = 0,
-    .max_cost = 0};
+    .max_cost = 0, .bm25_k1 = ENG_BM25_K1, .bm25_b = ENG_BM25_B};
 
 /* ---- opening ---- */
 
@@ -553,6 +553,8 @@ int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err
       .facets = specs,
       .nfacets = q->nfacets,
       .time_limit = e->lim.time_limit,
+      .bm25_k1 = e->lim.bm25_k1,
+      .bm25_b = e->lim.bm25_b,
       .local = e->is_dir,
   };
   xw_mset *m = NULL;

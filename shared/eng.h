@@ -36,6 +36,9 @@
 #include "qp.h"
 
 #define ENG_SNIPPET_BYTES 240
+/* Default BM25 parameters (bench/relevance.md has the figures). */
+#define ENG_BM25_K1 1.0
+#define ENG_BM25_B 0.5
 
 typedef struct eng eng_t;
 
@@ -49,7 +52,13 @@ typedef struct eng_limits {
    * is larger: searchd answers cheap requests on its event-loop thread and
    * leaves the rest to its workers (searchd/workers.h). */
   uint64_t max_cost;
+  /* BM25 parameters (sift-searchd and sift-query --index: --bm25 K1,B);
+   * they ride here because an engine keeps its limits across reopens. */
+  double bm25_k1, bm25_b;
 } eng_limits_t;
+
+/* The limits of an engine opened with lim NULL. */
+extern const eng_limits_t eng_default_limits;
 
 typedef struct eng_hit {
   uint32_t rank; /* 1-based position in the whole result list */
