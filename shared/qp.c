@@ -28,10 +28,12 @@
  *  - A token ending in '*' is a prefix; what precedes the '*' must be
  *    exactly one word.  Inside quotes '*' is just a separator.
  *  - NAME:VALUE, with NAME the ASCII letters before the first ':' of a token
- *    (case-insensitive), is a field or an option; any other NAME is an
- *    error (so `http://x` is "unknown field 'http'"; `10:30` is not a field
- *    since it starts with a digit).  VALUE is the rest of the token, or a
- *    quoted string right after the ':'.  An empty VALUE is an error.
+ *    (case-insensitive), is a field or an option when NAME is one of
+ *    qp_fdefs[]; with any other NAME the token is text (`Mission:`,
+ *    `Requests:`, a pasted `http://x.com`, which is the phrase "http x com"),
+ *    since people type and paste such text and mean it.  `10:30` is not a
+ *    field since it starts with a digit.  VALUE is the rest of the token, or
+ *    a quoted string right after the ':'.  An empty VALUE is an error.
  *  - Options are allowed anywhere outside parentheses and not negated; they
  *    are taken out of the tree, so `gaza OR rafah limit:5` is `gaza OR rafah`
  *    with a limit of 5.  An operator whose side holds only options has
@@ -109,7 +111,9 @@ typedef enum qp_opt {
   QP_OPT_OFFSET,
   QP_OPT_SORT,
   QP_OPT_FACETS,
-  QP_OPT_EXACT
+  QP_OPT_EXACT,
+  QP_OPT_MATCH,
+  QP_OPT_RELAX
 } qp_opt_t;
 
 typedef struct qp_fdef {
@@ -124,7 +128,8 @@ static const qp_fdef_t qp_fdefs[] = {
     {"lang", QP_FK_FILTER, QF_LANG},        {"date", QP_FK_DATE, 0},
     {"limit", QP_FK_OPTION, QP_OPT_LIMIT},  {"offset", QP_FK_OPTION, QP_OPT_OFFSET},
     {"sort", QP_FK_OPTION, QP_OPT_SORT},    {"facets", QP_FK_OPTION, QP_OPT_FACETS},
-    {"exact", QP_FK_OPTION, QP_OPT_EXACT},
+    {"exact", QP_FK_OPTION, QP_OPT_EXACT},  {"match", QP_FK_OPTION, QP_OPT_MATCH},
+    {"relax", QP_FK_OPTION, QP_OPT_RELAX},
 };
 
 static int qp_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
@@ -631,14 +636,8 @@ static int qp_lex_quoted(qp_parser_t *p, size_t i, qp_tok_t *t) {
   return 0;
 }
 
-static int qp_lex_field(qp_parser_t *p, size_t name_len, size_t end, qp_tok_t *t) {
-  const char *name = p->q + p->pos;
-  const qp_fdef_t *def = qp_field_def(name, name_len);
-  if (!def)
-    return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(p->pos),
-                   "unknown field '%.*s%s' at column %d (fields: title outlet author tag lang "
-                   "date; options: limit offset sort facets exact)",
-                   QP_SHOW(name, name_len), qp_col(p->pos));
+static int qp_lex_field(qp_parser_t *p, const qp_fdef_t *def, size_t name_len, size_t end,
+                        qp_tok_t *t) {
   size_t v = p->pos + name_len + 1;
   t->kind = QT_FIELD;
   t->def = def;
@@ -689,7 +688,8 @@ static int qp_lex(qp_parser_t *p, qp_tok_t *t) {
     const char *s = p->q + p->pos;
     size_t n = end - p->pos;
     size_t name = qp_field_name(s, n);
-    if (name) return qp_lex_field(p, name, end, t);
+    const qp_fdef_t *def = name ? qp_field_def(s, name) : NULL;
+    if (def) return qp_lex_field(p, def, name, end, t);
     if (!glued) {
       t->kind = n == 2 && !memcmp(s, "OR", 2)    ? QT_OR
                 : n == 3 && !memcmp(s, "AND", 3) ? QT_AND
@@ -871,14 +871,19 @@ static int qp_option(qp_parser_t *p, const qp_tok_t *t, int top, int negated) {
       return 0;
     case QP_OPT_FACETS: return qp_facets(p, s, n, t->s_at);
     case QP_OPT_EXACT:
-      if (qp_ieq(s, n, "yes") || qp_ieq(s, n, "true")) {
-        q->exact = 1;
-      } else if (qp_ieq(s, n, "no") || qp_ieq(s, n, "false")) {
-        q->exact = 0;
-      } else {
-        return qp_bad(p, t->s_at, "bad exact '%.*s%s' at column %d: expected yes or no",
+    case QP_OPT_RELAX: {
+      int yes = qp_ieq(s, n, "yes") || qp_ieq(s, n, "true");
+      if (!yes && !qp_ieq(s, n, "no") && !qp_ieq(s, n, "false"))
+        return qp_bad(p, t->s_at, "bad %s '%.*s%s' at column %d: expected yes or no", def->name,
                       QP_SHOW(s, n), vcol);
-      }
+      *(def->id == QP_OPT_EXACT ? &q->exact : &q->relax) = yes;
+      return 0;
+    }
+    case QP_OPT_MATCH:
+      if (!qp_ieq(s, n, "any") && !qp_ieq(s, n, "all"))
+        return qp_bad(p, t->s_at, "bad match '%.*s%s' at column %d: expected any or all",
+                      QP_SHOW(s, n), vcol);
+      q->match_any = qp_ieq(s, n, "any");
       return 0;
   }
   return 0;
@@ -1028,6 +1033,7 @@ qp_query_t *qp_query_new(arena_t *a) {
   q->limit = QP_DEFAULT_LIMIT;
   q->sort = QP_SORT_DEFAULT;
   q->exact = 1;
+  q->relax = 1;
   return q;
 }
 

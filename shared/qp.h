@@ -30,10 +30,11 @@
  *   limit:N (0..QP_MAX_LIMIT), offset:N, sort:relevance|newest|oldest,
  *   facets:NAME[:N],... with NAME in outlet year month day author tag and
  *   N the number of values (default 10, "all" for every value),
- *   exact:yes|no (totals exact, the default, or estimated).
+ *   exact:yes|no (totals exact, the default, or estimated),
+ *   match:any|all (any of the top level's text conditions instead of all,
+ *   see eng.h), relax:yes|no (whether eng_search may relax; default yes).
  * Errors: ERR_BAD_QUERY with err->column the 1-based byte column of the
- * fault and a message naming it: unbalanced quote or parenthesis, unknown
- * field or option, bad date, bad number, an operator with nothing to apply
+ * fault and a message naming it: unbalanced quote or parenthesis, bad date, bad number, an operator with nothing to apply
  * to, an option inside parentheses or negated.
  *
  * Ownership: the tree and its strings live in the arena given to qp_parse.
@@ -111,6 +112,8 @@ typedef struct qp_query {
   int has_limit, has_offset; /* given explicitly */
   qp_sort_t sort;
   int exact;             /* 1 (default): exact totals */
+  int match_any;         /* match:any */
+  int relax;             /* 1 (default): relax:yes */
   qp_facet_req_t facets[QP_FACET__COUNT];
   size_t nfacets;        /* in the order asked */
   int has_text;          /* some positive text condition (word, phrase,
