@@ -334,16 +334,6 @@ static int next_option(int argc, char **argv, int *i, const char **value) {
   return -1;
 }
 
-/* "K1,B": K1 > 0 and 0 < B <= 1 (xw.h reads 0 as Xapian's default). */
-static int parse_bm25(const char *s, double *k1, double *b) {
-  char *end;
-  *k1 = strtod(s, &end);
-  if (end == s || *end != ',') return -1;
-  s = end + 1;
-  *b = strtod(s, &end);
-  return end == s || *end || !(*k1 > 0 && *k1 < 1000) || !(*b > 0 && *b <= 1) ? -1 : 0;
-}
-
 int main(int argc, char **argv) {
   const char *index = NULL, *host = "127.0.0.1", *unix_path = NULL, *auth_file = NULL;
   int port = 9412, json = 0;
@@ -384,7 +374,7 @@ int main(int argc, char **argv) {
         }
         break;
       case OPT_BM25:
-        if (parse_bm25(v, &lim.bm25_k1, &lim.bm25_b)) {
+        if (eng_parse_bm25(v, &lim.bm25_k1, &lim.bm25_b)) {
           fprintf(stderr, "sift-query: --bm25 takes K1,B with K1 > 0 and 0 < B <= 1 (e.g. 1.2,0.75)\n");
           return EXIT_ERROR;
         }

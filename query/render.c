@@ -41,6 +41,8 @@ static void render_search(FILE *f, json_t *r, int color) {
   fprintf(f, "%s%lld article%s%s, %.1f ms\n", exact ? "" : "about ", total, total == 1 ? "" : "s",
           json_array_size(hits) ? "" : " (no hits on this page)",
           (double)json_integer_value(json_object_get(r, "took_us")) / 1000.0);
+  if (json_is_true(json_object_get(r, "relaxed")))
+    fputs("(no article has all the words: these have some of them)\n", f);
   size_t i;
   json_t *h;
   json_array_foreach(hits, i, h) {

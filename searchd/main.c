@@ -73,6 +73,7 @@ typedef struct options {
   unsigned shutdown_timeout_s;
   size_t cache_mb;
   unsigned long long inline_budget;
+  double bm25_k1, bm25_b;
   int log_level;
 } options_t;
 
@@ -111,6 +112,8 @@ static void usage(FILE *f) {
           "  --inline-budget N       when no worker is busy, answer a request on the\n"
           "                          event-loop thread if its estimated work (postings,\n"
           "                          plus %d per hit) is at most N (default %d; 0: never)\n"
+          "  --bm25 K1,B             BM25 parameters of relevance ranking (default %g,%g;\n"
+          "                          0 < K1, 0 < B <= 1; bench/relevance.md)\n"
           "  --shutdown-timeout SEC  after SIGTERM, close connections still busy after\n"
           "                          that long (default 30; 0: wait for them)\n"
           "  --log-level LEVEL       error, warn, info (default) or debug\n"
@@ -118,7 +121,7 @@ static void usage(FILE *f) {
           "\n"
           "Signals: SIGHUP reloads the index now; SIGTERM/SIGINT answer the requests in\n"
           "hand, close the connections and exit 0.\n",
-          QP_MAX_LIMIT, ENG_HIT_COST, INLINE_BUDGET);
+          QP_MAX_LIMIT, ENG_HIT_COST, INLINE_BUDGET, ENG_BM25_K1, ENG_BM25_B);
 }
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -182,6 +185,7 @@ enum {
   OPT_CACHE_MB,
   OPT_INLINE_BUDGET,
   OPT_LOG_LEVEL,
+  OPT_BM25,
   OPT_HELP,
   OPT_VERSION
 };
@@ -208,6 +212,7 @@ static const struct option long_options[] = {
     {"cache-mb", required_argument, NULL, OPT_CACHE_MB},
     {"inline-budget", required_argument, NULL, OPT_INLINE_BUDGET},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"bm25", required_argument, NULL, OPT_BM25},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0}};
@@ -228,6 +233,8 @@ static void parse_options(int argc, char **argv, options_t *o) {
   o->cache_mb = 64;
   o->inline_budget = INLINE_BUDGET;
   o->log_level = LOG_INFO;
+  o->bm25_k1 = ENG_BM25_K1;
+  o->bm25_b = ENG_BM25_B;
 
   opterr = 0;
   int c;
@@ -291,6 +298,10 @@ static void parse_options(int argc, char **argv, options_t *o) {
       case OPT_CACHE_MB: o->cache_mb = (size_t)parse_number("--cache-mb", optarg, 0, 1u << 20, 0); break;
       case OPT_INLINE_BUDGET:
         o->inline_budget = parse_number("--inline-budget", optarg, 0, UINT64_MAX / 2, 0);
+        break;
+      case OPT_BM25:
+        if (eng_parse_bm25(optarg, &o->bm25_k1, &o->bm25_b))
+          usage_error("--bm25: expected K1,B with 0 < K1 and 0 < B <= 1, got '%s'", optarg);
         break;
       case OPT_LOG_LEVEL:
         o->log_level = log_parse_level(optarg);
@@ -429,6 +440,8 @@ int main(int argc, char **argv) {
   wcfg.limits.max_offset = o.max_offset;
   wcfg.limits.time_limit = o.query_timeout_ms / 1000.0;
   wcfg.limits.max_expansion = o.max_expansion;
+  wcfg.limits.bm25_k1 = o.bm25_k1;
+  wcfg.limits.bm25_b = o.bm25_b;
   wcfg.threads = o.threads;
   wcfg.inline_budget = o.inline_budget;
   wcfg.cache = app.cache;

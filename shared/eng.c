@@ -208,11 +208,26 @@ int eng_reopen(eng_t *e, int *changed, err_t *err) {
 
 void eng_set_limits(eng_t *e, const eng_limits_t *lim) { e->lim = *lim; }
 
+/* K1 and B of 0 would mean Xapian's defaults to xw_search. */
+int eng_parse_bm25(const char *s, double *k1, double *b) {
+  char *end;
+  double x = strtod(s, &end), y;
+  if (end == s || *end != ',') return -1;
+  s = end + 1;
+  y = strtod(s, &end);
+  if (end == s || *end || !(x > 0 && x < 1000) || !(y > 0 && y <= 1)) return -1;
+  *k1 = x;
+  *b = y;
+  return 0;
+}
+
 /* ---- query translation ---- */
 
 typedef struct eng_build {
   eng_t *e;
   err_t *err;
+  const qp_node_t *root;
+  int any; /* match:any: the root ORs its text */
 } eng_build_t;
 
 static xw_query *eng_term(const char *prefix, const char *word) {
@@ -375,23 +390,69 @@ static int eng_weighted(const qp_node_t *n) {
 
 static xw_query *eng_node(eng_build_t *b, const qp_node_t *n);
 
+/* match:any is about words: a token that is several (`wind-tunnel`) gives
+ * its words, each stemmed, rather than the phrase. */
+static xw_query *eng_any_words(eng_build_t *b, const qp_node_t *n) {
+  xw_query **parts = calloc(n->nwords, sizeof *parts);
+  if (!parts) return NULL;
+  for (size_t i = 0; i < n->nwords; i++) {
+    qp_node_t w = {.kind = QN_WORD, .field = n->field, .words = &n->words[i], .nwords = 1};
+    parts[i] = eng_word(b, &w);
+  }
+  xw_query *q = eng_combine_free(XW_OR, parts, n->nwords);
+  free(parts);
+  return q;
+}
+
+/* A word in more than half of the articles says little about which to
+ * return (its Robertson-Sparck Jones weight would be negative).  The word's
+ * stem terms, one per language, are in disjoint sets of articles, so the
+ * sum of their frequencies (xw_query_cost) is the number of articles it
+ * matches. */
+static int eng_common(eng_build_t *b, const qp_node_t *k) {
+  uint64_t n = xw_db_doccount(b->e->db);
+  if (k->kind != QN_WORD || n < 4) return 0;
+  xw_query *w = eng_word(b, k);
+  int common = w && xw_query_cost(b->e->db, w, n) > n / 2;
+  xw_query_free(w);
+  return common;
+}
+
+/* The text conditions of the AND n combined: all of them, or, for the root
+ * under match:any, any of them, with the common words (eng_common) only
+ * adding weight, so that they do not make the whole index match (unless
+ * every word is common). */
+#define ENG_MAX_COMMON 16
+static xw_query *eng_text(xw_op op, xw_query **text, size_t nt, xw_query **common, size_t nc) {
+  if (nt == 0) return eng_combine_free(op, common, nc);
+  xw_query *t = eng_combine_free(op, text, nt);
+  if (!nc) return t;
+  xw_query *maybe[1 + ENG_MAX_COMMON] = {t};
+  memcpy(maybe + 1, common, nc * sizeof *common);
+  return eng_combine_free(XW_AND_MAYBE, maybe, nc + 1);
+}
+
 static xw_query *eng_and(eng_build_t *b, const qp_node_t *n) {
   /* One allocation holds the three groups: text, filters, exclusions (with
    * a spare slot in front of the exclusions for the AND_NOT's left side). */
   xw_query **all = calloc(3 * n->nkids + 1, sizeof *all);
   if (!all) return NULL;
   xw_query **text = all, **filt = all + n->nkids, **neg = all + 2 * n->nkids + 1;
-  size_t nt = 0, nf = 0, nn = 0;
+  xw_query *common[ENG_MAX_COMMON];
+  size_t nt = 0, nf = 0, nn = 0, nc = 0;
+  int any = n == b->root && b->any;
   for (size_t i = 0; i < n->nkids; i++) {
     const qp_node_t *k = n->kids[i];
     if (k->kind == QN_NOT) neg[nn++] = eng_node(b, k->kids[0]);
+    else if (any && nc < ENG_MAX_COMMON && eng_common(b, k)) common[nc++] = eng_node(b, k);
+    else if (any && k->kind == QN_PHRASE && !k->quoted) text[nt++] = eng_any_words(b, k);
     else if (eng_weighted(k)) text[nt++] = eng_node(b, k);
     else filt[nf++] = eng_node(b, k);
   }
-  xw_query *t = nt ? eng_combine_free(XW_AND, text, nt) : NULL;
+  xw_query *t = nt + nc ? eng_text(any ? XW_OR : XW_AND, text, nt, common, nc) : NULL;
   xw_query *f = nf ? eng_combine_free(XW_AND, filt, nf) : NULL;
   xw_query *q = NULL;
-  if ((nt && !t) || (nf && !f)) {
+  if ((nt + nc && !t) || (nf && !f)) {
     xw_query_free(t);
     xw_query_free(f);
   } else if (t && f) {
@@ -432,10 +493,11 @@ static xw_query *eng_node(eng_build_t *b, const qp_node_t *n) {
   return NULL;
 }
 
-/* The whole query; a filter-only query gets zero weight so that relevance
- * order falls back to document order rather than meaningless scores. */
-static int eng_query(eng_t *e, const qp_query_t *q, xw_query **out, err_t *err) {
-  eng_build_t b = {e, err};
+/* The whole query, with the root's text ORed when any; a filter-only query
+ * gets zero weight so that relevance order falls back to document order
+ * rather than meaningless scores. */
+static int eng_query(eng_t *e, const qp_query_t *q, int any, xw_query **out, err_t *err) {
+  eng_build_t b = {e, err, q->root, any};
   xw_query *x = q->root ? eng_node(&b, q->root) : xw_query_match_all();
   if (x && q->root && !eng_weighted(q->root)) {
     xw_query *scaled = xw_query_scale(x, 0);
@@ -511,7 +573,7 @@ static uint64_t eng_query_cost(eng_t *e, const xw_query *x, uint64_t hits, uint6
 
 uint64_t eng_cost(eng_t *e, const qp_query_t *q, uint32_t hits) {
   xw_query *x = NULL;
-  if (eng_query(e, q, &x, NULL)) return UINT64_MAX;
+  if (eng_query(e, q, q->match_any, &x, NULL)) return UINT64_MAX;
   uint64_t c = eng_query_cost(e, x, hits, UINT64_MAX);
   xw_query_free(x);
   return c;
@@ -527,12 +589,34 @@ static int eng_check_budget(eng_t *e, xw_query *x, uint64_t hits, err_t *err) {
                  (unsigned long long)e->lim.max_cost);
 }
 
+/* Would match:any change q: is its root an AND of two or more text
+ * conditions (filters and exclusions aside)? */
+static int eng_relaxable(const qp_query_t *q) {
+  size_t text = 0;
+  if (!q->relax || q->match_any || !q->root || q->root->kind != QN_AND) return 0;
+  for (size_t i = 0; i < q->root->nkids; i++) text += eng_weighted(q->root->kids[i]);
+  return text >= 2;
+}
+
+static int eng_search_as(eng_t *e, const qp_query_t *q, int any, arena_t *a, eng_result_t *out,
+                         err_t *err);
+
 int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err_t *err) {
+  int rc = eng_search_as(e, q, q->match_any, a, out, err);
+  if (!rc && out->total == 0 && eng_relaxable(q)) {
+    rc = eng_search_as(e, q, 1, a, out, err);
+    out->relaxed = !rc;
+  }
+  return rc;
+}
+
+static int eng_search_as(eng_t *e, const qp_query_t *q, int any, arena_t *a, eng_result_t *out,
+                         err_t *err) {
   memset(out, 0, sizeof *out);
   int rc = eng_check_page(e, q, err);
   if (rc) return rc;
   xw_query *x = NULL;
-  if ((rc = eng_query(e, q, &x, err))) return rc;
+  if ((rc = eng_query(e, q, any, &x, err))) return rc;
   if ((rc = eng_check_budget(e, x, (uint64_t)q->offset + q->limit, err))) return rc;
 
   xw_facet_spec specs[QP_FACET__COUNT];
@@ -650,7 +734,7 @@ out:
 
 int eng_count(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err) {
   xw_query *x = NULL;
-  int rc = eng_query(e, q, &x, err);
+  int rc = eng_query(e, q, q->match_any, &x, err);
   if (rc) return rc;
   if ((rc = eng_check_budget(e, x, 0, err))) return rc;
   xw_search_opts o = {
@@ -700,7 +784,7 @@ int eng_stats(eng_t *e, eng_stats_t *out) {
 
 int eng_describe(eng_t *e, const qp_query_t *q, arena_t *a, const char **out, err_t *err) {
   xw_query *x = NULL;
-  int rc = eng_query(e, q, &x, err);
+  int rc = eng_query(e, q, q->match_any, &x, err);
   if (rc) return rc;
   char *d = xw_query_describe(x);
   xw_query_free(x);

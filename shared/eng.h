@@ -12,7 +12,12 @@
  * month or year term when the range is exactly one, else a value range on
  * SCHEMA_SLOT_DATE; AND with NOT kids -> AND_NOT; a lone NOT -> all AND_NOT;
  * conditions that carry no text weight are applied as filters (no effect
- * on scores).
+ * on scores).  match:any ORs the text conditions of the root AND (filters
+ * and exclusions stay as they are), ranked by BM25.
+ *
+ * Relaxation (SPEC.md): a SEARCH whose root is an AND of two or more text
+ * conditions, that matches nothing, is run again as match:any and marked
+ * relaxed, unless relax:no.  COUNT never relaxes.
  *
  * Snippets: up to ENG_SNIPPET_BYTES of the body around the densest cluster of
  * matches.  Matched words are wrapped in SNIP_OPEN / SNIP_CLOSE (snip.h); the
@@ -59,6 +64,9 @@ typedef struct eng_limits {
 
 /* The limits of an engine opened with lim NULL. */
 extern const eng_limits_t eng_default_limits;
+/* "K1,B" (the --bm25 flag's value) into *k1, *b: 0, or -1 unless
+ * 0 < K1 < 1000 and 0 < B <= 1. */
+int eng_parse_bm25(const char *s, double *k1, double *b);
 
 typedef struct eng_hit {
   uint32_t rank; /* 1-based position in the whole result list */
@@ -85,6 +93,7 @@ typedef struct eng_result {
   size_t nhits;
   eng_facet_t *facets;
   size_t nfacets;
+  int relaxed; /* answered as match:any, all of the words having matched nothing */
 } eng_result_t;
 
 typedef struct eng_stats {

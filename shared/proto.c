@@ -88,6 +88,10 @@ static int proto_search(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t 
   buf_json_int(out, res.limit);
   buf_json_key(out, "took_us");
   buf_json_int(out, (int64_t)took);
+  if (res.relaxed) {
+    buf_json_key(out, "relaxed");
+    buf_json_bool(out, 1);
+  }
   buf_json_key(out, "hits");
   buf_json_open(out, '[');
   for (size_t i = 0; i < res.nhits; i++) {

@@ -10,8 +10,9 @@
  *
  * Requests:
  *   SEARCH <query>   {"ok":true,"total":N,"total_exact":B,"offset":O,"limit":L,
- *                     "took_us":T,"hits":[HIT...],"facets":{NAME:[{"value":V,
- *                     "count":C}...]}}   ("facets" only when asked)
+ *                     "took_us":T,"relaxed":true,"hits":[HIT...],"facets":{NAME:
+ *                     [{"value":V,"count":C}...]}}   ("facets" only when asked,
+ *                     "relaxed" only when the search was relaxed, eng.h)
  *   COUNT <query>    {"ok":true,"count":N}
  *   GET <id>         {"ok":true,"doc":{...}}                    (not_found)
  *   EXPLAIN <query>  {"ok":true,"parsed":TREE,"xapian":"Query(...)"}

@@ -774,6 +774,7 @@ static int qp_text(qp_parser_t *p, const char *s, size_t n, int quoted, qp_field
   (*out)->field = field;
   (*out)->words = (const char **)words.v;
   (*out)->nwords = words.n;
+  (*out)->quoted = quoted;
   return 0;
 }
 

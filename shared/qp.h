@@ -94,6 +94,7 @@ typedef struct qp_node {
   qp_field_t field;
   const char **words; /* normalized words (WORD 1, PHRASE n>=1, PREFIX 1) */
   size_t nwords;
+  int quoted;         /* PHRASE: written in quotes (else one token, `al-qassam`) */
   const char *value; /* FILTER: the value as written; DATE: the text */
   const char *key;   /* FILTER: tok_key(value) */
   uint32_t lo, hi;   /* DATE: inclusive YYYYMMDD bounds, 0 = open */
