@@ -42,8 +42,8 @@
 
 #define ENG_SNIPPET_BYTES 240
 /* Default BM25 parameters (bench/relevance.md has the figures). */
-#define ENG_BM25_K1 1.0
-#define ENG_BM25_B 0.5
+#define ENG_BM25_K1 2.0
+#define ENG_BM25_B 0.75
 
 typedef struct eng eng_t;
 
