@@ -2,6 +2,7 @@
 # scale.sh: how Sift's index and latency grow with the corpus.
 #
 #   bench/scale.sh [--factors 1,10] [--base N] [--work DIR] [--bin DIR] [--keep]
+#                  [--layout month|year] [--spread]
 #
 # For each factor F, sift-gen writes F x --base articles (default 37,547, the
 # kit's size) shaped like the kit corpus (--calibrate: its lengths, outlet
@@ -20,6 +21,13 @@
 #   --work DIR      corpora, indexes, results [/var/tmp/sift-scale]
 #   --bin DIR       Sift's binaries [./build/bin]
 #   --keep          keep the generated .jsonl files (2.4 GB at factor 10)
+#   --layout U      index as an archive by time (sift-indexer --layout U)
+#   --spread        an archive that grows in time: factor F spreads its dates
+#                   over F times six years, ending 2017-12-31, so a month holds
+#                   as many articles at every factor; and add date-bounded
+#                   classes to the query set: last_month and last_year (the
+#                   term_common words within 2017-12 and 2017), month_list
+#                   (2017-12's articles, newest first, with outlet facets)
 #
 # Without the kit corpus (../shared/corpus) sift-gen's built-in shape is used.
 # Factor 10 takes ~35 minutes on 2 cores; 100 takes hours.
@@ -31,6 +39,8 @@ BASE=37547
 WORK=/var/tmp/sift-scale
 BIN=$ROOT/build/bin
 KEEP=0
+LAYOUT=()
+SPREAD=0
 while (($#)); do
   case $1 in
     --factors) FACTORS=$2; shift 2 ;;
@@ -38,6 +48,8 @@ while (($#)); do
     --work) WORK=$2; shift 2 ;;
     --bin) BIN=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --layout) LAYOUT=(--layout "$2"); shift 2 ;;
+    --spread) SPREAD=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed 's/^# \{0,1\}//' | grep -v '^set -euo'; exit 2 ;;
     *) echo "scale.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -54,10 +66,15 @@ for f in $(tr ',' ' ' <<<"$FACTORS"); do
   corpus=$WORK/gen-$f.jsonl
   idx=$WORK/index-$f
   echo "== factor $f: $n articles" >&2
-  "$BIN/sift-gen" "${CAL[@]}" --docs "$n" --seed 1 >"$corpus"
+  SPAN=()
+  if ((SPREAD)); then
+    days=$(awk -v f="$f" 'BEGIN { printf "%d", f * 2191 }')
+    SPAN=(--start "$(date -u -d "2018-01-01 - $days days" +%F)" --days "$days")
+  fi
+  "$BIN/sift-gen" "${CAL[@]}" "${SPAN[@]}" --docs "$n" --seed 1 >"$corpus"
   rm -rf "$idx"
   /usr/bin/time -f '{"wall_s": %e, "peak_kb": %M}' -o "$WORK/build-$f.json" \
-    "$BIN/sift-indexer" --quiet --index "$idx" "$corpus"
+    "$BIN/sift-indexer" --quiet "${LAYOUT[@]}" --index "$idx" "$corpus"
   printf '{"factor": %s, "docs": %s, "jsonl_bytes": %s, "index_bytes": %s}\n' "$f" "$n" \
     "$(stat -c %s "$corpus")" "$(du -sb "$idx" | cut -f1)" >"$WORK/size-$f.json"
   if ((first)) && [[ ! -s $QUERIES ]]; then
@@ -65,6 +82,21 @@ for f in $(tr ',' ' ' <<<"$FACTORS"); do
       /usr/bin/python3 "$PEERS/tools/prep_corpus.py" "$WORK/prep" "$corpus" >/dev/null
       /usr/bin/python3 "$PEERS/tools/gen_queries.py" "$WORK/prep/corpus.tsv" "$QUERIES" >/dev/null
       rm -rf "$WORK/prep"
+      if ((SPREAD)); then # date-bounded classes, from term_common's words
+        /usr/bin/python3 - "$QUERIES" <<'EOF'
+import json, sys
+path = sys.argv[1]
+rows = [json.loads(line) for line in open(path)]
+common = [r for r in rows if r["class"] == "term_common"]
+with open(path, "a") as out:
+    for cls, lo, hi in (("last_month", "2017-12-01", "2017-12-31"), ("last_year", "2017-01-01", "2017-12-31")):
+        for r in common:
+            out.write(json.dumps(dict(r, **{"class": cls, "from": lo, "to": hi})) + "\n")
+    for r in common[:50]:
+        out.write(json.dumps(dict(r, **{"class": "month_list", "text": "", "from": "2017-12-01",
+                                        "to": "2017-12-31", "facets": ["outlet"]})) + "\n")
+EOF
+      fi
     else
       echo "scale.sh: no peers harness beside the repository: nothing to draw queries with" >&2
       exit 1

@@ -1,12 +1,15 @@
 /* sift-indexer: turns corpus files into a Sift index (SPEC.md "Corpus format").
  *
- *   sift-indexer --index DIR [--lang LANG] [--batch N] [--jobs N] [--strict] FILE_OR_DIR...
+ *   sift-indexer --index DIR [--lang LANG] [--batch N] [--jobs N] [--layout month|year]
+ *                [--strict] FILE_OR_DIR...
  *
  * Reads every source in order (corpus.h), parses each record (doc.h), adds it
  * (idx.h), and commits every --batch articles, so an interrupted run leaves the
  * index at its last commit.  A run that creates the index writes it in --jobs
  * shards on as many threads (shards.h) and merges them as it compacts; a run
- * that adds to an index has one writer.  Bad records are reported as FILE:LINE: reason and
+ * that adds to an index has one writer.  An archive laid out by time
+ * (--layout, periods.h) routes each article to its period's shard and builds
+ * the periods on --jobs threads.  Bad records are reported as FILE:LINE: reason and
  * skipped; they never stop the run.  SIGINT/SIGTERM stop reading, commit what
  * was read, and exit 130/143.  On a terminal, a progress line shows the rate;
  * at the end a summary line gives the counts and the speed.
@@ -27,6 +30,7 @@
 #include "doc.h"
 #include "err.h"
 #include "idx.h"
+#include "periods.h"
 #include "shards.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -35,7 +39,8 @@ static void on_signal(int sig) { stop_signal = sig; }
 
 typedef struct run {
   idx_t *idx;      /* one writer, or */
-  sh_build_t *sh;  /* the shards of a new index */
+  sh_build_t *sh;  /* the shards of a new index, or */
+  pd_build_t *pd;  /* an archive laid out by time */
   /* progress over all sources: sizes of the sources before the current one,
    * of all of them, and the current reader */
   uint64_t bytes_before, bytes_all;
@@ -76,6 +81,10 @@ static void usage(FILE *f) {
           "  --batch N     commit every N articles (default 1000)\n"
           "  --jobs N      build a new index in N shards on N threads, merged at the\n"
           "                end (default: the number of cores, at most 4; 1: one writer)\n"
+          "  --layout U    lay a new index out by time: one shard per period, U being\n"
+          "                month or year, each article in its period's (a later run\n"
+          "                adds to the periods it touches); a search bounded by date\n"
+          "                reads only the periods it needs; --jobs periods at a time\n"
           "  --strict      exit 1 if any record was skipped\n"
           "  --compact     compact the index at the end (default when this run\n"
           "                created it; --no-compact to skip)\n"
@@ -174,7 +183,9 @@ static int index_source(run_t *r, const char *path, arena_t *a) {
       r->warned++;
     }
     const char *warning = NULL;
-    if ((rc = r->sh ? sh_add(r->sh, &d, &warning, &err) : idx_add(r->idx, &d, &warning, &err))) {
+    if ((rc = r->sh   ? sh_add(r->sh, &d, &warning, &err)
+              : r->pd ? pd_add(r->pd, &d, &warning, &err)
+                      : idx_add(r->idx, &d, &warning, &err))) {
       fprintf(stderr, "sift-indexer: %s: %s\n", path, err_message(&err));
       break;
     }
@@ -183,7 +194,7 @@ static int index_source(run_t *r, const char *path, arena_t *a) {
       r->warned++;
     }
     r->added++;
-    if (!r->sh && ++r->since_commit >= r->batch && (rc = commit(r, &err))) {
+    if (r->idx && ++r->since_commit >= r->batch && (rc = commit(r, &err))) {
       fprintf(stderr, "sift-indexer: commit failed: %s\n", err_message(&err));
       break;
     }
@@ -216,8 +227,10 @@ int main(int argc, char **argv) {
       {"quiet", no_argument, NULL, 'q'},       {"help", no_argument, NULL, 'h'},
       {"compact", no_argument, NULL, 'c'},     {"no-compact", no_argument, NULL, 'C'},
       {"jobs", required_argument, NULL, 'j'},  {"version", no_argument, NULL, 'V'},
+      {"layout", required_argument, NULL, 'L'},
       {NULL, 0, NULL, 0}};
   const char *index = NULL, *lang = NULL;
+  pd_unit_t layout = PD_NONE;
   run_t r = {.batch = 1000};
   buf_init(&r.held, 0);
   int strict = 0, compact = -1, c; /* -1: when the run created the index */
@@ -247,6 +260,12 @@ int main(int argc, char **argv) {
         }
         break;
       }
+      case 'L':
+        if ((layout = pd_unit_parse(optarg)) == PD_NONE) {
+          fprintf(stderr, "sift-indexer: --layout takes month or year\n");
+          return 2;
+        }
+        break;
       case 's': strict = 1; break;
       case 'c': compact = 1; break;
       case 'C': compact = 0; break;
@@ -274,7 +293,8 @@ int main(int argc, char **argv) {
 
   err_t err = {0};
   uint64_t before, after;
-  if (idx_is_stub(index)) { /* left by a parallel build that did not finish */
+  int by_time = layout != PD_NONE || pd_unit_of(index) != PD_NONE;
+  if (!by_time && idx_is_stub(index)) { /* left by a parallel build that did not finish */
     if (!r.quiet) fprintf(stderr, "sift-indexer: %s holds the shards of an unfinished build; merging them\n", index);
     if (idx_compact(index, &before, &after, &err)) {
       fprintf(stderr, "sift-indexer: cannot merge the shards of %s (they are intact): %s\n", index,
@@ -283,7 +303,8 @@ int main(int argc, char **argv) {
     }
   }
   /* Shards are merged by the compaction, so --no-compact means one writer. */
-  int rc = jobs > 1 && compact != 0 && idx_path_is_free(index)
+  int rc = by_time ? pd_open(index, layout, lang, (unsigned)jobs, r.batch, &r.pd, &err)
+           : jobs > 1 && compact != 0 && idx_path_is_free(index)
                ? sh_open(index, lang, (unsigned)jobs, r.batch, &r.sh, &err)
                : idx_open(index, lang, &r.idx, &err);
   if (rc) {
@@ -295,11 +316,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sift-indexer: out of memory\n");
     idx_free(r.idx);
     sh_free(r.sh);
+    pd_free(r.pd);
     return 1;
   }
   r.progress = !r.quiet && isatty(2);
   r.t0 = now_s();
-  uint32_t docs_before = r.sh ? 0 : idx_doccount(r.idx);
+  uint32_t docs_before = r.sh ? 0 : r.pd ? pd_doccount_before(r.pd) : idx_doccount(r.idx);
   for (int i = optind; i < argc; i++) { /* sizes for the ETA: regular files only */
     struct stat st;
     if (strcmp(argv[i], "-") == 0 || stat(argv[i], &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -310,10 +332,10 @@ int main(int argc, char **argv) {
   }
   for (int i = optind; i < argc && !rc && !stop_signal; i++) rc = index_source(&r, argv[i], a);
   err_clear(&err);
-  int crc = r.sh ? sh_finish(r.sh, &err) : commit(&r, &err);
+  int crc = r.sh ? sh_finish(r.sh, &err) : r.pd ? pd_finish(r.pd, &err) : commit(&r, &err);
   if (crc) fprintf(stderr, "sift-indexer: commit failed: %s\n", err_message(&err));
   double el = now_s() - r.t0;
-  uint32_t docs = r.sh ? sh_doccount(r.sh) : idx_doccount(r.idx);
+  uint32_t docs = r.sh ? sh_doccount(r.sh) : r.pd ? pd_doccount(r.pd) : idx_doccount(r.idx);
   uint32_t grown = docs - docs_before;
   uint64_t written = r.sh ? sh_committed(r.sh) : r.added;
   if (r.progress) fprintf(stderr, "\r%*s\r", 60, "");
@@ -325,9 +347,12 @@ int main(int argc, char **argv) {
             (unsigned long long)r.skipped, (unsigned long long)r.warned, docs, el,
             el > 0 ? (double)r.added / el : 0.0);
   }
-  if (compact < 0) compact = r.sh || idx_created(r.idx);
+  /* An archive by time compacts the periods it creates as it builds them. */
+  if (compact < 0) compact = r.sh || (r.idx && idx_created(r.idx));
+  if (r.pd) compact = 0;
   idx_free(r.idx);
   sh_free(r.sh);
+  pd_free(r.pd);
   arena_free(a);
   if (compact && !stop_signal && !rc && !crc) {
     double t = now_s();

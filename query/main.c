@@ -47,7 +47,8 @@ static void usage(FILE *f) {
           "Searches a Sift index: through sift-searchd (default 127.0.0.1:9412) or,\n"
           "with --index, in-process.\n"
           "\n"
-          "  --index DIR    search the index at DIR directly (no daemon)\n"
+          "  --index DIR    search the index at DIR directly (no daemon); DIR may be a\n"
+          "                 Xapian stub file of shards; repeat to search several as one\n"
           "  --bm25 K1,B    with --index: BM25 parameters (default %g,%g)\n"
           "  --host HOST    daemon host (default 127.0.0.1)\n"
           "  --port PORT    daemon port (default 9412)\n"
@@ -335,7 +336,8 @@ static int next_option(int argc, char **argv, int *i, const char **value) {
 }
 
 int main(int argc, char **argv) {
-  const char *index = NULL, *host = "127.0.0.1", *unix_path = NULL, *auth_file = NULL;
+  const char *index[256], *host = "127.0.0.1", *unix_path = NULL, *auth_file = NULL;
+  size_t nindex = 0;
   int port = 9412, json = 0;
   long window = 64;
   eng_limits_t lim = eng_default_limits;
@@ -354,7 +356,13 @@ int main(int argc, char **argv) {
       continue;
     }
     switch (next_option(argc, argv, &i, &v)) {
-      case OPT_INDEX: index = v; break;
+      case OPT_INDEX:
+        if (nindex == sizeof index / sizeof *index) {
+          fprintf(stderr, "sift-query: --index: at most %zu indexes\n", nindex);
+          return EXIT_ERROR;
+        }
+        index[nindex++] = v;
+        break;
       case OPT_HOST: host = v; break;
       case OPT_PORT:
         port = (int)strtol(v, &end, 10);
@@ -385,19 +393,19 @@ int main(int argc, char **argv) {
       default: return EXIT_ERROR;
     }
   }
-  if (bm25 && !index) {
+  if (bm25 && !nindex) {
     fprintf(stderr, "sift-query: --bm25 goes with --index (the daemon has its own --bm25)\n");
     return EXIT_ERROR;
   }
   err_t err = {0};
   client_t *cl = NULL;
-  int rc = index ? client_open_local(index, &lim, &cl, &err)
-                 : client_open_net(host, port, unix_path, &cl, &err);
+  int rc = nindex ? client_open_local(index, nindex, &lim, &cl, &err)
+                  : client_open_net(host, port, unix_path, &cl, &err);
   if (rc) {
     fprintf(stderr, "sift-query: %s\n", err_message(&err));
     return EXIT_ERROR;
   }
-  if (auth_file && !index && authenticate(cl, auth_file) != 0) {
+  if (auth_file && !nindex && authenticate(cl, auth_file) != 0) {
     client_free(cl);
     return EXIT_ERROR;
   }
@@ -411,7 +419,7 @@ int main(int argc, char **argv) {
   int status;
   if (nwords) status = run_one(cl, query.data, query.len, json, isatty(1));
   else if (isatty(0)) status = run_interactive(cl, json);
-  else status = run_batch(cl, index ? 1 : (size_t)window);
+  else status = run_batch(cl, nindex ? 1 : (size_t)window);
   client_free(cl);
   buf_fini(&query);
   return status;

@@ -56,8 +56,11 @@ typedef struct app {
   int handles_started;
 } app_t;
 
+#define MAX_INDEXES 256 /* --index flags */
+
 typedef struct options {
-  const char *index;
+  const char *index[MAX_INDEXES]; /* answering as one (eng_open_set) */
+  size_t nindex;
   const char *listen[SRV_MAX_LISTEN];
   size_t nlisten;
   const char *unix_path;
@@ -82,7 +85,9 @@ static void usage(FILE *f) {
           "Usage: " PROG " --index DIR [options]\n"
           "Serve a Sift index over the line protocol (SPEC.md, \"Line protocol\").\n"
           "\n"
-          "  --index DIR             the index (directory or Xapian stub file) [required]\n"
+          "  --index DIR             the index: a directory, or a Xapian stub file listing\n"
+          "                          shards, local and remote (xapian-tcpsrv); repeat it to\n"
+          "                          serve several indexes as one [required]\n"
           "  --listen HOST:PORT      TCP address (default 127.0.0.1:9412; port 0 picks one;\n"
           "                          repeatable); the bound address is logged as\n"
           "                          \"listening on HOST:PORT\"\n"
@@ -241,7 +246,10 @@ static void parse_options(int argc, char **argv, options_t *o) {
   while ((c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
     const char *flag = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
     switch (c) {
-      case OPT_INDEX: o->index = optarg; break;
+      case OPT_INDEX:
+        if (o->nindex == MAX_INDEXES) usage_error("--index: at most %d indexes", MAX_INDEXES);
+        o->index[o->nindex++] = optarg;
+        break;
       case OPT_LISTEN:
         if (o->nlisten == SRV_MAX_LISTEN) usage_error("--listen: at most %d addresses", SRV_MAX_LISTEN);
         o->listen[o->nlisten++] = optarg;
@@ -315,7 +323,7 @@ static void parse_options(int argc, char **argv, options_t *o) {
     }
   }
   if (optind < argc) usage_error("unexpected argument '%s'", argv[optind]);
-  if (!o->index) usage_error("--index DIR is required");
+  if (!o->nindex) usage_error("--index DIR is required");
   if (o->nlisten == 0) o->listen[o->nlisten++] = "127.0.0.1:9412";
   if (o->threads == 0) o->threads = 1;
 }
@@ -435,7 +443,8 @@ int main(int argc, char **argv) {
   }
   wrk_config_t wcfg;
   memset(&wcfg, 0, sizeof wcfg);
-  wcfg.index = o.index;
+  wcfg.indexes = o.index;
+  wcfg.nindexes = o.nindex;
   wcfg.limits.max_limit = o.max_limit;
   wcfg.limits.max_offset = o.max_offset;
   wcfg.limits.time_limit = o.query_timeout_ms / 1000.0;
@@ -465,7 +474,8 @@ int main(int argc, char **argv) {
   app.periodic_reload = o.reload_interval_s != 0;
   uint64_t tick_ms = o.reload_interval_s ? (uint64_t)o.reload_interval_s * 1000u : 5000u;
   uv_timer_start(&app.reload_timer, on_reload_timer, tick_ms, tick_ms);
-  log_info(PROG " " SIFT_VERSION ": index %s open in %u worker threads", o.index, o.threads);
+  log_info(PROG " " SIFT_VERSION ": index %s%s open in %u worker threads", o.index[0],
+           o.nindex > 1 ? " and more" : "", o.threads);
   log_info("ready: cache %zu MiB, query timeout %u ms, reload every %u s", o.cache_mb,
            o.query_timeout_ms, o.reload_interval_s);
 

@@ -192,9 +192,9 @@ static void wrk_free_threads(wrk_pool_t *p) {
 }
 
 /* Open t's engine and context (t->pool and t->id set). */
-static int wrk_open_engine(wrk_thread_t *t, const char *index, const eng_limits_t *lim,
+static int wrk_open_engine(wrk_thread_t *t, const wrk_config_t *cfg, const eng_limits_t *lim,
                            err_t *err) {
-  int rc = eng_open(index, lim, &t->eng, err);
+  int rc = eng_open_set(cfg->indexes, cfg->nindexes, lim, &t->eng, err);
   if (rc) return rc;
   t->ctx = proto_ctx_new(t->eng, &t->pool->hooks);
   if (!t->ctx) return err_set(err, ERR_NOMEM, 0, "out of memory");
@@ -240,14 +240,14 @@ int wrk_pool_new(uv_loop_t *loop, const wrk_config_t *cfg, wrk_done_cb done, voi
     wrk_thread_t *t = &p->threads[i];
     t->pool = p;
     t->id = i;
-    if ((rc = wrk_open_engine(t, cfg->index, &cfg->limits, err))) goto fail;
+    if ((rc = wrk_open_engine(t, cfg, &cfg->limits, err))) goto fail;
   }
   if (cfg->inline_budget) {
     eng_limits_t lim = cfg->limits;
     lim.max_cost = cfg->inline_budget;
     p->here.pool = p;
     p->here.id = p->nthreads;
-    if ((rc = wrk_open_engine(&p->here, cfg->index, &lim, err))) goto fail;
+    if ((rc = wrk_open_engine(&p->here, cfg, &lim, err))) goto fail;
   }
   for (unsigned i = 0; i < p->nthreads; i++) {
     int e = pthread_create(&p->threads[i].tid, NULL, wrk_main, &p->threads[i]);

@@ -74,7 +74,8 @@ typedef struct wrk_job {
 typedef void (*wrk_done_cb)(wrk_job_t *job, void *ud);
 
 typedef struct wrk_config {
-  const char *index;
+  const char *const *indexes; /* read as one index (eng_open_set) */
+  size_t nindexes;
   eng_limits_t limits;
   unsigned threads;
   uint64_t inline_budget; /* the loop engine's max_cost; 0: never answer there */

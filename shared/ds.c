@@ -52,6 +52,10 @@ struct ds_codec {
   ZSTD_DCtx *dctx;
   ZSTD_CDict *cdict; /* NULL: no dictionary */
   ZSTD_DDict *ddict;
+  /* More dictionaries to decode with (ds_codec_add_dict): each frame names
+   * the one it needs. */
+  ZSTD_DDict **more;
+  size_t nmore;
   buf_t rec;     /* scratch: the record being encoded */
   buf_t head;    /* scratch: its head frame */
   buf_t tail;    /* scratch: its tail frame */
@@ -230,6 +234,8 @@ void ds_codec_free(ds_codec_t *c) {
   ZSTD_freeDCtx(c->dctx);
   ZSTD_freeCDict(c->cdict);
   ZSTD_freeDDict(c->ddict);
+  for (size_t i = 0; i < c->nmore; i++) ZSTD_freeDDict(c->more[i]);
+  free(c->more);
   buf_fini(&c->rec);
   buf_fini(&c->head);
   buf_fini(&c->tail);
@@ -276,6 +282,36 @@ nomem:
 internal:
   ds_codec_free(c);
   return err_set(err, ERR_INTERNAL, 0, "zstd refused the codec parameters");
+}
+
+int ds_codec_add_dict(ds_codec_t *c, const void *dict, size_t dict_len, err_t *err) {
+  unsigned id = ds_dict_id(dict, dict_len);
+  if (!id) return err_set(err, ERR_CORRUPT, 0, "not a zstd dictionary");
+  if (c->ddict && ZSTD_getDictID_fromDDict(c->ddict) == id) return 0;
+  for (size_t i = 0; i < c->nmore; i++)
+    if (ZSTD_getDictID_fromDDict(c->more[i]) == id) return 0;
+  ZSTD_DDict **more = realloc(c->more, (c->nmore + 1) * sizeof *more);
+  if (!more) return err_set(err, ERR_NOMEM, 0, NULL);
+  c->more = more;
+  if (!(more[c->nmore] = ZSTD_createDDict(dict, dict_len)))
+    return err_set(err, ERR_CORRUPT, 0, "zstd dictionary is damaged or out of memory");
+  c->nmore++;
+  return 0;
+}
+
+unsigned ds_dict_id(const void *dict, size_t dict_len) {
+  return dict && dict_len ? ZSTD_getDictID_fromDict(dict, dict_len) : 0;
+}
+
+/* The dictionary the frame src[0..n) was compressed with, or NULL when it
+ * names none (or one this codec lacks: zstd then says so). */
+static const ZSTD_DDict *ds__ddict_for(const ds_codec_t *c, const char *src, size_t n) {
+  unsigned id = ZSTD_getDictID_fromFrame(src, n);
+  if (!id || !c->nmore) return c->ddict;
+  if (c->ddict && ZSTD_getDictID_fromDDict(c->ddict) == id) return c->ddict;
+  for (size_t i = 0; i < c->nmore; i++)
+    if (ZSTD_getDictID_fromDDict(c->more[i]) == id) return c->more[i];
+  return c->ddict;
 }
 
 /* Append one frame of src[0..n) to out. */
@@ -329,8 +365,9 @@ static int ds__frame_size(const char *src, size_t n, size_t *size, err_t *err) {
  * room for size + 1 bytes. */
 static int ds__inflate(ds_codec_t *c, const char *src, size_t n, char *dst, size_t size,
                        err_t *err) {
-  size_t got = c->ddict ? ZSTD_decompress_usingDDict(c->dctx, dst, size + 1, src, n, c->ddict)
-                        : ZSTD_decompressDCtx(c->dctx, dst, size + 1, src, n);
+  const ZSTD_DDict *dd = ds__ddict_for(c, src, n);
+  size_t got = dd ? ZSTD_decompress_usingDDict(c->dctx, dst, size + 1, src, n, dd)
+                  : ZSTD_decompressDCtx(c->dctx, dst, size + 1, src, n);
   if (ZSTD_isError(got)) {
     return err_set(err, ERR_CORRUPT, 0, "stored document: %s%s", ZSTD_getErrorName(got),
                    ZSTD_getErrorCode(got) == ZSTD_error_dictionary_wrong

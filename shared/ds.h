@@ -47,6 +47,12 @@ int ds_record(const doc_t *d, buf_t *out);
  * copied. */
 int ds_codec_new(const void *dict, size_t dict_len, int level, ds_codec_t **out, err_t *err);
 void ds_codec_free(ds_codec_t *c);
+/* Also decode frames compressed with dict (copied): a reader of shards
+ * built apart holds each one's dictionary.  Adding one the codec has is a
+ * no-op. */
+int ds_codec_add_dict(ds_codec_t *c, const void *dict, size_t dict_len, err_t *err);
+/* The id zstd gives dict (0: not a zstd dictionary). */
+unsigned ds_dict_id(const void *dict, size_t dict_len);
 /* Append the stored form of d to out. */
 int ds_encode(ds_codec_t *c, const doc_t *d, buf_t *out, err_t *err);
 /* Decode stored data into *d (strings in arena a).  ERR_CORRUPT on any

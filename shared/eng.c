@@ -10,10 +10,13 @@
 #include "eng.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ds.h"
@@ -27,43 +30,54 @@
 
 struct eng {
   xw_db *db;
-  char *path;
+  char **paths; /* as given */
+  size_t npaths;
+  char *path;   /* the paths joined by ", ", for figures and messages */
   eng_limits_t lim;
-  char *lang;  /* default Snowball algorithm */
-  char *langs; /* comma-separated */
+  char *lang;  /* the first shard's default Snowball algorithm */
+  char *langs; /* every shard's algorithms, comma-separated */
   const char *lang_names[ENG_MAX_LANGS];
   tok_stemmer_t *stemmers[ENG_MAX_LANGS];
   size_t nlangs;
-  ds_codec_t *codec;
-  char *dict;
-  size_t dict_len;
-  int is_dir;          /* a directory (not a stub): its version file is watched */
-  int had_positions;   /* sift.positions metadata is set */
-  uint64_t sig_ino;    /* the version file's inode and mtime (ns) when opened */
-  uint64_t generation; /* its mtime, or the revision for a stub */
-  /* Facet columns (xw.h), loaded at a facet's first use; a directory's
-   * engine is opened afresh when the index changes, so they never go
-   * stale.  col_state: 0 not tried, 1 loaded, 2 unusable (too many
-   * values, or a stub whose shards may be remote). */
+  /* How the shards spell stem terms: the language whose stems go without
+   * a language tag (schema_stem_term), the same for every shard. */
+  char *naming;
+  /* Per shard: the stemmer of its default language, for snippets of the
+   * articles that name none. */
+  unsigned char *shard_lang;
+  /* Per shard: its first and last dates (YYYYMMDD; 0 when it has none),
+   * so a search bounded by date reads only the shards that can match. */
+  uint32_t *shard_first, *shard_last;
+  unsigned char *mask; /* scratch for eng_shard_mask */
+  size_t nshards;
+  ds_codec_t *codec; /* decodes with every shard's dictionary */
+  /* The local files' stamp when opened (xw_db_stamp): a change opens the
+   * index afresh, so no stale handle survives a swapped-in compaction or a
+   * stub listing new shards.  generation grows with every change: the
+   * newest of those files' mtimes, or, with remote shards, the time a
+   * change was seen. */
+  uint64_t stamp;
+  uint64_t generation;
+  int broken; /* a remote shard failed: reconnect before the next request */
+  /* Facet columns (xw.h), loaded at a facet's first use; the engine is
+   * opened afresh when the index changes, so they never go stale.
+   * col_state: 0 not tried, 1 loaded, 2 unusable (too many values, or
+   * remote shards). */
   xw_column *cols[QP_FACET__COUNT];
   unsigned char col_state[QP_FACET__COUNT];
 };
 
-/* The version file of a Xapian glass directory; every commit rewrites it and
- * a swapped-in compaction brings a new one. */
-static int eng_signature(const char *path, uint64_t *ino, uint64_t *mtime_ns) {
-  char f[4096];
-  struct stat st;
-  snprintf(f, sizeof f, "%s/iamglass", path);
-  if (stat(f, &st) != 0) return -1;
-  *ino = (uint64_t)st.st_ino;
-  *mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
-  return 0;
-}
-
 const eng_limits_t eng_default_limits = {
     .max_limit = QP_MAX_LIMIT, .max_offset = 100000, .time_limit = 0, .max_expansion = 0,
     .max_cost = 0, .bm25_k1 = ENG_BM25_K1, .bm25_b = ENG_BM25_B};
+
+static uint64_t eng_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t eng_ymd(const char *v);
 
 /* ---- opening ---- */
 
@@ -74,95 +88,204 @@ static void eng_drop_meta(eng_t *e) {
   e->codec = NULL;
   free(e->lang);
   free(e->langs);
-  free(e->dict);
-  e->lang = e->langs = e->dict = NULL;
-  e->dict_len = 0;
+  free(e->naming);
+  free(e->shard_lang);
+  free(e->shard_first);
+  free(e->shard_last);
+  free(e->mask);
+  e->mask = NULL;
+  e->lang = e->langs = e->naming = NULL;
+  e->shard_lang = NULL;
+  e->shard_first = e->shard_last = NULL;
+  e->nshards = 0;
 }
 
-/* Read the index metadata: format, languages, dictionary. */
-static int eng_load_meta(eng_t *e, err_t *err) {
-  char *v = NULL;
-  size_t n = 0;
-  int rc = xw_db_get_metadata(e->db, SCHEMA_META_FORMAT, &v, &n, err);
-  if (rc) return rc;
-  if (!v) {
-    return err_set(err, ERR_INDEX_FORMAT, 0, "%s is not a Sift index (no %s metadata)", e->path,
-                   SCHEMA_META_FORMAT);
-  }
-  int format = atoi(v);
-  free(v);
-  if (format != SCHEMA_FORMAT) {
-    return err_set(err, ERR_INDEX_FORMAT, 0,
-                   "%s has index format %d; this Sift reads format %d (rebuild the index)",
-                   e->path, format, SCHEMA_FORMAT);
-  }
-  eng_drop_meta(e);
-  if ((rc = xw_db_get_metadata(e->db, SCHEMA_META_LANG, &e->lang, &n, err))) return rc;
-  if ((rc = xw_db_get_metadata(e->db, SCHEMA_META_LANGS, &e->langs, &n, err))) return rc;
-  if (!e->lang && !(e->lang = strdup("english"))) return err_set(err, ERR_NOMEM, 0, NULL);
-  if (!e->langs && !(e->langs = strdup(e->lang))) return err_set(err, ERR_NOMEM, 0, NULL);
-  /* Stemmer 0 is the default language; then the others in sift.langs. */
-  char list[1024];
-  snprintf(list, sizeof list, "%s,%s", e->lang, e->langs);
-  for (char *save = NULL, *name = strtok_r(list, ",", &save); name && e->nlangs < ENG_MAX_LANGS;
-       name = strtok_r(NULL, ",", &save)) {
-    int dup = 0;
-    for (size_t i = 0; i < e->nlangs; i++) dup |= strcmp(e->lang_names[i], name) == 0;
-    if (dup) continue;
-    if (tok_stemmer_new(name, &e->stemmers[e->nlangs]) != 0) {
-      return err_set(err, ERR_INDEX_FORMAT, 0, "%s uses language '%s', which this Sift lacks",
-                     e->path, name);
+/* The stemmer for algorithm name, added if new; its index in *at. */
+static int eng_add_lang(eng_t *e, const char *name, const char *shard, size_t *at, err_t *err) {
+  for (size_t i = 0; i < e->nlangs; i++) {
+    if (strcmp(e->lang_names[i], name) == 0) {
+      *at = i;
+      return 0;
     }
-    e->lang_names[e->nlangs] = tok_stemmer_name(e->stemmers[e->nlangs]);
-    e->nlangs++;
   }
-  char *pos = NULL;
-  if ((rc = xw_db_get_metadata(e->db, SCHEMA_META_POSITIONS, &pos, &n, err))) return rc;
-  e->had_positions = pos != NULL;
-  free(pos);
-  if ((rc = xw_db_get_metadata(e->db, SCHEMA_META_ZDICT, &e->dict, &e->dict_len, err))) return rc;
-  return ds_codec_new(e->dict, e->dict_len, 3, &e->codec, err);
+  if (e->nlangs == ENG_MAX_LANGS)
+    return err_set(err, ERR_INDEX_FORMAT, 0, "the shards use more than %d languages", ENG_MAX_LANGS);
+  if (tok_stemmer_new(name, &e->stemmers[e->nlangs]) != 0)
+    return err_set(err, ERR_INDEX_FORMAT, 0, "%s uses language '%s', which this Sift lacks", shard,
+                   name);
+  e->lang_names[e->nlangs] = tok_stemmer_name(e->stemmers[e->nlangs]);
+  size_t have = e->langs ? strlen(e->langs) : 0;
+  char *more = realloc(e->langs, have + strlen(name) + 2);
+  if (!more) return err_set(err, ERR_NOMEM, 0, NULL);
+  snprintf(more + have, strlen(name) + 2, "%s%s", have ? "," : "", e->lang_names[e->nlangs]);
+  e->langs = more;
+  *at = e->nlangs++;
+  return 0;
 }
 
-int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err) {
-  struct stat st;
-  *out = NULL;
-  if (stat(path, &st) != 0) {
-    return err_set(err, ERR_NO_INDEX, 0, "no index at %s: %s", path, strerror(errno));
+/* Give the codec the dictionaries shard k's documents may use: sift.zdict,
+ * and those a merge brought in (sift.zdicts). */
+static int eng_add_dicts(eng_t *e, size_t k, err_t *err) {
+  char *dict = NULL, *ids = NULL;
+  size_t dl = 0, n = 0;
+  int rc = xw_db_shard_metadata(e->db, k, SCHEMA_META_ZDICT, &dict, &dl, err);
+  if (!rc && dict) rc = ds_codec_add_dict(e->codec, dict, dl, err);
+  free(dict);
+  if (!rc) rc = xw_db_shard_metadata(e->db, k, SCHEMA_META_ZDICTS, &ids, &n, err);
+  for (char *save = NULL, *id = ids && !rc ? strtok_r(ids, ",", &save) : NULL; id && !rc;
+       id = strtok_r(NULL, ",", &save)) {
+    char key[64];
+    snprintf(key, sizeof key, "%s.%s", SCHEMA_META_ZDICT, id);
+    dict = NULL;
+    if (!(rc = xw_db_shard_metadata(e->db, k, key, &dict, &dl, err)) && dict)
+      rc = ds_codec_add_dict(e->codec, dict, dl, err);
+    free(dict);
   }
+  free(ids);
+  return rc;
+}
+
+/* Read every shard's metadata (schema.h): each must be a Sift index of a
+ * format this Sift reads; their languages and dictionaries are merged, and
+ * they must spell stem terms alike, or one query could not serve them all. */
+static int eng_load_meta(eng_t *e, err_t *err) {
+  eng_drop_meta(e);
+  e->nshards = xw_db_nshards(e->db);
+  size_t cap = e->nshards ? e->nshards : 1;
+  e->shard_lang = calloc(cap, 1);
+  e->shard_first = calloc(cap, sizeof *e->shard_first);
+  e->shard_last = calloc(cap, sizeof *e->shard_last);
+  e->mask = calloc(cap, 1);
+  if (!e->shard_lang || !e->shard_first || !e->shard_last || !e->mask) return err_set(err, ERR_NOMEM, 0, NULL);
+  int rc = ds_codec_new(NULL, 0, 3, &e->codec, err);
+  const char *naming_shard = NULL;
+  for (size_t k = 0; k < e->nshards && !rc; k++) {
+    const char *name = xw_db_shard_name(e->db, k);
+    char *v = NULL, *lang = NULL, *langs = NULL, *pos = NULL;
+    size_t n = 0, at = 0;
+    if ((rc = xw_db_shard_metadata(e->db, k, SCHEMA_META_FORMAT, &v, &n, err))) break;
+    int format = v ? atoi(v) : 0;
+    free(v);
+    if (!format) {
+      rc = err_set(err, ERR_INDEX_FORMAT, 0, "%s is not a Sift index (no %s metadata)", name,
+                   SCHEMA_META_FORMAT);
+      break;
+    }
+    if (format < SCHEMA_FORMAT_OLDEST || format > SCHEMA_FORMAT) {
+      rc = err_set(err, ERR_INDEX_FORMAT, 0,
+                   "%s has index format %d; this Sift reads formats %d to %d (rebuild the index)",
+                   name, format, SCHEMA_FORMAT_OLDEST, SCHEMA_FORMAT);
+      break;
+    }
+    if (!(rc = xw_db_shard_metadata(e->db, k, SCHEMA_META_LANG, &lang, &n, err)) &&
+        !(rc = xw_db_shard_metadata(e->db, k, SCHEMA_META_LANGS, &langs, &n, err)) &&
+        !(rc = xw_db_shard_metadata(e->db, k, SCHEMA_META_POSITIONS, &pos, &n, err))) {
+      const char *dflt = lang ? lang : "english";
+      const char *naming = schema_naming(format, dflt);
+      if (!e->naming) {
+        naming_shard = name;
+        if (!(e->naming = strdup(naming)) || !(e->lang = strdup(dflt)))
+          rc = err_set(err, ERR_NOMEM, 0, NULL);
+      } else if (strcmp(e->naming, naming) != 0) {
+        rc = err_set(err, ERR_INDEX_FORMAT, 0,
+                     "%s and %s spell stems for different default languages (%s, %s: format 1 "
+                     "indexes); rebuild the format 1 one with this Sift to read them together",
+                     naming_shard, name, e->naming, naming);
+      }
+      if (!rc) rc = eng_add_lang(e, dflt, name, &at, err);
+      e->shard_lang[k] = (unsigned char)at;
+      for (char *save = NULL, *l = langs && !rc ? strtok_r(langs, ",", &save) : NULL; l && !rc;
+           l = strtok_r(NULL, ",", &save))
+        rc = eng_add_lang(e, l, name, &at, err);
+      /* A shard that recorded indexing words but holds no positions lost
+       * its position table: phrases would silently match wrongly. */
+      if (!rc && pos && !xw_db_shard_has_positions(e->db, k))
+        rc = err_set(err, ERR_CORRUPT, 0, "the index at %s has lost its word positions (position table)",
+                     name);
+      if (!rc) rc = eng_add_dicts(e, k, err);
+      char lo[16], hi[16];
+      if (!rc && !(rc = xw_db_shard_value_bounds(e->db, k, SCHEMA_SLOT_DATE, lo, hi, sizeof lo, err))) {
+        e->shard_first[k] = eng_ymd(lo);
+        e->shard_last[k] = eng_ymd(hi);
+      }
+    }
+    free(lang);
+    free(langs);
+    free(pos);
+  }
+  if (!rc && !e->nshards) rc = err_set(err, ERR_INDEX_FORMAT, 0, "%s lists no shards", e->path);
+  return rc;
+}
+
+/* Turn Xapian's "no database" into Sift's words, naming the paths. */
+static int eng_open_error(eng_t *e, int rc, err_t *err) {
+  char why[sizeof err->msg];
+  snprintf(why, sizeof why, "%s", err_message(err));
+  err_clear(err);
+  if (rc == ERR_NO_INDEX || rc == ERR_XAPIAN) {
+    if (strstr(why, "ermission denied"))
+      return err_set(err, ERR_NO_INDEX, 0, "cannot read the index at %s: %s", e->path, why);
+    return err_set(err, ERR_NO_INDEX, 0, "%s is not a Sift index (no database there: %s)", e->path,
+                   why);
+  }
+  return err_set(err, rc, 0, "cannot open the index at %s: %s", e->path, why);
+}
+
+/* Xapian keeps several files open per shard, and an archive by month of
+ * decades has hundreds of shards, read by every worker: the soft limit on
+ * descriptors (often 1024) is raised to the hard one, once. */
+static void eng_raise_fd_limit_once(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static void eng_raise_fd_limit(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, eng_raise_fd_limit_once);
+}
+
+int eng_open_set(const char *const *paths, size_t n, const eng_limits_t *lim, eng_t **out,
+                 err_t *err) {
+  *out = NULL;
+  eng_raise_fd_limit();
   eng_t *e = calloc(1, sizeof *e);
-  if (!e || !(e->path = strdup(path))) {
-    free(e);
+  size_t joined = 1;
+  for (size_t i = 0; i < n; i++) joined += strlen(paths[i]) + 2;
+  if (!e || !(e->paths = calloc(n ? n : 1, sizeof *e->paths)) || !(e->path = malloc(joined))) {
+    eng_free(e);
     return err_set(err, ERR_NOMEM, 0, NULL);
   }
-  e->lim = lim ? *lim : eng_default_limits;
-  /* Read the signature before opening: a commit in between makes it look
-   * older than the handle, which only costs one more reopen. */
-  e->is_dir = S_ISDIR(st.st_mode) && eng_signature(path, &e->sig_ino, &e->generation) == 0;
-  if (S_ISDIR(st.st_mode) && access(path, R_OK | X_OK) != 0) {
-    int rc = err_set(err, ERR_NO_INDEX, 0, "cannot read the index at %s: %s", path, strerror(errno));
-    eng_free(e);
-    return rc;
+  e->path[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    if (!(e->paths[i] = strdup(paths[i]))) {
+      eng_free(e);
+      return err_set(err, ERR_NOMEM, 0, NULL);
+    }
+    e->npaths++;
+    strcat(strcat(e->path, i ? ", " : ""), paths[i]);
   }
-  int rc = xw_db_open(path, &e->db, err);
-  if (rc == ERR_NO_INDEX || rc == ERR_XAPIAN) {
-    char why[sizeof err->msg];
-    snprintf(why, sizeof why, "%s", err_message(err));
-    err_clear(err);
-    rc = strstr(why, "ermission denied")
-             ? err_set(err, ERR_NO_INDEX, 0, "cannot read the index at %s: %s", path, why)
-             : err_set(err, ERR_NO_INDEX, 0, "%s is not a Sift index (no database there: %s)", path, why);
-  } else if (rc) {
-    char why[sizeof err->msg];
-    snprintf(why, sizeof why, "%s", err_message(err));
-    err_clear(err);
-    err_set(err, rc, 0, "cannot open the index at %s: %s", path, why);
+  e->lim = lim ? *lim : eng_default_limits;
+  int rc = 0;
+  for (size_t i = 0; i < n && !rc; i++) {
+    struct stat st;
+    if (stat(paths[i], &st) != 0)
+      rc = err_set(err, ERR_NO_INDEX, 0, "no index at %s: %s", paths[i], strerror(errno));
+    else if (S_ISDIR(st.st_mode) && access(paths[i], R_OK | X_OK) != 0)
+      rc = err_set(err, ERR_NO_INDEX, 0, "cannot read the index at %s: %s", paths[i], strerror(errno));
+  }
+  unsigned remote_ms = (unsigned)(e->lim.time_limit * 1000);
+  if (!rc && (rc = xw_db_open_set(paths, n, remote_ms, &e->db, err))) rc = eng_open_error(e, rc, err);
+  if (!rc) {
+    /* Stamp, then move to the newest revision: a commit in between only
+     * costs one more reopen later, never a stale handle. */
+    e->stamp = xw_db_stamp(e->db, &e->generation);
+    int moved;
+    rc = xw_db_reopen(e->db, &moved, err);
+    if (!xw_db_local(e->db)) e->generation = eng_now_ns();
   }
   if (!rc) rc = eng_load_meta(e, err);
-  /* An index that recorded indexing words but holds no positions lost its
-   * position table: phrases would silently match wrongly. */
-  if (!rc && e->had_positions && !xw_db_has_positions(e->db))
-    rc = err_set(err, ERR_CORRUPT, 0, "the index at %s has lost its word positions (position table)", path);
   if (rc) {
     eng_free(e);
     return rc;
@@ -171,39 +294,75 @@ int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err)
   return 0;
 }
 
+int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err) {
+  return eng_open_set(&path, 1, lim, out, err);
+}
+
 void eng_free(eng_t *e) {
   if (!e) return;
   for (size_t f = 0; f < QP_FACET__COUNT; f++) xw_column_free(e->cols[f]);
   eng_drop_meta(e);
   xw_db_free(e->db);
+  for (size_t i = 0; i < e->npaths; i++) free(e->paths[i]);
+  free(e->paths);
   free(e->path);
   free(e);
+}
+
+/* Open afresh and take over the new engine's state: a handle reopened
+ * across a swapped directory would mix the old files with the new. */
+static int eng_renew(eng_t *e, err_t *err) {
+  eng_t *fresh = NULL;
+  int rc = eng_open_set((const char *const *)e->paths, e->npaths, &e->lim, &fresh, err);
+  if (rc) return rc;
+  eng_t old = *e;
+  *e = *fresh;
+  *fresh = old;
+  eng_free(fresh);
+  return 0;
 }
 
 int eng_reopen(eng_t *e, int *changed, err_t *err) {
   int moved = 0, rc = 0;
   if (changed) *changed = 0;
-  uint64_t ino, mtime;
-  int glass = eng_signature(e->path, &ino, &mtime) == 0;
-  /* A stub directory whose shards were merged (idx.h) is a glass one now. */
-  if (e->is_dir || glass) {
-    if (e->is_dir && glass && ino == e->sig_ino && mtime == e->generation) return 0;
-    /* Open afresh and take over the new engine's state: a handle reopened
-     * across a swapped directory would mix the old files with the new. */
-    eng_t *fresh = NULL;
-    if ((rc = eng_open(e->path, &e->lim, &fresh, err))) return rc;
-    eng_t old = *e;
-    *e = *fresh;
-    *fresh = old;
-    eng_free(fresh);
-    moved = 1;
-  } else {
+  if (e->broken || xw_db_stamp(e->db, NULL) != e->stamp) {
+    rc = eng_renew(e, err);
+    moved = !rc;
+  } else if (!xw_db_local(e->db)) {
+    /* Remote shards commit unseen: ask them. */
     rc = xw_db_reopen(e->db, &moved, err);
-    if (!rc && moved) rc = eng_load_meta(e, err);
-    if (!rc) e->generation = xw_db_revision(e->db);
+    if (!rc && moved) {
+      rc = eng_load_meta(e, err);
+      e->generation = eng_now_ns();
+    }
   }
+  if (rc == ERR_SHARD || rc == ERR_SHARD_TIMEOUT) e->broken = 1;
   if (changed) *changed = moved;
   return rc;
+}
+
+/* Before a request: a remote shard that failed is reached anew (and fails
+ * fast, naming itself, while it stays down). */
+static int eng_ready(eng_t *e, err_t *err) {
+  if (!e->broken) return 0;
+  int rc = eng_renew(e, err);
+  if (!rc) e->broken = 0;
+  return rc;
+}
+
+/* After a request: remember that a remote shard failed, and say which
+ * shards may have (Xapian's message does not; the reconnection names the
+ * one that is down). */
+static int eng_done(eng_t *e, int rc, err_t *err) {
+  if (rc != ERR_SHARD && rc != ERR_SHARD_TIMEOUT) return rc;
+  e->broken = 1;
+  char msg[sizeof err->msg], *p = msg, *end = msg + sizeof msg;
+  p += snprintf(p, (size_t)(end - p), "%s (remote shards:", err_message(err));
+  for (size_t k = 0; k < e->nshards && p < end; k++)
+    if (xw_db_shard_remote(e->db, k)) p += snprintf(p, (size_t)(end - p), " %s", xw_db_shard_name(e->db, k));
+  if (p < end) snprintf(p, (size_t)(end - p), ")");
+  err_clear(err);
+  return err_set(err, rc, 0, "%s", msg);
 }
 
 void eng_set_limits(eng_t *e, const eng_limits_t *lim) { e->lim = *lim; }
@@ -261,7 +420,7 @@ static xw_query *eng_word(eng_build_t *b, const qp_node_t *n) {
   for (size_t i = 0; i < e->nlangs; i++) {
     size_t sl;
     const char *stem = tok_stem(e->stemmers[i], n->words[0], strlen(n->words[0]), &sl);
-    size_t tl = schema_stem_term(terms[np], ENG_TERM_CAP, title, e->lang_names[i], e->lang_names[0],
+    size_t tl = schema_stem_term(terms[np], ENG_TERM_CAP, title, e->lang_names[i], e->naming,
                                  stem, sl);
     if (!tl) continue;
     parts[np] = xw_query_term(terms[np], tl, 1);
@@ -525,7 +684,7 @@ static const xw_facet_spec eng_facet_specs[QP_FACET__COUNT] = {
  * meanwhile). */
 static const xw_column *eng_column(eng_t *e, qp_facet_t f) {
   if (e->col_state[f] == 0) {
-    if (!e->is_dir || eng_facet_specs[f].multi) {
+    if (!xw_db_local(e->db) || eng_facet_specs[f].multi) {
       e->col_state[f] = 2;
     } else {
       err_t err = {0};
@@ -547,11 +706,13 @@ static const char *eng_date_label(arena_t *a, const char *v, size_t n) {
   return arena_strndup(a, out, k);
 }
 
-static size_t eng_lang_index(eng_t *e, const char *lang) {
+/* The stemmer an article was indexed with: its language, or, when it names
+ * none this Sift knows, its shard's default. */
+static size_t eng_lang_index(eng_t *e, const char *lang, xw_docid did) {
   const char *alg = lang ? tok_lang_algorithm(lang) : NULL;
   for (size_t i = 0; alg && i < e->nlangs; i++)
     if (strcmp(e->lang_names[i], alg) == 0) return i;
-  return 0;
+  return e->shard_lang[xw_db_shard_of(e->db, did)];
 }
 
 static int eng_check_page(eng_t *e, const qp_query_t *q, err_t *err) {
@@ -598,20 +759,53 @@ static int eng_relaxable(const qp_query_t *q) {
   return text >= 2;
 }
 
-static int eng_search_as(eng_t *e, const qp_query_t *q, int any, arena_t *a, eng_result_t *out,
-                         err_t *err);
-
-int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err_t *err) {
-  int rc = eng_search_as(e, q, q->match_any, a, out, err);
-  if (!rc && out->total == 0 && eng_relaxable(q)) {
-    rc = eng_search_as(e, q, 1, a, out, err);
-    out->relaxed = !rc;
+/* The dates every match lies in, when the query ANDs in a date condition
+ * (or an OR of them): [*lo, *hi], 0 for an open end.  0 when it has none. */
+static int eng_date_span(const qp_node_t *n, uint32_t *lo, uint32_t *hi) {
+  if (!n) return 0;
+  if (n->kind == QN_DATE) {
+    *lo = n->lo;
+    *hi = n->hi;
+    return 1;
   }
-  return rc;
+  int found = 0;
+  if (n->kind == QN_AND) {
+    *lo = *hi = 0;
+    for (size_t i = 0; i < n->nkids; i++) {
+      uint32_t l, h;
+      if (!eng_date_span(n->kids[i], &l, &h)) continue;
+      if (l > *lo) *lo = l;
+      if (h && (!*hi || h < *hi)) *hi = h;
+      found = 1;
+    }
+  } else if (n->kind == QN_OR && n->nkids) {
+    for (size_t i = 0; i < n->nkids; i++) {
+      uint32_t l, h;
+      if (!eng_date_span(n->kids[i], &l, &h)) return 0;
+      *lo = i == 0 || l < *lo ? l : *lo;
+      *hi = i == 0 ? h : !h || !*hi ? 0 : h > *hi ? h : *hi;
+    }
+    found = 1;
+  }
+  return found;
 }
 
-static int eng_search_as(eng_t *e, const qp_query_t *q, int any, arena_t *a, eng_result_t *out,
-                         err_t *err) {
+/* Flag the shards whose dates can meet the query's (xw_search_opts.shards);
+ * NULL when every shard may match. */
+static const unsigned char *eng_shard_mask(eng_t *e, const qp_query_t *q) {
+  uint32_t lo, hi;
+  if (e->nshards < 2 || !eng_date_span(q->root, &lo, &hi)) return NULL;
+  unsigned char *mask = e->mask;
+  size_t skipped = 0;
+  for (size_t k = 0; k < e->nshards; k++) {
+    mask[k] = e->shard_last[k] && (!lo || e->shard_last[k] >= lo) && (!hi || e->shard_first[k] <= hi);
+    skipped += !mask[k];
+  }
+  return skipped ? mask : NULL;
+}
+
+static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, eng_result_t *out,
+                           err_t *err) {
   memset(out, 0, sizeof *out);
   int rc = eng_check_page(e, q, err);
   if (rc) return rc;
@@ -639,7 +833,10 @@ static int eng_search_as(eng_t *e, const qp_query_t *q, int any, arena_t *a, eng
       .time_limit = e->lim.time_limit,
       .bm25_k1 = e->lim.bm25_k1,
       .bm25_b = e->lim.bm25_b,
-      .local = e->is_dir,
+      .shards = eng_shard_mask(e, q),
+      /* Hits show their scores, which the whole collection's statistics
+       * give: only an unweighted match may leave shards out. */
+      .rank_shards = !q->root || !eng_weighted(q->root),
   };
   xw_mset *m = NULL;
   rc = xw_search(e->db, x, &o, &m, err);
@@ -674,7 +871,7 @@ static int eng_search_as(eng_t *e, const qp_query_t *q, int any, arena_t *a, eng
     h->date = d.date;
     h->url = d.url;
     if (d.body) {
-      size_t lang = eng_lang_index(e, d.lang), blen = strlen(d.body);
+      size_t lang = eng_lang_index(e, d.lang, xw_mset_docid(m, i)), blen = strlen(d.body);
       int more;
       h->snippet =
           snip_build_part(sm, lang, d.body, blen, blen + rest, ENG_SNIPPET_BYTES, a, &more);
@@ -732,13 +929,27 @@ out:
   return rc;
 }
 
-int eng_count(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err) {
+int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err_t *err) {
+  int rc = eng_ready(e, err);
+  if (rc) return rc;
+  rc = eng_search_once(e, q, q->match_any, a, out, err);
+  if (!rc && out->total == 0 && eng_relaxable(q)) {
+    rc = eng_search_once(e, q, 1, a, out, err);
+    out->relaxed = !rc;
+  }
+  return eng_done(e, rc, err);
+}
+
+static int eng_count_once(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err) {
   xw_query *x = NULL;
   int rc = eng_query(e, q, q->match_any, &x, err);
   if (rc) return rc;
   if ((rc = eng_check_budget(e, x, 0, err))) return rc;
-  xw_search_opts o = {
-      .limit = 0, .check_at_least = UINT32_MAX, .time_limit = e->lim.time_limit, .local = e->is_dir};
+  xw_search_opts o = {.limit = 0,
+                      .check_at_least = UINT32_MAX,
+                      .time_limit = e->lim.time_limit,
+                      .shards = eng_shard_mask(e, q),
+                      .rank_shards = 1};
   xw_mset *m = NULL;
   rc = xw_search(e->db, x, &o, &m, err);
   xw_query_free(x);
@@ -748,7 +959,12 @@ int eng_count(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err) {
   return 0;
 }
 
-int eng_get(eng_t *e, const char *id, size_t len, arena_t *a, doc_t *out, err_t *err) {
+int eng_count(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err) {
+  int rc = eng_ready(e, err);
+  return rc ? rc : eng_done(e, eng_count_once(e, q, count, err), err);
+}
+
+static int eng_get_once(eng_t *e, const char *id, size_t len, arena_t *a, doc_t *out, err_t *err) {
   char term[ENG_TERM_CAP];
   if (len == 0 || len > SCHEMA_MAX_ID) {
     return err_set(err, ERR_NOT_FOUND, 0, "no article with id '%.*s'", (int)(len > 80 ? 80 : len), id);
@@ -770,10 +986,15 @@ int eng_get(eng_t *e, const char *id, size_t len, arena_t *a, doc_t *out, err_t 
   return rc;
 }
 
+int eng_get(eng_t *e, const char *id, size_t len, arena_t *a, doc_t *out, err_t *err) {
+  int rc = eng_ready(e, err);
+  return rc ? rc : eng_done(e, eng_get_once(e, id, len, a, out, err), err);
+}
+
 int eng_stats(eng_t *e, eng_stats_t *out) {
   out->docs = xw_db_doccount(e->db);
   out->revision = xw_db_revision(e->db);
-  out->generation = e->is_dir ? e->generation : out->revision;
+  out->generation = e->generation;
   out->format = SCHEMA_FORMAT;
   out->lang = e->lang;
   out->langs = e->langs;

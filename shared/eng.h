@@ -114,10 +114,20 @@ typedef struct eng_stats {
  * none, ERR_INDEX_FORMAT when it is not a Sift index of a supported format;
  * err says which path and why. */
 int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err);
+/* Several indexes (each a directory, stub directory or stub file, local or
+ * listing remote shards) answering as one: every shard describes itself
+ * (schema.h), so shards built apart, in other languages and with other
+ * dictionaries, answer exactly as one index holding the same articles,
+ * ranked with the whole collection's statistics.  A remote shard that
+ * cannot be reached fails the request with ERR_SHARD (ERR_TIMEOUT past the
+ * query time limit), the message naming it; the next request reconnects. */
+int eng_open_set(const char *const *paths, size_t n, const eng_limits_t *lim, eng_t **out,
+                 err_t *err);
 void eng_free(eng_t *e); /* accepts NULL */
-/* Move to the index's newest revision; *changed = 1 if it moved.  For an
- * index directory, a change of its version file (a commit, or a compaction
- * swapped in) opens the index afresh, so no stale handle survives. */
+/* Move to the index's newest revision; *changed = 1 if it moved.  A change
+ * of the local files (a commit, a compaction swapped in, a stub listing
+ * other shards) opens the index afresh, so no stale handle survives;
+ * remote shards are asked. */
 int eng_reopen(eng_t *e, int *changed, err_t *err);
 void eng_set_limits(eng_t *e, const eng_limits_t *lim);
 

@@ -40,6 +40,8 @@ extern "C" {
   X(LOCKED, "internal", "index is locked by another writer")              \
   X(MODIFIED, "internal", "index was modified while reading; reopen")     \
   X(OVER_BUDGET, "internal", "query costs more than this thread may run") \
+  X(SHARD, "busy", "a shard of the index cannot be reached")            \
+  X(SHARD_TIMEOUT, "timeout", "a shard of the index did not answer in time") \
   X(DISK_FULL, "internal", "no space left on device")                     \
   X(XAPIAN, "internal", "index library error")                            \
   X(INTERNAL, "internal", "internal error")

@@ -32,6 +32,7 @@ struct idx {
   idx_lang_t langs[IDX_MAX_LANGS]; /* [0] is the index's default language */
   size_t nlangs;
   int langs_dirty; /* a new language to record at the next commit */
+  const char *naming; /* the language whose stems go untagged (schema_naming) */
   int created;     /* idx_open made the index */
   int positions;   /* words were indexed since the last commit */
   int atomic;      /* idx_atomic(): what is not committed is dropped */
@@ -160,13 +161,16 @@ int idx_open(const char *path, const char *lang, idx_t **out, err_t *err) {
                  path);
     goto fail;
   }
-  if (!fresh && atoi(v) != SCHEMA_FORMAT) {
-    rc = err_set(err, ERR_INDEX_FORMAT, 0, "%s has index format %s; this Sift writes format %d",
-                 path, v, SCHEMA_FORMAT);
+  int format = fresh ? SCHEMA_FORMAT : atoi(v);
+  if (format < SCHEMA_FORMAT_OLDEST || format > SCHEMA_FORMAT) {
+    rc = err_set(err, ERR_INDEX_FORMAT, 0,
+                 "%s has index format %s; this Sift writes formats %d to %d", path, v,
+                 SCHEMA_FORMAT_OLDEST, SCHEMA_FORMAT);
     goto fail;
   }
   free(v);
   v = NULL;
+  x->naming = schema_naming(SCHEMA_FORMAT, NULL);
   if (fresh) { /* an empty Xapian database: make it a Sift index */
     char num[16];
     snprintf(num, sizeof num, "%d", SCHEMA_FORMAT);
@@ -186,6 +190,8 @@ int idx_open(const char *path, const char *lang, idx_t **out, err_t *err) {
     if ((rc = idx_lang_add(x, v ? v : "english", &li, err))) goto fail;
     free(v);
     v = NULL;
+    /* An older index keeps its own spelling of stems. */
+    x->naming = schema_naming(format, tok_stemmer_name(x->langs[0].st));
     if ((rc = xw_db_get_metadata(x->db, SCHEMA_META_LANGS, &v, &vl, err))) goto fail;
     for (char *save = NULL, *name = v ? strtok_r(v, ",", &save) : NULL; name;
          name = strtok_r(NULL, ",", &save)) {
@@ -296,37 +302,51 @@ static void idx_langs_union(char *list, size_t cap, const char *more) {
   }
 }
 
-/* The languages of every shard of the stub at path, as one list. */
-static int idx_stub_langs(const char *path, char *list, size_t cap, err_t *err) {
-  char f[4096];
-  list[0] = '\0';
-  for (unsigned k = 0;; k++) {
-    if (idx_shard_path(path, k, f, sizeof f) || access(f, F_OK) != 0) return 0;
+/* What a merge of the stub at path must record beyond the first shard's
+ * metadata (which Xapian keeps): every shard's languages as one list, and
+ * the dictionaries of shards built with another one than the first's
+ * (schema.h, sift.zdicts), written into the merged database db. */
+static int idx_stub_meta(const char *path, xw_db *out, err_t *err) {
+  char f[4096], langs[IDX_MAX_LANGS * 24] = "", ids[1024] = "", first[16] = "";
+  int rc = 0;
+  for (unsigned k = 0; !rc && !idx_shard_path(path, k, f, sizeof f) && access(f, F_OK) == 0; k++) {
     xw_db *db = NULL;
-    char *v = NULL;
-    size_t vl;
-    int rc = xw_db_open(f, &db, err);
+    char *v = NULL, *dict = NULL;
+    size_t vl, dl = 0;
+    rc = xw_db_open(f, &db, err);
     if (!rc) rc = xw_db_get_metadata(db, SCHEMA_META_LANGS, &v, &vl, err);
+    if (!rc) rc = xw_db_get_metadata(db, SCHEMA_META_ZDICT, &dict, &dl, err);
     xw_db_free(db);
-    if (rc) return rc;
-    idx_langs_union(list, cap, v);
+    idx_langs_union(langs, sizeof langs, v);
+    char id[16], key[64];
+    snprintf(id, sizeof id, "%u", dict ? ds_dict_id(dict, dl) : 0);
+    if (k == 0) {
+      snprintf(first, sizeof first, "%s", id);
+    } else if (!rc && dict && strcmp(id, first) != 0) {
+      idx_langs_union(ids, sizeof ids, id);
+      snprintf(key, sizeof key, "%s.%s", SCHEMA_META_ZDICT, id);
+      rc = xw_db_set_metadata(out, key, dict, dl, err);
+    }
     free(v);
+    free(dict);
   }
+  if (!rc) rc = xw_db_set_metadata(out, SCHEMA_META_LANGS, langs, strlen(langs), err);
+  if (!rc && ids[0]) rc = xw_db_set_metadata(out, SCHEMA_META_ZDICTS, ids, strlen(ids), err);
+  return rc;
 }
 
 int idx_compact(const char *path, uint64_t *before, uint64_t *after, err_t *err) {
-  char tmp[4096], langs[IDX_MAX_LANGS * 24];
+  char tmp[4096];
   if (snprintf(tmp, sizeof tmp, "%s.compact", path) >= (int)sizeof tmp)
     return err_set(err, ERR_INVAL, 0, "index path too long");
   nftw(tmp, idx_unlink_cb, 16, FTW_DEPTH | FTW_PHYS); /* a leftover of a killed run */
   *before = idx_du(path);
   int stub = idx_is_stub(path);
-  int rc = stub ? idx_stub_langs(path, langs, sizeof langs, err) : 0;
-  if (!rc) rc = xw_compact(path, tmp, err);
-  if (!rc && stub) { /* Xapian keeps the first shard's list: record them all */
+  int rc = xw_compact(path, tmp, err);
+  if (!rc && stub) { /* Xapian keeps the first shard's metadata: add the others' */
     xw_db *db = NULL;
     rc = xw_db_open_writable(tmp, 0, &db, err);
-    if (!rc) rc = xw_db_set_metadata(db, SCHEMA_META_LANGS, langs, strlen(langs), err);
+    if (!rc) rc = idx_stub_meta(path, db, err);
     if (!rc) rc = xw_db_commit(db, err);
     xw_db_free(db);
   }
@@ -430,7 +450,7 @@ static int idx_text(idx_t *x, xw_doc *d, size_t lang, const char *text, int titl
   tok_word_t w;
   char term[IDX_TERM_CAP];
   const char *alg = tok_stemmer_name(x->langs[lang].st);
-  const char *dflt = tok_stemmer_name(x->langs[0].st);
+  const char *dflt = x->naming;
   int rc = 0;
   tok_iter_init(&it, text, strlen(text));
   while (!rc && tok_next(&it, &w)) {

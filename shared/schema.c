@@ -15,3 +15,7 @@ size_t schema_stem_term(char *out, size_t cap, int title, const char *alg, const
   out[n + len] = '\0';
   return (size_t)n + len;
 }
+
+const char *schema_naming(int format, const char *default_alg) {
+  return format >= 2 || !default_alg ? "english" : default_alg;
+}

@@ -2,8 +2,8 @@
  * the format version.  This file owns the on-disk format; indexer.c writes
  * it, eng.c reads it, and nothing else spells a prefix or a slot number.
  *
- * Format 1
- * --------
+ * Format 2 (format 1 differs only where said)
+ * --------------------------------------------
  * Terms (normalized words are case-folded, so they never contain an ASCII
  * capital and never collide with the capital-letter prefixes below):
  *   Q<id>          the article's id, unique (boolean)
@@ -55,12 +55,17 @@
  *                 says so but holds no positions lost its position table
  *   sift.zdict    the zstd dictionary the stored documents were compressed
  *                 with (raw bytes; its id is inside, as zstd records it)
- * Every shard carries all of this, so a stub of shards is self-describing.
+ *   sift.zdicts   when a merge brought in documents compressed with other
+ *                 dictionaries: their ids, comma-separated, each stored as
+ *                 sift.zdict.<id>
+ * Every shard carries all of this, so a stub of shards is self-describing:
+ * readers ask each shard for its own (xw_db_shard_metadata).
  */
 #ifndef SIFT_SCHEMA_H
 #define SIFT_SCHEMA_H
 
-#define SCHEMA_FORMAT 1
+#define SCHEMA_FORMAT 2        /* written */
+#define SCHEMA_FORMAT_OLDEST 1 /* read */
 
 #define SCHEMA_P_ID "Q"
 #define SCHEMA_P_TITLE "S"
@@ -95,15 +100,21 @@ enum schema_slot {
 #define SCHEMA_META_LANG "sift.lang"
 #define SCHEMA_META_LANGS "sift.langs"
 #define SCHEMA_META_ZDICT "sift.zdict"
+#define SCHEMA_META_ZDICTS "sift.zdicts"
 #define SCHEMA_META_POSITIONS "sift.positions"
 
 /* Write the stem term for stem[0..len) of a title (title != 0) or text word
- * in language alg, when the index's default language is default_alg, into
- * out (cap bytes, NUL-terminated).  Returns its length, or 0 if it does not
+ * in language alg, when the index leaves default_alg's stems untagged
+ * (schema_naming), into out (cap bytes, NUL-terminated).  Returns its length, or 0 if it does not
  * fit. */
 #include <stddef.h>
 size_t schema_stem_term(char *out, size_t cap, int title, const char *alg, const char *default_alg,
                         const char *stem, size_t len);
+
+/* The algorithm whose stems an index of format `format` and default
+ * language default_alg leaves untagged: english, or, in format 1, the
+ * default (a static string or default_alg itself). */
+const char *schema_naming(int format, const char *default_alg);
 
 #define SCHEMA_MAX_KEY 240 /* bytes of a filter key (XO<key> fits a term) */
 #define SCHEMA_MAX_ID 240 /* bytes: Q<id> must fit Xapian's term limit */

@@ -42,6 +42,7 @@ extern "C" {
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <new>
@@ -53,11 +54,25 @@ extern "C" {
 
 #include <sys/stat.h>
 
+/* One shard of a database opened for reading: a local glass directory or a
+ * remote one.  name is the path, or "host:port" / the program of a remote. */
+struct xw_shard {
+  std::string name;
+  bool remote;
+  Xapian::Database db;
+};
+
 struct xw_db {
   Xapian::Database db;        /* reads go through it */
   Xapian::WritableDatabase w; /* the same database when writable */
-  bool writable;
-  bool txn; /* a transaction is open: commit ends it; freeing cancels it */
+  bool writable = false;
+  bool txn = false; /* a transaction is open: commit ends it; freeing cancels it */
+  /* Read-only handles: the shards db is made of, in Xapian's order (docid d
+   * lives in shard (d - 1) % n), and the files whose change means the set
+   * changed (stub files, each local shard's version file). */
+  std::vector<xw_shard> shards;
+  std::vector<std::string> watch;
+  bool local = true; /* no remote shard */
 };
 
 struct xw_doc {
@@ -80,6 +95,10 @@ struct xw_column {
 
 struct xw_mset {
   Xapian::MSet m;
+  /* The match ran on these shards of n alone (empty: all of them): its
+   * docids are mapped back to the whole database's. */
+  std::vector<size_t> subset;
+  size_t nshards = 1;
   int64_t total = -1; /* exact total known without checking, or -1 */
   std::vector<std::unique_ptr<std::string>> data; /* hit i's data, once fetched */
   std::vector<xw_counts> facets;                  /* one per facet spec */
@@ -101,6 +120,8 @@ static const struct {
     {"DatabaseCorruptError", ERR_CORRUPT, NULL},
     {"DatabaseVersionError", ERR_INDEX_FORMAT, NULL},
     {"DocNotFoundError", ERR_NOT_FOUND, NULL},
+    {"NetworkTimeoutError", ERR_SHARD_TIMEOUT, NULL},
+    {"NetworkError", ERR_SHARD, NULL},
     {"WildcardError", ERR_BAD_QUERY, "prefix matches too many words"},
 };
 
@@ -371,15 +392,124 @@ static void xw_bits_eval(const Xapian::Database &db, const Xapian::Query &q, xw_
   }
 }
 
+/* ---- shard sets ----
+ * Xapian opens a stub file itself, but then keeps its shards to itself: a
+ * reader could neither ask one shard for its metadata (each shard carries
+ * its own dictionary and languages, schema.h) nor tell which files to watch
+ * for a new revision.  So stubs are read here, in Xapian's own format (one
+ * shard a line: "auto PATH" or "glass PATH", relative to the stub's
+ * directory; "remote HOST:PORT" over TCP; "remote :PROGRAM ARGS"; '#'
+ * starts a comment), each shard opened on its own and added to one
+ * combined Database.  This also sets the remote shards' timeouts, which a
+ * stub line cannot. */
+#define XW_STUB_FILE "XAPIANDB"
+#define XW_VERSION_FILE "iamglass"
+#define XW_MAX_STUB_DEPTH 8
+
+static bool xw_exists(const std::string &f) {
+  struct stat st;
+  return stat(f.c_str(), &st) == 0;
+}
+
+static void xw_add_path(xw_db &x, const std::string &path, unsigned timeout_ms, int depth);
+
+/* Open a remote shard; a failure names it. */
+template <class F> static void xw_add_remote(xw_db &x, const std::string &name, F open) {
+  try {
+    x.shards.push_back({name, true, open()});
+  } catch (const Xapian::NetworkTimeoutError &e) {
+    throw Xapian::NetworkTimeoutError("remote shard " + name + ": " + e.get_msg());
+  } catch (const Xapian::NetworkError &e) {
+    throw Xapian::NetworkError("remote shard " + name + ": " + e.get_msg(), e.get_context(),
+                               e.get_error_string());
+  }
+}
+
+static void xw_add_stub(xw_db &x, const std::string &file, unsigned timeout_ms, int depth) {
+  x.watch.push_back(file);
+  std::ifstream in(file);
+  if (!in) throw Xapian::DatabaseOpeningError("cannot read the stub file " + file, errno);
+  std::string dir = file.substr(0, file.rfind('/') + 1), line;
+  for (unsigned line_no = 1; std::getline(in, line); line_no++) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t sp = line.find(' ');
+    std::string type = line.substr(0, sp), rest = sp == std::string::npos ? "" : line.substr(sp + 1);
+    if ((type == "auto" || type == "glass") && !rest.empty()) {
+      xw_add_path(x, rest[0] == '/' ? rest : dir + rest, timeout_ms, depth + 1);
+      continue;
+    }
+    if (type == "remote" && rest.size() > 1) {
+      useconds_t t = timeout_ms ? timeout_ms : 10000;
+      if (rest[0] == ':') { /* a program and its arguments */
+        size_t a = rest.find(' ');
+        std::string prog = rest.substr(1, a == std::string::npos ? a : a - 1);
+        std::string args = a == std::string::npos ? "" : rest.substr(a + 1);
+        xw_add_remote(x, rest.substr(1), [&] { return Xapian::Remote::open(prog, args, t); });
+        continue;
+      }
+      size_t colon = rest.rfind(':');
+      if (colon != std::string::npos && colon > 0) {
+        std::string host = rest.substr(0, colon);
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+          host = host.substr(1, host.size() - 2);
+        unsigned port = (unsigned)std::atoi(rest.c_str() + colon + 1);
+        xw_add_remote(x, rest, [&] { return Xapian::Remote::open(host, port, t, t); });
+        continue;
+      }
+    }
+    throw Xapian::DatabaseOpeningError(file + ":" + std::to_string(line_no) +
+                                       ": not a shard line (auto PATH, glass PATH, remote HOST:PORT)");
+  }
+}
+
+/* A glass directory is one shard; a directory with a stub file, or a stub
+ * file, lists shards. */
+static void xw_add_path(xw_db &x, const std::string &path, unsigned timeout_ms, int depth) {
+  if (depth > XW_MAX_STUB_DEPTH)
+    throw Xapian::DatabaseOpeningError("stub files nest too deep at " + path);
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0)
+    throw Xapian::DatabaseNotFoundError("no index at " + path, errno);
+  if (S_ISDIR(st.st_mode)) {
+    std::string version = path + "/" XW_VERSION_FILE, stub = path + "/" XW_STUB_FILE;
+    x.watch.push_back(version); /* a stub directory may become one database */
+    if (!xw_exists(version) && xw_exists(stub)) return xw_add_stub(x, stub, timeout_ms, depth);
+    x.shards.push_back({path, false, Xapian::Database(path)});
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  char magic[9] = {0};
+  in.read(magic, sizeof magic);
+  if (std::memcmp(magic, "\x0f\x0dXapian ", 9) == 0) { /* a single-file database */
+    x.watch.push_back(path);
+    x.shards.push_back({path, false, Xapian::Database(path)});
+    return;
+  }
+  xw_add_stub(x, path, timeout_ms, depth);
+}
+
 extern "C" {
 
 /* ---- databases ---- */
 
 int xw_db_open(const char *path, xw_db **out, err_t *err) {
+  return xw_db_open_set(&path, 1, 0, out, err);
+}
+
+int xw_db_open_set(const char *const *paths, size_t n, unsigned remote_timeout_ms, xw_db **out,
+                   err_t *err) {
   *out = NULL;
-  if (!path) return err_set(err, ERR_INVAL, 0, "no index path");
+  if (!paths || !n) return err_set(err, ERR_INVAL, 0, "no index path");
+  for (size_t i = 0; i < n; i++)
+    if (!paths[i]) return err_set(err, ERR_INVAL, 0, "no index path");
   return xw_try(err, [&] {
-    *out = new xw_db{Xapian::Database(path), Xapian::WritableDatabase(), false, false};
+    std::unique_ptr<xw_db> x(new xw_db);
+    for (size_t i = 0; i < n; i++) xw_add_path(*x, paths[i], remote_timeout_ms, 0);
+    for (const auto &sh : x->shards) {
+      x->db.add_database(sh.db);
+      x->local = x->local && !sh.remote;
+    }
+    *out = x.release();
     return 0;
   });
 }
@@ -389,9 +519,63 @@ int xw_db_open_writable(const char *path, int create, xw_db **out, err_t *err) {
   if (!path) return err_set(err, ERR_INVAL, 0, "no index path");
   return xw_try(err, [&] {
     Xapian::WritableDatabase w(path, create ? Xapian::DB_CREATE_OR_OPEN : Xapian::DB_OPEN);
-    *out = new xw_db{w, w, true, false};
+    std::unique_ptr<xw_db> x(new xw_db);
+    x->db = w;
+    x->w = w;
+    x->writable = true;
+    x->shards.push_back({path, false, w});
+    *out = x.release();
     return 0;
   });
+}
+
+size_t xw_db_nshards(const xw_db *db) { return db->shards.size(); }
+
+const char *xw_db_shard_name(const xw_db *db, size_t k) {
+  return k < db->shards.size() ? db->shards[k].name.c_str() : NULL;
+}
+
+int xw_db_shard_remote(const xw_db *db, size_t k) {
+  return k < db->shards.size() && db->shards[k].remote;
+}
+
+int xw_db_local(const xw_db *db) { return db->local; }
+
+size_t xw_db_shard_of(const xw_db *db, xw_docid d) {
+  return d && !db->shards.empty() ? (size_t)(d - 1) % db->shards.size() : 0;
+}
+
+int xw_db_shard_metadata(xw_db *db, size_t k, const char *key, char **val, size_t *len,
+                         err_t *err) {
+  *val = NULL;
+  if (len) *len = 0;
+  if (!key || k >= db->shards.size()) return err_set(err, ERR_INVAL, 0, "no such shard or key");
+  return xw_try(err, [&] {
+    std::string v = db->shards[k].db.get_metadata(key);
+    return v.empty() ? 0 : xw_copy_out(v, val, len, err);
+  });
+}
+
+int xw_db_shard_has_positions(xw_db *db, size_t k) {
+  if (k >= db->shards.size()) return 0;
+  return xw_or<int>(0, [&] { return db->shards[k].db.has_positions() ? 1 : 0; });
+}
+
+uint64_t xw_db_stamp(const xw_db *db, uint64_t *newest_ns) {
+  uint64_t h = 1469598103934665603ull, newest = 0;
+  for (const auto &f : db->watch) {
+    struct stat st;
+    uint64_t parts[3] = {0, 0, 0};
+    if (stat(f.c_str(), &st) == 0) {
+      parts[0] = 1;
+      parts[1] = (uint64_t)st.st_ino;
+      parts[2] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+      newest = std::max(newest, parts[2]);
+    }
+    for (uint64_t p : parts) h = (h ^ p) * 1099511628211ull;
+  }
+  if (newest_ns) *newest_ns = newest;
+  return h;
 }
 
 /* Freeing a writable handle commits what is pending (Xapian's behaviour);
@@ -435,15 +619,26 @@ int xw_db_has_positions(xw_db *db) {
   return xw_or<int>(0, [&] { return db->db.has_positions() ? 1 : 0; });
 }
 
-int xw_db_value_bounds(xw_db *db, unsigned slot, char *lo, char *hi, size_t cap, err_t *err) {
+static int xw_bounds(const Xapian::Database &db, unsigned slot, char *lo, char *hi, size_t cap,
+                     err_t *err) {
   if (!cap) return err_set(err, ERR_INVAL, 0, "no room for the bounds");
   lo[0] = hi[0] = '\0';
   return xw_try(err, [&] {
-    std::string l = db->db.get_value_lower_bound(slot), h = db->db.get_value_upper_bound(slot);
+    std::string l = db.get_value_lower_bound(slot), h = db.get_value_upper_bound(slot);
     snprintf(lo, cap, "%s", l.c_str());
     snprintf(hi, cap, "%s", h.c_str());
     return 0;
   });
+}
+
+int xw_db_value_bounds(xw_db *db, unsigned slot, char *lo, char *hi, size_t cap, err_t *err) {
+  return xw_bounds(db->db, slot, lo, hi, cap, err);
+}
+
+int xw_db_shard_value_bounds(xw_db *db, size_t k, unsigned slot, char *lo, char *hi, size_t cap,
+                             err_t *err) {
+  if (k >= db->shards.size()) return err_set(err, ERR_INVAL, 0, "no shard %zu", k);
+  return xw_bounds(db->shards[k].db, slot, lo, hi, cap, err);
 }
 
 /* limit 0: no limit. */
@@ -719,6 +914,9 @@ uint64_t xw_query_cost(xw_db *db, const xw_query *q, uint64_t cap) {
 
 /* ---- columns ---- */
 
+/* Each shard's values are read from the shard itself, its docids mapped to
+ * the combined database's (Xapian interleaves them: shard k's docid d is
+ * (d - 1) * n + k + 1). */
 int xw_column_load(xw_db *db, unsigned slot, unsigned prefix_len, xw_column **out, err_t *err) {
   *out = NULL;
   return xw_try(err, [&] {
@@ -726,18 +924,22 @@ int xw_column_load(xw_db *db, unsigned slot, unsigned prefix_len, xw_column **ou
     c->names.emplace_back();
     c->ids.assign((size_t)db->db.get_lastdocid() + 1, 0);
     std::unordered_map<std::string, uint16_t> dict;
-    for (auto v = db->db.valuestream_begin(slot); v != db->db.valuestream_end(slot); ++v) {
-      std::string val = *v;
-      if (prefix_len && val.size() > prefix_len) val.resize(prefix_len);
-      Xapian::docid d = v.get_docid();
-      if (val.empty() || d >= c->ids.size()) continue;
-      auto it = dict.find(val);
-      if (it == dict.end()) {
-        if (c->names.size() > XW_COLUMN_MAX_VALUES) return 0; /* too many: *out stays NULL */
-        it = dict.emplace(val, (uint16_t)c->names.size()).first;
-        c->names.push_back(std::move(val));
+    size_t n = db->shards.size();
+    for (size_t k = 0; k < n; k++) {
+      const Xapian::Database &sh = db->shards[k].db;
+      for (auto v = sh.valuestream_begin(slot); v != sh.valuestream_end(slot); ++v) {
+        std::string val = *v;
+        if (prefix_len && val.size() > prefix_len) val.resize(prefix_len);
+        size_t d = ((size_t)v.get_docid() - 1) * n + k + 1;
+        if (val.empty() || d >= c->ids.size()) continue;
+        auto it = dict.find(val);
+        if (it == dict.end()) {
+          if (c->names.size() > XW_COLUMN_MAX_VALUES) return 0; /* too many: *out stays NULL */
+          it = dict.emplace(val, (uint16_t)c->names.size()).first;
+          c->names.push_back(std::move(val));
+        }
+        c->ids[d] = it->second;
       }
-      c->ids[d] = it->second;
     }
     c->totals.assign(c->names.size(), 0);
     for (uint16_t id : c->ids) c->totals[id]++;
@@ -760,19 +962,44 @@ size_t xw_column_bytes(const xw_column *c) {
 /* Counts per value id, one vector per facet spec, filled from columns. */
 typedef std::vector<std::vector<uint32_t>> xw_idcounts;
 
-/* A match spy of our own: each match is one increment per column. */
+/* A match spy of our own: each match is one increment per column.  Xapian
+ * 1.4 gives a spy the docid within the shard, so a spy serves one shard
+ * (k of n) at a time and maps it to the combined database's. */
 class xw_column_spy : public Xapian::MatchSpy {
  public:
-  xw_column_spy(const xw_search_opts *o, xw_idcounts *c) : opts(o), counts(c) {}
+  xw_column_spy(const xw_search_opts *o, xw_idcounts *c, size_t k = 0, size_t n = 1)
+      : opts(o), counts(c), shard(k), nshards(n) {}
   void operator()(const Xapian::Document &doc, double) override {
-    Xapian::docid d = doc.get_docid();
+    Xapian::docid d = (Xapian::docid)((doc.get_docid() - 1) * nshards + shard + 1);
     for (size_t f = 0; f < opts->nfacets; f++) (*counts)[f][opts->facets[f].column->id_of(d)]++;
   }
 
  private:
   const xw_search_opts *opts;
   xw_idcounts *counts;
+  size_t shard, nshards;
 };
+
+/* Count q's matches shard by shard, unweighted, with a column spy on each
+ * when columns is set: the exact total and facets of a local database of
+ * several shards, which a spy on the combined match could not place. */
+static int64_t xw_count_by_shard(const xw_db *db, const Xapian::Query &q, const xw_search_opts *opts,
+                                 bool columns, xw_idcounts *counts) {
+  int64_t total = 0;
+  size_t n = db->shards.size();
+  for (size_t k = 0; k < n; k++) {
+    if (opts->shards && !opts->shards[k]) continue;
+    const Xapian::Database &sh = db->shards[k].db;
+    Xapian::Enquire enq(sh);
+    enq.set_query(q);
+    enq.set_weighting_scheme(Xapian::BoolWeight());
+    xw_column_spy spy(opts, counts, k, n);
+    if (columns) enq.add_matchspy(&spy);
+    total += enq.get_mset(0, 0, sh.get_doccount()).get_matches_lower_bound();
+    enq.clear_matchspies();
+  }
+  return total;
+}
 
 /* Column counts to the keys and counts the caller reads ("no value" left
  * out), sorted like xw_facet_fold's. */
@@ -824,7 +1051,25 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
       m->total = db->db.get_doccount();
     }
 
-    Xapian::Enquire enq(db->db);
+    /* Shards that cannot match are left out of the ranking when the order
+     * allows it (xw_search_opts.shards). */
+    Xapian::Database ranked = db->db;
+    if (opts->shards && opts->rank_shards && db->shards.size() > 1) {
+      ranked = Xapian::Database();
+      for (size_t k = 0; k < db->shards.size(); k++) {
+        /* Xapian needs one shard: the last, where the query's own date
+         * conditions match nothing, when none can match. */
+        if (!opts->shards[k] && (k + 1 < db->shards.size() || !m->subset.empty())) continue;
+        ranked.add_database(db->shards[k].db);
+        m->subset.push_back(k);
+      }
+      m->nshards = db->shards.size();
+      if (m->subset.size() == db->shards.size()) {
+        ranked = db->db;
+        m->subset.clear();
+      }
+    }
+    Xapian::Enquire enq(ranked);
     enq.set_query(q->q);
     enq.set_weighting_scheme(Xapian::BM25Weight(opts->bm25_k1 ? opts->bm25_k1 : 1, 0, 1,
                                                 opts->bm25_b ? opts->bm25_b : 0.5, 0.5));
@@ -845,9 +1090,13 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     }
     if (opts->nfacets && !shortcut) check = std::max(check, db->db.get_doccount());
     /* Counted as a set (see above): the match need not check every doc. */
-    bool sets = !shortcut && check && opts->local && (columns || opts->nfacets == 0) &&
+    bool sets = !shortcut && check && db->local && (columns || opts->nfacets == 0) &&
                 xw_prunes(q->q) && xw_countable(q->q);
-    if (sets) {
+    /* Several local shards: a spy on the combined match cannot tell where
+     * a docid comes from (above), so the shards are counted one by one. */
+    bool by_shard = !sets && !shortcut && check && db->local && db->shards.size() > 1 &&
+                    (columns || opts->nfacets == 0);
+    if (sets || by_shard) {
       check = 0;
       enq.clear_matchspies();
     }
@@ -864,6 +1113,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
           for (size_t f = 0; f < opts->nfacets; f++) idcounts[f][opts->facets[f].column->id_of(d)]++;
         });
     }
+    if (by_shard) m->total = xw_count_by_shard(db, q->q, opts, columns, &idcounts);
     if (shortcut && columns) {
       if (type == Xapian::Query::LEAF_MATCH_ALL) {
         for (size_t f = 0; f < opts->nfacets; f++) idcounts[f] = opts->facets[f].column->totals;
@@ -909,7 +1159,13 @@ uint32_t xw_mset_matches_upper(const xw_mset *m) {
 }
 
 xw_docid xw_mset_docid(const xw_mset *m, uint32_t i) {
-  return xw_or<xw_docid>(0, [&] { return i < m->m.size() ? *m->m[i] : 0; });
+  return xw_or<xw_docid>(0, [&] {
+    if (i >= m->m.size()) return (xw_docid)0;
+    xw_docid d = *m->m[i];
+    if (m->subset.empty()) return d;
+    size_t j = (size_t)(d - 1) % m->subset.size(), local = (size_t)(d - 1) / m->subset.size();
+    return (xw_docid)(local * m->nshards + m->subset[j] + 1);
+  });
 }
 
 double xw_mset_weight(const xw_mset *m, uint32_t i) {

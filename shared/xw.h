@@ -34,9 +34,38 @@ typedef struct xw_query xw_query;
 typedef struct xw_mset xw_mset;
 
 /* ---- databases ---- */
-/* Read-only: a directory, or a stub file listing shards (local and remote,
- * Xapian's stub format). */
+/* Read-only: a directory, a stub directory (one holding a stub file
+ * XAPIANDB) or a stub file listing shards, local and remote, in Xapian's
+ * stub format.  Every shard is opened on its own as well as in the combined
+ * database, so each can be asked for its metadata. */
 int xw_db_open(const char *path, xw_db **out, err_t *err);
+/* The same for several paths, whose shards read as one database, in the
+ * order given.  Remote shards get remote_timeout_ms for connecting and for
+ * each exchange (0: Xapian's 10 s); past it a request fails with
+ * ERR_TIMEOUT, and a shard that cannot be reached with ERR_SHARD, each
+ * message naming the shard as Xapian's context. */
+int xw_db_open_set(const char *const *paths, size_t n, unsigned remote_timeout_ms, xw_db **out,
+                   err_t *err);
+/* The shards: how many; shard k's path or remote address (borrowed from db);
+ * whether it is remote; whether every shard is local; the shard holding
+ * docid d (Xapian interleaves docids: d lives in shard (d - 1) % n). */
+size_t xw_db_nshards(const xw_db *db);
+const char *xw_db_shard_name(const xw_db *db, size_t k);
+int xw_db_shard_remote(const xw_db *db, size_t k);
+int xw_db_local(const xw_db *db);
+size_t xw_db_shard_of(const xw_db *db, xw_docid d);
+/* Shard k's metadata (as xw_db_get_metadata) and positional information. */
+int xw_db_shard_metadata(xw_db *db, size_t k, const char *key, char **val, size_t *len,
+                         err_t *err);
+int xw_db_shard_has_positions(xw_db *db, size_t k);
+/* xw_db_value_bounds of shard k. */
+int xw_db_shard_value_bounds(xw_db *db, size_t k, unsigned slot, char *lo, char *hi, size_t cap,
+                             err_t *err);
+/* A stamp of the files behind the local part of db (stub files, each local
+ * shard's version file): it changes with every commit, with a compacted
+ * copy swapped in and with a stub's list of shards.  *newest_ns (may be
+ * NULL) gets the newest modification time among them. */
+uint64_t xw_db_stamp(const xw_db *db, uint64_t *newest_ns);
 /* Writable: create the directory if create != 0 and it does not exist. */
 int xw_db_open_writable(const char *path, int create, xw_db **out, err_t *err);
 void xw_db_free(xw_db *db);
@@ -162,11 +191,17 @@ typedef struct xw_search_opts {
                         short, so the work is done before it is refused). */
   /* BM25 parameters; 0 = Xapian defaults (k1 1, b 0.5). */
   double bm25_k1, bm25_b;
-  /* The database is local: matches of a query of terms under AND, OR,
-   * NOT, FILTER and SYNONYM may be counted from posting lists as sets of
-   * docids, while the match only ranks (Xapian then stops early).  Remote
-   * shards would ship every posting list over the network. */
-  int local;
+  /* NULL, or one flag per shard: a shard flagged 0 holds no match (its
+   * dates lie outside the query's), so counting skips it; with rank_shards
+   * set the ranking match skips it too, which the caller may ask only when
+   * no weight depends on the collection's statistics (an unweighted
+   * query). */
+  const unsigned char *shards;
+  int rank_shards;
+  /* On a database with no remote shard, matches of a query of terms under
+   * AND, OR, NOT, FILTER and SYNONYM may be counted from posting lists as
+   * sets of docids while the match only ranks (Xapian then stops early);
+   * remote shards would ship every posting list over the network. */
 } xw_search_opts;
 
 int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset **out,

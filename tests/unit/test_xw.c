@@ -612,7 +612,7 @@ static void test_xw_column_facets_agree_with_value_facets(void **state) {
       xw_mset *a = NULL, *b = NULL;
       xw_search_opts oa = {.limit = limit, .facets = facet_specs, .nfacets = 3};
       /* local: counted as sets of docids where the query allows */
-      xw_search_opts ob = {.limit = limit, .facets = with, .nfacets = 3, .local = 1};
+      xw_search_opts ob = {.limit = limit, .facets = with, .nfacets = 3};
       assert_int_equal(xw_search(g.db, queries[i], &oa, &a, &err), 0);
       assert_int_equal(xw_search(g.db, queries[i], &ob, &b, &err), 0);
       assert_int_equal(xw_mset_matches_lower(b), xw_mset_matches_lower(a));
@@ -645,7 +645,7 @@ static void test_xw_set_totals_agree_with_the_match(void **state) {
   for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
     xw_mset *a = NULL, *b = NULL;
     xw_search_opts oa = {.limit = 10, .check_at_least = UINT32_MAX};
-    xw_search_opts ob = {.limit = 10, .check_at_least = UINT32_MAX, .local = 1};
+    xw_search_opts ob = {.limit = 10, .check_at_least = UINT32_MAX};
     assert_int_equal(xw_search(g.db, queries[i], &oa, &a, &err), 0);
     assert_int_equal(xw_search(g.db, queries[i], &ob, &b, &err), 0);
     assert_int_equal(xw_mset_matches_lower(a), xw_mset_matches_upper(a));

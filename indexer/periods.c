@@ -1,0 +1,519 @@
+/* periods.c: an archive laid out by time (see periods.h).
+ */
+#define _GNU_SOURCE /* nftw */
+#include "periods.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "ds.h"
+#include "idx.h"
+#include "schema.h"
+#include "tok.h"
+#include "xw.h"
+
+#define PD_SPOOL_DIR ".spool"
+#define PD_UNDATED "undated"
+#define PD_NAME_CAP 16
+
+typedef struct pd_period {
+  char name[PD_NAME_CAP]; /* "2023-11", "2023" or "undated" */
+  int exists;             /* a shard of the archive before this run */
+  FILE *spool;            /* this run's articles, as pd_put wrote them */
+  uint32_t spooled;
+} pd_period_t;
+
+/* An id seen in this run and the period its last copy went to. */
+typedef struct pd_id {
+  struct pd_id *next;
+  size_t period;
+  char id[];
+} pd_id_t;
+
+/* A copy to remove once the periods are built: id from period, unless the
+ * id's last copy went there after all. */
+typedef struct pd_move {
+  size_t period;
+  char *id;
+} pd_move_t;
+
+struct pd_build {
+  char *path, *lang;
+  pd_unit_t unit;
+  unsigned jobs;
+  uint32_t batch;
+  pd_period_t *periods;
+  size_t nperiods, periods_cap, last; /* last: the period used last (news comes in runs) */
+  pd_id_t **ids;
+  size_t ids_cap, nids;
+  pd_move_t *moves;
+  size_t nmoves, moves_cap;
+  xw_db *old;        /* the archive before this run (NULL: new) */
+  uint32_t docs_before, docs;
+  ds_codec_t *spool_codec;
+  buf_t rec;
+  buf_t dict;        /* the shared dictionary, once settled */
+  int dict_settled;
+  doc_t **held;      /* articles for training it */
+  size_t nheld, held_bytes;
+  char warning[160];
+  /* pd_finish's threads: */
+  pthread_mutex_t m;
+  size_t next;
+  int failed;
+  err_t err;
+};
+
+/* ---- names ---- */
+
+pd_unit_t pd_unit_parse(const char *name) {
+  return !name ? PD_NONE : strcmp(name, "month") == 0 ? PD_MONTH : strcmp(name, "year") == 0 ? PD_YEAR : PD_NONE;
+}
+
+pd_unit_t pd_unit_of(const char *path) {
+  char f[4096], unit[16] = "";
+  snprintf(f, sizeof f, "%s/" PD_LAYOUT_FILE, path);
+  FILE *in = fopen(f, "r");
+  if (!in) return PD_NONE;
+  if (!fgets(unit, sizeof unit, in)) unit[0] = '\0';
+  fclose(in);
+  unit[strcspn(unit, "\r\n")] = '\0';
+  return pd_unit_parse(unit);
+}
+
+/* The period of d: the date's first 7 (month) or 4 (year) characters, which
+ * doc_parse_json has checked are a real YYYY-MM-DD. */
+static void pd_period_of(const pd_build_t *b, const doc_t *d, char out[PD_NAME_CAP]) {
+  size_t n = b->unit == PD_MONTH ? 7 : 4;
+  if (!d->date || strlen(d->date) < 10) {
+    snprintf(out, PD_NAME_CAP, "%s", PD_UNDATED);
+    return;
+  }
+  memcpy(out, d->date, n);
+  out[n] = '\0';
+}
+
+static int pd_shard_path(const pd_build_t *b, const char *name, char *out, size_t cap) {
+  return snprintf(out, cap, "%s/%s", b->path, name) < (int)cap ? 0 : -1;
+}
+
+static size_t pd_find(pd_build_t *b, const char *name, err_t *err, int *failed) {
+  if (b->nperiods && strcmp(b->periods[b->last].name, name) == 0) return b->last;
+  for (size_t i = 0; i < b->nperiods; i++)
+    if (strcmp(b->periods[i].name, name) == 0) return b->last = i;
+  if (b->nperiods == b->periods_cap) {
+    size_t cap = b->periods_cap ? 2 * b->periods_cap : 64;
+    pd_period_t *p = realloc(b->periods, cap * sizeof *p);
+    if (!p) {
+      *failed = err_set(err, ERR_NOMEM, 0, NULL);
+      return 0;
+    }
+    b->periods = p;
+    b->periods_cap = cap;
+  }
+  pd_period_t *p = &b->periods[b->nperiods];
+  memset(p, 0, sizeof *p);
+  snprintf(p->name, sizeof p->name, "%s", name);
+  return b->last = b->nperiods++;
+}
+
+/* ---- ids ---- */
+
+static uint64_t pd_hash(const char *s) {
+  uint64_t h = 14695981039346656037ull;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h ^ (h >> 29);
+}
+
+static pd_id_t **pd_id_slot(pd_build_t *b, const char *id) {
+  pd_id_t **at = &b->ids[pd_hash(id) & (b->ids_cap - 1)];
+  while (*at && strcmp((*at)->id, id) != 0) at = &(*at)->next;
+  return at;
+}
+
+static int pd_ids_grow(pd_build_t *b) {
+  size_t cap = b->ids_cap ? 2 * b->ids_cap : 1 << 16;
+  pd_id_t **ids = calloc(cap, sizeof *ids);
+  if (!ids) return ERR_NOMEM;
+  for (size_t i = 0; i < b->ids_cap; i++) {
+    for (pd_id_t *e = b->ids[i], *next; e; e = next) {
+      next = e->next;
+      size_t h = pd_hash(e->id) & (cap - 1);
+      e->next = ids[h];
+      ids[h] = e;
+    }
+  }
+  free(b->ids);
+  b->ids = ids;
+  b->ids_cap = cap;
+  return 0;
+}
+
+static int pd_note_move(pd_build_t *b, size_t period, const char *id) {
+  if (b->nmoves == b->moves_cap) {
+    size_t cap = b->moves_cap ? 2 * b->moves_cap : 256;
+    pd_move_t *m = realloc(b->moves, cap * sizeof *m);
+    if (!m) return ERR_NOMEM;
+    b->moves = m;
+    b->moves_cap = cap;
+  }
+  if (!(b->moves[b->nmoves].id = strdup(id))) return ERR_NOMEM;
+  b->moves[b->nmoves++].period = period;
+  return 0;
+}
+
+/* Where the earlier copy of id was (SIZE_MAX: nowhere), and remember that
+ * its last copy goes to period now. */
+static int pd_track(pd_build_t *b, const char *id, size_t period, err_t *err) {
+  if (2 * (b->nids + 1) > b->ids_cap && pd_ids_grow(b)) return err_set(err, ERR_NOMEM, 0, NULL);
+  pd_id_t **at = pd_id_slot(b, id);
+  size_t was = SIZE_MAX;
+  if (*at) {
+    was = (*at)->period;
+    (*at)->period = period;
+  } else {
+    size_t n = strlen(id) + 1;
+    pd_id_t *e = malloc(sizeof *e + n);
+    if (!e) return err_set(err, ERR_NOMEM, 0, NULL);
+    memcpy(e->id, id, n);
+    e->period = period;
+    e->next = NULL;
+    *at = e;
+    b->nids++;
+    if (b->old) { /* in a shard of the archive already? */
+      char term[SCHEMA_MAX_ID + 2];
+      xw_docid did;
+      err_t ignore = {0};
+      snprintf(term, sizeof term, SCHEMA_P_ID "%s", id);
+      if (xw_db_find_term(b->old, term, strlen(term), &did, &ignore) == 0) {
+        const char *shard = xw_db_shard_name(b->old, xw_db_shard_of(b->old, did));
+        const char *base = strrchr(shard, '/');
+        int failed = 0;
+        was = pd_find(b, base ? base + 1 : shard, err, &failed);
+        if (failed) return failed;
+      }
+    }
+  }
+  if (was != SIZE_MAX && was != period && pd_note_move(b, was, id))
+    return err_set(err, ERR_NOMEM, 0, NULL);
+  return 0;
+}
+
+/* ---- opening ---- */
+
+static int pd_write_file(const char *path, const char *text, err_t *err) {
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *out = fopen(tmp, "w");
+  if (!out) return err_set(err, ERR_IO, 0, "cannot write %s: %s", tmp, strerror(errno));
+  int bad = fputs(text, out) < 0 || fflush(out) != 0 || fsync(fileno(out)) != 0;
+  bad |= fclose(out) != 0;
+  if (bad || rename(tmp, path) != 0) {
+    int rc = err_set(err, ERR_IO, 0, "cannot write %s: %s", path, strerror(errno));
+    unlink(tmp);
+    return rc;
+  }
+  return 0;
+}
+
+int pd_open(const char *path, pd_unit_t unit, const char *lang, unsigned jobs, uint32_t batch,
+            pd_build_t **out, err_t *err) {
+  *out = NULL;
+  pd_unit_t have = pd_unit_of(path);
+  int fresh = have == PD_NONE;
+  if (fresh && !idx_path_is_free(path))
+    return err_set(err, ERR_INVAL, 0, "%s is an index not laid out by time; --layout needs a new directory",
+                   path);
+  if (!fresh && unit != PD_NONE && unit != have)
+    return err_set(err, ERR_INVAL, 0, "%s is laid out by %s", path, have == PD_MONTH ? "month" : "year");
+  if (fresh && unit == PD_NONE) return err_set(err, ERR_INVAL, 0, "no time layout given");
+  pd_build_t *b = calloc(1, sizeof *b);
+  if (!b || !(b->path = strdup(path)) || (lang && !(b->lang = strdup(lang)))) {
+    pd_free(b);
+    return err_set(err, ERR_NOMEM, 0, NULL);
+  }
+  b->unit = fresh ? unit : have;
+  b->jobs = jobs ? jobs : 1;
+  b->batch = batch ? batch : 1000;
+  buf_init(&b->rec, 0);
+  buf_init(&b->dict, 0);
+  pthread_mutex_init(&b->m, NULL);
+  char f[4096];
+  int rc = 0;
+  if (fresh) {
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+      rc = err_set(err, ERR_IO, 0, "cannot create %s: %s", path, strerror(errno));
+    snprintf(f, sizeof f, "%s/" PD_LAYOUT_FILE, path);
+    if (!rc) rc = pd_write_file(f, b->unit == PD_MONTH ? "month\n" : "year\n", err);
+  } else if (idx_is_stub(path)) { /* the archive's shards, and the dictionary they share */
+    rc = xw_db_open(path, &b->old, err);
+    for (size_t k = 0; !rc && k < xw_db_nshards(b->old); k++) {
+      const char *name = xw_db_shard_name(b->old, k), *base = strrchr(name, '/');
+      int failed = 0;
+      size_t at = pd_find(b, base ? base + 1 : name, err, &failed);
+      rc = failed;
+      if (!rc) b->periods[at].exists = 1;
+      if (!rc && !b->dict_settled) {
+        char *dict = NULL;
+        size_t dl = 0;
+        rc = xw_db_shard_metadata(b->old, k, SCHEMA_META_ZDICT, &dict, &dl, err);
+        if (!rc && dict) buf_append(&b->dict, dict, dl);
+        b->dict_settled = dict != NULL;
+        free(dict);
+      }
+    }
+    b->docs_before = b->old ? xw_db_doccount(b->old) : 0;
+  }
+  snprintf(f, sizeof f, "%s/" PD_SPOOL_DIR, path);
+  if (!rc && mkdir(f, 0777) != 0 && errno != EEXIST)
+    rc = err_set(err, ERR_IO, 0, "cannot create %s: %s", f, strerror(errno));
+  if (!rc) rc = ds_codec_new(NULL, 0, 1, &b->spool_codec, err);
+  if (rc) {
+    pd_free(b);
+    return rc;
+  }
+  *out = b;
+  return 0;
+}
+
+/* ---- routing ---- */
+
+static int pd_spool(pd_build_t *b, pd_period_t *p, const doc_t *d, err_t *err) {
+  if (!p->spool) {
+    char f[4096];
+    snprintf(f, sizeof f, "%s/" PD_SPOOL_DIR "/%s", b->path, p->name);
+    if (!(p->spool = fopen(f, "w+")))
+      return err_set(err, ERR_IO, 0, "cannot write %s: %s", f, strerror(errno));
+  }
+  buf_reset(&b->rec);
+  int rc = ds_encode(b->spool_codec, d, &b->rec, err);
+  uint32_t n = (uint32_t)b->rec.len;
+  if (!rc && (fwrite(&n, sizeof n, 1, p->spool) != 1 || fwrite(b->rec.data, 1, n, p->spool) != n))
+    rc = err_set(err, ERR_IO, 0, "cannot write the spool of %s: %s", p->name, strerror(errno));
+  if (!rc) p->spooled++;
+  return rc;
+}
+
+int pd_add(pd_build_t *b, const doc_t *d, const char **warning, err_t *err) {
+  char name[PD_NAME_CAP];
+  pd_period_of(b, d, name);
+  int failed = 0;
+  size_t at = pd_find(b, name, err, &failed);
+  if (failed) return failed;
+  int rc = pd_track(b, d->id, at, err);
+  if (!rc) rc = pd_spool(b, &b->periods[at], d, err);
+  if (!rc && !b->dict_settled && b->nheld < IDX_TRAIN_DOCS && b->held_bytes < IDX_TRAIN_BYTES) {
+    size_t bytes = 0;
+    doc_t **held = realloc(b->held, (b->nheld + 1) * sizeof *held);
+    if (!held || !(held[b->nheld] = doc_clone(d, &bytes))) {
+      if (held) b->held = held;
+      return err_set(err, ERR_NOMEM, 0, NULL);
+    }
+    b->held = held;
+    b->nheld++;
+    b->held_bytes += bytes;
+  }
+  *warning = rc ? NULL : idx_lang_warning(b->lang && tok_lang_algorithm(b->lang) ? tok_lang_algorithm(b->lang) : "english",
+                                          d, b->warning, sizeof b->warning);
+  return rc;
+}
+
+/* ---- building ---- */
+
+/* Write the stub listing every period (sorted: years and months in order,
+ * "undated" last), atomically. */
+static int pd_cmp_name(const void *x, const void *y) {
+  return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static int pd_write_stub(pd_build_t *b, err_t *err) {
+  const char **names = calloc(b->nperiods ? b->nperiods : 1, sizeof *names);
+  buf_t text;
+  buf_init(&text, 0);
+  if (!names) return err_set(err, ERR_NOMEM, 0, NULL);
+  for (size_t i = 0; i < b->nperiods; i++) names[i] = b->periods[i].name;
+  qsort(names, b->nperiods, sizeof *names, pd_cmp_name);
+  for (size_t i = 0; i < b->nperiods; i++) {
+    buf_append(&text, "auto ", 5);
+    buf_append(&text, names[i], strlen(names[i]));
+    buf_putc(&text, '\n');
+  }
+  free(names);
+  char f[4096];
+  snprintf(f, sizeof f, "%s/" IDX_STUB, b->path);
+  int rc = text.err ? err_set(err, text.err, 0, NULL) : pd_write_file(f, text.data ? text.data : "", err);
+  buf_fini(&text);
+  return rc;
+}
+
+/* Create the shard of a new period, empty, with the shared dictionary. */
+static int pd_create(pd_build_t *b, pd_period_t *p, err_t *err) {
+  char f[4096];
+  if (pd_shard_path(b, p->name, f, sizeof f)) return err_set(err, ERR_INVAL, 0, "path too long");
+  idx_t *x = NULL;
+  int rc = idx_open(f, b->lang, &x, err);
+  if (!rc) rc = idx_set_dict(x, b->dict.data, b->dict.len, err);
+  if (!rc) rc = idx_commit(x, err);
+  idx_free(x);
+  return rc;
+}
+
+/* Fill one period's shard from its spool. */
+static int pd_fill(pd_build_t *b, pd_period_t *p, ds_codec_t *codec, arena_t *a, buf_t *rec,
+                   err_t *err) {
+  char f[4096];
+  pd_shard_path(b, p->name, f, sizeof f);
+  idx_t *x = NULL;
+  int rc = idx_open(f, NULL, &x, err);
+  if (!rc && fseek(p->spool, 0, SEEK_SET) != 0)
+    rc = err_set(err, ERR_IO, 0, "cannot read the spool of %s", p->name);
+  for (uint32_t i = 0; !rc && i < p->spooled; i++) {
+    uint32_t n;
+    arena_reset(a);
+    buf_reset(rec);
+    if (fread(&n, sizeof n, 1, p->spool) != 1 || buf_reserve(rec, n) ||
+        fread(rec->data, 1, n, p->spool) != n) {
+      rc = err_set(err, ERR_IO, 0, "cannot read the spool of %s", p->name);
+      break;
+    }
+    doc_t d;
+    const char *warning;
+    rc = ds_decode(codec, rec->data, n, a, &d, err);
+    if (!rc) rc = idx_add(x, &d, &warning, err);
+    if (!rc && (i + 1) % b->batch == 0) rc = idx_commit(x, err);
+  }
+  if (!rc) rc = idx_commit(x, err);
+  idx_free(x);
+  uint64_t before, after;
+  if (!rc && !p->exists) rc = idx_compact(f, &before, &after, err);
+  return rc;
+}
+
+static void *pd_worker(void *arg) {
+  pd_build_t *b = arg;
+  ds_codec_t *codec = NULL;
+  arena_t *a = arena_new(1 << 20);
+  buf_t rec;
+  buf_init(&rec, 0);
+  err_t err = {0};
+  int rc = a ? ds_codec_new(NULL, 0, 1, &codec, &err) : err_set(&err, ERR_NOMEM, 0, NULL);
+  for (;;) {
+    pthread_mutex_lock(&b->m);
+    if (rc && !b->failed) {
+      b->failed = rc;
+      b->err = err;
+    }
+    size_t i = b->failed ? b->nperiods : b->next++;
+    while (i < b->nperiods && !b->periods[i].spooled) i = b->next++;
+    pthread_mutex_unlock(&b->m);
+    if (i >= b->nperiods) break;
+    rc = pd_fill(b, &b->periods[i], codec, a, &rec, &err);
+  }
+  buf_fini(&rec);
+  ds_codec_free(codec);
+  arena_free(a);
+  return NULL;
+}
+
+/* Remove each copy that moved to another period (unless its last copy
+ * came back), one commit per period. */
+static int pd_remove_moved(pd_build_t *b, err_t *err) {
+  int rc = 0;
+  for (size_t p = 0; p < b->nperiods && !rc; p++) {
+    xw_db *w = NULL;
+    for (size_t i = 0; i < b->nmoves && !rc; i++) {
+      pd_move_t *mv = &b->moves[i];
+      pd_id_t **at = pd_id_slot(b, mv->id);
+      if (mv->period != p || !*at || (*at)->period == p) continue;
+      char f[4096], term[SCHEMA_MAX_ID + 2];
+      if (!w) {
+        pd_shard_path(b, b->periods[p].name, f, sizeof f);
+        if ((rc = xw_db_open_writable(f, 0, &w, err))) break;
+      }
+      snprintf(term, sizeof term, SCHEMA_P_ID "%s", mv->id);
+      rc = xw_db_delete(w, term, err);
+    }
+    if (w && !rc) rc = xw_db_commit(w, err);
+    xw_db_free(w);
+  }
+  return rc;
+}
+
+int pd_finish(pd_build_t *b, err_t *err) {
+  int rc = 0;
+  if (!b->dict_settled) { /* train the dictionary every new shard gets */
+    rc = b->nheld ? idx_train(b->held, b->nheld, &b->dict, err) : 0;
+    b->dict_settled = 1;
+  }
+  xw_db_free(b->old); /* its shards are written next */
+  b->old = NULL;
+  for (size_t i = 0; !rc && i < b->nperiods; i++)
+    if (!b->periods[i].exists && b->periods[i].spooled) rc = pd_create(b, &b->periods[i], err);
+  if (!rc) rc = pd_write_stub(b, err);
+  if (!rc) {
+    unsigned n = b->jobs;
+    pthread_t t[64];
+    if (n > 64) n = 64;
+    unsigned started = 0;
+    for (; started < n; started++)
+      if (pthread_create(&t[started], NULL, pd_worker, b) != 0) break;
+    if (!started) pd_worker(b);
+    for (unsigned i = 0; i < started; i++) pthread_join(t[i], NULL);
+    if (b->failed) {
+      *err = b->err;
+      rc = b->failed;
+    }
+  }
+  if (!rc) rc = pd_remove_moved(b, err);
+  for (size_t i = 0; i < b->nperiods; i++) {
+    if (b->periods[i].spool) fclose(b->periods[i].spool);
+    b->periods[i].spool = NULL;
+  }
+  char f[4096];
+  snprintf(f, sizeof f, "%s/" PD_SPOOL_DIR, b->path);
+  for (size_t i = 0; i < b->nperiods; i++) {
+    char s[4200];
+    snprintf(s, sizeof s, "%s/%s", f, b->periods[i].name);
+    unlink(s);
+  }
+  rmdir(f);
+  if (!rc) rc = idx_stat(b->path, &b->docs, err);
+  return rc;
+}
+
+uint32_t pd_doccount(const pd_build_t *b) { return b->docs; }
+uint32_t pd_doccount_before(const pd_build_t *b) { return b->docs_before; }
+
+void pd_free(pd_build_t *b) {
+  if (!b) return;
+  for (size_t i = 0; i < b->nperiods; i++)
+    if (b->periods[i].spool) fclose(b->periods[i].spool);
+  free(b->periods);
+  for (size_t i = 0; i < b->ids_cap; i++) {
+    for (pd_id_t *e = b->ids[i], *next; e; e = next) {
+      next = e->next;
+      free(e);
+    }
+  }
+  free(b->ids);
+  for (size_t i = 0; i < b->nmoves; i++) free(b->moves[i].id);
+  free(b->moves);
+  for (size_t i = 0; i < b->nheld; i++) free(b->held[i]);
+  free(b->held);
+  xw_db_free(b->old);
+  ds_codec_free(b->spool_codec);
+  buf_fini(&b->rec);
+  buf_fini(&b->dict);
+  pthread_mutex_destroy(&b->m);
+  free(b->path);
+  free(b->lang);
+  free(b);
+}
