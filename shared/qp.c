@@ -42,8 +42,8 @@
  *    indexer must cut keys at the same length).  Option values and facet
  *    names are case-insensitive.  limit 0..QP_MAX_LIMIT; offset any 32-bit
  *    number (the engine applies its own cap); facet limits
- *    1..QP_MAX_FACET_LIMIT or "all"; exact takes yes/no/true/false; a facet
- *    named twice is an error.
+ *    1..QP_MAX_FACET_LIMIT or "all"; exact and relax take yes/no/true/false,
+ *    match any/all; a facet named twice is an error.
  *  - Dates: YYYY, YYYY-MM or YYYY-MM-DD, year 0001-9999, a real calendar
  *    day (proleptic Gregorian).
  *
