@@ -23,8 +23,9 @@
  * JSON form: {"op":"search","q":"...","outlet":"X" or [..],"author":..,
  *   "tag":..,"from":"YYYY[-MM[-DD]]","to":..,"limit":N,"offset":N,
  *   "sort":"newest","facets":["outlet","month"] or {"outlet":20},
- *   "exact":true,"id":"..." (get)}.  Fields given in JSON override the same
- *   option written inside "q"; filters add to those in "q".
+ *   "exact":true,"match":"any","relax":false,"id":"..." (get)}.  Fields
+ *   given in JSON override the same option written inside "q"; filters add
+ *   to those in "q".
  * HIT: {"rank":R,"id":..,"score":S,"title":..,"outlet":..,"date":..,"url":..,
  *   "snippet":..} with absent fields omitted; snippet marks as eng.h says.
  * Errors: {"ok":false,"error":{"code":CODE,"message":"..."}} with CODE from

@@ -91,6 +91,10 @@ def check_any(res, idx, docs):
         "SEARCH the OR zzqx limit:100",
         "SEARCH Requests: alpha limit:100",
         "SEARCH http://alpha.example.com",
+        {"op": "search", "q": "alpha beta", "match": "any", "limit": 100},
+        {"op": "search", "q": "alpha zzqx", "relax": False},
+        {"op": "search", "q": "alpha", "match": "some"},
+        {"op": "search", "q": "alpha", "relax": "no"},
     ]
     r, _ = sift.query_batch(idx, reqs)
     a = r[0]
@@ -130,6 +134,11 @@ def check_any(res, idx, docs):
            "'Requests:' is a word, not an unknown field", sift.short(r[15]))
     res.ok(r[16] and r[16].get("ok") and r[16].get("total") == 0, "a pasted URL is searched, not an error",
            sift.short(r[16]))
+    res.ok(r[17] and set(ids(r[17])) == any_ab, 'JSON "match":"any"', sift.short(r[17]))
+    res.ok(r[18] and r[18].get("total") == 0 and "relaxed" not in r[18], 'JSON "relax":false', sift.short(r[18]))
+    for k in (19, 20):
+        res.ok(r[k] and (r[k].get("error") or {}).get("code") == "bad_request",
+               "JSON %s is a bad_request" % sift.short(reqs[k]), sift.short(r[k]))
 
 
 def corpus_bm25(path):
