@@ -56,7 +56,17 @@ typedef struct run {
   int quiet;
   uint64_t added, skipped, warned, since_commit;
   double t0, last_progress;
+  /* The current source's problem reports, held until it yields its first
+   * article: a source that yields none (random bytes, a binary file) is
+   * then one line, not a report for every "line" of it.  Past
+   * RUN_HOLD_MAX reports they are let out as they come. */
+  buf_t held;
+  uint64_t nheld;
+  int holding;
+  char *no_article; /* the first source that yielded no article (fails the run) */
 } run_t;
+
+#define RUN_HOLD_MAX 1000
 
 static double now_s(void) {
   struct timespec ts;
@@ -116,10 +126,23 @@ static int commit(run_t *r, err_t *err) {
   return idx_commit(r->idx, err);
 }
 
+static void release_held(run_t *r) {
+  if (r->held.len) fwrite(r->held.data, 1, r->held.len, stderr);
+  buf_reset(&r->held);
+  r->holding = 0;
+}
+
 /* Report a record problem as FILE:LINE (or FILE for a .txt article). */
-static void report(const corpus_rec_t *rec, const char *what) {
-  if (rec->line) fprintf(stderr, "%s:%llu: %s\n", rec->file, (unsigned long long)rec->line, what);
-  else fprintf(stderr, "%s/%s: %s\n", rec->file, rec->relpath ? rec->relpath : "", what);
+static void report(run_t *r, const corpus_rec_t *rec, const char *what) {
+  char line[1024];
+  if (rec->line) snprintf(line, sizeof line, "%s:%llu: %s\n", rec->file, (unsigned long long)rec->line, what);
+  else snprintf(line, sizeof line, "%s/%s: %s\n", rec->file, rec->relpath ? rec->relpath : "", what);
+  if (!r->holding) {
+    fputs(line, stderr);
+    return;
+  }
+  buf_puts(&r->held, line);
+  if (++r->nheld >= RUN_HOLD_MAX || r->held.err) release_held(r);
 }
 
 /* Index one source.  Returns 0, or a fatal error code (already reported). */
@@ -133,13 +156,18 @@ static int index_source(run_t *r, const char *path, arena_t *a) {
   }
   corpus_rec_t rec;
   r->cur = c;
+  r->holding = 1;
+  r->nheld = 0;
+  uint64_t added_before = r->added, records = 0;
+  buf_reset(&r->held);
   while (!stop_signal) {
     err_clear(&err);
     arena_reset(a);
     rc = corpus_next(c, &rec, &err);
     if (rc == 0) break;
+    records++;
     if (rc == ERR_TOO_LONG) {
-      report(&rec, err_message(&err));
+      report(r, &rec, err_message(&err));
       r->skipped++;
       continue;
     }
@@ -152,15 +180,16 @@ static int index_source(run_t *r, const char *path, arena_t *a) {
                      : doc_parse_json(rec.data, rec.len, a, &d, &err);
     if (rc == ERR_NOMEM) break;
     if (rc) {
-      report(&rec, err_message(&err));
+      report(r, &rec, err_message(&err));
       r->skipped++;
       rc = 0;
       continue;
     }
+    if (r->holding) release_held(r);
     if (d.date_warning) {
       char msg[400];
       snprintf(msg, sizeof msg, "%s; indexed without a date", d.date_warning);
-      report(&rec, msg);
+      report(r, &rec, msg);
       r->warned++;
     }
     const char *warning = NULL;
@@ -171,7 +200,7 @@ static int index_source(run_t *r, const char *path, arena_t *a) {
       break;
     }
     if (warning) {
-      report(&rec, warning);
+      report(r, &rec, warning);
       r->warned++;
     }
     r->added++;
@@ -181,6 +210,18 @@ static int index_source(run_t *r, const char *path, arena_t *a) {
     }
     progress(r, 0);
   }
+  if (r->holding && records && r->added == added_before && !stop_signal && rc >= 0) {
+    /* Not a corpus at all: one line, with the first reason as a sample. */
+    const char *first = r->held.len ? r->held.data : "";
+    int first_len = (int)strcspn(first, "\n");
+    if (r->progress) fprintf(stderr, "\r%*s\r", 60, "");
+    fprintf(stderr, "sift-indexer: %s: no article in it (%llu record%s, none usable%s%.*s)\n", path,
+            (unsigned long long)records, records == 1 ? "" : "s", first_len ? "; first: " : "",
+            first_len > 200 ? 200 : first_len, first);
+    if (!r->no_article) r->no_article = strdup(path);
+    buf_reset(&r->held);
+  }
+  release_held(r);
   uint64_t done, total;
   corpus_progress(c, &done, &total);
   r->bytes_before += total;
@@ -275,6 +316,7 @@ int main(int argc, char **argv) {
   const char *index = NULL, *lang = NULL, *delete = NULL, *adding_only = NULL;
   pd_unit_t layout = PD_NONE;
   run_t r = {.batch = 1000};
+  buf_init(&r.held, 0);
   int strict = 0, compact = -1, c; /* -1: when the run created the index */
   long jobs = sysconf(_SC_NPROCESSORS_ONLN);
   jobs = jobs < 1 ? 1 : jobs > 4 ? 4 : jobs;
@@ -414,10 +456,13 @@ int main(int argc, char **argv) {
       fprintf(stderr, "sift-indexer: compacted %.1f MB to %.1f MB in %.1f s\n", (double)before / 1e6,
               (double)after / 1e6, now_s() - t);
   }
+  buf_fini(&r.held);
+  int failed = rc || crc || r.no_article;
+  free(r.no_article);
   if (stop_signal) {
     fprintf(stderr, "sift-indexer: interrupted; the index holds everything committed\n");
     return 128 + stop_signal;
   }
-  if (rc || crc) return 1;
+  if (failed) return 1;
   return strict && r.skipped ? 1 : 0;
 }

@@ -34,12 +34,13 @@ struct client {
   size_t pending;
 };
 
-int client_open_local(const char *const *index, size_t n, client_t **out, err_t *err) {
+int client_open_local(const char *const *index, size_t n, const eng_limits_t *lim, client_t **out,
+                      err_t *err) {
   client_t *c = calloc(1, sizeof *c);
   if (!c) return err_set(err, ERR_NOMEM, 0, NULL);
   c->fd = -1;
   buf_init(&c->answers, 0);
-  int rc = eng_open_set(index, n, NULL, &c->eng, err);
+  int rc = eng_open_set(index, n, lim, &c->eng, err);
   if (!rc && !(c->ctx = proto_ctx_new(c->eng, NULL))) rc = err_set(err, ERR_NOMEM, 0, NULL);
   if (rc) {
     client_free(c);

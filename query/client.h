@@ -11,12 +11,15 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "eng.h"
 #include "err.h"
 
 typedef struct client client_t;
 
-/* Several paths answer as one index (eng_open_set). */
-int client_open_local(const char *const *index, size_t n, client_t **out, err_t *err);
+/* Several paths answer as one index (eng_open_set).  lim: the engine's
+ * limits and ranking (NULL: eng_default_limits). */
+int client_open_local(const char *const *index, size_t n, const eng_limits_t *lim, client_t **out,
+                      err_t *err);
 /* host:port over TCP, or unix_path when not NULL. */
 int client_open_net(const char *host, int port, const char *unix_path, client_t **out, err_t *err);
 void client_free(client_t *c);

@@ -5,19 +5,30 @@
  *
  * With a QUERY: one SEARCH, printed for a person (or raw with --json).
  * Without one, standard input decides: a terminal gets an interactive prompt
- * (line editing and history when built with libedit; a line that starts with
- * a command word is sent as is, anything else is searched); otherwise batch
- * mode reads request lines and writes exactly one response line per request,
- * in order, pipelining up to --window requests over the network.
+ * (line editing, and history in $XDG_STATE_HOME/sift/history, when built
+ * with libedit; Ctrl-C drops the line being typed); otherwise batch mode
+ * reads request lines and writes exactly one response line per request, in
+ * order, pipelining up to --window requests over the network.
  * --index runs in-process through the protocol module the daemon uses, so
  * answers are the daemon's byte for byte; the default is the daemon at
  * 127.0.0.1:9412.
+ *
+ * Arguments: options are the long ones of the table below (--name VALUE or
+ * --name=VALUE), anywhere; "--" ends them; every other argument is a word of
+ * the query, including those that start with a single '-' (`-outlet:cnn`),
+ * so a query never needs "--".
+ *
+ * Exit status (SPEC.md, like grep): 0 when the answer found something, 1
+ * when it found nothing (a SEARCH or COUNT of 0), 2 on an error.  Batch mode:
+ * 2 if any request failed, else 0 if any found something, else 1.  The
+ * interactive prompt exits 0.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifdef SIFT_HAVE_LIBEDIT
@@ -29,6 +40,8 @@
 #include "proto.h"
 #include "render.h"
 
+enum { EXIT_FOUND = 0, EXIT_NOTHING = 1, EXIT_ERROR = 2 };
+
 static void usage(FILE *f) {
   fprintf(f,
           "usage: sift-query [options] [QUERY...]\n"
@@ -37,6 +50,7 @@ static void usage(FILE *f) {
           "\n"
           "  --index DIR    search the index at DIR directly (no daemon); DIR may be a\n"
           "                 Xapian stub file of shards; repeat to search several as one\n"
+          "  --bm25 K1,B    with --index: BM25 parameters (default %g,%g)\n"
           "  --host HOST    daemon host (default 127.0.0.1)\n"
           "  --port PORT    daemon port (default 9412)\n"
           "  --unix PATH    daemon Unix socket\n"
@@ -48,9 +62,24 @@ static void usage(FILE *f) {
           "  --window N     batch mode: requests in flight at once (default 64)\n"
           "  --help, --version\n"
           "\n"
+          "Options are only the ones above; every other argument is part of the\n"
+          "query, also one starting with '-': sift-query -outlet:cnn gaza.\n"
+          "'--' ends the options.\n"
+          "\n"
           "With QUERY: one search.  Without: an interactive prompt on a terminal,\n"
           "else batch mode: request lines in (SEARCH/COUNT/GET/EXPLAIN/STATS/...,\n"
-          "or JSON objects), one response line out per request, in order.\n");
+          "or JSON objects), one response line out per request, in order.\n"
+          "\n"
+          "At the prompt a line is a search, unless its first word is a command\n"
+          "followed by what that command takes: GET and AUTH exactly one word\n"
+          "(GET some-id), STATS, PING, HELP and QUIT nothing, SEARCH, COUNT and\n"
+          "EXPLAIN a query.  So 'get out the vote' is a search.  Ctrl-C drops the\n"
+          "line being typed, Ctrl-D leaves; history is kept in\n"
+          "$XDG_STATE_HOME/sift/history (default ~/.local/state/sift/history).\n"
+          "\n"
+          "Exit status: 0 found something, 1 found nothing, 2 error (batch mode:\n"
+          "2 if any request failed, else 0 if any found something, else 1).\n",
+          ENG_BM25_K1, ENG_BM25_B);
 }
 
 /* Batch mode: stream requests, keep up to window in flight. */
@@ -61,24 +90,34 @@ static int run_batch(client_t *c, size_t window) {
   size_t cap = 0;
   ssize_t n;
   err_t err = {0};
-  int rc = 0;
+  int rc = 0, found = 0, failed = 0;
   while (!rc && (n = getline(&line, &cap, stdin)) >= 0) {
     if (n && line[n - 1] == '\n') n--;
     if ((rc = client_send(c, line, (size_t)n, &err))) break;
     while (!rc && client_pending(c) >= window) {
       buf_reset(&resp);
-      if (!(rc = client_recv(c, &resp, &err))) fwrite(resp.data, 1, resp.len, stdout);
+      if (!(rc = client_recv(c, &resp, &err))) {
+        fwrite(resp.data, 1, resp.len, stdout);
+        int st = render_status(resp.data, resp.len);
+        found |= st == EXIT_FOUND;
+        failed |= st == EXIT_ERROR;
+      }
     }
   }
   while (!rc && client_pending(c) > 0) {
     buf_reset(&resp);
-    if (!(rc = client_recv(c, &resp, &err))) fwrite(resp.data, 1, resp.len, stdout);
+    if (!(rc = client_recv(c, &resp, &err))) {
+      fwrite(resp.data, 1, resp.len, stdout);
+      int st = render_status(resp.data, resp.len);
+      found |= st == EXIT_FOUND;
+      failed |= st == EXIT_ERROR;
+    }
   }
   if (rc) fprintf(stderr, "sift-query: %s\n", err_message(&err));
   free(line);
   buf_fini(&resp);
   fflush(stdout);
-  return rc ? 1 : 0;
+  return rc || failed ? EXIT_ERROR : found ? EXIT_FOUND : EXIT_NOTHING;
 }
 
 /* One request, answered and printed.  Returns the exit status. */
@@ -91,10 +130,10 @@ static int run_one(client_t *c, const char *req, size_t len, int json, int color
   int status;
   if (rc) {
     fprintf(stderr, "sift-query: %s\n", err_message(&err));
-    status = 1;
+    status = EXIT_ERROR;
   } else if (json) {
     fwrite(resp.data, 1, resp.len, stdout);
-    status = strncmp(resp.data, "{\"ok\":true", 10) == 0 ? 0 : 1;
+    status = render_status(resp.data, resp.len);
   } else if (tsv) {
     status = render_timeline(stdout, resp.data, resp.len, 0, 1);
   } else {
@@ -104,41 +143,136 @@ static int run_one(client_t *c, const char *req, size_t len, int json, int color
   return status;
 }
 
-/* A line typed at the prompt: a command as is, anything else a search. */
+/* Length of the white-space-separated word at s. */
+static size_t word_len(const char *s) {
+  size_t n = 0;
+  while (s[n] && s[n] != ' ' && s[n] != '\t') n++;
+  return n;
+}
+
+static const char *skip_space(const char *s) {
+  while (*s == ' ' || *s == '\t') s++;
+  return s;
+}
+
+/* A line typed at the prompt is a request as it stands when it is a JSON
+ * object, or when its first word is a command followed by the shape of
+ * argument that command takes (see usage()); anything else is searched. */
 static void interactive_request(const char *line, buf_t *req) {
+  const char *s = skip_space(line);
+  const proto_command_t *cmd = s[0] == '{' ? NULL : proto_lookup(s, word_len(s));
+  int as_is = s[0] == '{';
+  if (cmd) {
+    const char *arg = skip_space(s + word_len(s));
+    size_t words = 0;
+    for (const char *w = arg; *w; w = skip_space(w + word_len(w))) words++;
+    as_is = cmd->needs_arg < 0 || (size_t)cmd->needs_arg == words;
+  }
   buf_reset(req);
-  if (line[0] != '{' && !proto_lookup(line, strlen(line))) buf_puts(req, "SEARCH ");
-  buf_puts(req, line);
+  if (!as_is) buf_puts(req, "SEARCH ");
+  buf_puts(req, s);
+}
+
+#ifdef SIFT_HAVE_LIBEDIT
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig) {
+  (void)sig;
+  interrupted = 1;
+}
+
+/* $XDG_STATE_HOME/sift/history, else ~/.local/state/sift/history, its
+ * directory created; NULL (no history kept) when there is no home. */
+static char *history_path(void) {
+  const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+  buf_t p;
+  buf_init(&p, 0);
+  if (state && state[0] == '/') {
+    buf_puts(&p, state);
+  } else if (home && *home) {
+    buf_puts(&p, home);
+    buf_puts(&p, "/.local");
+    mkdir(p.data, 0700);
+    buf_puts(&p, "/state");
+  } else {
+    buf_fini(&p);
+    return NULL;
+  }
+  mkdir(p.data, 0700);
+  buf_puts(&p, "/sift");
+  mkdir(p.data, 0700);
+  buf_puts(&p, "/history");
+  if (p.err) {
+    buf_fini(&p);
+    return NULL;
+  }
+  return p.data; /* the buffer's bytes, now the caller's */
+}
+#endif
+
+/* The next line typed, without its end (malloc'ed), or NULL at end of
+ * input.  With libedit, Ctrl-C interrupts the read: the line is dropped and
+ * an empty one returned, so the prompt comes back. */
+static char *read_line(void) {
+#ifdef SIFT_HAVE_LIBEDIT
+  interrupted = 0;
+  char *line = readline("sift> ");
+  if (interrupted) {
+    free(line);
+    fputs("\n", stderr);
+    return strdup("");
+  }
+  return line;
+#else
+  char *line = NULL;
+  size_t cap = 0;
+  fputs("sift> ", stderr);
+  if (getline(&line, &cap, stdin) < 0) {
+    free(line);
+    return NULL;
+  }
+  line[strcspn(line, "\n")] = '\0';
+  return line;
+#endif
 }
 
 static int run_interactive(client_t *c, int json) {
   buf_t req;
   buf_init(&req, 0);
+#ifdef SIFT_HAVE_LIBEDIT
+  /* Our handler, without SA_RESTART, so that Ctrl-C ends the read; libedit
+   * must not install its own (it would re-raise the signal and kill us). */
+  rl_catch_signals = 0;
+  struct sigaction sa = {0}, old;
+  sa.sa_handler = on_interrupt;
+  sigaction(SIGINT, &sa, &old);
+  char *hist = history_path();
+  using_history();
+  stifle_history(1000);
+  if (hist) read_history(hist);
+#endif
   fprintf(stderr, "Type a query (e.g. \"gaza city\" outlet:reuters sort:newest), HELP, or QUIT.\n");
-  for (;;) {
+  char *line;
+  while ((line = read_line())) {
+    int quit = 0;
+    if (*skip_space(line)) {
 #ifdef SIFT_HAVE_LIBEDIT
-    char *line = readline("sift> ");
-    if (!line) break;
-    if (*line) add_history(line);
-#else
-    static char *line;
-    static size_t cap;
-    fputs("sift> ", stderr);
-    if (getline(&line, &cap, stdin) < 0) break;
-    line[strcspn(line, "\n")] = '\0';
+      add_history(line);
+      if (hist) write_history(hist); /* libedit's append_history rewrites it all anyway */
 #endif
-    if (*line) {
       interactive_request(line, &req);
-      int quit = strncasecmp(req.data, "QUIT", 4) == 0;
+      quit = strncasecmp(req.data, "QUIT", 4) == 0;
       run_one(c, req.data, req.len, json, isatty(1), 0);
-      if (quit) break;
     }
-#ifdef SIFT_HAVE_LIBEDIT
     free(line);
-#endif
+    if (quit) break;
   }
+#ifdef SIFT_HAVE_LIBEDIT
+  free(hist);
+  sigaction(SIGINT, &old, NULL);
+#endif
   buf_fini(&req);
-  return 0;
+  return EXIT_FOUND;
 }
 
 /* AUTH with the secret in the first line of path; 0 when accepted. */
@@ -167,86 +301,138 @@ static int authenticate(client_t *c, const char *path) {
   return rc;
 }
 
+typedef enum opt_id {
+  OPT_INDEX, OPT_HOST, OPT_PORT, OPT_UNIX, OPT_AUTH_FILE, OPT_JSON, OPT_WINDOW, OPT_BM25,
+  OPT_TIMELINE, OPT_TSV, OPT_HELP, OPT_VERSION
+} opt_id_t;
+
+static const struct {
+  const char *name;
+  int takes_value;
+} opt_table[] = {
+    [OPT_INDEX] = {"index", 1}, [OPT_HOST] = {"host", 1},       [OPT_PORT] = {"port", 1},
+    [OPT_UNIX] = {"unix", 1},   [OPT_AUTH_FILE] = {"auth-file", 1}, [OPT_JSON] = {"json", 0},
+    [OPT_WINDOW] = {"window", 1}, [OPT_BM25] = {"bm25", 1},     [OPT_HELP] = {"help", 0},
+    [OPT_VERSION] = {"version", 0}, [OPT_TIMELINE] = {"timeline", 0}, [OPT_TSV] = {"tsv", 0},
+};
+#define NOPTS (sizeof opt_table / sizeof opt_table[0])
+
+/* The option argv[*i] names ("--name" or "--name=value"), its value in
+ * *value; -1 with a one-line message when it is unknown or lacks a value.
+ * getopt would read "-outlet:cnn" as the short options o, u, t ...: here
+ * only "--" starts an option. */
+static int next_option(int argc, char **argv, int *i, const char **value) {
+  const char *a = argv[*i] + 2, *eq = strchr(a, '=');
+  size_t n = eq ? (size_t)(eq - a) : strlen(a);
+  for (size_t k = 0; k < NOPTS; k++) {
+    if (strlen(opt_table[k].name) != n || strncmp(opt_table[k].name, a, n) != 0) continue;
+    if (!opt_table[k].takes_value && eq) break;
+    if (opt_table[k].takes_value) {
+      if (eq) *value = eq + 1;
+      else if (*i + 1 < argc) *value = argv[++*i];
+      else {
+        fprintf(stderr, "sift-query: --%s needs a value (see --help)\n", opt_table[k].name);
+        return -1;
+      }
+    }
+    return (int)k;
+  }
+  fprintf(stderr, "sift-query: bad option '%s' (see --help)\n", argv[*i]);
+  return -1;
+}
+
 int main(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"index", required_argument, NULL, 'i'}, {"host", required_argument, NULL, 'H'},
-      {"port", required_argument, NULL, 'p'},  {"unix", required_argument, NULL, 'u'},
-      {"json", no_argument, NULL, 'j'},        {"window", required_argument, NULL, 'w'},
-      {"help", no_argument, NULL, 'h'},        {"version", no_argument, NULL, 'V'},
-      {"auth-file", required_argument, NULL, 'a'}, {"timeline", no_argument, NULL, 't'},
-      {"tsv", no_argument, NULL, 'T'},
-      {NULL, 0, NULL, 0}};
   const char *index[256], *host = "127.0.0.1", *unix_path = NULL, *auth_file = NULL;
   size_t nindex = 0;
-  int port = 9412, json = 0, timeline = 0, tsv = 0, c;
+  int port = 9412, json = 0, timeline = 0, tsv = 0;
   long window = 64;
-  opterr = 0; /* our own one-line message */
-  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+  eng_limits_t lim = eng_default_limits;
+  /* The query's words are gathered at the front of argv (argv[1] on), which
+   * the scan has always passed already. */
+  int nwords = 0, options_done = 0, bm25 = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *v = NULL;
     char *end;
-    switch (c) {
-      case 'i':
+    if (options_done || strncmp(argv[i], "--", 2) != 0) {
+      argv[++nwords] = argv[i];
+      continue;
+    }
+    if (argv[i][2] == '\0') {
+      options_done = 1;
+      continue;
+    }
+    switch (next_option(argc, argv, &i, &v)) {
+      case OPT_INDEX:
         if (nindex == sizeof index / sizeof *index) {
           fprintf(stderr, "sift-query: --index: at most %zu indexes\n", nindex);
-          return 2;
+          return EXIT_ERROR;
         }
-        index[nindex++] = optarg;
+        index[nindex++] = v;
         break;
-      case 'H': host = optarg; break;
-      case 'p':
-        port = (int)strtol(optarg, &end, 10);
+      case OPT_HOST: host = v; break;
+      case OPT_PORT:
+        port = (int)strtol(v, &end, 10);
         if (*end || port < 1 || port > 65535) {
           fprintf(stderr, "sift-query: --port takes a number from 1 to 65535\n");
-          return 2;
+          return EXIT_ERROR;
         }
         break;
-      case 'u': unix_path = optarg; break;
-      case 'a': auth_file = optarg; break;
-      case 'j': json = 1; break;
-      case 't': timeline = 1; break;
-      case 'T': tsv = 1; break;
-      case 'w':
-        window = strtol(optarg, &end, 10);
+      case OPT_UNIX: unix_path = v; break;
+      case OPT_AUTH_FILE: auth_file = v; break;
+      case OPT_JSON: json = 1; break;
+      case OPT_TIMELINE: timeline = 1; break;
+      case OPT_TSV: tsv = 1; break;
+      case OPT_WINDOW:
+        window = strtol(v, &end, 10);
         if (*end || window < 1 || window > 4096) {
           fprintf(stderr, "sift-query: --window takes a number from 1 to 4096\n");
-          return 2;
+          return EXIT_ERROR;
         }
         break;
-      case 'h': usage(stdout); return 0;
-      case 'V': printf("sift-query %s\n", SIFT_VERSION); return 0;
-      default: fprintf(stderr, "sift-query: bad option (see --help)\n"); return 2;
+      case OPT_BM25:
+        if (eng_parse_bm25(v, &lim.bm25_k1, &lim.bm25_b)) {
+          fprintf(stderr, "sift-query: --bm25 takes K1,B with K1 > 0 and 0 < B <= 1 (e.g. 1.2,0.75)\n");
+          return EXIT_ERROR;
+        }
+        bm25 = 1;
+        break;
+      case OPT_HELP: usage(stdout); return 0;
+      case OPT_VERSION: printf("sift-query %s\n", SIFT_VERSION); return 0;
+      default: return EXIT_ERROR;
     }
   }
   if (tsv && !timeline) {
     fprintf(stderr, "sift-query: --tsv goes with --timeline\n");
-    return 2;
+    return EXIT_ERROR;
+  }
+  if (bm25 && !nindex) {
+    fprintf(stderr, "sift-query: --bm25 goes with --index (the daemon has its own --bm25)\n");
+    return EXIT_ERROR;
   }
   err_t err = {0};
   client_t *cl = NULL;
-  int rc = nindex ? client_open_local(index, nindex, &cl, &err) : client_open_net(host, port, unix_path, &cl, &err);
+  int rc = nindex ? client_open_local(index, nindex, &lim, &cl, &err)
+                  : client_open_net(host, port, unix_path, &cl, &err);
   if (rc) {
     fprintf(stderr, "sift-query: %s\n", err_message(&err));
-    return 1;
+    return EXIT_ERROR;
   }
   if (auth_file && !nindex && authenticate(cl, auth_file) != 0) {
     client_free(cl);
-    return 1;
+    return EXIT_ERROR;
+  }
+  buf_t query;
+  buf_init(&query, 0);
+  buf_puts(&query, timeline ? "TIMELINE" : "SEARCH");
+  for (int i = 1; i <= nwords; i++) {
+    buf_putc(&query, ' ');
+    buf_puts(&query, argv[i]);
   }
   int status;
-  if (optind < argc) {
-    buf_t req;
-    buf_init(&req, 0);
-    buf_puts(&req, timeline ? "TIMELINE" : "SEARCH");
-    for (int i = optind; i < argc; i++) {
-      buf_putc(&req, ' ');
-      buf_puts(&req, argv[i]);
-    }
-    status = run_one(cl, req.data, req.len, json, isatty(1), tsv && timeline);
-    buf_fini(&req);
-  } else if (isatty(0)) {
-    status = run_interactive(cl, json);
-  } else {
-    status = run_batch(cl, nindex ? 1 : (size_t)window);
-  }
+  if (nwords) status = run_one(cl, query.data, query.len, json, isatty(1), tsv && timeline);
+  else if (isatty(0)) status = run_interactive(cl, json);
+  else status = run_batch(cl, nindex ? 1 : (size_t)window);
   client_free(cl);
+  buf_fini(&query);
   return status;
 }

@@ -44,6 +44,8 @@ static void render_search(FILE *f, json_t *r, int color) {
   fprintf(f, "%s%lld article%s%s, %.1f ms\n", exact ? "" : "about ", total, total == 1 ? "" : "s",
           json_array_size(hits) ? "" : " (no hits on this page)",
           (double)json_integer_value(json_object_get(r, "took_us")) / 1000.0);
+  if (json_is_true(json_object_get(r, "relaxed")))
+    fputs("(no article has all the words: these have some of them)\n", f);
   size_t i;
   json_t *h;
   json_array_foreach(hits, i, h) {
@@ -133,6 +135,21 @@ int render_timeline(FILE *f, const char *line, size_t len, int width, int tsv) {
     render_series(f, r, width);
   }
   json_decref(r);
+  return render_status(line, len);
+}
+
+/* proto.c writes "ok" first and then, in a SEARCH or TIMELINE answer,
+ * "total", in a COUNT answer "count": a look at the start of the line is
+ * enough, and batch mode calls this for every answer. */
+int render_status(const char *line, size_t len) {
+  static const char ok[] = "{\"ok\":true", total0[] = ",\"total\":0,", count0[] = ",\"count\":0}";
+  size_t n = sizeof ok - 1;
+  if (len < n || memcmp(line, ok, n) != 0) return 2;
+  line += n;
+  len -= n;
+  if ((len >= sizeof total0 - 1 && memcmp(line, total0, sizeof total0 - 1) == 0) ||
+      (len >= sizeof count0 - 1 && memcmp(line, count0, sizeof count0 - 1) == 0))
+    return 1;
   return 0;
 }
 
@@ -140,7 +157,7 @@ int render_response(FILE *f, const char *line, size_t len, int color) {
   json_t *r = json_loadb(line, len, 0, NULL);
   if (!r) {
     fwrite(line, 1, len, f);
-    return 1;
+    return 2;
   }
   int ok = json_is_true(json_object_get(r, "ok"));
   if (!ok) {
@@ -155,5 +172,5 @@ int render_response(FILE *f, const char *line, size_t len, int color) {
     fputc('\n', f);
   }
   json_decref(r);
-  return ok ? 0 : 1;
+  return render_status(line, len);
 }

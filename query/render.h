@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 /* Print the response line for a person; color: ANSI bold for matches.
- * Returns 0 for an ok response, 1 for an error. */
+ * Returns render_status() of the line. */
 int render_response(FILE *f, const char *line, size_t len, int color);
 /* A TIMELINE response: a bar per period scaled to width columns, then each
  * outlet's first article; with tsv, tab-separated lines "date count all
@@ -14,5 +14,9 @@ int render_response(FILE *f, const char *line, size_t len, int color);
 int render_timeline(FILE *f, const char *line, size_t len, int width, int tsv);
 /* The width of the terminal on fd (COLUMNS, else 80 when unknown). */
 int render_width(int fd);
+/* sift-query's exit status for one response line: 0 when it found
+ * something (any ok answer but a SEARCH or TIMELINE total or a COUNT of 0),
+ * 1 when it found nothing, 2 for an error. */
+int render_status(const char *line, size_t len);
 
 #endif

@@ -162,6 +162,9 @@ int main(int argc, char **argv) {
   log_set_level((log_level_t)o.log_level);
   unsigned threads = o.threads ? (unsigned)o.threads : uv_available_parallelism();
   if (!threads) threads = 1;
+  double bm25_k1, bm25_b;
+  if (eng_parse_bm25(o.bm25, &bm25_k1, &bm25_b))
+    usage_error("--bm25: expected K1,B with 0 < K1 and 0 < B <= 1, got '%s'", o.bm25);
 
   srv_config_t scfg;
   memset(&scfg, 0, sizeof scfg);
@@ -253,6 +256,8 @@ int main(int argc, char **argv) {
   wcfg.limits.max_offset = (uint32_t)o.max_offset;
   wcfg.limits.time_limit = o.query_timeout_ms / 1000.0;
   wcfg.limits.max_expansion = (uint32_t)o.max_expansion;
+  wcfg.limits.bm25_k1 = bm25_k1;
+  wcfg.limits.bm25_b = bm25_b;
   wcfg.threads = threads;
   wcfg.inline_budget = o.inline_budget;
   wcfg.cache = app.cache;

@@ -73,6 +73,8 @@ static const opts_def_t opts_table[] = {
     {"max-limit", T_NUM, F(max_limit), STR(QP_MAX_LIMIT), 1, QP_MAX_LIMIT, "N",
      "largest page size (limit:)", 0},
     {"max-offset", T_NUM, F(max_offset), "100000", 0, UINT32_MAX, "N", "largest result offset", 0},
+    {"bm25", T_STR, F(bm25), "2,0.75", 0, 0, "K1,B",
+     "BM25 parameters of relevance ranking (0 < K1, 0 < B <= 1)", 0},
     {"max-expansion", T_NUM, F(max_expansion), "0", 0, UINT32_MAX, "N",
      "words one prefix (a*) may expand to (0: no cap)", 0},
     {"reload-interval", T_NUM, F(reload_interval_s), "2", 0, 86400, "SEC",

@@ -39,6 +39,7 @@ typedef struct opts {
   uint64_t max_line, max_pipeline, max_output, max_connections;
   uint64_t idle_timeout_s, query_timeout_ms;
   uint64_t max_limit, max_offset, max_expansion;
+  const char *bm25; /* "K1,B" (eng_parse_bm25) */
   uint64_t reload_interval_s, shutdown_timeout_s;
   uint64_t cache_mb, inline_budget;
   uint64_t log_level;

@@ -4,7 +4,9 @@
  * source path, from one thread.
  *
  * A stream source (a file, a FIFO or "-") is read in CORPUS_CHUNK reads into
- * one line buffer; buf[start..end) holds the bytes not yet handed out and
+ * one line buffer; its first bytes decide whether it is zstd, never its name,
+ * except that a file named *.zst without them is refused (ERR_BAD_INPUT from
+ * corpus_open): read as text it would be a flood of bad lines; buf[start..end) holds the bytes not yet handed out and
  * buf[start..scan) is known to hold no newline, so every byte is searched
  * once, with memchr.  A zstd source (first four bytes 28 B5 2F FD) is read
  * into a raw input buffer and decompressed with ZSTD_decompressStream into
@@ -459,7 +461,14 @@ int corpus_open(const char *path, size_t max_record, corpus_t **out, err_t *err)
     }
     c->end += (size_t)r;
   }
-  if (c->end >= 4 && memcmp(c->buf, "\x28\xB5\x2F\xFD", 4) == 0) {
+  int zstd = c->end >= 4 && memcmp(c->buf, "\x28\xB5\x2F\xFD", 4) == 0;
+  size_t plen = strlen(path);
+  if (!zstd && plen >= 4 && strcmp(path + plen - 4, ".zst") == 0) {
+    rc = err_set(err, ERR_BAD_INPUT, 0, "%s: named .zst but not zstd-compressed (no zstd magic number)",
+                 path);
+    goto fail;
+  }
+  if (zstd) {
     c->zin_cap = chunk;
     if (!(c->zin = malloc(c->zin_cap)) || !(c->zds = ZSTD_createDStream())) goto nomem;
     memcpy(c->zin, c->buf, c->end);

@@ -33,7 +33,8 @@ typedef struct corpus_rec {
 } corpus_rec_t;
 
 /* max_record 0: 64 MiB.  ERR_IO (with the path and strerror in err) when the
- * path cannot be opened. */
+ * path cannot be opened; ERR_BAD_INPUT when it is named .zst but does not
+ * start with zstd's magic number. */
 int corpus_open(const char *path, size_t max_record, corpus_t **out, err_t *err);
 /* 1: *rec filled.  0: end of input.  ERR_TOO_LONG: the record at rec->file,
  * rec->line was skipped (call again to go on).  ERR_IO / ERR_BAD_INPUT

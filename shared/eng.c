@@ -69,9 +69,9 @@ struct eng {
   dup_groups_t *groups; /* copy groups (dup.h), built at first use */
 };
 
-static const eng_limits_t eng_default_limits = {
+const eng_limits_t eng_default_limits = {
     .max_limit = QP_MAX_LIMIT, .max_offset = 100000, .time_limit = 0, .max_expansion = 0,
-    .max_cost = 0};
+    .max_cost = 0, .bm25_k1 = ENG_BM25_K1, .bm25_b = ENG_BM25_B};
 
 static uint64_t eng_now_ns(void) {
   struct timespec ts;
@@ -358,11 +358,26 @@ static int eng_done(eng_t *e, int rc, err_t *err) {
 
 void eng_set_limits(eng_t *e, const eng_limits_t *lim) { e->lim = *lim; }
 
+/* K1 and B of 0 would mean Xapian's defaults to xw_search. */
+int eng_parse_bm25(const char *s, double *k1, double *b) {
+  char *end;
+  double x = strtod(s, &end), y;
+  if (end == s || *end != ',') return -1;
+  s = end + 1;
+  y = strtod(s, &end);
+  if (end == s || *end || !(x > 0 && x < 1000) || !(y > 0 && y <= 1)) return -1;
+  *k1 = x;
+  *b = y;
+  return 0;
+}
+
 /* ---- query translation ---- */
 
 typedef struct eng_build {
   eng_t *e;
   err_t *err;
+  const qp_node_t *root;
+  int any; /* match:any: the root ORs its text */
 } eng_build_t;
 
 static xw_query *eng_term(const char *prefix, const char *word) {
@@ -525,23 +540,69 @@ static int eng_weighted(const qp_node_t *n) {
 
 static xw_query *eng_node(eng_build_t *b, const qp_node_t *n);
 
+/* match:any is about words: a token that is several (`wind-tunnel`) gives
+ * its words, each stemmed, rather than the phrase. */
+static xw_query *eng_any_words(eng_build_t *b, const qp_node_t *n) {
+  xw_query **parts = calloc(n->nwords, sizeof *parts);
+  if (!parts) return NULL;
+  for (size_t i = 0; i < n->nwords; i++) {
+    qp_node_t w = {.kind = QN_WORD, .field = n->field, .words = &n->words[i], .nwords = 1};
+    parts[i] = eng_word(b, &w);
+  }
+  xw_query *q = eng_combine_free(XW_OR, parts, n->nwords);
+  free(parts);
+  return q;
+}
+
+/* A word in more than half of the articles says little about which to
+ * return (its Robertson-Sparck Jones weight would be negative).  The word's
+ * stem terms, one per language, are in disjoint sets of articles, so the
+ * sum of their frequencies (xw_query_cost) is the number of articles it
+ * matches. */
+static int eng_common(eng_build_t *b, const qp_node_t *k) {
+  uint64_t n = xw_db_doccount(b->e->db);
+  if (k->kind != QN_WORD || n < 4) return 0;
+  xw_query *w = eng_word(b, k);
+  int common = w && xw_query_cost(b->e->db, w, n) > n / 2;
+  xw_query_free(w);
+  return common;
+}
+
+/* The text conditions of the AND n combined: all of them, or, for the root
+ * under match:any, any of them, with the common words (eng_common) only
+ * adding weight, so that they do not make the whole index match (unless
+ * every word is common). */
+#define ENG_MAX_COMMON 16
+static xw_query *eng_text(xw_op op, xw_query **text, size_t nt, xw_query **common, size_t nc) {
+  if (nt == 0) return eng_combine_free(op, common, nc);
+  xw_query *t = eng_combine_free(op, text, nt);
+  if (!nc) return t;
+  xw_query *maybe[1 + ENG_MAX_COMMON] = {t};
+  memcpy(maybe + 1, common, nc * sizeof *common);
+  return eng_combine_free(XW_AND_MAYBE, maybe, nc + 1);
+}
+
 static xw_query *eng_and(eng_build_t *b, const qp_node_t *n) {
   /* One allocation holds the three groups: text, filters, exclusions (with
    * a spare slot in front of the exclusions for the AND_NOT's left side). */
   xw_query **all = calloc(3 * n->nkids + 1, sizeof *all);
   if (!all) return NULL;
   xw_query **text = all, **filt = all + n->nkids, **neg = all + 2 * n->nkids + 1;
-  size_t nt = 0, nf = 0, nn = 0;
+  xw_query *common[ENG_MAX_COMMON];
+  size_t nt = 0, nf = 0, nn = 0, nc = 0;
+  int any = n == b->root && b->any;
   for (size_t i = 0; i < n->nkids; i++) {
     const qp_node_t *k = n->kids[i];
     if (k->kind == QN_NOT) neg[nn++] = eng_node(b, k->kids[0]);
+    else if (any && nc < ENG_MAX_COMMON && eng_common(b, k)) common[nc++] = eng_node(b, k);
+    else if (any && k->kind == QN_PHRASE && !k->quoted) text[nt++] = eng_any_words(b, k);
     else if (eng_weighted(k)) text[nt++] = eng_node(b, k);
     else filt[nf++] = eng_node(b, k);
   }
-  xw_query *t = nt ? eng_combine_free(XW_AND, text, nt) : NULL;
+  xw_query *t = nt + nc ? eng_text(any ? XW_OR : XW_AND, text, nt, common, nc) : NULL;
   xw_query *f = nf ? eng_combine_free(XW_AND, filt, nf) : NULL;
   xw_query *q = NULL;
-  if ((nt && !t) || (nf && !f)) {
+  if ((nt + nc && !t) || (nf && !f)) {
     xw_query_free(t);
     xw_query_free(f);
   } else if (t && f) {
@@ -582,12 +643,13 @@ static xw_query *eng_node(eng_build_t *b, const qp_node_t *n) {
   return NULL;
 }
 
-/* The whole query; a filter-only query gets zero weight so that relevance
- * order falls back to document order rather than meaningless scores. */
+/* The whole query, with the root's text ORed when any; a filter-only query
+ * gets zero weight so that relevance order falls back to document order
+ * rather than meaningless scores. */
 static int eng_like(eng_t *e, const qp_query_t *q, xw_query *x, xw_query **out, err_t *err);
 
-static int eng_query(eng_t *e, const qp_query_t *q, xw_query **out, err_t *err) {
-  eng_build_t b = {e, err};
+static int eng_query(eng_t *e, const qp_query_t *q, int any, xw_query **out, err_t *err) {
+  eng_build_t b = {e, err, q->root, any};
   xw_query *x = q->root ? eng_node(&b, q->root) : xw_query_match_all();
   if (x && q->root && (!eng_weighted(q->root) || q->news.like)) {
     xw_query *scaled = xw_query_scale(x, 0);
@@ -723,7 +785,7 @@ static uint64_t eng_query_cost(eng_t *e, const xw_query *x, uint64_t hits, uint6
 
 uint64_t eng_cost(eng_t *e, const qp_query_t *q, uint32_t hits) {
   xw_query *x = NULL;
-  if (eng_query(e, q, &x, NULL)) return UINT64_MAX;
+  if (eng_query(e, q, q->match_any, &x, NULL)) return UINT64_MAX;
   uint64_t c = eng_query_cost(e, x, hits, UINT64_MAX);
   xw_query_free(x);
   return c;
@@ -737,6 +799,15 @@ static int eng_check_budget(eng_t *e, xw_query *x, uint64_t hits, err_t *err) {
   xw_query_free(x);
   return err_set(err, ERR_OVER_BUDGET, 0, "estimated work above %llu",
                  (unsigned long long)e->lim.max_cost);
+}
+
+/* Would match:any change q: is its root an AND of two or more text
+ * conditions (filters and exclusions aside)? */
+static int eng_relaxable(const qp_query_t *q) {
+  size_t text = 0;
+  if (!q->relax || q->match_any || !q->root || q->root->kind != QN_AND) return 0;
+  for (size_t i = 0; i < q->root->nkids; i++) text += eng_weighted(q->root->kids[i]);
+  return text >= 2;
 }
 
 /* The dates every match lies in, when the query ANDs in a date condition
@@ -1169,7 +1240,8 @@ static int eng_page_seen(eng_t *e, const xw_query *x, const xw_search_opts *o, x
   return rc;
 }
 
-static int eng_search_once(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err_t *err) {
+static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, eng_result_t *out,
+                           err_t *err) {
   memset(out, 0, sizeof *out);
   int rc = eng_check_page(e, q, err);
   if (rc) return rc;
@@ -1188,7 +1260,7 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, arena_t *a, eng_result
   int by_value = sort == QP_SORT_NEWEST || sort == QP_SORT_OLDEST;
   unsigned sort_slot = sort == QP_SORT_OLDEST ? SCHEMA_SLOT_OLDEST : SCHEMA_SLOT_NEWEST;
   xw_query *x = NULL;
-  if ((rc = eng_query(e, q, &x, err))) return rc;
+  if ((rc = eng_query(e, q, any, &x, err))) return rc;
   if (cp && by_value) { /* keys up to the cursor's, ties settled by docid in xw */
     char key[40];
     snprintf(key, sizeof key, "%.*s", (int)cur.key_len, cur.key);
@@ -1224,6 +1296,8 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, arena_t *a, eng_result
       .facets = specs,
       .nfacets = q->nfacets,
       .time_limit = e->lim.time_limit,
+      .bm25_k1 = e->lim.bm25_k1,
+      .bm25_b = e->lim.bm25_b,
       .shards = eng_shard_mask(e, q),
       /* Hits show their scores, which the whole collection's statistics
        * give: only an unweighted match may leave shards out. */
@@ -1404,12 +1478,18 @@ out:
 
 int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err_t *err) {
   int rc = eng_ready(e, err);
-  return rc ? rc : eng_done(e, eng_search_once(e, q, a, out, err), err);
+  if (rc) return rc;
+  rc = eng_search_once(e, q, q->match_any, a, out, err);
+  if (!rc && out->total == 0 && eng_relaxable(q)) {
+    rc = eng_search_once(e, q, 1, a, out, err);
+    out->relaxed = !rc;
+  }
+  return eng_done(e, rc, err);
 }
 
 static int eng_count_once(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err) {
   xw_query *x = NULL;
-  int rc = eng_query(e, q, &x, err);
+  int rc = eng_query(e, q, q->match_any, &x, err);
   if (rc) return rc;
   if ((rc = eng_check_budget(e, x, 0, err))) return rc;
   xw_search_opts o = {.limit = 0,
@@ -1472,7 +1552,7 @@ int eng_stats(eng_t *e, eng_stats_t *out) {
 
 int eng_describe(eng_t *e, const qp_query_t *q, arena_t *a, const char **out, err_t *err) {
   xw_query *x = NULL;
-  int rc = eng_query(e, q, &x, err);
+  int rc = eng_query(e, q, q->match_any, &x, err);
   if (rc) return rc;
   char *d = xw_query_describe(x);
   xw_query_free(x);
@@ -1682,7 +1762,7 @@ int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out,
   uint64_t *pairs = NULL, *bits = NULL;
   int32_t *dayk = NULL;
   xw_query *x = NULL;
-  int rc = eng_query(e, q, &x, err);
+  int rc = eng_query(e, q, q->match_any, &x, err);
   if (rc) return rc;
   if ((rc = eng_check_budget(e, x, 0, err))) return rc;
   const xw_column *dc = eng_tl_column(e, QP_FACET_DAY, &own_d, err);

@@ -12,7 +12,12 @@
  * month or year term when the range is exactly one, else a value range on
  * SCHEMA_SLOT_DATE; AND with NOT kids -> AND_NOT; a lone NOT -> all AND_NOT;
  * conditions that carry no text weight are applied as filters (no effect
- * on scores).
+ * on scores).  match:any ORs the text conditions of the root AND (filters
+ * and exclusions stay as they are), ranked by BM25.
+ *
+ * Relaxation (SPEC.md): a SEARCH whose root is an AND of two or more text
+ * conditions, that matches nothing, is run again as match:any and marked
+ * relaxed, unless relax:no.  COUNT never relaxes.
  *
  * Snippets: up to ENG_SNIPPET_BYTES of the body around the densest cluster of
  * matches.  Matched words are wrapped in SNIP_OPEN / SNIP_CLOSE (snip.h); the
@@ -36,6 +41,9 @@
 #include "qp.h"
 
 #define ENG_SNIPPET_BYTES 240
+/* Default BM25 parameters (bench/relevance.md has the figures). */
+#define ENG_BM25_K1 2.0
+#define ENG_BM25_B 0.75
 
 typedef struct eng eng_t;
 
@@ -49,7 +57,16 @@ typedef struct eng_limits {
    * is larger: searchd answers cheap requests on its event-loop thread and
    * leaves the rest to its workers (searchd/workers.h). */
   uint64_t max_cost;
+  /* BM25 parameters (sift-searchd and sift-query --index: --bm25 K1,B);
+   * they ride here because an engine keeps its limits across reopens. */
+  double bm25_k1, bm25_b;
 } eng_limits_t;
+
+/* The limits of an engine opened with lim NULL. */
+extern const eng_limits_t eng_default_limits;
+/* "K1,B" (the --bm25 flag's value) into *k1, *b: 0, or -1 unless
+ * 0 < K1 < 1000 and 0 < B <= 1. */
+int eng_parse_bm25(const char *s, double *k1, double *b);
 
 typedef struct eng_hit {
   uint32_t rank; /* 1-based position in the whole result list */
@@ -84,6 +101,7 @@ typedef struct eng_result {
   const char *next; /* cursor of the page after this one; NULL: none */
   int collapsed;    /* collapse:copies: hits stand for groups */
   uint32_t groups;  /* then: the distinct copy groups matched (exact) */
+  int relaxed; /* answered as match:any, all of the words having matched nothing */
 } eng_result_t;
 
 /* TIMELINE (SPEC.md): matching articles per period, from the day and outlet

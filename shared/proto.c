@@ -92,6 +92,10 @@ static int proto_search(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t 
   buf_json_int(out, res.limit);
   buf_json_key(out, "took_us");
   buf_json_int(out, (int64_t)took);
+  if (res.relaxed) {
+    buf_json_key(out, "relaxed");
+    buf_json_bool(out, 1);
+  }
   buf_json_key(out, "hits");
   buf_json_open(out, '[');
   for (size_t i = 0; i < res.nhits; i++) {
@@ -432,7 +436,16 @@ static int proto_json_facets(qp_query_t *q, json_t *v, err_t *err) {
 
 static const char *const proto_json_fields[] = {
     "op", "q", "outlet", "author", "tag", "lang", "from", "to", "date",
-    "limit", "offset", "sort", "facets", "exact", "id", NULL};
+    "limit", "offset", "sort", "facets", "exact", "match", "relax", "id", NULL};
+
+/* An optional boolean member: *out untouched when absent or null. */
+static int proto_json_bool(json_t *o, const char *key, int *out, err_t *err) {
+  json_t *v = json_object_get(o, key);
+  if (!v || json_is_null(v)) return 0;
+  if (!json_is_boolean(v)) return err_set(err, ERR_BAD_REQUEST, 0, "\"%s\" must be true or false", key);
+  *out = json_is_true(v);
+  return 0;
+}
 
 static int proto_read_json(proto_ctx_t *c, const char *line, size_t len, proto_req_t *r, err_t *err) {
   json_error_t je;
@@ -517,13 +530,16 @@ static int proto_read_json(proto_ctx_t *c, const char *line, size_t len, proto_r
     }
     json_t *facets = json_object_get(o, "facets");
     if (facets && !json_is_null(facets) && (rc = proto_json_facets(r->q, facets, err))) goto out;
-    json_t *exact = json_object_get(o, "exact");
-    if (exact && !json_is_null(exact)) {
-      if (!json_is_boolean(exact)) {
-        rc = err_set(err, ERR_BAD_REQUEST, 0, "\"exact\" must be true or false");
+    if ((rc = proto_json_bool(o, "exact", &r->q->exact, err))) goto out;
+    if ((rc = proto_json_bool(o, "relax", &r->q->relax, err))) goto out;
+    json_t *match = json_object_get(o, "match");
+    if (match && !json_is_null(match)) {
+      const char *m = json_string_value(match);
+      if (!m || (strcmp(m, "any") != 0 && strcmp(m, "all") != 0)) {
+        rc = err_set(err, ERR_BAD_REQUEST, 0, "\"match\" must be \"any\" or \"all\"");
         goto out;
       }
-      r->q->exact = json_is_true(exact);
+      r->q->match_any = m[1] == 'n';
     }
   } else if (r->cmd->needs_arg == 1) {
     json_t *id = json_object_get(o, "id");

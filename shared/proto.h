@@ -10,8 +10,9 @@
  *
  * Requests:
  *   SEARCH <query>   {"ok":true,"total":N,"total_exact":B,"offset":O,"limit":L,
- *                     "took_us":T,"hits":[HIT...],"facets":{NAME:[{"value":V,
- *                     "count":C}...]}}   ("facets" only when asked)
+ *                     "took_us":T,"relaxed":true,"hits":[HIT...],"facets":{NAME:
+ *                     [{"value":V,"count":C}...]}}   ("facets" only when asked,
+ *                     "relaxed" only when the search was relaxed, eng.h)
  *                    plus "next":CURSOR when more hits follow (eng.h); with
  *                    collapse:copies "groups":G, and on each hit "copies":N,
  *                    "copy_outlets":[...]
@@ -29,8 +30,9 @@
  * JSON form: {"op":"search","q":"...","outlet":"X" or [..],"author":..,
  *   "tag":..,"from":"YYYY[-MM[-DD]]","to":..,"limit":N,"offset":N,
  *   "sort":"newest","facets":["outlet","month"] or {"outlet":20},
- *   "exact":true,"id":"..." (get)}.  Fields given in JSON override the same
- *   option written inside "q"; filters add to those in "q".
+ *   "exact":true,"match":"any","relax":false,"id":"..." (get)}.  Fields
+ *   given in JSON override the same option written inside "q"; filters add
+ *   to those in "q".
  * HIT: {"rank":R,"id":..,"score":S,"title":..,"outlet":..,"date":..,"url":..,
  *   "snippet":..} with absent fields omitted; snippet marks as eng.h says.
  * Errors: {"ok":false,"error":{"code":CODE,"message":"..."}} with CODE from

@@ -28,10 +28,12 @@
  *  - A token ending in '*' is a prefix; what precedes the '*' must be
  *    exactly one word.  Inside quotes '*' is just a separator.
  *  - NAME:VALUE, with NAME the ASCII letters before the first ':' of a token
- *    (case-insensitive), is a field or an option; any other NAME is an
- *    error (so `http://x` is "unknown field 'http'"; `10:30` is not a field
- *    since it starts with a digit).  VALUE is the rest of the token, or a
- *    quoted string right after the ':'.  An empty VALUE is an error.
+ *    (case-insensitive), is a field or an option when NAME is one of
+ *    qp_fdefs[]; with any other NAME the token is text (`Mission:`,
+ *    `Requests:`, a pasted `http://x.com`, which is the phrase "http x com"),
+ *    since people type and paste such text and mean it.  `10:30` is not a
+ *    field since it starts with a digit.  VALUE is the rest of the token, or
+ *    a quoted string right after the ':'.  An empty VALUE is an error.
  *  - Options are allowed anywhere outside parentheses and not negated; they
  *    are taken out of the tree, so `gaza OR rafah limit:5` is `gaza OR rafah`
  *    with a limit of 5.  An operator whose side holds only options has
@@ -40,8 +42,8 @@
  *    indexer must cut keys at the same length).  Option values and facet
  *    names are case-insensitive.  limit 0..QP_MAX_LIMIT; offset any 32-bit
  *    number (the engine applies its own cap); facet limits
- *    1..QP_MAX_FACET_LIMIT or "all"; exact takes yes/no/true/false; a facet
- *    named twice is an error.
+ *    1..QP_MAX_FACET_LIMIT or "all"; exact and relax take yes/no/true/false,
+ *    match any/all; a facet named twice is an error.
  *  - Dates: YYYY, YYYY-MM or YYYY-MM-DD, year 0001-9999, a real calendar
  *    day (proleptic Gregorian).
  *
@@ -120,7 +122,9 @@ typedef enum qp_opt {
   QP_OPT_AFTER,
   QP_OPT_BY,
   QP_OPT_LIKE,
-  QP_OPT_COLLAPSE
+  QP_OPT_COLLAPSE,
+  QP_OPT_MATCH,
+  QP_OPT_RELAX
 } qp_opt_t;
 
 typedef struct qp_fdef {
@@ -139,6 +143,7 @@ static const qp_fdef_t qp_fdefs[] = {
     {"now", QP_FK_OPTION, QP_OPT_NOW},      {"halflife", QP_FK_OPTION, QP_OPT_HALFLIFE},
     {"after", QP_FK_OPTION, QP_OPT_AFTER},  {"by", QP_FK_OPTION, QP_OPT_BY},
     {"like", QP_FK_OPTION, QP_OPT_LIKE},    {"collapse", QP_FK_OPTION, QP_OPT_COLLAPSE},
+    {"match", QP_FK_OPTION, QP_OPT_MATCH},  {"relax", QP_FK_OPTION, QP_OPT_RELAX},
 };
 
 static int qp_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
@@ -655,15 +660,8 @@ static int qp_lex_quoted(qp_parser_t *p, size_t i, qp_tok_t *t) {
   return 0;
 }
 
-static int qp_lex_field(qp_parser_t *p, size_t name_len, size_t end, qp_tok_t *t) {
-  const char *name = p->q + p->pos;
-  const qp_fdef_t *def = qp_field_def(name, name_len);
-  if (!def)
-    return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(p->pos),
-                   "unknown field '%.*s%s' at column %d (fields: title outlet author tag lang "
-                   "date; options: limit offset sort facets exact since now halflife after by like "
-                   "collapse)",
-                   QP_SHOW(name, name_len), qp_col(p->pos));
+static int qp_lex_field(qp_parser_t *p, const qp_fdef_t *def, size_t name_len, size_t end,
+                        qp_tok_t *t) {
   size_t v = p->pos + name_len + 1;
   t->kind = QT_FIELD;
   t->def = def;
@@ -714,7 +712,8 @@ static int qp_lex(qp_parser_t *p, qp_tok_t *t) {
     const char *s = p->q + p->pos;
     size_t n = end - p->pos;
     size_t name = qp_field_name(s, n);
-    if (name) return qp_lex_field(p, name, end, t);
+    const qp_fdef_t *def = name ? qp_field_def(s, name) : NULL;
+    if (def) return qp_lex_field(p, def, name, end, t);
     if (!glued) {
       t->kind = n == 2 && !memcmp(s, "OR", 2)    ? QT_OR
                 : n == 3 && !memcmp(s, "AND", 3) ? QT_AND
@@ -799,6 +798,7 @@ static int qp_text(qp_parser_t *p, const char *s, size_t n, int quoted, qp_field
   (*out)->field = field;
   (*out)->words = (const char **)words.v;
   (*out)->nwords = words.n;
+  (*out)->quoted = quoted;
   return 0;
 }
 
@@ -997,14 +997,19 @@ static int qp_option(qp_parser_t *p, const qp_tok_t *t, int top, int negated) {
       return 0;
     case QP_OPT_FACETS: return qp_facets(p, s, n, t->s_at);
     case QP_OPT_EXACT:
-      if (qp_ieq(s, n, "yes") || qp_ieq(s, n, "true")) {
-        q->exact = 1;
-      } else if (qp_ieq(s, n, "no") || qp_ieq(s, n, "false")) {
-        q->exact = 0;
-      } else {
-        return qp_bad(p, t->s_at, "bad exact '%.*s%s' at column %d: expected yes or no",
+    case QP_OPT_RELAX: {
+      int yes = qp_ieq(s, n, "yes") || qp_ieq(s, n, "true");
+      if (!yes && !qp_ieq(s, n, "no") && !qp_ieq(s, n, "false"))
+        return qp_bad(p, t->s_at, "bad %s '%.*s%s' at column %d: expected yes or no", def->name,
                       QP_SHOW(s, n), vcol);
-      }
+      *(def->id == QP_OPT_EXACT ? &q->exact : &q->relax) = yes;
+      return 0;
+    }
+    case QP_OPT_MATCH:
+      if (!qp_ieq(s, n, "any") && !qp_ieq(s, n, "all"))
+        return qp_bad(p, t->s_at, "bad match '%.*s%s' at column %d: expected any or all",
+                      QP_SHOW(s, n), vcol);
+      q->match_any = qp_ieq(s, n, "any");
       return 0;
     default: return qp_news_option(p, t);
   }
@@ -1157,6 +1162,7 @@ qp_query_t *qp_query_new(arena_t *a) {
   q->exact = 1;
   q->news.now = cal_today();
   q->news.halflife = QP_DEFAULT_HALFLIFE;
+  q->relax = 1;
   return q;
 }
 

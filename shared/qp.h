@@ -30,7 +30,9 @@
  *   limit:N (0..QP_MAX_LIMIT), offset:N, sort:relevance|newest|oldest,
  *   facets:NAME[:N],... with NAME in outlet year month day author tag and
  *   N the number of values (default 10, "all" for every value),
- *   exact:yes|no (totals exact, the default, or estimated).
+ *   exact:yes|no (totals exact, the default, or estimated),
+ *   match:any|all (any of the top level's text conditions instead of all,
+ *   see eng.h), relax:yes|no (whether eng_search may relax; default yes).
  * News options (qp_news_t):
  *   since:N{d,w,m,y}  dated from `now` minus N days, weeks, calendar months
  *             or years (day clamped to the month's end) to `now`, both
@@ -45,8 +47,7 @@
  *   like:ID   ranked by article ID's distinctive words (eng.h); the rest of
  *             the query only filters.  Counts as text (relevance order).
  * Errors: ERR_BAD_QUERY with err->column the 1-based byte column of the
- * fault and a message naming it: unbalanced quote or parenthesis, unknown
- * field or option, bad date, bad number, an operator with nothing to apply
+ * fault and a message naming it: unbalanced quote or parenthesis, bad date, bad number, an operator with nothing to apply
  * to, an option inside parentheses or negated.
  *
  * Ownership: the tree and its strings live in the arena given to qp_parse.
@@ -133,6 +134,7 @@ typedef struct qp_node {
   qp_field_t field;
   const char **words; /* normalized words (WORD 1, PHRASE n>=1, PREFIX 1) */
   size_t nwords;
+  int quoted;         /* PHRASE: written in quotes (else one token, `al-qassam`) */
   const char *value; /* FILTER: the value as written; DATE: the text */
   const char *key;   /* FILTER: tok_key(value) */
   uint32_t lo, hi;   /* DATE: inclusive YYYYMMDD bounds, 0 = open */
@@ -151,6 +153,8 @@ typedef struct qp_query {
   int has_limit, has_offset; /* given explicitly */
   qp_sort_t sort;
   int exact;             /* 1 (default): exact totals */
+  int match_any;         /* match:any */
+  int relax;             /* 1 (default): relax:yes */
   qp_facet_req_t facets[QP_FACET__COUNT];
   size_t nfacets;        /* in the order asked */
   int has_text;          /* some positive text condition (word, phrase,

@@ -635,6 +635,41 @@ class Corpus:
             return out
         raise ValueError("bad node %r" % (node,))
 
+    # -- SEARCH: relaxation and match:any (SPEC.md "Query language") --
+    MAX_COMMON = 16  # eng.c ENG_MAX_COMMON
+
+    def search(self, node):
+        """(article numbers, relaxed) that a SEARCH of node answers: when
+        the root is an AND of two or more text conditions and matches
+        nothing, it is answered as match:any."""
+        nums = self.eval(node)
+        if nums or node[0] != "and":
+            return nums, False
+        if sum(1 for k in self._and_list(node) if has_positive_text(k)) < 2:
+            return nums, False
+        return self.eval_any(node), True
+
+    def eval_any(self, node):
+        """match:any: the root AND's text conditions ORed; a plain word in
+        more than half of the articles only adds weight (it matches only
+        when every text condition is such a word); a token of several words
+        (a bare phrase) gives its words; filters and exclusions stay."""
+        if node[0] != "and":
+            return self.eval(node)
+        n = len(self.docs)
+        text, common, rest = [], [], []
+        for k in self._and_list(node):
+            if not has_positive_text(k):
+                rest.append(k)
+            elif (k[0] == "word" and n >= 4 and len(common) < self.MAX_COMMON
+                  and len(self._stem_match(k[1], k[2] == "title")) > n // 2):
+                common.append(k)
+            elif k[0] == "phrase" and k[3] == "bare":
+                text.append(("or", [("word", w, k[2]) for w in k[1]]))
+            else:
+                text.append(k)
+        return self.eval(("and", [("or", text or common)] + rest))
+
     @staticmethod
     def _and_list(node):
         out = []

@@ -291,12 +291,32 @@ static void test_qp_title_field_takes_word_phrase_or_prefix(void **state) {
   assert_int_equal(q->has_text, 1);
 }
 
-static void test_qp_rejects_unknown_field(void **state) {
+static void test_qp_unknown_field_is_text(void **state) {
   (void)state;
-  assert_bad("foo:bar", 1, "unknown field 'foo'");
-  assert_bad("gaza source:x", 6, "unknown field 'source'");
-  assert_bad("http://example.com", 1, "unknown field 'http'");
-  assert_bad("\"a\" -foo:x", 6, "unknown field 'foo'");
+  assert_tree("foo:bar", "\"foo bar\"");
+  assert_tree("Requests: nutrition:", "(and requests nutrition)");
+  assert_tree("Mission: Impossible", "(and mission impossible)");
+  assert_tree("http://example.com", "\"http example com\"");
+  assert_tree("\"a\" -foo:x", "(and \"a\" (not \"foo x\"))");
+  /* known names stay fields and options, in any case */
+  assert_tree("Title:gaza LIMIT:5", "title:gaza");
+  assert_bad("Outlet: cnn", 8, "outlet: needs a value");
+}
+
+static void test_qp_match_and_relax_options(void **state) {
+  (void)state;
+  qp_query_t *q = parse_ok("a b");
+  assert_int_equal(q->match_any, 0);
+  assert_int_equal(q->relax, 1);
+  q = parse_ok("a b match:any relax:no");
+  assert_int_equal(q->match_any, 1);
+  assert_int_equal(q->relax, 0);
+  q = parse_ok("a b MATCH:all relax:yes");
+  assert_int_equal(q->match_any, 0);
+  assert_int_equal(q->relax, 1);
+  assert_bad("a match:some", 9, "bad match 'some'");
+  assert_bad("a relax:maybe", 9, "bad relax 'maybe'");
+  assert_bad("(a match:any)", 4, "not allowed inside parentheses");
 }
 
 static void test_qp_rejects_field_without_value(void **state) {
@@ -763,7 +783,7 @@ int main(void) {
       T(test_qp_trailing_star_is_a_prefix),
       T(test_qp_rejects_prefix_of_several_words),
       T(test_qp_title_field_takes_word_phrase_or_prefix),
-      T(test_qp_rejects_unknown_field),
+      T(test_qp_unknown_field_is_text), T(test_qp_match_and_relax_options),
       T(test_qp_rejects_field_without_value),
       T(test_qp_filters_take_bare_or_quoted_values),
       T(test_qp_groups_same_field_filters_into_or),
