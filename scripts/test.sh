@@ -4,13 +4,13 @@
 #     against the independent reference, fuzz-corpus replay);
 #  2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #     (LeakSanitizer included);
-#  3. each libFuzzer target for SIFT_FUZZ_SECONDS (default 60) under clang.
+#  3. each libFuzzer target for SIFT_FUZZ_SECONDS (default 30) under clang.
 # Set SIFT_QUICK=1 to skip steps 2 and 3.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 JOBS=$(nproc)
-FUZZ_SECONDS=${SIFT_FUZZ_SECONDS:-60}
+FUZZ_SECONDS=${SIFT_FUZZ_SECONDS:-30}
 
 echo "== release build, warnings are errors"
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Release -DSIFT_WERROR=ON >/dev/null
