@@ -1149,8 +1149,9 @@ int xw_query_like(xw_db *db, xw_docid d, size_t n, int (*keep)(const char *term,
 
 /* ---- searching ---- */
 
-int xw_match_each(xw_db *db, const xw_query *q, int weighted, double time_limit,
-                  void (*fn)(void *ud, xw_docid d, double weight), void *ud, err_t *err) {
+int xw_match_each(xw_db *db, const xw_query *q, int weighted, double bm25_k1, double bm25_b,
+                  double time_limit, void (*fn)(void *ud, xw_docid d, double weight), void *ud,
+                  err_t *err) {
   if (!db || !q || !fn) return err_set(err, ERR_INVAL, 0, "no database, query or callback");
   return xw_try(err, [&] {
     auto t0 = std::chrono::steady_clock::now();
@@ -1161,7 +1162,7 @@ int xw_match_each(xw_db *db, const xw_query *q, int weighted, double time_limit,
     } else {
       Xapian::Enquire enq(db->db);
       enq.set_query(q->q);
-      if (weighted) enq.set_weighting_scheme(xw_bm25(0, 0));
+      if (weighted) enq.set_weighting_scheme(xw_bm25(bm25_k1, bm25_b));
       else enq.set_weighting_scheme(Xapian::BoolWeight());
       if (db->local && db->shards.size() == 1) {
         xw_each_spy spy(fn, ud);

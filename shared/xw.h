@@ -273,15 +273,16 @@ int xw_values_each(xw_db *db, unsigned slot,
 
 /* ---- every match ---- */
 /* Call fn(ud, docid, weight) for every document q matches, in no promised
- * order.  weighted: the weight is the document's BM25 score with Xapian's
- * default parameters (as xw_search ranks it), from a match that checks every
- * document; otherwise 0, and when every shard is local and q is made of
+ * order.  weighted: the weight is the document's BM25 score with bm25_k1
+ * and bm25_b (0: Xapian's defaults, as in xw_search_opts), from a match
+ * that checks every document; otherwise 0, and when every shard is local and q is made of
  * terms the matches come from posting lists as sets (xw_search_opts).  With
  * several shards, or a remote one, the matches are fetched as a result
  * list, since a match spy sees each shard's own docids there.  ERR_TIMEOUT
  * as xw_search when it took time_limit or longer. */
-int xw_match_each(xw_db *db, const xw_query *q, int weighted, double time_limit,
-                  void (*fn)(void *ud, xw_docid d, double weight), void *ud, err_t *err);
+int xw_match_each(xw_db *db, const xw_query *q, int weighted, double bm25_k1, double bm25_b,
+                  double time_limit, void (*fn)(void *ud, xw_docid d, double weight), void *ud,
+                  err_t *err);
 
 /* ---- term lists, for snippets and figures ---- */
 /* Positions of term in document id: fills pos[0..*n) up to cap; *n is the
