@@ -70,12 +70,15 @@ replicate "$S1" $(shards)
 run cp "$I/archive/XAPIANDB" "$S1/archive/XAPIANDB.new"
 run mv "$S1/archive/XAPIANDB.new" "$S1/archive/XAPIANDB"
 echo "replicated $(shards | wc -l) shards in $(python3 -c "import time; print('%.1f' % (time.time() - $t0))") s"
+serve() { # serve NAME PORT: sift-searchd on NAME/archive
+  say sift-searchd --index "$1/archive" --listen 127.0.0.1:"$2" --reload-interval 1
+  "$BIN/sift-searchd" --index "$WORK/$1/archive" --listen 127.0.0.1:"$2" --reload-interval 1 \
+    --log-level warn 2>"$WORK/$1.log" &
+  PIDS+=($!)
+  wait_port "$2"
+}
 P1=$(free_port)
-say sift-searchd --index searcher1/archive --listen 127.0.0.1:"$P1" --reload-interval 1
-"$BIN/sift-searchd" --index "$S1/archive" --listen 127.0.0.1:"$P1" --reload-interval 1 \
-  --log-level warn 2>"$WORK/searchd1.log" &
-PIDS+=($!)
-wait_port "$P1"
+serve searcher1 "$P1"
 
 echo "== searcher1 also serves its replicas of 2020 to searcher2 (xapian-tcpsrv)"
 TPORT=$(free_port)
@@ -94,11 +97,7 @@ say cat searcher2/archive/XAPIANDB
 sed 's/^/  /' "$S2/archive/XAPIANDB" | head -4
 echo "  ..."
 P2=$(free_port)
-say sift-searchd --index searcher2/archive --listen 127.0.0.1:"$P2" --reload-interval 1
-"$BIN/sift-searchd" --index "$S2/archive" --listen 127.0.0.1:"$P2" --reload-interval 1 \
-  --log-level warn 2>"$WORK/searchd2.log" &
-PIDS+=($!)
-wait_port "$P2"
+serve searcher2 "$P2"
 
 QUERIES=("COUNT date:2020" "COUNT date:2023-01" "SEARCH title:updated limit:0 facets:year"
          "SEARCH date:2021-06 sort:newest limit:3 facets:outlet")
