@@ -32,6 +32,7 @@ static int hreq_decode(const char *s, size_t n, size_t base, buf_t *scratch, err
   size_t start = scratch->len;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
+    size_t at = base + i + 1; /* this byte's column, for errors */
     if (c == '+') {
       c = ' ';
     } else if (c == '%') {
@@ -43,6 +44,9 @@ static int hreq_decode(const char *s, size_t n, size_t base, buf_t *scratch, err
       c = (char)(hi * 16 + lo);
       i += 2;
     }
+    /* No request line may carry a NUL (the line protocol's JSON cannot). */
+    if (c == '\0')
+      return err_set(err, ERR_BAD_REQUEST, (int)at, "NUL byte at byte %zu of the query string", at);
     buf_putc(scratch, c);
   }
   if (scratch->err) return err_set(err, ERR_NOMEM, 0, NULL);
@@ -150,6 +154,11 @@ int hreq_from_query(const char *path, size_t plen, const char *query, size_t qle
     pr->name = scratch.len;
     if ((rc = hreq_decode(p, nraw, at, &scratch, err))) goto out;
     pr->nlen = scratch.len - pr->name;
+    if (hreq_is(scratch.data + pr->name, pr->nlen, "op")) { /* the path names it */
+      rc = err_set(err, ERR_BAD_REQUEST, (int)at + 1,
+                   "parameter 'op' at byte %zu: the path names the request", at + 1);
+      goto out;
+    }
     pr->val = scratch.len;
     if ((rc = hreq_decode(eq + 1, len - nraw - 1, at + nraw + 1, &scratch, err))) goto out;
     pr->vlen = scratch.len - pr->val;
