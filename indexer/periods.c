@@ -47,6 +47,7 @@ typedef struct pd_move {
 
 struct pd_build {
   char *path, *lang;
+  const char *alg; /* the new shards' default algorithm, for warnings */
   pd_unit_t unit;
   unsigned jobs;
   uint32_t batch;
@@ -240,6 +241,7 @@ int pd_open(const char *path, pd_unit_t unit, const char *lang, unsigned jobs, u
     pd_free(b);
     return err_set(err, ERR_NOMEM, 0, NULL);
   }
+  b->alg = lang && tok_lang_algorithm(lang) ? tok_lang_algorithm(lang) : "english";
   b->unit = fresh ? unit : have;
   b->jobs = jobs ? jobs : 1;
   b->batch = batch ? batch : 1000;
@@ -321,8 +323,7 @@ int pd_add(pd_build_t *b, const doc_t *d, const char **warning, err_t *err) {
     b->nheld++;
     b->held_bytes += bytes;
   }
-  *warning = rc ? NULL : idx_lang_warning(b->lang && tok_lang_algorithm(b->lang) ? tok_lang_algorithm(b->lang) : "english",
-                                          d, b->warning, sizeof b->warning);
+  *warning = rc ? NULL : idx_lang_warning(b->alg, d, b->warning, sizeof b->warning);
   return rc;
 }
 
