@@ -23,7 +23,11 @@
  * 2 if any request failed, else 0 if any found something, else 1.  The
  * interactive prompt exits 0.
  */
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,10 +179,38 @@ static void interactive_request(const char *line, buf_t *req) {
 
 #ifdef SIFT_HAVE_LIBEDIT
 static volatile sig_atomic_t interrupted;
+static sigset_t sigint_only, waiting_mask;
 
 static void on_interrupt(int sig) {
   (void)sig;
   interrupted = 1;
+}
+
+/* libedit's key reader, replaced so that no Ctrl-C is lost.  With libedit's
+ * own, a SIGINT landing while libedit redraws (not blocked in read()) only
+ * set the flag, and the prompt stayed until the next key.  Here SIGINT is
+ * blocked except inside ppoll(), which unblocks it atomically: a signal
+ * either came before the wait (the flag is seen first) or ends it.  An
+ * interrupted read returns a newline, so libedit finishes the line in its
+ * usual way and read_line() drops it.  The bytes of one UTF-8 character
+ * are gathered into one code point, as libedit's own reader does. */
+static int read_key(FILE *in) {
+  int fd = fileno(in);
+  unsigned char b[4];
+  size_t n = 0, want = 1;
+  while (n < want) {
+    if (interrupted) return '\n';
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int r = ppoll(&p, 1, NULL, &waiting_mask);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 || read(fd, b + n, 1) != 1) return EOF;
+    if (n++ == 0) want = b[0] < 0xC0 ? 1 : b[0] < 0xE0 ? 2 : b[0] < 0xF0 ? 3 : 4;
+    else if ((b[n - 1] & 0xC0) != 0x80) return 0xFFFD; /* not a continuation */
+  }
+  if (want == 1) return b[0];
+  int cp = b[0] & (0x3F >> (want - 1));
+  for (size_t i = 1; i < want; i++) cp = cp << 6 | (b[i] & 0x3F);
+  return cp;
 }
 
 /* $XDG_STATE_HOME/sift/history, else ~/.local/state/sift/history, its
@@ -215,11 +247,15 @@ static char *history_path(void) {
  * an empty one returned, so the prompt comes back. */
 static char *read_line(void) {
 #ifdef SIFT_HAVE_LIBEDIT
+  /* A Ctrl-C pressed while the last request ran is spent: it must not drop
+   * the line about to be typed. */
+  static const struct timespec now = {0, 0};
+  while (sigtimedwait(&sigint_only, NULL, &now) == SIGINT) {
+  }
   interrupted = 0;
   char *line = readline("sift> ");
   if (interrupted) {
     free(line);
-    fputs("\n", stderr);
     return strdup("");
   }
   return line;
@@ -242,10 +278,22 @@ static int run_interactive(client_t *c, int json) {
 #ifdef SIFT_HAVE_LIBEDIT
   /* Our handler, without SA_RESTART, so that Ctrl-C ends the read; libedit
    * must not install its own (it would re-raise the signal and kill us). */
+  /* Queries are UTF-8 whatever the locale says: in the C locale libedit
+   * drops every byte past ASCII when it encodes the line ("café" became
+   * "caf"). */
+  setlocale(LC_CTYPE, "");
+  if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0) setlocale(LC_CTYPE, "C.UTF-8");
   rl_catch_signals = 0;
+  rl_getc_function = read_key;
   struct sigaction sa = {0}, old;
   sa.sa_handler = on_interrupt;
   sigaction(SIGINT, &sa, &old);
+  sigemptyset(&sigint_only);
+  sigaddset(&sigint_only, SIGINT);
+  sigset_t before;
+  sigprocmask(SIG_BLOCK, &sigint_only, &before);
+  waiting_mask = before;
+  sigdelset(&waiting_mask, SIGINT);
   char *hist = history_path();
   using_history();
   stifle_history(1000);
@@ -269,6 +317,7 @@ static int run_interactive(client_t *c, int json) {
   }
 #ifdef SIFT_HAVE_LIBEDIT
   free(hist);
+  sigprocmask(SIG_SETMASK, &before, NULL);
   sigaction(SIGINT, &old, NULL);
 #endif
   buf_fini(&req);

@@ -25,6 +25,7 @@ import select
 import shutil
 import subprocess
 import sys
+import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -35,8 +36,8 @@ OUTLETS = ["CNN", "Reuters", "Al Jazeera", "NPR"]
 
 
 def write_corpus(path, n=60, seed=15):
-    """n articles; every third mentions 'vote', and 'get out the vote' is the
-    title of one.  Returns the list of articles."""
+    """n articles; every third mentions 'vote', every fifth 'caf\u00e9', and
+    'get out the vote' is the title of one.  Returns the list of articles."""
     rng = random.Random(seed)
     words = ["harbor", "council", "budget", "storm", "river", "school", "market", "bridge"]
     docs = []
@@ -44,6 +45,8 @@ def write_corpus(path, n=60, seed=15):
         body = " ".join(rng.choice(words) for _ in range(30))
         if i % 3 == 0:
             body += " the vote was close"
+        if i % 5 == 0:
+            body += " the caf\u00e9 was full"
         docs.append({"id": "cl-%03d" % i, "outlet": OUTLETS[i % len(OUTLETS)],
                      "title": "get out the vote" if i == 7 else "story %d" % i, "body": body})
     with open(path, "w", encoding="utf-8") as f:
@@ -136,6 +139,18 @@ class Pty:
                 out += d
         return out.decode("utf-8", "replace")
 
+    def read_prompt(self, timeout=20):
+        """Output up to the prompt, once the client reads keys: libedit
+        prints the prompt before it leaves canonical mode, and a Ctrl-D
+        typed in between reaches it as a NUL (a real terminal user cannot
+        type that fast; a test can).  The master shares the slave's
+        termios on Linux."""
+        out = self.read_until(b"sift> ", timeout)
+        end = time.time() + timeout * float(os.environ.get("SIFT_TEST_SLOW", "1"))
+        while time.time() < end and termios.tcgetattr(self.fd)[3] & termios.ICANON:
+            time.sleep(0.01)
+        return out
+
     def send(self, b):
         os.write(self.fd, b)
 
@@ -152,7 +167,7 @@ class Pty:
         return status
 
     def wait(self, timeout=20):
-        end = time.time() + timeout
+        end = time.time() + timeout * float(os.environ.get("SIFT_TEST_SLOW", "1"))
         while time.time() < end:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid:
@@ -167,29 +182,34 @@ def check_interactive(res, idx, tmp, docs):
     env = dict(os.environ, XDG_STATE_HOME=str(state), TERM="dumb")
     t = Pty([sift.exe("sift-query"), "--index", str(idx)], env)
     try:
-        banner = t.read_until(b"sift> ")
+        banner = t.read_prompt()
         res.ok("sift> " in banner, "the prompt appears on a terminal", banner[-200:])
         t.send(b"get out the vote\r")
-        out = t.read_until(b"sift> ")
+        out = t.read_prompt()
         res.ok("[cl-007]" in out and "not_found" not in out,
                "'get out the vote' is a search, not a GET", out[-400:])
         t.send(b"GET cl-005\r")
-        out = t.read_until(b"sift> ")
+        out = t.read_prompt()
         res.ok('"cl-005"' in out and "story 5" in out, "'GET cl-005' is a GET", out[-400:])
         t.send(b"stats\r")
-        out = t.read_until(b"sift> ")
+        out = t.read_prompt()
         res.ok('"docs": 60' in out, "'stats' is STATS", out[-300:])
         t.send(b"storm half typed")
         t.read_until(b"typed", 5)
         t.send(b"\x03")
-        out = t.read_until(b"sift> ", 10)
+        out = t.read_prompt(10)
         alive = "sift> " in out
         res.ok(alive and "article" not in out, "Ctrl-C drops the line and the prompt comes back", repr(out[-300:]))
         t.send(b"count vote\r")
-        out = t.read_until(b"sift> ")
+        out = t.read_prompt()
         want = sum(1 for d in docs if "vote" in d["title"] + " " + d["body"])
         res.ok('"count": %d' % want in out, "after Ctrl-C the client goes on (count vote = %d)" % want,
                out[-300:])
+        t.send("count caf\u00e9\r".encode())
+        out = t.read_prompt()
+        want = sum(1 for d in docs if "caf\u00e9" in d["body"])
+        res.ok('"count": %d' % want in out, "a word past ASCII typed at the prompt arrives whole "
+               "(count caf\u00e9 = %d, whatever the locale)" % want, out[-300:])
         t.send(b"\x04")
         code = t.wait()
         res.ok(code == 0, "Ctrl-D leaves with status 0", "status %r" % code)
