@@ -1214,6 +1214,40 @@ static bool xw_global_stats_of(xw_db &x, const Xapian::Query &g, xw_global_stats
   return true;
 }
 
+/* The shards flagged in mask (xw_search_opts.shards) as one database, and
+ * their places in x.shards into subset; the whole database, subset empty,
+ * when every shard is flagged.  Xapian needs one shard: the last, where the
+ * query's own date conditions match nothing, when none is flagged. */
+static Xapian::Database xw_subset(const xw_db &x, const unsigned char *mask,
+                                  std::vector<size_t> &subset) {
+  Xapian::Database sub;
+  for (size_t k = 0; k < x.shards.size(); k++) {
+    if (!mask[k] && (k + 1 < x.shards.size() || !subset.empty())) continue;
+    sub.add_database(x.shards[k].db);
+    subset.push_back(k);
+  }
+  if (subset.size() < x.shards.size()) return sub;
+  subset.clear();
+  return x.db;
+}
+
+/* A docid of xw_subset's database as the whole database's. */
+static Xapian::docid xw_subset_docid(const std::vector<size_t> &subset, size_t nshards,
+                                     Xapian::docid d) {
+  if (subset.empty()) return d;
+  size_t j = (size_t)(d - 1) % subset.size(), local = (size_t)(d - 1) / subset.size();
+  return (Xapian::docid)(local * nshards + subset[j] + 1);
+}
+
+/* Can q be ranked on the shards of mask alone?  Yes when no weight needs
+ * the statistics of those left out (unweighted), or when xw_global_bm25
+ * supplies them (*global filled); never with a remote shard. */
+static bool xw_subset_ok(xw_db &x, const xw_query &q, const unsigned char *mask, bool unweighted,
+                         xw_global_stats *global) {
+  if (!mask || x.shards.size() < 2) return false;
+  return unweighted || (x.local && q.g_ok && xw_global_stats_of(x, q.g, *global));
+}
+
 /* The cursor's tie rule (xw_search_opts.after_key): of the documents whose
  * sort key equals the cursor's, only those after its docid. */
 class xw_after_decider : public Xapian::MatchDecider {
@@ -1277,8 +1311,8 @@ int xw_query_like(xw_db *db, xw_docid d, size_t n, int (*keep)(const char *term,
 /* ---- searching ---- */
 
 int xw_match_each(xw_db *db, const xw_query *q, int weighted, double bm25_k1, double bm25_b,
-                  double time_limit, void (*fn)(void *ud, xw_docid d, double weight), void *ud,
-                  err_t *err) {
+                  double time_limit, const unsigned char *shards,
+                  void (*fn)(void *ud, xw_docid d, double weight), void *ud, err_t *err) {
   if (!db || !q || !fn) return err_set(err, ERR_INVAL, 0, "no database, query or callback");
   return xw_try(err, [&] {
     auto t0 = std::chrono::steady_clock::now();
@@ -1287,10 +1321,15 @@ int xw_match_each(xw_db *db, const xw_query *q, int weighted, double bm25_k1, do
       xw_bits_eval(*db, q->q, bits);
       xw_bits_each(bits, [&](Xapian::docid d) { fn(ud, d, 0); });
     } else {
-      Xapian::Enquire enq(db->db);
-      enq.set_query(q->q);
-      if (weighted) enq.set_weighting_scheme(xw_bm25(bm25_k1, bm25_b));
-      else enq.set_weighting_scheme(Xapian::BoolWeight());
+      xw_global_stats global;
+      std::vector<size_t> subset;
+      Xapian::Database ranked = db->db;
+      if (xw_subset_ok(*db, *q, shards, !weighted, &global)) ranked = xw_subset(*db, shards, subset);
+      Xapian::Enquire enq(ranked);
+      enq.set_query(subset.empty() || !weighted ? q->q : q->g);
+      if (!weighted) enq.set_weighting_scheme(Xapian::BoolWeight());
+      else if (subset.empty()) enq.set_weighting_scheme(xw_bm25(bm25_k1, bm25_b));
+      else enq.set_weighting_scheme(xw_global_bm25(bm25_k1, bm25_b, &global));
       if (db->local && db->shards.size() == 1) {
         xw_each_spy spy(fn, ud);
         enq.add_matchspy(&spy);
@@ -1298,8 +1337,9 @@ int xw_match_each(xw_db *db, const xw_query *q, int weighted, double bm25_k1, do
         enq.clear_matchspies();
       } else { /* a spy sees a shard's own docids (see xw_column_spy), and a
                   remote shard no spy of ours: take the matches whole */
-        Xapian::MSet all = enq.get_mset(0, db->db.get_doccount());
-        for (auto it = all.begin(); it != all.end(); ++it) fn(ud, *it, it.get_weight());
+        Xapian::MSet all = enq.get_mset(0, ranked.get_doccount());
+        for (auto it = all.begin(); it != all.end(); ++it)
+          fn(ud, xw_subset_docid(subset, db->shards.size(), *it), it.get_weight());
       }
     }
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
@@ -1350,23 +1390,10 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
      * xw_global_bm25 supplies them (xw_search_opts.shards). */
     Xapian::Database ranked = db->db;
     xw_global_stats global;
-    bool subset = opts->shards && !opts->after_key && db->shards.size() > 1 &&
-                  (opts->rank_shards || (db->local && q->g_ok && xw_global_stats_of(*db, q->g, global)));
     /* (Not with a cursor: its docid is the whole database's.) */
-    if (subset) {
-      ranked = Xapian::Database();
-      for (size_t k = 0; k < db->shards.size(); k++) {
-        /* Xapian needs one shard: the last, where the query's own date
-         * conditions match nothing, when none can match. */
-        if (!opts->shards[k] && (k + 1 < db->shards.size() || !m->subset.empty())) continue;
-        ranked.add_database(db->shards[k].db);
-        m->subset.push_back(k);
-      }
+    if (!opts->after_key && xw_subset_ok(*db, *q, opts->shards, opts->rank_shards, &global)) {
+      ranked = xw_subset(*db, opts->shards, m->subset);
       m->nshards = db->shards.size();
-      if (m->subset.size() == db->shards.size()) {
-        ranked = db->db;
-        m->subset.clear();
-      }
     }
     Xapian::Enquire enq(ranked);
     if (!m->subset.empty() && !opts->rank_shards) {
@@ -1463,10 +1490,7 @@ uint32_t xw_mset_matches_upper(const xw_mset *m) {
 xw_docid xw_mset_docid(const xw_mset *m, uint32_t i) {
   return xw_or<xw_docid>(0, [&] {
     if (i >= m->m.size()) return (xw_docid)0;
-    xw_docid d = *m->m[i];
-    if (m->subset.empty()) return d;
-    size_t j = (size_t)(d - 1) % m->subset.size(), local = (size_t)(d - 1) / m->subset.size();
-    return (xw_docid)(local * m->nshards + m->subset[j] + 1);
+    return (xw_docid)xw_subset_docid(m->subset, m->nshards, *m->m[i]);
   });
 }
 
