@@ -32,6 +32,7 @@
 /* err.h has no extern "C" of its own; xw.h includes it outside its block. */
 extern "C" {
 #include "err.h"
+#include "hash.h"
 }
 #include "xw.h"
 
@@ -877,9 +878,7 @@ int xw_doc_set_data(xw_doc *d, const char *data, size_t len, err_t *err) {
 /* The wqf that stands for a term in xw_query.g: FNV-1a, top bit set, so
  * that no real wqf (ours are 1) is ever read as a code. */
 static Xapian::termcount xw_term_code(const std::string &t) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : t) h = (h ^ c) * 16777619u;
-  return (Xapian::termcount)(h | 0x80000000u);
+  return (Xapian::termcount)(hash_fnv32(HASH_FNV32_START, t.data(), t.size()) | 0x80000000u);
 }
 
 /* A query the same as q and g, except where g cannot stand in for it. */
