@@ -11,17 +11,17 @@
  *
  * Passages.  The spans are sorted by start and overlapping ones merged into
  * groups (a phrase with a query word inside it is one group, marked once),
- * each with the set of terms it matched.  A window is a run of groups at
- * most w bytes wide; its gain is what it adds to the terms already shown, a
- * phrase of two words or more counting SNIP_PHRASE_WEIGHT (more than every
- * lone word together, so a phrase match found is shown) and any other term
- * 1.  For P = 1, 2, 3 passages of width max_bytes / P the windows are taken
- * greedily, best gain first (the earliest wins ties, none overlapping
- * another); the P whose passages gain most is kept, the fewest on a tie, so
- * one window holding every term gives the one-passage snippet of before.
- * Each passage then gets an equal share of max_bytes (less a byte per
- * join): context before its first match, text after its last, cut at white
- * space; passages that touch are joined into one.
+ * each with the set of terms it matched.  A run is a sequence of groups
+ * that fits in a passage; its gain is what it adds to the terms already
+ * shown, a phrase of two words or more counting SNIP_PHRASE_WEIGHT (more
+ * than every lone word together, so a phrase match found is shown) and any
+ * other term 1.  For P = 1, 2 and 3, passages of a P-th of max_bytes each
+ * (snip_share: an equal share, less a byte per join) are taken greedily,
+ * best run first (the earliest on a tie; no two overlap); the P whose
+ * passages gain most is kept, the fewest on a tie, so when one window holds
+ * every term the snippet is that one passage, as before.  Each passage
+ * shows some context before its first match and text after its last, up
+ * to its share, cut at white space; passages that touch are joined.
  *
  * Issue 17 wants the matches from the index's positions rather than from
  * tokenizing the body: only the scan (snip_scan) would change; grouping and
@@ -412,6 +412,11 @@ static unsigned snip_gain(const snip_matcher_t *m, uint64_t terms, uint64_t cove
          snip_popcount(fresh & ~m->phrases);
 }
 
+/* Body bytes each of p passages may show: an equal share of max_bytes,
+ * less a byte per join (for passages that touch, joined with the space
+ * between them). */
+static size_t snip_share(size_t max_bytes, size_t p) { return (max_bytes - (p - 1)) / p; }
+
 typedef struct snip_passage {
   size_t first, last; /* groups */
   size_t ws, we;      /* bytes shown */
@@ -464,7 +469,7 @@ static size_t snip_choose(const snip_matcher_t *m, const snip_span_t *g, size_t 
     unsigned total = 0;
     while (np < p) {
       size_t f = 0, l = 0;
-      unsigned gain = snip_best_run(m, g, n, max_bytes / p, covered, pass, np, &f, &l);
+      unsigned gain = snip_best_run(m, g, n, snip_share(max_bytes, p), covered, pass, np, &f, &l);
       if (!gain) break;
       pass[np++] = (snip_passage_t){f, l, 0, 0};
       total += gain;
@@ -548,7 +553,7 @@ const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, si
    * up to its share of max_bytes, cut at white space.  With no match, the
    * start of the body. */
   if (!np) ps[np++] = (snip_passage_t){0, 0, 0, 0};
-  size_t share = (max_bytes - (np - 1)) / np; /* a byte kept for each join */
+  size_t share = snip_share(max_bytes, np);
   for (size_t i = 0; i < np; i++) {
     snip_passage_t *p = &ps[i];
     size_t first = n ? g[p->first].start : 0, end = n ? g[p->last].end : 0;
