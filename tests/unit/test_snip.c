@@ -222,10 +222,9 @@ static size_t count_of(const char *s, const char *what) {
 /* The issue's case: the prefix matches early, the phrase far on; both are
  * shown, in body order, within the budget. */
 static void test_snip_shows_a_far_phrase_beside_the_words(void **state) {
-  char body[8000] = "Two hospitals were hit. ";
-  fill(body, "filler", 200);
-  strcat(body, "Trucks waited at the Rafah crossing all day. ");
-  fill(body, "padding", 200);
+  char body[8000] = "";
+  spread(body, 150, (const char *const[]){"Two hospitals were hit.",
+                                          "Trucks waited at the Rafah crossing all day.", NULL});
   const char *s = snippet("hospit* \"rafah crossing\"", body, 240);
   const char *h = strstr(s, "<b>hospitals</b>"), *r = strstr(s, "<b>Rafah crossing</b>");
   assert_non_null(h);
@@ -239,13 +238,8 @@ static void test_snip_shows_a_far_phrase_beside_the_words(void **state) {
  * no passage is a lone word when a phrase could take its place. */
 static void test_snip_prefers_a_phrase_over_lone_words(void **state) {
   char body[20000] = "";
-  const char *parts[] = {"alpha", "beta", "gamma", "delta", "and the gaza city port"};
-  for (size_t i = 0; i < 5; i++) {
-    fill(body, "filler", 100);
-    strcat(body, parts[i]);
-    strcat(body, " ");
-  }
-  fill(body, "filler", 100);
+  spread(body, 100,
+         (const char *const[]){"alpha", "beta", "gamma", "delta", "and the gaza city port", NULL});
   const char *s = snippet("alpha beta gamma delta \"gaza city\"", body, 240);
   assert_non_null(strstr(s, "<b>gaza city</b>"));
   assert_int_equal(count_of(s, "<b>"), 3);
@@ -271,9 +265,7 @@ static void test_snip_three_passages_in_body_order(void **state) {
 /* Terms close together: one passage, as before. */
 static void test_snip_one_passage_when_one_window_holds_every_term(void **state) {
   char body[8000] = "";
-  fill(body, "filler", 100);
-  strcat(body, "the border wall and the immigrants who came ");
-  fill(body, "padding", 100);
+  spread(body, 100, (const char *const[]){"the border wall and the immigrants who came", NULL});
   const char *s = snippet("immigra* \"border wall\"", body, 240);
   assert_int_equal(count_of(s, " \xE2\x80\xA6 "), 0);
   assert_non_null(strstr(s, "<b>border wall</b> and the <b>immigrants</b>"));
