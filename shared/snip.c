@@ -552,11 +552,12 @@ const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, si
   /* The text of each passage: some context before its first match, then
    * up to its share of max_bytes, cut at white space.  With no match, the
    * start of the body. */
-  if (!np) ps[np++] = (snip_passage_t){0, 0, 0, 0};
+  int none = !np; /* no match, or none that fits: the start of the body */
+  if (none) ps[np++] = (snip_passage_t){0, 0, 0, 0};
   size_t share = snip_share(max_bytes, np);
   for (size_t i = 0; i < np; i++) {
     snip_passage_t *p = &ps[i];
-    size_t first = n ? g[p->first].start : 0, end = n ? g[p->last].end : 0;
+    size_t first = none ? 0 : g[p->first].start, end = none ? 0 : g[p->last].end;
     size_t span = end - first;
     size_t context = span < share ? (share - span) / 3 : 0;
     if (context > 60) context = 60;

@@ -295,6 +295,13 @@ static void test_snip_joins_passages_that_touch(void **state) {
   assert_true(shown_bytes(s) <= 120);
 }
 
+/* A phrase wider than the whole budget fits no passage: the start of the
+ * body, as with no match, its words unmarked. */
+static void test_snip_phrase_wider_than_the_budget_shows_the_start(void **state) {
+  assert_string_equal(snippet("\"alpha beta gamma delta\"", "Start here. alpha beta gamma delta", 20),
+                      "Start here. alpha\xE2\x80\xA6");
+}
+
 /* The title of an article in English for query, marked (NULL: no match). */
 static const char *title_for(const char *query, const char *title) {
   static arena_t *a;
@@ -351,6 +358,7 @@ int main(void) {
       cmocka_unit_test(test_snip_one_passage_when_one_window_holds_every_term),
       cmocka_unit_test(test_snip_marks_phrase_words_only_in_the_phrase),
       cmocka_unit_test(test_snip_joins_passages_that_touch),
+      cmocka_unit_test(test_snip_phrase_wider_than_the_budget_shows_the_start),
       cmocka_unit_test(test_snip_title_marks_words_phrases_prefixes_and_accents),
       cmocka_unit_test(test_snip_title_terms_stay_in_the_title),
   };
