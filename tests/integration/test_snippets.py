@@ -6,7 +6,8 @@ the kit is there (used by path, never copied), else a generated one.  The querie
 are the kit harness's query texts (../shared/peers/results/queries.jsonl),
 then queries drawn from the indexed articles so that matches lie far apart:
 a word near the start with a phrase far on, a prefix with a far phrase,
-three far words, title: terms beside body words, OR; and the issue's
+three far words, title: terms beside body words, OR, words written with
+accents asked without them; and the issue's
 `hospit* "rafah crossing"`.  For every hit
 (limit:10) of every query:
 
@@ -328,6 +329,22 @@ def drawn_queries(docs, rng, n):
     return out
 
 
+def accent_queries(docs, n):
+    """Words written with accents in some article, asked without them
+    (`pena` for `Peña`): plus a far word, so passages are chosen too."""
+    out = []
+    for did in sorted(docs):
+        body = docs[did].get("body") or ""
+        for raw, w in siftref.raw_words(body):
+            if not raw.isascii() and w.isascii() and w.isalpha() and len(w) >= 4:
+                far = [x for x in siftref.tokenize(body)[-40:] if plain_word(x)]
+                out.append("%s %s" % (w, far[0]) if far else w)
+                break
+        if len(out) >= n:
+            break
+    return out
+
+
 def main():
     res = sift.Results("test_snippets")
     sift.require_binaries(res)
@@ -346,7 +363,7 @@ def main():
     if not res.ok(p.returncode == 0, "indexing", p.stderr.decode("utf-8", "replace")[-500:]):
         res.finish()
     docs = load_docs(files)
-    queries = kit_queries(15) + drawn_queries(docs, rng, 120)
+    queries = kit_queries(15) + drawn_queries(docs, rng, 120) + accent_queries(docs, 15)
     queries += ['hospit* "rafah crossing"', 'gaza "rafah crossing" title:gaza', "hospital* OR gaza"]
     reqs = ["SEARCH %s limit:10" % q for q in queries]
     out, proc = sift.query_batch(idx, reqs)
@@ -367,6 +384,11 @@ def main():
                                 stats["passages"][1:4]))
     res.ok(stats["hits"] >= 500 and stats["phrases"] >= 30 and stats["passages"][3] >= 10,
            "the queries exercise the checks (hits, phrases, three-passage snippets)", str(stats))
+    accented = [m for r in out if r and r.get("ok") for h in r["hits"]
+                for m in MARK_RE.findall(h.get("snippet", ""))
+                if any(unicodedata.combining(c) for c in unicodedata.normalize("NFD", m))]
+    res.note("%d marks on words written with accents" % len(accented))
+    res.ok(files[0].endswith("gen.jsonl") or accented, "words written with accents are marked")
     res.finish()
 
 
