@@ -1398,8 +1398,15 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
       rc = err_set(err, ERR_NOMEM, 0, "out of memory for the copies of a hit");
       goto out;
     }
+    /* The hit's own docid: the page's i-th hit is the mset's mi-th only
+     * when not reranked. */
+    size_t lang = eng_lang_index(e, d.lang, rerank ? cands[skip + i].docid : xw_mset_docid(m, mi));
+    if (d.title && snip_title(sm, lang, d.title, strlen(d.title), a, &h->title_html)) {
+      rc = err_set(err, ERR_NOMEM, 0, "out of memory for a title");
+      goto out;
+    }
     if (d.body) {
-      size_t lang = eng_lang_index(e, d.lang, xw_mset_docid(m, i)), blen = strlen(d.body);
+      size_t blen = strlen(d.body);
       int more;
       h->snippet =
           snip_build_part(sm, lang, d.body, blen, blen + rest, ENG_SNIPPET_BYTES, a, &more);
