@@ -432,7 +432,7 @@ static xw_query *eng_combine_free(xw_op op, xw_query **parts, size_t n) {
 static xw_query *eng_stems(eng_build_t *b, const char *norm, const char *raw, int title,
                            int itself) {
   eng_t *e = b->e;
-  xw_query *parts[ENG_MAX_LANGS + 1];
+  xw_query *parts[ENG_MAX_LANGS];
   char terms[ENG_MAX_LANGS][ENG_TERM_CAP];
   size_t np = 0, nl = strlen(norm);
   for (size_t i = 0; i < e->nlangs; i++) {
@@ -445,9 +445,15 @@ static xw_query *eng_stems(eng_build_t *b, const char *norm, const char *raw, in
     parts[np] = xw_query_term(terms[np], tl, 1);
     np++;
   }
-  if (itself && e->words && e->accents) parts[np++] = eng_term(title ? SCHEMA_P_TITLE : "", norm);
-  if (np == 0) return xw_query_match_nothing();
-  return eng_combine_free(XW_SYNONYM, parts, np);
+  xw_query *q = np ? eng_combine_free(XW_SYNONYM, parts, np) : xw_query_match_nothing();
+  if (!q || !itself || !e->words || !e->accents) return q;
+  /* The word itself only widens the match: in the synonym it would make
+   * Xapian estimate the synonym's frequency (stems and word overlap), and
+   * a stub's per-shard estimates would rank unlike one index's. */
+  xw_query *word = eng_term(title ? SCHEMA_P_TITLE : "", norm);
+  xw_query *pair[2] = {q, word ? xw_query_scale(word, 0) : NULL};
+  xw_query_free(word);
+  return eng_combine_free(XW_OR, pair, 2);
 }
 
 static xw_query *eng_word(eng_build_t *b, const qp_node_t *n, int itself) {
