@@ -1,6 +1,7 @@
 /* sift-indexer: turns corpus files into a Sift index (SPEC.md "Corpus format").
  *
  *   sift-indexer --index DIR [--lang LANG] [--batch N] [--jobs N] [--layout month|year]
+ *                [--format 1|2]
  *                [--strict] FILE_OR_DIR...
  *   sift-indexer --index DIR --delete FILE|- [--batch N] [--strict]
  *
