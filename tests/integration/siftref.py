@@ -641,9 +641,9 @@ class Corpus:
         for ws, closed in ((d.title_str, d.title_closed), (d.body_str, d.body_closed)):
             if title and ws is d.body_str:
                 break
-            if not closed:
-                if ("\x01" + "\x01".join(words) + "\x01") in ws:
-                    return True
+            if ("\x01" + "\x01".join(words) + "\x01") in ws:
+                return True
+            if not closed or not any(t in closed.values() for t in words):
                 continue
             seq = ws.split("\x01")[1:-1]
             for p in range(len(seq) - len(words) + 1):
