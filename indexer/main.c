@@ -1,6 +1,7 @@
 /* sift-indexer: turns corpus files into a Sift index (SPEC.md "Corpus format").
  *
  *   sift-indexer --index DIR [--lang LANG] [--batch N] [--jobs N] [--layout month|year]
+ *                [--format 1|2]
  *                [--strict] FILE_OR_DIR...
  *   sift-indexer --index DIR --delete FILE|- [--batch N] [--strict]
  *
@@ -37,6 +38,7 @@
 #include "err.h"
 #include "idx.h"
 #include "periods.h"
+#include "schema.h"
 #include "shards.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -92,6 +94,9 @@ static void usage(FILE *f) {
           "                month or year, each article in its period's (a later run\n"
           "                adds to the periods it touches); a search bounded by date\n"
           "                reads only the periods it needs; --jobs periods at a time\n"
+          "  --format N    write a new index in the older format N (1 or 2: the word\n"
+          "                rules before hyphen closed forms and accented stems), for\n"
+          "                daemons of a release that reads only those; one writer\n"
           "  --strict      exit 1 if any record was skipped (with --delete: any id not found)\n"
           "  --delete FILE remove the articles whose ids FILE lists, one per line ('-':\n"
           "                standard input); commits every --batch ids; DIR may be a\n"
@@ -312,12 +317,13 @@ int main(int argc, char **argv) {
       {"compact", no_argument, NULL, 'c'},     {"no-compact", no_argument, NULL, 'C'},
       {"jobs", required_argument, NULL, 'j'},  {"version", no_argument, NULL, 'V'},
       {"layout", required_argument, NULL, 'L'}, {"delete", required_argument, NULL, 'd'},
-      {NULL, 0, NULL, 0}};
+      {"format", required_argument, NULL, 'F'}, {NULL, 0, NULL, 0}};
   const char *index = NULL, *lang = NULL, *delete = NULL, *adding_only = NULL;
   pd_unit_t layout = PD_NONE;
   run_t r = {.batch = 1000};
   buf_init(&r.held, 0);
   int strict = 0, compact = -1, c; /* -1: when the run created the index */
+  int format = 0;                   /* --format: 0 for the newest */
   long jobs = sysconf(_SC_NPROCESSORS_ONLN);
   jobs = jobs < 1 ? 1 : jobs > 4 ? 4 : jobs;
   opterr = 0; /* our own one-line message */
@@ -353,6 +359,16 @@ int main(int argc, char **argv) {
         }
         adding_only = "--layout";
         break;
+      case 'F':
+        if (strlen(optarg) != 1 || optarg[0] < '0' + SCHEMA_FORMAT_OLDEST ||
+            optarg[0] > '0' + SCHEMA_FORMAT) {
+          fprintf(stderr, "sift-indexer: --format takes a number from %d to %d\n",
+                  SCHEMA_FORMAT_OLDEST, SCHEMA_FORMAT);
+          return 2;
+        }
+        format = optarg[0] - '0';
+        adding_only = "--format";
+        break;
       case 's': strict = 1; break;
       case 'c': compact = 1; adding_only = "--compact"; break;
       case 'C': compact = 0; adding_only = "--no-compact"; break;
@@ -387,6 +403,11 @@ int main(int argc, char **argv) {
   err_t err = {0};
   uint64_t before, after;
   int by_time = layout != PD_NONE || pd_unit_of(index) != PD_NONE;
+  if (format && (by_time || !idx_path_is_free(index))) {
+    fprintf(stderr, "sift-indexer: --format is for a new index without --layout (%s %s)\n",
+            index, by_time ? "is laid out by time" : "exists: it keeps its format");
+    return 2;
+  }
   if (!by_time && idx_is_stub(index)) { /* left by a parallel build that did not finish */
     if (!r.quiet) fprintf(stderr, "sift-indexer: %s holds the shards of an unfinished build; merging them\n", index);
     if (idx_compact(index, &before, &after, &err)) {
@@ -397,11 +418,13 @@ int main(int argc, char **argv) {
   }
   /* Shards are merged by the compaction, so --no-compact means one writer. */
   int rc = by_time ? pd_open(index, layout, lang, (unsigned)jobs, r.batch, &r.pd, &err)
-           : jobs > 1 && compact != 0 && idx_path_is_free(index)
+           : jobs > 1 && compact != 0 && !format && idx_path_is_free(index)
                ? sh_open(index, lang, (unsigned)jobs, r.batch, &r.sh, &err)
                : idx_open(index, lang, &r.idx, &err);
+  if (!rc && format && format != SCHEMA_FORMAT) rc = idx_set_format(r.idx, format, &err);
   if (rc) {
     fprintf(stderr, "sift-indexer: %s\n", err_message(&err));
+    idx_free(r.idx);
     return 1;
   }
   arena_t *a = arena_new(1 << 20);

@@ -64,6 +64,9 @@ struct pd_build {
   buf_t rec;
   buf_t dict;        /* the shared dictionary, once settled */
   int dict_settled;
+  int format;        /* the existing shards' format (0: new archive): new
+                        periods take it, so every shard has the same word
+                        rules (schema.h) */
   doc_t **held;      /* articles for training it */
   size_t nheld, held_bytes;
   char warning[160];
@@ -263,6 +266,13 @@ int pd_open(const char *path, pd_unit_t unit, const char *lang, unsigned jobs, u
       size_t at = pd_find(b, base ? base + 1 : name, err, &failed);
       rc = failed;
       if (!rc) b->periods[at].exists = 1;
+      if (!rc && k == 0) {
+        char *fmt = NULL;
+        size_t fl = 0;
+        rc = xw_db_shard_metadata(b->old, k, SCHEMA_META_FORMAT, &fmt, &fl, err);
+        b->format = fmt ? atoi(fmt) : 0;
+        free(fmt);
+      }
       if (!rc && !b->dict_settled) {
         char *dict = NULL;
         size_t dl = 0;
@@ -361,6 +371,7 @@ static int pd_create(pd_build_t *b, pd_period_t *p, err_t *err) {
   if (pd_shard_path(b, p->name, f, sizeof f)) return err_set(err, ERR_INVAL, 0, "path too long");
   idx_t *x = NULL;
   int rc = idx_open(f, b->lang, &x, err);
+  if (!rc && b->format) rc = idx_set_format(x, b->format, err);
   if (!rc) rc = idx_set_dict(x, b->dict.data, b->dict.len, err);
   if (!rc) rc = idx_commit(x, err);
   idx_free(x);

@@ -28,6 +28,7 @@
 
 #define ENG_MAX_LANGS 16
 #define ENG_TERM_CAP 512
+#define ENG_MAX_RUNS 3 /* hyphenated runs of a phrase spelled both ways */
 
 struct eng {
   xw_db *db;
@@ -43,6 +44,11 @@ struct eng {
   /* How the shards spell stem terms: the language whose stems go without
    * a language tag (schema_stem_term), the same for every shard. */
   char *naming;
+  /* The shards' word rules, the same for every shard: 1 for format
+   * SCHEMA_FORMAT_WORDS on (tok_stem_word, closed forms), 0 before. */
+  int words;
+  int format; /* the lowest format of the shards */
+  int accents; /* some language's stemmer reads accents */
   /* Per shard: the stemmer of its default language, for snippets of the
    * articles that name none. */
   unsigned char *shard_lang;
@@ -86,6 +92,7 @@ static uint32_t eng_ymd(const char *v);
 static void eng_drop_meta(eng_t *e) {
   for (size_t i = 0; i < e->nlangs; i++) tok_stemmer_free(e->stemmers[i]);
   e->nlangs = 0;
+  e->accents = 0;
   ds_codec_free(e->codec);
   e->codec = NULL;
   free(e->lang);
@@ -116,6 +123,7 @@ static int eng_add_lang(eng_t *e, const char *name, const char *shard, size_t *a
     return err_set(err, ERR_INDEX_FORMAT, 0, "%s uses language '%s', which this Sift lacks", shard,
                    name);
   e->lang_names[e->nlangs] = tok_stemmer_name(e->stemmers[e->nlangs]);
+  if (tok_stem_reads_accents(e->stemmers[e->nlangs])) e->accents = 1;
   size_t have = e->langs ? strlen(e->langs) : 0;
   char *more = realloc(e->langs, have + strlen(name) + 2);
   if (!more) return err_set(err, ERR_NOMEM, 0, NULL);
@@ -160,7 +168,7 @@ static int eng_load_meta(eng_t *e, err_t *err) {
   e->mask = calloc(cap, 1);
   if (!e->shard_lang || !e->shard_first || !e->shard_last || !e->mask) return err_set(err, ERR_NOMEM, 0, NULL);
   int rc = ds_codec_new(NULL, 0, 3, &e->codec, err);
-  const char *naming_shard = NULL;
+  const char *naming_shard = NULL, *words_shard = NULL;
   for (size_t k = 0; k < e->nshards && !rc; k++) {
     const char *name = xw_db_shard_name(e->db, k);
     char *v = NULL, *lang = NULL, *langs = NULL, *pos = NULL;
@@ -179,6 +187,19 @@ static int eng_load_meta(eng_t *e, err_t *err) {
                    name, format, SCHEMA_FORMAT_OLDEST, SCHEMA_FORMAT);
       break;
     }
+    int words = format >= SCHEMA_FORMAT_WORDS;
+    if (!words_shard) {
+      words_shard = name;
+      e->words = words;
+      e->format = format;
+    } else if (words != e->words) {
+      rc = err_set(err, ERR_INDEX_FORMAT, 0,
+                   "%s and %s follow different word rules (index formats %d and %d): one query "
+                   "cannot search both; rebuild the format %d shard with this Sift",
+                   words_shard, name, e->format, format, e->words ? format : e->format);
+      break;
+    }
+    if (format < e->format) e->format = format;
     if (!(rc = xw_db_shard_metadata(e->db, k, SCHEMA_META_LANG, &lang, &n, err)) &&
         !(rc = xw_db_shard_metadata(e->db, k, SCHEMA_META_LANGS, &langs, &n, err)) &&
         !(rc = xw_db_shard_metadata(e->db, k, SCHEMA_META_POSITIONS, &pos, &n, err))) {
@@ -402,34 +423,79 @@ static xw_query *eng_combine_free(xw_op op, xw_query **parts, size_t n) {
   return q;
 }
 
-static xw_query *eng_word(eng_build_t *b, const qp_node_t *n) {
+/* The stem terms of one word, norm as normalized and raw as written, in
+ * every language of the shards (title: the title's).  When a language
+ * stems words with their accents, the word itself too: `negociacion`,
+ * typed without its accent, is still the word `negociación` (SPEC.md
+ * "Words"), though Spanish stems the two apart (itself: 0 leaves it out,
+ * so that the stems' frequencies add up to the articles matched). */
+static xw_query *eng_stems(eng_build_t *b, const char *norm, const char *raw, int title,
+                           int itself) {
   eng_t *e = b->e;
   xw_query *parts[ENG_MAX_LANGS];
   char terms[ENG_MAX_LANGS][ENG_TERM_CAP];
-  size_t np = 0;
-  int title = n->field == QF_TITLE;
+  size_t np = 0, nl = strlen(norm);
   for (size_t i = 0; i < e->nlangs; i++) {
     size_t sl;
-    const char *stem = tok_stem(e->stemmers[i], n->words[0], strlen(n->words[0]), &sl);
+    const char *stem = e->words && raw ? tok_stem_word(e->stemmers[i], norm, nl, raw, strlen(raw), &sl)
+                                       : tok_stem(e->stemmers[i], norm, nl, &sl);
     size_t tl = schema_stem_term(terms[np], ENG_TERM_CAP, title, e->lang_names[i], e->naming,
                                  stem, sl);
     if (!tl) continue;
     parts[np] = xw_query_term(terms[np], tl, 1);
     np++;
   }
-  if (np == 0) return xw_query_match_nothing();
-  return eng_combine_free(XW_SYNONYM, parts, np);
+  xw_query *q = np ? eng_combine_free(XW_SYNONYM, parts, np) : xw_query_match_nothing();
+  if (!q || !itself || !e->words || !e->accents) return q;
+  /* The word itself only widens the match: in the synonym it would make
+   * Xapian estimate the synonym's frequency (stems and word overlap), and
+   * a stub's per-shard estimates would rank unlike one index's. */
+  xw_query *word = eng_term(title ? SCHEMA_P_TITLE : "", norm);
+  xw_query *pair[2] = {q, word ? xw_query_scale(word, 0) : NULL};
+  xw_query_free(word);
+  return eng_combine_free(XW_OR, pair, 2);
 }
 
-static xw_query *eng_phrase(const qp_node_t *n) {
+static xw_query *eng_word(eng_build_t *b, const qp_node_t *n, int itself) {
+  return eng_stems(b, n->words[0], n->raws ? n->raws[0] : NULL, n->field == QF_TITLE, itself);
+}
+
+/* The phrase of n's words, with the runs whose bit is set in closed
+ * written as their closed forms. */
+static xw_query *eng_phrase_as(const qp_node_t *n, unsigned closed) {
   const char *prefix = n->field == QF_TITLE ? SCHEMA_P_TITLE : "";
-  if (n->nwords == 1) return eng_term(prefix, n->words[0]);
   xw_query **parts = calloc(n->nwords, sizeof *parts);
   if (!parts) return NULL;
-  for (size_t i = 0; i < n->nwords; i++) parts[i] = eng_term(prefix, n->words[i]);
-  xw_query *q = eng_combine_free(XW_PHRASE, parts, n->nwords);
+  size_t np = 0;
+  for (size_t i = 0, r = 0; i < n->nwords; i++) {
+    while (r < n->nruns && n->runs[r]->first + n->runs[r]->n <= i) r++;
+    if (r < n->nruns && r < ENG_MAX_RUNS && (closed >> r & 1) && n->runs[r]->first <= i) {
+      if (i == n->runs[r]->first) parts[np++] = eng_term(prefix, n->runs[r]->norm);
+    } else {
+      parts[np++] = eng_term(prefix, n->words[i]);
+    }
+  }
+  xw_query *q = eng_combine_free(XW_PHRASE, parts, np);
   free(parts);
   return q;
+}
+
+/* A phrase, or, with hyphenated words, any of its spellings with each of
+ * its first ENG_MAX_RUNS runs open or closed (`"gaza cease-fire"` is also
+ * "gaza ceasefire"); an unquoted token that is one run is its phrase or its
+ * closed form as a word, stemmed (`cease-fires` finds `ceasefire`). */
+static xw_query *eng_phrase(eng_build_t *b, const qp_node_t *n) {
+  size_t nr = b->e->words ? n->nruns : 0;
+  if (nr == 0) return eng_phrase_as(n, 0);
+  if (nr > ENG_MAX_RUNS) nr = ENG_MAX_RUNS;
+  xw_query *alts[1u << ENG_MAX_RUNS];
+  size_t na = (size_t)1 << nr;
+  for (unsigned c = 0; c < na; c++) alts[c] = eng_phrase_as(n, c);
+  if (!n->quoted && nr == 1 && n->runs[0]->n == n->nwords) {
+    xw_query_free(alts[1]);
+    alts[1] = eng_stems(b, n->runs[0]->norm, n->runs[0]->raw, n->field == QF_TITLE, 1);
+  }
+  return eng_combine_free(XW_OR, alts, na);
 }
 
 static xw_query *eng_prefix(eng_build_t *b, const qp_node_t *n) {
@@ -541,15 +607,18 @@ static int eng_weighted(const qp_node_t *n) {
 static xw_query *eng_node(eng_build_t *b, const qp_node_t *n);
 
 /* match:any is about words: a token that is several (`wind-tunnel`) gives
- * its words, each stemmed, rather than the phrase. */
+ * its words, each stemmed, rather than the phrase (and its closed forms:
+ * `windtunnel`). */
 static xw_query *eng_any_words(eng_build_t *b, const qp_node_t *n) {
-  xw_query **parts = calloc(n->nwords, sizeof *parts);
+  size_t nr = b->e->words ? n->nruns : 0; /* and the closed forms */
+  xw_query **parts = calloc(n->nwords + nr, sizeof *parts);
   if (!parts) return NULL;
-  for (size_t i = 0; i < n->nwords; i++) {
-    qp_node_t w = {.kind = QN_WORD, .field = n->field, .words = &n->words[i], .nwords = 1};
-    parts[i] = eng_word(b, &w);
-  }
-  xw_query *q = eng_combine_free(XW_OR, parts, n->nwords);
+  int title = n->field == QF_TITLE;
+  for (size_t i = 0; i < n->nwords; i++)
+    parts[i] = eng_stems(b, n->words[i], n->raws ? n->raws[i] : NULL, title, 1);
+  for (size_t r = 0; r < nr; r++)
+    parts[n->nwords + r] = eng_stems(b, n->runs[r]->norm, n->runs[r]->raw, title, 1);
+  xw_query *q = eng_combine_free(XW_OR, parts, n->nwords + nr);
   free(parts);
   return q;
 }
@@ -562,7 +631,7 @@ static xw_query *eng_any_words(eng_build_t *b, const qp_node_t *n) {
 static int eng_common(eng_build_t *b, const qp_node_t *k) {
   uint64_t n = xw_db_doccount(b->e->db);
   if (k->kind != QN_WORD || n < 4) return 0;
-  xw_query *w = eng_word(b, k);
+  xw_query *w = eng_word(b, k, 0);
   int common = w && xw_query_cost(b->e->db, w, n) > n / 2;
   xw_query_free(w);
   return common;
@@ -621,8 +690,8 @@ static xw_query *eng_and(eng_build_t *b, const qp_node_t *n) {
 
 static xw_query *eng_node(eng_build_t *b, const qp_node_t *n) {
   switch (n->kind) {
-    case QN_WORD: return eng_word(b, n);
-    case QN_PHRASE: return eng_phrase(n);
+    case QN_WORD: return eng_word(b, n, 1);
+    case QN_PHRASE: return eng_phrase(b, n);
     case QN_PREFIX: return eng_prefix(b, n);
     case QN_FILTER: return eng_filter(n);
     case QN_DATE: return eng_date(b->e, n);
@@ -1550,7 +1619,7 @@ int eng_stats(eng_t *e, eng_stats_t *out) {
   out->docs = xw_db_doccount(e->db);
   out->revision = xw_db_revision(e->db);
   out->generation = e->generation;
-  out->format = SCHEMA_FORMAT;
+  out->format = e->format; /* the oldest of the shards */
   out->lang = e->lang;
   out->langs = e->langs;
   out->avg_length = xw_db_avlength(e->db);

@@ -8,7 +8,12 @@
  * Query translation (qp tree -> Xapian): WORD -> Z<stem> (OR over the
  * index's languages when their stems differ), title: -> ZS<stem>; PHRASE ->
  * OP_PHRASE over unprefixed (title: S-prefixed) words, a one-word phrase is
- * that exact word; PREFIX -> wildcard; FILTER -> boolean terms; DATE -> a day,
+ * that exact word.  Format 3 indexes (tok.h, schema.h): a word is stemmed
+ * from its text as written (tok_stem_word), and also matches itself,
+ * unweighted, when a language reads accents; a phrase with hyphenated runs
+ * is the OR of its spellings with each of its first three runs closed, and
+ * an unquoted token that is one run (`cease-fire`) is its phrase OR its
+ * closed form stemmed.  Formats 1..2: the old rules.  PREFIX -> wildcard; FILTER -> boolean terms; DATE -> a day,
  * month or year term when the range is exactly one, else a value range on
  * SCHEMA_SLOT_DATE; AND with NOT kids -> AND_NOT; a lone NOT -> all AND_NOT;
  * conditions that carry no text weight are applied as filters (no effect

@@ -35,6 +35,7 @@ struct idx {
   size_t nlangs;
   int langs_dirty; /* a new language to record at the next commit */
   const char *naming; /* the language whose stems go untagged (schema_naming) */
+  int format;      /* the index's format: its word rules (schema.h) */
   int created;     /* idx_open made the index */
   int positions;   /* words were indexed since the last commit */
   int atomic;      /* idx_atomic(): what is not committed is dropped */
@@ -176,6 +177,7 @@ int idx_open(const char *path, const char *lang, idx_t **out, err_t *err) {
   free(v);
   v = NULL;
   x->naming = schema_naming(SCHEMA_FORMAT, NULL);
+  x->format = format;
   if (fresh) { /* an empty Xapian database: make it a Sift index */
     char num[16];
     snprintf(num, sizeof num, "%d", SCHEMA_FORMAT);
@@ -470,14 +472,19 @@ static int idx_text(idx_t *x, xw_doc *d, size_t lang, const char *text, int titl
   const char *alg = tok_stemmer_name(x->langs[lang].st);
   const char *dflt = x->naming;
   int rc = 0;
-  tok_iter_init(&it, text, strlen(text));
+  int words = x->format >= SCHEMA_FORMAT_WORDS; /* else the old rules (schema.h) */
+  if (words) tok_iter_init_runs(&it, text, strlen(text));
+  else tok_iter_init(&it, text, strlen(text));
   while (!rc && tok_next(&it, &w)) {
-    uint32_t p = ++*pos;
+    /* A closed form stands at its run's first word. */
+    uint32_t p = w.closed ? *pos - (w.closed - 1) : ++*pos;
     size_t sl, tl;
-    const char *stem = tok_stem(x->langs[lang].st, w.norm, w.norm_len, &sl);
+    const char *stem = words ? tok_stem_word(x->langs[lang].st, w.norm, w.norm_len,
+                                             text + w.start, w.end - w.start, &sl)
+                             : tok_stem(x->langs[lang].st, w.norm, w.norm_len, &sl);
     rc = xw_doc_add_posting(d, w.norm, w.norm_len, p, err);
     x->positions = 1;
-    if (!rc && !title) rc = idx_word_hash(x, w.norm, w.norm_len, err);
+    if (!rc && !title && !w.closed) rc = idx_word_hash(x, w.norm, w.norm_len, err);
     if (!rc && (tl = schema_stem_term(term, sizeof term, 0, alg, dflt, stem, sl)))
       rc = idx_tf_add(x, term, tl, title ? SCHEMA_TITLE_WDF : 1, err);
     if (!rc && title) {
@@ -636,6 +643,19 @@ int idx_set_dict(idx_t *x, const char *dict, size_t len, err_t *err) {
   }
   idx_drop_pending(x);
   return rc;
+}
+
+int idx_set_format(idx_t *x, int format, err_t *err) {
+  if (format < SCHEMA_FORMAT_OLDEST || format > SCHEMA_FORMAT)
+    return err_set(err, ERR_INDEX_FORMAT, 0, "this Sift writes index formats %d to %d, not %d",
+                   SCHEMA_FORMAT_OLDEST, SCHEMA_FORMAT, format);
+  if (!x->created || x->npending || xw_db_doccount(x->db) > 0)
+    return err_set(err, ERR_INVAL, 0, "the format of %s is settled", x->path);
+  char num[16];
+  snprintf(num, sizeof num, "%d", format);
+  x->format = format;
+  x->naming = schema_naming(format, tok_stemmer_name(x->langs[0].st));
+  return idx_meta_put(x, SCHEMA_META_FORMAT, num, strlen(num), err);
 }
 
 /* Train on the held articles, store the dictionary, then write them all. */

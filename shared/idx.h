@@ -87,6 +87,11 @@ int idx_train(doc_t *const *docs, size_t n, buf_t *dict, err_t *err);
  * only held articles, which are then written. */
 int idx_set_dict(idx_t *x, const char *dict, size_t len, err_t *err);
 
+/* Make a new, empty index one of an older format (schema.h), so that a
+ * shard added to an archive of that format follows its word rules: right
+ * after idx_open created it, before any idx_add. */
+int idx_set_format(idx_t *x, int format, err_t *err);
+
 /* Shards: the path of shard k of the stub directory dir (0, or -1 if it
  * does not fit cap); whether path is a stub directory; write dir's stub for
  * shards 0..nshards-1 (atomically: a temporary file renamed). */

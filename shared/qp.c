@@ -771,14 +771,24 @@ static int qp_too_deep(qp_parser_t *p, size_t at) {
 static int qp_text(qp_parser_t *p, const char *s, size_t n, int quoted, qp_field_t field,
                    size_t at, qp_node_t **out) {
   int prefix = !quoted && n > 0 && s[n - 1] == '*';
-  qp_vec_t words = {0};
+  qp_vec_t words = {0}, raws = {0}, runs = {0};
   tok_iter_t it;
   tok_word_t w;
-  tok_iter_init(&it, s, prefix ? n - 1 : n);
+  if (prefix) tok_iter_init(&it, s, n - 1);
+  else tok_iter_init_runs(&it, s, n); /* with the closed forms of hyphenated words */
   while (tok_next(&it, &w)) {
     if (w.norm_len == 0) continue;
     char *copy = arena_strndup(p->b.a, w.norm, w.norm_len);
-    if (!copy || qp_push(p->b.a, &words, copy)) return qp_nomem(p->b.err);
+    char *raw = arena_strndup(p->b.a, s + w.start, w.end - w.start);
+    if (!copy || !raw) return qp_nomem(p->b.err);
+    if (w.closed) {
+      qp_run_t *r = arena_alloc(p->b.a, sizeof *r);
+      if (!r) return qp_nomem(p->b.err);
+      *r = (qp_run_t){words.n - w.closed, w.closed, copy, raw};
+      if (qp_push(p->b.a, &runs, r)) return qp_nomem(p->b.err);
+    } else if (qp_push(p->b.a, &words, copy) || qp_push(p->b.a, &raws, raw)) {
+      return qp_nomem(p->b.err);
+    }
   }
   qp_kind_t kind;
   if (prefix) {
@@ -797,7 +807,10 @@ static int qp_text(qp_parser_t *p, const char *s, size_t n, int quoted, qp_field
   if (rc) return rc;
   (*out)->field = field;
   (*out)->words = (const char **)words.v;
+  (*out)->raws = (const char **)raws.v;
   (*out)->nwords = words.n;
+  (*out)->runs = (const qp_run_t **)runs.v;
+  (*out)->nruns = runs.n;
   (*out)->quoted = quoted;
   return 0;
 }

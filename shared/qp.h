@@ -14,6 +14,8 @@
  *   word      every word must match, stemmed (QN_WORD, one normalized word).
  *             An unquoted token that the tokenizer splits into several words
  *             (`al-qassam`, `1,000`, `U.S.`) becomes the phrase of those words.
+ *             Hyphenated words in a phrase (tok.h) are listed as runs with
+ *             their closed forms, which eng.h matches too.
  *   "a b"     phrase (QN_PHRASE): consecutive, in order, not stemmed.  An
  *             empty phrase or one with no words is an error.
  *   hospit*   prefix (QN_PREFIX): words beginning with the normalized prefix.
@@ -128,12 +130,23 @@ typedef enum qp_facet {
   QP_FACET__COUNT
 } qp_facet_t;
 
+/* A hyphenated run of a phrase's words (tok.h): words[first..first+n)
+ * joined into the closed form norm, written raw in the query. */
+typedef struct qp_run {
+  size_t first, n;
+  const char *norm, *raw;
+} qp_run_t;
+
 typedef struct qp_node {
   qp_kind_t kind;
   int column; /* 1-based byte column where the node starts in the query */
   qp_field_t field;
   const char **words; /* normalized words (WORD 1, PHRASE n>=1, PREFIX 1) */
+  const char **raws;  /* WORD, PHRASE: each word as written (stemming reads
+                         its accents, tok_stem_word); NULL for PREFIX */
   size_t nwords;
+  const qp_run_t **runs; /* PHRASE: its hyphenated runs with a closed form */
+  size_t nruns;
   int quoted;         /* PHRASE: written in quotes (else one token, `al-qassam`) */
   const char *value; /* FILTER: the value as written; DATE: the text */
   const char *key;   /* FILTER: tok_key(value) */

@@ -2,8 +2,8 @@
  * the format version.  This file owns the on-disk format; indexer.c writes
  * it, eng.c reads it, and nothing else spells a prefix or a slot number.
  *
- * Format 2 (format 1 differs only where said)
- * --------------------------------------------
+ * Format 3 (formats 1 and 2 differ only where said)
+ * --------------------------------------------------
  * Terms (normalized words are case-folded, so they never contain an ASCII
  * capital and never collide with the capital-letter prefixes below):
  *   Q<id>          the article's id, unique (boolean)
@@ -11,8 +11,15 @@
  *                  words take positions 1..T, body words start at
  *                  T + SCHEMA_TITLE_GAP, so no phrase spans title and body;
  *                  paragraphs of the body follow one another with no gap.
+ *                  A hyphenated run's closed form (tok.h: `cease-fire` gives
+ *                  `ceasefire`) is one more word at the position of the
+ *                  run's first word, here and in S, Z and ZS (not in the
+ *                  copies signature).  Formats 1..2 have no closed forms.
  *   S<word>        a word of the title, with positions (title: queries)
- *   Z<stem>        the stem of a title or body word, no positions; each
+ *   Z<stem>        the stem of a title or body word (tok_stem_word: made
+ *                  from the word with its accents for languages other than
+ *                  English; formats 1..2 stemmed the accent-free word,
+ *                  tok_stem), no positions; each
  *                  title occurrence adds SCHEMA_TITLE_WDF to its wdf, so a
  *                  title match weighs more under BM25
  *   ZS<stem>       the stem of a title word
@@ -51,7 +58,12 @@
  * which made facets over partly-filled slots several times slower.
  * Document data: ds.h's record (zstd frame with the index's dictionary).
  * Metadata:
- *   sift.format   SCHEMA_FORMAT as decimal text; checked on open
+ *   sift.format   the format as decimal text; checked on open.  An index
+ *                 keeps the format it was created with: the indexer adds
+ *                 to a format 1..2 index by its old word rules, and a
+ *                 reader queries it by them.  A stub whose shards differ
+ *                 in word rules (formats 1..2 beside 3) is refused: one
+ *                 query cannot be spelled for both.
  *   sift.lang     default Snowball algorithm (query stemming falls back to it)
  *   sift.langs    every Snowball algorithm documents use, comma-separated;
  *                 query words are stemmed with each of them
@@ -68,8 +80,10 @@
 #ifndef SIFT_SCHEMA_H
 #define SIFT_SCHEMA_H
 
-#define SCHEMA_FORMAT 2        /* written */
-#define SCHEMA_FORMAT_OLDEST 1 /* read */
+#define SCHEMA_FORMAT 3        /* written by a new index */
+#define SCHEMA_FORMAT_OLDEST 1 /* read, and added to in its own format */
+#define SCHEMA_FORMAT_WORDS 3  /* the first with tok.h's stems with accents
+                                  and closed forms of hyphenated words */
 
 #define SCHEMA_P_ID "Q"
 #define SCHEMA_P_TITLE "S"

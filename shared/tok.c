@@ -41,6 +41,7 @@
 
 #include <libstemmer.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,8 +49,8 @@
 
 #include "err.h"
 
-#define TOK_OPTS \
-  (UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_COMPOSE)
+#define TOK_FOLD_OPTS (UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE)
+#define TOK_OPTS (TOK_FOLD_OPTS | UTF8PROC_STRIPMARK)
 #define TOK_WIDE_LIMIT ((size_t)4 * TOK_MAX_WORD) /* decomposed code points kept */
 #define TOK_WIDE_CAP (TOK_WIDE_LIMIT + 64)        /* + the longest decomposition (18) */
 
@@ -137,16 +138,30 @@ static int tok_letter_at(const unsigned char *s, size_t len, size_t pos) {
 }
 
 void tok_iter_init(tok_iter_t *it, const char *s, size_t len) {
+  memset(it, 0, offsetof(tok_iter_t, norm));
   it->s = s;
   it->len = s ? len : 0;
-  it->pos = 0;
+  it->opts = TOK_OPTS;
   it->norm[0] = '\0';
+}
+
+void tok_iter_init_runs(tok_iter_t *it, const char *s, size_t len) {
+  tok_iter_init(it, s, len);
+  it->runs = 1;
+}
+
+/* Length of the hyphen at s[0..n) (tok.h lists them), or 0. */
+static size_t tok_hyphen(const unsigned char *s, size_t n) {
+  if (n >= 1 && s[0] == '-') return 1;
+  if (n >= 2 && s[0] == 0xC2 && s[1] == 0xAD) return 2;                             /* U+00AD */
+  if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] == 0x90 || s[2] == 0x91)) return 3; /* U+2010/1 */
+  return 0;
 }
 
 /* Compose and re-encode the wide buffer into norm, cut at the last whole
  * character within TOK_MAX_WORD bytes; returns the length. */
-static size_t tok_wide_finish(utf8proc_int32_t *wbuf, size_t wn, char *norm) {
-  utf8proc_ssize_t r = utf8proc_reencode(wbuf, (utf8proc_ssize_t)wn, TOK_OPTS);
+static size_t tok_wide_finish(utf8proc_int32_t *wbuf, size_t wn, char *norm, int opts) {
+  utf8proc_ssize_t r = utf8proc_reencode(wbuf, (utf8proc_ssize_t)wn, (utf8proc_option_t)opts);
   if (r <= 0) return 0; /* cannot fail: every code point came from utf8proc */
   const unsigned char *u = (const unsigned char *)wbuf;
   size_t n = (size_t)r;
@@ -158,7 +173,8 @@ static size_t tok_wide_finish(utf8proc_int32_t *wbuf, size_t wn, char *norm) {
   return n;
 }
 
-int tok_next(tok_iter_t *it, tok_word_t *w) {
+/* The next word by it->opts, without runs. */
+static int tok_scan(tok_iter_t *it, tok_word_t *w) {
   const unsigned char *s = (const unsigned char *)it->s;
   size_t len = it->len, pos = it->pos;
   utf8proc_int32_t wbuf[TOK_WIDE_CAP];
@@ -234,7 +250,7 @@ int tok_next(tok_iter_t *it, tok_word_t *w) {
          * fold it first, as the precomposed forms (U+1FB3 -> alpha iota) are. */
         utf8proc_int32_t fold = cp == 0x0345 ? 0x03B9 : cp;
         utf8proc_ssize_t r = utf8proc_decompose_char(
-            fold, wbuf + wn, (utf8proc_ssize_t)(TOK_WIDE_CAP - wn), TOK_OPTS, &bound);
+            fold, wbuf + wn, (utf8proc_ssize_t)(TOK_WIDE_CAP - wn), it->opts, &bound);
         if (r > 0 && (size_t)r <= TOK_WIDE_CAP - wn) wn += (size_t)r;
         full = wn >= TOK_WIDE_LIMIT;
       }
@@ -245,25 +261,75 @@ int tok_next(tok_iter_t *it, tok_word_t *w) {
       pos += clen;
     }
 
-    if (wide) olen = tok_wide_finish(wbuf, wn, out);
+    if (wide) olen = tok_wide_finish(wbuf, wn, out, it->opts);
     out[olen] = '\0';
     if (olen == 0) continue; /* only marks: skipped */
     it->pos = pos;
+    it->last_letter = prev_letter;
     w->norm = out;
     w->norm_len = olen;
     w->start = start;
     w->end = pos;
+    w->closed = 0;
     return 1;
   }
 }
 
-size_t tok_key(const char *s, size_t len, char *out, size_t cap) {
+/* Runs (tok_iter_init_runs): each word returned extends the run of the
+ * words before it when the last one was joined to it, and the closed form
+ * gathers in it->closed; when a word is not joined to the next, a run of
+ * 2..TOK_MAX_RUN words whose closed form fits TOK_MAX_WORD is pending: the
+ * next call returns it before scanning on. */
+int tok_next(tok_iter_t *it, tok_word_t *w) {
+  if (it->pending) {
+    it->pending = 0;
+    w->norm = it->closed;
+    w->norm_len = it->closed_len;
+    w->start = it->run_start;
+    w->end = it->run_end;
+    w->closed = it->run_words;
+    return 1;
+  }
+  int joined = it->joins_next;
+  it->joins_next = 0;
+  if (!tok_scan(it, w)) return 0;
+  if (!it->runs) return 1;
+  if (!joined || w->start != it->run_end + it->hyphen_len) {
+    it->run_words = 0;
+    it->closed_len = 0;
+    it->run_start = w->start;
+  }
+  if (it->run_words < TOK_MAX_RUN + 1 && it->closed_len + w->norm_len <= TOK_MAX_WORD) {
+    memcpy(it->closed + it->closed_len, w->norm, w->norm_len);
+    it->closed_len += w->norm_len;
+    it->closed[it->closed_len] = '\0';
+  } else {
+    it->closed_len = TOK_MAX_WORD + 1; /* too long: no closed form */
+  }
+  it->run_words++;
+  it->run_end = w->end;
+  /* Joined to the next word: a hyphen between two letters. */
+  const unsigned char *s = (const unsigned char *)it->s;
+  size_t h = it->last_letter ? tok_hyphen(s + w->end, it->len - w->end) : 0;
+  if (h && tok_letter_at(s, it->len, w->end + h)) {
+    it->joins_next = 1;
+    it->hyphen_len = h;
+  } else if (it->run_words >= 2 && it->run_words <= TOK_MAX_RUN &&
+             it->closed_len <= TOK_MAX_WORD) {
+    it->pending = 1;
+  }
+  return 1;
+}
+
+/* The words of s[0..len) normalized with opts, concatenated (tok_key). */
+static size_t tok_concat(const char *s, size_t len, char *out, size_t cap, int opts) {
   if (!out || cap == 0) return 0;
   tok_iter_t it;
   tok_word_t w;
   size_t n = 0;
   tok_iter_init(&it, s, len);
-  while (tok_next(&it, &w)) {
+  it.opts = opts;
+  while (tok_scan(&it, &w)) {
     size_t k = w.norm_len, room = cap - 1 - n;
     if (k > room) {
       k = room;
@@ -277,6 +343,14 @@ size_t tok_key(const char *s, size_t len, char *out, size_t cap) {
   }
   out[n] = '\0';
   return n;
+}
+
+size_t tok_key(const char *s, size_t len, char *out, size_t cap) {
+  return tok_concat(s, len, out, cap, TOK_OPTS);
+}
+
+size_t tok_fold(const char *s, size_t len, char *out, size_t cap) {
+  return tok_concat(s, len, out, cap, TOK_FOLD_OPTS);
 }
 
 /* ---- Stemming ---- */
@@ -301,8 +375,11 @@ typedef struct tok_stem_slot {
 struct tok_stemmer {
   struct sb_stemmer *sb;
   const char *name;       /* static: from sb_stemmer_list() */
+  int accents;            /* tok_stem_reads_accents() */
   tok_stem_slot_t *cache; /* TOK_STEM_SLOTS, or NULL */
   size_t calls;
+  char fold[TOK_MAX_WORD + 8];  /* tok_stem_word: the word with its accents */
+  char strip[TOK_MAX_WORD + 8]; /* and its stem without them */
 };
 
 /* ISO 639-1 code to Snowball algorithm. */
@@ -358,6 +435,12 @@ int tok_stemmer_new(const char *lang, tok_stemmer_t **out) {
   tok_stemmer_t *st = calloc(1, sizeof *st);
   if (!st) return ERR_NOMEM;
   st->name = name;
+  /* English (and its older Porter form) only knows ASCII letters: an
+   * accented letter would stop a suffix rule, so it stems the word
+   * without accents.  Every other Snowball algorithm is written for its
+   * alphabet with the marks Sift strips (French é, Spanish ó, German ä,
+   * Russian й, Greek tonos, Hindi vowel signs...). */
+  st->accents = strcmp(name, "english") != 0 && strcmp(name, "porter") != 0;
   /* The algorithm is one libstemmer lists, so failure is out of memory. */
   st->sb = sb_stemmer_new(name, "UTF_8");
   if (!st->sb) {
@@ -427,4 +510,31 @@ const char *tok_stem(tok_stemmer_t *st, const char *word, size_t len, size_t *ou
 out:
   if (out_len) *out_len = n;
   return res;
+}
+
+int tok_stem_reads_accents(const tok_stemmer_t *st) { return st ? st->accents : 0; }
+
+const char *tok_stem_word(tok_stemmer_t *st, const char *norm, size_t norm_len, const char *raw,
+                          size_t raw_len, size_t *out_len) {
+  size_t i = 0;
+  if (st && st->accents && raw)
+    while (i < raw_len && (unsigned char)raw[i] < 0x80) i++;
+  if (!st || !st->accents || !raw || i == raw_len) /* ASCII: its fold is norm */
+    return tok_stem(st, norm, norm_len, out_len);
+  size_t fl = tok_fold(raw, raw_len, st->fold, sizeof st->fold);
+  if (fl > TOK_MAX_WORD) { /* cut as a word is (tok.h) */
+    fl = TOK_MAX_WORD;
+    while (fl > 0 && ((unsigned char)st->fold[fl] & 0xC0) == 0x80) fl--;
+  }
+  size_t sl;
+  const char *stem = tok_stem(st, st->fold, fl, &sl);
+  for (i = 0; i < sl && (unsigned char)stem[i] < 0x80; i++) continue;
+  if (i < sl) { /* strip its accents */
+    size_t n = tok_key(stem, sl, st->strip, sizeof st->strip);
+    if (n == 0) return tok_stem(st, norm, norm_len, out_len); /* nothing left of it */
+    stem = st->strip;
+    sl = n;
+  }
+  if (out_len) *out_len = sl;
+  return stem;
 }

@@ -11,7 +11,11 @@
  *   - tok_key() stays within cap, writes only whole characters, and equals
  *     the words' concatenation cut at cap;
  *   - every word's stem (English, and a language picked by the input)
- *     matches plain libstemmer, so the stem cache is checked too.
+ *     matches plain libstemmer, so the stem cache is checked too;
+ *   - with runs (tok_iter_init_runs), the words are the same, and each
+ *     closed form follows 2..TOK_MAX_RUN words joined by one hyphen between
+ *     letters, spans them, and is their norms joined; tok_stem_word of
+ *     every word and closed form is a bounded, valid UTF-8 stem.
  * Built as a libFuzzer binary with SIFT_FUZZ, and linked with replay.c to
  * replay tests/fuzz/corpus/tok/ as an ordinary test. */
 #include <libstemmer.h>
@@ -171,6 +175,61 @@ static void check_stem(int slot, const char *algorithm, const tok_word_t *w) {
   }
 }
 
+static int is_hyphen_at(const uint8_t *s, size_t n, size_t i, size_t *k) {
+  utf8proc_int32_t cp = -1;
+  utf8proc_ssize_t r = utf8proc_iterate(s + i, (utf8proc_ssize_t)(n - i), &cp);
+  *k = r > 0 ? (size_t)r : 1;
+  return cp == '-' || cp == 0xAD || cp == 0x2010 || cp == 0x2011;
+}
+
+/* The last non-mark character of s[a..b) is a letter. */
+static int ends_in_letter(const uint8_t *s, size_t a, size_t b) {
+  int last = C_OTHER;
+  for (size_t i = a, k; i < b; i += k) {
+    int c = char_at(s, b, i, &k);
+    if (c != C_MARK) last = c;
+  }
+  return last == C_LETTER;
+}
+
+typedef struct plain { size_t start, end, off, len; } plain_t;
+
+/* The runs pass against the plain words (their norms concatenated). */
+static void check_runs(const uint8_t *data, size_t size, const plain_t *pw, size_t npw,
+                       const char *concat, int lang) {
+  tok_iter_t it;
+  tok_word_t w;
+  size_t i = 0;
+  tok_iter_init_runs(&it, (const char *)data, size);
+  while (tok_next(&it, &w)) {
+    CHECK(w.norm_len > 0 && w.norm_len <= TOK_MAX_WORD && w.norm[w.norm_len] == '\0');
+    if (w.closed) {
+      CHECK(w.closed >= 2 && w.closed <= TOK_MAX_RUN && w.closed <= i);
+      const plain_t *f = &pw[i - w.closed], *l = &pw[i - 1];
+      CHECK(w.start == f->start && w.end == l->end);
+      CHECK(w.norm_len == l->off + l->len - f->off);
+      CHECK(memcmp(w.norm, concat + f->off, w.norm_len) == 0);
+      for (const plain_t *q = f; q < l; q++) {
+        size_t k, k2;
+        CHECK(is_hyphen_at(data, size, q->end, &k) && q->end + k == q[1].start);
+        CHECK(ends_in_letter(data, q->start, q->end));
+        CHECK(char_at(data, size, q[1].start, &k2) == C_LETTER);
+      }
+    } else {
+      CHECK(i < npw && w.start == pw[i].start && w.end == pw[i].end && w.norm_len == pw[i].len);
+      CHECK(memcmp(w.norm, concat + pw[i].off, w.norm_len) == 0);
+      i++;
+    }
+    if (lang >= 0) {
+      size_t sl = 0;
+      const char *st = tok_stem_word(tok_st[lang], w.norm, w.norm_len, (const char *)data + w.start,
+                                     w.end - w.start, &sl);
+      CHECK(st && sl > 0 && sl <= TOK_MAX_WORD + 8 && utf8_valid(st, sl));
+    }
+  }
+  CHECK(i == npw);
+}
+
 static void check_key(const char *s, size_t n, const char *concat, size_t concat_len, size_t cap) {
   char *out = malloc(cap + 16);
   CHECK(out);
@@ -199,6 +258,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tok_word_t w;
   size_t prev_end = 0;
   int words = 0;
+  size_t pw_cap = 16;
+  plain_t *pw = malloc(pw_cap * sizeof *pw);
+  CHECK(pw);
   tok_iter_init(&it, s, size);
   while (tok_next(&it, &w)) {
     CHECK(w.start >= prev_end && w.start < w.end && w.end <= size);
@@ -217,6 +279,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       CHECK(grown);
       concat = grown;
     }
+    if ((size_t)words == pw_cap) {
+      pw_cap *= 2;
+      plain_t *grown = realloc(pw, pw_cap * sizeof *pw);
+      CHECK(grown);
+      pw = grown;
+    }
+    pw[words] = (plain_t){w.start, w.end, concat_len, w.norm_len};
     memcpy(concat + concat_len, w.norm, w.norm_len);
     concat_len += w.norm_len;
     prev_end = w.end;
@@ -229,6 +298,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   check_key(s, size, concat, concat_len, 1);
   check_key(s, size, concat, concat_len, size ? 1 + data[size - 1] : 7);
   check_key(s, size, concat, concat_len, concat_len + 1);
+  if (lang >= 0 && !tok_st[lang]) CHECK(tok_stemmer_new(langs[lang], &tok_st[lang]) == 0);
+  check_runs(data, size, pw, (size_t)words, concat, lang);
+  free(pw);
   free(concat);
   return 0;
 }

@@ -7,8 +7,12 @@ engine: the integration tests compute every answer here, straight from the
 corpus files, and require the engine to agree exactly.
 
 Parts:
-  * tokenize()/normalize()/tok_key(): the word rules (unicodedata only).
-  * Stemmers: Snowball by ISO 639-1 code or algorithm name, English default.
+  * tokenize()/normalize()/tok_key(): the word rules (unicodedata only);
+    analyze(): the words with their text as written and the closed forms of
+    hyphenated runs (`cease-fire` -> `ceasefire`, at the run's first word).
+  * Stemmers: Snowball by ISO 639-1 code or algorithm name, English default;
+    stem_word(): every algorithm but English/Porter stems the word with its
+    accents (fold()), and the stem is then stripped of them.
   * Corpus: loads .jsonl / .jsonl.zst (zstd -dc) applying the record rules
     (bad lines skipped with a reason, later duplicates replace earlier ones,
     bad dates -> undated, invalid UTF-8 repaired) and keeps, per article,
@@ -17,8 +21,11 @@ Parts:
     renderer from the AST to the query language of SPEC.md.
 
 AST (tuples):
-  ('word', w, field)          field: 'text' (title or body) or 'title'
-  ('phrase', [w...], field, style)   style: 'quote' or 'bare' (w1-w2 token)
+  ('word', w, field[, typed])  field: 'text' (title or body) or 'title';
+                              typed: the word as written (its accents)
+  ('phrase', [w...], field, style[, typed])  style: 'quote' or 'bare' (w1-w2
+                              token); typed: the text as written, whose
+                              hyphenated runs also match closed
   ('prefix', p, field)
   ('filter', field, value)    field: 'outlet', 'author', 'tag'
   ('date', spec)              spec as written after "date:" (2023, 2023-11..)
@@ -149,6 +156,66 @@ def tokenize(text):
     return out
 
 
+def fold(raw):
+    """A word case-folded with its accents kept (tok.h tok_fold)."""
+    s = unicodedata.normalize("NFKD", raw.replace("\u2019", "'"))
+    s = unicodedata.normalize("NFKD", s.casefold())
+    s = unicodedata.normalize("NFC", s).replace("\u2019", "'")
+    return _truncate(s)
+
+
+def fold_key(text):
+    """The folds of the words of text, concatenated, cut to 200 bytes."""
+    return _truncate("".join(fold(r) for r in find_words(text)))
+
+
+# A hyphen joins two words when it stands between two letters (the last
+# non-mark character before it, the character after it); dashes do not.
+HYPHENS = "-\u00ad\u2010\u2011"
+MAX_RUN = 4  # words of a run that has a closed form
+
+
+def _ends_in_letter(raw):
+    for c in reversed(raw):
+        cat = unicodedata.category(c)
+        if cat[0] != "M":
+            return cat[0] == "L"
+    return False
+
+
+def analyze(text):
+    """(words, raws, closed) of text: the normalized words, each one's text as
+    written, and the closed forms of its hyphenated runs as (index of the
+    run's first word, number of words, closed form, the run's text)."""
+    words, raws, spans, closed = [], [], [], []
+    if not text:
+        return words, raws, closed
+    rx = FAST_WORD_RE if text.isascii() or all(
+        _char_fast_ok(c) for c in set(text) if ord(c) > 127) else WORD_RE
+    for m in rx.finditer(text):
+        w = normalize(m.group())
+        if w:
+            words.append(w)
+            raws.append(m.group())
+            spans.append((m.start(), m.end()))
+    if not any(h in text for h in HYPHENS):
+        return words, raws, closed
+    i = 0
+    while i < len(words):
+        j = i
+        while (j + 1 < len(words) and spans[j + 1][0] == spans[j][1] + 1
+               and text[spans[j][1]] in HYPHENS and _ends_in_letter(raws[j])
+               and unicodedata.category(raws[j + 1][0])[0] == "L"):
+            j += 1
+        k = j - i + 1
+        if 2 <= k <= MAX_RUN:
+            c = "".join(words[i:j + 1])
+            if len(c.encode("utf-8")) <= MAX_WORD:
+                closed.append((i, k, c, text[spans[i][0]:spans[j][1]]))
+        i = j + 1
+    return words, raws, closed
+
+
 def raw_words(text):
     """(raw, normalized) pairs of text."""
     out = []
@@ -238,6 +305,28 @@ class Stemmers:
 
 
 STEMMERS = Stemmers()
+
+
+def reads_accents(algo):
+    return algo not in ("english", "porter")
+
+
+_fold_stem = {}
+
+
+def stem_word(algo, w, raw):
+    """The stem of normalized word w written raw (tok.h tok_stem_word)."""
+    if not reads_accents(algo) or raw.isascii():
+        return STEMMERS.stem(algo, w)
+    key = (algo, raw)
+    s = _fold_stem.get(key)
+    if s is None:
+        s = STEMMERS.stem(algo, fold_key(raw))
+        if not s.isascii():
+            s = tok_key(s) or STEMMERS.stem(algo, w)
+        if len(_fold_stem) < 2000000:
+            _fold_stem[key] = s
+    return s
 
 # ---------------------------------------------------------------------------
 # Dates
@@ -428,7 +517,7 @@ class Doc:
     __slots__ = (
         "n", "id", "f", "title_words", "title_str", "body_str", "algo",
         "outlet_key", "author_keys", "tag_keys", "day", "sortkey",
-        "year", "month", "dayval", "tags",
+        "year", "month", "dayval", "tags", "title_closed", "body_closed",
     )
 
 
@@ -476,11 +565,14 @@ class Corpus:
             d.n = len(self.docs)
             d.id = rec["id"]
             d.f = rec
-            tw = tokenize(rec.get("title", ""))
-            bw = tokenize(rec.get("body", ""))
+            tw, traw, tclosed = analyze(rec.get("title", ""))
+            bw, braw, bclosed = analyze(rec.get("body", ""))
             d.title_words = tw
             d.title_str = "\x01" + "\x01".join(tw) + "\x01" if tw else ""
             d.body_str = "\x01" + "\x01".join(bw) + "\x01" if bw else ""
+            # closed forms by position (phrases match them there)
+            d.title_closed = {i: c for i, _, c, _ in tclosed}
+            d.body_closed = {i: c for i, _, c, _ in bclosed}
             d.algo = lang_algorithm(rec.get("lang"), self.default_algo)
             algos.add(d.algo)
             d.outlet_key = tok_key(rec.get("outlet", "")) if "outlet" in rec else None
@@ -495,17 +587,24 @@ class Corpus:
             else:
                 d.year = d.month = d.dayval = None
             n = d.n
-            tset = set(tw)
-            allset = tset.union(bw)
-            sc = STEMMERS.stem_all(d.algo, allset)
+            tset = set(tw).union(c for _, _, c, _ in tclosed)
+            allset = tset.union(bw, (c for _, _, c, _ in bclosed))
+            a = d.algo
+            sc = STEMMERS.stem_all(a, allset)
+            tstems = {sc[w] for w in tw}
+            bstems = {sc[w] for w in bw}
+            if reads_accents(a):  # words written with accents stem apart
+                tstems = {stem_word(a, w, r) for w, r in zip(tw, traw)}
+                bstems = {stem_word(a, w, r) for w, r in zip(bw, braw)}
+            tstems.update(stem_word(a, c, r) for _, _, c, r in tclosed)
+            bstems.update(stem_word(a, c, r) for _, _, c, r in bclosed)
             for w in allset:
                 inv_word[w].append(n)
-            a = d.algo
-            for s in {sc[w] for w in allset}:
+            for s in tstems | bstems:
                 inv_stem[(a, s)].append(n)
             for w in tset:
                 inv_title[w].append(n)
-            for s in {sc[w] for w in tset}:
+            for s in tstems:
                 inv_tstem[(a, s)].append(n)
             self.docs.append(d)
             self.by_id[d.id] = d
@@ -515,22 +614,44 @@ class Corpus:
         # Query words are stemmed with every language articles use, each
         # stem matching only articles of that language.
         self.algos = sorted(algos) if algos else [self.default_algo]
+        # A query word also matches itself (any accents) when some language
+        # stems words with their accents (the engine's stemmers: the
+        # documents' languages and the index's default).
+        self.accents = any(reads_accents(a) for a in algos | {self.default_algo})
         self.vocab = sorted(inv_word)
         self.tvocab = sorted(inv_title)
         self.all = frozenset(range(len(self.docs)))
         return self
 
     # -- evaluation --
-    def _stem_match(self, w, title):
+    def _stem_match(self, w, title, raw=None, itself=True):
         inv = self.inv_tstem if title else self.inv_stem
         # An article matches when one of its words has, in the article's
         # language, the stem the query word has in that same language.
         out = set()
         for algo in self.algos:
-            out.update(inv.get((algo, STEMMERS.stem(algo, w)), ()))
+            out.update(inv.get((algo, stem_word(algo, w, raw or w)), ()))
+        if itself and self.accents:
+            out.update((self.inv_title if title else self.inv_word).get(w, ()))
         return out
 
-    def _phrase(self, words, title):
+    def _phrase_at(self, d, words, title):
+        """Whether d has words at consecutive positions, each position's
+        word or the closed form standing there."""
+        for ws, closed in ((d.title_str, d.title_closed), (d.body_str, d.body_closed)):
+            if title and ws is d.body_str:
+                break
+            if ("\x01" + "\x01".join(words) + "\x01") in ws:
+                return True
+            if not closed or not any(t in closed.values() for t in words):
+                continue
+            seq = ws.split("\x01")[1:-1]
+            for p in range(len(seq) - len(words) + 1):
+                if all(seq[p + i] == t or closed.get(p + i) == t for i, t in enumerate(words)):
+                    return True
+        return False
+
+    def _phrase1(self, words, title):
         inv = self.inv_title if title else self.inv_word
         if len(words) == 1:
             return set(inv.get(words[0], ()))
@@ -542,12 +663,32 @@ class Corpus:
         cand = set(sets[0])
         for s in sets[1:]:
             cand &= s
-        needle = "\x01" + "\x01".join(words) + "\x01"
+        return {n for n in cand if self._phrase_at(self.docs[n], words, title)}
+
+    MAX_RUNS = 3  # eng.c ENG_MAX_RUNS
+
+    def _phrase(self, words, title, typed=None, bare=False):
+        """A phrase; with hyphenated runs in typed, each of its first three
+        runs open or closed; a bare token that is one run: the phrase or
+        its closed form as a stemmed word."""
+        if typed is None:
+            return self._phrase1(words, title)
+        tw, traw, runs = analyze(typed)
+        runs = runs[:self.MAX_RUNS]
+        if not runs or tw != list(words):
+            return self._phrase1(words, title)
         out = set()
-        for n in cand:
-            d = self.docs[n]
-            if needle in d.title_str or (not title and needle in d.body_str):
-                out.add(n)
+        for c in range(1 << len(runs)):
+            if bare and len(runs) == 1 and c == 1 and runs[0][1] == len(tw):
+                out |= self._stem_match(runs[0][2], title, runs[0][3])
+                continue
+            seq, i = [], 0
+            for r, (first, k, closed, _) in enumerate(runs):
+                seq.extend(tw[i:first])
+                seq.extend([closed] if c >> r & 1 else tw[first:first + k])
+                i = first + k
+            seq.extend(tw[i:])
+            out |= self._phrase1(seq, title)
         return out
 
     def _prefix(self, p, title):
@@ -594,9 +735,9 @@ class Corpus:
         if k == "all":
             return set(self.all)
         if k == "word":
-            return self._stem_match(node[1], node[2] == "title")
+            return self._stem_match(node[1], node[2] == "title", node[3] if len(node) > 3 else None)
         if k == "phrase":
-            return self._phrase(node[1], node[2] == "title")
+            return self._phrase(node[1], node[2] == "title", phrase_typed(node), node[3] == "bare")
         if k == "prefix":
             return self._prefix(node[1], node[2] == "title")
         if k == "filter":
@@ -662,10 +803,16 @@ class Corpus:
             if not has_positive_text(k):
                 rest.append(k)
             elif (k[0] == "word" and n >= 4 and len(common) < self.MAX_COMMON
-                  and len(self._stem_match(k[1], k[2] == "title")) > n // 2):
+                  and len(self._stem_match(k[1], k[2] == "title", k[3] if len(k) > 3 else None,
+                                           itself=False)) > n // 2):
                 common.append(k)
             elif k[0] == "phrase" and k[3] == "bare":
-                text.append(("or", [("word", w, k[2]) for w in k[1]]))
+                typed = phrase_typed(k)
+                tw, traw, runs = analyze(typed)
+                if tw != list(k[1]):
+                    tw, traw, runs = list(k[1]), list(k[1]), []
+                text.append(("or", [("word", w, k[2], r) for w, r in zip(tw, traw)]
+                             + [("word", c, k[2], r) for _, _, c, r in runs]))
             else:
                 text.append(k)
         return self.eval(("and", [("or", text or common)] + rest))
@@ -851,6 +998,14 @@ def timeline(corpus, nums, by=None, lo=None, hi=None, limit=10):
 # AST helpers and rendering
 
 
+def phrase_typed(node):
+    """The text of a phrase node as the query gives it to the engine."""
+    if len(node) > 4 and node[4] is not None:
+        surf = node[4]
+        return surf if isinstance(surf, str) else " ".join(surf)
+    return None
+
+
 def has_positive_text(node, neg=False):
     k = node[0]
     if k in ("word", "phrase", "prefix"):
@@ -882,7 +1037,9 @@ def render(node, rng=None, top=True):
         surf = node[4] if len(node) > 4 else None
         words = surf or node[1]
         if node[3] == "bare":
-            s = pick(["-", "."]).join(words) if surf is None else surf
+            # without a surface form, not a hyphen: that would add the
+            # closed form, which the node without its typed text lacks
+            s = pick([".", "/"]).join(words) if surf is None else surf
         else:
             s = '"' + " ".join(words) + '"'
         return ("title:" if node[2] == "title" else "") + s

@@ -1067,13 +1067,14 @@ def edge_ast(tok):
         field, tok = "title", v
     if tok.startswith('"'):
         words = tokenize(tok[1:-1])
-        node = ("phrase", words, field, "quote")
+        node = ("phrase", words, field, "quote", tok[1:-1])
     elif tok.endswith("*"):
         words = tokenize(tok[:-1])
         node = ("prefix", words[0], field)
     else:
         words = tokenize(tok)
-        node = ("word", words[0], field) if len(words) == 1 else ("phrase", words, field, "bare")
+        node = (("word", words[0], field, tok) if len(words) == 1
+                else ("phrase", words, field, "bare", tok))
     return ("not", node) if neg else node
 
 

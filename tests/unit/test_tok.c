@@ -328,6 +328,168 @@ static void test_tok_normalization_equals_utf8proc_map(void **state) {
   }
 }
 
+/* ---- Hyphenated runs and their closed forms (tok_iter_init_runs) ---- */
+
+/* The words of s with runs, closed forms written "+form/k". */
+static const char *run_words(const char *s) {
+  static char buf[4096];
+  size_t n = 0;
+  tok_iter_t it;
+  tok_word_t w;
+  tok_iter_init_runs(&it, s, strlen(s));
+  buf[0] = '\0';
+  while (tok_next(&it, &w)) {
+    char one[512];
+    if (w.closed) {
+      /* the closed form spans its run exactly */
+      assert_true(w.start < w.end && w.end <= strlen(s));
+      snprintf(one, sizeof one, "+%.*s/%u", (int)w.norm_len, w.norm, w.closed);
+    } else {
+      snprintf(one, sizeof one, "%.*s", (int)w.norm_len, w.norm);
+    }
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", n ? "|" : "", one);
+    assert_true(n < sizeof buf);
+  }
+  return buf;
+}
+
+static void test_tok_hyphenated_words_have_their_closed_form(void **state) {
+  (void)state;
+  assert_string_equal(run_words("the cease-fire held"), "the|cease|fire|+ceasefire/2|held");
+  assert_string_equal(run_words("Mother-in-Law."), "mother|in|law|+motherinlaw/3");
+  assert_string_equal(run_words("Al-Qassam's"), "al|qassam's|+alqassam's/2");
+  /* U+2010 HYPHEN, U+2011 NON-BREAKING HYPHEN, U+00AD SOFT HYPHEN */
+  assert_string_equal(run_words("cease\xe2\x80\x90" "fire"), "cease|fire|+ceasefire/2");
+  assert_string_equal(run_words("cease\xe2\x80\x91" "fire"), "cease|fire|+ceasefire/2");
+  assert_string_equal(run_words("co\xc2\xad" "operate"), "co|operate|+cooperate/2");
+  /* an accent on the letter before the hyphen, precomposed or not */
+  assert_string_equal(run_words("caf\xc3\xa9-bar"), "cafe|bar|+cafebar/2");
+  assert_string_equal(run_words("cafe\xcc\x81-bar"), "cafe|bar|+cafebar/2");
+  /* the closed form's range is the run's */
+  tok_iter_t it;
+  tok_word_t w;
+  const char *s = "a cease-fire";
+  tok_iter_init_runs(&it, s, strlen(s));
+  while (tok_next(&it, &w) && !w.closed) continue;
+  assert_int_equal(w.closed, 2);
+  assert_int_equal(w.start, 2);
+  assert_int_equal(w.end, strlen(s));
+}
+
+static void test_tok_digits_dashes_and_spaces_do_not_join(void **state) {
+  (void)state;
+  assert_string_equal(run_words("2023-11-02"), "2023|11|02");
+  assert_string_equal(run_words("covid-19 F-16 19-year"), "covid|19|f|16|19|year");
+  assert_string_equal(run_words("cease--fire cease - fire cease-"), "cease|fire|cease|fire|cease");
+  assert_string_equal(run_words("London\xe2\x80\x93Paris"), "london|paris");     /* en dash */
+  assert_string_equal(run_words("war\xe2\x80\x94peace"), "war|peace");          /* em dash */
+  assert_string_equal(run_words("U.S.-led"), "u|s|led");
+  /* a run longer than TOK_MAX_RUN words has no closed form */
+  assert_string_equal(run_words("a-b-c-d"), "a|b|c|d|+abcd/4");
+  assert_string_equal(run_words("a-b-c-d-e"), "a|b|c|d|e");
+  /* a closed form longer than TOK_MAX_WORD bytes neither */
+  char longw[2 * TOK_MAX_WORD];
+  memset(longw, 'x', 150);
+  longw[150] = '-';
+  memset(longw + 151, 'y', 60);
+  longw[211] = '\0';
+  tok_iter_t it;
+  tok_word_t w;
+  tok_iter_init_runs(&it, longw, strlen(longw));
+  int n = 0;
+  while (tok_next(&it, &w)) {
+    assert_int_equal(w.closed, 0);
+    n++;
+  }
+  assert_int_equal(n, 2);
+  /* without runs, no closed forms */
+  assert_string_equal(words("cease-fire"), "cease|fire");
+}
+
+static void test_tok_fold_keeps_accents(void **state) {
+  (void)state;
+  char out[TOK_MAX_WORD + 8];
+  assert_int_equal(tok_fold("Negociaci\xc3\xb3n", 13, out, sizeof out), 12);
+  assert_string_equal(out, "negociaci\xc3\xb3n");
+  /* decomposed spelling: composed as NFC */
+  tok_fold("NEGOCIACIO\xcc\x81N", 14, out, sizeof out);
+  assert_string_equal(out, "negociaci\xc3\xb3n");
+  /* several words are concatenated (a closed form's text) */
+  tok_fold("Ca\xc3\xa9-Bar", 8, out, sizeof out);
+  assert_string_equal(out, "ca\xc3\xa9" "bar");
+  /* the same as utf8proc_map without STRIPMARK, word by word */
+  static const char *samples[] = {"Zayt\xc3\xb3un", "\xd0\xbd\xd0\xbe\xd0\xb2\xd1\x8b\xd0\xb9",
+                                  "\xce\x8c\xce\xbc\xce\xb7\xcf\x81\xce\xbf\xcf\x82",
+                                  "Stra\xc3\x9f" "e", "\xef\xac\x81" "nal"};
+  for (size_t i = 0; i < sizeof samples / sizeof *samples; i++) {
+    utf8proc_uint8_t *m = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)samples[i],
+                                      (utf8proc_ssize_t)strlen(samples[i]), &m,
+                                      UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
+                                          UTF8PROC_COMPOSE);
+    assert_true(n > 0);
+    assert_int_equal(tok_fold(samples[i], strlen(samples[i]), out, sizeof out), (size_t)n);
+    assert_memory_equal(out, m, (size_t)n);
+    free(m);
+  }
+}
+
+/* The stem tok_stem_word gives word (normalized by tok_next) in lang. */
+static const char *stem_of(const char *lang, const char *word) {
+  static char buf[TOK_MAX_WORD + 8];
+  tok_stemmer_t *st = NULL;
+  assert_int_equal(tok_stemmer_new(lang, &st), 0);
+  tok_iter_t it;
+  tok_word_t w = one_word(&it, word);
+  size_t n;
+  const char *r = tok_stem_word(st, w.norm, w.norm_len, word, strlen(word), &n);
+  snprintf(buf, sizeof buf, "%.*s", (int)n, r);
+  tok_stemmer_free(st);
+  return buf;
+}
+
+static void test_tok_stem_word_reads_accents_except_in_english(void **state) {
+  (void)state;
+  /* Expected stems: Snowball's own (python3-snowballstemmer), accents
+   * stripped afterwards; the old rule (stem of the accent-free word) gave
+   * negociacion, negocie / negoc, negociaca, новы. */
+  assert_string_equal(stem_of("es", "negociaciones"), "negoci");
+  assert_string_equal(stem_of("es", "Negociaci\xc3\xb3n"), "negoci");
+  assert_string_equal(stem_of("es", "negociacio\xcc\x81n"), "negoci"); /* decomposed */
+  assert_string_equal(stem_of("fr", "n\xc3\xa9goci\xc3\xa9" "e"), "negoci");
+  assert_string_equal(stem_of("fr", "n\xc3\xa9goci\xc3\xa9"), "negoci");
+  assert_string_equal(stem_of("fr", "r\xc3\xa9" "fugi\xc3\xa9s"), "refugi");
+  assert_string_equal(stem_of("pt", "negocia\xc3\xa7\xc3\xb5" "es"), "negoc");
+  assert_string_equal(stem_of("pt", "negocia\xc3\xa7\xc3\xa3o"), "negoc");
+  assert_string_equal(stem_of("ru", "\xd0\xbd\xd0\xbe\xd0\xb2\xd1\x8b\xd0\xb9"),
+                      "\xd0\xbd\xd0\xbe\xd0\xb2");
+  /* English stems the word without accents: naïve is naive */
+  assert_string_equal(stem_of("en", "na\xc3\xafve"), stem_of("en", "naive"));
+  tok_stemmer_t *st = NULL;
+  assert_int_equal(tok_stemmer_new("en", &st), 0);
+  assert_false(tok_stem_reads_accents(st));
+  tok_stemmer_free(st);
+  assert_int_equal(tok_stemmer_new("porter", &st), 0);
+  assert_false(tok_stem_reads_accents(st));
+  tok_stemmer_free(st);
+  assert_int_equal(tok_stemmer_new("es", &st), 0);
+  assert_true(tok_stem_reads_accents(st));
+  /* ASCII text: the stem of the normalized word, as tok_stem gives it */
+  size_t a, b;
+  const char *x = tok_stem_word(st, "casas", 5, "CASAS", 5, &a);
+  char keep[64];
+  snprintf(keep, sizeof keep, "%.*s", (int)a, x);
+  const char *y = tok_stem(st, "casas", 5, &b);
+  assert_int_equal(a, b);
+  assert_memory_equal(keep, y, b);
+  /* a closed form: the run's text, hyphen and all */
+  x = tok_stem_word(st, "negociacionesdificiles", 22, "negociaciones-dif\xc3\xad" "ciles", 25, &a);
+  assert_true(a > 0 && a <= TOK_MAX_WORD);
+  for (size_t i = 0; i < a; i++) assert_true((unsigned char)x[i] < 0x80); /* stripped */
+  tok_stemmer_free(st);
+}
+
+
 /* ---- The length cut ---- */
 
 static void test_tok_long_ascii_word_is_cut_at_limit(void **state) {
@@ -580,6 +742,10 @@ int main(void) {
       cmocka_unit_test(test_tok_lone_combining_mark_is_skipped),
       cmocka_unit_test(test_tok_invalid_utf8_bytes_separate),
       cmocka_unit_test(test_tok_normalization_equals_utf8proc_map),
+      cmocka_unit_test(test_tok_hyphenated_words_have_their_closed_form),
+      cmocka_unit_test(test_tok_digits_dashes_and_spaces_do_not_join),
+      cmocka_unit_test(test_tok_fold_keeps_accents),
+      cmocka_unit_test(test_tok_stem_word_reads_accents_except_in_english),
       cmocka_unit_test(test_tok_long_ascii_word_is_cut_at_limit),
       cmocka_unit_test(test_tok_word_of_exactly_the_limit_is_kept_whole),
       cmocka_unit_test(test_tok_long_multibyte_word_is_cut_at_whole_character),
