@@ -378,6 +378,7 @@ typedef struct eng_build {
   err_t *err;
   const qp_node_t *root;
   int any; /* match:any: the root ORs its text */
+  int failed; /* an error other than memory, in err (eng_near) */
 } eng_build_t;
 
 static xw_query *eng_term(const char *prefix, const char *word) {
@@ -440,7 +441,30 @@ static xw_query *eng_prefix(eng_build_t *b, const qp_node_t *n) {
   return xw_query_wildcard(term, (size_t)len, b->e->lim.max_expansion);
 }
 
-static xw_query *eng_filter(const qp_node_t *n) {
+/* a NEAR b: the words as written (positions are kept for unstemmed words
+ * only, as phrases match them) and prefixes, within distance words: a span
+ * of distance + 1 positions. */
+static xw_query *eng_near(eng_build_t *b, const qp_node_t *n) {
+  xw_query **parts = calloc(n->nkids, sizeof *parts);
+  if (!parts) return NULL;
+  for (size_t i = 0; i < n->nkids; i++) {
+    const qp_node_t *k = n->kids[i];
+    const char *prefix = k->field == QF_TITLE ? SCHEMA_P_TITLE : "";
+    char term[ENG_TERM_CAP];
+    int len = snprintf(term, sizeof term, "%s%s", prefix, k->words[0]);
+    if (k->kind != QN_PREFIX) parts[i] = eng_term(prefix, k->words[0]);
+    else if (len < 0 || (size_t)len >= sizeof term) parts[i] = xw_query_match_nothing();
+    else if (!b->failed)
+      b->failed = xw_query_prefix_terms(b->e->db, term, (size_t)len, b->e->lim.max_expansion,
+                                        &parts[i], b->err);
+  }
+  xw_query *q = b->failed ? NULL : xw_query_near(parts, n->nkids, n->distance + 1);
+  for (size_t i = 0; i < n->nkids; i++) xw_query_free(parts[i]);
+  free(parts);
+  return q;
+}
+
+static xw_query *eng_filter(eng_build_t *b, const qp_node_t *n) {
   const char *prefix = n->field == QF_OUTLET   ? SCHEMA_P_OUTLET
                        : n->field == QF_AUTHOR ? SCHEMA_P_AUTHOR
                        : n->field == QF_TAG    ? SCHEMA_P_TAG
@@ -449,6 +473,12 @@ static xw_query *eng_filter(const qp_node_t *n) {
   if (n->field == QF_LANG) {
     key = tok_lang_algorithm(n->key);
     if (!key) return xw_query_match_nothing();
+  }
+  if (n->prefix) { /* outlet:fox*: every name whose key starts so */
+    char term[ENG_TERM_CAP];
+    int len = snprintf(term, sizeof term, "%s%s", prefix, key);
+    if (len < 0 || (size_t)len >= sizeof term) return xw_query_match_nothing();
+    return xw_query_wildcard(term, (size_t)len, b->e->lim.max_expansion);
   }
   return eng_term(prefix, key);
 }
@@ -527,6 +557,7 @@ static int eng_weighted(const qp_node_t *n) {
     case QN_WORD:
     case QN_PHRASE:
     case QN_PREFIX:
+    case QN_NEAR:
       return 1;
     case QN_AND:
     case QN_OR:
@@ -624,7 +655,8 @@ static xw_query *eng_node(eng_build_t *b, const qp_node_t *n) {
     case QN_WORD: return eng_word(b, n);
     case QN_PHRASE: return eng_phrase(n);
     case QN_PREFIX: return eng_prefix(b, n);
-    case QN_FILTER: return eng_filter(n);
+    case QN_FILTER: return eng_filter(b, n);
+    case QN_NEAR: return eng_near(b, n);
     case QN_DATE: return eng_date(b->e, n);
     case QN_AND: return eng_and(b, n);
     case QN_NOT: {
@@ -649,13 +681,14 @@ static xw_query *eng_node(eng_build_t *b, const qp_node_t *n) {
 static int eng_like(eng_t *e, const qp_query_t *q, xw_query *x, xw_query **out, err_t *err);
 
 static int eng_query(eng_t *e, const qp_query_t *q, int any, xw_query **out, err_t *err) {
-  eng_build_t b = {e, err, q->root, any};
+  eng_build_t b = {e, err, q->root, any, 0};
   xw_query *x = q->root ? eng_node(&b, q->root) : xw_query_match_all();
   if (x && q->root && (!eng_weighted(q->root) || q->news.like)) {
     xw_query *scaled = xw_query_scale(x, 0);
     xw_query_free(x);
     x = scaled;
   }
+  if (!x && b.failed) return b.failed; /* err says why (eng_near) */
   if (!x) return err_set(err, ERR_NOMEM, 0, "out of memory building the query");
   if (q->news.like) return eng_like(e, q, x, out, err);
   *out = x;

@@ -206,6 +206,7 @@ static Xapian::Query::op xw_xapian_op(xw_op op) {
     case XW_PHRASE: return Xapian::Query::OP_PHRASE;
     case XW_SYNONYM: return Xapian::Query::OP_SYNONYM;
     case XW_AND_MAYBE: return Xapian::Query::OP_AND_MAYBE;
+    case XW_NEAR: return Xapian::Query::OP_NEAR;
   }
   throw Xapian::InvalidArgumentError("unknown xw_op");
 }
@@ -866,7 +867,8 @@ xw_query *xw_query_term(const char *term, size_t len, uint32_t wqf) {
   });
 }
 
-xw_query *xw_query_combine(xw_op op, xw_query *const *subs, size_t n) {
+/* window: OP_NEAR's and OP_PHRASE's, 0 for the number of subs. */
+static xw_query *xw_combine(xw_op op, xw_query *const *subs, size_t n, uint32_t window) {
   if (!subs && n) return NULL;
   for (size_t i = 0; i < n; i++)
     if (!subs[i]) return NULL;
@@ -874,9 +876,17 @@ xw_query *xw_query_combine(xw_op op, xw_query *const *subs, size_t n) {
     std::vector<Xapian::Query> v;
     v.reserve(n);
     for (size_t i = 0; i < n; i++) v.push_back(subs[i]->q);
-    Xapian::termcount window = op == XW_PHRASE ? (Xapian::termcount)n : 0;
+    if (!window && (op == XW_PHRASE || op == XW_NEAR)) window = (uint32_t)n;
     return new xw_query{Xapian::Query(xw_xapian_op(op), v.begin(), v.end(), window)};
   });
+}
+
+xw_query *xw_query_combine(xw_op op, xw_query *const *subs, size_t n) {
+  return xw_combine(op, subs, n, 0);
+}
+
+xw_query *xw_query_near(xw_query *const *subs, size_t n, uint32_t window) {
+  return xw_combine(XW_NEAR, subs, n, window);
 }
 
 xw_query *xw_query_wildcard(const char *prefix, size_t len, uint32_t max_expansion) {
@@ -885,6 +895,24 @@ xw_query *xw_query_wildcard(const char *prefix, size_t len, uint32_t max_expansi
     return new xw_query{Xapian::Query(Xapian::Query::OP_WILDCARD, std::string(prefix, len),
                                       max_expansion, Xapian::Query::WILDCARD_LIMIT_ERROR,
                                       Xapian::Query::OP_SYNONYM)};
+  });
+}
+
+int xw_query_prefix_terms(xw_db *db, const char *prefix, size_t len, uint32_t max_expansion,
+                          xw_query **out, err_t *err) {
+  *out = NULL;
+  return xw_try(err, [&] {
+    std::string p(prefix, len);
+    std::vector<Xapian::Query> terms;
+    for (auto t = db->db.allterms_begin(p); t != db->db.allterms_end(p); ++t) {
+      if (max_expansion && terms.size() >= max_expansion)
+        return err_set(err, ERR_BAD_QUERY, 0, "prefix matches too many words");
+      terms.emplace_back(*t);
+    }
+    *out = new xw_query{terms.empty() ? Xapian::Query::MatchNothing
+                                      : Xapian::Query(Xapian::Query::OP_OR, terms.begin(),
+                                                      terms.end())};
+    return 0;
   });
 }
 

@@ -133,15 +133,26 @@ typedef enum xw_op {
   XW_FILTER,    /* subs[0] weighted, the rest only filter */
   XW_PHRASE,    /* consecutive, in order (window = number of subs) */
   XW_SYNONYM,   /* OR, weighted as one term */
-  XW_AND_MAYBE  /* subs[0] required; the rest only add weight */
+  XW_AND_MAYBE, /* subs[0] required; the rest only add weight */
+  XW_NEAR       /* every sub within a window of positions, any order (window =
+                   number of subs; xw_query_near sets it) */
 } xw_op;
 
 xw_query *xw_query_term(const char *term, size_t len, uint32_t wqf);
 xw_query *xw_query_combine(xw_op op, xw_query *const *subs, size_t n);
+/* Xapian's OP_NEAR: every sub (a term, or an OR or wildcard of terms) at a
+ * position of one span of window consecutive positions (the largest minus
+ * the smallest position below window), in any order. */
+xw_query *xw_query_near(xw_query *const *subs, size_t n, uint32_t window);
 /* Every term beginning with prefix, combined as a synonym.  max_expansion 0
  * means unlimited; past a nonzero limit the query fails at search time with
  * ERR_BAD_QUERY ("prefix matches too many words"). */
 xw_query *xw_query_wildcard(const char *prefix, size_t len, uint32_t max_expansion);
+/* The same words as an OR of terms, read from db's lexicon now: what
+ * OP_NEAR takes (a wildcard it does not).  ERR_BAD_QUERY past a nonzero
+ * max_expansion, like a wildcard. */
+int xw_query_prefix_terms(xw_db *db, const char *prefix, size_t len, uint32_t max_expansion,
+                          xw_query **out, err_t *err);
 /* Documents whose value in slot lies in [lo, hi] (byte order); lo or hi NULL
  * for an open end. */
 xw_query *xw_query_value_range(unsigned slot, const char *lo, const char *hi);

@@ -20,7 +20,10 @@ AST (tuples):
   ('word', w, field)          field: 'text' (title or body) or 'title'
   ('phrase', [w...], field, style)   style: 'quote' or 'bare' (w1-w2 token)
   ('prefix', p, field)
+  ('near', [kids], n)         kids: 'word' (matched unstemmed) or 'prefix'
   ('filter', field, value)    field: 'outlet', 'author', 'tag'
+  ('filter', field, value, surface, 'prefix')   outlet:fox*: names whose key
+                              starts with tok_key(value)
   ('date', spec)              spec as written after "date:" (2023, 2023-11..)
   ('and', [kids]), ('or', [kids]), ('not', kid)
   ('all',)                    no condition (every article)
@@ -39,6 +42,7 @@ import unicodedata
 import snowballstemmer
 
 MAX_WORD = 200  # bytes of a normalized word
+TITLE_GAP = 100  # schema.h SCHEMA_TITLE_GAP: body positions start at T + 100
 MAX_ID = 240  # bytes of an id
 DEFAULT_MAX_RECORD = 64 * 1024 * 1024
 
@@ -568,8 +572,73 @@ class Corpus:
             j += 1
         return j - i
 
-    def _filter(self, field, value):
+    def _positions(self, d, title):
+        """word -> positions in article d: title words 1..T, body words from
+        T + TITLE_GAP on (only the title's when title)."""
+        pos = collections.defaultdict(list)
+        tw = d.title_words
+        for i, w in enumerate(tw):
+            pos[w].append(i + 1)
+        if not title and d.body_str:
+            for j, w in enumerate(d.body_str[1:-1].split("\x01")):
+                pos[w].append(len(tw) + TITLE_GAP + j)
+        return pos
+
+    def _near(self, kids, n):
+        """Articles with one position per operand, all within n of each
+        other (largest - smallest <= n), in any order."""
+        cand = None
+        for k in kids:
+            title = k[2] == "title"
+            s = self._prefix(k[1], title) if k[0] == "prefix" else set(
+                (self.inv_title if title else self.inv_word).get(k[1], ()))
+            cand = s if cand is None else cand & s
+        out = set()
+        for num in cand:
+            d = self.docs[num]
+            lists = []
+            for k in kids:
+                pos = self._positions(d, k[2] == "title")
+                if k[0] == "prefix":
+                    lists.append(sorted(p for w, ps in pos.items() if w.startswith(k[1]) for p in ps))
+                else:
+                    lists.append(pos.get(k[1], []))
+            if self._within(lists, n):
+                out.add(num)
+        return out
+
+    @staticmethod
+    def _within(lists, n):
+        """Is there a window [lo, lo + n] holding a position of each list,
+        a different position for each (as Xapian's OP_NEAR: `show NEAR
+        show*` needs two words)?  Windows start at a position of some list;
+        the positions are assigned by bipartite matching."""
+        for lo in sorted({p for ps in lists for p in ps}):
+            cands = [[p for p in ps if lo <= p <= lo + n] for ps in lists]
+            if not all(cands):
+                continue
+            owner = {}
+
+            def assign(i, seen):
+                for p in cands[i]:
+                    if p not in seen:
+                        seen.add(p)
+                        if p not in owner or assign(owner[p], seen):
+                            owner[p] = i
+                            return True
+                return False
+
+            if all(assign(i, set()) for i in range(len(cands))):
+                return True
+        return False
+
+    def _filter(self, field, value, prefix=False):
         key = tok_key(value)
+        if prefix:
+            if field == "outlet":
+                return {d.n for d in self.docs if d.outlet_key is not None and d.outlet_key.startswith(key)}
+            keys = (lambda d: d.author_keys) if field == "author" else (lambda d: d.tag_keys)
+            return {d.n for d in self.docs if any(k.startswith(key) for k in keys(d))}
         if field == "outlet":
             return {d.n for d in self.docs if d.outlet_key == key}
         if field == "author":
@@ -600,7 +669,9 @@ class Corpus:
         if k == "prefix":
             return self._prefix(node[1], node[2] == "title")
         if k == "filter":
-            return self._filter(node[1], node[2])
+            return self._filter(node[1], node[2], len(node) > 4 and node[4] == "prefix")
+        if k == "near":
+            return self._near(node[1], node[2])
         if k == "date":
             return self._date(node[1])
         if k == "not":
@@ -853,7 +924,7 @@ def timeline(corpus, nums, by=None, lo=None, hi=None, limit=10):
 
 def has_positive_text(node, neg=False):
     k = node[0]
-    if k in ("word", "phrase", "prefix"):
+    if k in ("word", "phrase", "prefix", "near"):
         return not neg
     if k == "not":
         return has_positive_text(node[1], not neg)
@@ -863,8 +934,10 @@ def has_positive_text(node, neg=False):
 
 
 def _bare_ok(s):
-    return bool(s) and not any(c in s for c in ' \t"()*:') and not s.startswith("-") \
-        and s not in ("AND", "OR", "NOT")
+    # no delimiter, '*' or ':', nothing qp.c reads as other engines' syntax
+    # (its lexical rules), and no operator
+    return bool(s) and not any(c in s for c in ' \t"()*:^~?&|<[{!+/') and not s.startswith("-") \
+        and s not in ("AND", "OR", "NOT") and not s.startswith("NEAR")
 
 
 def render(node, rng=None, top=True):
@@ -888,9 +961,14 @@ def render(node, rng=None, top=True):
         return ("title:" if node[2] == "title" else "") + s
     if k == "filter":
         v = node[3] if len(node) > 3 else node[2]
+        if len(node) > 4 and node[4] == "prefix":
+            return "%s:%s*" % (node[1], v)
         if not _bare_ok(v):
             v = '"' + v + '"'
         return "%s:%s" % (node[1], v)
+    if k == "near":
+        op = " NEAR " if node[2] == 10 and (rng is None or rng.random() < 0.5) else " NEAR/%d " % node[2]
+        return op.join(render(kid, rng, False) for kid in node[1])
     if k == "date":
         return "date:" + node[1]
     if k == "not":
