@@ -34,12 +34,13 @@
  *    `ha*as`); '^' next to a letter or digit (`gaza^2`); '~' after one
  *    (`gaza~`, `gaza~2`); '?' between two (`te?t`); `&&` and `||`; a token
  *    starting with '+' or '!' before a letter, '(' or '"' (`+gaza`,
- *    `!gaza`); `<<`; a token /.../ (a regular expression); '[' or '{'
+ *    `!gaza`); `<<`; '[' or '{'
  *    opening a group holding the word TO (`[a TO b]`).  After a closing
  *    quote: '~', '^', or '/' and a digit (`"a b"~5`, `"a b"/2`).  Inside a
  *    phrase: '*' after a letter or digit (`"hospit*"`).  What stays text,
  *    because people write it: an apostrophe or hyphen inside a word, `C++`,
- *    `AT&T`, `9/11`, `$5`, `#tag`, `@name`, `+972`, `~5`, `Yahoo!`, `why?`,
+ *    `AT&T`, `9/11`, `/boat-tail/` (Cranfield quotes so; not a regular
+ *    expression), `$5`, `#tag`, `@name`, `+972`, `~5`, `Yahoo!`, `why?`,
  *    a lone `|`, `&`, `[`, emoji (skipped: no word in them).
  *  - NEAR and NEAR/N (N 1..QP_MAX_NEAR, digits only) are operators as whole
  *    upper-case tokens, like OR; `NEAR/x`, `NEAR/0` are errors.
@@ -758,10 +759,6 @@ static int qp_check_bare(qp_parser_t *p, size_t at, size_t n) {
       case '<':
         if (inner && next == '<')
           return qp_lex_bad(p, at + i, "'<<' (word order) at column %d is not supported", col);
-        break;
-      case '/':
-        if (lead && n >= 3 && s[n - 1] == '/')
-          return qp_lex_bad(p, at, "regular expression at column %d is not supported", col);
         break;
       case '[':
       case '{':

@@ -64,7 +64,7 @@
  * to, an option inside parentheses or negated, and syntax of other engines
  * that Sift does not support (a leading or inner '*', '*' in a phrase, '^'
  * boosts, '~' fuzzy and proximity, '?' inside a word, &&, ||, a leading '+'
- * or '!', [a TO b] ranges, /regex/, <<, "a b"/N): qp.c's lexical rules and
+ * or '!', [a TO b] ranges, <<, "a b"/N): qp.c's lexical rules and
  * docs/query-syntax.md list what is an error and what stays text.
  *
  * Ownership: the tree and its strings live in the arena given to qp_parse.
