@@ -754,29 +754,75 @@ static int eng_like(eng_t *e, const qp_query_t *q, xw_query *x, xw_query **out, 
 
 /* ---- searching ---- */
 
+/* Author and tag facets count names, as author: and tag: filters match
+ * them (SPEC.md): each name once per article under its filter key, shown
+ * as most articles spell it (xw.h's xw_split_fn).  The names come from the
+ * value slots, which every index format has. */
+
+/* s[0..n) without the ASCII white space around it: *n updated. */
+static const char *eng_trim(const char *s, size_t *n) {
+  while (*n && strchr(" \t\r\n\f\v", s[0])) s++, (*n)--;
+  while (*n && strchr(" \t\r\n\f\v", s[*n - 1])) (*n)--;
+  return s;
+}
+
+static void eng_emit_name(const char *s, size_t n, int whole, xw_name_fn emit, void *ctx) {
+  char key[SCHEMA_MAX_KEY + 1];
+  size_t kl = tok_key(s, n, key, sizeof key);
+  if (kl) s = eng_trim(s, &n), emit(ctx, key, kl, s, n, whole);
+}
+
+/* An author string: its names as the indexer keys them (idx.c,
+ * schema_author_name), and the whole string's key, which author: matches
+ * too, counted where it is someone's name. */
+static void eng_author_names(const char *v, size_t len, xw_name_fn emit, void *ctx) {
+  size_t at = 0, next;
+  if (schema_author_name(v, len, &next) == len) { /* one name */
+    eng_emit_name(v, len, 0, emit, ctx);
+    return;
+  }
+  for (; at < len; at += next) {
+    size_t n = schema_author_name(v + at, len - at, &next);
+    if (n <= SCHEMA_MAX_NAME) eng_emit_name(v + at, n, 0, emit, ctx);
+  }
+  eng_emit_name(v, len, 1, emit, ctx);
+}
+
+/* Tags joined by SCHEMA_TAG_SEP. */
+static void eng_tag_names(const char *v, size_t len, xw_name_fn emit, void *ctx) {
+  for (size_t at = 0; at <= len;) {
+    const char *sep = memchr(v + at, SCHEMA_TAG_SEP, len - at);
+    size_t n = sep ? (size_t)(sep - (v + at)) : len - at;
+    eng_emit_name(v + at, n, 0, emit, ctx);
+    at += n + 1;
+  }
+}
+
 static const xw_facet_spec eng_facet_specs[QP_FACET__COUNT] = {
-    [QP_FACET_OUTLET] = {SCHEMA_SLOT_OUTLET, 0, 0, NULL},
-    [QP_FACET_YEAR] = {SCHEMA_SLOT_YEAR, 0, 0, NULL},
-    [QP_FACET_MONTH] = {SCHEMA_SLOT_MONTH, 0, 0, NULL},
-    [QP_FACET_DAY] = {SCHEMA_SLOT_DAY, 0, 0, NULL},
-    [QP_FACET_AUTHOR] = {SCHEMA_SLOT_AUTHOR, 0, 0, NULL},
-    [QP_FACET_TAG] = {SCHEMA_SLOT_TAGS, 0, 1, NULL},
+    [QP_FACET_OUTLET] = {SCHEMA_SLOT_OUTLET, 0, 0, NULL, NULL},
+    [QP_FACET_YEAR] = {SCHEMA_SLOT_YEAR, 0, 0, NULL, NULL},
+    [QP_FACET_MONTH] = {SCHEMA_SLOT_MONTH, 0, 0, NULL, NULL},
+    [QP_FACET_DAY] = {SCHEMA_SLOT_DAY, 0, 0, NULL, NULL},
+    [QP_FACET_AUTHOR] = {SCHEMA_SLOT_AUTHOR, 0, 0, NULL, eng_author_names},
+    [QP_FACET_TAG] = {SCHEMA_SLOT_TAGS, 0, 1, NULL, eng_tag_names},
 };
 
-/* The facet's column, loaded on first use; NULL when it has none (tags are
- * multi-valued; a failed load is retried next time, counting by values
- * meanwhile). */
+/* The facet's column, loaded on first use; NULL when it has none (a remote
+ * shard, too many values; a failed load is retried next time, counting by
+ * values meanwhile). */
 static const xw_column *eng_column(eng_t *e, qp_facet_t f) {
+  const xw_facet_spec *spec = &eng_facet_specs[f];
   if (e->col_state[f] == 0) {
-    if (!xw_db_local(e->db) || eng_facet_specs[f].multi) {
+    if (!xw_db_local(e->db) || (spec->multi && !spec->split)) {
       e->col_state[f] = 2;
     } else {
       err_t err = {0};
-      if (xw_column_load(e->db, eng_facet_specs[f].slot, 0, &e->cols[f], &err) == 0)
+      if (xw_column_load(e->db, spec->slot, 0, &e->cols[f], &err) == 0 &&
+          (!e->cols[f] || !spec->split || xw_column_names(e->cols[f], spec->split, &err) == 0))
         e->col_state[f] = e->cols[f] ? 1 : 2;
     }
   }
-  return e->cols[f];
+  return e->col_state[f] == 1 ? e->cols[f] : NULL;
 }
 
 /* "20231102" -> "2023-11-02" (any prefix of it), in the arena. */

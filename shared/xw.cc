@@ -87,10 +87,27 @@ struct xw_query {
 
 typedef std::vector<std::pair<std::string, uint32_t>> xw_counts;
 
+/* The names of facet values (xw_split_fn): which names each value holds,
+ * and each name's spellings weighted by the documents using them.  Values
+ * are added in order (value k is the k-th added); finish() then settles
+ * the whole-string keys and picks each name's spelling. */
+struct xw_namer {
+  std::unordered_map<std::string, uint32_t> ids;                  /* key -> name id */
+  std::vector<std::unordered_map<std::string, uint64_t>> spelling; /* name id -> weights */
+  std::vector<std::string> shown;                                 /* name id -> spelling */
+  std::vector<std::vector<uint32_t>> of;                          /* value -> name ids */
+  std::vector<std::pair<size_t, std::string>> wholes;             /* value, whole key */
+
+  void add(const std::string &val, uint64_t weight, xw_split_fn split);
+  void finish();
+  size_t bytes() const;
+};
+
 struct xw_column {
   std::vector<std::string> names; /* id -> value; id 0 is "no value" */
   std::vector<uint16_t> ids;      /* docid -> id */
   std::vector<uint32_t> totals;   /* id -> documents holding it */
+  std::unique_ptr<xw_namer> namer; /* xw_column_names: counts read as names */
 
   size_t id_of(Xapian::docid d) const { return d < ids.size() ? ids[d] : 0; }
 };
@@ -211,8 +228,109 @@ static Xapian::Query::op xw_xapian_op(xw_op op) {
   throw Xapian::InvalidArgumentError("unknown xw_op");
 }
 
+/* Most frequent first, then by value. */
+static void xw_sort_counts(xw_counts &out) {
+  std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+}
+
+struct xw_namer_ctx {
+  xw_namer *nm;
+  size_t value;
+  uint64_t weight;
+  std::vector<std::pair<uint32_t, std::string>> seen; /* this value's (name, spelling) */
+  bool failed;
+};
+
+/* xw_name_fn for xw_namer::add.  Nothing may be thrown through split(),
+ * which is C: a failure is noted and thrown again once split returns. */
+static void xw_namer_emit(void *c, const char *key, size_t klen, const char *shown, size_t slen,
+                          int whole) {
+  xw_namer_ctx *x = (xw_namer_ctx *)c;
+  try {
+    xw_namer &nm = *x->nm;
+    std::string k(key, klen);
+    if (whole) {
+      nm.wholes.emplace_back(x->value, std::move(k));
+      return;
+    }
+    auto it = nm.ids.find(k);
+    if (it == nm.ids.end()) {
+      it = nm.ids.emplace(std::move(k), (uint32_t)nm.spelling.size()).first;
+      nm.spelling.emplace_back();
+    }
+    uint32_t id = it->second;
+    std::vector<uint32_t> &of = nm.of[x->value];
+    if (std::find(of.begin(), of.end(), id) == of.end()) of.push_back(id);
+    std::pair<uint32_t, std::string> p(id, std::string(shown, slen));
+    if (std::find(x->seen.begin(), x->seen.end(), p) != x->seen.end()) return;
+    nm.spelling[id][p.second] += x->weight;
+    x->seen.push_back(std::move(p));
+  } catch (...) {
+    x->failed = true;
+  }
+}
+
+void xw_namer::add(const std::string &val, uint64_t weight, xw_split_fn split) {
+  xw_namer_ctx ctx{this, of.size(), weight, {}, false};
+  of.emplace_back();
+  split(val.data(), val.size(), xw_namer_emit, &ctx);
+  if (ctx.failed) throw std::bad_alloc();
+}
+
+void xw_namer::finish() {
+  for (auto &w : wholes) {
+    auto it = ids.find(w.second);
+    std::vector<uint32_t> &o = of[w.first];
+    if (it != ids.end() && std::find(o.begin(), o.end(), it->second) == o.end())
+      o.push_back(it->second);
+  }
+  wholes.clear();
+  shown.assign(spelling.size(), std::string());
+  for (size_t id = 0; id < spelling.size(); id++) {
+    uint64_t best = 0;
+    for (const auto &sp : spelling[id])
+      if (sp.second > best || (sp.second == best && sp.first < shown[id])) {
+        best = sp.second;
+        shown[id] = sp.first;
+      }
+  }
+}
+
+size_t xw_namer::bytes() const {
+  size_t n = 0;
+  for (const auto &s : shown) n += sizeof s + s.capacity() + 48; /* + its ids entry */
+  for (const auto &o : of) n += sizeof o + o.capacity() * sizeof(uint32_t);
+  return n;
+}
+
+/* Name counts from counts per value (indexed like nm.of). */
+template <typename C>
+static xw_counts xw_names_fold(const xw_namer &nm, const std::vector<C> &counts) {
+  std::vector<uint64_t> c(nm.shown.size(), 0);
+  for (size_t v = 0; v < counts.size() && v < nm.of.size(); v++)
+    if (counts[v])
+      for (uint32_t id : nm.of[v]) c[id] += counts[v];
+  xw_counts out;
+  for (size_t id = 0; id < c.size(); id++)
+    if (c[id]) out.emplace_back(nm.shown[id], (uint32_t)c[id]);
+  xw_sort_counts(out);
+  return out;
+}
+
 /* Fold a spy's counts of whole values into the keys spec asks for. */
 static xw_counts xw_facet_fold(const Xapian::ValueCountMatchSpy &spy, const xw_facet_spec &spec) {
+  if (spec.split) { /* names, spelled as most of the matches spell them */
+    xw_namer nm;
+    std::vector<uint32_t> counts;
+    for (auto v = spy.values_begin(); v != spy.values_end(); ++v) {
+      nm.add(*v, v.get_termfreq(), spec.split);
+      counts.push_back(v.get_termfreq());
+    }
+    nm.finish();
+    return xw_names_fold(nm, counts);
+  }
   std::unordered_map<std::string, uint32_t> counts;
   std::set<std::string> keys;
   for (auto v = spy.values_begin(); v != spy.values_end(); ++v) {
@@ -229,9 +347,7 @@ static xw_counts xw_facet_fold(const Xapian::ValueCountMatchSpy &spy, const xw_f
     for (const auto &k : keys) counts[k] += v.get_termfreq();
   }
   xw_counts out(counts.begin(), counts.end());
-  std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) {
-    return a.second != b.second ? a.second > b.second : a.first < b.first;
-  });
+  xw_sort_counts(out);
   return out;
 }
 
@@ -1022,9 +1138,22 @@ void xw_column_free(xw_column *c) {
   delete c;
 }
 
+int xw_column_names(xw_column *c, xw_split_fn split, err_t *err) {
+  if (!c || !split) return err_set(err, ERR_INVAL, 0, "no column or split function");
+  return xw_try(err, [&] {
+    std::unique_ptr<xw_namer> nm(new xw_namer);
+    for (size_t id = 0; id < c->names.size(); id++)
+      nm->add(id ? c->names[id] : std::string(), c->totals[id], split);
+    nm->finish();
+    c->namer = std::move(nm);
+    return 0;
+  });
+}
+
 size_t xw_column_bytes(const xw_column *c) {
   if (!c) return 0;
   size_t n = c->ids.capacity() * sizeof(uint16_t) + c->totals.capacity() * sizeof(uint32_t);
+  if (c->namer) n += c->namer->bytes();
   for (const auto &s : c->names) n += sizeof s + s.capacity();
   return n;
 }
@@ -1088,12 +1217,11 @@ static int64_t xw_count_by_shard(const xw_db *db, const Xapian::Query &q, const 
 /* Column counts to the keys and counts the caller reads ("no value" left
  * out), sorted like xw_facet_fold's. */
 static xw_counts xw_column_fold(const xw_column &c, const std::vector<uint32_t> &counts) {
+  if (c.namer) return xw_names_fold(*c.namer, counts);
   xw_counts out;
   for (size_t id = 1; id < counts.size(); id++)
     if (counts[id]) out.emplace_back(c.names[id], counts[id]);
-  std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) {
-    return a.second != b.second ? a.second > b.second : a.first < b.first;
-  });
+  xw_sort_counts(out);
   return out;
 }
 

@@ -179,11 +179,25 @@ typedef enum xw_sort { XW_SORT_RELEVANCE, XW_SORT_VALUE_ASC, XW_SORT_VALUE_DESC 
  * prefix_len > 0 only the first prefix_len bytes of the value are counted
  * (year = 4 bytes of "YYYYMMDD", month = 6).  Empty values are not counted. */
 typedef struct xw_column xw_column;
+/* Facets of names (authors, tags): a value names zero or more things, each
+ * counted once per document under its key, so the spellings of one name
+ * make one row, shown in the spelling most documents use (ties: the first
+ * in byte order).  split() calls emit(ctx, ...) for each name of
+ * val[0..len): its key and its spelling as shown; whole != 0 marks a key
+ * counted only when it is also some value's name (an author string's own
+ * key, which author: filters match as well).  emit copies what it is
+ * given. */
+typedef void (*xw_name_fn)(void *ctx, const char *key, size_t klen, const char *shown,
+                           size_t slen, int whole);
+typedef void (*xw_split_fn)(const char *val, size_t len, xw_name_fn emit, void *ctx);
 typedef struct xw_facet_spec {
   unsigned slot;
   unsigned prefix_len;
   int multi;
   const xw_column *column; /* when set, counted through it (see below) */
+  xw_split_fn split;       /* when set, names are counted (multi and
+                              prefix_len unused); a column must have had
+                              xw_column_names() with it */
 } xw_facet_spec;
 
 typedef struct xw_search_opts {
@@ -260,6 +274,11 @@ void xw_mset_facet_get(const xw_mset *m, size_t f, size_t k, const char **val, s
  * and 0 returned when the slot has too many distinct values. */
 int xw_column_load(xw_db *db, unsigned slot, unsigned prefix_len, xw_column **out, err_t *err);
 void xw_column_free(xw_column *c);
+/* Read the names of c's values with split (xw_split_fn): facets counted
+ * through c then count names, the spellings chosen over every document of
+ * the column.  Counting stays per value; names are summed when the counts
+ * are read, so a match costs what it costs without names. */
+int xw_column_names(xw_column *c, xw_split_fn split, err_t *err);
 /* Memory the column holds, for figures. */
 size_t xw_column_bytes(const xw_column *c);
 /* Reading a column: value ids run 0..xw_column_nvalues(c)-1, id 0 being "no

@@ -168,20 +168,35 @@ def tok_key(s):
     return "".join(tokenize(s or ""))
 
 
-def author_keys(author):
-    """Keys of an author string: the whole string, and each name of a list
-    separated by ',', ';' or ' and '."""
-    keys = set()
+MAX_NAME = 511  # schema.h SCHEMA_MAX_NAME: longer names are not keyed alone
+
+
+def author_names(author):
+    """The names an author string lists (separated by ',', ';' or ' and '):
+    [author] when it lists one, else each name of at most MAX_NAME bytes."""
     if not author:
-        return keys
-    k = tok_key(author)
-    if k:
-        keys.add(k)
-    for name in re.split(r",|;| and ", author):
-        k = tok_key(name)
-        if k:
-            keys.add(k)
-    return keys
+        return []
+    parts = re.split(r",|;| and ", author)
+    if len(parts) == 1:
+        return parts
+    return [p for p in parts if len(p.encode("utf-8")) <= MAX_NAME]
+
+
+def author_keys(author):
+    """Keys author: matches: the whole string's, and each name's."""
+    keys = {tok_key(n) for n in author_names(author)}
+    if author:
+        keys.add(tok_key(author))
+    return keys - {""}
+
+
+_SPACES = " \t\r\n\f\v"
+
+
+def name_pairs(names):
+    """{(key, spelling)} of names, the spelling trimmed of ASCII space."""
+    return {(tok_key(n), n.strip(_SPACES)) for n in names} - {("", "")} \
+        if names else set()
 
 
 # ---------------------------------------------------------------------------
@@ -764,15 +779,47 @@ class Corpus:
         return {self.docs[n].id for n in nums}
 
     # -- facets and order --
+    def _names(self, facet):
+        """Facets of names (SPEC: author and tag facets count each name):
+        per article the keys it counts under, and each key's spelling, the
+        one most articles use (ties: the smallest).  An author string's own
+        key counts where it is also some article's name (author: matches
+        it too)."""
+        cache = self.__dict__.setdefault("_names_cache", {})
+        if facet in cache:
+            return cache[facet]
+        pairs, wholes = [], []
+        for d in self.docs:
+            if facet == "tag":
+                names = d.f.get("tags") or []
+                whole = None
+            else:
+                a = d.f.get("author")
+                names = author_names(a)
+                whole = tok_key(a) if a and len(re.split(r",|;| and ", a)) > 1 else None
+            pairs.append({(k, s) for k, s in name_pairs(names) if k})
+            wholes.append(whole)
+        votes = {}
+        for ps in pairs:
+            for k, s in ps:
+                votes.setdefault(k, collections.Counter())[s] += 1
+        shown = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in votes.items()}
+        keys = []
+        for ps, w in zip(pairs, wholes):
+            ks = {k for k, _ in ps}
+            if w and w in shown:
+                ks.add(w)
+            keys.append(ks)
+        cache[facet] = (keys, shown)
+        return cache[facet]
+
     def facet_values(self, d, facet):
         if facet == "outlet":
             v = d.f.get("outlet")
             return [v] if v else []
-        if facet == "author":
-            v = d.f.get("author")
-            return [v] if v else []
-        if facet == "tag":
-            return d.tags
+        if facet in ("author", "tag"):
+            keys, shown = self._names(facet)
+            return [shown[k] for k in keys[d.n]]
         if facet == "year":
             return [d.year] if d.year else []
         if facet == "month":

@@ -965,6 +965,7 @@ def check_corpus(res, name, files, ref, seed, nscale=1.0, build=()):
 
     i = 0
     forms_failed = {}
+    rows = []  # (query, facet, value, count) of author and tag rows
     for q, nums in zip(queries, expected):
         want_ids = ref.ids(nums)
         what = "[%s] %s: %s" % (name, q.form, q.text)
@@ -984,11 +985,29 @@ def check_corpus(res, name, files, ref, seed, nscale=1.0, build=()):
             bad += check_search(ref, q, snums, ref.ids(snums), s)
             if s and s.get("ok") and bool(s.get("relaxed")) != relaxed:
                 bad.append("relaxed is %r, want %r" % (s.get("relaxed"), relaxed))
+            for nm in ("author", "tag"):
+                if (s and s.get("ok") and not s.get("relaxed") and q.json is None
+                        and "('filter', '%s'" % nm not in repr(q.ast)):
+                    rows += [(q, nm, x["value"], x["count"])
+                             for x in (s.get("facets") or {}).get(nm, [])[:3] if '"' not in x["value"]]
         if bad:
             forms_failed[q.form] = forms_failed.get(q.form, 0) + 1
             res.fail(what, "\n".join(bad))
         else:
             res.passed += 1
+
+    # Facet rows agree with the filters (SPEC: author and tag facets count
+    # each name, as author: and tag: match each): the query with the row's
+    # filter added counts the row's count.
+    fq = []
+    for q, nm, v, c in rows[:300]:
+        body = siftref.render(q.ast)
+        fq.append('COUNT %s %s:"%s"' % ("(%s)" % body if body else "", nm, v))
+    fresp, _ = sift.query_batch(idx, fq) if fq else ([], None)
+    for (q, nm, v, c), line, r in zip(rows, fq, fresp):
+        res.ok(r and r.get("ok") and r.get("count") == c,
+               "[%s] facet row %s=%s (%d) agrees with %s" % (name, nm, v, c, line), sift.short(r))
+    res.note("[%s] %d author and tag facet rows checked against their filters" % (name, len(fq)))
 
     # GET
     for d in gets:
