@@ -88,17 +88,20 @@ struct xw_query {
 typedef std::vector<std::pair<std::string, uint32_t>> xw_counts;
 
 /* The names of facet values (xw_split_fn): which names each value holds,
- * and each name's spellings weighted by the documents using them.  Values
- * are added in order (value k is the k-th added); finish() then settles
- * the whole-string keys and picks each name's spelling. */
+ * in which spellings.  Values are added in order (value k is the k-th
+ * added); finish() then settles the whole-string keys.  Counts and
+ * spellings are settled per search from the values' counts
+ * (xw_names_fold), so a column and a spy on the same matches agree. */
 struct xw_namer {
-  std::unordered_map<std::string, uint32_t> ids;                  /* key -> name id */
-  std::vector<std::unordered_map<std::string, uint64_t>> spelling; /* name id -> weights */
-  std::vector<std::string> shown;                                 /* name id -> spelling */
-  std::vector<std::vector<uint32_t>> of;                          /* value -> name ids */
-  std::vector<std::pair<size_t, std::string>> wholes;             /* value, whole key */
+  std::unordered_map<std::string, uint32_t> ids;       /* key -> name id */
+  std::unordered_map<std::string, uint32_t> sids;      /* spelling -> id */
+  std::vector<const std::string *> spelling;           /* spelling id -> it */
+  std::vector<std::vector<uint32_t>> of;               /* value -> its name ids */
+  std::vector<std::vector<uint32_t>> whole;            /* value -> ids by its whole key */
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> spelled; /* value -> (name, spelling) */
+  std::vector<std::pair<size_t, std::string>> wholes;  /* value, whole key (until finish) */
 
-  void add(const std::string &val, uint64_t weight, xw_split_fn split);
+  void add(const std::string &val, xw_split_fn split);
   void finish();
   size_t bytes() const;
 };
@@ -238,8 +241,6 @@ static void xw_sort_counts(xw_counts &out) {
 struct xw_namer_ctx {
   xw_namer *nm;
   size_t value;
-  uint64_t weight;
-  std::vector<std::pair<uint32_t, std::string>> seen; /* this value's (name, spelling) */
   bool failed;
 };
 
@@ -255,26 +256,24 @@ static void xw_namer_emit(void *c, const char *key, size_t klen, const char *sho
       nm.wholes.emplace_back(x->value, std::move(k));
       return;
     }
-    auto it = nm.ids.find(k);
-    if (it == nm.ids.end()) {
-      it = nm.ids.emplace(std::move(k), (uint32_t)nm.spelling.size()).first;
-      nm.spelling.emplace_back();
-    }
-    uint32_t id = it->second;
+    uint32_t id = nm.ids.emplace(std::move(k), (uint32_t)nm.ids.size()).first->second;
+    auto sp = nm.sids.emplace(std::string(shown, slen), (uint32_t)nm.sids.size());
+    if (sp.second) nm.spelling.push_back(&sp.first->first);
     std::vector<uint32_t> &of = nm.of[x->value];
     if (std::find(of.begin(), of.end(), id) == of.end()) of.push_back(id);
-    std::pair<uint32_t, std::string> p(id, std::string(shown, slen));
-    if (std::find(x->seen.begin(), x->seen.end(), p) != x->seen.end()) return;
-    nm.spelling[id][p.second] += x->weight;
-    x->seen.push_back(std::move(p));
+    auto &sd = nm.spelled[x->value];
+    std::pair<uint32_t, uint32_t> p(id, sp.first->second);
+    if (std::find(sd.begin(), sd.end(), p) == sd.end()) sd.push_back(p);
   } catch (...) {
     x->failed = true;
   }
 }
 
-void xw_namer::add(const std::string &val, uint64_t weight, xw_split_fn split) {
-  xw_namer_ctx ctx{this, of.size(), weight, {}, false};
+void xw_namer::add(const std::string &val, xw_split_fn split) {
+  xw_namer_ctx ctx{this, of.size(), false};
   of.emplace_back();
+  whole.emplace_back();
+  spelled.emplace_back();
   split(val.data(), val.size(), xw_namer_emit, &ctx);
   if (ctx.failed) throw std::bad_alloc();
 }
@@ -282,50 +281,60 @@ void xw_namer::add(const std::string &val, uint64_t weight, xw_split_fn split) {
 void xw_namer::finish() {
   for (auto &w : wholes) {
     auto it = ids.find(w.second);
-    std::vector<uint32_t> &o = of[w.first];
+    const std::vector<uint32_t> &o = of[w.first];
     if (it != ids.end() && std::find(o.begin(), o.end(), it->second) == o.end())
-      o.push_back(it->second);
+      whole[w.first].push_back(it->second);
   }
   wholes.clear();
-  shown.assign(spelling.size(), std::string());
-  for (size_t id = 0; id < spelling.size(); id++) {
-    uint64_t best = 0;
-    for (const auto &sp : spelling[id])
-      if (sp.second > best || (sp.second == best && sp.first < shown[id])) {
-        best = sp.second;
-        shown[id] = sp.first;
-      }
-  }
 }
 
 size_t xw_namer::bytes() const {
-  size_t n = 0;
-  for (const auto &s : shown) n += sizeof s + s.capacity() + 48; /* + its ids entry */
-  for (const auto &o : of) n += sizeof o + o.capacity() * sizeof(uint32_t);
+  size_t n = (ids.size() + sids.size()) * 64; /* hash nodes, roughly */
+  for (const auto &e : sids) n += e.first.capacity();
+  for (size_t v = 0; v < of.size(); v++)
+    n += 3 * sizeof of[v] + (of[v].capacity() + whole[v].capacity()) * sizeof(uint32_t) +
+         spelled[v].capacity() * 2 * sizeof(uint32_t);
   return n;
 }
 
-/* Name counts from counts per value (indexed like nm.of). */
+/* Name counts from the counts per value (indexed like nm.of): a name's
+ * count is that of the matches naming it, or whose whole string is its key
+ * (author: matches both); a name no match names is left out.  Its spelling
+ * is the one most of those matches use (ties: the first in byte order). */
 template <typename C>
 static xw_counts xw_names_fold(const xw_namer &nm, const std::vector<C> &counts) {
-  std::vector<uint64_t> c(nm.shown.size(), 0);
-  for (size_t v = 0; v < counts.size() && v < nm.of.size(); v++)
-    if (counts[v])
-      for (uint32_t id : nm.of[v]) c[id] += counts[v];
+  size_t n = nm.ids.size();
+  std::vector<uint64_t> c(n, 0), named(n, 0), best(n, 0);
+  std::vector<uint32_t> shown(n, 0);
+  std::unordered_map<uint64_t, uint64_t> votes; /* name << 32 | spelling -> matches */
+  for (size_t v = 0; v < counts.size() && v < nm.of.size(); v++) {
+    if (!counts[v]) continue;
+    for (uint32_t id : nm.of[v]) c[id] += counts[v], named[id] += counts[v];
+    for (uint32_t id : nm.whole[v]) c[id] += counts[v];
+    for (const auto &p : nm.spelled[v]) votes[(uint64_t)p.first << 32 | p.second] += counts[v];
+  }
+  for (const auto &e : votes) {
+    uint32_t id = (uint32_t)(e.first >> 32), sp = (uint32_t)e.first;
+    if (e.second > best[id] ||
+        (e.second == best[id] && *nm.spelling[sp] < *nm.spelling[shown[id]])) {
+      best[id] = e.second;
+      shown[id] = sp;
+    }
+  }
   xw_counts out;
-  for (size_t id = 0; id < c.size(); id++)
-    if (c[id]) out.emplace_back(nm.shown[id], (uint32_t)c[id]);
+  for (size_t id = 0; id < n; id++)
+    if (named[id]) out.emplace_back(*nm.spelling[shown[id]], (uint32_t)c[id]);
   xw_sort_counts(out);
   return out;
 }
 
 /* Fold a spy's counts of whole values into the keys spec asks for. */
 static xw_counts xw_facet_fold(const Xapian::ValueCountMatchSpy &spy, const xw_facet_spec &spec) {
-  if (spec.split) { /* names, spelled as most of the matches spell them */
+  if (spec.split) { /* names (xw_names_fold) */
     xw_namer nm;
     std::vector<uint32_t> counts;
     for (auto v = spy.values_begin(); v != spy.values_end(); ++v) {
-      nm.add(*v, v.get_termfreq(), spec.split);
+      nm.add(*v, spec.split);
       counts.push_back(v.get_termfreq());
     }
     nm.finish();
@@ -1143,7 +1152,7 @@ int xw_column_names(xw_column *c, xw_split_fn split, err_t *err) {
   return xw_try(err, [&] {
     std::unique_ptr<xw_namer> nm(new xw_namer);
     for (size_t id = 0; id < c->names.size(); id++)
-      nm->add(id ? c->names[id] : std::string(), c->totals[id], split);
+      nm->add(id ? c->names[id] : std::string(), split);
     nm->finish();
     c->namer = std::move(nm);
     return 0;

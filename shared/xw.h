@@ -181,12 +181,12 @@ typedef enum xw_sort { XW_SORT_RELEVANCE, XW_SORT_VALUE_ASC, XW_SORT_VALUE_DESC 
 typedef struct xw_column xw_column;
 /* Facets of names (authors, tags): a value names zero or more things, each
  * counted once per document under its key, so the spellings of one name
- * make one row, shown in the spelling most documents use (ties: the first
- * in byte order).  split() calls emit(ctx, ...) for each name of
+ * make one row, shown in the spelling most of the matches use (ties: the
+ * first in byte order).  split() calls emit(ctx, ...) for each name of
  * val[0..len): its key and its spelling as shown; whole != 0 marks a key
- * counted only when it is also some value's name (an author string's own
- * key, which author: filters match as well).  emit copies what it is
- * given. */
+ * that adds a document to a name's count without naming it (an author
+ * string's own key, which author: filters match as well): a row is shown
+ * only for a name some match names.  emit copies what it is given. */
 typedef void (*xw_name_fn)(void *ctx, const char *key, size_t klen, const char *shown,
                            size_t slen, int whole);
 typedef void (*xw_split_fn)(const char *val, size_t len, xw_name_fn emit, void *ctx);
@@ -275,9 +275,9 @@ void xw_mset_facet_get(const xw_mset *m, size_t f, size_t k, const char **val, s
 int xw_column_load(xw_db *db, unsigned slot, unsigned prefix_len, xw_column **out, err_t *err);
 void xw_column_free(xw_column *c);
 /* Read the names of c's values with split (xw_split_fn): facets counted
- * through c then count names, the spellings chosen over every document of
- * the column.  Counting stays per value; names are summed when the counts
- * are read, so a match costs what it costs without names. */
+ * through c then count names, as a spy's values would be.  Counting stays
+ * per value; names are summed when the counts are read, so a match costs
+ * what it costs without names. */
 int xw_column_names(xw_column *c, xw_split_fn split, err_t *err);
 /* Memory the column holds, for figures. */
 size_t xw_column_bytes(const xw_column *c);

@@ -780,46 +780,50 @@ class Corpus:
 
     # -- facets and order --
     def _names(self, facet):
-        """Facets of names (SPEC: author and tag facets count each name):
-        per article the keys it counts under, and each key's spelling, the
-        one most articles use (ties: the smallest).  An author string's own
-        key counts where it is also some article's name (author: matches
-        it too)."""
+        """Per article, for the facets of names (SPEC: author and tag facets
+        count each name): {(key, spelling)} of the names it lists, and the
+        key of its whole author string when it lists several (author:
+        matches that key too)."""
         cache = self.__dict__.setdefault("_names_cache", {})
-        if facet in cache:
-            return cache[facet]
-        pairs, wholes = [], []
-        for d in self.docs:
-            if facet == "tag":
-                names = d.f.get("tags") or []
-                whole = None
-            else:
-                a = d.f.get("author")
-                names = author_names(a)
-                whole = tok_key(a) if a and len(re.split(r",|;| and ", a)) > 1 else None
-            pairs.append({(k, s) for k, s in name_pairs(names) if k})
-            wholes.append(whole)
-        votes = {}
-        for ps in pairs:
-            for k, s in ps:
-                votes.setdefault(k, collections.Counter())[s] += 1
-        shown = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in votes.items()}
-        keys = []
-        for ps, w in zip(pairs, wholes):
-            ks = {k for k, _ in ps}
-            if w and w in shown:
-                ks.add(w)
-            keys.append(ks)
-        cache[facet] = (keys, shown)
+        if facet not in cache:
+            out = []
+            for d in self.docs:
+                if facet == "tag":
+                    names, whole = d.f.get("tags") or [], None
+                else:
+                    a = d.f.get("author")
+                    names = author_names(a)
+                    whole = tok_key(a) if a and len(re.split(r",|;| and ", a)) > 1 else None
+                out.append(({(k, s) for k, s in name_pairs(names) if k}, whole))
+            cache[facet] = out
         return cache[facet]
+
+    def name_facet(self, nums, facet):
+        """{spelling: count} of a facet of names over the articles nums: a
+        name counts the articles naming it and those whose whole author
+        string has its key, and is shown when some of them names it, in the
+        spelling most of those naming it use (ties: the smallest)."""
+        names = self._names(facet)
+        named, whole, votes = collections.Counter(), collections.Counter(), {}
+        for n in nums:
+            pairs, w = names[n]
+            keys = {k for k, _ in pairs}
+            for k in keys:
+                named[k] += 1
+            for k, sp in pairs:
+                votes.setdefault(k, collections.Counter())[sp] += 1
+            if w and w not in keys:
+                whole[w] += 1
+        out = {}
+        for k, c in named.items():
+            sp = min(votes[k].items(), key=lambda kv: (-kv[1], kv[0]))[0]
+            out[sp] = c + whole[k]
+        return out
 
     def facet_values(self, d, facet):
         if facet == "outlet":
             v = d.f.get("outlet")
             return [v] if v else []
-        if facet in ("author", "tag"):
-            keys, shown = self._names(facet)
-            return [shown[k] for k in keys[d.n]]
         if facet == "year":
             return [d.year] if d.year else []
         if facet == "month":
@@ -831,10 +835,13 @@ class Corpus:
     def facets(self, nums, facet, limit=10):
         """[(value, count)] most frequent first, ties by value (code point
         order = UTF-8 byte order); limit None = all."""
-        counts = {}
-        for n in nums:
-            for v in self.facet_values(self.docs[n], facet):
-                counts[v] = counts.get(v, 0) + 1
+        if facet in ("author", "tag"):
+            counts = self.name_facet(nums, facet)
+        else:
+            counts = {}
+            for n in nums:
+                for v in self.facet_values(self.docs[n], facet):
+                    counts[v] = counts.get(v, 0) + 1
         items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         return items if limit is None else items[:limit]
 
