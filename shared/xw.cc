@@ -96,6 +96,8 @@ struct xw_namer {
   std::unordered_map<std::string, uint32_t> ids;       /* key -> name id */
   std::unordered_map<std::string, uint32_t> sids;      /* spelling -> id */
   std::vector<const std::string *> spelling;           /* spelling id -> it */
+  std::vector<uint32_t> sole;                          /* name id -> its spelling id, or
+                                                          XW_SPELLINGS when it has several */
   std::vector<std::vector<uint32_t>> of;               /* value -> its name ids */
   std::vector<std::vector<uint32_t>> whole;            /* value -> ids by its whole key */
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> spelled; /* value -> (name, spelling) */
@@ -238,6 +240,8 @@ static void xw_sort_counts(xw_counts &out) {
   });
 }
 
+#define XW_SPELLINGS UINT32_MAX
+
 struct xw_namer_ctx {
   xw_namer *nm;
   size_t value;
@@ -256,9 +260,12 @@ static void xw_namer_emit(void *c, const char *key, size_t klen, const char *sho
       nm.wholes.emplace_back(x->value, std::move(k));
       return;
     }
-    uint32_t id = nm.ids.emplace(std::move(k), (uint32_t)nm.ids.size()).first->second;
+    auto nid = nm.ids.emplace(std::move(k), (uint32_t)nm.ids.size());
+    uint32_t id = nid.first->second;
     auto sp = nm.sids.emplace(std::string(shown, slen), (uint32_t)nm.sids.size());
     if (sp.second) nm.spelling.push_back(&sp.first->first);
+    if (nid.second) nm.sole.push_back(sp.first->second);
+    else if (nm.sole[id] != sp.first->second) nm.sole[id] = XW_SPELLINGS;
     std::vector<uint32_t> &of = nm.of[x->value];
     if (std::find(of.begin(), of.end(), id) == of.end()) of.push_back(id);
     auto &sd = nm.spelled[x->value];
@@ -305,18 +312,22 @@ template <typename C>
 static xw_counts xw_names_fold(const xw_namer &nm, const std::vector<C> &counts) {
   size_t n = nm.ids.size();
   std::vector<uint64_t> c(n, 0), named(n, 0), best(n, 0);
-  std::vector<uint32_t> shown(n, 0);
+  std::vector<uint32_t> shown(nm.sole);
+  /* Votes only for names spelled several ways (few: a hash map per search
+   * for every name cost a millisecond on the kit). */
   std::unordered_map<uint64_t, uint64_t> votes; /* name << 32 | spelling -> matches */
   for (size_t v = 0; v < counts.size() && v < nm.of.size(); v++) {
     if (!counts[v]) continue;
     for (uint32_t id : nm.of[v]) c[id] += counts[v], named[id] += counts[v];
     for (uint32_t id : nm.whole[v]) c[id] += counts[v];
-    for (const auto &p : nm.spelled[v]) votes[(uint64_t)p.first << 32 | p.second] += counts[v];
+    for (const auto &p : nm.spelled[v])
+      if (nm.sole[p.first] == XW_SPELLINGS) votes[(uint64_t)p.first << 32 | p.second] += counts[v];
   }
   for (const auto &e : votes) {
     uint32_t id = (uint32_t)(e.first >> 32), sp = (uint32_t)e.first;
     if (e.second > best[id] ||
-        (e.second == best[id] && *nm.spelling[sp] < *nm.spelling[shown[id]])) {
+        (e.second == best[id] && shown[id] != XW_SPELLINGS &&
+         *nm.spelling[sp] < *nm.spelling[shown[id]])) {
       best[id] = e.second;
       shown[id] = sp;
     }
