@@ -675,10 +675,10 @@ static int qp_neg_here(const qp_parser_t *p, size_t i) {
   return qp_termlike(p->q + k, qp_token_end(p, k) - k);
 }
 
-/* A syntax error of the lexer at byte offset at. */
-static int qp_lex_bad(qp_parser_t *p, size_t at, const char *fmt, ...)
+/* A syntax error at byte offset at (lexer and parser). */
+static int qp_bad(qp_parser_t *p, size_t at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int qp_lex_bad(qp_parser_t *p, size_t at, const char *fmt, ...) {
+static int qp_bad(qp_parser_t *p, size_t at, const char *fmt, ...) {
   char msg[sizeof p->b.err->msg];
   va_list ap;
   va_start(ap, fmt);
@@ -717,28 +717,28 @@ static int qp_check_bare(qp_parser_t *p, size_t at, size_t n) {
       case '*':
         if (!inner && !lead && qp_wordbyte(prev)) break; /* hospit* */
         if (lead || !qp_wordbyte(prev))
-          return qp_lex_bad(p, at + i,
+          return qp_bad(p, at + i,
                             "leading wildcard at column %d is not supported: '*' only ends a "
                             "word (hospit*)",
                             col);
-        return qp_lex_bad(p, at + i,
+        return qp_bad(p, at + i,
                           "'*' inside a word at column %d is not supported: '*' only ends a "
                           "word (hospit*)",
                           col);
       case '^':
         if (qp_wordbyte(prev) || qp_wordbyte(next))
-          return qp_lex_bad(p, at + i, "boost '^' at column %d is not supported", col);
+          return qp_bad(p, at + i, "boost '^' at column %d is not supported", col);
         break;
       case '~':
         if (qp_wordbyte(prev))
-          return qp_lex_bad(p, at + i,
+          return qp_bad(p, at + i,
                             "fuzzy search '~' at column %d is not supported (for words near "
                             "each other: a NEAR/N b)",
                             col);
         break;
       case '?':
         if (inner && qp_wordbyte(prev) && qp_wordbyte(next))
-          return qp_lex_bad(p, at + i,
+          return qp_bad(p, at + i,
                             "'?' inside a word at column %d (a one-letter wildcard) is not "
                             "supported",
                             col);
@@ -746,24 +746,24 @@ static int qp_check_bare(qp_parser_t *p, size_t at, size_t n) {
       case '&':
       case '|':
         if (inner && next == s[i])
-          return qp_lex_bad(p, at + i, "'%c%c' at column %d is not supported: write %s", s[i],
+          return qp_bad(p, at + i, "'%c%c' at column %d is not supported: write %s", s[i],
                             s[i], col, s[i] == '&' ? "AND" : "OR");
         break;
       case '+':
       case '!':
         if (lead && opens)
-          return qp_lex_bad(p, at + i, "'%c' at column %d is not supported: %s", s[i], col,
+          return qp_bad(p, at + i, "'%c' at column %d is not supported: %s", s[i], col,
                             s[i] == '+' ? "every word must match already (drop the '+')"
                                         : "write NOT or -");
         break;
       case '<':
         if (inner && next == '<')
-          return qp_lex_bad(p, at + i, "'<<' (word order) at column %d is not supported", col);
+          return qp_bad(p, at + i, "'<<' (word order) at column %d is not supported", col);
         break;
       case '[':
       case '{':
         if (lead && qp_range_here(p, at))
-          return qp_lex_bad(p, at,
+          return qp_bad(p, at,
                             "range '%c... TO ...' at column %d is not supported (dates: "
                             "date:A..B)",
                             s[i], col);
@@ -778,7 +778,7 @@ static int qp_check_bare(qp_parser_t *p, size_t at, size_t n) {
  * or filter value, where a '*' after a letter or digit is an error. */
 static int qp_lex_quoted(qp_parser_t *p, size_t i, int text, qp_tok_t *t) {
   const char *close = memchr(p->q + i + 1, '"', p->len - i - 1);
-  if (!close) return qp_lex_bad(p, i, "unbalanced '\"' at column %d", qp_col(i));
+  if (!close) return qp_bad(p, i, "unbalanced '\"' at column %d", qp_col(i));
   t->s = p->q + i + 1;
   t->n = (size_t)(close - t->s);
   t->s_at = i + 1;
@@ -786,14 +786,14 @@ static int qp_lex_quoted(qp_parser_t *p, size_t i, int text, qp_tok_t *t) {
   p->pos = (size_t)(close - p->q) + 1;
   for (size_t k = 1; text && k < t->n; k++)
     if (t->s[k] == '*' && qp_wordbyte((unsigned char)t->s[k - 1]))
-      return qp_lex_bad(p, t->s_at + k,
+      return qp_bad(p, t->s_at + k,
                         "'*' inside a phrase at column %d is not supported: a phrase matches "
                         "whole words (write the prefix outside quotes)",
                         qp_col(t->s_at + k));
   char c = p->pos < p->len ? p->q[p->pos] : 0;
   char d = p->pos + 1 < p->len ? p->q[p->pos + 1] : 0;
   if (c == '~' || c == '^' || (c == '/' && d >= '0' && d <= '9'))
-    return qp_lex_bad(p, p->pos, "'%c' after a phrase at column %d is not supported%s", c,
+    return qp_bad(p, p->pos, "'%c' after a phrase at column %d is not supported%s", c,
                       qp_col(p->pos),
                       c == '~' ? " (for words near each other: a NEAR/N b)"
                       : c == '^' ? " (boost)"
@@ -809,7 +809,7 @@ static int qp_lex_field(qp_parser_t *p, const qp_fdef_t *def, size_t name_len, s
   t->def = def;
   if (v < p->len && p->q[v] == '(') {
     if (def->kind != QP_FK_TEXT)
-      return qp_lex_bad(p, v, "%s: takes one value, not a group, at column %d%s", def->name,
+      return qp_bad(p, v, "%s: takes one value, not a group, at column %d%s", def->name,
                         qp_col(v),
                         def->kind == QP_FK_FILTER ? " (write outlet:a OR outlet:b)" : "");
     t->group = 1; /* the '(' is the next token */
@@ -828,7 +828,7 @@ static int qp_lex_field(qp_parser_t *p, const qp_fdef_t *def, size_t name_len, s
     if (text && (rc = qp_check_bare(p, v, t->n))) return rc;
   }
   if (t->n == 0)
-    return qp_lex_bad(p, v, "%s: needs a value at column %d", def->name, qp_col(v));
+    return qp_bad(p, v, "%s: needs a value at column %d", def->name, qp_col(v));
   return 0;
 }
 
@@ -839,7 +839,7 @@ static int qp_lex_near(qp_parser_t *p, const char *s, size_t n, qp_tok_t *t) {
   t->kind = QT_NEAR;
   t->distance = QP_NEAR_DEFAULT;
   if (n > 4 && (qp_uint(s + 5, n - 5, QP_MAX_NEAR, &t->distance) || t->distance == 0))
-    return qp_lex_bad(p, t->at, "bad NEAR distance '%.*s%s' at column %d: expected NEAR/N, N 1-%d",
+    return qp_bad(p, t->at, "bad NEAR distance '%.*s%s' at column %d: expected NEAR/N, N 1-%d",
                       QP_SHOW(s, n), qp_col(t->at), QP_MAX_NEAR);
   p->pos += n;
   return 0;
@@ -918,17 +918,6 @@ static int qp_peek(qp_parser_t *p, qp_tok_t **t) {
 /* ------------------------------------------------------------------------
  * Parser
  */
-
-static int qp_bad(qp_parser_t *p, size_t at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int qp_bad(qp_parser_t *p, size_t at, const char *fmt, ...) {
-  char msg[sizeof p->b.err->msg];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(at), "%s", msg);
-}
 
 static int qp_too_deep(qp_parser_t *p, size_t at) {
   return qp_bad(p, at, "query too complex at column %d: nested more than %d deep", qp_col(at),
