@@ -15,6 +15,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "ds.h"
+#include "hash.h"
 #include "idx.h"
 #include "schema.h"
 #include "tok.h"
@@ -129,8 +130,7 @@ static size_t pd_find(pd_build_t *b, const char *name, err_t *err, int *failed) 
 /* ---- ids ---- */
 
 static uint64_t pd_hash(const char *s) {
-  uint64_t h = 14695981039346656037ull;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  uint64_t h = hash_fnv64(HASH_FNV64_START, s, strlen(s));
   return h ^ (h >> 29);
 }
 

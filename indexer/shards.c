@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "idx.h"
 #include "tok.h"
 
@@ -64,8 +65,7 @@ struct sh_build {
 /* ---- ids seen in this run ---- */
 
 static uint64_t sh_hash(const char *s) {
-  uint64_t h = 14695981039346656037ull; /* FNV-1a, then a finalizer */
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  uint64_t h = hash_fnv64(HASH_FNV64_START, s, strlen(s)); /* then a finalizer */
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdull;
   h ^= h >> 33;

@@ -1,7 +1,8 @@
 /* render.c: a response line shown to a person (sift-query without --json).
  *
- * SEARCH answers become a numbered list (title, outlet, date, id, snippet
- * with the matched words in bold on a terminal or between *stars* when piped)
+ * SEARCH answers become a numbered list (title, outlet, date, id, snippet;
+ * the matched words in bold in the snippet and underlined in the title on a
+ * terminal, between *stars* when piped; a snippet's passages joined by " … ")
  * followed by facet counts; TIMELINE answers a bar chart (render_timeline);
  * other answers are printed as indented JSON;
  * errors as one "error:" line.
@@ -18,12 +19,13 @@ static const char *str(json_t *o, const char *key) {
   return s ? s : "";
 }
 
-/* The snippet: marks become bold (or stars), entities become characters. */
-static void render_snippet(FILE *f, const char *s, int color) {
-  static const struct {
+/* A marked string (a snippet, a title_html): on a terminal the marks become
+ * open / close, else stars; entities become characters. */
+static void render_marked(FILE *f, const char *s, int color, const char *open, const char *close) {
+  const struct {
     const char *from, *tty, *plain;
-  } subs[] = {{"<b>", "\033[1m", "*"}, {"</b>", "\033[0m", "*"}, {"&lt;", "<", "<"},
-              {"&gt;", ">", ">"},     {"&amp;", "&", "&"}};
+  } subs[] = {{"<b>", open, "*"}, {"</b>", close, "*"}, {"&lt;", "<", "<"},
+              {"&gt;", ">", ">"}, {"&amp;", "&", "&"}};
   while (*s) {
     size_t k = 0, n = sizeof subs / sizeof subs[0];
     while (k < n && strncmp(s, subs[k].from, strlen(subs[k].from)) != 0) k++;
@@ -50,12 +52,18 @@ static void render_search(FILE *f, json_t *r, int color) {
   json_t *h;
   json_array_foreach(hits, i, h) {
     const char *b = color ? "\033[1m" : "", *e = color ? "\033[0m" : "";
-    fprintf(f, "\n%lld. %s%s%s\n", offset + (long long)i + 1, b, str(h, "title"), e);
+    /* The title in bold on a terminal, its matched words underlined too. */
+    fprintf(f, "\n%lld. %s", offset + (long long)i + 1, b);
+    if (*str(h, "title_html"))
+      render_marked(f, str(h, "title_html"), color, "\033[4m", "\033[24m");
+    else
+      fputs(str(h, "title"), f);
+    fprintf(f, "%s\n", e);
     fprintf(f, "   %s%s%s  [%s]\n", str(h, "outlet"), *str(h, "date") ? " · " : "", str(h, "date"),
             str(h, "id"));
     if (*str(h, "snippet")) {
       fputs("   ", f);
-      render_snippet(f, str(h, "snippet"), color);
+      render_marked(f, str(h, "snippet"), color, "\033[1m", "\033[0m");
       fputc('\n', f);
     }
   }

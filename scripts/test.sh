@@ -4,8 +4,11 @@
 #     against the independent reference, fuzz-corpus replay);
 #  2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #     (LeakSanitizer included);
-#  3. each libFuzzer target for SIFT_FUZZ_SECONDS (default 30) under clang.
-# Set SIFT_QUICK=1 to skip steps 2 and 3.
+#  3. the daemon's tests (worker pool, answers on the loop, HTTP) under
+#     ThreadSanitizer;
+#  4. each libFuzzer target for SIFT_FUZZ_SECONDS (default 30) under clang
+#     (scripts/fuzz.sh; `scripts/fuzz.sh --hours N` is the long run).
+# Set SIFT_QUICK=1 to skip steps 2 to 4.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -26,21 +29,11 @@ cmake --build build-asan -j"$JOBS"
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SIFT_SANITIZED=1 SIFT_TEST_SLOW=4 \
   ctest --output-on-failure -j"$JOBS")
 
-echo "== libFuzzer, ${FUZZ_SECONDS}s per target"
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSIFT_FUZZ=ON >/dev/null
-cmake --build build-fuzz -j"$JOBS"
-for f in build-fuzz/fuzz/fuzz_*; do
-  name=$(basename "$f" | sed 's/^fuzz_//')
-  work=build-fuzz/corpus-$name
-  mkdir -p "$work"
-  cp -n tests/fuzz/corpus/"$name"/* "$work"/ 2>/dev/null || true
-  echo "-- $name"
-  if ! "$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 -artifact_prefix="$work-" \
-      "$work" >"$work.log" 2>&1; then
-    tail -n 40 "$work.log"
-    echo "fuzz target $name found a failure (input saved as $work-*)"
-    exit 1
-  fi
-  grep -E "stat::number_of_executed_units" "$work.log" || true
-done
+echo "== ThreadSanitizer build: the daemon's threads"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIFT_TSAN=ON -DSIFT_WERROR=ON >/dev/null
+cmake --build build-tsan -j"$JOBS" --target sift-searchd sift-indexer sift-query sift-gen
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 SIFT_SANITIZED=1 SIFT_TEST_SLOW=4 \
+  ctest --output-on-failure -j"$JOBS" -R 'integration\.test_(searchd|http|auth)$')
+
+./scripts/fuzz.sh --seconds "$FUZZ_SECONDS"
 echo "== all tests passed"

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 typedef struct cache_entry {
   struct cache_entry *hnext;      /* bucket chain */
   struct cache_entry *prev, *next; /* LRU list */
@@ -32,12 +34,7 @@ struct cache {
 #define CACHE_INITIAL_BUCKETS 1024
 
 static uint64_t cache_hash(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603u;
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 1099511628211u;
-  }
-  return h;
+  return hash_fnv64(HASH_FNV64_START, s, n);
 }
 
 static size_t cache_entry_size(size_t klen, size_t vlen) {

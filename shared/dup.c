@@ -4,13 +4,15 @@
  * 20k of them).  Groups by union-find (union by the smaller docid). */
 #include "dup.h"
 
+#include "hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
+/* FNV-1a from a start of its own (not FNV's): signatures made from these
+ * hashes are stored in indexes, so the start stays what it always was. */
 uint64_t dup_word_hash(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-  return h;
+  return hash_fnv64(1469598103934665603ull, s, n);
 }
 
 static uint64_t dup_mix(uint64_t x) {

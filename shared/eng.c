@@ -1126,7 +1126,7 @@ static int eng_recent(eng_t *e, const qp_query_t *q, const xw_query *x, const en
                       uint32_t want, arena_t *a, eng_cand_t **cands, size_t *n, err_t *err) {
   eng_scored_t s = {e, q, cur, eng_column(e, QP_FACET_DAY), {0}};
   int rc = xw_match_each(e->db, x, 1, e->lim.bm25_k1, e->lim.bm25_b, e->lim.time_limit,
-                         eng_scored_add, &s, err);
+                         eng_shard_mask(e, q), eng_scored_add, &s, err);
   if (!rc && s.c.nomem) rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
   if (!rc) {
     if (s.c.n) qsort(s.c.v, s.c.n, sizeof *s.c.v, eng_cand_cmp);
@@ -1224,7 +1224,7 @@ static int eng_collapse_count(eng_t *e, const xw_query *x, eng_collapse_t *c, er
   c->count = calloc((size_t)c->last + 1, sizeof *c->count);
   c->match = calloc((size_t)c->last / 64 + 1, sizeof *c->match);
   if (!c->count || !c->match) return err_set(err, ERR_NOMEM, 0, "out of memory for copy counts");
-  return xw_match_each(e->db, x, 0, 0, 0, e->lim.time_limit, eng_collapse_add, c, err);
+  return xw_match_each(e->db, x, 0, 0, 0, e->lim.time_limit, NULL, eng_collapse_add, c, err);
 }
 
 /* Keep, in order, the first of cands[0..n) in each group, at most want. */
@@ -1477,8 +1477,15 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
       rc = err_set(err, ERR_NOMEM, 0, "out of memory for the copies of a hit");
       goto out;
     }
+    /* The hit's own docid: the page's i-th hit is the mset's mi-th only
+     * when not reranked. */
+    size_t lang = eng_lang_index(e, d.lang, rerank ? cands[skip + i].docid : xw_mset_docid(m, mi));
+    if (d.title && snip_title(sm, lang, d.title, strlen(d.title), a, &h->title_html)) {
+      rc = err_set(err, ERR_NOMEM, 0, "out of memory for a title");
+      goto out;
+    }
     if (d.body) {
-      size_t lang = eng_lang_index(e, d.lang, xw_mset_docid(m, i)), blen = strlen(d.body);
+      size_t blen = strlen(d.body);
       int more;
       h->snippet =
           snip_build_part(sm, lang, d.body, blen, blen + rest, ENG_SNIPPET_BYTES, a, &more);
@@ -1851,7 +1858,8 @@ int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out,
     rc = err->code ? err->code : err_set(err, ERR_INTERNAL, 0, "TIMELINE: no columns");
     goto out;
   }
-  rc = xw_match_each(e->db, x, 0, 0, 0, e->lim.time_limit, eng_ids_add, &ids, err);
+  rc = xw_match_each(e->db, x, 0, 0, 0, e->lim.time_limit, eng_shard_mask(e, q), eng_ids_add, &ids,
+                     err);
   if (!rc && ids.nomem) rc = err_set(err, ERR_NOMEM, 0, "out of memory gathering the matches");
   if (rc) goto out;
   out->total = (uint32_t)ids.n;

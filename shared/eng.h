@@ -23,7 +23,10 @@
  * matches.  Matched words are wrapped in SNIP_OPEN / SNIP_CLOSE (snip.h); the
  * rest of the snippet has '<', '>' and '&' escaped as &lt; &gt; &amp;, so the
  * marks are unambiguous.  A phrase is marked as one span.  An elided start or
- * end is shown as "…".
+ * end is shown as "…".  When no window of ENG_SNIPPET_BYTES holds every term,
+ * up to three passages (joined by " … ") share those bytes, phrases first
+ * (snip.h).  A hit's title_html is its title marked the same way, present
+ * when something in the title matches; title: terms are marked there only.
  *
  * Ownership: results live in the arena passed in; the engine owns its
  * handles.
@@ -40,7 +43,7 @@
 #include "err.h"
 #include "qp.h"
 
-#define ENG_SNIPPET_BYTES 240
+#define ENG_SNIPPET_BYTES 240 /* of body text, all passages together */
 /* Default BM25 parameters (bench/relevance.md has the figures). */
 #define ENG_BM25_K1 2.0
 #define ENG_BM25_B 0.75
@@ -72,6 +75,7 @@ typedef struct eng_hit {
   uint32_t rank; /* 1-based position in the whole result list */
   double score;
   const char *id, *title, *outlet, *date, *url, *snippet; /* NULL: absent */
+  const char *title_html; /* the title marked as the snippet; NULL: nothing matched in it */
   /* collapse:copies: the other matching articles of the hit's copy group,
    * and their distinct outlets (in docid order). */
   uint32_t copies;

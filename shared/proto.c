@@ -107,6 +107,7 @@ static int proto_search(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_t 
     buf_json_key(out, "score");
     buf_json_double(out, h->score);
     proto_opt_str(out, "title", h->title);
+    proto_opt_str(out, "title_html", h->title_html);
     proto_opt_str(out, "outlet", h->outlet);
     proto_opt_str(out, "date", h->date);
     proto_opt_str(out, "url", h->url);

@@ -33,8 +33,10 @@
  *   "exact":true,"match":"any","relax":false,"id":"..." (get)}.  Fields
  *   given in JSON override the same option written inside "q"; filters add
  *   to those in "q".
- * HIT: {"rank":R,"id":..,"score":S,"title":..,"outlet":..,"date":..,"url":..,
- *   "snippet":..} with absent fields omitted; snippet marks as eng.h says.
+ * HIT: {"rank":R,"id":..,"score":S,"title":..,"title_html":..,"outlet":..,
+ *   "date":..,"url":..,"snippet":..} with absent fields omitted; snippet and
+ *   title_html (the title marked, present when something in it matched)
+ *   mark as eng.h says.
  * Errors: {"ok":false,"error":{"code":CODE,"message":"..."}} with CODE from
  *   err_proto_code(); for a query error the message names the column and
  *   the object also carries "column":N, counted in bytes from 1 at the

@@ -1,12 +1,31 @@
-/* snip.c: snippet extraction; see snip.h for what a snippet is.
+/* snip.c: snippet extraction and title marking; see snip.h for what they
+ * are.
  *
  * One streaming pass tokenizes the body and records match spans by byte
  * offset, keeping only a ring of the last words (for phrases).  It stops as
- * soon as some window of max_bytes holds every query term, which for most
- * queries is at the first matches, so a long article costs little.  The
- * window is then widened with context, cut at white space (or, in text
- * without spaces, at a character boundary), and copied out escaped and
- * marked.
+ * soon as some window of max_bytes holds every query term that applies to
+ * the body, which for most queries is at the first matches, so a long
+ * article costs little.  Then the passages are chosen (below), widened with
+ * context, cut at white space (or, in text without spaces, at a character
+ * boundary), and copied out escaped and marked.
+ *
+ * Passages.  The spans are sorted by start and overlapping ones merged into
+ * groups (a phrase with a query word inside it is one group, marked once),
+ * each with the set of terms it matched.  A run is a sequence of groups
+ * that fits in a passage; its gain is what it adds to the terms already
+ * shown, a phrase of two words or more counting SNIP_PHRASE_WEIGHT (more
+ * than every lone word together, so a phrase match found is shown) and any
+ * other term 1.  For P = 1, 2 and 3, passages of a P-th of max_bytes each
+ * (snip_share: an equal share, less a byte per join) are taken greedily,
+ * best run first (the earliest on a tie; no two overlap); the P whose
+ * passages gain most is kept, the fewest on a tie, so when one window holds
+ * every term the snippet is that one passage, as before.  Each passage
+ * shows some context before its first match and text after its last, up
+ * to its share, cut at white space; passages that touch are joined.
+ *
+ * Issue 17 wants the matches from the index's positions rather than from
+ * tokenizing the body: only the scan (snip_scan) would change; grouping and
+ * the choice of passages work on byte spans whatever found them.
  *
  * Skipping.  In articles whose stemmer keeps a word's first byte
  * (tok_stem_keeps_first), a word can match only when its normalized form
@@ -26,8 +45,8 @@
  *
  * Parts.  Stored articles come as a head (the start of the body) and a tail
  * (ds.h).  snip_build_part scans what it is given; when the scan runs out of
- * text before it may stop, or the window reaches past the text, it keeps its
- * whole state in the matcher (struct snip_scan: iterator, ring, spans, best
+ * text before it may stop, or a passage reaches past the text, it keeps its
+ * whole state in the matcher (snip_scan_t: iterator, ring, spans, best
  * window) and asks for more, and the next call with the whole body resumes
  * where it stopped.  The head ends just after white space, so no word is cut
  * by the seam and the resumed scan sees exactly the words of one pass.
@@ -38,10 +57,12 @@
 #include <string.h>
 
 #include "buf.h"
+#include "err.h"
 
 enum { SNIP_WORD, SNIP_PHRASE, SNIP_PREFIX };
 
-#define SNIP_MAX_TERMS 64 /* distinct-term counting uses a 64-bit mask */
+#define SNIP_MAX_TERMS 64 /* term sets are 64-bit masks */
+#define SNIP_PHRASE_WEIGHT SNIP_MAX_TERMS /* a phrase outweighs every lone word */
 
 typedef struct snip_term {
   int kind;
@@ -51,7 +72,8 @@ typedef struct snip_term {
   size_t *stem_lens;
 } snip_term_t;
 
-#define SNIP_MAX_SPANS 4096 /* matches recorded per article */
+#define SNIP_MAX_SPANS 4096     /* matches recorded per article */
+#define SNIP_MAX_TITLE_SPANS 256 /* and per title */
 
 typedef struct snip_word { /* a word of the ring */
   size_t start, end;
@@ -61,29 +83,40 @@ typedef struct snip_word { /* a word of the ring */
 
 typedef struct snip_span {
   size_t start, end; /* bytes */
-  unsigned term;
+  uint64_t terms;    /* the terms matched: one while scanning, a group's all */
 } snip_span_t;
 
+/* One text's scan, kept in the matcher when a body's must resume. */
+typedef struct snip_scan {
+  int active;              /* snip_build_part asked for more of this body */
+  size_t lang, total, len; /* the body it was given */
+  tok_iter_t it;
+  snip_word_t *ring;       /* the last words, for phrases */
+  snip_span_t *spans;
+  size_t max_spans;
+  uint64_t want;           /* the terms that apply to this text */
+  unsigned nwant;
+  size_t nspans, n, best_first, best_last, stop_at, target, budget;
+  unsigned best;
+  int skip, pending, finished; /* finished: stopped at stop_at or max_spans */
+} snip_scan_t;
+
 struct snip_matcher {
-  snip_word_t *ring; /* scratch for snip_build, reused hit after hit */
-  struct snip_span *spans;
-  size_t ring_cap;
   snip_term_t terms[SNIP_MAX_TERMS];
   size_t nterms;
+  uint64_t body_terms;  /* terms marked in bodies: all but title: ones */
+  uint64_t title_terms; /* terms marked in titles: all */
+  uint64_t phrases;     /* phrases of two words or more */
+  size_t ring_cap;
+  snip_span_t *title_spans; /* scratch for snip_title */
+  snip_word_t *title_ring;
   tok_stemmer_t *const *stemmers;
   size_t nstemmers;
   unsigned char first_bytes[256]; /* first bytes of any WORD stem */
   unsigned char bytes[256];       /* SNIP_CAND | SNIP_ALNUM per byte */
   unsigned char *keeps_first;     /* per stemmer: tok_stem_keeps_first */
   int full_scan;                  /* snip_matcher_full_scan() */
-  struct snip_scan {              /* one body's scan, kept when it must resume */
-    int active;                   /* snip_build_part asked for more of this body */
-    size_t lang, total, len;      /* the body it was given */
-    tok_iter_t it;
-    size_t nspans, n, best_first, best_last, stop_at, target, budget;
-    unsigned best;
-    int skip, pending, finished; /* finished: stopped at stop_at or SNIP_MAX_SPANS */
-  } scan;
+  snip_scan_t scan;               /* the body's, reused hit after hit */
 };
 
 #define SNIP_CAND 1  /* may start a word that matches */
@@ -94,9 +127,12 @@ static int snip_alnum(unsigned c) {
   return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
-static int snip_add_leaf(snip_matcher_t *m, arena_t *a, const qp_node_t *n) {
+static unsigned snip_popcount(uint64_t x) { return (unsigned)__builtin_popcountll(x); }
+
+static int snip_add_leaf(snip_matcher_t *m, arena_t *a, const qp_node_t *n, int title_only) {
   if (m->nterms == SNIP_MAX_TERMS) return 0;
   snip_term_t *t = &m->terms[m->nterms];
+  uint64_t bit = 1ull << m->nterms;
   t->kind = n->kind == QN_WORD ? SNIP_WORD : n->kind == QN_PHRASE ? SNIP_PHRASE : SNIP_PREFIX;
   t->words = n->words;
   t->nwords = n->nwords;
@@ -112,24 +148,35 @@ static int snip_add_leaf(snip_matcher_t *m, arena_t *a, const qp_node_t *n) {
       if (sl) m->first_bytes[(unsigned char)s[0]] = 1;
     }
   }
+  if (t->kind == SNIP_PHRASE && t->nwords > 1) m->phrases |= bit;
+  m->title_terms |= bit;
+  if (!title_only) m->body_terms |= bit;
   m->nterms++;
   return 0;
 }
 
-static int snip_collect(snip_matcher_t *m, arena_t *a, const qp_node_t *n) {
+/* The positive text leaves under n; title_only when n lies under title:
+ * (on the leaf itself, or on a group around it). */
+static int snip_collect(snip_matcher_t *m, arena_t *a, const qp_node_t *n, int title_only) {
   if (!n) return 0;
+  title_only = title_only || n->field == QF_TITLE;
   switch (n->kind) {
     case QN_WORD:
     case QN_PHRASE:
     case QN_PREFIX:
-      return n->nwords ? snip_add_leaf(m, a, n) : 0;
+      return n->nwords ? snip_add_leaf(m, a, n, title_only) : 0;
     case QN_AND:
     case QN_OR:
     case QN_NEAR: /* its words and prefixes, wherever they stand */
       for (size_t i = 0; i < n->nkids; i++)
-        if (snip_collect(m, a, n->kids[i])) return -1;
+        if (snip_collect(m, a, n->kids[i], title_only)) return -1;
       return 0;
-    default: /* NOT, filters, dates: nothing to mark */
+    default:
+      /* NOT, filters, dates: nothing to mark.  NEAR (SPEC.md; not parsed
+       * yet): its words are to be marked only where they stand within N
+       * words of each other, as a phrase's only where the phrase is: a
+       * term kind beside SNIP_PHRASE whose snip_match looks back N words
+       * in the ring (ring_cap then covers N + 1), collected here. */
       return 0;
   }
 }
@@ -140,7 +187,7 @@ snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t 
   if (!m) return NULL;
   m->stemmers = stemmers;
   m->nstemmers = nstemmers;
-  if (snip_collect(m, a, q ? q->root : NULL)) return NULL;
+  if (snip_collect(m, a, q ? q->root : NULL, 0)) return NULL;
   /* The first bytes of what a matching word normalizes to, then the raw
    * bytes that can start such a word. */
   unsigned char first[256];
@@ -161,9 +208,11 @@ snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t 
   for (size_t t = 0; t < m->nterms; t++)
     if (m->terms[t].nwords > m->ring_cap) m->ring_cap = m->terms[t].nwords;
   if (m->ring_cap > 64) m->ring_cap = 64; /* longer phrases are not marked */
-  m->ring = arena_alloc(a, m->ring_cap * sizeof *m->ring);
-  m->spans = arena_alloc(a, SNIP_MAX_SPANS * sizeof *m->spans);
-  if (!m->ring || !m->spans) return NULL;
+  m->scan.ring = arena_alloc(a, m->ring_cap * sizeof *m->scan.ring);
+  m->scan.spans = arena_alloc(a, SNIP_MAX_SPANS * sizeof *m->scan.spans);
+  m->title_ring = arena_alloc(a, m->ring_cap * sizeof *m->title_ring);
+  m->title_spans = arena_alloc(a, SNIP_MAX_TITLE_SPANS * sizeof *m->title_spans);
+  if (!m->scan.ring || !m->scan.spans || !m->title_ring || !m->title_spans) return NULL;
   return m;
 }
 
@@ -220,15 +269,13 @@ static void snip_put_text(buf_t *b, const char *s, size_t n) {
 /* Distinct terms among the spans ending within max_bytes before sp[last]. */
 static unsigned snip_distinct(const snip_span_t *sp, size_t last, size_t max_bytes, size_t *first) {
   uint64_t seen = 0;
-  unsigned distinct = 0;
   size_t j = last + 1;
   while (j > 0 && sp[last].end - sp[j - 1].start <= max_bytes) {
     j--;
-    if (!(seen & (1ull << sp[j].term))) distinct++;
-    seen |= 1ull << sp[j].term;
+    seen |= sp[j].terms;
   }
   *first = j;
-  return distinct;
+  return snip_popcount(seen);
 }
 
 /* The first candidate word start in [from, end): a SNIP_CAND byte not
@@ -266,25 +313,31 @@ static int snip_can_skip(const snip_matcher_t *m, size_t lang) {
 
 static int snip_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-const char *snip_build(snip_matcher_t *m, size_t lang, const char *text, size_t len,
-                       size_t max_bytes, arena_t *a) {
-  int more;
-  m->scan.active = 0; /* a body of its own: never a resumed one */
-  return snip_build_part(m, lang, text, len, len, max_bytes, a, &more);
+/* Start st on text[0..scan) for the terms want, into ring and spans. */
+static void snip_scan_init(snip_scan_t *st, const char *text, size_t scan, uint64_t want,
+                           snip_word_t *ring, snip_span_t *spans, size_t max_spans) {
+  memset(st, 0, sizeof *st);
+  tok_iter_init(&st->it, text, scan);
+  st->stop_at = SIZE_MAX;
+  st->ring = ring;
+  st->spans = spans;
+  st->max_spans = max_spans;
+  st->want = want;
+  st->nwant = snip_popcount(want);
 }
 
 /* Scan text[0..scan) on from where st stopped.  Returns 1 when it ran out
- * of text, 0 when it stopped at st->stop_at or at SNIP_MAX_SPANS. */
-static int snip_scan(snip_matcher_t *m, struct snip_scan *st, size_t lang, const char *text,
+ * of text, 0 when it stopped at st->stop_at or at st->max_spans. */
+static int snip_scan(snip_matcher_t *m, snip_scan_t *st, size_t lang, const char *text,
                      size_t scan, size_t max_bytes) {
   size_t cap = m->ring_cap;
-  snip_word_t *ring = m->ring;
-  snip_span_t *sp = m->spans;
+  snip_word_t *ring = st->ring;
+  snip_span_t *sp = st->spans;
   const unsigned char *u = (const unsigned char *)text;
   tok_word_t tw;
   st->it.s = text; /* the same bytes, perhaps more of them */
   st->it.len = scan;
-  while (m->nterms && st->nspans < SNIP_MAX_SPANS) {
+  while (st->nwant && st->nspans < st->max_spans) {
     if (st->skip && !st->pending && !st->budget) {
       size_t q = snip_next_candidate(m, u, st->it.pos, scan);
       if (q > st->stop_at) return 0;
@@ -314,26 +367,165 @@ static int snip_scan(snip_matcher_t *m, struct snip_scan *st, size_t lang, const
     size_t stem_len = 0;
     int stemmable = m->first_bytes[(unsigned char)w->norm[0]] ||
                     (lang < m->nstemmers && !m->keeps_first[lang]);
-    for (size_t t = 0; t < m->nterms && st->nspans < SNIP_MAX_SPANS; t++) {
-      if (m->terms[t].kind == SNIP_WORD && !stemmable) continue;
+    for (size_t t = 0; t < m->nterms && st->nspans < st->max_spans; t++) {
+      if (!(st->want >> t & 1) || (m->terms[t].kind == SNIP_WORD && !stemmable)) continue;
       size_t first = snip_match(m, &m->terms[t], lang, ring, cap, n, &stem, &stem_len);
       if (first == SIZE_MAX) continue;
       size_t k = st->nspans;
-      sp[k] = (snip_span_t){ring[first % cap].start, w->end, (unsigned)t};
+      sp[k] = (snip_span_t){ring[first % cap].start, w->end, 1ull << t};
       size_t from;
       unsigned d = snip_distinct(sp, k, max_bytes, &from);
       if (d > st->best) st->best = d, st->best_first = from, st->best_last = k;
       st->nspans++;
-      if (st->best == m->nterms && st->stop_at == SIZE_MAX)
+      if (st->best == st->nwant && st->stop_at == SIZE_MAX)
         st->stop_at = sp[st->best_first].start + max_bytes;
     }
   }
   return 0;
 }
 
+/* Sort the spans by start (they come by end, so nearly sorted already) and
+ * merge those that overlap into groups; returns the number of groups.
+ * Groups give themselves back, so it may run again on its own output. */
+static size_t snip_group(snip_span_t *sp, size_t n) {
+  for (size_t i = 1; i < n; i++) {
+    snip_span_t x = sp[i];
+    size_t j = i;
+    for (; j > 0 && sp[j - 1].start > x.start; j--) sp[j] = sp[j - 1];
+    sp[j] = x;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (k && sp[i].start < sp[k - 1].end) {
+      if (sp[i].end > sp[k - 1].end) sp[k - 1].end = sp[i].end;
+      sp[k - 1].terms |= sp[i].terms;
+    } else {
+      sp[k++] = sp[i];
+    }
+  }
+  return k;
+}
+
+/* What showing terms adds when covered are shown already. */
+static unsigned snip_gain(const snip_matcher_t *m, uint64_t terms, uint64_t covered) {
+  uint64_t fresh = terms & ~covered;
+  return SNIP_PHRASE_WEIGHT * snip_popcount(fresh & m->phrases) +
+         snip_popcount(fresh & ~m->phrases);
+}
+
+/* Body bytes each of p passages may show: an equal share of max_bytes,
+ * less a byte per join (for passages that touch, joined with the space
+ * between them). */
+static size_t snip_share(size_t max_bytes, size_t p) { return (max_bytes - (p - 1)) / p; }
+
+typedef struct snip_passage {
+  size_t first, last; /* groups */
+  size_t ws, we;      /* bytes shown */
+} snip_passage_t;
+
+/* The run of groups g[*first..*last], at most w bytes wide and clear of the
+ * passages chosen, that adds most to covered (the earliest on a tie).
+ * Returns its gain, 0 when no run adds anything. */
+static unsigned snip_best_run(const snip_matcher_t *m, const snip_span_t *g, size_t n, size_t w,
+                              uint64_t covered, const snip_passage_t *chosen, size_t nchosen,
+                              size_t *first, size_t *last) {
+  unsigned count[SNIP_MAX_TERMS] = {0}, best = 0;
+  uint64_t in = 0; /* terms with a count */
+  size_t j = 0;
+  for (size_t k = 0; k < n; k++) {
+    int taken = 0;
+    for (size_t c = 0; c < nchosen; c++) taken |= k >= chosen[c].first && k <= chosen[c].last;
+    /* Take group k in, then let go of groups from the left until the run
+     * fits (all of them when k is taken: a run may not hold it). */
+    for (uint64_t b = g[k].terms; b; b &= b - 1) {
+      count[__builtin_ctzll(b)]++;
+      in |= b & -b;
+    }
+    for (; j <= k && (taken || g[k].end - g[j].start > w); j++)
+      for (uint64_t b = g[j].terms; b; b &= b - 1)
+        if (!--count[__builtin_ctzll(b)]) in &= ~(1ull << __builtin_ctzll(b));
+    if (j > k) continue;
+    unsigned gain = snip_gain(m, in, covered);
+    if (gain > best) best = gain, *first = j, *last = k;
+  }
+  return best;
+}
+
+static int snip_by_start(const snip_passage_t *x, const snip_passage_t *y) {
+  return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* The passages for groups g[0..n): see "Passages" above.  Returns how many
+ * (0 when there is no group), in body order. */
+static size_t snip_choose(const snip_matcher_t *m, const snip_span_t *g, size_t n,
+                          size_t max_bytes, snip_passage_t out[SNIP_MAX_PASSAGES]) {
+  uint64_t present = 0;
+  for (size_t i = 0; i < n; i++) present |= g[i].terms;
+  unsigned best = 0;
+  size_t nbest = 0;
+  for (size_t p = 1; p <= SNIP_MAX_PASSAGES; p++) {
+    snip_passage_t pass[SNIP_MAX_PASSAGES];
+    size_t np = 0;
+    uint64_t covered = 0;
+    unsigned total = 0;
+    while (np < p) {
+      size_t f = 0, l = 0;
+      unsigned gain = snip_best_run(m, g, n, snip_share(max_bytes, p), covered, pass, np, &f, &l);
+      if (!gain) break;
+      pass[np++] = (snip_passage_t){f, l, 0, 0};
+      total += gain;
+      for (size_t i = f; i <= l; i++) covered |= g[i].terms;
+    }
+    if (total > best) {
+      best = total;
+      nbest = np;
+      memcpy(out, pass, np * sizeof *pass);
+    }
+    if (covered == present) break; /* more passages cannot show more */
+  }
+  /* Body order (at most three: an insertion sort). */
+  for (size_t i = 1; i < nbest; i++)
+    for (size_t j = i; j > 0 && snip_by_start(&out[j - 1], &out[j]) > 0; j--) {
+      snip_passage_t x = out[j];
+      out[j] = out[j - 1];
+      out[j - 1] = x;
+    }
+  return nbest;
+}
+
+/* Write text[from..to) escaped, with the groups g[*gi..n) that lie wholly
+ * inside it marked; *gi moves past the groups that start before to. */
+static void snip_put_marked(buf_t *b, const char *text, size_t from, size_t to,
+                            const snip_span_t *g, size_t n, size_t *gi) {
+  size_t pos = from;
+  for (; *gi < n && g[*gi].start < to; (*gi)++) {
+    const snip_span_t *s = &g[*gi];
+    if (s->start < pos || s->end > to) continue; /* cut by the passage's edge */
+    snip_put_text(b, text + pos, s->start - pos);
+    buf_puts(b, SNIP_OPEN);
+    snip_put_text(b, text + s->start, s->end - s->start);
+    buf_puts(b, SNIP_CLOSE);
+    pos = s->end;
+  }
+  snip_put_text(b, text + pos, to - pos);
+}
+
+static const char *snip_finish(buf_t *b, arena_t *a) {
+  const char *out = b->err ? NULL : arena_strndup(a, b->data ? b->data : "", b->len);
+  buf_fini(b);
+  return out;
+}
+
+const char *snip_build(snip_matcher_t *m, size_t lang, const char *text, size_t len,
+                       size_t max_bytes, arena_t *a) {
+  int more;
+  m->scan.active = 0; /* a body of its own: never a resumed one */
+  return snip_build_part(m, lang, text, len, len, max_bytes, a, &more);
+}
+
 const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, size_t len,
                             size_t total, size_t max_bytes, arena_t *a, int *more) {
-  struct snip_scan *st = &m->scan;
+  snip_scan_t *st = &m->scan;
   int resume = st->active && st->lang == lang && st->total == total && st->len <= len;
   st->active = 0;
   *more = 0;
@@ -342,9 +534,7 @@ const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, si
   size_t scan = len < SNIP_MAX_SCAN ? len : SNIP_MAX_SCAN;
   size_t scan_all = total < SNIP_MAX_SCAN ? total : SNIP_MAX_SCAN;
   if (!resume) {
-    memset(st, 0, sizeof *st);
-    tok_iter_init(&st->it, text, scan);
-    st->stop_at = SIZE_MAX;
+    snip_scan_init(st, text, scan, m->body_terms, st->ring, st->spans, SNIP_MAX_SPANS);
     st->skip = snip_can_skip(m, lang);
   }
   /* Spans, in text order, until a window holds every term and the words
@@ -353,62 +543,71 @@ const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, si
     int ran_out = snip_scan(m, st, lang, text, scan, max_bytes);
     if (ran_out && scan < scan_all) goto more; /* a better window may lie further on */
     st->finished = 1;
+    st->nspans = snip_group(st->spans, st->nspans);
   }
-  snip_span_t *sp = m->spans;
-  size_t nspans = st->nspans, best_first = st->best_first, best_last = st->best_last;
+  const snip_span_t *g = st->spans;
+  size_t n = st->nspans;
+  snip_passage_t ps[SNIP_MAX_PASSAGES];
+  size_t np = snip_choose(m, g, n, max_bytes, ps);
 
-  /* The window: some context before the first chosen match, then up to
-   * max_bytes, cut at white space. */
-  size_t ws = 0, we = total;
-  if (nspans) {
-    size_t first = sp[best_first].start;
-    size_t span = sp[best_last].end - first;
-    size_t context = span < max_bytes ? (max_bytes - span) / 3 : 0;
+  /* The text of each passage: some context before its first match, then
+   * up to its share of max_bytes, cut at white space.  With no match, the
+   * start of the body. */
+  int none = !np; /* no match, or none that fits: the start of the body */
+  if (none) ps[np++] = (snip_passage_t){0, 0, 0, 0};
+  size_t share = snip_share(max_bytes, np);
+  for (size_t i = 0; i < np; i++) {
+    snip_passage_t *p = &ps[i];
+    size_t first = none ? 0 : g[p->first].start, end = none ? 0 : g[p->last].end;
+    size_t span = end - first;
+    size_t context = span < share ? (share - span) / 3 : 0;
     if (context > 60) context = 60;
-    ws = first > context ? first - context : 0;
+    size_t ws = first > context ? first - context : 0;
     if (ws > 0) {
       size_t k = ws;
       while (k < first && !snip_space(text[k - 1])) k++; /* to a word start */
       ws = k;
     }
-  }
-  if (total - ws > max_bytes) {
-    size_t limit = ws + max_bytes, k = limit;
-    if (limit >= len) goto more;
-    while (k > ws && !snip_space(text[k])) k--;
-    if (k == ws) { /* no space: cut at a character boundary */
-      k = limit;
-      while (k > ws && ((unsigned char)text[k] & 0xC0) == 0x80) k--;
+    size_t we = total;
+    if (total - ws > share) {
+      size_t limit = ws + share, k = limit;
+      if (limit >= len) goto more;
+      while (k > end && k > ws && !snip_space(text[k])) k--; /* not into the last match */
+      if (k == ws) { /* no space: cut at a character boundary */
+        k = limit;
+        while (k > ws && ((unsigned char)text[k] & 0xC0) == 0x80) k--;
+      }
+      we = k;
+    } else if (total > len) {
+      goto more;
     }
-    we = k;
-  } else if (total > len) {
-    goto more;
+    p->ws = ws;
+    p->we = we;
   }
+  /* Passages that touch (one space apart at most) are one. */
+  size_t k = 0;
+  for (size_t i = 0; i < np; i++) {
+    if (k && ps[i].ws <= ps[k - 1].we + 1) {
+      if (ps[i].we > ps[k - 1].we) ps[k - 1].we = ps[i].we;
+    } else {
+      ps[k++] = ps[i];
+    }
+  }
+  np = k;
 
   buf_t b;
   buf_init(&b, 0);
-  if (ws > 0) buf_puts(&b, "\xE2\x80\xA6");
-  size_t pos = ws;
-  for (size_t j = 0; j < nspans; j++) {
-    size_t s0 = sp[j].start, e = sp[j].end;
-    /* Merge spans that overlap this one (a word inside a phrase). */
-    while (j + 1 < nspans && sp[j + 1].start < e) {
-      j++;
-      if (sp[j].end > e) e = sp[j].end;
-    }
-    if (s0 < pos || e > we) continue;
-    snip_put_text(&b, text + pos, s0 - pos);
-    buf_puts(&b, SNIP_OPEN);
-    snip_put_text(&b, text + s0, e - s0);
-    buf_puts(&b, SNIP_CLOSE);
-    pos = e;
+  size_t gi = 0;
+  for (size_t i = 0; i < np; i++) {
+    if (i > 0)
+      buf_puts(&b, " \xE2\x80\xA6 ");
+    else if (ps[i].ws > 0)
+      buf_puts(&b, "\xE2\x80\xA6");
+    snip_put_marked(&b, text, ps[i].ws, ps[i].we, g, n, &gi);
+    while (b.len && b.data[b.len - 1] == ' ') b.len--;
   }
-  if (we > pos) snip_put_text(&b, text + pos, we - pos);
-  while (b.len && b.data[b.len - 1] == ' ') b.len--;
-  if (we < total) buf_puts(&b, "\xE2\x80\xA6");
-  const char *out = b.err ? NULL : arena_strndup(a, b.data ? b.data : "", b.len);
-  buf_fini(&b);
-  return out;
+  if (ps[np - 1].we < total) buf_puts(&b, "\xE2\x80\xA6");
+  return snip_finish(&b, a);
 more:
   st->active = 1;
   st->lang = lang;
@@ -416,4 +615,21 @@ more:
   st->len = len;
   *more = 1;
   return NULL;
+}
+
+int snip_title(snip_matcher_t *m, size_t lang, const char *title, size_t len, arena_t *a,
+               const char **out) {
+  *out = NULL;
+  if (!title || !m->title_terms) return 0;
+  snip_scan_t st;
+  size_t scan = len < SNIP_MAX_SCAN ? len : SNIP_MAX_SCAN;
+  snip_scan_init(&st, title, scan, m->title_terms, m->title_ring, m->title_spans,
+                 SNIP_MAX_TITLE_SPANS);
+  snip_scan(m, &st, lang, title, scan, scan); /* a window as wide as the title: no early stop */
+  size_t n = snip_group(m->title_spans, st.nspans), gi = 0;
+  if (!n) return 0;
+  buf_t b;
+  buf_init(&b, 0);
+  snip_put_marked(&b, title, 0, len, m->title_spans, n, &gi);
+  return (*out = snip_finish(&b, a)) ? 0 : ERR_NOMEM;
 }

@@ -1,19 +1,27 @@
-/* snip.h: snippets: a short extract of an article's body around the words a
- * query matched, with those words marked.
+/* snip.h: snippets and marked titles: a short extract of an article's body
+ * around the words a query matched, and its title, with those words marked.
  *
  * A matcher is built once per query from its positive text conditions
- * (words, phrases, prefixes; those under NOT are not marked).  snip_build()
- * then tokenizes one body with tok.h, finds the matches (a word matches when
- * its stem equals the query word's stem in the article's language; a phrase
- * when its words follow one another; a prefix when a word starts with it),
- * picks the window of at most max_bytes with the most distinct matches (the
- * first occurrences win ties), and writes it: matched words and whole
- * phrases wrapped in SNIP_OPEN / SNIP_CLOSE, every '<', '>' and '&' of the
- * text escaped as &lt; &gt; &amp;, control characters (line breaks
- * included) as spaces, and "…" where the
- * extract starts after the body's start or ends before its end.  With no
- * match the extract is the start of the body.  The text is cut only at word
- * boundaries, so the snippet is valid UTF-8 when the body is.
+ * (words, phrases, prefixes; those under NOT are not marked).  A word
+ * matches when its stem equals the query word's stem in the article's
+ * language, a phrase where its words follow one another (only there are
+ * they marked), a prefix where a word starts with it; words compare
+ * normalized (tok.h: case and accents aside, so `Gaza` marks `Gazá`).
+ * Conditions under title: are marked in the title only; the others in the
+ * body and in the title (a plain word matches either).
+ *
+ * snip_build() tokenizes one body with tok.h, finds the matches, and picks
+ * up to SNIP_MAX_PASSAGES passages (snip.c, "Passages"): one when a window
+ * of max_bytes holds every term the body has, else those that show the
+ * most distinct terms, a phrase match first.  Together they show at most
+ * max_bytes bytes of the body (so at most max_bytes characters).  It writes
+ * them in body order: matched words and whole phrases wrapped in SNIP_OPEN
+ * / SNIP_CLOSE, every '<', '>' and '&' of the text escaped as &lt; &gt;
+ * &amp;, control characters (line breaks included) as spaces, " … "
+ * between passages and "…" where the extract starts after the body's start
+ * or ends before its end.  With no match the extract is the start of the
+ * body.  The text is cut only at word boundaries, so the snippet is valid
+ * UTF-8 when the body is.
  *
  * Ownership: the matcher and the snippets live in the arena given.
  */
@@ -29,6 +37,7 @@
 #define SNIP_OPEN "<b>"
 #define SNIP_CLOSE "</b>"
 #define SNIP_MAX_SCAN (256 * 1024) /* body bytes examined for matches */
+#define SNIP_MAX_PASSAGES 3
 
 typedef struct snip_matcher snip_matcher_t;
 
@@ -55,5 +64,11 @@ const char *snip_build(snip_matcher_t *m, size_t lang_index, const char *text, s
  * one snip_build gives on the whole body. */
 const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, size_t len,
                             size_t total, size_t max_bytes, arena_t *a, int *more);
+/* The whole title[0..len) of an article in language lang, escaped and
+ * marked as snippets are, into *out; *out NULL when nothing in it matches.
+ * It keeps no state, so it may come between the calls for one body.
+ * 0 or ERR_NOMEM. */
+int snip_title(snip_matcher_t *m, size_t lang, const char *title, size_t len, arena_t *a,
+               const char **out);
 
 #endif

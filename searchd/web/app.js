@@ -1,8 +1,9 @@
 // Sift's web page: reads the state from the URL, asks /search, draws the
 // answer.  Every piece of article text goes into the page through
 // textContent, never as markup: titles, outlets and snippets are untrusted.
-// The snippet's own marks (<b>...</b> around matches, with <, > and &
-// escaped in the text, SPEC.md) are split apart here and drawn as <mark>.
+// The marks of snippets and of titles' "title_html" (<b>...</b> around
+// matches, with <, > and & escaped in the text, SPEC.md) are split apart
+// here and drawn as <mark>.
 "use strict";
 
 const PAGE = 10;
@@ -57,15 +58,15 @@ function unescapeText(s) {
   return s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 }
 
-function snippet(text) {
-  const p = el("p", { class: "snippet" });
+// Marked text (a snippet, a title_html) appended to e as text and <mark>s.
+function appendMarked(e, text) {
   text.split(/(<b>|<\/b>)/).reduce((marked, part) => {
     if (part === "<b>") return true;
     if (part === "</b>") return false;
-    if (part) p.append(marked ? el("mark", {}, unescapeText(part)) : unescapeText(part));
+    if (part) e.append(marked ? el("mark", {}, unescapeText(part)) : unescapeText(part));
     return marked;
   }, false);
-  return p;
+  return e;
 }
 
 function safeUrl(u) {
@@ -82,12 +83,13 @@ function drawHits(r) {
   ol.replaceChildren();
   for (const h of r.hits) {
     const href = h.url && safeUrl(h.url);
-    const title = h.title || h.id;
+    const title = h.title_html ? appendMarked(document.createDocumentFragment(), h.title_html)
+      : h.title || h.id;
     const meta = [h.outlet, h.date].filter(Boolean).join(" · ");
     ol.append(el("li", {},
       el("h3", {}, href ? el("a", { href, rel: "noopener noreferrer" }, title) : title),
       el("div", { class: "meta" }, meta),
-      h.snippet ? snippet(h.snippet) : ""));
+      h.snippet ? appendMarked(el("p", { class: "snippet" }), h.snippet) : ""));
   }
   const pages = Math.max(1, Math.ceil(r.total / PAGE));
   const page = Math.floor(r.offset / PAGE) + 1;

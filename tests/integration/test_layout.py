@@ -62,6 +62,15 @@ def requests(docs, rng):
                  "SEARCH %s date:..%s limit:1000 facets:outlet" % (w, m),
                  "SEARCH (date:%s OR date:%s) %s limit:1000" % (m, rng.choice(months), w),
                  "SEARCH date:%s-1%d limit:1000" % (m, rng.randint(0, 2))]
+        # ranked on the period's shards with the whole archive's statistics
+        # (xw_global_bm25): scores must be the one index's
+        w2 = rng.choice(common)
+        reqs += ['SEARCH "%s %s" date:%s limit:1000' % (w, w2, y),
+                 "SEARCH (%s OR %s) date:%s limit:1000" % (w, w2, m),
+                 "SEARCH %s -%s title:%s date:%s limit:1000" % (w, w2, w2, y),
+                 "SEARCH %s %s outlet:reuters date:%s limit:1000 match:any" % (w, w2, y),
+                 "SEARCH %s now:%s-28 since:1m sort:recent limit:1000" % (w, m),
+                 "TIMELINE %s date:%s by:day" % (w, m)]
     reqs += ["SEARCH %s limit:1000 facets:month" % w for w in common[:10]]
     reqs += ["COUNT -date:2013", "SEARCH limit:1000 sort:oldest facets:year", "COUNT date:1990..2011"]
     reqs += ["GET %s" % doc["id"] for doc in rng.sample(docs, 60)]

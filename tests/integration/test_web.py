@@ -145,6 +145,9 @@ def run(res, b, d, tmp):
     marks = b.find_elements(By.CSS_SELECTOR, "#hits mark")
     res.ok(marks and all(m.text.lower().startswith("lighthouse") for m in marks),
            "matched words are highlighted in the snippets")
+    tmarks = b.find_elements(By.CSS_SELECTOR, "#hits h3 mark")
+    res.ok(tmarks and all(m.text.lower() == "lighthouse" for m in tmarks),
+           "matched words are highlighted in the titles (title_html)")
     page1 = [h.find_element(By.TAG_NAME, "h3").text for h in hits()]
 
     # Page forward and back.
