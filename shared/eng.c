@@ -399,6 +399,7 @@ typedef struct eng_build {
   err_t *err;
   const qp_node_t *root;
   int any; /* match:any: the root ORs its text */
+  int failed; /* an error other than memory, in err (eng_near) */
 } eng_build_t;
 
 static xw_query *eng_term(const char *prefix, const char *word) {
@@ -506,7 +507,30 @@ static xw_query *eng_prefix(eng_build_t *b, const qp_node_t *n) {
   return xw_query_wildcard(term, (size_t)len, b->e->lim.max_expansion);
 }
 
-static xw_query *eng_filter(const qp_node_t *n) {
+/* a NEAR b: the words as written (positions are kept for unstemmed words
+ * only, as phrases match them) and prefixes, within distance words: a span
+ * of distance + 1 positions. */
+static xw_query *eng_near(eng_build_t *b, const qp_node_t *n) {
+  xw_query **parts = calloc(n->nkids, sizeof *parts);
+  if (!parts) return NULL;
+  for (size_t i = 0; i < n->nkids; i++) {
+    const qp_node_t *k = n->kids[i];
+    const char *prefix = k->field == QF_TITLE ? SCHEMA_P_TITLE : "";
+    char term[ENG_TERM_CAP];
+    int len = snprintf(term, sizeof term, "%s%s", prefix, k->words[0]);
+    if (k->kind != QN_PREFIX) parts[i] = eng_term(prefix, k->words[0]);
+    else if (len < 0 || (size_t)len >= sizeof term) parts[i] = xw_query_match_nothing();
+    else if (!b->failed)
+      b->failed = xw_query_prefix_terms(b->e->db, term, (size_t)len, b->e->lim.max_expansion,
+                                        &parts[i], b->err);
+  }
+  xw_query *q = b->failed ? NULL : xw_query_near(parts, n->nkids, n->distance + 1);
+  for (size_t i = 0; i < n->nkids; i++) xw_query_free(parts[i]);
+  free(parts);
+  return q;
+}
+
+static xw_query *eng_filter(eng_build_t *b, const qp_node_t *n) {
   const char *prefix = n->field == QF_OUTLET   ? SCHEMA_P_OUTLET
                        : n->field == QF_AUTHOR ? SCHEMA_P_AUTHOR
                        : n->field == QF_TAG    ? SCHEMA_P_TAG
@@ -515,6 +539,12 @@ static xw_query *eng_filter(const qp_node_t *n) {
   if (n->field == QF_LANG) {
     key = tok_lang_algorithm(n->key);
     if (!key) return xw_query_match_nothing();
+  }
+  if (n->prefix) { /* outlet:fox*: every name whose key starts so */
+    char term[ENG_TERM_CAP];
+    int len = snprintf(term, sizeof term, "%s%s", prefix, key);
+    if (len < 0 || (size_t)len >= sizeof term) return xw_query_match_nothing();
+    return xw_query_wildcard(term, (size_t)len, b->e->lim.max_expansion);
   }
   return eng_term(prefix, key);
 }
@@ -593,6 +623,7 @@ static int eng_weighted(const qp_node_t *n) {
     case QN_WORD:
     case QN_PHRASE:
     case QN_PREFIX:
+    case QN_NEAR:
       return 1;
     case QN_AND:
     case QN_OR:
@@ -693,7 +724,8 @@ static xw_query *eng_node(eng_build_t *b, const qp_node_t *n) {
     case QN_WORD: return eng_word(b, n, 1);
     case QN_PHRASE: return eng_phrase(b, n);
     case QN_PREFIX: return eng_prefix(b, n);
-    case QN_FILTER: return eng_filter(n);
+    case QN_FILTER: return eng_filter(b, n);
+    case QN_NEAR: return eng_near(b, n);
     case QN_DATE: return eng_date(b->e, n);
     case QN_AND: return eng_and(b, n);
     case QN_NOT: {
@@ -718,13 +750,14 @@ static xw_query *eng_node(eng_build_t *b, const qp_node_t *n) {
 static int eng_like(eng_t *e, const qp_query_t *q, xw_query *x, xw_query **out, err_t *err);
 
 static int eng_query(eng_t *e, const qp_query_t *q, int any, xw_query **out, err_t *err) {
-  eng_build_t b = {e, err, q->root, any};
+  eng_build_t b = {e, err, q->root, any, 0};
   xw_query *x = q->root ? eng_node(&b, q->root) : xw_query_match_all();
   if (x && q->root && (!eng_weighted(q->root) || q->news.like)) {
     xw_query *scaled = xw_query_scale(x, 0);
     xw_query_free(x);
     x = scaled;
   }
+  if (!x && b.failed) return b.failed; /* err says why (eng_near) */
   if (!x) return err_set(err, ERR_NOMEM, 0, "out of memory building the query");
   if (q->news.like) return eng_like(e, q, x, out, err);
   *out = x;
@@ -790,29 +823,75 @@ static int eng_like(eng_t *e, const qp_query_t *q, xw_query *x, xw_query **out, 
 
 /* ---- searching ---- */
 
+/* Author and tag facets count names, as author: and tag: filters match
+ * them (SPEC.md): each name once per article under its filter key, shown
+ * as most articles spell it (xw.h's xw_split_fn).  The names come from the
+ * value slots, which every index format has. */
+
+/* s[0..n) without the ASCII white space around it: *n updated. */
+static const char *eng_trim(const char *s, size_t *n) {
+  while (*n && strchr(" \t\r\n\f\v", s[0])) s++, (*n)--;
+  while (*n && strchr(" \t\r\n\f\v", s[*n - 1])) (*n)--;
+  return s;
+}
+
+static void eng_emit_name(const char *s, size_t n, int whole, xw_name_fn emit, void *ctx) {
+  char key[SCHEMA_MAX_KEY + 1];
+  size_t kl = tok_key(s, n, key, sizeof key);
+  if (kl) s = eng_trim(s, &n), emit(ctx, key, kl, s, n, whole);
+}
+
+/* An author string: its names as the indexer keys them (idx.c,
+ * schema_author_name), and the whole string's key, which author: matches
+ * too, counted where it is someone's name. */
+static void eng_author_names(const char *v, size_t len, xw_name_fn emit, void *ctx) {
+  size_t at = 0, next;
+  if (schema_author_name(v, len, &next) == len) { /* one name */
+    eng_emit_name(v, len, 0, emit, ctx);
+    return;
+  }
+  for (; at < len; at += next) {
+    size_t n = schema_author_name(v + at, len - at, &next);
+    if (n <= SCHEMA_MAX_NAME) eng_emit_name(v + at, n, 0, emit, ctx);
+  }
+  eng_emit_name(v, len, 1, emit, ctx);
+}
+
+/* Tags joined by SCHEMA_TAG_SEP. */
+static void eng_tag_names(const char *v, size_t len, xw_name_fn emit, void *ctx) {
+  for (size_t at = 0; at <= len;) {
+    const char *sep = memchr(v + at, SCHEMA_TAG_SEP, len - at);
+    size_t n = sep ? (size_t)(sep - (v + at)) : len - at;
+    eng_emit_name(v + at, n, 0, emit, ctx);
+    at += n + 1;
+  }
+}
+
 static const xw_facet_spec eng_facet_specs[QP_FACET__COUNT] = {
-    [QP_FACET_OUTLET] = {SCHEMA_SLOT_OUTLET, 0, 0, NULL},
-    [QP_FACET_YEAR] = {SCHEMA_SLOT_YEAR, 0, 0, NULL},
-    [QP_FACET_MONTH] = {SCHEMA_SLOT_MONTH, 0, 0, NULL},
-    [QP_FACET_DAY] = {SCHEMA_SLOT_DAY, 0, 0, NULL},
-    [QP_FACET_AUTHOR] = {SCHEMA_SLOT_AUTHOR, 0, 0, NULL},
-    [QP_FACET_TAG] = {SCHEMA_SLOT_TAGS, 0, 1, NULL},
+    [QP_FACET_OUTLET] = {SCHEMA_SLOT_OUTLET, 0, 0, NULL, NULL},
+    [QP_FACET_YEAR] = {SCHEMA_SLOT_YEAR, 0, 0, NULL, NULL},
+    [QP_FACET_MONTH] = {SCHEMA_SLOT_MONTH, 0, 0, NULL, NULL},
+    [QP_FACET_DAY] = {SCHEMA_SLOT_DAY, 0, 0, NULL, NULL},
+    [QP_FACET_AUTHOR] = {SCHEMA_SLOT_AUTHOR, 0, 0, NULL, eng_author_names},
+    [QP_FACET_TAG] = {SCHEMA_SLOT_TAGS, 0, 1, NULL, eng_tag_names},
 };
 
-/* The facet's column, loaded on first use; NULL when it has none (tags are
- * multi-valued; a failed load is retried next time, counting by values
- * meanwhile). */
+/* The facet's column, loaded on first use; NULL when it has none (a remote
+ * shard, too many values; a failed load is retried next time, counting by
+ * values meanwhile). */
 static const xw_column *eng_column(eng_t *e, qp_facet_t f) {
+  const xw_facet_spec *spec = &eng_facet_specs[f];
   if (e->col_state[f] == 0) {
-    if (!xw_db_local(e->db) || eng_facet_specs[f].multi) {
+    if (!xw_db_local(e->db) || (spec->multi && !spec->split)) {
       e->col_state[f] = 2;
     } else {
       err_t err = {0};
-      if (xw_column_load(e->db, eng_facet_specs[f].slot, 0, &e->cols[f], &err) == 0)
+      if (xw_column_load(e->db, spec->slot, 0, &e->cols[f], &err) == 0 &&
+          (!e->cols[f] || !spec->split || xw_column_names(e->cols[f], spec->split, &err) == 0))
         e->col_state[f] = e->cols[f] ? 1 : 2;
     }
   }
-  return e->cols[f];
+  return e->col_state[f] == 1 ? e->cols[f] : NULL;
 }
 
 /* "20231102" -> "2023-11-02" (any prefix of it), in the arena. */

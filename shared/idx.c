@@ -499,19 +499,16 @@ static int idx_text(idx_t *x, xw_doc *d, size_t lang, const char *text, int titl
 /* Authors: the whole string, and each name when it lists several. */
 static int idx_authors(xw_doc *d, const char *author, err_t *err) {
   int rc = idx_bool(d, SCHEMA_P_AUTHOR, author, err);
-  char name[IDX_TERM_CAP];
-  const char *p = author;
-  while (!rc && *p) {
-    size_t n = strcspn(p, ",;");
-    const char *and = strstr(p, " and ");
-    if (and && (size_t)(and - p) < n) n = (size_t)(and - p);
-    if (n < sizeof name && n < strlen(author)) {
-      memcpy(name, p, n);
+  char name[SCHEMA_MAX_NAME + 1];
+  size_t len = strlen(author), at = 0;
+  while (!rc && at < len) {
+    size_t next, n = schema_author_name(author + at, len - at, &next);
+    if (n <= SCHEMA_MAX_NAME && n < len) {
+      memcpy(name, author + at, n);
       name[n] = '\0';
       rc = idx_bool(d, SCHEMA_P_AUTHOR, name, err);
     }
-    p += n;
-    p += *p == ' ' ? 5 : *p ? 1 : 0; /* skip " and " or the separator */
+    at += next;
   }
   return rc;
 }

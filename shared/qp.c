@@ -26,7 +26,26 @@
  *  - A token the tokenizer finds no word in (`&`, `--`, `...`) is skipped
  *    like white space.
  *  - A token ending in '*' is a prefix; what precedes the '*' must be
- *    exactly one word.  Inside quotes '*' is just a separator.
+ *    exactly one word.
+ *  - Syntax of other engines is an error naming its column, never a
+ *    different query (qp_check_bare, qp_lex_quoted; docs/query-syntax.md
+ *    has the table with the reasons).  In a bare token or a title:/filter
+ *    value: a '*' anywhere but after the last letter or digit (`*aza`,
+ *    `ha*as`); '^' next to a letter or digit (`gaza^2`); '~' after one
+ *    (`gaza~`, `gaza~2`); '?' between two (`te?t`); `&&` and `||`; a token
+ *    starting with '+' or '!' before a letter, '(' or '"' (`+gaza`,
+ *    `!gaza`); `<<`; '[' or '{'
+ *    opening a group holding the word TO (`[a TO b]`).  After a closing
+ *    quote: '~', '^', or '/' and a digit (`"a b"~5`, `"a b"/2`).  Inside a
+ *    phrase: '*' after a letter or digit (`"hospit*"`).  What stays text,
+ *    because people write it: an apostrophe or hyphen inside a word, `C++`,
+ *    `AT&T`, `9/11`, `/boat-tail/` (Cranfield quotes so; not a regular
+ *    expression), `$5`, `#tag`, `@name`, `+972`, `~5`, `Yahoo!`, `why?`,
+ *    a lone `|`, `&`, `[`, emoji (skipped: no word in them).
+ *  - NEAR and NEAR/N (N 1..QP_MAX_NEAR, digits only) are operators as whole
+ *    upper-case tokens, like OR; `NEAR/x`, `NEAR/0` are errors.
+ *  - title:( starts a group whose text is matched in titles; a filter, date
+ *    or option followed by '(' is an error (one value each).
  *  - NAME:VALUE, with NAME the ASCII letters before the first ':' of a token
  *    (case-insensitive), is a field or an option when NAME is one of
  *    qp_fdefs[]; with any other NAME the token is text (`Mission:`,
@@ -52,12 +71,14 @@
  *  - AND and OR have at least two kids; no AND directly under an AND, no OR
  *    directly under an OR; NOT has exactly one kid, never itself a NOT.
  *  - WORD and PREFIX carry one non-empty word; PHRASE one or more.
+ *  - NEAR has two or more kids, each a WORD or a PREFIX, and a distance
+ *    1..QP_MAX_NEAR.
  *  - FILTER has a non-empty key; DATE has lo or hi set, lo <= hi when both.
  *  - Within an AND, all positive filters on one field form one group: a
  *    single FILTER or one OR made only of FILTERs on that field.
  *  - At most QP_MAX_NODES nodes are allocated; the nesting of parentheses
  *    and NOT is at most QP_MAX_DEPTH, so the tree depth is bounded too.
- *  - has_text is 1 iff a WORD, PHRASE or PREFIX is reachable without
+ *  - has_text is 1 iff a WORD, PHRASE, PREFIX or NEAR is reachable without
  *    passing through a NOT.
  * All memory comes from the caller's arena (ERR_NOMEM when it fails); the
  * module keeps no state, so one arena per thread makes it thread-safe.
@@ -73,10 +94,12 @@
  *   NODE is one of
  *     {"op":"and","args":[NODE,...]}      {"op":"or","args":[NODE,...]}
  *     {"op":"not","arg":NODE}
+ *     {"op":"near","distance":N,"args":[NODE,...]}   (words and prefixes)
  *     {"word":"gaza"}  {"phrase":["gaza","city"]}  {"prefix":"hospit"}
  *         each with "field":"title" added when limited to titles
  *     {"filter":"outlet","value":"Al Jazeera","key":"aljazeera"}
- *         (filter is outlet, author, tag or lang)
+ *         (filter is outlet, author, tag or lang), with "prefix":true
+ *         added for outlet:fox* (value "fox*", key "fox")
  *     {"date":"2023-11","from":"2023-11-01","to":"2023-11-31"}
  *         (date as written; from/to inclusive, null when open; a month
  *         runs to day 31 whatever its length)
@@ -381,7 +404,8 @@ static int qp_has_text(const qp_node_t *n) {
   switch (n->kind) {
     case QN_WORD:
     case QN_PHRASE:
-    case QN_PREFIX: return 1;
+    case QN_PREFIX:
+    case QN_NEAR: return 1;
     case QN_AND:
     case QN_OR:
       for (size_t i = 0; i < n->nkids; i++)
@@ -554,10 +578,12 @@ typedef enum qp_tkind {
   QT_OR,
   QT_AND,
   QT_NOT,
+  QT_NEAR,   /* NEAR or NEAR/N: distance */
   QT_NEG,    /* '-' glued to a term */
   QT_PHRASE, /* "..." : s/n inside the quotes */
   QT_TEXT,   /* a bare token with a word or a trailing '*' */
-  QT_FIELD   /* NAME:VALUE : def, and s/n the value */
+  QT_FIELD   /* NAME:VALUE : def, and s/n the value; or NAME:( with group
+                set and the '(' left for the next token */
 } qp_tkind_t;
 
 typedef struct qp_tok {
@@ -567,6 +593,8 @@ typedef struct qp_tok {
   size_t n;
   size_t s_at; /* byte offset of s */
   int quoted;
+  int group;         /* QT_FIELD: title:( */
+  uint32_t distance; /* QT_NEAR */
   const qp_fdef_t *def;
 } qp_tok_t;
 
@@ -578,6 +606,7 @@ typedef struct qp_parser {
   qp_tok_t la;
   qp_build_t b;
   qp_query_t *query;
+  qp_field_t field; /* where text matches: QF_TITLE inside title:( ) */
   unsigned opts; /* a bit per option given */
   uint32_t since_n; /* since:N<unit>, resolved against now at the end */
   char since_unit;
@@ -646,37 +675,173 @@ static int qp_neg_here(const qp_parser_t *p, size_t i) {
   return qp_termlike(p->q + k, qp_token_end(p, k) - k);
 }
 
-/* The quoted string whose '"' is at q[i]. */
-static int qp_lex_quoted(qp_parser_t *p, size_t i, qp_tok_t *t) {
+/* A syntax error at byte offset at (lexer and parser). */
+static int qp_bad(qp_parser_t *p, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int qp_bad(qp_parser_t *p, size_t at, const char *fmt, ...) {
+  char msg[sizeof p->b.err->msg];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(at), "%s", msg);
+}
+
+/* A byte of a word as far as the syntax checks go: an ASCII letter or
+ * digit, or any byte of a multi-byte UTF-8 character. */
+static int qp_wordbyte(int c) {
+  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c >= 0x80;
+}
+
+/* Does the '[' or '{' at q[at] open a range: the word TO, between spaces,
+ * before the closing bracket? */
+static int qp_range_here(const qp_parser_t *p, size_t at) {
+  for (size_t i = at + 1; i + 2 < p->len && p->q[i] != ']' && p->q[i] != '}'; i++)
+    if (p->q[i] == ' ' && p->q[i + 1] == 'T' && p->q[i + 2] == 'O' &&
+        (i + 3 == p->len || p->q[i + 3] == ' '))
+      return 1;
+  return 0;
+}
+
+/* Syntax of other engines in the bare token (or unquoted value) q[at..at+n)
+ * (the lexical rules above): an error naming its column, else 0. */
+static int qp_check_bare(qp_parser_t *p, size_t at, size_t n) {
+  const unsigned char *s = (const unsigned char *)p->q + at;
+  int after = at + n < p->len ? (unsigned char)p->q[at + n] : 0; /* its delimiter */
+  for (size_t i = 0; i < n; i++) {
+    int prev = i ? s[i - 1] : 0, next = i + 1 < n ? s[i + 1] : after;
+    int inner = i + 1 < n, lead = i == 0, col = qp_col(at + i);
+    int opens = (qp_wordbyte(next) && !(next >= '0' && next <= '9')) || next == '(' ||
+                next == '"';
+    switch (s[i]) {
+      case '*':
+        if (!inner && !lead && qp_wordbyte(prev)) break; /* hospit* */
+        if (lead || !qp_wordbyte(prev))
+          return qp_bad(p, at + i,
+                            "leading wildcard at column %d is not supported: '*' only ends a "
+                            "word (hospit*)",
+                            col);
+        return qp_bad(p, at + i,
+                          "'*' inside a word at column %d is not supported: '*' only ends a "
+                          "word (hospit*)",
+                          col);
+      case '^':
+        if (qp_wordbyte(prev) || qp_wordbyte(next))
+          return qp_bad(p, at + i, "boost '^' at column %d is not supported", col);
+        break;
+      case '~':
+        if (qp_wordbyte(prev))
+          return qp_bad(p, at + i,
+                            "fuzzy search '~' at column %d is not supported (for words near "
+                            "each other: a NEAR/N b)",
+                            col);
+        break;
+      case '?':
+        if (inner && qp_wordbyte(prev) && qp_wordbyte(next))
+          return qp_bad(p, at + i,
+                            "'?' inside a word at column %d (a one-letter wildcard) is not "
+                            "supported",
+                            col);
+        break;
+      case '&':
+      case '|':
+        if (inner && next == s[i])
+          return qp_bad(p, at + i, "'%c%c' at column %d is not supported: write %s", s[i],
+                            s[i], col, s[i] == '&' ? "AND" : "OR");
+        break;
+      case '+':
+      case '!':
+        if (lead && opens)
+          return qp_bad(p, at + i, "'%c' at column %d is not supported: %s", s[i], col,
+                            s[i] == '+' ? "every word must match already (drop the '+')"
+                                        : "write NOT or -");
+        break;
+      case '<':
+        if (inner && next == '<')
+          return qp_bad(p, at + i, "'<<' (word order) at column %d is not supported", col);
+        break;
+      case '[':
+      case '{':
+        if (lead && qp_range_here(p, at))
+          return qp_bad(p, at,
+                            "range '%c... TO ...' at column %d is not supported (dates: "
+                            "date:A..B)",
+                            s[i], col);
+        break;
+      default: break;
+    }
+  }
+  return 0;
+}
+
+/* The quoted string whose '"' is at q[i]; text: it is a phrase or a title
+ * or filter value, where a '*' after a letter or digit is an error. */
+static int qp_lex_quoted(qp_parser_t *p, size_t i, int text, qp_tok_t *t) {
   const char *close = memchr(p->q + i + 1, '"', p->len - i - 1);
-  if (!close)
-    return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(i), "unbalanced '\"' at column %d",
-                   qp_col(i));
+  if (!close) return qp_bad(p, i, "unbalanced '\"' at column %d", qp_col(i));
   t->s = p->q + i + 1;
   t->n = (size_t)(close - t->s);
   t->s_at = i + 1;
   t->quoted = 1;
   p->pos = (size_t)(close - p->q) + 1;
+  for (size_t k = 1; text && k < t->n; k++)
+    if (t->s[k] == '*' && qp_wordbyte((unsigned char)t->s[k - 1]))
+      return qp_bad(p, t->s_at + k,
+                        "'*' inside a phrase at column %d is not supported: a phrase matches "
+                        "whole words (write the prefix outside quotes)",
+                        qp_col(t->s_at + k));
+  char c = p->pos < p->len ? p->q[p->pos] : 0;
+  char d = p->pos + 1 < p->len ? p->q[p->pos + 1] : 0;
+  if (c == '~' || c == '^' || (c == '/' && d >= '0' && d <= '9'))
+    return qp_bad(p, p->pos, "'%c' after a phrase at column %d is not supported%s", c,
+                      qp_col(p->pos),
+                      c == '~' ? " (for words near each other: a NEAR/N b)"
+                      : c == '^' ? " (boost)"
+                                 : " (quorum)");
   return 0;
 }
 
 static int qp_lex_field(qp_parser_t *p, const qp_fdef_t *def, size_t name_len, size_t end,
                         qp_tok_t *t) {
   size_t v = p->pos + name_len + 1;
+  int text = def->kind == QP_FK_TEXT || def->kind == QP_FK_FILTER, rc;
   t->kind = QT_FIELD;
   t->def = def;
+  if (v < p->len && p->q[v] == '(') {
+    if (def->kind != QP_FK_TEXT)
+      return qp_bad(p, v, "%s: takes one value, not a group, at column %d%s", def->name,
+                        qp_col(v),
+                        def->kind == QP_FK_FILTER ? " (write outlet:a OR outlet:b)" : "");
+    t->group = 1; /* the '(' is the next token */
+    t->s = p->q + v;
+    t->s_at = v;
+    p->pos = v;
+    return 0;
+  }
   if (v < p->len && p->q[v] == '"') {
-    int rc = qp_lex_quoted(p, v, t);
-    if (rc) return rc;
+    if ((rc = qp_lex_quoted(p, v, text, t))) return rc;
   } else {
     t->s = p->q + v;
     t->n = end - v;
     t->s_at = v;
     p->pos = end;
+    if (text && (rc = qp_check_bare(p, v, t->n))) return rc;
   }
   if (t->n == 0)
-    return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(v), "%s: needs a value at column %d",
-                   def->name, qp_col(v));
+    return qp_bad(p, v, "%s: needs a value at column %d", def->name, qp_col(v));
+  return 0;
+}
+
+static int qp_uint(const char *s, size_t n, uint32_t max, uint32_t *v);
+
+/* NEAR or NEAR/N, the token s[0..n). */
+static int qp_lex_near(qp_parser_t *p, const char *s, size_t n, qp_tok_t *t) {
+  t->kind = QT_NEAR;
+  t->distance = QP_NEAR_DEFAULT;
+  if (n > 4 && (qp_uint(s + 5, n - 5, QP_MAX_NEAR, &t->distance) || t->distance == 0))
+    return qp_bad(p, t->at, "bad NEAR distance '%.*s%s' at column %d: expected NEAR/N, N 1-%d",
+                      QP_SHOW(s, n), qp_col(t->at), QP_MAX_NEAR);
+  p->pos += n;
   return 0;
 }
 
@@ -700,7 +865,7 @@ static int qp_lex(qp_parser_t *p, qp_tok_t *t) {
     }
     if (c == '"') {
       t->kind = QT_PHRASE;
-      return qp_lex_quoted(p, p->pos, t);
+      return qp_lex_quoted(p, p->pos, 1, t);
     }
     if (c == '-' && qp_neg_here(p, p->pos)) {
       t->kind = QT_NEG;
@@ -714,6 +879,10 @@ static int qp_lex(qp_parser_t *p, qp_tok_t *t) {
     size_t name = qp_field_name(s, n);
     const qp_fdef_t *def = name ? qp_field_def(s, name) : NULL;
     if (def) return qp_lex_field(p, def, name, end, t);
+    int rc = qp_check_bare(p, p->pos, n);
+    if (rc) return rc;
+    if (!glued && n >= 4 && !memcmp(s, "NEAR", 4) && (n == 4 || s[4] == '/'))
+      return qp_lex_near(p, s, n, t);
     if (!glued) {
       t->kind = n == 2 && !memcmp(s, "OR", 2)    ? QT_OR
                 : n == 3 && !memcmp(s, "AND", 3) ? QT_AND
@@ -749,17 +918,6 @@ static int qp_peek(qp_parser_t *p, qp_tok_t **t) {
 /* ------------------------------------------------------------------------
  * Parser
  */
-
-static int qp_bad(qp_parser_t *p, size_t at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int qp_bad(qp_parser_t *p, size_t at, const char *fmt, ...) {
-  char msg[sizeof p->b.err->msg];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(at), "%s", msg);
-}
 
 static int qp_too_deep(qp_parser_t *p, size_t at) {
   return qp_bad(p, at, "query too complex at column %d: nested more than %d deep", qp_col(at),
@@ -1036,12 +1194,21 @@ static int qp_field(qp_parser_t *p, const qp_tok_t *t, int top, int negated, qp_
   *out = NULL;
   switch (def->kind) {
     case QP_FK_TEXT: return qp_text(p, t->s, t->n, t->quoted, (qp_field_t)def->id, t->at, out);
-    case QP_FK_FILTER:
-      if ((rc = qp_filter(&p->b, (qp_field_t)def->id, t->s, t->n, qp_col(t->at), out))) return rc;
+    case QP_FK_FILTER: {
+      int prefix = !t->quoted && t->s[t->n - 1] == '*';
+      if (prefix && def->id == QF_LANG)
+        return qp_bad(p, t->s_at + t->n - 1, "lang: takes no prefix (column %d)",
+                      qp_col(t->s_at + t->n - 1));
+      rc = qp_filter(&p->b, (qp_field_t)def->id, t->s, t->n - (size_t)prefix, qp_col(t->at), out);
+      if (rc) return rc;
       if (!(*out)->key[0])
         return qp_bad(p, t->s_at, "%s: value '%.*s%s' at column %d has no letters or digits",
                       def->name, QP_SHOW(t->s, t->n), qp_col(t->s_at));
+      if (prefix && !((*out)->value = arena_strndup(p->b.a, t->s, t->n)))
+        return qp_nomem(p->b.err);
+      (*out)->prefix = prefix;
       return 0;
+    }
     case QP_FK_DATE: {
       uint32_t lo, hi;
       size_t bad, bad_len;
@@ -1065,6 +1232,71 @@ static int qp_field(qp_parser_t *p, const qp_tok_t *t, int top, int negated, qp_
 }
 
 static int qp_parse_or(qp_parser_t *p, int depth, int top, qp_node_t **out);
+static int qp_parse_unary(qp_parser_t *p, int depth, int top, int negated, qp_node_t **out);
+
+/* Is k, which follows or precedes the NEAR at byte offset near_at, an
+ * operand NEAR takes? */
+static int qp_near_operand(qp_parser_t *p, const qp_node_t *k, size_t near_at) {
+  if (!k)
+    return qp_bad(p, near_at, "NEAR needs a word or prefix on both sides at column %d",
+                  qp_col(near_at));
+  if (k->kind == QN_WORD || k->kind == QN_PREFIX) return 0;
+  const char *what = k->kind == QN_PHRASE ? "a phrase"
+                     : k->kind == QN_NOT  ? "a negation"
+                     : k->kind == QN_AND || k->kind == QN_OR || k->kind == QN_NEAR ? "a group"
+                                          : "a filter";
+  return qp_bad(p, (size_t)k->column - 1,
+                "NEAR takes words or prefixes, not %s (column %d; hyphenated words are a "
+                "phrase)",
+                what, k->column);
+}
+
+/* near := unary (NEAR unary)*, first being the unary already parsed and a
+ * NEAR the next token. */
+static int qp_parse_near(qp_parser_t *p, int depth, int top, qp_node_t *first, qp_node_t **out) {
+  qp_vec_t kids = {0};
+  uint32_t distance = 0;
+  qp_tok_t *t;
+  int rc;
+  for (;;) {
+    if ((rc = qp_peek(p, &t))) return rc;
+    if (t->kind != QT_NEAR) break;
+    size_t at = t->at;
+    if (distance && t->distance != distance)
+      return qp_bad(p, at, "NEAR/%u at column %d differs from the NEAR/%u before it",
+                    (unsigned)t->distance, qp_col(at), (unsigned)distance);
+    distance = t->distance;
+    if (!kids.n) {
+      if ((rc = qp_near_operand(p, first, at))) return rc;
+      if (qp_push(p->b.a, &kids, first)) return qp_nomem(p->b.err);
+    }
+    p->have = 0;
+    qp_node_t *k;
+    if ((rc = qp_parse_unary(p, depth, top, 0, &k))) return rc;
+    if ((rc = qp_near_operand(p, k, at))) return rc;
+    if (qp_push(p->b.a, &kids, k)) return qp_nomem(p->b.err);
+  }
+  /* Operands that can match the same word are refused: Xapian's OP_NEAR
+   * then misses matches (`show NEAR/8 show*` with "shown ... showing"). */
+  qp_node_t **k = (qp_node_t **)kids.v;
+  for (size_t i = 0; i < kids.n; i++)
+    for (size_t j = 0; j < kids.n; j++) {
+      const char *a = k[i]->words[0], *b = k[j]->words[0];
+      if (i == j || (k[i]->kind != QN_PREFIX && (i > j || strcmp(a, b))) ||
+          (k[i]->kind == QN_PREFIX && strncmp(a, b, strlen(a))))
+        continue;
+      size_t lo = i < j ? i : j, hi = i < j ? j : i;
+      return qp_bad(p, (size_t)k[hi]->column - 1,
+                    "NEAR operand at column %d can match the same word as the one at column "
+                    "%d: give different words",
+                    k[hi]->column, k[lo]->column);
+    }
+  if ((rc = qp_node(&p->b, QN_NEAR, first->column, out))) return rc;
+  (*out)->kids = (qp_node_t **)kids.v;
+  (*out)->nkids = kids.n;
+  (*out)->distance = distance;
+  return 0;
+}
 
 /* unary := ("NOT" | "-") unary | primary.  *out is NULL when the next
  * token ends an AND list (nothing here) or was an option. */
@@ -1079,7 +1311,8 @@ static int qp_parse_unary(qp_parser_t *p, int depth, int top, int negated, qp_no
     case QT_END:
     case QT_RPAREN:
     case QT_OR:
-    case QT_AND: return 0;
+    case QT_AND:
+    case QT_NEAR: return 0;
     case QT_NOT:
     case QT_NEG:
       p->have = 0;
@@ -1103,8 +1336,17 @@ static int qp_parse_unary(qp_parser_t *p, int depth, int top, int negated, qp_no
     case QT_PHRASE:
     case QT_TEXT:
       p->have = 0;
-      return qp_text(p, tok.s, tok.n, tok.kind == QT_PHRASE, QF_TEXT, tok.at, out);
-    case QT_FIELD: p->have = 0; return qp_field(p, &tok, top, negated, out);
+      return qp_text(p, tok.s, tok.n, tok.kind == QT_PHRASE, p->field, tok.at, out);
+    case QT_FIELD:
+      p->have = 0;
+      if (tok.group) { /* title:( ... ): the group, its text in titles */
+        qp_field_t saved = p->field;
+        p->field = (qp_field_t)tok.def->id;
+        rc = qp_parse_unary(p, depth, top, negated, out);
+        p->field = saved;
+        return rc;
+      }
+      return qp_field(p, &tok, top, negated, out);
   }
   return 0;
 }
@@ -1120,6 +1362,9 @@ static int qp_parse_and(qp_parser_t *p, int depth, int top, qp_node_t **out) {
     int rc = qp_peek(p, &t);
     if (rc) return rc;
     if (t->kind == QT_END || t->kind == QT_RPAREN || t->kind == QT_OR) break;
+    if (t->kind == QT_NEAR)
+      return qp_bad(p, t->at, "NEAR needs a word or prefix on both sides at column %d",
+                    qp_col(t->at));
     if (t->kind == QT_AND) {
       size_t at = and_at != SIZE_MAX ? and_at : t->at;
       if (and_at != SIZE_MAX || items.n == 0)
@@ -1131,6 +1376,8 @@ static int qp_parse_and(qp_parser_t *p, int depth, int top, qp_node_t **out) {
     qp_node_t *n;
     if ((rc = qp_parse_unary(p, depth, top, 0, &n))) return rc;
     if (!n) continue; /* an option */
+    if ((rc = qp_peek(p, &t))) return rc;
+    if (t->kind == QT_NEAR && (rc = qp_parse_near(p, depth, top, n, &n))) return rc;
     if (!items.n) column = n->column;
     if (qp_push(p->b.a, &items, n)) return qp_nomem(p->b.err);
     and_at = SIZE_MAX;
@@ -1260,6 +1507,16 @@ static void qp_explain_node(const qp_node_t *n, buf_t *out) {
       for (size_t i = 0; i < n->nkids; i++) qp_explain_node(n->kids[i], out);
       buf_json_close(out, ']');
       break;
+    case QN_NEAR:
+      buf_json_key(out, "op");
+      buf_json_cstr(out, "near");
+      buf_json_key(out, "distance");
+      buf_json_int(out, n->distance);
+      buf_json_key(out, "args");
+      buf_json_open(out, '[');
+      for (size_t i = 0; i < n->nkids; i++) qp_explain_node(n->kids[i], out);
+      buf_json_close(out, ']');
+      break;
     case QN_NOT:
       buf_json_key(out, "op");
       buf_json_cstr(out, "not");
@@ -1284,6 +1541,10 @@ static void qp_explain_node(const qp_node_t *n, buf_t *out) {
       buf_json_cstr(out, n->value ? n->value : "");
       buf_json_key(out, "key");
       buf_json_cstr(out, n->key ? n->key : "");
+      if (n->prefix) {
+        buf_json_key(out, "prefix");
+        buf_json_bool(out, 1);
+      }
       break;
     case QN_DATE:
       buf_json_key(out, "date");

@@ -3,12 +3,15 @@
  * Grammar (precedence low to high: OR, AND, NOT):
  *   query   := orexpr?
  *   orexpr  := andexpr ( "OR" andexpr )*
- *   andexpr := unary ( "AND"? unary )*          implicit AND by adjacency
+ *   andexpr := near ( "AND"? near )*            implicit AND by adjacency
+ *   near    := unary ( NEAR unary )*            NEAR is "NEAR" or "NEAR/N"
  *   unary   := ( "NOT" | "-" ) unary | primary  "-" only when glued: -word
- *   primary := "(" orexpr ")" | [field ":"] ( WORD | WORD "*" | PHRASE )
- *            | filter ":" value | option ":" value
- * Operators are the upper-case words OR, AND, NOT (lower-case ones are plain
- * words).  `a b OR c` is `(a AND b) OR c`.
+ *   primary := "(" orexpr ")" | "title:(" orexpr ")"
+ *            | [field ":"] ( WORD | WORD "*" | PHRASE )
+ *            | filter ":" ( value | value "*" ) | option ":" value
+ * Operators are the upper-case words OR, AND, NOT, NEAR (lower-case ones are
+ * plain words).  `a b OR c` is `(a AND b) OR c`; `a b NEAR c` is
+ * `a AND (b NEAR c)`.
  *
  * Text:
  *   word      every word must match, stemmed (QN_WORD, one normalized word).
@@ -20,8 +23,18 @@
  *             empty phrase or one with no words is an error.
  *   hospit*   prefix (QN_PREFIX): words beginning with the normalized prefix.
  *   title:X   X (word, phrase or prefix) matched in the title only.
+ *   title:(...)  every word, phrase and prefix of the group in the title only
+ *             (nested groups, NOT and OR included; filters stay filters).
+ *   a NEAR b, a NEAR/N b   (QN_NEAR, distance N, default QP_NEAR_DEFAULT):
+ *             every operand at most N word positions from every other, any
+ *             order (`a NEAR/1 b`: adjacent, either order).  Operands are
+ *             words, matched unstemmed as phrase words are, or prefixes
+ *             (title: allowed); a phrase or anything else is an error.  A
+ *             chain `a NEAR b NEAR c` is one node; its distances must agree.
  * Filters (QN_FILTER): outlet:, author:, tag:, lang: with a bare or quoted
  *   value, compared by tok_key() (case, accents, punctuation ignored).
+ *   A bare value ending in '*' (outlet:fox*, not lang:) is a prefix of the
+ *   key (`prefix` set): every name whose key starts with it.
  *   Several positive filters on the same field within one AND list mean any
  *   of them: the parser groups them into one QN_OR.
  * Dates (QN_DATE): date:V with V a day, month or year, or a range A..B with
@@ -50,7 +63,11 @@
  *             the query only filters.  Counts as text (relevance order).
  * Errors: ERR_BAD_QUERY with err->column the 1-based byte column of the
  * fault and a message naming it: unbalanced quote or parenthesis, bad date, bad number, an operator with nothing to apply
- * to, an option inside parentheses or negated.
+ * to, an option inside parentheses or negated, and syntax of other engines
+ * that Sift does not support (a leading or inner '*', '*' in a phrase, '^'
+ * boosts, '~' fuzzy and proximity, '?' inside a word, &&, ||, a leading '+'
+ * or '!', [a TO b] ranges, <<, "a b"/N): qp.c's lexical rules and
+ * docs/query-syntax.md list what is an error and what stays text.
  *
  * Ownership: the tree and its strings live in the arena given to qp_parse.
  */
@@ -69,6 +86,8 @@
 #define QP_MAX_NODES 1024   /* leaves+operators in one query */
 #define QP_DEFAULT_LIMIT 10
 #define QP_DEFAULT_FACET_LIMIT 10
+#define QP_NEAR_DEFAULT 10  /* a NEAR b: within 10 words */
+#define QP_MAX_NEAR 1000    /* largest N of NEAR/N */
 
 typedef enum qp_kind {
   QN_AND,    /* all kids; kids of kind QN_NOT are exclusions */
@@ -79,7 +98,8 @@ typedef enum qp_kind {
   QN_PHRASE, /* words[0..nwords), consecutive */
   QN_PREFIX, /* words[0] is the prefix */
   QN_FILTER, /* field + key */
-  QN_DATE    /* lo..hi */
+  QN_DATE,   /* lo..hi */
+  QN_NEAR    /* kids (WORD or PREFIX, two or more) within distance words */
 } qp_kind_t;
 
 typedef enum qp_field {
@@ -149,7 +169,9 @@ typedef struct qp_node {
   size_t nruns;
   int quoted;         /* PHRASE: written in quotes (else one token, `al-qassam`) */
   const char *value; /* FILTER: the value as written; DATE: the text */
-  const char *key;   /* FILTER: tok_key(value) */
+  const char *key;   /* FILTER: tok_key(value) (without the '*' of a prefix) */
+  int prefix;        /* FILTER: key is a prefix of the names matched */
+  uint32_t distance; /* NEAR: 1..QP_MAX_NEAR */
   uint32_t lo, hi;   /* DATE: inclusive YYYYMMDD bounds, 0 = open */
   struct qp_node **kids;
   size_t nkids;

@@ -1,4 +1,5 @@
-/* schema.c: the one function that spells a stem term (see schema.h). */
+/* schema.c: the one function that spells a stem term, and the one that
+ * splits an author string into names (see schema.h). */
 #include "schema.h"
 
 #include <stdio.h>
@@ -18,4 +19,19 @@ size_t schema_stem_term(char *out, size_t cap, int title, const char *alg, const
 
 const char *schema_naming(int format, const char *default_alg) {
   return format >= 2 || !default_alg ? "english" : default_alg;
+}
+
+size_t schema_author_name(const char *s, size_t n, size_t *next) {
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == ',' || s[i] == ';') {
+      *next = i + 1;
+      return i;
+    }
+    if (s[i] == ' ' && n - i >= 5 && !memcmp(s + i, " and ", 5)) {
+      *next = i + 5;
+      return i;
+    }
+  }
+  *next = n;
+  return n;
 }

@@ -32,13 +32,15 @@
  *                  the value as written (case, accents and punctuation
  *                  dropped).  An author string listing several names
  *                  separated by commas, ';' or " and " also gets one XA term
- *                  per name.
+ *                  per name (schema_author_name).
  *   XL<lang>       the Snowball algorithm of the article ("english")
  *   XD<YYYYMMDD>, XM<YYYYMM>, XY<YYYY>   the article's day, month, year
  * Values:
  *   SCHEMA_SLOT_DATE      "YYYYMMDD" (absent when undated): date ranges
  *   SCHEMA_SLOT_OUTLET    outlet as written: outlet facet
- *   SCHEMA_SLOT_AUTHOR    author as written: author facet
+ *   SCHEMA_SLOT_AUTHOR    author as written: author facet, which reads the
+ *                         names from it (schema_author_name), so indexes of
+ *                         every format count names
  *   SCHEMA_SLOT_TAGS      tags as written, joined by 0x1F: tag facet
  *   SCHEMA_SLOT_NEWEST    "YYYYMMDDhhmmss" (time 000000 when not given; the
  *                         time is the one written, offset ignored), "0"
@@ -138,5 +140,14 @@ const char *schema_naming(int format, const char *default_alg);
 #define SCHEMA_MAX_KEY 240 /* bytes of a filter key (XO<key> fits a term) */
 #define SCHEMA_MAX_ID 240 /* bytes: Q<id> must fit Xapian's term limit */
 #define SCHEMA_TAG_SEP '\x1f'
+
+/* An author string lists names separated by ',', ';' or " and ".  The
+ * first name of s[0..n) is s[0..return value); *next is where the one after
+ * it starts (n when none does).  When a string lists more than one name,
+ * the indexer adds an XA term for each name of at most SCHEMA_MAX_NAME
+ * bytes besides the whole string's, and the author facet counts the same
+ * names (eng.c), so the two never disagree. */
+#define SCHEMA_MAX_NAME 511
+size_t schema_author_name(const char *s, size_t n, size_t *next);
 
 #endif

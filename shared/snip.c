@@ -167,6 +167,7 @@ static int snip_collect(snip_matcher_t *m, arena_t *a, const qp_node_t *n, int t
       return n->nwords ? snip_add_leaf(m, a, n, title_only) : 0;
     case QN_AND:
     case QN_OR:
+    case QN_NEAR: /* its words and prefixes, wherever they stand */
       for (size_t i = 0; i < n->nkids; i++)
         if (snip_collect(m, a, n->kids[i], title_only)) return -1;
       return 0;

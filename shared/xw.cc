@@ -106,10 +106,32 @@ struct xw_query {
 
 typedef std::vector<std::pair<std::string, uint32_t>> xw_counts;
 
+/* The names of facet values (xw_split_fn): which names each value holds,
+ * in which spellings.  Values are added in order (value k is the k-th
+ * added); finish() then settles the whole-string keys.  Counts and
+ * spellings are settled per search from the values' counts
+ * (xw_names_fold), so a column and a spy on the same matches agree. */
+struct xw_namer {
+  std::unordered_map<std::string, uint32_t> ids;       /* key -> name id */
+  std::unordered_map<std::string, uint32_t> sids;      /* spelling -> id */
+  std::vector<const std::string *> spelling;           /* spelling id -> it */
+  std::vector<uint32_t> sole;                          /* name id -> its spelling id, or
+                                                          XW_SPELLINGS when it has several */
+  std::vector<std::vector<uint32_t>> of;               /* value -> its name ids */
+  std::vector<std::vector<uint32_t>> whole;            /* value -> ids by its whole key */
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> spelled; /* value -> (name, spelling) */
+  std::vector<std::pair<size_t, std::string>> wholes;  /* value, whole key (until finish) */
+
+  void add(const std::string &val, xw_split_fn split);
+  void finish();
+  size_t bytes() const;
+};
+
 struct xw_column {
   std::vector<std::string> names; /* id -> value; id 0 is "no value" */
   std::vector<uint16_t> ids;      /* docid -> id */
   std::vector<uint32_t> totals;   /* id -> documents holding it */
+  std::unique_ptr<xw_namer> namer; /* xw_column_names: counts read as names */
 
   size_t id_of(Xapian::docid d) const { return d < ids.size() ? ids[d] : 0; }
 };
@@ -225,12 +247,129 @@ static Xapian::Query::op xw_xapian_op(xw_op op) {
     case XW_PHRASE: return Xapian::Query::OP_PHRASE;
     case XW_SYNONYM: return Xapian::Query::OP_SYNONYM;
     case XW_AND_MAYBE: return Xapian::Query::OP_AND_MAYBE;
+    case XW_NEAR: return Xapian::Query::OP_NEAR;
   }
   throw Xapian::InvalidArgumentError("unknown xw_op");
 }
 
+/* Most frequent first, then by value. */
+static void xw_sort_counts(xw_counts &out) {
+  std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+}
+
+#define XW_SPELLINGS UINT32_MAX
+
+struct xw_namer_ctx {
+  xw_namer *nm;
+  size_t value;
+  bool failed;
+};
+
+/* xw_name_fn for xw_namer::add.  Nothing may be thrown through split(),
+ * which is C: a failure is noted and thrown again once split returns. */
+static void xw_namer_emit(void *c, const char *key, size_t klen, const char *shown, size_t slen,
+                          int whole) {
+  xw_namer_ctx *x = (xw_namer_ctx *)c;
+  try {
+    xw_namer &nm = *x->nm;
+    std::string k(key, klen);
+    if (whole) {
+      nm.wholes.emplace_back(x->value, std::move(k));
+      return;
+    }
+    auto nid = nm.ids.emplace(std::move(k), (uint32_t)nm.ids.size());
+    uint32_t id = nid.first->second;
+    auto sp = nm.sids.emplace(std::string(shown, slen), (uint32_t)nm.sids.size());
+    if (sp.second) nm.spelling.push_back(&sp.first->first);
+    if (nid.second) nm.sole.push_back(sp.first->second);
+    else if (nm.sole[id] != sp.first->second) nm.sole[id] = XW_SPELLINGS;
+    std::vector<uint32_t> &of = nm.of[x->value];
+    if (std::find(of.begin(), of.end(), id) == of.end()) of.push_back(id);
+    auto &sd = nm.spelled[x->value];
+    std::pair<uint32_t, uint32_t> p(id, sp.first->second);
+    if (std::find(sd.begin(), sd.end(), p) == sd.end()) sd.push_back(p);
+  } catch (...) {
+    x->failed = true;
+  }
+}
+
+void xw_namer::add(const std::string &val, xw_split_fn split) {
+  xw_namer_ctx ctx{this, of.size(), false};
+  of.emplace_back();
+  whole.emplace_back();
+  spelled.emplace_back();
+  split(val.data(), val.size(), xw_namer_emit, &ctx);
+  if (ctx.failed) throw std::bad_alloc();
+}
+
+void xw_namer::finish() {
+  for (auto &w : wholes) {
+    auto it = ids.find(w.second);
+    const std::vector<uint32_t> &o = of[w.first];
+    if (it != ids.end() && std::find(o.begin(), o.end(), it->second) == o.end())
+      whole[w.first].push_back(it->second);
+  }
+  wholes.clear();
+}
+
+size_t xw_namer::bytes() const {
+  size_t n = (ids.size() + sids.size()) * 64; /* hash nodes, roughly */
+  for (const auto &e : sids) n += e.first.capacity();
+  for (size_t v = 0; v < of.size(); v++)
+    n += 3 * sizeof of[v] + (of[v].capacity() + whole[v].capacity()) * sizeof(uint32_t) +
+         spelled[v].capacity() * 2 * sizeof(uint32_t);
+  return n;
+}
+
+/* Name counts from the counts per value (indexed like nm.of): a name's
+ * count is that of the matches naming it, or whose whole string is its key
+ * (author: matches both); a name no match names is left out.  Its spelling
+ * is the one most of those matches use (ties: the first in byte order). */
+template <typename C>
+static xw_counts xw_names_fold(const xw_namer &nm, const std::vector<C> &counts) {
+  size_t n = nm.ids.size();
+  std::vector<uint64_t> c(n, 0), named(n, 0), best(n, 0);
+  std::vector<uint32_t> shown(nm.sole);
+  /* Votes only for names spelled several ways (few: a hash map per search
+   * for every name cost a millisecond on the kit). */
+  std::unordered_map<uint64_t, uint64_t> votes; /* name << 32 | spelling -> matches */
+  for (size_t v = 0; v < counts.size() && v < nm.of.size(); v++) {
+    if (!counts[v]) continue;
+    for (uint32_t id : nm.of[v]) c[id] += counts[v], named[id] += counts[v];
+    for (uint32_t id : nm.whole[v]) c[id] += counts[v];
+    for (const auto &p : nm.spelled[v])
+      if (nm.sole[p.first] == XW_SPELLINGS) votes[(uint64_t)p.first << 32 | p.second] += counts[v];
+  }
+  for (const auto &e : votes) {
+    uint32_t id = (uint32_t)(e.first >> 32), sp = (uint32_t)e.first;
+    if (e.second > best[id] ||
+        (e.second == best[id] && shown[id] != XW_SPELLINGS &&
+         *nm.spelling[sp] < *nm.spelling[shown[id]])) {
+      best[id] = e.second;
+      shown[id] = sp;
+    }
+  }
+  xw_counts out;
+  for (size_t id = 0; id < n; id++)
+    if (named[id]) out.emplace_back(*nm.spelling[shown[id]], (uint32_t)c[id]);
+  xw_sort_counts(out);
+  return out;
+}
+
 /* Fold a spy's counts of whole values into the keys spec asks for. */
 static xw_counts xw_facet_fold(const Xapian::ValueCountMatchSpy &spy, const xw_facet_spec &spec) {
+  if (spec.split) { /* names (xw_names_fold) */
+    xw_namer nm;
+    std::vector<uint32_t> counts;
+    for (auto v = spy.values_begin(); v != spy.values_end(); ++v) {
+      nm.add(*v, spec.split);
+      counts.push_back(v.get_termfreq());
+    }
+    nm.finish();
+    return xw_names_fold(nm, counts);
+  }
   std::unordered_map<std::string, uint32_t> counts;
   std::set<std::string> keys;
   for (auto v = spy.values_begin(); v != spy.values_end(); ++v) {
@@ -247,9 +386,7 @@ static xw_counts xw_facet_fold(const Xapian::ValueCountMatchSpy &spy, const xw_f
     for (const auto &k : keys) counts[k] += v.get_termfreq();
   }
   xw_counts out(counts.begin(), counts.end());
-  std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) {
-    return a.second != b.second ? a.second > b.second : a.first < b.first;
-  });
+  xw_sort_counts(out);
   return out;
 }
 
@@ -899,7 +1036,8 @@ xw_query *xw_query_term(const char *term, size_t len, uint32_t wqf) {
   });
 }
 
-xw_query *xw_query_combine(xw_op op, xw_query *const *subs, size_t n) {
+/* window: OP_NEAR's and OP_PHRASE's, 0 for the number of subs. */
+static xw_query *xw_combine(xw_op op, xw_query *const *subs, size_t n, uint32_t window) {
   if (!subs && n) return NULL;
   for (size_t i = 0; i < n; i++)
     if (!subs[i]) return NULL;
@@ -913,11 +1051,19 @@ xw_query *xw_query_combine(xw_op op, xw_query *const *subs, size_t n) {
       g.push_back(subs[i]->g);
       g_ok = g_ok && subs[i]->g_ok;
     }
-    Xapian::termcount window = op == XW_PHRASE ? (Xapian::termcount)n : 0;
+    if (!window && (op == XW_PHRASE || op == XW_NEAR)) window = (uint32_t)n;
     Xapian::Query::op xop = xw_xapian_op(op);
     return new xw_query{Xapian::Query(xop, v.begin(), v.end(), window),
                         Xapian::Query(xop, g.begin(), g.end(), window), g_ok};
   });
+}
+
+xw_query *xw_query_combine(xw_op op, xw_query *const *subs, size_t n) {
+  return xw_combine(op, subs, n, 0);
+}
+
+xw_query *xw_query_near(xw_query *const *subs, size_t n, uint32_t window) {
+  return xw_combine(XW_NEAR, subs, n, window);
 }
 
 xw_query *xw_query_wildcard(const char *prefix, size_t len, uint32_t max_expansion) {
@@ -927,6 +1073,26 @@ xw_query *xw_query_wildcard(const char *prefix, size_t len, uint32_t max_expansi
                                        max_expansion, Xapian::Query::WILDCARD_LIMIT_ERROR,
                                        Xapian::Query::OP_SYNONYM),
                          false);
+  });
+}
+
+int xw_query_prefix_terms(xw_db *db, const char *prefix, size_t len, uint32_t max_expansion,
+                          xw_query **out, err_t *err) {
+  *out = NULL;
+  return xw_try(err, [&] {
+    std::string p(prefix, len);
+    std::vector<Xapian::Query> terms;
+    for (auto t = db->db.allterms_begin(p); t != db->db.allterms_end(p); ++t) {
+      if (max_expansion && terms.size() >= max_expansion)
+        return err_set(err, ERR_BAD_QUERY, 0, "prefix matches too many words");
+      terms.emplace_back(*t);
+    }
+    /* weighed as an expansion, like a wildcard's: ranked on every shard */
+    *out = xw_query_same(terms.empty() ? Xapian::Query::MatchNothing
+                                       : Xapian::Query(Xapian::Query::OP_OR, terms.begin(),
+                                                       terms.end()),
+                         false);
+    return 0;
   });
 }
 
@@ -1037,9 +1203,22 @@ void xw_column_free(xw_column *c) {
   delete c;
 }
 
+int xw_column_names(xw_column *c, xw_split_fn split, err_t *err) {
+  if (!c || !split) return err_set(err, ERR_INVAL, 0, "no column or split function");
+  return xw_try(err, [&] {
+    std::unique_ptr<xw_namer> nm(new xw_namer);
+    for (size_t id = 0; id < c->names.size(); id++)
+      nm->add(id ? c->names[id] : std::string(), split);
+    nm->finish();
+    c->namer = std::move(nm);
+    return 0;
+  });
+}
+
 size_t xw_column_bytes(const xw_column *c) {
   if (!c) return 0;
   size_t n = c->ids.capacity() * sizeof(uint16_t) + c->totals.capacity() * sizeof(uint32_t);
+  if (c->namer) n += c->namer->bytes();
   for (const auto &s : c->names) n += sizeof s + s.capacity();
   return n;
 }
@@ -1103,12 +1282,11 @@ static int64_t xw_count_by_shard(const xw_db *db, const Xapian::Query &q, const 
 /* Column counts to the keys and counts the caller reads ("no value" left
  * out), sorted like xw_facet_fold's. */
 static xw_counts xw_column_fold(const xw_column &c, const std::vector<uint32_t> &counts) {
+  if (c.namer) return xw_names_fold(*c.namer, counts);
   xw_counts out;
   for (size_t id = 1; id < counts.size(); id++)
     if (counts[id]) out.emplace_back(c.names[id], counts[id]);
-  std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) {
-    return a.second != b.second ? a.second > b.second : a.first < b.first;
-  });
+  xw_sort_counts(out);
   return out;
 }
 

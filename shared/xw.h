@@ -133,15 +133,26 @@ typedef enum xw_op {
   XW_FILTER,    /* subs[0] weighted, the rest only filter */
   XW_PHRASE,    /* consecutive, in order (window = number of subs) */
   XW_SYNONYM,   /* OR, weighted as one term */
-  XW_AND_MAYBE  /* subs[0] required; the rest only add weight */
+  XW_AND_MAYBE, /* subs[0] required; the rest only add weight */
+  XW_NEAR       /* every sub within a window of positions, any order (window =
+                   number of subs; xw_query_near sets it) */
 } xw_op;
 
 xw_query *xw_query_term(const char *term, size_t len, uint32_t wqf);
 xw_query *xw_query_combine(xw_op op, xw_query *const *subs, size_t n);
+/* Xapian's OP_NEAR: every sub (a term, or an OR or wildcard of terms) at a
+ * position of one span of window consecutive positions (the largest minus
+ * the smallest position below window), in any order. */
+xw_query *xw_query_near(xw_query *const *subs, size_t n, uint32_t window);
 /* Every term beginning with prefix, combined as a synonym.  max_expansion 0
  * means unlimited; past a nonzero limit the query fails at search time with
  * ERR_BAD_QUERY ("prefix matches too many words"). */
 xw_query *xw_query_wildcard(const char *prefix, size_t len, uint32_t max_expansion);
+/* The same words as an OR of terms, read from db's lexicon now: what
+ * OP_NEAR takes (a wildcard it does not).  ERR_BAD_QUERY past a nonzero
+ * max_expansion, like a wildcard. */
+int xw_query_prefix_terms(xw_db *db, const char *prefix, size_t len, uint32_t max_expansion,
+                          xw_query **out, err_t *err);
 /* Documents whose value in slot lies in [lo, hi] (byte order); lo or hi NULL
  * for an open end. */
 xw_query *xw_query_value_range(unsigned slot, const char *lo, const char *hi);
@@ -168,11 +179,25 @@ typedef enum xw_sort { XW_SORT_RELEVANCE, XW_SORT_VALUE_ASC, XW_SORT_VALUE_DESC 
  * prefix_len > 0 only the first prefix_len bytes of the value are counted
  * (year = 4 bytes of "YYYYMMDD", month = 6).  Empty values are not counted. */
 typedef struct xw_column xw_column;
+/* Facets of names (authors, tags): a value names zero or more things, each
+ * counted once per document under its key, so the spellings of one name
+ * make one row, shown in the spelling most of the matches use (ties: the
+ * first in byte order).  split() calls emit(ctx, ...) for each name of
+ * val[0..len): its key and its spelling as shown; whole != 0 marks a key
+ * that adds a document to a name's count without naming it (an author
+ * string's own key, which author: filters match as well): a row is shown
+ * only for a name some match names.  emit copies what it is given. */
+typedef void (*xw_name_fn)(void *ctx, const char *key, size_t klen, const char *shown,
+                           size_t slen, int whole);
+typedef void (*xw_split_fn)(const char *val, size_t len, xw_name_fn emit, void *ctx);
 typedef struct xw_facet_spec {
   unsigned slot;
   unsigned prefix_len;
   int multi;
   const xw_column *column; /* when set, counted through it (see below) */
+  xw_split_fn split;       /* when set, names are counted (multi and
+                              prefix_len unused); a column must have had
+                              xw_column_names() with it */
 } xw_facet_spec;
 
 typedef struct xw_search_opts {
@@ -249,6 +274,11 @@ void xw_mset_facet_get(const xw_mset *m, size_t f, size_t k, const char **val, s
  * and 0 returned when the slot has too many distinct values. */
 int xw_column_load(xw_db *db, unsigned slot, unsigned prefix_len, xw_column **out, err_t *err);
 void xw_column_free(xw_column *c);
+/* Read the names of c's values with split (xw_split_fn): facets counted
+ * through c then count names, as a spy's values would be.  Counting stays
+ * per value; names are summed when the counts are read, so a match costs
+ * what it costs without names. */
+int xw_column_names(xw_column *c, xw_split_fn split, err_t *err);
 /* Memory the column holds, for figures. */
 size_t xw_column_bytes(const xw_column *c);
 /* Reading a column: value ids run 0..xw_column_nvalues(c)-1, id 0 being "no

@@ -29,7 +29,7 @@
   } while (0)
 
 static int fuzz_is_text(const qp_node_t *n) {
-  return n->kind == QN_WORD || n->kind == QN_PHRASE || n->kind == QN_PREFIX;
+  return n->kind == QN_WORD || n->kind == QN_PHRASE || n->kind == QN_PREFIX || n->kind == QN_NEAR;
 }
 
 static int fuzz_has_text(const qp_node_t *n) {
@@ -93,8 +93,17 @@ static size_t fuzz_check_node(const qp_node_t *n, const qp_node_t *parent, int d
       for (size_t i = 0; i < n->nwords; i++) CHECK(n->words[i] && n->words[i][0]);
       CHECK(n->nkids == 0);
       break;
+    case QN_NEAR:
+      CHECK(n->nkids >= 2 && n->kids);
+      CHECK(n->distance >= 1 && n->distance <= QP_MAX_NEAR);
+      for (size_t i = 0; i < n->nkids; i++) {
+        CHECK(n->kids[i]->kind == QN_WORD || n->kids[i]->kind == QN_PREFIX);
+        count += fuzz_check_node(n->kids[i], n, depth + 1, len);
+      }
+      break;
     case QN_FILTER:
       CHECK(n->field >= QF_OUTLET && n->field <= QF_LANG);
+      CHECK(!n->prefix || n->field != QF_LANG);
       CHECK(n->value && n->key && n->key[0]); /* value may hold NUL bytes */
       break;
     case QN_DATE:

@@ -27,7 +27,10 @@ AST (tuples):
                               token); typed: the text as written, whose
                               hyphenated runs also match closed
   ('prefix', p, field)
+  ('near', [kids], n)         kids: 'word' (matched unstemmed) or 'prefix'
   ('filter', field, value)    field: 'outlet', 'author', 'tag'
+  ('filter', field, value, surface, 'prefix')   outlet:fox*: names whose key
+                              starts with tok_key(value)
   ('date', spec)              spec as written after "date:" (2023, 2023-11..)
   ('and', [kids]), ('or', [kids]), ('not', kid)
   ('all',)                    no condition (every article)
@@ -46,6 +49,7 @@ import unicodedata
 import snowballstemmer
 
 MAX_WORD = 200  # bytes of a normalized word
+TITLE_GAP = 100  # schema.h SCHEMA_TITLE_GAP: body positions start at T + 100
 MAX_ID = 240  # bytes of an id
 DEFAULT_MAX_RECORD = 64 * 1024 * 1024
 
@@ -231,20 +235,35 @@ def tok_key(s):
     return "".join(tokenize(s or ""))
 
 
-def author_keys(author):
-    """Keys of an author string: the whole string, and each name of a list
-    separated by ',', ';' or ' and '."""
-    keys = set()
+MAX_NAME = 511  # schema.h SCHEMA_MAX_NAME: longer names are not keyed alone
+
+
+def author_names(author):
+    """The names an author string lists (separated by ',', ';' or ' and '):
+    [author] when it lists one, else each name of at most MAX_NAME bytes."""
     if not author:
-        return keys
-    k = tok_key(author)
-    if k:
-        keys.add(k)
-    for name in re.split(r",|;| and ", author):
-        k = tok_key(name)
-        if k:
-            keys.add(k)
-    return keys
+        return []
+    parts = re.split(r",|;| and ", author)
+    if len(parts) == 1:
+        return parts
+    return [p for p in parts if len(p.encode("utf-8")) <= MAX_NAME]
+
+
+def author_keys(author):
+    """Keys author: matches: the whole string's, and each name's."""
+    keys = {tok_key(n) for n in author_names(author)}
+    if author:
+        keys.add(tok_key(author))
+    return keys - {""}
+
+
+_SPACES = " \t\r\n\f\v"
+
+
+def name_pairs(names):
+    """{(key, spelling)} of names, the spelling trimmed of ASCII space."""
+    return {(tok_key(n), n.strip(_SPACES)) for n in names} - {("", "")} \
+        if names else set()
 
 
 # ---------------------------------------------------------------------------
@@ -709,8 +728,73 @@ class Corpus:
             j += 1
         return j - i
 
-    def _filter(self, field, value):
+    def _positions(self, d, title):
+        """word -> positions in article d: title words 1..T, body words from
+        T + TITLE_GAP on (only the title's when title)."""
+        pos = collections.defaultdict(list)
+        tw = d.title_words
+        for i, w in enumerate(tw):
+            pos[w].append(i + 1)
+        if not title and d.body_str:
+            for j, w in enumerate(d.body_str[1:-1].split("\x01")):
+                pos[w].append(len(tw) + TITLE_GAP + j)
+        return pos
+
+    def _near(self, kids, n):
+        """Articles with one position per operand, all within n of each
+        other (largest - smallest <= n), in any order."""
+        cand = None
+        for k in kids:
+            title = k[2] == "title"
+            s = self._prefix(k[1], title) if k[0] == "prefix" else set(
+                (self.inv_title if title else self.inv_word).get(k[1], ()))
+            cand = s if cand is None else cand & s
+        out = set()
+        for num in cand:
+            d = self.docs[num]
+            lists = []
+            for k in kids:
+                pos = self._positions(d, k[2] == "title")
+                if k[0] == "prefix":
+                    lists.append(sorted(p for w, ps in pos.items() if w.startswith(k[1]) for p in ps))
+                else:
+                    lists.append(pos.get(k[1], []))
+            if self._within(lists, n):
+                out.add(num)
+        return out
+
+    @staticmethod
+    def _within(lists, n):
+        """Is there a window [lo, lo + n] holding a position of each list,
+        a different position for each (as Xapian's OP_NEAR: `show NEAR
+        show*` needs two words)?  Windows start at a position of some list;
+        the positions are assigned by bipartite matching."""
+        for lo in sorted({p for ps in lists for p in ps}):
+            cands = [[p for p in ps if lo <= p <= lo + n] for ps in lists]
+            if not all(cands):
+                continue
+            owner = {}
+
+            def assign(i, seen):
+                for p in cands[i]:
+                    if p not in seen:
+                        seen.add(p)
+                        if p not in owner or assign(owner[p], seen):
+                            owner[p] = i
+                            return True
+                return False
+
+            if all(assign(i, set()) for i in range(len(cands))):
+                return True
+        return False
+
+    def _filter(self, field, value, prefix=False):
         key = tok_key(value)
+        if prefix:
+            if field == "outlet":
+                return {d.n for d in self.docs if d.outlet_key is not None and d.outlet_key.startswith(key)}
+            keys = (lambda d: d.author_keys) if field == "author" else (lambda d: d.tag_keys)
+            return {d.n for d in self.docs if any(k.startswith(key) for k in keys(d))}
         if field == "outlet":
             return {d.n for d in self.docs if d.outlet_key == key}
         if field == "author":
@@ -741,7 +825,9 @@ class Corpus:
         if k == "prefix":
             return self._prefix(node[1], node[2] == "title")
         if k == "filter":
-            return self._filter(node[1], node[2])
+            return self._filter(node[1], node[2], len(node) > 4 and node[4] == "prefix")
+        if k == "near":
+            return self._near(node[1], node[2])
         if k == "date":
             return self._date(node[1])
         if k == "not":
@@ -840,15 +926,51 @@ class Corpus:
         return {self.docs[n].id for n in nums}
 
     # -- facets and order --
+    def _names(self, facet):
+        """Per article, for the facets of names (SPEC: author and tag facets
+        count each name): {(key, spelling)} of the names it lists, and the
+        key of its whole author string when it lists several (author:
+        matches that key too)."""
+        cache = self.__dict__.setdefault("_names_cache", {})
+        if facet not in cache:
+            out = []
+            for d in self.docs:
+                if facet == "tag":
+                    names, whole = d.f.get("tags") or [], None
+                else:
+                    a = d.f.get("author")
+                    names = author_names(a)
+                    whole = tok_key(a) if a and len(re.split(r",|;| and ", a)) > 1 else None
+                out.append(({(k, s) for k, s in name_pairs(names) if k}, whole))
+            cache[facet] = out
+        return cache[facet]
+
+    def name_facet(self, nums, facet):
+        """{spelling: count} of a facet of names over the articles nums: a
+        name counts the articles naming it and those whose whole author
+        string has its key, and is shown when some of them names it, in the
+        spelling most of those naming it use (ties: the smallest)."""
+        names = self._names(facet)
+        named, whole, votes = collections.Counter(), collections.Counter(), {}
+        for n in nums:
+            pairs, w = names[n]
+            keys = {k for k, _ in pairs}
+            for k in keys:
+                named[k] += 1
+            for k, sp in pairs:
+                votes.setdefault(k, collections.Counter())[sp] += 1
+            if w and w not in keys:
+                whole[w] += 1
+        out = {}
+        for k, c in named.items():
+            sp = min(votes[k].items(), key=lambda kv: (-kv[1], kv[0]))[0]
+            out[sp] = c + whole[k]
+        return out
+
     def facet_values(self, d, facet):
         if facet == "outlet":
             v = d.f.get("outlet")
             return [v] if v else []
-        if facet == "author":
-            v = d.f.get("author")
-            return [v] if v else []
-        if facet == "tag":
-            return d.tags
         if facet == "year":
             return [d.year] if d.year else []
         if facet == "month":
@@ -860,10 +982,13 @@ class Corpus:
     def facets(self, nums, facet, limit=10):
         """[(value, count)] most frequent first, ties by value (code point
         order = UTF-8 byte order); limit None = all."""
-        counts = {}
-        for n in nums:
-            for v in self.facet_values(self.docs[n], facet):
-                counts[v] = counts.get(v, 0) + 1
+        if facet in ("author", "tag"):
+            counts = self.name_facet(nums, facet)
+        else:
+            counts = {}
+            for n in nums:
+                for v in self.facet_values(self.docs[n], facet):
+                    counts[v] = counts.get(v, 0) + 1
         items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         return items if limit is None else items[:limit]
 
@@ -1008,7 +1133,7 @@ def phrase_typed(node):
 
 def has_positive_text(node, neg=False):
     k = node[0]
-    if k in ("word", "phrase", "prefix"):
+    if k in ("word", "phrase", "prefix", "near"):
         return not neg
     if k == "not":
         return has_positive_text(node[1], not neg)
@@ -1018,8 +1143,10 @@ def has_positive_text(node, neg=False):
 
 
 def _bare_ok(s):
-    return bool(s) and not any(c in s for c in ' \t"()*:') and not s.startswith("-") \
-        and s not in ("AND", "OR", "NOT")
+    # no delimiter, '*' or ':', nothing qp.c reads as other engines' syntax
+    # (its lexical rules), and no operator
+    return bool(s) and not any(c in s for c in ' \t"()*:^~?&|<[{!+/') and not s.startswith("-") \
+        and s not in ("AND", "OR", "NOT") and not s.startswith("NEAR")
 
 
 def render(node, rng=None, top=True):
@@ -1045,9 +1172,14 @@ def render(node, rng=None, top=True):
         return ("title:" if node[2] == "title" else "") + s
     if k == "filter":
         v = node[3] if len(node) > 3 else node[2]
+        if len(node) > 4 and node[4] == "prefix":
+            return "%s:%s*" % (node[1], v)
         if not _bare_ok(v):
             v = '"' + v + '"'
         return "%s:%s" % (node[1], v)
+    if k == "near":
+        op = " NEAR " if node[2] == 10 and (rng is None or rng.random() < 0.5) else " NEAR/%d " % node[2]
+        return op.join(render(kid, rng, False) for kid in node[1])
     if k == "date":
         return "date:" + node[1]
     if k == "not":

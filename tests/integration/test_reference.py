@@ -307,7 +307,7 @@ class QueryGen:
             v = w.capitalize()
         elif r < 0.4 and w in self.surface:
             v = rng.choice(self.surface[w])
-        if v in ("AND", "OR", "NOT") or tokenize(v) != [w]:
+        if v in ("AND", "OR", "NOT", "NEAR") or tokenize(v) != [w]:
             return w
         return v
 
@@ -672,6 +672,60 @@ class QueryGen:
             x = rng.choice(pool)
             v = x.replace("'", "\u2019") if rng.random() < 0.5 else x
             return Q(form, ("word", x, "text", v if tokenize(v) == [x] else x))
+        if form == "near":
+            # two words of one article some positions apart, either order,
+            # the distance at, below or above their gap
+            for _ in range(20):
+                d = rng.choice(g.docs_with_body)
+                ws = [w for w in d.body_str.split("\x01")[1:-1]]
+                if len(ws) < 3:
+                    continue
+                i = rng.randrange(0, len(ws) - 1)
+                gap = rng.randint(1, min(12, len(ws) - 1 - i))
+                a, b = ws[i], ws[i + gap]
+                if not (safe_word(a) and safe_word(b)) or a in OPS or b in OPS or "near" in (a, b) or a == b:
+                    continue
+                n = max(1, gap + rng.choice([-1, 0, 0, 1]))
+                kids = [("word", a, "text", a), ("word", b, "text", b)]
+                if rng.random() < 0.5:
+                    kids.reverse()
+                if rng.random() < 0.3 and len(b) >= 5 and b.isalpha():
+                    kids[-1] = ("prefix", b[:rng.randint(3, len(b) - 1)], "text")
+                    if kids[0][1].startswith(kids[-1][1]):
+                        continue  # operands matching one word: an error (qp.c)
+                if rng.random() < 0.3:
+                    n = 10
+                return Q(form, ("near", kids, n))
+            return None
+        if form == "near_chain":
+            p = g.phrase_from_doc(rng.random() < 0.3, 3, 3)
+            if not p or any(w in OPS or w == "near" for w in p) or len(set(p)) < 3:
+                return None
+            rng.shuffle(p)
+            return Q(form, ("and", [("near", [("word", w, "text", w) for w in p], rng.choice([2, 3, 10]))]
+                            + ([g.pick_word("common")] if rng.random() < 0.3 else [])))
+        if form == "near_title":
+            p = g.phrase_from_doc(True, 2, 2)
+            if not p or any(w in OPS or w == "near" for w in p) or p[0] == p[1]:
+                return None
+            return Q(form, ("near", [("word", w, rng.choice(["title", "text"]), w) for w in p],
+                            rng.choice([1, 2, 5, 10, 150])))
+        if form in ("outlet_prefix", "author_prefix", "tag_prefix"):
+            f = g.filt(form.split("_")[0])
+            if not f or len(tok_key(f[2])) < 2:
+                return None
+            key = tok_key(f[2])
+            k = key[:rng.randint(1, min(6, len(key)))]
+            if not k.isalnum() or not safe_word(k):
+                return None
+            node = ("filter", f[1], k, k.upper() if rng.random() < 0.3 else k, "prefix")
+            if rng.random() < 0.3:
+                node = ("and", [g.pick_word("common"), ("not", node, "-")])
+            return Q(form, node)
+        if form == "title_group":
+            kids = [("word", w[1], "title", w[1]) for w in (g.pick_word(), g.pick_word())]
+            inner = ("or", kids) if rng.random() < 0.5 else ("and", [kids[0], ("not", kids[1], "NOT")])
+            return Q(form, ("and", [inner, g.pick_word("common")]) if rng.random() < 0.5 else inner)
         if form == "prefix_digits":
             pool = [x for x in g.allwords if x[:1].isdigit() and len(x) >= 3 and x.isalnum()]
             if not pool:
@@ -752,7 +806,8 @@ FORMS = [
     ("filters_only", 20), ("text_filters", 25), ("sorted", 20), ("facets", 25), ("all_docs", 5),
     ("paging", 12), ("json", 24), ("lower_ops", 6), ("phrase_boundary", 8), ("phrase_para", 8),
     ("apostrophe", 8), ("prefix_digits", 5),
-    ("filter_groups", 6),
+    ("filter_groups", 6), ("near", 25), ("near_chain", 8), ("near_title", 8),
+    ("outlet_prefix", 6), ("author_prefix", 6), ("tag_prefix", 6), ("title_group", 8),
 ]
 
 
@@ -768,9 +823,22 @@ def facet_opt(facets, rng):
     return "facets:" + ",".join(parts)
 
 
+def retitle(node):
+    """node with its title words as plain words (written inside title:( ))."""
+    if node[0] == "word":
+        return ("word", node[1], "text") + tuple(node[3:])
+    if node[0] == "not":
+        return ("not", retitle(node[1])) + tuple(node[2:])
+    return (node[0], [retitle(k) for k in node[1]]) + tuple(node[2:])
+
+
 def finish_query(q, rng, count):
     """Render q.text (options placed at the start or the end)."""
     body = siftref.render(q.ast, rng)
+    if q.form == "title_group":  # its first title group written title:( ... )
+        inner = q.ast[1][0] if q.ast[0] == "and" else q.ast
+        group = "title:(%s)" % siftref.render(retitle(inner), rng)
+        body = group if inner is q.ast else group + " " + siftref.render(q.ast[1][1], rng)
     opts = []
     if q.sort:
         opts.append("sort:" + q.sort)
@@ -897,6 +965,7 @@ def check_corpus(res, name, files, ref, seed, nscale=1.0, build=()):
 
     i = 0
     forms_failed = {}
+    rows = []  # (query, facet, value, count) of author and tag rows
     for q, nums in zip(queries, expected):
         want_ids = ref.ids(nums)
         what = "[%s] %s: %s" % (name, q.form, q.text)
@@ -916,11 +985,29 @@ def check_corpus(res, name, files, ref, seed, nscale=1.0, build=()):
             bad += check_search(ref, q, snums, ref.ids(snums), s)
             if s and s.get("ok") and bool(s.get("relaxed")) != relaxed:
                 bad.append("relaxed is %r, want %r" % (s.get("relaxed"), relaxed))
+            for nm in ("author", "tag"):
+                if (s and s.get("ok") and not s.get("relaxed") and q.json is None
+                        and "('filter', '%s'" % nm not in repr(q.ast)):
+                    rows += [(q, nm, x["value"], x["count"])
+                             for x in (s.get("facets") or {}).get(nm, [])[:3] if '"' not in x["value"]]
         if bad:
             forms_failed[q.form] = forms_failed.get(q.form, 0) + 1
             res.fail(what, "\n".join(bad))
         else:
             res.passed += 1
+
+    # Facet rows agree with the filters (SPEC: author and tag facets count
+    # each name, as author: and tag: match each): the query with the row's
+    # filter added counts the row's count.
+    fq = []
+    for q, nm, v, c in rows[:300]:
+        body = siftref.render(q.ast)
+        fq.append('COUNT %s %s:"%s"' % ("(%s)" % body if body else "", nm, v))
+    fresp, _ = sift.query_batch(idx, fq) if fq else ([], None)
+    for (q, nm, v, c), line, r in zip(rows, fq, fresp):
+        res.ok(r and r.get("ok") and r.get("count") == c,
+               "[%s] facet row %s=%s (%d) agrees with %s" % (name, nm, v, c, line), sift.short(r))
+    res.note("[%s] %d author and tag facet rows checked against their filters" % (name, len(fq)))
 
     # GET
     for d in gets:

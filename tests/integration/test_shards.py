@@ -51,6 +51,11 @@ OWN_TEXT = [
 ]
 
 
+AUTHOR_VARIANTS = ["ANN GEN", "ann gen, Bo Gen", "Cy Gen; Di Gen and Ann Gen", "Bo Gen",
+                   "Di Gen, Ed Gen", "DI GEN"]
+TAG_VARIANTS = ["White House", "white-house", "ECONOMY", "health"]
+
+
 def write_parts(d, rng):
     """The whole corpus and its three parts (lists of JSON lines)."""
     gen = sift.py_generate(d / "gen.jsonl", NDOCS, SEED, body_words=(40, 240))
@@ -67,6 +72,14 @@ def write_parts(d, rng):
             doc["lang"] = "es"
         elif doc["id"].startswith("gen-") and r < 0.45:
             doc["lang"] = "fr"
+    # Names spelled differently, listed with others: the author and tag
+    # facets count names, spelled as most matches spell them, across shards.
+    for doc in docs:
+        r = rng.random()
+        if doc["id"].startswith("gen-") and r < 0.25:
+            doc["author"] = rng.choice(AUTHOR_VARIANTS)
+        if doc["id"].startswith("gen-") and r < 0.1:
+            doc["tags"] = rng.sample(TAG_VARIANTS, 2)
     rng.shuffle(docs)
     parts = {"A": [], "B": [], "C": []}
     for i, doc in enumerate(docs):
@@ -91,7 +104,8 @@ def make_requests(docs, rng):
     common = sorted(set(words), key=words.count, reverse=True)[:40]
     rare = rng.sample(sorted(set(words)), 60)
     reqs = ["STATS"]
-    facets = ["facets:outlet,month", "facets:author,tag:20", "facets:year,day"]
+    facets = ["facets:outlet,month", "facets:author,tag:20", "facets:year,day",
+              "facets:author:all,tag:all"]
     sorts = ["", "sort:newest", "sort:oldest"]
     for w in rare + common[:20]:
         reqs.append("COUNT %s" % w)

@@ -3,8 +3,8 @@
  * request builders and the EXPLAIN shape.
  *
  * Trees are compared in a compact S-expression made by show() below:
- *   word  "a b" (phrase)  pre*  title:word  outlet=key  date[lo,hi]
- *   (and ...)  (or ...)  (not x)
+ *   word  "a b" (phrase)  pre*  title:word  outlet=key  outlet=key*  date[lo,hi]
+ *   (and ...)  (or ...)  (not x)  (near/N ...)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,7 +47,9 @@ static void show_node(const qp_node_t *n, buf_t *b) {
     case QN_AND:
     case QN_OR:
     case QN_NOT:
-      buf_puts(b, n->kind == QN_AND ? "(and" : n->kind == QN_OR ? "(or" : "(not");
+    case QN_NEAR:
+      if (n->kind == QN_NEAR) buf_printf(b, "(near/%u", (unsigned)n->distance);
+      else buf_puts(b, n->kind == QN_AND ? "(and" : n->kind == QN_OR ? "(or" : "(not");
       for (size_t i = 0; i < n->nkids; i++) {
         buf_putc(b, ' ');
         show_node(n->kids[i], b);
@@ -68,6 +70,7 @@ static void show_node(const qp_node_t *n, buf_t *b) {
                  : n->field == QF_TAG    ? "tag"
                                          : "lang",
                  n->key);
+      if (n->prefix) buf_putc(b, '*');
       break;
     case QN_DATE: buf_printf(b, "date[%u,%u]", (unsigned)n->lo, (unsigned)n->hi); break;
   }
@@ -168,7 +171,7 @@ static void test_qp_quoted_text_is_a_phrase(void **state) {
   assert_int_equal(q->root->nwords, 1);
   assert_tree("a\"b c\"d", "(and a \"b c\" d)");
   assert_tree("\"a OR b\"", "\"a or b\"");
-  assert_tree("\"hospit*\"", "\"hospit\"");
+  assert_tree("\"5 * 3\"", "\"5 3\""); /* a lone star is punctuation */
 }
 
 static void test_qp_split_token_becomes_phrase(void **state) {
@@ -275,9 +278,9 @@ static void test_qp_trailing_star_is_a_prefix(void **state) {
 static void test_qp_rejects_prefix_of_several_words(void **state) {
   (void)state;
   assert_bad("al-qa*", 1, "prefix must be one word");
-  assert_bad("gaza *", 6, "prefix must be one word");
-  assert_bad("*", 1, "prefix must be one word");
-  assert_bad("title:*", 1, "prefix must be one word");
+  assert_bad("gaza *", 6, "leading wildcard");
+  assert_bad("*", 1, "leading wildcard");
+  assert_bad("title:*", 7, "leading wildcard");
 }
 
 static void test_qp_title_field_takes_word_phrase_or_prefix(void **state) {
@@ -303,6 +306,131 @@ static void test_qp_unknown_field_is_text(void **state) {
   assert_bad("Outlet: cnn", 8, "outlet: needs a value");
 }
 
+/* Syntax of other engines: an error at its column, never another query
+ * (docs/query-syntax.md has the same table). */
+static void test_qp_rejects_unsupported_syntax(void **state) {
+  (void)state;
+  assert_bad("*aza", 1, "leading wildcard");
+  assert_bad("gaza -*aza", 7, "leading wildcard");
+  assert_bad("ha*as", 3, "'*' inside a word");
+  assert_bad("gaza^2", 5, "boost");
+  assert_bad("gaza^", 5, "boost");
+  assert_bad("\"gaza hamas\"^2", 13, "boost");
+  assert_bad("\"gaza hamas\"~5", 13, "'~' after a phrase");
+  assert_bad("\"gaza hamas\"/2", 13, "quorum");
+  assert_bad("\"hospit*\"", 8, "'*' inside a phrase");
+  assert_bad("title:\"hospit* gaza\"", 14, "'*' inside a phrase");
+  assert_bad("gaza~", 5, "fuzzy");
+  assert_bad("gaza~2 x", 5, "fuzzy");
+  assert_bad("te?t", 3, "one-letter wildcard");
+  assert_bad("a && b", 3, "'&&'");
+  assert_bad("a&&b", 2, "write AND");
+  assert_bad("a || b", 3, "write OR");
+  assert_bad("+gaza", 1, "'+'");
+  assert_bad("a +(b c)", 3, "'+'");
+  assert_bad("!gaza", 1, "write NOT");
+  assert_bad("[a TO b]", 1, "range");
+  assert_bad("x {2020 TO 2021}", 3, "range");
+  assert_bad("a << b", 3, "'<<'");
+  assert_bad("title:gaza^2", 11, "boost");
+  assert_bad("outlet:*fox", 8, "leading wildcard");
+  assert_bad("outlet:(cnn OR fox)", 8, "not a group");
+  assert_bad("date:(2023)", 6, "not a group");
+}
+
+/* What stays text: what people type and paste. */
+static void test_qp_keeps_everyday_punctuation_as_text(void **state) {
+  (void)state;
+  assert_tree("Israel's", "israel's");
+  assert_tree("cease-fire", "\"cease fire\"");
+  assert_tree("C++", "c");
+  assert_tree("AT&T", "\"at t\"");
+  assert_tree("9/11", "\"9 11\"");
+  assert_tree("$5", "5");
+  assert_tree("#gaza", "gaza");
+  assert_tree("@idf", "idf");
+  assert_tree("+972", "972");
+  assert_tree("~5 km", "(and 5 km)");
+  assert_tree("Yahoo! why?", "(and yahoo why)");
+  assert_tree("Gaza | Al Jazeera", "(and gaza al jazeera)");
+  assert_tree("a & b", "(and a b)");
+  assert_tree("[Video] gaza", "(and video gaza)");
+  assert_tree("\xf0\x9f\x94\xa5 gaza", "gaza"); /* emoji: no word in it */
+  assert_tree("r/worldnews", "\"r worldnews\"");
+  assert_tree("a /boat-tail/ b", "(and a \"boat tail\" b)"); /* Cranfield's quotes */
+  assert_tree("\"5 * 3\"", "\"5 3\"");
+  assert_tree("a+b", "\"a b\"");
+  assert_tree("Mission: Impossible http://cnn.com Requests:",
+              "(and mission impossible \"http cnn com\" requests)");
+}
+
+static void test_qp_title_applies_to_a_group(void **state) {
+  (void)state;
+  assert_tree("title:(a OR b)", "(or title:a title:b)");
+  assert_tree("title:(a (b OR \"c d\") -e*)", "(and title:a (or title:b title:\"c d\") (not title:e*))");
+  assert_tree("gaza title:(a NOT b) c", "(and gaza title:a (not title:b) c)");
+  assert_tree("-title:(a b)", "(not (and title:a title:b))");
+  assert_tree("title:(a outlet:cnn)", "(and title:a outlet=cnn)");
+  assert_tree("title:(a) b", "(and title:a b)");
+  assert_tree("title:\"a b\"", "title:\"a b\"");
+  assert_bad("title:(a", 7, "unbalanced '('");
+  assert_bad("title:()", 7, "empty parentheses");
+  assert_bad("title:(a limit:5)", 10, "not allowed inside parentheses");
+}
+
+static void test_qp_name_prefix_filters(void **state) {
+  (void)state;
+  assert_tree("outlet:fox*", "outlet=fox*");
+  assert_tree("-outlet:Fox*", "(not outlet=fox*)");
+  assert_tree("author:kersh* gaza", "(and author=kersh* gaza)");
+  assert_tree("outlet:fox* outlet:cnn", "(or outlet=fox* outlet=cnn)");
+  assert_tree("outlet:\"fox\"", "outlet=fox");
+  assert_bad("lang:en*", 8, "lang: takes no prefix");
+  assert_bad("outlet:\"fox*\"", 12, "'*' inside a phrase");
+  assert_bad("outlet:-*", 9, "leading wildcard");
+  qp_query_t *q = parse_ok("tag:us-pol*");
+  assert_int_equal(q->root->prefix, 1);
+  assert_string_equal(q->root->key, "uspol");
+  assert_string_equal(q->root->value, "us-pol*");
+  assert_non_null(strstr(explain(q), "\"key\":\"uspol\",\"prefix\":true"));
+}
+
+static void test_qp_near_joins_words_and_prefixes(void **state) {
+  (void)state;
+  assert_tree("a NEAR b", "(near/10 a b)");
+  assert_tree("a NEAR/5 b", "(near/5 a b)");
+  assert_tree("a NEAR/1 hospit* NEAR/1 c", "(near/1 a hospit* c)");
+  assert_tree("x a NEAR b y", "(and x (near/10 a b) y)");
+  assert_tree("a NEAR b OR c", "(or (near/10 a b) c)");
+  assert_tree("title:a NEAR b", "(near/10 title:a b)");
+  assert_tree("title:(a NEAR b)", "(near/10 title:a title:b)");
+  assert_tree("-(a NEAR b)", "(not (near/10 a b))");
+  assert_tree("a near b", "(and a near b)");
+  qp_query_t *q = parse_ok("gaza NEAR/3 hospit*");
+  assert_int_equal(q->has_text, 1);
+  assert_non_null(strstr(explain(q),
+                         "{\"op\":\"near\",\"distance\":3,\"args\":[{\"word\":\"gaza\"},"
+                         "{\"prefix\":\"hospit\"}]}"));
+  assert_bad("NEAR b", 1, "NEAR needs a word");
+  assert_bad("a NEAR", 3, "NEAR needs a word");
+  assert_bad("a NEAR NEAR b", 3, "NEAR needs a word");
+  assert_bad("a NEAR/0 b", 3, "bad NEAR distance");
+  assert_bad("a NEAR/x b", 3, "bad NEAR distance");
+  assert_bad("a NEAR/1001 b", 3, "bad NEAR distance");
+  assert_bad("a NEAR/2 b NEAR/3 c", 12, "differs");
+  assert_bad("a NEAR \"b c\"", 8, "not a phrase");
+  assert_bad("al-qassam NEAR b", 1, "not a phrase");
+  assert_bad("a NEAR -b", 8, "not a negation");
+  assert_bad("a NEAR (b OR c)", 9, "not a group");
+  assert_bad("a NEAR outlet:cnn", 8, "not a filter");
+  assert_bad("a NEAR limit:5", 3, "NEAR needs a word");
+  assert_bad("show NEAR/8 show*", 13, "can match the same word");
+  assert_bad("hosp* NEAR hospital", 12, "can match the same word");
+  assert_bad("gaza NEAR title:gaza", 11, "can match the same word");
+  assert_bad("hos* NEAR x NEAR hospit*", 18, "can match the same word");
+  assert_tree("hospital NEAR hospit", "(near/10 hospital hospit)");
+}
+
 static void test_qp_match_and_relax_options(void **state) {
   (void)state;
   qp_query_t *q = parse_ok("a b");
@@ -324,7 +452,7 @@ static void test_qp_rejects_field_without_value(void **state) {
   assert_bad("outlet: cnn", 8, "outlet: needs a value");
   assert_bad("title:", 7, "title: needs a value");
   assert_bad("a outlet:\"\"", 10, "outlet: needs a value");
-  assert_bad("date:(2023)", 6, "date: needs a value");
+  assert_bad("date:(2023)", 6, "date: takes one value, not a group");
 }
 
 /* ---- filters --------------------------------------------------------- */
@@ -372,7 +500,7 @@ static void test_qp_keeps_negative_filters_separate(void **state) {
 
 static void test_qp_rejects_filter_without_letters(void **state) {
   (void)state;
-  assert_bad("outlet:&&", 8, "no letters or digits");
+  assert_bad("outlet:-", 8, "no letters or digits");
   assert_bad("tag:\"--\"", 6, "no letters or digits");
 }
 
@@ -783,7 +911,9 @@ int main(void) {
       T(test_qp_trailing_star_is_a_prefix),
       T(test_qp_rejects_prefix_of_several_words),
       T(test_qp_title_field_takes_word_phrase_or_prefix),
-      T(test_qp_unknown_field_is_text), T(test_qp_match_and_relax_options),
+      T(test_qp_unknown_field_is_text), T(test_qp_rejects_unsupported_syntax),
+      T(test_qp_keeps_everyday_punctuation_as_text), T(test_qp_title_applies_to_a_group),
+      T(test_qp_name_prefix_filters), T(test_qp_near_joins_words_and_prefixes), T(test_qp_match_and_relax_options),
       T(test_qp_rejects_field_without_value),
       T(test_qp_filters_take_bare_or_quoted_values),
       T(test_qp_groups_same_field_filters_into_or),

@@ -13,6 +13,7 @@
  */
 #define _XOPEN_SOURCE 700 /* nftw() */
 
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -500,8 +501,8 @@ static void test_xw_totals_exact_when_asked(void **state) {
 
 /* The fixture's facets over a query: outlet, year, month, tags. */
 static const xw_facet_spec facet_specs[] = {
-    {SLOT_OUTLET, 0, 0, NULL}, {SLOT_DATE, 4, 0, NULL}, {SLOT_DATE, 6, 0, NULL},
-    {SLOT_TAGS, 0, 1, NULL}};
+    {SLOT_OUTLET, 0, 0, NULL, NULL}, {SLOT_DATE, 4, 0, NULL, NULL}, {SLOT_DATE, 6, 0, NULL, NULL},
+    {SLOT_TAGS, 0, 1, NULL, NULL}};
 
 /* Facet f of m as "value=count value=count ...". */
 static const char *facet_str(const xw_mset *m, size_t f) {
@@ -566,12 +567,73 @@ static void test_xw_facet_prefix_applies_to_each_multi_value(void **state) {
   err_t err = {0};
   xw_mset *m = NULL;
   xw_query *q = xw_query_match_all();
-  static const xw_facet_spec spec[] = {{SLOT_TAGS, 3, 1, NULL}}; /* gaz hos hea str */
+  static const xw_facet_spec spec[] = {{SLOT_TAGS, 3, 1, NULL, NULL}}; /* gaz hos hea str */
   xw_search_opts o = {.limit = 0, .facets = spec, .nfacets = 1};
   assert_int_equal(xw_search(g.db, q, &o, &m, &err), 0);
   assert_string_equal(facet_str(m, 0), "gaz=2 hos=2 hea=1 str=1");
   xw_mset_free(m);
   xw_query_free(q);
+}
+
+/* Names for the facets of names: the first k bytes, lower-cased, are the
+ * key; tags additionally name "hea" as their whole string's key. */
+static void split_k(const char *v, size_t n, size_t k, int whole, xw_name_fn emit, void *ctx) {
+  if (!n) return;
+  for (size_t at = 0; at <= n;) {
+    const char *sep = memchr(v + at, '\x1f', n - at);
+    size_t len = sep ? (size_t)(sep - (v + at)) : n - at;
+    char key[8];
+    size_t kl = 0;
+    for (; kl < k && kl < len; kl++) key[kl] = (char)tolower((unsigned char)v[at + kl]);
+    emit(ctx, key, kl, v + at, len, 0);
+    at += len + 1;
+  }
+  if (whole) emit(ctx, "hea", 3, v, n, 1);
+}
+static void split_outlet(const char *v, size_t n, xw_name_fn emit, void *ctx) {
+  split_k(v, n, 1, 0, emit, ctx);
+}
+static void split_tags(const char *v, size_t n, xw_name_fn emit, void *ctx) {
+  split_k(v, n, 3, 1, emit, ctx);
+}
+
+/* Names: counted once per document under their key, shown as most of the
+ * matches spell them, whether counted by column or by spy; a whole-string
+ * key counted for a name some match names. */
+static void test_xw_facets_count_names(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_facet_spec spy[2] = {{SLOT_OUTLET, 0, 0, NULL, split_outlet},
+                          {SLOT_TAGS, 0, 1, NULL, split_tags}};
+  xw_facet_spec col[2] = {spy[0], spy[1]};
+  xw_column *cols[2] = {NULL, NULL};
+  for (size_t f = 0; f < 2; f++) {
+    assert_int_equal(xw_column_load(g.db, spy[f].slot, 0, &cols[f], &err), 0);
+    assert_int_equal(xw_column_names(cols[f], spy[f].split, &err), 0);
+    col[f].column = cols[f];
+  }
+  /* a2 "Al Jazeera" and a4 "AP" share the key a: a tie, the first in byte
+   * order; a4 does not match gaza.  hea: a5's tag, and the whole-string key
+   * of a1, a2 and a3.  gaza AND NOT (hospital OR hospice) matches a2
+   * alone: hea, which no match names, has no row there. */
+  static const char *const want[3][2] = {
+      {"Reuters=3 AP=2", "health=4 gaza=2 hospitals=2 strikes=1"},
+      {"Reuters=3 Al Jazeera=1", "health=4 gaza=2 hospitals=2 strikes=1"},
+      {"Al Jazeera=1", "gaza=1"}};
+  for (int qi = 0; qi < 3; qi++) {
+    for (int c = 0; c < 2; c++) {
+      xw_query *q = qi == 0   ? xw_query_match_all()
+                    : qi == 1 ? T("gaza")
+                              : combine(XW_AND_NOT, 3, T("gaza"), T("hospital"), T("hospice"));
+      xw_mset *m = NULL;
+      xw_search_opts o = {.limit = 1, .facets = c ? col : spy, .nfacets = 2};
+      assert_int_equal(xw_search(g.db, q, &o, &m, &err), 0);
+      for (int f = 0; f < 2; f++) assert_string_equal(facet_str(m, (size_t)f), want[qi][f]);
+      xw_mset_free(m);
+      xw_query_free(q);
+    }
+  }
+  for (size_t f = 0; f < 2; f++) xw_column_free(cols[f]);
 }
 
 /* Facets counted through columns (by spy, from posting lists as sets, or
@@ -963,6 +1025,7 @@ int main(void) {
       cmocka_unit_test(test_xw_mset_data_is_borrowed_and_cached),
       cmocka_unit_test(test_xw_totals_exact_when_asked),
       cmocka_unit_test(test_xw_facets_count_every_match_exactly),
+      cmocka_unit_test(test_xw_facets_count_names),
       cmocka_unit_test(test_xw_column_facets_agree_with_value_facets),
       cmocka_unit_test(test_xw_one_term_total_is_exact_without_checking),
       cmocka_unit_test(test_xw_set_totals_agree_with_the_match),
