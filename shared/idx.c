@@ -17,6 +17,7 @@
 #include "doc.h"
 #include "ds.h"
 #include "dup.h"
+#include "hash.h"
 #include "schema.h"
 #include "tok.h"
 #include "xw.h"
@@ -393,9 +394,7 @@ static int idx_bool(xw_doc *d, const char *prefix, const char *val, err_t *err) 
 /* ---- stem terms, gathered per article ---- */
 
 static uint32_t idx_tf_hash(const char *s, size_t n) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
-  return h;
+  return hash_fnv32(HASH_FNV32_START, s, n);
 }
 
 static int idx_tf_grow(idx_t *x) {

@@ -48,6 +48,7 @@
 #include <utf8proc.h>
 
 #include "err.h"
+#include "hash.h"
 
 #define TOK_FOLD_OPTS (UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE)
 #define TOK_OPTS (TOK_FOLD_OPTS | UTF8PROC_STRIPMARK)
@@ -486,8 +487,7 @@ const char *tok_stem(tok_stemmer_t *st, const char *word, size_t len, size_t *ou
     if (!st->cache) st->calls = 0; /* try again after another warm-up */
   }
   if (st->cache && len <= TOK_STEM_KEEP) {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)word[i]) * 16777619u;
+    uint32_t h = hash_fnv32(HASH_FNV32_START, word, len);
     slot = &st->cache[h & (TOK_STEM_SLOTS - 1)];
     if (slot->wlen == len && memcmp(slot->word, word, len) == 0) {
       res = slot->stem;
