@@ -1344,8 +1344,9 @@ class xw_global_bm25 : public Xapian::Weight {
     double tf = it == stats->tf.end() ? 0 : it->second;
     double tw = (stats->collection_size - tf + 0.5) / (tf + 0.5);
     if (tw < 2) tw = tw * 0.5 + 1;
+    /* Xapian then multiplies by (k3 + 1) wqf / (k3 + wqf), exactly 1 for
+     * k3 = 1 and wqf = 1 (xw_query.g holds only terms of wqf 1) */
     termweight = std::log(tw) * factor;
-    termweight *= (1 + 1) * 1.0 / (1 + 1.0); /* k3 = 1, wqf = 1: as Xapian computes it */
     termweight *= (k1 + 1);
     len_factor = stats->average_length != 0 ? 1 / stats->average_length : 0;
   }
