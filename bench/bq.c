@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "num.h"
+
 /* A growable string; the first failed append sticks in err. */
 typedef struct sb {
   char *p;
@@ -63,14 +65,24 @@ static void sb_printf(sb_t *b, const char *fmt, ...) {
 static void sb_json_escaped(sb_t *b, const char *s) {
   for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
     switch (*c) {
-    case '"': sb_puts(b, "\\\""); break;
-    case '\\': sb_puts(b, "\\\\"); break;
-    case '\n': sb_puts(b, "\\n"); break;
-    case '\r': sb_puts(b, "\\r"); break;
-    case '\t': sb_puts(b, "\\t"); break;
-    default:
-      if (*c < 0x20) sb_printf(b, "\\u%04x", *c);
-      else sb_add(b, (const char *)c, 1);
+      case '"':
+        sb_puts(b, "\\\"");
+        break;
+      case '\\':
+        sb_puts(b, "\\\\");
+        break;
+      case '\n':
+        sb_puts(b, "\\n");
+        break;
+      case '\r':
+        sb_puts(b, "\\r");
+        break;
+      case '\t':
+        sb_puts(b, "\\t");
+        break;
+      default:
+        if (*c < 0x20) sb_printf(b, "\\u%04x", *c);
+        else sb_add(b, (const char *)c, 1);
     }
   }
 }
@@ -82,8 +94,7 @@ static const char *str_member(json_t *o, const char *key) {
 }
 
 static void build_line(sb_t *b, bq_request_t req, const char *text, const char *outlet,
-                       const char *from, const char *to, long limit, int f_outlet,
-                       int f_month) {
+                       const char *from, const char *to, long limit, int f_outlet, int f_month) {
   if (req == BQ_REQ_JSON) {
     sb_puts(b, "{\"op\":\"search\",\"q\":\"");
     sb_json_escaped(b, text);
@@ -335,10 +346,8 @@ json_t *bq_machine_json(const bq_machine_t *m) {
 }
 
 int bq_parse_int(const char *s, int lo, int hi, int *out) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (end == s || *end || errno || v < lo || v > hi) return -1;
+  uint64_t v;
+  if (lo < 0 || num_parse(s, strlen(s), (uint64_t)lo, (uint64_t)hi, &v)) return -1;
   *out = (int)v;
   return 0;
 }
@@ -347,17 +356,15 @@ int bq_parse_int_list(const char *s, int *out, int max) {
   int n = 0;
   const char *p = s;
   while (*p) {
-    char *end;
-    errno = 0;
-    long v = strtol(p, &end, 10);
-    if (end == p || errno || v < 0 || v > 100000) return -1;
+    size_t len = strcspn(p, ",");
+    uint64_t v;
+    if (num_parse(p, len, 0, 100000, &v)) return -1;
     if (v > 0) {
       if (n == max) return -1;
       out[n++] = (int)v;
     }
-    p = end;
+    p += len;
     if (*p == ',') p++;
-    else if (*p) return -1;
   }
   return n;
 }

@@ -88,7 +88,8 @@ void bq_machine_print(const bq_machine_t *m, FILE *f);
 /* The same as a JSON object (new reference). */
 json_t *bq_machine_json(const bq_machine_t *m);
 
-/* s as a whole decimal number in [lo, hi]: 0 and *out, or -1. */
+/* s as a whole decimal number in [lo, hi] (num.h's rules, lo >= 0): 0 and
+ * *out, or -1. */
 int bq_parse_int(const char *s, int lo, int hi, int *out);
 /* Parse a comma-separated list of positive integers ("1,4,16") into out
  * (at most max).  Returns how many, or -1 on a malformed list.  "0" or ""

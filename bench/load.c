@@ -107,18 +107,41 @@ static int parse_pos_double(const char *s, double *out) {
 }
 
 static int parse_opts(int argc, char **argv, opts_t *o) {
-  enum { O_HOST = 256, O_PORT, O_UNIX, O_QUERIES, O_CLASS, O_REQUEST, O_WARMUP, O_PASSES,
-         O_CONC, O_DEPTH, O_SECONDS, O_RAMPUP, O_REPEAT, O_JSON, O_HELP, O_VERSION };
-  static const struct option lo[] = {
-      {"host", required_argument, NULL, O_HOST},       {"port", required_argument, NULL, O_PORT},
-      {"unix", required_argument, NULL, O_UNIX},       {"queries", required_argument, NULL, O_QUERIES},
-      {"class", required_argument, NULL, O_CLASS},     {"request", required_argument, NULL, O_REQUEST},
-      {"warmup", required_argument, NULL, O_WARMUP},   {"passes", required_argument, NULL, O_PASSES},
-      {"conc", required_argument, NULL, O_CONC},       {"depth", required_argument, NULL, O_DEPTH},
-      {"seconds", required_argument, NULL, O_SECONDS}, {"rampup", required_argument, NULL, O_RAMPUP},
-      {"repeat", required_argument, NULL, O_REPEAT},   {"json", required_argument, NULL, O_JSON},
-      {"help", no_argument, NULL, O_HELP},             {"version", no_argument, NULL, O_VERSION},
-      {NULL, 0, NULL, 0}};
+  enum {
+    O_HOST = 256,
+    O_PORT,
+    O_UNIX,
+    O_QUERIES,
+    O_CLASS,
+    O_REQUEST,
+    O_WARMUP,
+    O_PASSES,
+    O_CONC,
+    O_DEPTH,
+    O_SECONDS,
+    O_RAMPUP,
+    O_REPEAT,
+    O_JSON,
+    O_HELP,
+    O_VERSION
+  };
+  static const struct option lo[] = {{"host", required_argument, NULL, O_HOST},
+                                     {"port", required_argument, NULL, O_PORT},
+                                     {"unix", required_argument, NULL, O_UNIX},
+                                     {"queries", required_argument, NULL, O_QUERIES},
+                                     {"class", required_argument, NULL, O_CLASS},
+                                     {"request", required_argument, NULL, O_REQUEST},
+                                     {"warmup", required_argument, NULL, O_WARMUP},
+                                     {"passes", required_argument, NULL, O_PASSES},
+                                     {"conc", required_argument, NULL, O_CONC},
+                                     {"depth", required_argument, NULL, O_DEPTH},
+                                     {"seconds", required_argument, NULL, O_SECONDS},
+                                     {"rampup", required_argument, NULL, O_RAMPUP},
+                                     {"repeat", required_argument, NULL, O_REPEAT},
+                                     {"json", required_argument, NULL, O_JSON},
+                                     {"help", no_argument, NULL, O_HELP},
+                                     {"version", no_argument, NULL, O_VERSION},
+                                     {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->host = "127.0.0.1";
   o->port = "9412";
@@ -133,45 +156,62 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
   while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     const char *bad = NULL;
     switch (c) {
-    case O_HOST: o->host = optarg; break;
-    case O_PORT: o->port = optarg; break;
-    case O_UNIX: o->unix_path = optarg; break;
-    case O_QUERIES: o->queries = optarg; break;
-    case O_CLASS: o->classes = optarg; break;
-    case O_JSON: o->json_out = optarg; break;
-    case O_REQUEST:
-      if (strcmp(optarg, "text") == 0) o->req = BQ_REQ_TEXT;
-      else if (strcmp(optarg, "json") == 0) o->req = BQ_REQ_JSON;
-      else bad = "--request must be text or json";
-      break;
-    case O_WARMUP:
-      if (bq_parse_int(optarg, 0, 1000, &o->warmup)) bad = "--warmup needs 0..1000";
-      break;
-    case O_PASSES:
-      if (bq_parse_int(optarg, 0, 1000, &o->passes)) bad = "--passes needs 0..1000";
-      break;
-    case O_REPEAT:
-      if (bq_parse_int(optarg, 1, 1000, &o->repeat)) bad = "--repeat needs 1..1000";
-      break;
-    case O_DEPTH:
-      if (bq_parse_int(optarg, 1, MAX_DEPTH, &o->depth)) bad = "--depth needs 1..1024";
-      break;
-    case O_CONC:
-      o->nconc = bq_parse_int_list(optarg, o->conc, MAX_CONC);
-      if (o->nconc < 0) bad = "--conc needs a list like 1,4,16 (at most 64 entries)";
-      break;
-    case O_SECONDS:
-      if (parse_pos_double(optarg, &o->seconds) || o->seconds <= 0) bad = "--seconds needs a positive number";
-      break;
-    case O_RAMPUP:
-      if (parse_pos_double(optarg, &o->rampup)) bad = "--rampup needs a number >= 0";
-      break;
-    case O_HELP: usage(stdout); exit(0);
-    case O_VERSION: printf("sift-bench-load %s\n", SIFT_VERSION); exit(0);
-    default:
-      fprintf(stderr, "sift-bench-load: unknown or incomplete option %s (see --help)\n",
-              argv[optind - 1]);
-      return -1;
+      case O_HOST:
+        o->host = optarg;
+        break;
+      case O_PORT:
+        o->port = optarg;
+        break;
+      case O_UNIX:
+        o->unix_path = optarg;
+        break;
+      case O_QUERIES:
+        o->queries = optarg;
+        break;
+      case O_CLASS:
+        o->classes = optarg;
+        break;
+      case O_JSON:
+        o->json_out = optarg;
+        break;
+      case O_REQUEST:
+        if (strcmp(optarg, "text") == 0) o->req = BQ_REQ_TEXT;
+        else if (strcmp(optarg, "json") == 0) o->req = BQ_REQ_JSON;
+        else bad = "--request must be text or json";
+        break;
+      case O_WARMUP:
+        if (bq_parse_int(optarg, 0, 1000, &o->warmup)) bad = "--warmup needs 0..1000";
+        break;
+      case O_PASSES:
+        if (bq_parse_int(optarg, 0, 1000, &o->passes)) bad = "--passes needs 0..1000";
+        break;
+      case O_REPEAT:
+        if (bq_parse_int(optarg, 1, 1000, &o->repeat)) bad = "--repeat needs 1..1000";
+        break;
+      case O_DEPTH:
+        if (bq_parse_int(optarg, 1, MAX_DEPTH, &o->depth)) bad = "--depth needs 1..1024";
+        break;
+      case O_CONC:
+        o->nconc = bq_parse_int_list(optarg, o->conc, MAX_CONC);
+        if (o->nconc < 0) bad = "--conc needs a list like 1,4,16 (at most 64 entries)";
+        break;
+      case O_SECONDS:
+        if (parse_pos_double(optarg, &o->seconds) || o->seconds <= 0)
+          bad = "--seconds needs a positive number";
+        break;
+      case O_RAMPUP:
+        if (parse_pos_double(optarg, &o->rampup)) bad = "--rampup needs a number >= 0";
+        break;
+      case O_HELP:
+        usage(stdout);
+        exit(0);
+      case O_VERSION:
+        printf("sift-bench-load %s\n", SIFT_VERSION);
+        exit(0);
+      default:
+        fprintf(stderr, "sift-bench-load: unknown or incomplete option %s (see --help)\n",
+                argv[optind - 1]);
+        return -1;
     }
     if (bad) {
       fprintf(stderr, "sift-bench-load: %s\n", bad);
@@ -381,8 +421,8 @@ static void probe_stats(conn_t *c, server_info_t *si) {
 /* ----------------------------------------------------------------- phase 1 */
 
 typedef struct lat_class {
-  double p50, p95, p99, mean;                /* median over passes, µs */
-  double *p50s, *p95s, *p99s, *means;        /* per pass */
+  double p50, p95, p99, mean;         /* median over passes, µs */
+  double *p50s, *p95s, *p99s, *means; /* per pass */
   long errors;
 } lat_class_t;
 
@@ -493,10 +533,10 @@ typedef struct worker {
   size_t start; /* first query (offset into cls->queries) */
   int depth;
   pthread_barrier_t *go;
-  const uint64_t *t0;         /* set by the main thread before the barrier */
+  const uint64_t *t0; /* set by the main thread before the barrier */
   uint64_t rampup_ns, window_ns;
-  long done, errors;          /* inside the window */
-  dvec_t lat_us;              /* latencies of the responses inside the window */
+  long done, errors; /* inside the window */
+  dvec_t lat_us;     /* latencies of the responses inside the window */
   const char *fatal;
   int fatal_errno;
 } worker_t;
@@ -581,9 +621,9 @@ out:
 typedef struct tp_result {
   int conc;
   size_t cls;
-  double *qps;                    /* per run */
+  double *qps; /* per run */
   double qps_med, qps_min, qps_max;
-  double p50, p95, p99;           /* µs, median over runs */
+  double p50, p95, p99; /* µs, median over runs */
   long errors;
 } tp_result_t;
 
@@ -701,8 +741,9 @@ int main(int argc, char **argv) {
   server_info_t si0, si1;
   probe_stats(&c, &si0);
   if (si0.have && si0.cache_enabled)
-    fprintf(stderr, "sift-bench-load: warning: the server's result cache is on, so repeated "
-                    "queries measure the cache; start sift-searchd with --cache-mb 0\n");
+    fprintf(stderr,
+            "sift-bench-load: warning: the server's result cache is on, so repeated "
+            "queries measure the cache; start sift-searchd with --cache-mb 0\n");
 
   bq_machine_print(&m, stdout);
   printf("\n# target: %s%s%s request=%s depth=%d queries=%s (%zu queries, %zu classes)\n",
@@ -718,9 +759,10 @@ int main(int argc, char **argv) {
 
   if (o.passes > 0) {
     phase_latency(&o, &qs, &c, lat);
-    printf("\nlatency, 1 connection, closed loop (us; nearest rank per pass, median of %d "
-           "passes after %d warm-up)\n",
-           o.passes, o.warmup);
+    printf(
+        "\nlatency, 1 connection, closed loop (us; nearest rank per pass, median of %d "
+        "passes after %d warm-up)\n",
+        o.passes, o.warmup);
     printf("%-16s %5s %9s %9s %9s %9s %6s\n", "class", "n", "p50", "p95", "p99", "mean", "errors");
     for (size_t k = 0; k < qs.nclasses; k++)
       printf("%-16s %5zu %9.0f %9.0f %9.0f %9.0f %6ld\n", qs.classes[k].name, qs.classes[k].n,
@@ -730,9 +772,10 @@ int main(int argc, char **argv) {
   for (int i = 0; i < o.nconc; i++)
     phase_throughput(&o, &qs, o.conc[i], tp + (size_t)i * qs.nclasses);
   if (o.nconc > 0) {
-    printf("\nthroughput (QPS: responses in a %.3g s window after %.3g s ramp-up, median of %d "
-           "runs [min-max]; latency under load in us, median of runs; depth %d)\n",
-           o.seconds, o.rampup, o.repeat, o.depth);
+    printf(
+        "\nthroughput (QPS: responses in a %.3g s window after %.3g s ramp-up, median of %d "
+        "runs [min-max]; latency under load in us, median of runs; depth %d)\n",
+        o.seconds, o.rampup, o.repeat, o.depth);
     printf("%-16s %4s %9s %19s %9s %9s %9s %6s\n", "class", "conc", "qps", "[min-max]", "p50",
            "p95", "p99", "errors");
     for (size_t k = 0; k < qs.nclasses; k++)
@@ -763,11 +806,10 @@ int main(int argc, char **argv) {
     json_object_set_new(
         root, "settings",
         json_pack("{s:s, s:s, s:s, s:o, s:i, s:i, s:i, s:i, s:f, s:f, s:b}", "target", target,
-                  "queries", o.queries, "request",
-                  o.req == BQ_REQ_JSON ? "json" : "text", "conc", jconc, "depth", o.depth,
-                  "passes", o.passes,
-                  "warmup", o.warmup, "repeat", o.repeat, "seconds", o.seconds, "rampup", o.rampup,
-                  "result_cache", si0.have && si0.cache_enabled));
+                  "queries", o.queries, "request", o.req == BQ_REQ_JSON ? "json" : "text", "conc",
+                  jconc, "depth", o.depth, "passes", o.passes, "warmup", o.warmup, "repeat",
+                  o.repeat, "seconds", o.seconds, "rampup", o.rampup, "result_cache",
+                  si0.have && si0.cache_enabled));
     json_t *jl = json_object();
     for (size_t k = 0; o.passes > 0 && k < qs.nclasses; k++) {
       lat_class_t *l = &lat[k];

@@ -60,7 +60,7 @@
 typedef struct opts {
   const char *index, *queries, *classes, *json_out;
   bq_request_t req;
-  int iterations, warmup, stages, check, costs;
+  int iterations, warmup, stages, check, costs, snippets_full;
   unsigned time_limit_ms;
 } opts_t;
 
@@ -79,6 +79,8 @@ static void usage(FILE *f) {
           "  --no-stages        skip the separate parse / search timing loop\n"
           "  --time-limit-ms N  per-query time limit as sift-searchd's default [5000]; 0: none\n"
           "  --check            answer each query once, print the responses, exit\n"
+          "  --snippets-full    snippets from whole bodies, not from the blocks the\n"
+          "                     index's positions point at (the same answers, slower)\n"
           "  --costs            per query (text requests): eng_cost's estimate and the\n"
           "                     fastest of --iterations answers in us, then exit (to\n"
           "                     calibrate sift-searchd --inline-budget)\n"
@@ -91,17 +93,37 @@ static void usage(FILE *f) {
 }
 
 static int parse_opts(int argc, char **argv, opts_t *o) {
-  enum { O_INDEX = 256, O_QUERIES, O_CLASS, O_REQUEST, O_ITER, O_WARMUP, O_NOSTAGES, O_TLIM,
-         O_CHECK, O_COSTS, O_JSON, O_HELP, O_VERSION };
-  static const struct option lo[] = {
-      {"index", required_argument, NULL, O_INDEX},       {"queries", required_argument, NULL, O_QUERIES},
-      {"class", required_argument, NULL, O_CLASS},       {"request", required_argument, NULL, O_REQUEST},
-      {"iterations", required_argument, NULL, O_ITER},   {"warmup", required_argument, NULL, O_WARMUP},
-      {"no-stages", no_argument, NULL, O_NOSTAGES},      {"time-limit-ms", required_argument, NULL, O_TLIM},
-      {"check", no_argument, NULL, O_CHECK},             {"json", required_argument, NULL, O_JSON},
-      {"costs", no_argument, NULL, O_COSTS},
-      {"help", no_argument, NULL, O_HELP},               {"version", no_argument, NULL, O_VERSION},
-      {NULL, 0, NULL, 0}};
+  enum {
+    O_INDEX = 256,
+    O_QUERIES,
+    O_CLASS,
+    O_REQUEST,
+    O_ITER,
+    O_WARMUP,
+    O_NOSTAGES,
+    O_TLIM,
+    O_CHECK,
+    O_COSTS,
+    O_JSON,
+    O_HELP,
+    O_VERSION,
+    O_FULL
+  };
+  static const struct option lo[] = {{"index", required_argument, NULL, O_INDEX},
+                                     {"queries", required_argument, NULL, O_QUERIES},
+                                     {"class", required_argument, NULL, O_CLASS},
+                                     {"request", required_argument, NULL, O_REQUEST},
+                                     {"iterations", required_argument, NULL, O_ITER},
+                                     {"warmup", required_argument, NULL, O_WARMUP},
+                                     {"no-stages", no_argument, NULL, O_NOSTAGES},
+                                     {"time-limit-ms", required_argument, NULL, O_TLIM},
+                                     {"check", no_argument, NULL, O_CHECK},
+                                     {"json", required_argument, NULL, O_JSON},
+                                     {"costs", no_argument, NULL, O_COSTS},
+                                     {"snippets-full", no_argument, NULL, O_FULL},
+                                     {"help", no_argument, NULL, O_HELP},
+                                     {"version", no_argument, NULL, O_VERSION},
+                                     {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->queries = BQ_DEFAULT_QUERIES;
   o->req = BQ_REQ_TEXT;
@@ -115,34 +137,55 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
   while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     const char *bad = NULL;
     switch (c) {
-    case O_INDEX: o->index = optarg; break;
-    case O_QUERIES: o->queries = optarg; break;
-    case O_CLASS: o->classes = optarg; break;
-    case O_JSON: o->json_out = optarg; break;
-    case O_NOSTAGES: o->stages = 0; break;
-    case O_CHECK: o->check = 1; break;
-    case O_COSTS: o->costs = 1; break;
-    case O_REQUEST:
-      if (strcmp(optarg, "text") == 0) o->req = BQ_REQ_TEXT;
-      else if (strcmp(optarg, "json") == 0) o->req = BQ_REQ_JSON;
-      else bad = "--request must be text or json";
-      break;
-    case O_ITER:
-      if (bq_parse_int(optarg, 1, 1000000, &o->iterations)) bad = "--iterations needs 1..1000000";
-      break;
-    case O_WARMUP:
-      if (bq_parse_int(optarg, 0, 1000, &o->warmup)) bad = "--warmup needs 0..1000";
-      break;
-    case O_TLIM:
-      if (bq_parse_int(optarg, 0, 86400000, &v)) bad = "--time-limit-ms needs 0..86400000";
-      else o->time_limit_ms = (unsigned)v;
-      break;
-    case O_HELP: usage(stdout); exit(0);
-    case O_VERSION: printf("sift-bench-micro %s\n", SIFT_VERSION); exit(0);
-    default:
-      fprintf(stderr, "sift-bench-micro: unknown or incomplete option %s (see --help)\n",
-              argv[optind - 1]);
-      return -1;
+      case O_INDEX:
+        o->index = optarg;
+        break;
+      case O_QUERIES:
+        o->queries = optarg;
+        break;
+      case O_CLASS:
+        o->classes = optarg;
+        break;
+      case O_JSON:
+        o->json_out = optarg;
+        break;
+      case O_NOSTAGES:
+        o->stages = 0;
+        break;
+      case O_CHECK:
+        o->check = 1;
+        break;
+      case O_COSTS:
+        o->costs = 1;
+        break;
+      case O_FULL:
+        o->snippets_full = 1;
+        break;
+      case O_REQUEST:
+        if (strcmp(optarg, "text") == 0) o->req = BQ_REQ_TEXT;
+        else if (strcmp(optarg, "json") == 0) o->req = BQ_REQ_JSON;
+        else bad = "--request must be text or json";
+        break;
+      case O_ITER:
+        if (bq_parse_int(optarg, 1, 1000000, &o->iterations)) bad = "--iterations needs 1..1000000";
+        break;
+      case O_WARMUP:
+        if (bq_parse_int(optarg, 0, 1000, &o->warmup)) bad = "--warmup needs 0..1000";
+        break;
+      case O_TLIM:
+        if (bq_parse_int(optarg, 0, 86400000, &v)) bad = "--time-limit-ms needs 0..86400000";
+        else o->time_limit_ms = (unsigned)v;
+        break;
+      case O_HELP:
+        usage(stdout);
+        exit(0);
+      case O_VERSION:
+        printf("sift-bench-micro %s\n", SIFT_VERSION);
+        exit(0);
+      default:
+        fprintf(stderr, "sift-bench-micro: unknown or incomplete option %s (see --help)\n",
+                argv[optind - 1]);
+        return -1;
     }
     if (bad) {
       fprintf(stderr, "sift-bench-micro: %s\n", bad);
@@ -208,8 +251,8 @@ static void query_text(const bq_query_t *q, const char **s, size_t *n) {
 
 /* --costs: "idx class cost us line" per query; us is the fastest of
  * iterations answers (after one untimed).  0, or -1 if a query fails. */
-static int micro_costs(eng_t *eng, proto_ctx_t *ctx, arena_t *a, const bq_set_t *qs,
-                       int iterations, buf_t *out) {
+static int micro_costs(eng_t *eng, proto_ctx_t *ctx, arena_t *a, const bq_set_t *qs, int iterations,
+                       buf_t *out) {
   printf("#idx\tclass\tcost\tus\trequest\n");
   for (size_t i = 0; i < qs->n; i++) {
     const bq_query_t *q = &qs->queries[i];
@@ -293,8 +336,11 @@ int main(int argc, char **argv) {
     goto out;
   }
   err_t err = {0};
-  eng_limits_t lim = {.max_limit = QP_MAX_LIMIT, .max_offset = 100000,
-                      .time_limit = o.time_limit_ms / 1000.0, .max_expansion = 0};
+  eng_limits_t lim = {.max_limit = QP_MAX_LIMIT,
+                      .max_offset = 100000,
+                      .time_limit = o.time_limit_ms / 1000.0,
+                      .max_expansion = 0,
+                      .snippets_full = o.snippets_full};
   uint64_t t_open = bq_now_ns();
   int rc = eng_open(o.index, &lim, &eng, &err);
   if (rc) {
@@ -312,8 +358,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < qs.n; i++) {
       buf_reset(&out);
       proto_handle(ctx, qs.queries[i].line, req_len(&qs.queries[i]), &out, &flags);
-      printf("%zu\t%s\t%.*s", qs.queries[i].idx, qs.classes[qs.queries[i].cls].name,
-             (int)out.len, out.data ? out.data : "");
+      printf("%zu\t%s\t%.*s", qs.queries[i].idx, qs.classes[qs.queries[i].cls].name, (int)out.len,
+             out.data ? out.data : "");
     }
     status = 0;
     goto out;
@@ -333,11 +379,13 @@ int main(int argc, char **argv) {
   bq_machine(&m);
   bq_machine_print(&m, stdout);
   printf("\n# index: %s", o.index);
-  if (eng_stats(eng, &st) == 0) printf(" docs=%u revision=%llu", st.docs, (unsigned long long)st.revision);
-  printf(" (opened in %.1f ms)\n# queries: %s (%zu queries, %zu classes), request=%s, %d warm-up + "
-         "%d timed passes per class\n",
-         open_ms, o.queries, qs.n, qs.nclasses, o.req == BQ_REQ_JSON ? "json" : "text", o.warmup,
-         o.iterations);
+  if (eng_stats(eng, &st) == 0)
+    printf(" docs=%u revision=%llu", st.docs, (unsigned long long)st.revision);
+  printf(
+      " (opened in %.1f ms)\n# queries: %s (%zu queries, %zu classes), request=%s, %d warm-up + "
+      "%d timed passes per class\n",
+      open_ms, o.queries, qs.n, qs.nclasses, o.req == BQ_REQ_JSON ? "json" : "text", o.warmup,
+      o.iterations);
   fflush(stdout);
 
   size_t maxn = 0;
@@ -391,8 +439,8 @@ int main(int argc, char **argv) {
       buf_reset(&out);
       proto_handle(ctx, qs.queries[i].line, req_len(&qs.queries[i]), &out, &flags);
       if (!is_ok(&out)) {
-        fprintf(stderr, "sift-bench-micro: error response to %.*s: %.*s", (int)req_len(&qs.queries[i]),
-                qs.queries[i].line, (int)out.len, out.data);
+        fprintf(stderr, "sift-bench-micro: error response to %.*s: %.*s",
+                (int)req_len(&qs.queries[i]), qs.queries[i].line, (int)out.len, out.data);
         break;
       }
     }
@@ -404,9 +452,9 @@ int main(int argc, char **argv) {
     json_object_set_new(root, "tool", json_string("sift-bench-micro"));
     json_object_set_new(root, "machine", bq_machine_json(&m));
     json_object_set_new(root, "settings",
-                        json_pack("{s:s, s:s, s:s, s:i, s:i}", "index", o.index, "queries", o.queries,
-                                  "request", o.req == BQ_REQ_JSON ? "json" : "text", "iterations",
-                                  o.iterations, "warmup", o.warmup));
+                        json_pack("{s:s, s:s, s:s, s:i, s:i}", "index", o.index, "queries",
+                                  o.queries, "request", o.req == BQ_REQ_JSON ? "json" : "text",
+                                  "iterations", o.iterations, "warmup", o.warmup));
     for (size_t k = 0; k < qs.nclasses; k++) {
       const class_result_t *r = &res[k];
       json_object_set_new(

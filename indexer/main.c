@@ -1,7 +1,7 @@
 /* sift-indexer: turns corpus files into a Sift index (SPEC.md "Corpus format").
  *
  *   sift-indexer --index DIR [--lang LANG] [--batch N] [--jobs N] [--layout month|year]
- *                [--format 1|2]
+ *                [--format 1|2|3]
  *                [--strict] FILE_OR_DIR...
  *   sift-indexer --index DIR --delete FILE|- [--batch N] [--strict]
  *
@@ -37,6 +37,7 @@
 #include "doc.h"
 #include "err.h"
 #include "idx.h"
+#include "num.h"
 #include "periods.h"
 #include "schema.h"
 #include "shards.h"
@@ -46,9 +47,9 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
 typedef struct run {
-  idx_t *idx;      /* one writer, or */
-  sh_build_t *sh;  /* the shards of a new index, or */
-  pd_build_t *pd;  /* an archive laid out by time */
+  idx_t *idx;     /* one writer, or */
+  sh_build_t *sh; /* the shards of a new index, or */
+  pd_build_t *pd; /* an archive laid out by time */
   /* progress over all sources: sizes of the sources before the current one,
    * of all of them, and the current reader */
   uint64_t bytes_before, bytes_all;
@@ -95,7 +96,8 @@ static void usage(FILE *f) {
           "                adds to the periods it touches); a search bounded by date\n"
           "                reads only the periods it needs; --jobs periods at a time\n"
           "  --format N    write a new index in the older format N (1 or 2: the word\n"
-          "                rules before hyphen closed forms and accented stems), for\n"
+          "                rules before hyphen closed forms and accented stems; 3:\n"
+          "                articles stored as the release before blocks did), for\n"
           "                daemons of a release that reads only those; one writer\n"
           "  --strict      exit 1 if any record was skipped (with --delete: any id not found)\n"
           "  --delete FILE remove the articles whose ids FILE lists, one per line ('-':\n"
@@ -140,8 +142,10 @@ static void release_held(run_t *r) {
 /* Report a record problem as FILE:LINE (or FILE for a .txt article). */
 static void report(run_t *r, const corpus_rec_t *rec, const char *what) {
   char line[1024];
-  if (rec->line) snprintf(line, sizeof line, "%s:%llu: %s\n", rec->file, (unsigned long long)rec->line, what);
-  else snprintf(line, sizeof line, "%s/%s: %s\n", rec->file, rec->relpath ? rec->relpath : "", what);
+  if (rec->line)
+    snprintf(line, sizeof line, "%s:%llu: %s\n", rec->file, (unsigned long long)rec->line, what);
+  else
+    snprintf(line, sizeof line, "%s/%s: %s\n", rec->file, rec->relpath ? rec->relpath : "", what);
   if (!r->holding) {
     fputs(line, stderr);
     return;
@@ -242,7 +246,7 @@ static int read_all(const char *path, buf_t *out, err_t *err) {
   char chunk[65536];
   size_t n;
   while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_append(out, chunk, n);
-  int rc = ferror(f) ? err_set(err, ERR_IO, 0, "cannot read %s: %s", path, strerror(errno))
+  int rc = ferror(f)  ? err_set(err, ERR_IO, 0, "cannot read %s: %s", path, strerror(errno))
            : out->err ? err_set(err, out->err, 0, NULL)
                       : 0;
   if (f != stdin) fclose(f);
@@ -286,7 +290,8 @@ static int run_delete(const char *index, const char *file, uint32_t batch, int s
     buf_t line;
     buf_init(&line, 0);
     buf_printf(&line, "sift-indexer: %s: removed %zu of %zu ids", index, removed, ids.n);
-    if (ids.dups) buf_printf(&line, " (%zu repeated line%s ignored)", ids.dups, ids.dups == 1 ? "" : "s");
+    if (ids.dups)
+      buf_printf(&line, " (%zu repeated line%s ignored)", ids.dups, ids.dups == 1 ? "" : "s");
     buf_printf(&line, " in %zu batch%s; %zu not found", batches, batches == 1 ? "" : "es", missing);
     if (missing > NOT_FOUND_SHOWN) buf_printf(&line, ", the first %d", NOT_FOUND_SHOWN);
     for (size_t i = 0; i < tried && shown < NOT_FOUND_SHOWN; i++) {
@@ -311,11 +316,11 @@ static int run_delete(const char *index, const char *file, uint32_t batch, int s
 
 int main(int argc, char **argv) {
   static const struct option opts[] = {
-      {"index", required_argument, NULL, 'i'}, {"lang", required_argument, NULL, 'l'},
-      {"batch", required_argument, NULL, 'b'}, {"strict", no_argument, NULL, 's'},
-      {"quiet", no_argument, NULL, 'q'},       {"help", no_argument, NULL, 'h'},
-      {"compact", no_argument, NULL, 'c'},     {"no-compact", no_argument, NULL, 'C'},
-      {"jobs", required_argument, NULL, 'j'},  {"version", no_argument, NULL, 'V'},
+      {"index", required_argument, NULL, 'i'},  {"lang", required_argument, NULL, 'l'},
+      {"batch", required_argument, NULL, 'b'},  {"strict", no_argument, NULL, 's'},
+      {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+      {"compact", no_argument, NULL, 'c'},      {"no-compact", no_argument, NULL, 'C'},
+      {"jobs", required_argument, NULL, 'j'},   {"version", no_argument, NULL, 'V'},
       {"layout", required_argument, NULL, 'L'}, {"delete", required_argument, NULL, 'd'},
       {"format", required_argument, NULL, 'F'}, {NULL, 0, NULL, 0}};
   const char *index = NULL, *lang = NULL, *delete = NULL, *adding_only = NULL;
@@ -323,35 +328,39 @@ int main(int argc, char **argv) {
   run_t r = {.batch = 1000};
   buf_init(&r.held, 0);
   int strict = 0, compact = -1, c; /* -1: when the run created the index */
-  int format = 0;                   /* --format: 0 for the newest */
+  int format = 0;                  /* --format: 0 for the newest */
+  uint64_t v;                      /* a number option's value */
+  char why[128];                   /* why it is not one */
   long jobs = sysconf(_SC_NPROCESSORS_ONLN);
   jobs = jobs < 1 ? 1 : jobs > 4 ? 4 : jobs;
   opterr = 0; /* our own one-line message */
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
-      case 'i': index = optarg; break;
-      case 'l': lang = optarg; adding_only = "--lang"; break;
-      case 'd': delete = optarg; break;
-      case 'b': {
-        char *end;
-        long v = strtol(optarg, &end, 10);
-        if (*end || v < 1 || v > 10000000) {
-          fprintf(stderr, "sift-indexer: --batch takes a number from 1 to 10000000\n");
+      case 'i':
+        index = optarg;
+        break;
+      case 'l':
+        lang = optarg;
+        adding_only = "--lang";
+        break;
+      case 'd':
+        delete = optarg;
+        break;
+      case 'b':
+        if (num_option("--batch", optarg, 1, 10000000, &v, why, sizeof why)) {
+          fprintf(stderr, "sift-indexer: %s\n", why);
           return 2;
         }
         r.batch = (uint32_t)v;
         break;
-      }
-      case 'j': {
-        char *end;
+      case 'j':
         adding_only = "--jobs";
-        jobs = strtol(optarg, &end, 10);
-        if (*end || jobs < 1 || jobs > SH_MAX_SHARDS) {
-          fprintf(stderr, "sift-indexer: --jobs takes a number from 1 to %d\n", SH_MAX_SHARDS);
+        if (num_option("--jobs", optarg, 1, SH_MAX_SHARDS, &v, why, sizeof why)) {
+          fprintf(stderr, "sift-indexer: %s\n", why);
           return 2;
         }
+        jobs = (long)v;
         break;
-      }
       case 'L':
         if ((layout = pd_unit_parse(optarg)) == PD_NONE) {
           fprintf(stderr, "sift-indexer: --layout takes month or year\n");
@@ -360,34 +369,49 @@ int main(int argc, char **argv) {
         adding_only = "--layout";
         break;
       case 'F':
-        if (strlen(optarg) != 1 || optarg[0] < '0' + SCHEMA_FORMAT_OLDEST ||
-            optarg[0] > '0' + SCHEMA_FORMAT) {
-          fprintf(stderr, "sift-indexer: --format takes a number from %d to %d\n",
-                  SCHEMA_FORMAT_OLDEST, SCHEMA_FORMAT);
+        if (num_option("--format", optarg, SCHEMA_FORMAT_OLDEST, SCHEMA_FORMAT, &v, why,
+                       sizeof why)) {
+          fprintf(stderr, "sift-indexer: %s\n", why);
           return 2;
         }
-        format = optarg[0] - '0';
+        format = (int)v;
         adding_only = "--format";
         break;
-      case 's': strict = 1; break;
-      case 'c': compact = 1; adding_only = "--compact"; break;
-      case 'C': compact = 0; adding_only = "--no-compact"; break;
-      case 'q': r.quiet = 1; break;
-      case 'h': usage(stdout); return 0;
-      case 'V': printf("sift-indexer %s\n", SIFT_VERSION); return 0;
-      default: fprintf(stderr, "sift-indexer: bad option (see --help)\n"); return 2;
+      case 's':
+        strict = 1;
+        break;
+      case 'c':
+        compact = 1;
+        adding_only = "--compact";
+        break;
+      case 'C':
+        compact = 0;
+        adding_only = "--no-compact";
+        break;
+      case 'q':
+        r.quiet = 1;
+        break;
+      case 'h':
+        usage(stdout);
+        return 0;
+      case 'V':
+        printf("sift-indexer %s\n", SIFT_VERSION);
+        return 0;
+      default:
+        fprintf(stderr, "sift-indexer: bad option (see --help)\n");
+        return 2;
     }
   }
   if (!index) {
     fprintf(stderr, "sift-indexer: --index DIR is required (see --help)\n");
     return 2;
   }
-  if (delete && (optind < argc || adding_only)) {
+  if (delete &&(optind < argc || adding_only)) {
     fprintf(stderr, "sift-indexer: --delete takes no %s (remove and add in separate runs)\n",
             optind < argc ? "corpus files" : adding_only);
     return 2;
   }
-  if (!delete && optind >= argc) {
+  if (!delete &&optind >= argc) {
     fprintf(stderr, "sift-indexer: no input given (a file, a directory, or - for stdin)\n");
     return 2;
   }
@@ -404,12 +428,14 @@ int main(int argc, char **argv) {
   uint64_t before, after;
   int by_time = layout != PD_NONE || pd_unit_of(index) != PD_NONE;
   if (format && (by_time || !idx_path_is_free(index))) {
-    fprintf(stderr, "sift-indexer: --format is for a new index without --layout (%s %s)\n",
-            index, by_time ? "is laid out by time" : "exists: it keeps its format");
+    fprintf(stderr, "sift-indexer: --format is for a new index without --layout (%s %s)\n", index,
+            by_time ? "is laid out by time" : "exists: it keeps its format");
     return 2;
   }
   if (!by_time && idx_is_stub(index)) { /* left by a parallel build that did not finish */
-    if (!r.quiet) fprintf(stderr, "sift-indexer: %s holds the shards of an unfinished build; merging them\n", index);
+    if (!r.quiet)
+      fprintf(stderr, "sift-indexer: %s holds the shards of an unfinished build; merging them\n",
+              index);
     if (idx_compact(index, &before, &after, &err)) {
       fprintf(stderr, "sift-indexer: cannot merge the shards of %s (they are intact): %s\n", index,
               err_message(&err));
@@ -474,10 +500,11 @@ int main(int argc, char **argv) {
     double t = now_s();
     err_clear(&err);
     if ((crc = idx_compact(index, &before, &after, &err)))
-      fprintf(stderr, "sift-indexer: compaction failed (the index is intact): %s\n", err_message(&err));
+      fprintf(stderr, "sift-indexer: compaction failed (the index is intact): %s\n",
+              err_message(&err));
     else if (!r.quiet)
-      fprintf(stderr, "sift-indexer: compacted %.1f MB to %.1f MB in %.1f s\n", (double)before / 1e6,
-              (double)after / 1e6, now_s() - t);
+      fprintf(stderr, "sift-indexer: compacted %.1f MB to %.1f MB in %.1f s\n",
+              (double)before / 1e6, (double)after / 1e6, now_s() - t);
   }
   buf_fini(&r.held);
   int failed = rc || crc || r.no_article;

@@ -13,11 +13,17 @@
  * How a run goes: pd_add() routes each article to a spool file of its
  * period (the stored-document codec, in the index directory), keeping the
  * first articles to train the one dictionary all shards share (or taking
- * the existing shards'); pd_finish() creates the new period shards and
- * lists them in XAPIANDB (atomically), then builds the periods on `jobs`
- * threads, one writer per period at a time, each committing every `batch`
- * articles and compacting the shards this run created.  No merge of
- * everything at the end: periods are independent.
+ * the existing shards').  Then `jobs` writer threads build the periods,
+ * one writer per period at a time, each taking the period with the most
+ * articles waiting, committing every `batch` articles and compacting the
+ * shards this run created at the end.  A new archive starts its writers as
+ * soon as the dictionary is trained, so building overlaps reading (the
+ * reading thread publishes a period's spool to them every few records and
+ * a writer takes a period once a batch has come); an existing archive's
+ * start at pd_finish(), since reading looks ids up in its shards.  A
+ * period's shard is created, and listed in XAPIANDB (atomically), when its
+ * first articles are built.  No merge of everything at the end: periods
+ * are independent.
  *
  * Replacement: an article whose id is already in another period's shard
  * (an earlier run, or earlier in this run) is removed from there once the

@@ -55,7 +55,7 @@ struct sh_build {
   pthread_mutex_t m;
   pthread_cond_t space; /* a queue shrank, or a shard failed */
   pthread_cond_t turn_cv;
-  uint64_t turn; /* the commit that may go next */
+  uint64_t turn;      /* the commit that may go next */
   uint64_t committed; /* articles written by committed batches */
   int done, failed;
   err_t err; /* the first shard's error */
@@ -241,7 +241,8 @@ static int sh_create(sh_build_t *b, err_t *err) {
   if (snprintf(tmp, sizeof tmp, "%s.creating", b->path) >= (int)sizeof tmp)
     return err_set(err, ERR_INVAL, 0, "index path too long");
   nftw(tmp, sh_unlink_cb, 16, FTW_DEPTH | FTW_PHYS);
-  if (mkdir(tmp, 0777) != 0) return err_set(err, ERR_IO, 0, "cannot create %s: %s", tmp, strerror(errno));
+  if (mkdir(tmp, 0777) != 0)
+    return err_set(err, ERR_IO, 0, "cannot create %s: %s", tmp, strerror(errno));
   int rc = 0;
   for (unsigned k = 0; !rc && k < b->n; k++) {
     idx_t *x = NULL;
@@ -294,8 +295,8 @@ static int sh_start(sh_build_t *b, err_t *err) {
 
 /* ---- the interface ---- */
 
-int sh_open(const char *path, const char *lang, unsigned nshards, uint32_t batch,
-            sh_build_t **out, err_t *err) {
+int sh_open(const char *path, const char *lang, unsigned nshards, uint32_t batch, sh_build_t **out,
+            err_t *err) {
   *out = NULL;
   if (nshards < 2 || nshards > SH_MAX_SHARDS || !batch)
     return err_set(err, ERR_INVAL, 0, "a parallel build takes 2 to %d shards", SH_MAX_SHARDS);
@@ -349,7 +350,8 @@ int sh_add(sh_build_t *b, const doc_t *d, const char **warning, err_t *err) {
 int sh_finish(sh_build_t *b, err_t *err) {
   int rc = b->started ? 0 : sh_start(b, err);
   /* Every shard commits once more, in turn, from the current batch's. */
-  for (unsigned i = 0; !rc && i < b->n; i++) rc = sh_push_commit(b, (unsigned)((b->batchno + i) % b->n), err);
+  for (unsigned i = 0; !rc && i < b->n; i++)
+    rc = sh_push_commit(b, (unsigned)((b->batchno + i) % b->n), err);
   pthread_mutex_lock(&b->m);
   b->done = 1;
   for (unsigned k = 0; k < b->n; k++) pthread_cond_broadcast(&b->shards[k].wake);

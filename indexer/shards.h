@@ -47,8 +47,8 @@ typedef struct sh_build sh_build_t;
 /* A new index at path (which idx_path_is_free() must accept), in nshards
  * shards (2..SH_MAX_SHARDS), committing every batch articles; lang as
  * idx_open()'s.  Nothing is created before the first batch is trained on. */
-int sh_open(const char *path, const char *lang, unsigned nshards, uint32_t batch,
-            sh_build_t **out, err_t *err);
+int sh_open(const char *path, const char *lang, unsigned nshards, uint32_t batch, sh_build_t **out,
+            err_t *err);
 /* Copy d and queue it (blocking while the shard's queue is full); *warning
  * as idx_add()'s (valid until the next call).  An error of any shard
  * (ERR_IO for a full disk...) is returned by the next call. */

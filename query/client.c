@@ -25,11 +25,11 @@ struct client {
   proto_ctx_t *ctx;
   /* network */
   int fd;
-  buf_t out;       /* requests not yet written */
-  buf_t in;        /* bytes read, not yet returned */
-  size_t in_off;   /* start of unread bytes in in */
+  buf_t out;     /* requests not yet written */
+  buf_t in;      /* bytes read, not yet returned */
+  size_t in_off; /* start of unread bytes in in */
   /* both */
-  buf_t answers;   /* local: responses not yet received */
+  buf_t answers; /* local: responses not yet received */
   size_t answers_off;
   size_t pending;
 };

@@ -41,8 +41,10 @@
 
 #include "buf.h"
 #include "client.h"
+#include "num.h"
 #include "proto.h"
 #include "render.h"
+#include "utf8.h"
 
 enum { EXIT_FOUND = 0, EXIT_NOTHING = 1, EXIT_ERROR = 2 };
 
@@ -164,7 +166,7 @@ static const char *skip_space(const char *s) {
  * argument that command takes (see usage()); anything else is searched. */
 static void interactive_request(const char *line, buf_t *req) {
   const char *s = skip_space(line);
-  const proto_command_t *cmd = s[0] == '{' ? NULL : proto_lookup(s, word_len(s));
+  const proto_command_t *cmd = s[0] == '{' ? NULL : proto_find_command(s, word_len(s));
   int as_is = s[0] == '{';
   if (cmd) {
     const char *arg = skip_space(s + word_len(s));
@@ -193,7 +195,8 @@ static void on_interrupt(int sig) {
  * either came before the wait (the flag is seen first) or ends it.  An
  * interrupted read returns a newline, so libedit finishes the line in its
  * usual way and read_line() drops it.  The bytes of one UTF-8 character
- * are gathered into one code point, as libedit's own reader does. */
+ * are gathered into one code point (utf8.h; U+FFFD for a bad sequence), as
+ * libedit's own reader does. */
 static int read_key(FILE *in) {
   int fd = fileno(in);
   unsigned char b[4];
@@ -207,10 +210,8 @@ static int read_key(FILE *in) {
     if (n++ == 0) want = b[0] < 0xC0 ? 1 : b[0] < 0xE0 ? 2 : b[0] < 0xF0 ? 3 : 4;
     else if ((b[n - 1] & 0xC0) != 0x80) return 0xFFFD; /* not a continuation */
   }
-  if (want == 1) return b[0];
-  int cp = b[0] & (0x3F >> (want - 1));
-  for (size_t i = 1; i < want; i++) cp = cp << 6 | (b[i] & 0x3F);
-  return cp;
+  int32_t cp;
+  return utf8_decode(b, want, &cp) ? (int)cp : 0xFFFD;
 }
 
 /* $XDG_STATE_HOME/sift/history, else ~/.local/state/sift/history, its
@@ -351,18 +352,28 @@ static int authenticate(client_t *c, const char *path) {
 }
 
 typedef enum opt_id {
-  OPT_INDEX, OPT_HOST, OPT_PORT, OPT_UNIX, OPT_AUTH_FILE, OPT_JSON, OPT_WINDOW, OPT_BM25,
-  OPT_TIMELINE, OPT_TSV, OPT_HELP, OPT_VERSION
+  OPT_INDEX,
+  OPT_HOST,
+  OPT_PORT,
+  OPT_UNIX,
+  OPT_AUTH_FILE,
+  OPT_JSON,
+  OPT_WINDOW,
+  OPT_BM25,
+  OPT_TIMELINE,
+  OPT_TSV,
+  OPT_HELP,
+  OPT_VERSION
 } opt_id_t;
 
 static const struct {
   const char *name;
   int takes_value;
 } opt_table[] = {
-    [OPT_INDEX] = {"index", 1}, [OPT_HOST] = {"host", 1},       [OPT_PORT] = {"port", 1},
-    [OPT_UNIX] = {"unix", 1},   [OPT_AUTH_FILE] = {"auth-file", 1}, [OPT_JSON] = {"json", 0},
-    [OPT_WINDOW] = {"window", 1}, [OPT_BM25] = {"bm25", 1},     [OPT_HELP] = {"help", 0},
-    [OPT_VERSION] = {"version", 0}, [OPT_TIMELINE] = {"timeline", 0}, [OPT_TSV] = {"tsv", 0},
+    [OPT_INDEX] = {"index", 1},     [OPT_HOST] = {"host", 1},           [OPT_PORT] = {"port", 1},
+    [OPT_UNIX] = {"unix", 1},       [OPT_AUTH_FILE] = {"auth-file", 1}, [OPT_JSON] = {"json", 0},
+    [OPT_WINDOW] = {"window", 1},   [OPT_BM25] = {"bm25", 1},           [OPT_HELP] = {"help", 0},
+    [OPT_VERSION] = {"version", 0}, [OPT_TIMELINE] = {"timeline", 0},   [OPT_TSV] = {"tsv", 0},
 };
 #define NOPTS (sizeof opt_table / sizeof opt_table[0])
 
@@ -401,7 +412,8 @@ int main(int argc, char **argv) {
   int nwords = 0, options_done = 0, bm25 = 0;
   for (int i = 1; i < argc; i++) {
     const char *v = NULL;
-    char *end;
+    uint64_t num;  /* a number option's value */
+    char why[128]; /* why it is not one */
     if (options_done || strncmp(argv[i], "--", 2) != 0) {
       argv[++nwords] = argv[i];
       continue;
@@ -418,36 +430,54 @@ int main(int argc, char **argv) {
         }
         index[nindex++] = v;
         break;
-      case OPT_HOST: host = v; break;
-      case OPT_PORT:
-        port = (int)strtol(v, &end, 10);
-        if (*end || port < 1 || port > 65535) {
-          fprintf(stderr, "sift-query: --port takes a number from 1 to 65535\n");
-          return EXIT_ERROR;
-        }
+      case OPT_HOST:
+        host = v;
         break;
-      case OPT_UNIX: unix_path = v; break;
-      case OPT_AUTH_FILE: auth_file = v; break;
-      case OPT_JSON: json = 1; break;
-      case OPT_TIMELINE: timeline = 1; break;
-      case OPT_TSV: tsv = 1; break;
-      case OPT_WINDOW:
-        window = strtol(v, &end, 10);
-        if (*end || window < 1 || window > 4096) {
-          fprintf(stderr, "sift-query: --window takes a number from 1 to 4096\n");
+      case OPT_PORT:
+        if (num_option("--port", v, 1, 65535, &num, why, sizeof why)) {
+          fprintf(stderr, "sift-query: %s\n", why);
           return EXIT_ERROR;
         }
+        port = (int)num;
+        break;
+      case OPT_UNIX:
+        unix_path = v;
+        break;
+      case OPT_AUTH_FILE:
+        auth_file = v;
+        break;
+      case OPT_JSON:
+        json = 1;
+        break;
+      case OPT_TIMELINE:
+        timeline = 1;
+        break;
+      case OPT_TSV:
+        tsv = 1;
+        break;
+      case OPT_WINDOW:
+        if (num_option("--window", v, 1, 4096, &num, why, sizeof why)) {
+          fprintf(stderr, "sift-query: %s\n", why);
+          return EXIT_ERROR;
+        }
+        window = (long)num;
         break;
       case OPT_BM25:
         if (eng_parse_bm25(v, &lim.bm25_k1, &lim.bm25_b)) {
-          fprintf(stderr, "sift-query: --bm25 takes K1,B with K1 > 0 and 0 < B <= 1 (e.g. 1.2,0.75)\n");
+          fprintf(stderr,
+                  "sift-query: --bm25 takes K1,B with K1 > 0 and 0 < B <= 1 (e.g. 1.2,0.75)\n");
           return EXIT_ERROR;
         }
         bm25 = 1;
         break;
-      case OPT_HELP: usage(stdout); return 0;
-      case OPT_VERSION: printf("sift-query %s\n", SIFT_VERSION); return 0;
-      default: return EXIT_ERROR;
+      case OPT_HELP:
+        usage(stdout);
+        return 0;
+      case OPT_VERSION:
+        printf("sift-query %s\n", SIFT_VERSION);
+        return 0;
+      default:
+        return EXIT_ERROR;
     }
   }
   if (tsv && !timeline) {

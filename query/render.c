@@ -24,8 +24,11 @@ static const char *str(json_t *o, const char *key) {
 static void render_marked(FILE *f, const char *s, int color, const char *open, const char *close) {
   const struct {
     const char *from, *tty, *plain;
-  } subs[] = {{"<b>", open, "*"}, {"</b>", close, "*"}, {"&lt;", "<", "<"},
-              {"&gt;", ">", ">"}, {"&amp;", "&", "&"}};
+  } subs[] = {{"<b>", open, "*"},
+              {"</b>", close, "*"},
+              {"&lt;", "<", "<"},
+              {"&gt;", ">", ">"},
+              {"&amp;", "&", "&"}};
   while (*s) {
     size_t k = 0, n = sizeof subs / sizeof subs[0];
     while (k < n && strncmp(s, subs[k].from, strlen(subs[k].from)) != 0) k++;
@@ -54,10 +57,8 @@ static void render_search(FILE *f, json_t *r, int color) {
     const char *b = color ? "\033[1m" : "", *e = color ? "\033[0m" : "";
     /* The title in bold on a terminal, its matched words underlined too. */
     fprintf(f, "\n%lld. %s", offset + (long long)i + 1, b);
-    if (*str(h, "title_html"))
-      render_marked(f, str(h, "title_html"), color, "\033[4m", "\033[24m");
-    else
-      fputs(str(h, "title"), f);
+    if (*str(h, "title_html")) render_marked(f, str(h, "title_html"), color, "\033[4m", "\033[24m");
+    else fputs(str(h, "title"), f);
     fprintf(f, "%s\n", e);
     fprintf(f, "   %s%s%s  [%s]\n", str(h, "outlet"), *str(h, "date") ? " · " : "", str(h, "date"),
             str(h, "id"));

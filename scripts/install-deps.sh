@@ -2,7 +2,7 @@
 # Installs every Debian package Sift needs to build, test, fuzz and script.
 # Idempotent; run as root (or with sudo available).
 set -eu
-PKGS="build-essential cmake pkg-config g++ clang libclang-rt-14-dev
+PKGS="build-essential cmake pkg-config g++ clang libclang-rt-14-dev clang-format-14
 libxapian-dev xapian-tools libuv1-dev libstemmer-dev libzstd-dev zstd
 libutf8proc-dev libjansson-dev libcmocka-dev libedit-dev libh2o-dev
 python3 python3-snowballstemmer jq socat netcat-openbsd procps curl wrk

@@ -14,7 +14,7 @@
 #include "hash.h"
 
 typedef struct cache_entry {
-  struct cache_entry *hnext;      /* bucket chain */
+  struct cache_entry *hnext;       /* bucket chain */
   struct cache_entry *prev, *next; /* LRU list */
   uint64_t hash, rev;
   size_t klen, vlen;
@@ -33,9 +33,7 @@ struct cache {
 
 #define CACHE_INITIAL_BUCKETS 1024
 
-static uint64_t cache_hash(const char *s, size_t n) {
-  return hash_fnv64(HASH_FNV64_START, s, n);
-}
+static uint64_t cache_hash(const char *s, size_t n) { return hash_fnv64(HASH_FNV64_START, s, n); }
 
 static size_t cache_entry_size(size_t klen, size_t vlen) {
   return sizeof(cache_entry_t) + klen + vlen;

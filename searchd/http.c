@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 
 #include "hreq.h"
+#include "listen.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
@@ -88,7 +89,7 @@ struct http_job {
   http_t *h;
   h2o_req_t *req; /* NULL once h2o disposed of the request */
   http_link_t *link;
-  int metrics;    /* a STATS line asked for /metrics */
+  int metrics; /* a STATS line asked for /metrics */
   uint64_t t0;
   char line[];
 };
@@ -99,29 +100,48 @@ static void http_maybe_done(http_t *h);
 
 static const char *http_reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Internal Server Error";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Payload Too Large";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Internal Server Error";
   }
 }
 
 /* The status of an answer with error code rc (SPEC.md "HTTP"). */
 static int http_status_of(int rc) {
   if (!rc) return 200;
-  const char *code = err_proto_code(rc);
-  if (!strcmp(code, "bad_request") || !strcmp(code, "bad_query")) return 400;
-  if (!strcmp(code, "unauthorized")) return 401;
-  if (!strcmp(code, "unknown_command") || !strcmp(code, "not_found")) return 404;
-  if (!strcmp(code, "too_long")) return 413;
-  if (!strcmp(code, "busy")) return 503;
-  if (!strcmp(code, "timeout")) return 504;
-  return 500;
+  switch (err_proto(rc)) {
+    case ERR_P_BAD_REQUEST:
+    case ERR_P_BAD_QUERY:
+      return 400;
+    case ERR_P_UNAUTHORIZED:
+      return 401;
+    case ERR_P_UNKNOWN_COMMAND:
+    case ERR_P_NOT_FOUND:
+      return 404;
+    case ERR_P_TOO_LONG:
+      return 413;
+    case ERR_P_BUSY:
+      return 503;
+    case ERR_P_TIMEOUT:
+      return 504;
+    default:
+      return 500;
+  }
 }
 
 static void http_header(h2o_req_t *req, const h2o_token_t *token, const char *value) {
@@ -187,8 +207,8 @@ static void http_job_done(wrk_job_t *wj, void *ud) {
   if (req) {
     job->link->job = NULL;
     uint64_t us = (uv_hrtime() - job->t0) / 1000u;
-    st_request(h->st, wj->cmd, wj->rc, us, wj->on_loop);
-    if (!job->metrics) qlog_request(h->cfg.qlog, job->line, wj->len, wj->cmd, &wj->out, wj->rc, us, 1);
+    st_request(h->st, wj->req.cmd, wj->rc, us, wj->on_loop);
+    if (!job->metrics) qlog_request(h->cfg.qlog, &wj->req, &wj->out, wj->rc, us, 1);
     buf_t *out = &wj->out;
     if (out->err || out->len == 0) {
       buf_reset(out);
@@ -211,14 +231,15 @@ static void http_job_done(wrk_job_t *wj, void *ud) {
       http_send_json(h, req, http_status_of(wj->rc), out);
     }
   }
-  buf_fini(&wj->out);
+  wrk_job_fini(wj);
   free(job);
   http_maybe_done(h);
 }
 
 static void http_run(http_t *h, h2o_req_t *req, const char *line, size_t len, int metrics) {
   http_job_t *job = malloc(sizeof *job + len + 1);
-  http_link_t *link = job ? h2o_mem_alloc_shared(&req->pool, sizeof *link, http_link_dispose) : NULL;
+  http_link_t *link =
+      job ? h2o_mem_alloc_shared(&req->pool, sizeof *link, http_link_dispose) : NULL;
   if (!link) {
     free(job);
     h2o_send_error_500(req, "Internal Server Error", "out of memory", 0);
@@ -227,13 +248,7 @@ static void http_run(http_t *h, h2o_req_t *req, const char *line, size_t len, in
   memset(job, 0, sizeof *job);
   memcpy(job->line, line, len);
   job->line[len] = '\0';
-  job->job.line = job->line;
-  job->job.len = len;
-  buf_init(&job->job.out, 0);
-  atomic_init(&job->job.cancelled, 0);
-  job->job.direct_fd = -1;
-  job->job.done = http_job_done;
-  job->job.ud = job;
+  wrk_job_init(&job->job, job->line, len, http_job_done, job);
   job->h = h;
   job->req = req;
   job->link = link;
@@ -261,7 +276,7 @@ static int http_authorized(http_t *h, h2o_req_t *req) {
   size_t n = v.len - 7;
   while (n && *s == ' ') s++, n--;
   while (n && s[n - 1] == ' ') n--;
-  return srv_secret_equal(h->cfg.secret, s, n);
+  return proto_secret_equal(h->cfg.secret, s, n);
 }
 
 static const web_asset_t *http_asset(h2o_iovec_t path) {
@@ -276,7 +291,7 @@ static void http_send_asset(http_t *h, h2o_req_t *req, const web_asset_t *a) {
    * even text that slipped through escaping could not run. */
   http_header_named(req, "content-security-policy",
                     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-              "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+                    "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
   http_header_named(req, "x-content-type-options", "nosniff");
   http_header(req, H2O_TOKEN_CACHE_CONTROL, "no-cache");
   http_send(h, req, 200, a->content_type, a->data, a->len);
@@ -405,10 +420,10 @@ static void http_on_connection(uv_stream_t *server, int status) {
 
 /* ---- the front end ----------------------------------------------------- */
 
-static h2o_hostconf_t *http_host(http_t *h, const char *name, int (*on_req)(h2o_handler_t *,
-                                                                             h2o_req_t *),
-                                 int compress) {
-  h2o_hostconf_t *hc = h2o_config_register_host(&h->conf, h2o_iovec_init(name, strlen(name)), 65535);
+static h2o_hostconf_t *http_host(http_t *h, const char *name,
+                                 int (*on_req)(h2o_handler_t *, h2o_req_t *), int compress) {
+  h2o_hostconf_t *hc =
+      h2o_config_register_host(&h->conf, h2o_iovec_init(name, strlen(name)), 65535);
   h2o_pathconf_t *pc = h2o_config_register_path(hc, "/", 0);
   http_handler_t *hd = (http_handler_t *)h2o_create_handler(pc, sizeof *hd);
   hd->super.on_req = on_req;
@@ -416,7 +431,7 @@ static h2o_hostconf_t *http_host(http_t *h, const char *name, int (*on_req)(h2o_
   if (compress) {
     h2o_compress_args_t args;
     memset(&args, 0, sizeof args);
-    args.min_size = 512; /* smaller answers gain less than gzip's header */
+    args.min_size = 512;   /* smaller answers gain less than gzip's header */
     args.gzip.quality = 1; /* fastest: JSON compresses well even so */
     args.brotli.quality = -1;
     h2o_compress_register(pc, &args);
@@ -449,20 +464,8 @@ http_t *http_new(uv_loop_t *loop, const http_config_t *cfg, srv_t *srv, st_t *st
 }
 
 int http_listen(http_t *h, err_t *err) {
-  char text[96];
-  srv_format_addr((const struct sockaddr *)&h->cfg.addr, text, sizeof text);
-  uv_tcp_init(h->loop, &h->listener);
-  h->listener.data = h;
-  h->listener_open = 1;
-  int rc = uv_tcp_bind(&h->listener, (const struct sockaddr *)&h->cfg.addr, 0);
-  if (!rc) rc = uv_listen((uv_stream_t *)&h->listener, 511, http_on_connection);
-  if (rc) return err_set(err, ERR_IO, 0, "cannot listen on %s: %s", text, uv_strerror(rc));
-  struct sockaddr_storage bound;
-  int len = sizeof bound;
-  if (uv_tcp_getsockname(&h->listener, (struct sockaddr *)&bound, &len) == 0)
-    srv_format_addr((const struct sockaddr *)&bound, text, sizeof text);
-  log_info("http listening on %s", text);
-  return 0;
+  h->listener_open = 1; /* initialized whatever happens: http_shutdown closes it */
+  return lsn_tcp(h->loop, &h->listener, h, &h->cfg.addr, http_on_connection, "http ", err);
 }
 
 static void http_on_listener_close(uv_handle_t *hd) {

@@ -32,11 +32,11 @@
 
 typedef struct http_config {
   struct sockaddr_storage addr;
-  const char *secret;      /* NULL: no Authorization needed (borrowed) */
-  qlog_t *qlog;            /* NULL: no query log (borrowed) */
-  size_t max_line;         /* longest URL or request body */
-  size_t max_connections;  /* past it: 503 busy, then close */
-  unsigned req_timeout_ms; /* a request must arrive whole within this, and a
+  const char *secret;           /* NULL: no Authorization needed (borrowed) */
+  qlog_t *qlog;                 /* NULL: no query log (borrowed) */
+  size_t max_line;              /* longest URL or request body */
+  size_t max_connections;       /* past it: 503 busy, then close */
+  unsigned req_timeout_ms;      /* a request must arrive whole within this, and a
                               keep-alive connection idles at most this long */
   unsigned shutdown_timeout_ms; /* after http_shutdown: stop waiting */
 } http_config_t;

@@ -27,6 +27,7 @@
 #include "eng.h"
 #include "err.h"
 #include "http.h"
+#include "listen.h"
 #include "log.h"
 #include "opts.h"
 #include "qlog.h"
@@ -43,7 +44,7 @@
 typedef struct app {
   uv_loop_t loop;
   srv_t *srv;
-  http_t *http; /* NULL without --http */
+  http_t *http;       /* NULL without --http */
   int fronts_running; /* line protocol and HTTP not yet stopped */
   int stopping;       /* a stop signal came */
   wrk_pool_t *pool;
@@ -170,33 +171,37 @@ int main(int argc, char **argv) {
   memset(&scfg, 0, sizeof scfg);
   for (size_t i = 0; i < o.nlisten; i++) {
     const char *why = NULL;
-    if (srv_parse_addr(o.listen[i], &scfg.tcp[i], &why) != 0)
+    if (lsn_parse_addr(o.listen[i], &scfg.tcp[i], &why) != 0)
       usage_error("--listen %s: %s", o.listen[i], why);
-    if (!o.insecure_bind && !o.auth_file && !srv_addr_is_loopback(&scfg.tcp[i]))
-      usage_error("--listen %s is not a loopback address: give --auth-file (clients then "
-                  "send AUTH <secret> first) or --insecure-bind",
-                  o.listen[i]);
+    if (!o.insecure_bind && !o.auth_file && !lsn_addr_is_loopback(&scfg.tcp[i]))
+      usage_error(
+          "--listen %s is not a loopback address: give --auth-file (clients then "
+          "send AUTH <secret> first) or --insecure-bind",
+          o.listen[i]);
   }
   scfg.ntcp = o.nlisten;
   http_config_t hcfg;
   memset(&hcfg, 0, sizeof hcfg);
   if (o.http) {
     const char *why = NULL;
-    if (srv_parse_addr(o.http, &hcfg.addr, &why) != 0) usage_error("--http %s: %s", o.http, why);
-    if (!o.insecure_bind && !o.auth_file && !srv_addr_is_loopback(&hcfg.addr))
-      usage_error("--http %s is not a loopback address: give --auth-file (clients then "
-                  "send Authorization: Bearer <secret>) or --insecure-bind",
-                  o.http);
+    if (lsn_parse_addr(o.http, &hcfg.addr, &why) != 0) usage_error("--http %s: %s", o.http, why);
+    if (!o.insecure_bind && !o.auth_file && !lsn_addr_is_loopback(&hcfg.addr))
+      usage_error(
+          "--http %s is not a loopback address: give --auth-file (clients then "
+          "send Authorization: Bearer <secret>) or --insecure-bind",
+          o.http);
   }
   scfg.unix_path = o.unix_path;
   scfg.unix_mode = o.unix_mode;
   char secret[256] = "";
   if (o.auth_file) {
     FILE *f = fopen(o.auth_file, "r");
-    if (!f || !fgets(secret, sizeof secret, f)) usage_error("--auth-file %s: cannot read a secret from it", o.auth_file);
+    if (!f || !fgets(secret, sizeof secret, f))
+      usage_error("--auth-file %s: cannot read a secret from it", o.auth_file);
     fclose(f);
     secret[strcspn(secret, "\r\n")] = '\0';
-    if (strlen(secret) < 8) usage_error("--auth-file %s: the secret must be at least 8 characters", o.auth_file);
+    if (strlen(secret) < 8)
+      usage_error("--auth-file %s: the secret must be at least 8 characters", o.auth_file);
     scfg.secret = secret;
   }
   if (o.check_config) check_config(&o);

@@ -9,8 +9,8 @@ static void metrics_head(buf_t *out, const char *name, const char *type, const c
 }
 
 /* One unlabelled figure from a member of o (absent: nothing). */
-static void metrics_one(buf_t *out, json_t *o, const char *key, const char *name,
-                        const char *type, const char *help) {
+static void metrics_one(buf_t *out, json_t *o, const char *key, const char *name, const char *type,
+                        const char *help) {
   json_t *v = json_object_get(o, key);
   if (!json_is_number(v)) return;
   metrics_head(out, name, type, help);
@@ -35,8 +35,7 @@ static void metrics_histogram(buf_t *out, st_t *st) {
   uint64_t counts[ST_NBUCKETS + 1], sum_us, cum = 0;
   st_histogram(st, counts, &sum_us);
   const char *name = "sift_request_duration_seconds";
-  metrics_head(out, name, "histogram",
-               "Time from a request's arrival to its answer being ready.");
+  metrics_head(out, name, "histogram", "Time from a request's arrival to its answer being ready.");
   for (size_t b = 0; b < ST_NBUCKETS; b++) {
     cum += counts[b];
     buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, st_bucket_us[b] / 1e6,

@@ -9,23 +9,24 @@
 #include <string.h>
 
 #include "log.h"
+#include "num.h"
 #include "qp.h"
 
 typedef enum opts_type {
-  T_STR,    /* any non-empty text */
-  T_LIST,   /* text, repeatable (up to max values; count_off counts them) */
-  T_NUM,    /* decimal integer in [min, max] */
-  T_SIZE,   /* like T_NUM, with an optional K, M or G suffix (binary) */
-  T_OCTAL,  /* octal permissions */
-  T_FLAG,   /* no value on the command line; yes/no in a file */
-  T_LEVEL,  /* a log level name */
-  T_ACTION  /* --help and the like: command line only */
+  T_STR,   /* any non-empty text */
+  T_LIST,  /* text, repeatable (up to max values; count_off counts them) */
+  T_NUM,   /* decimal integer in [min, max] */
+  T_SIZE,  /* like T_NUM, with an optional K, M or G suffix (binary) */
+  T_OCTAL, /* octal permissions */
+  T_FLAG,  /* no value on the command line; yes/no in a file */
+  T_LEVEL, /* a log level name */
+  T_ACTION /* --help and the like: command line only */
 } opts_type_t;
 
 typedef struct opts_def {
   const char *name;
   opts_type_t type;
-  size_t off; /* of the member in opts_t */
+  size_t off;      /* of the member in opts_t */
   const char *def; /* default, as a user would write it; NULL: unset */
   uint64_t min, max;
   const char *arg; /* the value's name in --help */
@@ -40,25 +41,30 @@ typedef struct opts_def {
 static const opts_def_t opts_table[] = {
     {"index", T_LIST, F(index), NULL, 0, OPTS_MAX_INDEX, "DIR",
      "the index: a directory, or a Xapian stub file listing shards, local and remote "
-     "(xapian-tcpsrv); repeat it to serve several indexes as one; required", F(nindex)},
+     "(xapian-tcpsrv); repeat it to serve several indexes as one; required",
+     F(nindex)},
     {"listen", T_LIST, F(listen), "127.0.0.1:9412", 0, OPTS_MAX_LISTEN, "HOST:PORT",
      "line-protocol TCP address, repeatable; port 0 picks one, logged as \"listening on HOST:PORT\"",
      F(nlisten)},
     {"unix", T_STR, F(unix_path), NULL, 0, 0, "PATH",
      "also listen on a Unix socket (a stale socket file is removed)", 0},
-    {"unix-mode", T_OCTAL, F(unix_mode), "0600", 0, 0777, "OCTAL", "permissions of the socket file", 0},
+    {"unix-mode", T_OCTAL, F(unix_mode), "0600", 0, 0777, "OCTAL", "permissions of the socket file",
+     0},
     {"http", T_STR, F(http), NULL, 0, 0, "HOST:PORT",
      "also serve HTTP and the web page there; port 0 picks one, logged as \"http listening on "
-     "HOST:PORT\"", 0},
+     "HOST:PORT\"",
+     0},
     {"auth-file", T_STR, F(auth_file), NULL, 0, 0, "FILE",
      "require the secret in FILE's first line (8 characters or more): \"AUTH <secret>\" first on "
-     "the line protocol, \"Authorization: Bearer <secret>\" over HTTP", 0},
+     "the line protocol, \"Authorization: Bearer <secret>\" over HTTP",
+     0},
     {"insecure-bind", T_FLAG, F(insecure_bind), "no", 0, 1, NULL,
      "allow a non-loopback --listen or --http address without --auth-file", 0},
     {"threads", T_NUM, F(threads), "0", 0, 1024, "N", "worker threads (0: one per CPU)", 0},
     {"max-line", T_SIZE, F(max_line), "64K", 16, 64u << 20, "BYTES",
      "longest request line, URL or HTTP body; longer is too_long (HTTP 413), and a line-protocol "
-     "connection is closed", 0},
+     "connection is closed",
+     0},
     {"max-pipeline", T_NUM, F(max_pipeline), "128", 1, 1000000, "N",
      "unanswered requests per connection before reading it pauses", 0},
     {"max-output", T_SIZE, F(max_output), "8M", 1024, 1u << 30, "BYTES",
@@ -67,7 +73,8 @@ static const opts_def_t opts_table[] = {
      "connections per protocol; past it a new one gets busy (HTTP 503) and is closed", 0},
     {"idle-timeout", T_NUM, F(idle_timeout_s), "0", 0, 604800, "SEC",
      "close line-protocol connections idle that long (0: never); over HTTP a request must arrive "
-     "within it and a keep-alive connection idles at most that long (0: 10 s)", 0},
+     "within it and a keep-alive connection idles at most that long (0: 10 s)",
+     0},
     {"query-timeout", T_NUM, F(query_timeout_ms), "5000", 0, 3600000, "MS",
      "time limit of one query, answered timeout (HTTP 504) past it (0: none)", 0},
     {"max-limit", T_NUM, F(max_limit), STR(QP_MAX_LIMIT), 1, QP_MAX_LIMIT, "N",
@@ -82,18 +89,21 @@ static const opts_def_t opts_table[] = {
     {"cache-mb", T_NUM, F(cache_mb), "64", 0, 1u << 20, "MB", "result cache size (0: no cache)", 0},
     {"inline-budget", T_NUM, F(inline_budget), "50000", 0, UINT64_MAX / 2, "N",
      "when no worker is busy, the event-loop thread answers a request itself if its estimated "
-     "work (postings, plus a cost per hit) is at most N (0: never)", 0},
+     "work (postings, plus a cost per hit) is at most N (0: never)",
+     0},
     {"shutdown-timeout", T_NUM, F(shutdown_timeout_s), "30", 0, 86400, "SEC",
      "after SIGTERM, close connections still busy after that long (0: wait for them)", 0},
     {"log-level", T_LEVEL, F(log_level), "info", 0, 0, "LEVEL", "error, warn, info or debug", 0},
     {"query-log", T_STR, F(query_log), NULL, 0, 0, "FILE",
      "append one JSON line per request (time, command, query, total, took_us); reopened on "
-     "SIGHUP", 0},
+     "SIGHUP",
+     0},
     {"slow-ms", T_NUM, F(slow_ms), "0", 0, 3600000, "MS",
      "log only requests that took at least that long", 0},
     {"config", T_STR, F(config), NULL, 0, 0, "FILE",
      "read settings from FILE: \"name = value\" lines named as these flags, '#' comments; the "
-     "command line wins", 0},
+     "command line wins",
+     0},
     {"check-config", T_ACTION, F(check_config), NULL, 0, 0, NULL,
      "check the settings and the index, print the effective settings as a config file, exit", 0},
     {"help", T_ACTION, F(help), NULL, 0, 0, NULL, "this help", 0},
@@ -119,7 +129,9 @@ static int opts_fail(char *why, size_t n, const char *fmt, ...) {
   return -1;
 }
 
-static uint64_t *opts_num(opts_t *o, const opts_def_t *d) { return (uint64_t *)((char *)o + d->off); }
+static uint64_t *opts_num(opts_t *o, const opts_def_t *d) {
+  return (uint64_t *)((char *)o + d->off);
+}
 static const char **opts_str(opts_t *o, const opts_def_t *d) {
   return (const char **)((char *)o + d->off);
 }
@@ -164,23 +176,23 @@ static int opts_set(opts_t *o, const opts_def_t *d, const char *v, const char *w
       return 0;
     case T_NUM:
     case T_SIZE: {
-      errno = 0;
-      if (!*v || v[0] == '-' || v[0] == '+' || v[0] == ' ')
+      const char *unit = v + strspn(v, "0123456789"); /* a size's unit follows its digits */
+      if (num_parse(v, (size_t)(unit - v), 0, UINT64_MAX, &x))
         return opts_fail(why, n, "%s: expected a number, got '%s'", where, v);
-      x = strtoull(v, &end, 10);
-      if (errno || end == v) return opts_fail(why, n, "%s: expected a number, got '%s'", where, v);
-      if (d->type == T_SIZE && *end) {
-        unsigned shift = *end == 'k' || *end == 'K' ? 10 : *end == 'm' || *end == 'M' ? 20
-                       : *end == 'g' || *end == 'G' ? 30 : 0;
+      if (d->type == T_SIZE && *unit) {
+        unsigned shift = *unit == 'k' || *unit == 'K'   ? 10
+                         : *unit == 'm' || *unit == 'M' ? 20
+                         : *unit == 'g' || *unit == 'G' ? 30
+                                                        : 0;
         if (!shift)
           return opts_fail(why, n, "%s: bad size '%s' (a number, optionally K, M or G)", where, v);
-        end++;
-        if (*end == 'i') end++;
-        if (*end == 'B' || *end == 'b') end++;
+        unit++;
+        if (*unit == 'i') unit++;
+        if (*unit == 'B' || *unit == 'b') unit++;
         if (x > (UINT64_MAX >> shift)) return opts_fail(why, n, "%s: '%s' is too large", where, v);
         x <<= shift;
       }
-      if (*end) return opts_fail(why, n, "%s: expected a number, got '%s'", where, v);
+      if (*unit) return opts_fail(why, n, "%s: expected a number, got '%s'", where, v);
       if (x < d->min || x > d->max)
         return opts_fail(why, n, "%s: %s is out of range (%llu..%llu)", where, v,
                          (unsigned long long)d->min, (unsigned long long)d->max);
@@ -266,8 +278,7 @@ int opts_parse(int argc, char **argv, opts_t *o, char *why, size_t n) {
   int replaced[OPTS_N] = {0}; /* a list the command line has started anew */
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (strncmp(a, "--", 2) != 0 || !a[2])
-      return opts_fail(why, n, "unexpected argument '%s'", a);
+    if (strncmp(a, "--", 2) != 0 || !a[2]) return opts_fail(why, n, "unexpected argument '%s'", a);
     const char *eq = strchr(a + 2, '=');
     const opts_def_t *d = opts_find(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
     if (!d) return opts_fail(why, n, "unknown option '%s'", a);
@@ -338,7 +349,8 @@ void opts_usage(FILE *f, const char *prog) {
     const opts_def_t *d = &opts_table[i];
     char head[64], text[600];
     snprintf(head, sizeof head, "  --%s%s%s", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
-    if (d->def && d->type != T_FLAG) snprintf(text, sizeof text, "%s (default %s)", d->help, d->def);
+    if (d->def && d->type != T_FLAG)
+      snprintf(text, sizeof text, "%s (default %s)", d->help, d->def);
     else snprintf(text, sizeof text, "%s", d->help);
     fprintf(f, "%-26s", head);
     size_t col = strlen(head) < 26 ? 26 : strlen(head);
@@ -407,15 +419,16 @@ void opts_man(FILE *f, const char *prog, const char *version) {
     }
     fputs(".\n", f);
   }
-  fputs(".SH SIGNALS\n.TP\n.B SIGHUP\nreopen the index now and reopen the query log "
-        "(for log rotation).\n.TP\n.B SIGTERM, SIGINT\nstop accepting, answer the requests in "
-        "hand, exit 0.\n"
-        ".SH EXIT STATUS\n0 after SIGTERM, 1 when the index cannot be opened or an address "
-        "bound, 2 on a usage or configuration error.\n"
-        ".SH FILES\n.TP\n.I /etc/sift/searchd.conf\nthe configuration file of the packaged "
-        "systemd unit \\fBsift\\-searchd.service\\fR.\n"
-        ".SH SEE ALSO\n\\fBsift\\-indexer\\fR(1), \\fBsift\\-query\\fR(1)\n",
-        f);
+  fputs(
+      ".SH SIGNALS\n.TP\n.B SIGHUP\nreopen the index now and reopen the query log "
+      "(for log rotation).\n.TP\n.B SIGTERM, SIGINT\nstop accepting, answer the requests in "
+      "hand, exit 0.\n"
+      ".SH EXIT STATUS\n0 after SIGTERM, 1 when the index cannot be opened or an address "
+      "bound, 2 on a usage or configuration error.\n"
+      ".SH FILES\n.TP\n.I /etc/sift/searchd.conf\nthe configuration file of the packaged "
+      "systemd unit \\fBsift\\-searchd.service\\fR.\n"
+      ".SH SEE ALSO\n\\fBsift\\-indexer\\fR(1), \\fBsift\\-query\\fR(1)\n",
+      f);
 }
 
 void opts_dump(FILE *f, const opts_t *o) {
@@ -436,12 +449,18 @@ void opts_dump(FILE *f, const opts_t *o) {
         for (size_t k = 0; k < count; k++) fprintf(f, "%s = %s\n", d->name, v[k]);
         break;
       }
-      case T_FLAG: fprintf(f, "%s = %s\n", d->name, *opts_num(m, d) ? "yes" : "no"); break;
+      case T_FLAG:
+        fprintf(f, "%s = %s\n", d->name, *opts_num(m, d) ? "yes" : "no");
+        break;
       case T_LEVEL:
         fprintf(f, "%s = %s\n", d->name, log_level_name((log_level_t)*opts_num(m, d)));
         break;
-      case T_OCTAL: fprintf(f, "%s = 0%llo\n", d->name, (unsigned long long)*opts_num(m, d)); break;
-      default: fprintf(f, "%s = %llu\n", d->name, (unsigned long long)*opts_num(m, d)); break;
+      case T_OCTAL:
+        fprintf(f, "%s = 0%llo\n", d->name, (unsigned long long)*opts_num(m, d));
+        break;
+      default:
+        fprintf(f, "%s = %llu\n", d->name, (unsigned long long)*opts_num(m, d));
+        break;
     }
   }
 }

@@ -61,27 +61,17 @@ void qlog_close(qlog_t *q) {
   free(q);
 }
 
-/* The query text of a request line, written as a JSON member. */
-static void qlog_query(buf_t *b, const char *line, size_t len) {
-  while (len && (*line == ' ' || *line == '\t')) line++, len--;
-  if (len && line[0] == '{') {
-    json_t *o = json_loadb(line, len, 0, NULL);
-    json_t *q = json_object_get(o, "q");
-    if (!json_is_string(q)) q = json_object_get(o, "id");
-    if (json_is_string(q)) {
-      buf_json_key(b, "query");
-      buf_json_str(b, json_string_value(q), json_string_length(q));
-    }
-    json_decref(o);
-    return;
-  }
-  size_t w = 0;
-  while (w < len && line[w] != ' ' && line[w] != '\t') w++;
-  while (w < len && (line[w] == ' ' || line[w] == '\t')) w++;
-  if (len && line[len - 1] == '\r') len--;
-  if (w < len) {
+/* The query text of a request (the text argument, or the JSON form's "q"
+ * or "id"), written as a JSON member. */
+static void qlog_query(buf_t *b, const proto_req_t *req) {
+  json_t *q = json_object_get(req->json, "q");
+  if (req->json && !json_is_string(q)) q = json_object_get(req->json, "id");
+  if (json_is_string(q)) {
     buf_json_key(b, "query");
-    buf_json_str(b, line + w, len - w);
+    buf_json_str(b, json_string_value(q), json_string_length(q));
+  } else if (!req->json && req->len) {
+    buf_json_key(b, "query");
+    buf_json_str(b, req->arg, req->len);
   }
 }
 
@@ -99,8 +89,9 @@ static int qlog_total(const buf_t *a, long long *total) {
   return 0;
 }
 
-void qlog_request(qlog_t *q, const char *line, size_t len, const proto_command_t *cmd,
-                  const buf_t *answer, int rc, uint64_t took_us, int http) {
+void qlog_request(qlog_t *q, const proto_req_t *req, const buf_t *answer, int rc, uint64_t took_us,
+                  int http) {
+  const proto_command_t *cmd = req->cmd;
   if (!q || took_us < q->slow_us) return;
   buf_t *b = &q->line;
   buf_reset(b);
@@ -112,12 +103,15 @@ void qlog_request(qlog_t *q, const char *line, size_t len, const proto_command_t
   char name[24] = "other";
   if (cmd) {
     size_t k = 0;
-    for (; cmd->name[k] && k < sizeof name - 1; k++) name[k] = (char)tolower((unsigned char)cmd->name[k]);
+    for (; cmd->name[k] && k < sizeof name - 1; k++)
+      name[k] = (char)tolower((unsigned char)cmd->name[k]);
     name[k] = '\0';
   }
   buf_json_key(b, "command");
   buf_json_cstr(b, name);
-  if (cmd && (cmd->flags & PROTO_CMD_QUERY || cmd->needs_arg == 1)) qlog_query(b, line, len);
+  if (cmd && !(cmd->flags & PROTO_CMD_AUTH) &&
+      (cmd->flags & PROTO_CMD_QUERY || cmd->needs_arg == 1))
+    qlog_query(b, req);
   long long total;
   if (!rc && qlog_total(answer, &total)) {
     buf_json_key(b, "total");

@@ -9,8 +9,8 @@
  * text after the command word, or the JSON request's "q"; GET's id), absent
  * when the request has none; total the answer's "total" or "count", absent
  * on errors and other commands; code the error code, absent on success;
- * proto "line" or "http".  AUTH lines are answered before any job and are
- * never logged, so the secret never reaches the file.
+ * proto "line" or "http".  AUTH's argument is never logged (the command
+ * table flags it PROTO_CMD_AUTH), so the secret never reaches the file.
  *
  * Each line is written with one write() on an O_APPEND descriptor: lines
  * never interleave and a rotated file is simply reopened (qlog_reopen, on
@@ -33,11 +33,11 @@ int qlog_open(const char *path, uint64_t slow_us, qlog_t **out, err_t *err);
 /* Reopen the same path (after log rotation); a failure is logged and the
  * old file kept. */
 void qlog_reopen(qlog_t *q);
-/* One answered request: its line, the command it named (or NULL), the
- * answer, its error code (0: ok), its latency; http: 1 for HTTP.  q may be
- * NULL (no log). */
-void qlog_request(qlog_t *q, const char *line, size_t len, const proto_command_t *cmd,
-                  const buf_t *answer, int rc, uint64_t took_us, int http);
+/* One answered request: the request as proto_read read it, the answer, its
+ * error code (0: ok), its latency; http: 1 for HTTP.  q may be NULL (no
+ * log). */
+void qlog_request(qlog_t *q, const proto_req_t *req, const buf_t *answer, int rc, uint64_t took_us,
+                  int http);
 void qlog_close(qlog_t *q); /* accepts NULL */
 
 #endif

@@ -28,25 +28,19 @@
  */
 #include "server.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "frame.h"
+#include "listen.h"
 #include "log.h"
 #include "proto.h"
 
-#define SRV_WBUF_KEEP (1u << 20)  /* keep write buffers up to this size */
-#define SRV_MAX_REJECTING 64      /* busy connections being answered at once */
+#define SRV_WBUF_KEEP (1u << 20) /* keep write buffers up to this size */
+#define SRV_MAX_REJECTING 64     /* busy connections being answered at once */
 #define SRV_DISCARD_SIZE 65536
 #define SRV_STOP_LINGER_MS 500
 
@@ -105,7 +99,7 @@ struct conn {
   unsigned out_paused : 1;
   unsigned closing : 1;
   unsigned rejected : 1;
-  unsigned draining : 1;   /* server shutdown: answer what is buffered */
+  unsigned draining : 1; /* server shutdown: answer what is buffered */
 };
 
 struct srv {
@@ -136,27 +130,23 @@ struct srv {
 static void conn_progress(conn_t *c);
 static void conn_close(conn_t *c);
 static void conn_on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *b);
+static void srv_job_done(wrk_job_t *job, void *ud);
 
 /* ---- requests ---------------------------------------------------------- */
 
 static void req_free(req_t *r) {
-  buf_fini(&r->job.out);
+  wrk_job_fini(&r->job);
   free(r);
 }
 
+/* A request for line (copied), read once here (proto_read). */
 static req_t *req_new(conn_t *c, const char *line, size_t len) {
   req_t *r = malloc(sizeof *r + len + 1);
   if (!r) return NULL;
   memset(r, 0, sizeof *r);
   memcpy(r->line, line, len);
   r->line[len] = '\0';
-  r->job.line = r->line;
-  r->job.len = len;
-  buf_init(&r->job.out, 0);
-  atomic_init(&r->job.cancelled, 0);
-  r->job.direct_fd = -1;
-  r->job.done = srv_job_done;
-  r->job.ud = c->srv;
+  wrk_job_init(&r->job, r->line, len, srv_job_done, c->srv);
   r->conn = c;
   r->state = REQ_WAITING;
   r->t0 = uv_hrtime();
@@ -405,42 +395,23 @@ static void conn_too_long(conn_t *c) {
   frame_release(&c->in); /* input is dropped from now on */
 }
 
-int srv_secret_equal(const char *secret, const char *given, size_t len) {
-  size_t n = strlen(secret);
-  unsigned diff = (unsigned)(n ^ len);
-  for (size_t i = 0; i < len; i++) diff |= (unsigned char)given[i] ^ (unsigned char)secret[i % (n ? n : 1)];
-  return diff == 0;
-}
-
-/* A framed line becomes a request.  AUTH is the daemon's own: with a secret
- * set, a connection must send "AUTH <secret>" before anything else, and the
- * answer is made here on the loop, so the secret never reaches a worker, the
- * cache or a log.  Without a secret, AUTH goes to the protocol module like
- * any command (which answers ok). */
+/* A framed line becomes a request.  With a secret set, the AUTH gate
+ * (proto_gate) answers it here on the loop when it is AUTH or comes before
+ * the right AUTH, so the secret never reaches a worker, the cache or a log.
+ * Without a secret, AUTH goes to the worker like any command. */
 static req_t *conn_request(conn_t *c, const char *line, size_t len) {
   srv_t *s = c->srv;
-  size_t wl = 0;
-  while (wl < len && line[wl] != ' ' && line[wl] != '\t') wl++;
-  int is_auth = wl == 4 && strncasecmp(line, "AUTH", 4) == 0;
-  if (!s->cfg.secret || (c->authed && !is_auth)) return req_new(c, line, len);
-  req_t *r = req_new(c, "", 0);
-  if (!r) return NULL;
-  const char *arg = line + wl;
-  size_t alen = len - wl;
-  while (alen && (*arg == ' ' || *arg == '\t')) arg++, alen--;
-  while (alen && (arg[alen - 1] == ' ' || arg[alen - 1] == '\t')) alen--;
-  if (is_auth && srv_secret_equal(s->cfg.secret, arg, alen)) {
-    c->authed = 1;
-    buf_puts(&r->job.out, "{\"ok\":true}\n");
-  } else {
-    r->job.rc = ERR_UNAUTHORIZED;
-    proto_write_error(&r->job.out, ERR_UNAUTHORIZED,
-                      is_auth ? "wrong secret" : "send AUTH <secret> first", 0);
+  req_t *r = req_new(c, line, len);
+  if (!r || !s->cfg.secret) return r;
+  int rc;
+  if (!proto_gate(&r->job.req, s->cfg.secret, &c->authed, &r->job.out, &rc)) return r;
+  if (rc)
     log_info("connection %llu: %s", (unsigned long long)c->id,
-             is_auth ? "failed AUTH" : "request before AUTH");
-  }
+             r->job.req.cmd && (r->job.req.cmd->flags & PROTO_CMD_AUTH) ? "failed AUTH"
+                                                                        : "request before AUTH");
+  r->job.rc = rc;
   r->state = REQ_DONE;
-  st_request(s->st, NULL, r->job.rc, 0, 0);
+  st_request(s->st, NULL, rc, 0, 0);
   return r;
 }
 
@@ -494,8 +465,8 @@ static void conn_update_reading(conn_t *c) {
   if (!c->closing && !c->eof) {
     if (c->discard) want = 1;
     else
-      want = !c->input_done && !c->draining && c->nreqs < s->cfg.max_pipeline &&
-             !c->out_paused && !frame_full(&c->in);
+      want = !c->input_done && !c->draining && c->nreqs < s->cfg.max_pipeline && !c->out_paused &&
+             !frame_full(&c->in);
   }
   if (want && !c->reading) {
     int rc = uv_read_start(&c->h.stream, conn_on_alloc, conn_on_read);
@@ -577,14 +548,14 @@ static void req_answered(srv_t *s, req_t *r, int on_loop) {
   conn_t *c = r->conn;
   r->state = REQ_DONE;
   uint64_t us = (uv_hrtime() - r->t0) / 1000u;
-  st_request(s->st, job->cmd, job->rc, us, on_loop);
-  qlog_request(s->cfg.qlog, r->line, job->len, job->cmd, &job->out, job->rc, us, 0);
+  st_request(s->st, job->req.cmd, job->rc, us, on_loop);
+  qlog_request(s->cfg.qlog, &job->req, &job->out, job->rc, us, 0);
   if (job->rc == ERR_TIMEOUT)
     log_info("connection %llu: query timed out after %llu us: %.100s", (unsigned long long)c->id,
              (unsigned long long)us, r->line);
-  else if (job->rc && strcmp(err_proto_code(job->rc), "internal") == 0)
-    log_warn("connection %llu: %s answering: %.100s", (unsigned long long)c->id,
-             err_name(job->rc), r->line);
+  else if (job->rc && err_proto(job->rc) == ERR_P_INTERNAL)
+    log_warn("connection %llu: %s answering: %.100s", (unsigned long long)c->id, err_name(job->rc),
+             r->line);
 }
 
 /* The socket the worker may answer r on itself (workers.h, "Direct
@@ -631,8 +602,7 @@ static void srv_on_check(uv_check_t *h) {
      * workers at once: nothing would wake the loop for a held one. */
     if (atomic_load(&job->cancelled) || wrk_run_here(s->pool, job))
       job->done(job, job->ud); /* answered, or an orphan to free */
-    else
-      srv_submit(s, job);
+    else srv_submit(s, job);
   }
   s->submitted = 0;
 }
@@ -661,8 +631,7 @@ void srv_run(srv_t *s, wrk_job_t *job) {
 
 static void conn_submit(conn_t *c) {
   srv_t *s = c->srv;
-  while (!c->closing && c->next_submit && c->nrunning < s->cfg.jobs_per_conn &&
-         !c->out_paused) {
+  while (!c->closing && c->next_submit && c->nrunning < s->cfg.jobs_per_conn && !c->out_paused) {
     req_t *r = c->next_submit;
     c->next_submit = r->next;
     if (r->state != REQ_WAITING) continue;
@@ -724,7 +693,8 @@ static void conn_on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *b) {
   conn_close(c);
 }
 
-void srv_job_done(wrk_job_t *job, void *ud) {
+/* wrk_done_cb of the line protocol's jobs (ud is the srv_t). */
+static void srv_job_done(wrk_job_t *job, void *ud) {
   srv_t *s = ud;
   req_t *r = (req_t *)job;
   conn_t *c = r->conn;
@@ -749,9 +719,8 @@ static void srv_format_peer(conn_t *c, int is_tcp) {
   struct sockaddr_storage ss;
   int len = sizeof ss;
   if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0)
-    srv_format_addr((struct sockaddr *)&ss, c->peer, sizeof c->peer);
-  else
-    snprintf(c->peer, sizeof c->peer, "?");
+    lsn_format_addr((struct sockaddr *)&ss, c->peer, sizeof c->peer);
+  else snprintf(c->peer, sizeof c->peer, "?");
 }
 
 static void srv_on_connection(uv_stream_t *server, int status) {
@@ -817,162 +786,20 @@ static void srv_on_connection(uv_stream_t *server, int status) {
 
 /* ---- listening --------------------------------------------------------- */
 
-void srv_format_addr(const struct sockaddr *a, char *out, size_t n) {
-  char host[INET6_ADDRSTRLEN] = "?";
-  if (a->sa_family == AF_INET) {
-    const struct sockaddr_in *in = (const struct sockaddr_in *)a;
-    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-    snprintf(out, n, "%s:%u", host, (unsigned)ntohs(in->sin_port));
-  } else if (a->sa_family == AF_INET6) {
-    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)a;
-    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-    snprintf(out, n, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
-  } else {
-    snprintf(out, n, "?");
-  }
-}
-
-int srv_addr_is_loopback(const struct sockaddr_storage *a) {
-  if (a->ss_family == AF_INET) {
-    const struct sockaddr_in *in = (const struct sockaddr_in *)a;
-    return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-  }
-  if (a->ss_family == AF_INET6) {
-    const struct in6_addr *ad = &((const struct sockaddr_in6 *)a)->sin6_addr;
-    if (IN6_IS_ADDR_LOOPBACK(ad)) return 1;
-    return IN6_IS_ADDR_V4MAPPED(ad) && ad->s6_addr[12] == 127;
-  }
-  return 0;
-}
-
-int srv_parse_addr(const char *text, struct sockaddr_storage *out, const char **why) {
-  char host[256];
-  const char *port;
-  size_t hlen;
-  if (text[0] == '[') {
-    const char *end = strchr(text, ']');
-    if (!end || end[1] != ':') {
-      *why = "expected [IPV6]:PORT";
-      return -1;
-    }
-    hlen = (size_t)(end - text - 1);
-    memcpy(host, text + 1, hlen < sizeof host ? hlen : 0);
-    port = end + 2;
-  } else {
-    const char *colon = strrchr(text, ':');
-    if (!colon) {
-      *why = "expected HOST:PORT";
-      return -1;
-    }
-    hlen = (size_t)(colon - text);
-    if (hlen < sizeof host) memcpy(host, text, hlen);
-    port = colon + 1;
-  }
-  if (hlen == 0 || hlen >= sizeof host) {
-    *why = "missing or overlong host";
-    return -1;
-  }
-  host[hlen] = '\0';
-  if (!*port || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port) ||
-      atoi(port) > 65535) {
-    *why = "the port must be a number from 0 to 65535";
-    return -1;
-  }
-  struct addrinfo hints, *res = NULL;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  int rc = getaddrinfo(host, port, &hints, &res);
-  if (rc != 0 || !res) {
-    *why = rc ? gai_strerror(rc) : "no address";
-    return -1;
-  }
-  memset(out, 0, sizeof *out);
-  memcpy(out, res->ai_addr, res->ai_addrlen);
-  freeaddrinfo(res);
-  return 0;
-}
-
-static int srv_listen_tcp(srv_t *s, const struct sockaddr_storage *addr, err_t *err) {
-  char text[96];
-  srv_format_addr((const struct sockaddr *)addr, text, sizeof text);
-  srv_stream_t *l = &s->listeners[s->nlisteners];
-  uv_tcp_init(s->loop, &l->tcp);
-  l->handle.data = s;
-  s->nlisteners++;
-  s->open_listeners++;
-  int rc = uv_tcp_bind(&l->tcp, (const struct sockaddr *)addr, 0);
-  if (!rc) rc = uv_listen(&l->stream, 511, srv_on_connection);
-  if (rc) return err_set(err, ERR_IO, 0, "cannot listen on %s: %s", text, uv_strerror(rc));
-  struct sockaddr_storage bound;
-  int len = sizeof bound;
-  if (uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound, &len) == 0)
-    srv_format_addr((const struct sockaddr *)&bound, text, sizeof text);
-  log_info("listening on %s", text);
-  return 0;
-}
-
-/* A socket file left by a server that died is removed; one that still
- * answers belongs to a running server and is an error. */
-static int srv_clear_unix_path(const char *path, err_t *err) {
-  struct stat st;
-  if (lstat(path, &st) != 0) return 0;
-  if (!S_ISSOCK(st.st_mode))
-    return err_set(err, ERR_IO, 0, "cannot listen on %s: it exists and is not a socket", path);
-  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-  if (fd >= 0) {
-    struct sockaddr_un sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, path, strlen(path));
-    int live = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-    close(fd);
-    if (live)
-      return err_set(err, ERR_IO, 0, "cannot listen on %s: another server answers there", path);
-  }
-  if (unlink(path) != 0)
-    return err_set(err, ERR_IO, 0, "cannot remove the stale socket %s: %s", path,
-                   strerror(errno));
-  log_info("removed stale socket %s", path);
-  return 0;
-}
-
-static int srv_listen_unix(srv_t *s, err_t *err) {
-  const char *path = s->cfg.unix_path;
-  struct sockaddr_un sa;
-  if (strlen(path) >= sizeof sa.sun_path)
-    return err_set(err, ERR_IO, 0, "cannot listen on %s: path longer than %zu bytes", path,
-                   sizeof sa.sun_path - 1);
-  int rc = srv_clear_unix_path(path, err);
-  if (rc) return rc;
-  srv_stream_t *l = &s->listeners[s->nlisteners];
-  uv_pipe_init(s->loop, &l->pipe, 0);
-  l->handle.data = s;
-  s->nlisteners++;
-  s->open_listeners++;
-  /* The umask keeps the socket private from its creation on; chmod then
-   * sets the mode asked for. */
-  mode_t old = umask(0177);
-  rc = uv_pipe_bind(&l->pipe, path);
-  umask(old);
-  if (rc) return err_set(err, ERR_IO, 0, "cannot listen on %s: %s", path, uv_strerror(rc));
-  s->unix_bound = 1;
-  if (chmod(path, (mode_t)s->cfg.unix_mode) != 0)
-    return err_set(err, ERR_IO, 0, "cannot set the mode of %s: %s", path, strerror(errno));
-  rc = uv_listen(&l->stream, 511, srv_on_connection);
-  if (rc) return err_set(err, ERR_IO, 0, "cannot listen on %s: %s", path, uv_strerror(rc));
-  log_info("listening on unix:%s", path);
-  return 0;
-}
-
+/* Every handle initialized here is counted open, so that srv_shutdown
+ * closes it even when binding it failed. */
 int srv_listen(srv_t *s, err_t *err) {
   for (size_t i = 0; i < s->cfg.ntcp; i++) {
-    int rc = srv_listen_tcp(s, &s->cfg.tcp[i], err);
+    srv_stream_t *l = &s->listeners[s->nlisteners++];
+    s->open_listeners++;
+    int rc = lsn_tcp(s->loop, &l->tcp, s, &s->cfg.tcp[i], srv_on_connection, "", err);
     if (rc) return rc;
   }
-  if (s->cfg.unix_path) return srv_listen_unix(s, err);
-  return 0;
+  if (!s->cfg.unix_path) return 0;
+  srv_stream_t *l = &s->listeners[s->nlisteners++];
+  s->open_listeners++;
+  return lsn_unix(s->loop, &l->pipe, s, s->cfg.unix_path, s->cfg.unix_mode, srv_on_connection,
+                  &s->unix_bound, err);
 }
 
 /* ---- the server -------------------------------------------------------- */

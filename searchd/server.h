@@ -1,7 +1,9 @@
-/* server.h: listeners, connections, request framing and response output.
+/* server.h: the line protocol's connections: request framing, reading
+ * (proto_read, once per line) and response output.
  *
  * The server runs on the libuv loop thread only.  It accepts connections on
- * TCP and Unix-socket listeners, frames request lines, hands each line to
+ * TCP and Unix-socket listeners (listen.h), frames request lines, reads each
+ * into a request (answering AUTH itself when it holds a secret), hands it to
  * the worker pool (workers.h) and writes the responses back in request
  * order.  Called by main.c: srv_new, wrk_pool_new, srv_set_pool,
  * srv_listen; on SIGTERM srv_shutdown.  The HTTP front end (http.h) runs its
@@ -65,30 +67,17 @@ void srv_set_pool(srv_t *s, wrk_pool_t *pool);
 /* Bind and listen on every configured address; logs "listening on ADDR"
  * for each.  Fatal faults (address in use, ...) come back with err set. */
 int srv_listen(srv_t *s, err_t *err);
-/* wrk_done_cb of the line protocol's jobs (ud is the srv_t). */
-void srv_job_done(wrk_job_t *job, void *ud);
 /* Run a request (loop thread): an idle server holds the iteration's only
  * request and answers it on the loop when it is cheap; anything else goes
  * to the workers.  Either way job->done(job, job->ud) gets it back on the
  * loop thread.  job->direct_fd must be -1 unless the job is a line-protocol
  * request. */
 void srv_run(srv_t *s, wrk_job_t *job);
-/* 1 if given (len bytes) equals the NUL-terminated secret, in time
- * independent of where they differ. */
-int srv_secret_equal(const char *secret, const char *given, size_t len);
 /* Stop accepting, answer every request already read, flush, close every
  * connection, then call done(arg).  A second call closes every connection
  * at once. */
 void srv_shutdown(srv_t *s, void (*done)(void *arg), void *arg);
 /* After the loop has ended: removes the Unix socket file, frees s. */
 void srv_free(srv_t *s);
-
-/* "HOST:PORT" or "[V6]:PORT" -> address (numeric host, or a name looked up
- * with getaddrinfo).  0, or -1 with a reason in why. */
-int srv_parse_addr(const char *text, struct sockaddr_storage *out, const char **why);
-/* 1 if the address is a loopback one (127/8, ::1, ::ffff:127/104). */
-int srv_addr_is_loopback(const struct sockaddr_storage *a);
-/* "127.0.0.1:9412" / "[::1]:9412" */
-void srv_format_addr(const struct sockaddr *a, char *out, size_t n);
 
 #endif

@@ -22,15 +22,8 @@
 
 #include "err.h"
 
-/* The protocol error codes of SPEC.md, in the order STATS lists them. */
-static const char *const st_codes[] = {"bad_request", "bad_query", "unknown_command",
-                                       "too_long",    "not_found", "timeout",
-                                       "busy",        "unauthorized", "internal"};
-#define ST_NCODES (sizeof st_codes / sizeof st_codes[0])
-
-const uint32_t st_bucket_us[ST_NBUCKETS] = {100,   250,    500,    1000,    2500,
-                                            5000,  10000,  25000,  50000,   100000,
-                                            250000, 500000, 1000000, 5000000};
+const uint32_t st_bucket_us[ST_NBUCKETS] = {100,   250,   500,    1000,   2500,   5000,    10000,
+                                            25000, 50000, 100000, 250000, 500000, 1000000, 5000000};
 
 struct st {
   pthread_mutex_t mu;
@@ -41,8 +34,8 @@ struct st {
   uint64_t requests_total;
   const proto_command_t *cmds;
   size_t ncmds;
-  uint64_t *by_cmd; /* ncmds + 1 ("other") */
-  uint64_t by_code[ST_NCODES];
+  uint64_t *by_cmd;               /* ncmds + 1 ("other") */
+  uint64_t by_code[ERR_P__COUNT]; /* by err_proto_t (err.h lists them) */
   uint32_t window[ST_WINDOW];
   size_t wpos, wlen;
   uint64_t reloads;
@@ -96,18 +89,11 @@ void st_conn_rejected(st_t *st) {
 void st_request(st_t *st, const proto_command_t *cmd, int rc, uint64_t latency_us, int on_loop) {
   size_t ci = st->ncmds; /* "other" */
   if (cmd && cmd >= st->cmds && cmd < st->cmds + st->ncmds) ci = (size_t)(cmd - st->cmds);
-  size_t code = ST_NCODES;
-  if (rc) {
-    const char *name = err_proto_code(rc);
-    for (code = 0; code < ST_NCODES; code++)
-      if (strcmp(name, st_codes[code]) == 0) break;
-    if (code == ST_NCODES) code = ST_NCODES - 1; /* internal */
-  }
   pthread_mutex_lock(&st->mu);
   st->requests_total++;
   st->on_loop += on_loop != 0;
   st->by_cmd[ci]++;
-  if (rc) st->by_code[code]++;
+  if (rc) st->by_code[err_proto(rc)]++;
   size_t b = 0;
   while (b < ST_NBUCKETS && latency_us > st_bucket_us[b]) b++;
   st->buckets[b]++;
@@ -177,8 +163,8 @@ void st_proto_hook(void *ud, buf_t *out) {
   buf_json_close(out, '}');
   buf_json_key(out, "errors");
   buf_json_open(out, '{');
-  for (size_t i = 0; i < ST_NCODES; i++) {
-    buf_json_key(out, st_codes[i]);
+  for (int i = 0; i < ERR_P__COUNT; i++) {
+    buf_json_key(out, err_proto_name((err_proto_t)i));
     buf_json_int(out, (int64_t)st->by_code[i]);
   }
   buf_json_close(out, '}');

@@ -22,7 +22,7 @@ typedef struct wrk_thread {
   int started;
   eng_t *eng;
   proto_ctx_t *ctx;
-  uint64_t gen;      /* the pool generation this worker last reopened at */
+  uint64_t gen;        /* the pool generation this worker last reopened at */
   uint64_t generation; /* its engine's index generation (eng_stats) */
 } wrk_thread_t;
 
@@ -43,7 +43,7 @@ struct wrk_pool {
 
   atomic_uint_fast64_t gen;
   atomic_uint_fast64_t max_generation; /* newest generation any worker saw */
-  atomic_uint inflight; /* jobs submitted and not yet finished by a worker */
+  atomic_uint inflight;                /* jobs submitted and not yet finished by a worker */
 
   wrk_thread_t *threads;
   unsigned nthreads;
@@ -84,10 +84,21 @@ static void wrk_reopen(wrk_thread_t *t) {
   if (changed) wrk_note_revision(t, 1);
 }
 
-/* The command table says which answers depend only on the request line and
- * the index revision (SEARCH, COUNT, GET). */
-static int wrk_cacheable(const proto_command_t *cmd) {
-  return cmd && (cmd->flags & PROTO_CMD_CACHE);
+void wrk_job_init(wrk_job_t *job, const char *line, size_t len, wrk_done_cb done, void *ud) {
+  memset(job, 0, sizeof *job);
+  job->line = line;
+  job->len = len;
+  proto_read(line, len, &job->req);
+  buf_init(&job->out, 0);
+  atomic_init(&job->cancelled, 0);
+  job->direct_fd = -1;
+  job->done = done;
+  job->ud = ud;
+}
+
+void wrk_job_fini(wrk_job_t *job) {
+  buf_fini(&job->out);
+  proto_req_fini(&job->req);
 }
 
 static void wrk_run(wrk_thread_t *t, wrk_job_t *job) {
@@ -97,8 +108,9 @@ static void wrk_run(wrk_thread_t *t, wrk_job_t *job) {
     t->gen = gen;
     wrk_reopen(t);
   }
-  job->cmd = proto_lookup(job->line, job->len);
-  int cacheable = p->cache && wrk_cacheable(job->cmd);
+  /* The command table says which answers depend only on the request line
+   * and the index revision (SEARCH, COUNT, GET). */
+  int cacheable = p->cache && job->req.cmd && (job->req.cmd->flags & PROTO_CMD_CACHE);
   if (cacheable && cache_get(p->cache, job->line, job->len, t->generation, &job->out)) {
     job->cache_hit = 1;
     job->rc = 0;
@@ -107,7 +119,7 @@ static void wrk_run(wrk_thread_t *t, wrk_job_t *job) {
   }
   for (int attempt = 0;; attempt++) {
     job->flags = 0;
-    job->rc = proto_handle(t->ctx, job->line, job->len, &job->out, &job->flags);
+    job->rc = proto_answer(t->ctx, &job->req, &job->out, &job->flags);
     if (job->rc != ERR_MODIFIED || attempt == 2) break;
     /* The revision we read was overwritten: move on and ask the others to. */
     buf_reset(&job->out);

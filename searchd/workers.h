@@ -1,7 +1,8 @@
 /* workers.h: the pool of threads that answer requests off the event loop.
  *
  * Each worker thread owns one eng_t (its read-only index handle) and one
- * proto_ctx_t, and answers jobs with proto_handle(): the loop never touches
+ * proto_ctx_t, and answers jobs with proto_answer(), from the request the
+ * front end read when it made the job (wrk_job_init): the loop never touches
  * the index, so a slow query delays only the requests queued behind it on
  * that thread.  Jobs wait in one FIFO queue (mutex + condition variable);
  * finished jobs go to a done list and a uv_async_t wakes the loop, which
@@ -39,7 +40,8 @@
  * pool does not know who asked.
  *
  * Ownership: a submitted job belongs to the pool until its done callback
- * gets it back; job->line must stay valid until then.  The pool borrows the
+ * gets it back; job->line must stay valid until wrk_job_fini (job->req
+ * points into it).  The pool borrows the
  * cache and the stats, which must outlive it.
  */
 #ifndef SIFT_SEARCHD_WORKERS_H
@@ -64,22 +66,29 @@ typedef struct wrk_job wrk_job_t;
 typedef void (*wrk_done_cb)(wrk_job_t *job, void *ud);
 
 struct wrk_job {
-  struct wrk_job *next;          /* queue link (the pool's while submitted) */
-  const char *line;              /* request line, without its line end */
+  struct wrk_job *next; /* queue link (the pool's while submitted) */
+  const char *line;     /* request line, without its line end (the
+                                    cache's key) */
   size_t len;
-  buf_t out;                     /* the response line (caller inits) */
-  unsigned flags;                /* PROTO_OUT_* */
-  int rc;                        /* ERR_* answered, 0 on success */
-  const proto_command_t *cmd;    /* the command the line names, or NULL */
+  proto_req_t req; /* the request, read from line once */
+  buf_t out;       /* the response line */
+  unsigned flags;  /* PROTO_OUT_* */
+  int rc;          /* ERR_* answered, 0 on success */
   int cache_hit;
-  atomic_int cancelled;          /* set by the loop: skip, answer nothing */
-  int direct_fd;                 /* >= 0: write the answer to this socket
+  atomic_int cancelled; /* set by the loop: skip, answer nothing */
+  int direct_fd;        /* >= 0: write the answer to this socket
                                     here (the loop owes nothing before it) */
-  size_t sent;                   /* bytes of out written to direct_fd */
-  int on_loop;                   /* answered by wrk_run_here */
-  wrk_done_cb done;              /* set by the submitter: gets the job back */
-  void *ud;                      /* its argument */
+  size_t sent;          /* bytes of out written to direct_fd */
+  int on_loop;          /* answered by wrk_run_here */
+  wrk_done_cb done;     /* set by the submitter: gets the job back */
+  void *ud;             /* its argument */
 };
+
+/* Zero job, read line (len bytes, borrowed until wrk_job_fini) into
+ * job->req, and name the callback that gets the job back. */
+void wrk_job_init(wrk_job_t *job, const char *line, size_t len, wrk_done_cb done, void *ud);
+/* Free what the job owns (its answer and its request). */
+void wrk_job_fini(wrk_job_t *job);
 
 typedef struct wrk_config {
   const char *const *indexes; /* read as one index (eng_open_set) */
@@ -87,7 +96,7 @@ typedef struct wrk_config {
   eng_limits_t limits;
   unsigned threads;
   uint64_t inline_budget; /* the loop engine's max_cost; 0: never answer there */
-  cache_t *cache; /* NULL: no cache */
+  cache_t *cache;         /* NULL: no cache */
   st_t *st;
 } wrk_config_t;
 

@@ -91,41 +91,6 @@ void buf_json_key(buf_t *b, const char *key) {
   buf_append(b, "\":", 2);
 }
 
-size_t utf8_seq_len(const unsigned char *s, size_t n) {
-  unsigned c = s[0];
-  if (c < 0x80) return 1;
-  if (c < 0xC2) return 0;
-  if (c < 0xE0) return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
-  if (c < 0xF0) {
-    if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-    if (c == 0xE0 && s[1] < 0xA0) return 0;  /* overlong */
-    if (c == 0xED && s[1] >= 0xA0) return 0; /* surrogate */
-    return 3;
-  }
-  if (c < 0xF5) {
-    if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-      return 0;
-    if (c == 0xF0 && s[1] < 0x90) return 0; /* overlong */
-    if (c == 0xF4 && s[1] >= 0x90) return 0; /* > U+10FFFF */
-    return 4;
-  }
-  return 0;
-}
-
-int utf8_valid(const char *s, size_t n) {
-  const unsigned char *p = (const unsigned char *)s, *end = p + n;
-  while (p < end) {
-    if (*p < 0x80) {
-      p++;
-      continue;
-    }
-    size_t k = utf8_seq_len(p, (size_t)(end - p));
-    if (!k) return 0;
-    p += k;
-  }
-  return 1;
-}
-
 static const char utf8_replacement[] = "\xEF\xBF\xBD";
 
 int utf8_repair(buf_t *b, const char *s, size_t n) {
@@ -165,11 +130,21 @@ void buf_json_escape(buf_t *b, const char *s, size_t n) {
     }
     buf_append(b, run, (size_t)(p - run));
     switch (c) {
-      case '"': buf_append(b, "\\\"", 2); break;
-      case '\\': buf_append(b, "\\\\", 2); break;
-      case '\n': buf_append(b, "\\n", 2); break;
-      case '\r': buf_append(b, "\\r", 2); break;
-      case '\t': buf_append(b, "\\t", 2); break;
+      case '"':
+        buf_append(b, "\\\"", 2);
+        break;
+      case '\\':
+        buf_append(b, "\\\\", 2);
+        break;
+      case '\n':
+        buf_append(b, "\\n", 2);
+        break;
+      case '\r':
+        buf_append(b, "\\r", 2);
+        break;
+      case '\t':
+        buf_append(b, "\\t", 2);
+        break;
       default:
         if (c < 0x20) {
           char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
@@ -231,9 +206,4 @@ void buf_json_bool(buf_t *b, int v) {
 void buf_json_null(buf_t *b) {
   json_sep(b);
   buf_puts(b, "null");
-}
-
-void buf_json_raw(buf_t *b, const char *json, size_t n) {
-  json_sep(b);
-  buf_append(b, json, n);
 }

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "utf8.h" /* callers validate outside text before writing it */
+
 typedef struct buf {
   char *data;
   size_t len, cap;
@@ -50,14 +52,8 @@ void buf_json_int(buf_t *b, int64_t v);
 void buf_json_double(buf_t *b, double v);
 void buf_json_bool(buf_t *b, int v);
 void buf_json_null(buf_t *b);
-/* A pre-encoded JSON value (trusted to be valid). */
-void buf_json_raw(buf_t *b, const char *json, size_t n);
 
-/* UTF-8 helpers shared by everything that takes outside text. */
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid there. */
-size_t utf8_seq_len(const unsigned char *s, size_t n);
-int utf8_valid(const char *s, size_t n);
-/* Copy s into b replacing each invalid sequence by U+FFFD. */
+/* Copy s into b replacing each invalid UTF-8 sequence (utf8.h) by U+FFFD. */
 int utf8_repair(buf_t *b, const char *s, size_t n);
 
 #endif

@@ -1,7 +1,9 @@
 /* cal.h: the calendar of the news forms: days as YYYYMMDD numbers, day
  * arithmetic, calendar-month steps, ISO weeks, and today's date (UTC).
  *
- * Callers: qp.c (since:, now:), eng.c (TIMELINE periods, sort:recent ages).
+ * The library's one calendar.  Callers: doc.c (corpus dates), qp.c (date:,
+ * since:, now:), eng.c (date covers, TIMELINE periods, sort:recent ages),
+ * bench/gen.c (generated dates).
  * Dates are proleptic Gregorian, years 1..9999, written as the number
  * y*10000 + m*100 + d (the form qp.h's DATE nodes use).  Pure functions, no
  * state: thread-safe.

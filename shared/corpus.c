@@ -464,8 +464,8 @@ int corpus_open(const char *path, size_t max_record, corpus_t **out, err_t *err)
   int zstd = c->end >= 4 && memcmp(c->buf, "\x28\xB5\x2F\xFD", 4) == 0;
   size_t plen = strlen(path);
   if (!zstd && plen >= 4 && strcmp(path + plen - 4, ".zst") == 0) {
-    rc = err_set(err, ERR_BAD_INPUT, 0, "%s: named .zst but not zstd-compressed (no zstd magic number)",
-                 path);
+    rc = err_set(err, ERR_BAD_INPUT, 0,
+                 "%s: named .zst but not zstd-compressed (no zstd magic number)", path);
     goto fail;
   }
   if (zstd) {

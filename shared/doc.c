@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cal.h"
 #include "schema.h"
 
 /* The longest excerpt of a bad date quoted in date_warning. */
@@ -33,11 +34,8 @@
 /* ---- dates ---- */
 
 int doc_valid_day(int y, int m, int d) {
-  static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1) return 0;
-  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  int max = mdays[m - 1] + (m == 2 && leap);
-  return d <= max;
+  return (unsigned)d <= cal_month_days((unsigned)y, (unsigned)m);
 }
 
 /* n decimal digits at s into *v; 0 if any is not a digit. */

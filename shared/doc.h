@@ -28,8 +28,8 @@ typedef struct doc {
   const char **tags;
   size_t ntags;
   /* Derived from date (empty strings when undated): */
-  char day[9];       /* "YYYYMMDD" */
-  char sortkey[15];  /* "YYYYMMDDhhmmss" */
+  char day[9];              /* "YYYYMMDD" */
+  char sortkey[15];         /* "YYYYMMDDhhmmss" */
   const char *date_warning; /* set when a date was given but not understood */
 } doc_t;
 

@@ -5,8 +5,28 @@
  * then ds_encode per article) and by the engine (ds_decode for GET and
  * snippets).  One ds_codec_t per thread.
  *
- * Stored form, format DS_FORMAT (2):
+ * Stored form, format DS_FORMAT (3):
  *   byte 0      DS_FORMAT
+ *   4 bytes     FNV-1a 32 (hash.h, little-endian) of the header and fields
+ *               below, up to the first frame: plain bytes need their own
+ *               check, as frames carry theirs
+ *   varint F    the fields' size in bytes
+ *   varint N    the number of body blocks (0: no body, or an empty one)
+ *   varint T    the title's word count
+ *   N times     varint block length (bytes of body text, > 0), varint frame
+ *               size, varint index of the block's first body word
+ *               (non-decreasing)
+ *   F bytes     the record, with the body field's length and no body bytes,
+ *               masked (ds__mask: why)
+ *   the N frames, one per block, masked, and nothing after.
+ * Blocks are cut like format 2's head (ds__cut) every DS_BLOCK bytes or so.
+ * Words are counted with tok_iter_init (closed forms of hyphenated runs are
+ * extra words at their run's position, so they are not counted): the
+ * indexer numbers title words from 1 and body words from the title's count
+ * plus SCHEMA_TITLE_GAP (schema.h), which is how a reader goes from a
+ * word's position to its block.
+ * Format DS_FORMAT_TWO (2), still read and written on request:
+ *   byte 0      DS_FORMAT_TWO
  *   varint      H, the head frame's size in bytes
  *   varint      T, the tail frame's size in bytes (0: no tail)
  *   H bytes     the head frame: the record, its body cut short (ds__cut)
@@ -44,6 +64,9 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "hash.h"
+#include "tok.h"
+
 #define DS_MAX_RECORD ((size_t)64 << 20) /* decompressed bytes */
 #define DS_NFIELDS 8
 
@@ -58,7 +81,9 @@ struct ds_codec {
   size_t nmore;
   buf_t rec;     /* scratch: the record being encoded */
   buf_t head;    /* scratch: its head frame */
-  buf_t tail;    /* scratch: its tail frame */
+  buf_t tail;    /* scratch: its tail frame (format 3: its blocks' frames) */
+  buf_t table;   /* scratch: format 3's header and fields */
+  int format;    /* written: DS_FORMAT or DS_FORMAT_TWO */
   char *scratch; /* scratch: the record being decoded */
   size_t scratch_cap;
 };
@@ -104,8 +129,9 @@ static void ds__put_varint(buf_t *out, uint64_t v) {
   buf_append(out, b, n);
 }
 
-/* The record of d with only the first body_len bytes of its body. */
-static int ds__record(const doc_t *d, size_t body_len, buf_t *out) {
+/* The record of d with only the first body_len bytes of its body, or
+ * (body_out 0: format 3) with its length and none of its bytes. */
+static int ds__record(const doc_t *d, size_t body_len, int body_out, buf_t *out) {
   if (!d->id) return ERR_INVAL;
   for (int i = 0; i < DS_NFIELDS; i++) {
     const char *s = ds__field_of(d, i);
@@ -115,7 +141,7 @@ static int ds__record(const doc_t *d, size_t body_len, buf_t *out) {
     }
     size_t n = s == d->body ? body_len : strlen(s);
     ds__put_varint(out, (uint64_t)n + 1);
-    buf_append(out, s, n);
+    if (s != d->body || body_out) buf_append(out, s, n);
   }
   ds__put_varint(out, d->ntags);
   for (size_t i = 0; i < d->ntags; i++) {
@@ -128,22 +154,61 @@ static int ds__record(const doc_t *d, size_t body_len, buf_t *out) {
 }
 
 int ds_record(const doc_t *d, buf_t *out) {
-  return ds__record(d, d->body ? strlen(d->body) : 0, out);
+  return ds__record(d, d->body ? strlen(d->body) : 0, 1, out);
 }
 
 static int ds__space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
 
-/* Where a body of n bytes is cut between the head and the tail frame: just
- * after an ASCII white-space byte (no word, and no UTF-8 sequence, spans
- * it), the last one within DS_HEAD_BODY bytes or else the first after;
- * n (no tail) for a short body or one without white space near. */
-static size_t ds__cut(const char *body, size_t n) {
-  if (n <= DS_HEAD_BODY + DS_HEAD_BODY / 2) return n;
-  for (size_t k = DS_HEAD_BODY; k > DS_HEAD_BODY / 2; k--)
+/* Where a body of n bytes is cut after about `size` bytes (between format
+ * 2's head and tail, between format 3's blocks): just after an ASCII
+ * white-space byte (no word, and no UTF-8 sequence, spans it), the last one
+ * within size bytes or else the first after; n (no cut) for a short body or
+ * one without white space near. */
+static size_t ds__cut(const char *body, size_t n, size_t size) {
+  if (n <= size + size / 2) return n;
+  for (size_t k = size; k > size / 2; k--)
     if (ds__space(body[k - 1])) return k;
-  for (size_t k = DS_HEAD_BODY + 1; k < n && k <= 4 * DS_HEAD_BODY; k++)
+  for (size_t k = size + 1; k < n && k <= 4 * size; k++)
     if (ds__space(body[k - 1])) return k;
   return n;
+}
+
+/* XOR p[0..n), which starts `at` bytes into the masked part of stored
+ * data, with a fixed pseudo-random stream (its own inverse; splitmix64 of
+ * each 8-byte word's index, so any piece unmasks alone).  Xapian's glass
+ * backend zlib-compresses any document data zlib can shrink, and a reader
+ * then inflates the whole record on every read: the plain fields, and the
+ * raw literals zstd leaves in small frames, made it shrink, and reading
+ * cost more than the zstd frames saved.  Masked, the record is stored as
+ * it is.  Not a secret: anyone can unmask it. */
+static void ds__mask(unsigned char *p, size_t n, size_t at) {
+  for (size_t i = 0; i < n;) {
+    uint64_t z = (uint64_t)((at + i) / 8 + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if ((at + i) % 8 == 0 && n - i >= 8) { /* a whole word: byte j takes z >> 8j */
+      uint64_t v;
+      memcpy(&v, p + i, 8);
+      v ^= z;
+      memcpy(p + i, &v, 8);
+      i += 8;
+      continue;
+    }
+#endif
+    for (size_t j = (at + i) % 8; j < 8 && i < n; j++, i++) p[i] ^= (unsigned char)(z >> (8 * j));
+  }
+}
+
+/* Words in text[0..n), as the indexer numbers them (tok_iter_init). */
+static uint32_t ds__words(const char *text, size_t n) {
+  tok_iter_t it;
+  tok_word_t w;
+  uint32_t k = 0;
+  tok_iter_init(&it, text, n);
+  while (tok_next(&it, &w)) k++;
+  return k;
 }
 
 /* Reads a varint at *p (< end); 0, or -1 when truncated or over 64 bits. */
@@ -177,13 +242,21 @@ static int ds__get_str(const unsigned char **p, const unsigned char *end, uint64
   return 0;
 }
 
+/* The record p[0..end) into *d; with body_len (format 3) the body field
+ * is only its length: *body_len, or SIZE_MAX when absent. */
 static int ds__parse(const unsigned char *p, const unsigned char *end, arena_t *a, doc_t *d,
-                     err_t *err) {
+                     size_t *body_len, err_t *err) {
   int rc;
   uint64_t v;
   for (int i = 0; i < DS_NFIELDS; i++) {
     if (ds__get_varint(&p, end, &v))
       return err_set(err, ERR_CORRUPT, 0, "stored document: truncated record");
+    if (body_len && i == DS_NFIELDS - 1) {
+      if (v > DS_MAX_RECORD + 1)
+        return err_set(err, ERR_CORRUPT, 0, "stored document: bad body size");
+      *body_len = v ? (size_t)v - 1 : SIZE_MAX;
+      continue;
+    }
     if (v == 0) continue;
     if ((rc = ds__get_str(&p, end, v - 1, a, ds__field(d, i), err))) return rc;
   }
@@ -239,6 +312,7 @@ void ds_codec_free(ds_codec_t *c) {
   buf_fini(&c->rec);
   buf_fini(&c->head);
   buf_fini(&c->tail);
+  buf_fini(&c->table);
   free(c->scratch);
   free(c);
 }
@@ -255,6 +329,8 @@ int ds_codec_new(const void *dict, size_t dict_len, int level, ds_codec_t **out,
   buf_init(&c->rec, DS_MAX_RECORD);
   buf_init(&c->head, 0);
   buf_init(&c->tail, 0);
+  buf_init(&c->table, 0);
+  c->format = DS_FORMAT;
   c->cctx = ZSTD_createCCtx();
   c->dctx = ZSTD_createDCtx();
   if (!c->cctx || !c->dctx) goto nomem;
@@ -326,26 +402,78 @@ static int ds__deflate(ds_codec_t *c, const char *src, size_t n, buf_t *out, err
   return 0;
 }
 
-int ds_encode(ds_codec_t *c, const doc_t *d, buf_t *out, err_t *err) {
-  size_t blen = d->body ? strlen(d->body) : 0, cut = d->body ? ds__cut(d->body, blen) : 0;
-  if (blen - cut > DS_MAX_RECORD)
-    return err_set(err, ERR_TOO_LONG, 0, "stored document over %zu bytes", DS_MAX_RECORD);
-  buf_reset(&c->rec);
-  int rc = ds__record(d, cut, &c->rec);
+int ds_codec_set_format(ds_codec_t *c, int format, err_t *err) {
+  if (format != DS_FORMAT && format != DS_FORMAT_TWO)
+    return err_set(err, ERR_INVAL, 0, "stored documents are written in format %d or %d, not %d",
+                   DS_FORMAT_TWO, DS_FORMAT, format);
+  c->format = format;
+  return 0;
+}
+
+static int ds__record_err(int rc, err_t *err) {
   if (rc == ERR_INVAL) return err_set(err, rc, 0, "document without id");
   if (rc == ERR_TOO_LONG)
     return err_set(err, rc, 0, "stored document over %zu bytes", DS_MAX_RECORD);
-  if (rc) return err_set(err, rc, 0, NULL);
+  return err_set(err, rc, 0, NULL);
+}
+
+/* Format 2: the head frame and the tail frame. */
+static int ds__encode_two(ds_codec_t *c, const doc_t *d, size_t blen, buf_t *out, err_t *err) {
+  size_t cut = d->body ? ds__cut(d->body, blen, DS_HEAD_BODY) : 0;
+  buf_reset(&c->rec);
+  int rc = ds__record(d, cut, 1, &c->rec);
+  if (rc) return ds__record_err(rc, err);
   /* Both frames are compressed apart first: their sizes come before them. */
   buf_reset(&c->head);
   buf_reset(&c->tail);
   if ((rc = ds__deflate(c, c->rec.data, c->rec.len, &c->head, err))) return rc;
   if (cut < blen && (rc = ds__deflate(c, d->body + cut, blen - cut, &c->tail, err))) return rc;
-  buf_putc(out, DS_FORMAT);
+  buf_putc(out, DS_FORMAT_TWO);
   ds__put_varint(out, c->head.len);
   ds__put_varint(out, c->tail.len);
   buf_append(out, c->head.data, c->head.len);
   if (c->tail.len) buf_append(out, c->tail.data, c->tail.len);
+  return out->err ? err_set(err, out->err, 0, NULL) : 0;
+}
+
+int ds_encode(ds_codec_t *c, const doc_t *d, buf_t *out, err_t *err) {
+  size_t blen = d->body ? strlen(d->body) : 0;
+  if (blen > DS_MAX_RECORD)
+    return err_set(err, ERR_TOO_LONG, 0, "stored document over %zu bytes", DS_MAX_RECORD);
+  if (c->format == DS_FORMAT_TWO) return ds__encode_two(c, d, blen, out, err);
+  buf_reset(&c->rec);
+  int rc = ds__record(d, blen, 0, &c->rec);
+  if (rc) return ds__record_err(rc, err);
+  /* The blocks: their table entries in head, their frames in tail. */
+  buf_reset(&c->head);
+  buf_reset(&c->tail);
+  size_t nblocks = 0;
+  uint32_t words = 0;
+  for (size_t at = 0; at < blen; nblocks++) {
+    size_t n = ds__cut(d->body + at, blen - at, DS_BLOCK), before = c->tail.len;
+    if ((rc = ds__deflate(c, d->body + at, n, &c->tail, err))) return rc;
+    ds__put_varint(&c->head, n);
+    ds__put_varint(&c->head, c->tail.len - before);
+    ds__put_varint(&c->head, words);
+    words += ds__words(d->body + at, n);
+    at += n;
+  }
+  buf_t *t = &c->table;
+  buf_reset(t);
+  ds__put_varint(t, c->rec.len);
+  ds__put_varint(t, nblocks);
+  ds__put_varint(t, d->title ? ds__words(d->title, strlen(d->title)) : 0);
+  buf_append(t, c->head.data, c->head.len);
+  ds__mask((unsigned char *)c->rec.data, c->rec.len, 0);
+  ds__mask((unsigned char *)c->tail.data, c->tail.len, c->rec.len);
+  buf_append(t, c->rec.data, c->rec.len);
+  if (t->err || c->head.err) return err_set(err, ERR_NOMEM, 0, NULL);
+  uint32_t sum = hash_fnv32(HASH_FNV32_START, t->data, t->len);
+  unsigned char h[5] = {DS_FORMAT, (unsigned char)sum, (unsigned char)(sum >> 8),
+                        (unsigned char)(sum >> 16), (unsigned char)(sum >> 24)};
+  buf_append(out, h, sizeof h);
+  buf_append(out, t->data, t->len);
+  buf_append(out, c->tail.data, c->tail.len);
   return out->err ? err_set(err, out->err, 0, NULL) : 0;
 }
 
@@ -361,13 +489,12 @@ static int ds__frame_size(const char *src, size_t n, size_t *size, err_t *err) {
   return 0;
 }
 
-/* Decompress the frame src[0..n) of content size `size` into dst, which has
- * room for size + 1 bytes. */
+/* Decompress the frame src[0..n) of content size `size` into dst[0..size). */
 static int ds__inflate(ds_codec_t *c, const char *src, size_t n, char *dst, size_t size,
                        err_t *err) {
   const ZSTD_DDict *dd = ds__ddict_for(c, src, n);
-  size_t got = dd ? ZSTD_decompress_usingDDict(c->dctx, dst, size + 1, src, n, dd)
-                  : ZSTD_decompressDCtx(c->dctx, dst, size + 1, src, n);
+  size_t got = dd ? ZSTD_decompress_usingDDict(c->dctx, dst, size, src, n, dd)
+                  : ZSTD_decompressDCtx(c->dctx, dst, size, src, n);
   if (ZSTD_isError(got)) {
     return err_set(err, ERR_CORRUPT, 0, "stored document: %s%s", ZSTD_getErrorName(got),
                    ZSTD_getErrorCode(got) == ZSTD_error_dictionary_wrong
@@ -378,18 +505,18 @@ static int ds__inflate(ds_codec_t *c, const char *src, size_t n, char *dst, size
   return 0;
 }
 
-/* The frames of stored data: head[0..*hn), then tail[0..*tn) (*tn 0: none). */
+/* Formats 1 and 2: the frames of stored data: head[0..*hn), then
+ * tail[0..*tn) (*tn 0: none). */
 static int ds__frames(const char *data, size_t len, const char **head, size_t *hn,
                       const char **tail, size_t *tn, err_t *err) {
-  if (len < 1 || ((unsigned char)data[0] != DS_FORMAT && (unsigned char)data[0] != DS_FORMAT_ONE))
-    return err_set(err, ERR_CORRUPT, 0, "stored document: unknown format");
-  const unsigned char *p = (const unsigned char *)data + 1, *end = (const unsigned char *)data + len;
+  const unsigned char *p = (const unsigned char *)data + 1,
+                      *end = (const unsigned char *)data + len;
   *hn = len - 1;
   *tn = 0;
-  if ((unsigned char)data[0] == DS_FORMAT) {
+  if ((unsigned char)data[0] == DS_FORMAT_TWO) {
     uint64_t h, t;
-    if (ds__get_varint(&p, end, &h) || ds__get_varint(&p, end, &t) ||
-        h > (uint64_t)(end - p) || t != (uint64_t)(end - p) - h)
+    if (ds__get_varint(&p, end, &h) || ds__get_varint(&p, end, &t) || h > (uint64_t)(end - p) ||
+        t != (uint64_t)(end - p) - h)
       return err_set(err, ERR_CORRUPT, 0, "stored document: bad frame sizes");
     *hn = (size_t)h;
     *tn = (size_t)t;
@@ -399,26 +526,24 @@ static int ds__frames(const char *data, size_t len, const char **head, size_t *h
   return 0;
 }
 
-/* The body: prefix[0..plen) then the tail frame's tsize bytes, in arena a. */
-static int ds__join(ds_codec_t *c, const char *prefix, size_t plen, const char *tail, size_t tn,
-                    size_t tsize, arena_t *a, const char **body, err_t *err) {
-  if (tsize > DS_MAX_RECORD - plen)
-    return err_set(err, ERR_CORRUPT, 0, "stored document: bad frame size");
-  char *b = arena_alloc(a, plen + tsize + 1);
-  if (!b) return err_set(err, ERR_NOMEM, 0, NULL);
-  memcpy(b, prefix, plen);
-  int rc = ds__inflate(c, tail, tn, b + plen, tsize, err);
-  if (rc) return rc;
-  if (memchr(b + plen, 0, tsize))
-    return err_set(err, ERR_CORRUPT, 0, "stored document: NUL in the body");
-  b[plen + tsize] = '\0';
-  *body = b;
+/* A body of len bytes (SIZE_MAX: none) with nblocks blocks, in arena a:
+ * its text all spaces until blocks are decoded. */
+static int ds__body(ds_body_t *b, size_t len, size_t nblocks, arena_t *a, err_t *err) {
+  if (len == SIZE_MAX) return 0;
+  b->len = len;
+  b->nblocks = nblocks;
+  b->text = arena_alloc(a, len + 1);
+  b->blocks = arena_calloc(a, nblocks ? nblocks : 1, sizeof *b->blocks);
+  if (!b->text || !b->blocks) return err_set(err, ERR_NOMEM, 0, NULL);
+  memset(b->text, ' ', len);
+  b->text[len] = '\0';
   return 0;
 }
 
-/* ds_decode (rest NULL) and ds_decode_head. */
-static int ds__decode(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d,
-                      size_t *rest, err_t *err) {
+/* Formats 1 and 2: the head frame decoded (the fields and the start of the
+ * body, block 0, ready), the tail as block 1. */
+static int ds__open_two(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d,
+                        ds_body_t *b, err_t *err) {
   const char *head = NULL, *tail = NULL;
   size_t hn = 0, tn = 0, size = 0, tsize = 0;
   int rc = ds__frames(data, len, &head, &hn, &tail, &tn, err);
@@ -435,43 +560,137 @@ static int ds__decode(ds_codec_t *c, const char *data, size_t len, arena_t *a, d
   }
   if ((rc = ds__inflate(c, head, hn, c->scratch, size, err))) return rc;
   const unsigned char *r = (const unsigned char *)c->scratch;
-  if ((rc = ds__parse(r, r + size, a, d, err))) return rc;
-  if (!tn) return 0;
-  if (!d->body || tsize == 0)
+  if ((rc = ds__parse(r, r + size, a, d, NULL, err))) return rc;
+  if (tn && (!d->body || tsize == 0))
     return err_set(err, ERR_CORRUPT, 0, "stored document: a tail frame without a body");
-  if (rest) {
-    *rest = tsize;
-    return 0;
+  if (!d->body) return 0;
+  size_t plen = strlen(d->body);
+  if (tsize > DS_MAX_RECORD - plen)
+    return err_set(err, ERR_CORRUPT, 0, "stored document: bad frame size");
+  if ((rc = ds__body(b, plen + tsize, tn ? 2 : 1, a, err))) return rc;
+  memcpy(b->text, d->body, plen);
+  b->blocks[0] = (ds_block_t){0, plen, 0, NULL, 0, 1};
+  if (tn) b->blocks[1] = (ds_block_t){plen, tsize, 0, tail, tn, 0};
+  d->body = NULL;
+  return 0;
+}
+
+/* Format 3: the checked header, the fields, the block table. */
+static int ds__open_three(const char *data, size_t len, arena_t *a, doc_t *d, ds_body_t *b,
+                          err_t *err) {
+  const unsigned char *u = (const unsigned char *)data, *end = u + len, *p = u + 5;
+  uint64_t f, n, tw;
+  if (len < 5 || ds__get_varint(&p, end, &f) || ds__get_varint(&p, end, &n) ||
+      ds__get_varint(&p, end, &tw) || n > (uint64_t)(end - p) / 3 || tw > UINT32_MAX)
+    return err_set(err, ERR_CORRUPT, 0, "stored document: bad header");
+  /* The table, read twice: first to find where the frames start, so the
+   * checksum is known good before anything is believed. */
+  const unsigned char *q = p;
+  for (uint64_t i = 0; i < 3 * n; i++) {
+    uint64_t v;
+    if (ds__get_varint(&q, end, &v))
+      return err_set(err, ERR_CORRUPT, 0, "stored document: bad block table");
   }
-  return ds__join(c, d->body, strlen(d->body), tail, tn, tsize, a, &d->body, err);
+  if (f > (uint64_t)(end - q))
+    return err_set(err, ERR_CORRUPT, 0, "stored document: bad fields size");
+  const unsigned char *fields = q, *frames = q + f;
+  uint32_t sum = (uint32_t)u[1] | (uint32_t)u[2] << 8 | (uint32_t)u[3] << 16 | (uint32_t)u[4] << 24;
+  if (hash_fnv32(HASH_FNV32_START, u + 5, (size_t)(frames - (u + 5))) != sum)
+    return err_set(err, ERR_CORRUPT, 0, "stored document: checksum mismatch");
+  size_t blen;
+  unsigned char *plain = arena_alloc(a, f ? (size_t)f : 1);
+  if (!plain) return err_set(err, ERR_NOMEM, 0, NULL);
+  memcpy(plain, fields, (size_t)f);
+  ds__mask(plain, (size_t)f, 0);
+  b->masked = (const char *)fields;
+  int rc = ds__parse(plain, plain + f, a, d, &blen, err);
+  if (rc) return rc;
+  if ((blen == SIZE_MAX || blen == 0) && n)
+    return err_set(err, ERR_CORRUPT, 0, "stored document: blocks without a body");
+  if ((rc = ds__body(b, blen, (size_t)n, a, err))) return rc;
+  b->words = 1;
+  b->title_words = (uint32_t)tw;
+  size_t at = 0, fat = 0, left = (size_t)(end - frames);
+  uint64_t prev = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t bl = 0, fl = 0, w = 0;
+    ds__get_varint(&p, end, &bl);
+    ds__get_varint(&p, end, &fl);
+    ds__get_varint(&p, end, &w);
+    if (bl == 0 || bl > blen - at || fl > left - fat || w < prev || w > UINT32_MAX)
+      return err_set(err, ERR_CORRUPT, 0, "stored document: bad block table");
+    b->blocks[i] =
+        (ds_block_t){at, (size_t)bl, (uint32_t)w, (const char *)frames + fat, (size_t)fl, 0};
+    at += (size_t)bl;
+    fat += (size_t)fl;
+    prev = w;
+  }
+  if (b->text && at != blen)
+    return err_set(err, ERR_CORRUPT, 0, "stored document: blocks short of the body");
+  if (fat != left) return err_set(err, ERR_CORRUPT, 0, "stored document: bytes after the blocks");
+  return 0;
 }
 
-int ds_decode_tail(ds_codec_t *c, const char *data, size_t len, const char *start, arena_t *a,
-                   const char **body, err_t *err) {
-  const char *head = NULL, *tail = NULL;
-  size_t hn = 0, tn = 0, tsize = 0;
-  *body = NULL;
-  int rc = ds__frames(data, len, &head, &hn, &tail, &tn, err);
-  if (!rc && tn) rc = ds__frame_size(tail, tn, &tsize, err);
-  if (!rc && tsize == 0) rc = err_set(err, ERR_CORRUPT, 0, "stored document: no tail frame");
-  return rc ? rc : ds__join(c, start, strlen(start), tail, tn, tsize, a, body, err);
-}
-
-int ds_decode(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d, err_t *err) {
+int ds_open(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d, ds_body_t *b,
+            err_t *err) {
   memset(d, 0, sizeof *d);
-  int rc = ds__decode(c, data, len, a, d, NULL, err);
-  if (rc) memset(d, 0, sizeof *d);
+  memset(b, 0, sizeof *b);
+  unsigned f = len ? (unsigned char)data[0] : 0;
+  int rc = f == DS_FORMAT ? ds__open_three(data, len, a, d, b, err)
+           : f == DS_FORMAT_TWO || f == DS_FORMAT_ONE
+               ? ds__open_two(c, data, len, a, d, b, err)
+               : err_set(err, ERR_CORRUPT, 0, "stored document: unknown format");
+  if (rc) {
+    memset(d, 0, sizeof *d);
+    memset(b, 0, sizeof *b);
+  }
   return rc;
 }
 
-int ds_decode_head(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d, size_t *rest,
-                   err_t *err) {
-  memset(d, 0, sizeof *d);
-  *rest = 0;
-  int rc = ds__decode(c, data, len, a, d, rest, err);
-  if (rc) {
-    memset(d, 0, sizeof *d);
-    *rest = 0;
+int ds_block(ds_codec_t *c, ds_body_t *b, size_t i, err_t *err) {
+  ds_block_t *k = &b->blocks[i];
+  if (k->ready) return 0;
+  const char *frame = k->frame;
+  if (b->masked) { /* format 3: unmasked into the scratch space */
+    if (k->frame_len > c->scratch_cap) {
+      char *np = realloc(c->scratch, k->frame_len);
+      if (!np) return err_set(err, ERR_NOMEM, 0, NULL);
+      c->scratch = np;
+      c->scratch_cap = k->frame_len;
+    }
+    memcpy(c->scratch, k->frame, k->frame_len);
+    ds__mask((unsigned char *)c->scratch, k->frame_len, (size_t)(k->frame - b->masked));
+    frame = c->scratch;
   }
+  size_t size = 0;
+  int rc = ds__frame_size(frame, k->frame_len, &size, err);
+  if (!rc && size != k->len) rc = err_set(err, ERR_CORRUPT, 0, "stored document: bad block size");
+  if (!rc) rc = ds__inflate(c, frame, k->frame_len, b->text + k->start, k->len, err);
+  if (!rc && memchr(b->text + k->start, 0, k->len))
+    rc = err_set(err, ERR_CORRUPT, 0, "stored document: NUL in the body");
+  if (rc) {
+    memset(b->text + k->start, ' ', k->len); /* the promise: spaces until decoded */
+    return rc;
+  }
+  k->ready = 1;
+  return 0;
+}
+
+size_t ds_block_at(const ds_body_t *b, size_t at) {
+  size_t lo = 0, hi = b->nblocks; /* the last block starting at or before `at` */
+  while (hi - lo > 1) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (b->blocks[mid].start <= at) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+int ds_decode(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d, err_t *err) {
+  ds_body_t b;
+  int rc = ds_open(c, data, len, a, d, &b, err);
+  for (size_t i = 0; !rc && i < b.nblocks; i++) rc = ds_block(c, &b, i, err);
+  if (rc) memset(d, 0, sizeof *d);
+  else d->body = b.text;
   return rc;
 }

@@ -11,9 +11,7 @@
 
 /* FNV-1a from a start of its own (not FNV's): signatures made from these
  * hashes are stored in indexes, so the start stays what it always was. */
-uint64_t dup_word_hash(const char *s, size_t n) {
-  return hash_fnv64(1469598103934665603ull, s, n);
-}
+uint64_t dup_word_hash(const char *s, size_t n) { return hash_fnv64(1469598103934665603ull, s, n); }
 
 static uint64_t dup_mix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
@@ -41,11 +39,11 @@ int dup_sign(const uint64_t *w, size_t n, unsigned char out[DUP_SIG_BYTES]) {
 
 struct dup_groups {
   uint32_t last;
-  uint32_t *parent;        /* union-find over docids, then each one's group */
-  uint32_t *next;          /* ring of each group's members */
-  unsigned char *sigs;     /* DUP_SIG_BYTES per docid while building */
-  unsigned char *has;      /* docid has a signature */
-  uint64_t *bkey;          /* band buckets: key -> first docid (open addressing) */
+  uint32_t *parent;    /* union-find over docids, then each one's group */
+  uint32_t *next;      /* ring of each group's members */
+  unsigned char *sigs; /* DUP_SIG_BYTES per docid while building */
+  unsigned char *has;  /* docid has a signature */
+  uint64_t *bkey;      /* band buckets: key -> first docid (open addressing) */
   uint32_t *bdoc;
   size_t bcap, bn;
 };
@@ -175,9 +173,7 @@ int dup_groups_finish(dup_groups_t *g) {
   return 0;
 }
 
-uint32_t dup_group(const dup_groups_t *g, uint32_t d) {
-  return d <= g->last ? g->parent[d] : d;
-}
+uint32_t dup_group(const dup_groups_t *g, uint32_t d) { return d <= g->last ? g->parent[d] : d; }
 
 uint32_t dup_next(const dup_groups_t *g, uint32_t d) { return d <= g->last ? g->next[d] : d; }
 

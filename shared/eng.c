@@ -23,6 +23,7 @@
 #include "dup.h"
 #include "schema.h"
 #include "snip.h"
+#include "win.h"
 #include "tok.h"
 #include "xw.h"
 
@@ -34,7 +35,7 @@ struct eng {
   xw_db *db;
   char **paths; /* as given */
   size_t npaths;
-  char *path;   /* the paths joined by ", ", for figures and messages */
+  char *path; /* the paths joined by ", ", for figures and messages */
   eng_limits_t lim;
   char *lang;  /* the first shard's default Snowball algorithm */
   char *langs; /* every shard's algorithms, comma-separated */
@@ -47,7 +48,7 @@ struct eng {
   /* The shards' word rules, the same for every shard: 1 for format
    * SCHEMA_FORMAT_WORDS on (tok_stem_word, closed forms), 0 before. */
   int words;
-  int format; /* the lowest format of the shards */
+  int format;  /* the lowest format of the shards */
   int accents; /* some language's stemmer reads accents */
   /* Per shard: the stemmer of its default language, for snippets of the
    * articles that name none. */
@@ -75,9 +76,13 @@ struct eng {
   dup_groups_t *groups; /* copy groups (dup.h), built at first use */
 };
 
-const eng_limits_t eng_default_limits = {
-    .max_limit = QP_MAX_LIMIT, .max_offset = 100000, .time_limit = 0, .max_expansion = 0,
-    .max_cost = 0, .bm25_k1 = ENG_BM25_K1, .bm25_b = ENG_BM25_B};
+const eng_limits_t eng_default_limits = {.max_limit = QP_MAX_LIMIT,
+                                         .max_offset = 100000,
+                                         .time_limit = 0,
+                                         .max_expansion = 0,
+                                         .max_cost = 0,
+                                         .bm25_k1 = ENG_BM25_K1,
+                                         .bm25_b = ENG_BM25_B};
 
 static uint64_t eng_now_ns(void) {
   struct timespec ts;
@@ -118,7 +123,8 @@ static int eng_add_lang(eng_t *e, const char *name, const char *shard, size_t *a
     }
   }
   if (e->nlangs == ENG_MAX_LANGS)
-    return err_set(err, ERR_INDEX_FORMAT, 0, "the shards use more than %d languages", ENG_MAX_LANGS);
+    return err_set(err, ERR_INDEX_FORMAT, 0, "the shards use more than %d languages",
+                   ENG_MAX_LANGS);
   if (tok_stemmer_new(name, &e->stemmers[e->nlangs]) != 0)
     return err_set(err, ERR_INDEX_FORMAT, 0, "%s uses language '%s', which this Sift lacks", shard,
                    name);
@@ -166,7 +172,8 @@ static int eng_load_meta(eng_t *e, err_t *err) {
   e->shard_first = calloc(cap, sizeof *e->shard_first);
   e->shard_last = calloc(cap, sizeof *e->shard_last);
   e->mask = calloc(cap, 1);
-  if (!e->shard_lang || !e->shard_first || !e->shard_last || !e->mask) return err_set(err, ERR_NOMEM, 0, NULL);
+  if (!e->shard_lang || !e->shard_first || !e->shard_last || !e->mask)
+    return err_set(err, ERR_NOMEM, 0, NULL);
   int rc = ds_codec_new(NULL, 0, 3, &e->codec, err);
   const char *naming_shard = NULL, *words_shard = NULL;
   for (size_t k = 0; k < e->nshards && !rc; k++) {
@@ -223,11 +230,12 @@ static int eng_load_meta(eng_t *e, err_t *err) {
       /* A shard that recorded indexing words but holds no positions lost
        * its position table: phrases would silently match wrongly. */
       if (!rc && pos && !xw_db_shard_has_positions(e->db, k))
-        rc = err_set(err, ERR_CORRUPT, 0, "the index at %s has lost its word positions (position table)",
-                     name);
+        rc = err_set(err, ERR_CORRUPT, 0,
+                     "the index at %s has lost its word positions (position table)", name);
       if (!rc) rc = eng_add_dicts(e, k, err);
       char lo[16], hi[16];
-      if (!rc && !(rc = xw_db_shard_value_bounds(e->db, k, SCHEMA_SLOT_DATE, lo, hi, sizeof lo, err))) {
+      if (!rc &&
+          !(rc = xw_db_shard_value_bounds(e->db, k, SCHEMA_SLOT_DATE, lo, hi, sizeof lo, err))) {
         e->shard_first[k] = eng_ymd(lo);
         e->shard_last[k] = eng_ymd(hi);
       }
@@ -280,10 +288,12 @@ int eng_open_set(const char *const *paths, size_t n, const eng_limits_t *lim, en
     if (stat(paths[i], &st) != 0)
       rc = err_set(err, ERR_NO_INDEX, 0, "no index at %s: %s", paths[i], strerror(errno));
     else if (S_ISDIR(st.st_mode) && access(paths[i], R_OK | X_OK) != 0)
-      rc = err_set(err, ERR_NO_INDEX, 0, "cannot read the index at %s: %s", paths[i], strerror(errno));
+      rc = err_set(err, ERR_NO_INDEX, 0, "cannot read the index at %s: %s", paths[i],
+                   strerror(errno));
   }
   unsigned remote_ms = (unsigned)(e->lim.time_limit * 1000);
-  if (!rc && (rc = xw_db_open_set(paths, n, remote_ms, &e->db, err))) rc = eng_open_error(e, rc, err);
+  if (!rc && (rc = xw_db_open_set(paths, n, remote_ms, &e->db, err)))
+    rc = eng_open_error(e, rc, err);
   if (!rc) {
     /* Stamp, then move to the newest revision: a commit in between only
      * costs one more reopen later, never a stale handle. */
@@ -371,7 +381,8 @@ static int eng_done(eng_t *e, int rc, err_t *err) {
   char msg[sizeof err->msg], *p = msg, *end = msg + sizeof msg;
   p += snprintf(p, (size_t)(end - p), "%s (remote shards:", err_message(err));
   for (size_t k = 0; k < e->nshards && p < end; k++)
-    if (xw_db_shard_remote(e->db, k)) p += snprintf(p, (size_t)(end - p), " %s", xw_db_shard_name(e->db, k));
+    if (xw_db_shard_remote(e->db, k))
+      p += snprintf(p, (size_t)(end - p), " %s", xw_db_shard_name(e->db, k));
   if (p < end) snprintf(p, (size_t)(end - p), ")");
   err_clear(err);
   return err_set(err, rc, 0, "%s", msg);
@@ -398,7 +409,7 @@ typedef struct eng_build {
   eng_t *e;
   err_t *err;
   const qp_node_t *root;
-  int any; /* match:any: the root ORs its text */
+  int any;    /* match:any: the root ORs its text */
   int failed; /* an error other than memory, in err (eng_near) */
 } eng_build_t;
 
@@ -438,10 +449,11 @@ static xw_query *eng_stems(eng_build_t *b, const char *norm, const char *raw, in
   size_t np = 0, nl = strlen(norm);
   for (size_t i = 0; i < e->nlangs; i++) {
     size_t sl;
-    const char *stem = e->words && raw ? tok_stem_word(e->stemmers[i], norm, nl, raw, strlen(raw), &sl)
-                                       : tok_stem(e->stemmers[i], norm, nl, &sl);
-    size_t tl = schema_stem_term(terms[np], ENG_TERM_CAP, title, e->lang_names[i], e->naming,
-                                 stem, sl);
+    const char *stem = e->words && raw
+                           ? tok_stem_word(e->stemmers[i], norm, nl, raw, strlen(raw), &sl)
+                           : tok_stem(e->stemmers[i], norm, nl, &sl);
+    size_t tl =
+        schema_stem_term(terms[np], ENG_TERM_CAP, title, e->lang_names[i], e->naming, stem, sl);
     if (!tl) continue;
     parts[np] = xw_query_term(terms[np], tl, 1);
     np++;
@@ -501,8 +513,8 @@ static xw_query *eng_phrase(eng_build_t *b, const qp_node_t *n) {
 
 static xw_query *eng_prefix(eng_build_t *b, const qp_node_t *n) {
   char term[ENG_TERM_CAP];
-  int len = snprintf(term, sizeof term, "%s%s", n->field == QF_TITLE ? SCHEMA_P_TITLE : "",
-                     n->words[0]);
+  int len =
+      snprintf(term, sizeof term, "%s%s", n->field == QF_TITLE ? SCHEMA_P_TITLE : "", n->words[0]);
   if (len < 0 || (size_t)len >= sizeof term) return xw_query_match_nothing();
   return xw_query_wildcard(term, (size_t)len, b->e->lim.max_expansion);
 }
@@ -555,12 +567,6 @@ static uint32_t eng_ymd(const char *v) {
   return strlen(v) == 8 ? (uint32_t)strtoul(v, NULL, 10) : 0;
 }
 
-static int eng_month_days(uint32_t y, uint32_t m) {
-  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : days[(m - 1) % 12];
-}
-
 /* A date range as the OR of the fewest year, month and day terms covering
  * it: filter terms are far cheaper to match than a scan of every candidate's
  * date value.  Open ends are closed at the dates the index holds.  Returns
@@ -584,7 +590,7 @@ static xw_query *eng_date_terms(eng_t *e, uint32_t lo, uint32_t hi) {
       for (size_t i = 0; i < n; i++) xw_query_free(parts[i]);
       return NULL;
     }
-    uint32_t month_end = y * 10000 + m * 100 + (uint32_t)eng_month_days(y, m);
+    uint32_t month_end = y * 10000 + m * 100 + cal_month_days(y, m);
     if (m == 1 && d == 1 && y * 10000 + 1231 <= hi) {
       snprintf(buf, sizeof buf, "%04u", y);
       parts[n++] = eng_term(SCHEMA_P_YEAR, buf);
@@ -596,7 +602,7 @@ static xw_query *eng_date_terms(eng_t *e, uint32_t lo, uint32_t hi) {
     } else {
       snprintf(buf, sizeof buf, "%04u%02u%02u", y, m, d);
       parts[n++] = eng_term(SCHEMA_P_DAY, buf);
-      if (++d > (uint32_t)eng_month_days(y, m)) {
+      if (++d > cal_month_days(y, m)) {
         d = 1;
         if (++m > 12) m = 1, y++;
       }
@@ -721,13 +727,20 @@ static xw_query *eng_and(eng_build_t *b, const qp_node_t *n) {
 
 static xw_query *eng_node(eng_build_t *b, const qp_node_t *n) {
   switch (n->kind) {
-    case QN_WORD: return eng_word(b, n, 1);
-    case QN_PHRASE: return eng_phrase(b, n);
-    case QN_PREFIX: return eng_prefix(b, n);
-    case QN_FILTER: return eng_filter(b, n);
-    case QN_NEAR: return eng_near(b, n);
-    case QN_DATE: return eng_date(b->e, n);
-    case QN_AND: return eng_and(b, n);
+    case QN_WORD:
+      return eng_word(b, n, 1);
+    case QN_PHRASE:
+      return eng_phrase(b, n);
+    case QN_PREFIX:
+      return eng_prefix(b, n);
+    case QN_FILTER:
+      return eng_filter(b, n);
+    case QN_NEAR:
+      return eng_near(b, n);
+    case QN_DATE:
+      return eng_date(b->e, n);
+    case QN_AND:
+      return eng_and(b, n);
     case QN_NOT: {
       qp_node_t wrap = {.kind = QN_AND, .kids = (qp_node_t **)&n, .nkids = 1};
       return eng_and(b, &wrap);
@@ -942,8 +955,7 @@ uint64_t eng_cost(eng_t *e, const qp_query_t *q, uint32_t hits) {
 /* ERR_OVER_BUDGET when the limits set a budget and x would exceed it
  * (x is then freed). */
 static int eng_check_budget(eng_t *e, xw_query *x, uint64_t hits, err_t *err) {
-  if (!e->lim.max_cost || eng_query_cost(e, x, hits, e->lim.max_cost) <= e->lim.max_cost)
-    return 0;
+  if (!e->lim.max_cost || eng_query_cost(e, x, hits, e->lim.max_cost) <= e->lim.max_cost) return 0;
   xw_query_free(x);
   return err_set(err, ERR_OVER_BUDGET, 0, "estimated work above %llu",
                  (unsigned long long)e->lim.max_cost);
@@ -997,7 +1009,8 @@ static const unsigned char *eng_shard_mask(eng_t *e, const qp_query_t *q) {
   unsigned char *mask = e->mask;
   size_t skipped = 0;
   for (size_t k = 0; k < e->nshards; k++) {
-    mask[k] = e->shard_last[k] && (!lo || e->shard_last[k] >= lo) && (!hi || e->shard_first[k] <= hi);
+    mask[k] =
+        e->shard_last[k] && (!lo || e->shard_last[k] >= lo) && (!hi || e->shard_first[k] <= hi);
     skipped += !mask[k];
   }
   return skipped ? mask : NULL;
@@ -1008,10 +1021,10 @@ static const unsigned char *eng_shard_mask(eng_t *e, const qp_query_t *q) {
 typedef struct eng_cursor {
   char order;
   uint32_t rank;
-  xw_docid docid;  /* date sorts: the last hit's docid and sort value */
+  xw_docid docid; /* date sorts: the last hit's docid and sort value */
   const char *key;
   size_t key_len;
-  xw_docid *seen;  /* relevance, recent: every hit shown so far, ascending */
+  xw_docid *seen; /* relevance, recent: every hit shown so far, ascending */
   size_t nseen;
 } eng_cursor_t;
 
@@ -1020,7 +1033,7 @@ static char eng_order_char(qp_sort_t s) {
 }
 
 static const char *eng_order_name(char c) {
-  return qp_sort_name(c == 'n' ? QP_SORT_NEWEST
+  return qp_sort_name(c == 'n'   ? QP_SORT_NEWEST
                       : c == 'o' ? QP_SORT_OLDEST
                       : c == 't' ? QP_SORT_RECENT
                                  : QP_SORT_RELEVANCE);
@@ -1083,8 +1096,7 @@ static int eng_cursor_parse(const qp_query_t *q, qp_sort_t sort, arena_t *a, eng
     if (ok) docid = strtoull(d, (char **)&p, 10);
     c->key = p + 1;
     c->key_len = strlen(c->key);
-    ok = ok && *p == '.' && docid >= 1 && docid <= UINT32_MAX && c->key_len > 0 &&
-         c->key_len <= 32;
+    ok = ok && *p == '.' && docid >= 1 && docid <= UINT32_MAX && c->key_len > 0 && c->key_len <= 32;
   }
   if (!ok)
     return err_set(err, ERR_BAD_QUERY, col,
@@ -1202,8 +1214,7 @@ static int eng_recent(eng_t *e, const qp_query_t *q, const xw_query *x, const en
     *n = s.c.n < want ? s.c.n : want;
     if (!(*cands = arena_calloc(a, *n ? *n : 1, sizeof **cands)))
       rc = err_set(err, ERR_NOMEM, 0, "out of memory ranking the matches");
-    else if (*n)
-      memcpy(*cands, s.c.v, *n * sizeof **cands);
+    else if (*n) memcpy(*cands, s.c.v, *n * sizeof **cands);
   }
   free(s.c.v);
   return rc;
@@ -1380,7 +1391,9 @@ static int eng_page_seen(eng_t *e, const xw_query *x, const xw_search_opts *o, x
   for (uint32_t i = 0; i < xw_mset_size(m) && o->offset + i < n; i++)
     v[o->offset + i] = xw_mset_docid(m, i);
   if (!o->offset) return 0;
-  xw_search_opts top = {.limit = o->offset, .sort = o->sort, .sort_slot = o->sort_slot,
+  xw_search_opts top = {.limit = o->offset,
+                        .sort = o->sort,
+                        .sort_slot = o->sort_slot,
                         .time_limit = o->time_limit};
   xw_mset *t = NULL;
   int rc = xw_search(e->db, x, &top, &t, err);
@@ -1389,13 +1402,64 @@ static int eng_page_seen(eng_t *e, const xw_query *x, const xw_search_opts *o, x
   return rc;
 }
 
+/* The snippet of body b from the blocks the index's positions point at
+ * (win.h), and those its passages reach into; *done = 0 when the positions
+ * cannot tell. */
+static int eng_snippet_window(eng_t *e, win_plan_t *wp, snip_matcher_t *sm, size_t lang,
+                              xw_docid did, ds_body_t *b, arena_t *a, const char **out, int *done,
+                              err_t *err) {
+  *done = 0;
+  unsigned char *marks = arena_alloc(a, b->nblocks ? b->nblocks : 1);
+  snip_region_t *reg = arena_alloc(a, (b->nblocks ? b->nblocks : 1) * sizeof *reg);
+  if (!marks || !reg) return err_set(err, ERR_NOMEM, 0, NULL);
+  int rc = win_mark(wp, did, lang, b, marks, done, err);
+  if (rc || !*done) return rc;
+  size_t need[2] = {0, 0};
+  for (int more = 1; more;) {
+    /* Decode the marked blocks and those holding bytes [need[0], need[1]);
+     * the regions are the runs of decoded blocks. */
+    size_t nreg = 0;
+    for (size_t i = 0; i < b->nblocks; i++) {
+      ds_block_t *k = &b->blocks[i];
+      if ((marks[i] || (k->start < need[1] && need[0] < k->start + k->len)) &&
+          (rc = ds_block(e->codec, b, i, err)))
+        return rc;
+      if (!k->ready) continue;
+      if (nreg && reg[nreg - 1].end == k->start) reg[nreg - 1].end += k->len;
+      else reg[nreg++] = (snip_region_t){k->start, k->start + k->len};
+    }
+    *out =
+        snip_build_regions(sm, lang, b->text, b->len, reg, nreg, ENG_SNIPPET_BYTES, a, &more, need);
+    if (!more && !*out) return err_set(err, ERR_NOMEM, 0, "out of memory for a snippet");
+  }
+  return 0;
+}
+
+/* The snippet of body b: its blocks decoded from the start, one at a time,
+ * until snip_build_part has what it needs. */
+static int eng_snippet(eng_t *e, snip_matcher_t *sm, size_t lang, ds_body_t *b, arena_t *a,
+                       const char **out, err_t *err) {
+  size_t have = 0, k = 0;
+  int more = 1, rc = 0;
+  *out = NULL;
+  while (more) {
+    if (k < b->nblocks) {
+      if ((rc = ds_block(e->codec, b, k, err))) return rc;
+      have += b->blocks[k++].len;
+    }
+    *out = snip_build_part(sm, lang, b->text, have, b->len, ENG_SNIPPET_BYTES, a, &more);
+    if (more && k == b->nblocks) break; /* cannot happen: the whole body is at hand */
+  }
+  return *out ? 0 : err_set(err, ERR_NOMEM, 0, "out of memory for a snippet");
+}
+
 static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, eng_result_t *out,
                            err_t *err) {
   memset(out, 0, sizeof *out);
   int rc = eng_check_page(e, q, err);
   if (rc) return rc;
-  qp_sort_t sort = q->sort == QP_SORT_DEFAULT ? (q->has_text ? QP_SORT_RELEVANCE : QP_SORT_NEWEST)
-                                              : q->sort;
+  qp_sort_t sort =
+      q->sort == QP_SORT_DEFAULT ? (q->has_text ? QP_SORT_RELEVANCE : QP_SORT_NEWEST) : q->sort;
   eng_cursor_t cur;
   const eng_cursor_t *cp = NULL;
   if (q->news.after) {
@@ -1520,10 +1584,17 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
     rc = err_set(err, ERR_NOMEM, 0, "out of memory for the result page");
     goto out;
   }
+  win_plan_t *wp = NULL;
+  if (nh && !e->lim.snippets_full &&
+      !(wp = win_plan_new(e->db, sm, e->stemmers, (const char *const *)e->lang_names, e->nlangs,
+                          e->naming, e->words, a, err))) {
+    rc = err->code ? err->code : ERR_NOMEM;
+    goto out;
+  }
   for (uint32_t i = 0; i < nh; i++) {
     uint32_t mi = rerank ? cands[skip + i].i : i;
     const char *data;
-    size_t len, rest;
+    size_t len;
     doc_t d;
     free(owned);
     owned = NULL;
@@ -1531,9 +1602,10 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
                           : xw_mset_data(m, mi, &data, &len, err);
     if (rc) goto out;
     if (owned) data = owned;
-    /* The head frame has the fields and the start of the body, which is
-     * where most snippets are; the rest is decoded only when needed. */
-    if ((rc = ds_decode_head(e->codec, data, len, a, &d, &rest, err))) goto out;
+    /* The fields cost no decompression; the body's blocks are decoded as
+     * the snippet needs them. */
+    ds_body_t body;
+    if ((rc = ds_open(e->codec, data, len, a, &d, &body, err))) goto out;
     eng_hit_t *h = &out->hits[i];
     h->rank = base + i + 1;
     h->score = rerank ? cands[skip + i].score : xw_mset_weight(m, mi);
@@ -1553,22 +1625,13 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
       rc = err_set(err, ERR_NOMEM, 0, "out of memory for a title");
       goto out;
     }
-    if (d.body) {
-      size_t blen = strlen(d.body);
-      int more;
-      h->snippet =
-          snip_build_part(sm, lang, d.body, blen, blen + rest, ENG_SNIPPET_BYTES, a, &more);
-      if (more) { /* the snippet lies further on: decode the tail, resume */
-        const char *body;
-        if ((rc = ds_decode_tail(e->codec, data, len, d.body, a, &body, err))) goto out;
-        h->snippet = snip_build_part(sm, lang, body, blen + rest, blen + rest, ENG_SNIPPET_BYTES,
-                                     a, &more);
-      }
-      if (!h->snippet) {
-        rc = err_set(err, ERR_NOMEM, 0, "out of memory for a snippet");
-        goto out;
-      }
-    }
+    int done = 0;
+    if (body.text && wp &&
+        (rc = eng_snippet_window(e, wp, sm, lang,
+                                 rerank ? cands[skip + i].docid : xw_mset_docid(m, mi), &body, a,
+                                 &h->snippet, &done, err)))
+      goto out;
+    if (body.text && !done && (rc = eng_snippet(e, sm, lang, &body, a, &h->snippet, err))) goto out;
   }
   out->nhits = nh;
   /* More to come: the last hit's rank is below the total (an estimated
@@ -1605,7 +1668,8 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
         goto out;
       }
       unsigned slot = specs[f].slot;
-      int is_date = slot == SCHEMA_SLOT_DAY || slot == SCHEMA_SLOT_MONTH || slot == SCHEMA_SLOT_YEAR;
+      int is_date =
+          slot == SCHEMA_SLOT_DAY || slot == SCHEMA_SLOT_MONTH || slot == SCHEMA_SLOT_YEAR;
       for (size_t k = 0; k < all && nv < cap; k++) {
         const char *v;
         size_t vl;
@@ -1670,7 +1734,8 @@ int eng_count(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err) {
 static int eng_get_once(eng_t *e, const char *id, size_t len, arena_t *a, doc_t *out, err_t *err) {
   char term[ENG_TERM_CAP];
   if (len == 0 || len > SCHEMA_MAX_ID) {
-    return err_set(err, ERR_NOT_FOUND, 0, "no article with id '%.*s'", (int)(len > 80 ? 80 : len), id);
+    return err_set(err, ERR_NOT_FOUND, 0, "no article with id '%.*s'", (int)(len > 80 ? 80 : len),
+                   id);
   }
   memcpy(term, SCHEMA_P_ID, 1);
   memcpy(term + 1, id, len);
@@ -1678,7 +1743,8 @@ static int eng_get_once(eng_t *e, const char *id, size_t len, arena_t *a, doc_t 
   int rc = xw_db_find_term(e->db, term, len + 1, &did, err);
   if (rc == ERR_NOT_FOUND) {
     err_clear(err);
-    return err_set(err, ERR_NOT_FOUND, 0, "no article with id '%.*s'", (int)(len > 80 ? 80 : len), id);
+    return err_set(err, ERR_NOT_FOUND, 0, "no article with id '%.*s'", (int)(len > 80 ? 80 : len),
+                   id);
   }
   if (rc) return rc;
   char *data = NULL;
@@ -1732,9 +1798,12 @@ static int64_t eng_period(qp_by_t by, uint32_t day) {
       int64_t n = cal_days(day) + 3; /* 1969-12-29, a Monday, is day -3 */
       return (n >= 0 ? n : n - 6) / 7;
     }
-    case QP_BY_MONTH: return (int64_t)(day / 10000) * 12 + day / 100 % 100 - 1;
-    case QP_BY_YEAR: return day / 10000;
-    default: return cal_days(day);
+    case QP_BY_MONTH:
+      return (int64_t)(day / 10000) * 12 + day / 100 % 100 - 1;
+    case QP_BY_YEAR:
+      return day / 10000;
+    default:
+      return cal_days(day);
   }
 }
 
@@ -1763,7 +1832,9 @@ static const char *eng_period_label(qp_by_t by, int64_t k, arena_t *a) {
       *p++ = '-';
       p = eng_digits(p, (unsigned)(k % 12 + 1), 2);
       break;
-    case QP_BY_YEAR: p = eng_digits(p, (unsigned)k, 4); break;
+    case QP_BY_YEAR:
+      p = eng_digits(p, (unsigned)k, 4);
+      break;
     default:
       d = cal_from_days(k);
       p = eng_digits(p, d / 10000, 4);
@@ -1800,18 +1871,20 @@ static int eng_u64_cmp(const void *a, const void *b) {
 
 /* An outlet's earliest match so far. */
 typedef struct eng_early {
-  uint32_t day;       /* 0: none */
+  uint32_t day; /* 0: none */
   xw_docid docid;
-  const char *key;    /* SCHEMA_SLOT_NEWEST value, once read */
-  doc_t doc;          /* decoded once it is needed */
+  const char *key; /* SCHEMA_SLOT_NEWEST value, once read */
+  doc_t doc;       /* decoded once it is needed */
   int have_doc;
 } eng_early_t;
 
+/* The fields of article d (its body left out: ds_open decodes no block). */
 static int eng_doc_head(eng_t *e, xw_docid d, arena_t *a, doc_t *out, err_t *err) {
   char *data = NULL;
-  size_t len = 0, rest;
+  size_t len = 0;
+  ds_body_t body;
   int rc = xw_db_get_data(e->db, d, &data, &len, err);
-  if (!rc) rc = ds_decode_head(e->codec, data, len, a, out, &rest, err);
+  if (!rc) rc = ds_open(e->codec, data, len, a, out, &body, err);
   free(data);
   return rc;
 }
@@ -1849,7 +1922,8 @@ static int eng_first(eng_t *e, const qp_query_t *q, const xw_column *oc, const u
   }
   size_t n = 0;
   for (uint32_t o = 1; o < no; o++)
-    if (early[o].day && strcmp(xw_column_name(oc, o, NULL), SCHEMA_NO_VALUE)) order[n++] = &early[o];
+    if (early[o].day && strcmp(xw_column_name(oc, o, NULL), SCHEMA_NO_VALUE))
+      order[n++] = &early[o];
   qsort(order, n, sizeof *order, eng_day_cmp);
   uint32_t cut = n > q->limit ? (q->limit ? order[q->limit - 1]->day : 0) : UINT32_MAX;
   /* Within its earliest day an outlet's first article is the one with the

@@ -68,6 +68,10 @@ typedef struct eng_limits {
   /* BM25 parameters (sift-searchd and sift-query --index: --bm25 K1,B);
    * they ride here because an engine keeps its limits across reopens. */
   double bm25_k1, bm25_b;
+  /* 1: every snippet from its body scanned from the start, not from the
+   * blocks the index's positions point at (win.h): the same snippets,
+   * slower; the reference the positions are tested against. */
+  int snippets_full;
 } eng_limits_t;
 
 /* The limits of an engine opened with lim NULL. */
@@ -110,16 +114,16 @@ typedef struct eng_result {
   const char *next; /* cursor of the page after this one; NULL: none */
   int collapsed;    /* collapse:copies: hits stand for groups */
   uint32_t groups;  /* then: the distinct copy groups matched (exact) */
-  int relaxed; /* answered as match:any, all of the words having matched nothing */
+  int relaxed;      /* answered as match:any, all of the words having matched nothing */
 } eng_result_t;
 
 /* TIMELINE (SPEC.md): matching articles per period, from the day and outlet
  * columns (xw.h) rather than stored documents. */
 typedef struct eng_point {
-  const char *date;  /* the period: 2023-11-02, 2023-W44, 2023-11, 2023 */
-  uint32_t count;    /* matching articles dated in it */
-  uint32_t all;      /* articles of the index dated in it */
-  uint32_t outlets;  /* distinct outlets among the matching ones */
+  const char *date; /* the period: 2023-11-02, 2023-W44, 2023-11, 2023 */
+  uint32_t count;   /* matching articles dated in it */
+  uint32_t all;     /* articles of the index dated in it */
+  uint32_t outlets; /* distinct outlets among the matching ones */
 } eng_point_t;
 
 typedef struct eng_first {
@@ -127,12 +131,12 @@ typedef struct eng_first {
 } eng_first_t;
 
 typedef struct eng_timeline {
-  uint32_t total;         /* every matching article, undated ones too */
-  qp_by_t by;             /* the period used */
-  const char *from, *to;  /* the first and last day of the series; NULL when empty */
+  uint32_t total;        /* every matching article, undated ones too */
+  qp_by_t by;            /* the period used */
+  const char *from, *to; /* the first and last day of the series; NULL when empty */
   eng_point_t *series;
   size_t npoints;
-  eng_first_t *first;     /* each outlet's earliest match, oldest first */
+  eng_first_t *first; /* each outlet's earliest match, oldest first */
   size_t nfirst;
 } eng_timeline_t;
 

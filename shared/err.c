@@ -4,11 +4,17 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#define ERR__ROW(name, proto, msg) {"ERR_" #name, proto, msg},
+#define ERR__ROW(name, proto, msg) {"ERR_" #name, ERR_P_##proto, msg},
 static const struct {
-  const char *name, *proto, *msg;
+  const char *name;
+  err_proto_t proto;
+  const char *msg;
 } err_rows[ERR__COUNT] = {ERR_MAP(ERR__ROW)};
 #undef ERR__ROW
+
+#define ERR__PROTO_NAME(name, str) str,
+static const char *const err_proto_names[ERR_P__COUNT] = {ERR_PROTO_MAP(ERR__PROTO_NAME)};
+#undef ERR__PROTO_NAME
 
 static int err_row(int code) {
   int i = -1 - code;
@@ -25,10 +31,16 @@ const char *err_str(int code) {
   return code == 0 ? "success" : i < 0 ? "unknown error" : err_rows[i].msg;
 }
 
-const char *err_proto_code(int code) {
+err_proto_t err_proto(int code) {
   int i = err_row(code);
-  return i < 0 ? "internal" : err_rows[i].proto;
+  return i < 0 ? ERR_P_INTERNAL : err_rows[i].proto;
 }
+
+const char *err_proto_name(err_proto_t p) {
+  return (unsigned)p < ERR_P__COUNT ? err_proto_names[p] : "internal";
+}
+
+const char *err_proto_code(int code) { return err_proto_names[err_proto(code)]; }
 
 int err_set(err_t *e, int code, int column, const char *fmt, ...) {
   if (!e) return code;
@@ -52,6 +64,4 @@ void err_clear(err_t *e) {
   e->msg[0] = '\0';
 }
 
-const char *err_message(const err_t *e) {
-  return e->msg[0] ? e->msg : err_str(e->code);
-}
+const char *err_message(const err_t *e) { return e->msg[0] ? e->msg : err_str(e->code); }

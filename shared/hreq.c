@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const hreq_endpoints[] = {"search", "count", "timeline", "explain",
-                                             "get",    "stats", "ping",     "help", NULL};
+static const char *const hreq_endpoints[] = {"search", "count", "timeline", "explain", "get",
+                                             "stats",  "ping",  "help",     NULL};
 
 typedef struct hreq_pair {
   size_t name, nlen; /* offsets into the scratch buffer */
   size_t val, vlen;
-  int done;          /* written out with an earlier pair of the same name */
+  int done; /* written out with an earlier pair of the same name */
 } hreq_pair_t;
 
 static int hreq_hex(char c) {
@@ -145,8 +145,7 @@ int hreq_from_query(const char *path, size_t plen, const char *query, size_t qle
     }
     if (!eq || len == nraw + 1) continue; /* empty value: as if absent */
     if (np == HREQ_MAX_PARAMS) {
-      rc = err_set(err, ERR_BAD_REQUEST, (int)at + 1, "more than %d parameters",
-                   HREQ_MAX_PARAMS);
+      rc = err_set(err, ERR_BAD_REQUEST, (int)at + 1, "more than %d parameters", HREQ_MAX_PARAMS);
       goto out;
     }
     hreq_pair_t *pr = &pairs[np++];

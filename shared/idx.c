@@ -34,20 +34,22 @@ struct idx {
   char *path;
   idx_lang_t langs[IDX_MAX_LANGS]; /* [0] is the index's default language */
   size_t nlangs;
-  int langs_dirty; /* a new language to record at the next commit */
+  int langs_dirty;    /* a new language to record at the next commit */
   const char *naming; /* the language whose stems go untagged (schema_naming) */
-  int format;      /* the index's format: its word rules (schema.h) */
-  int created;     /* idx_open made the index */
-  int positions;   /* words were indexed since the last commit */
-  int atomic;      /* idx_atomic(): what is not committed is dropped */
+  int format;         /* the index's format: its word rules (schema.h) */
+  int created;        /* idx_open made the index */
+  int positions;      /* words were indexed since the last commit */
+  int atomic;         /* idx_atomic(): what is not committed is dropped */
   ds_codec_t *codec;
-  int trained;      /* the dictionary question is settled */
+  int trained;     /* the dictionary question is settled */
   doc_t **pending; /* articles held until the dictionary is trained (doc_clone) */
   size_t npending, pending_cap, pending_bytes;
-  buf_t rec;  /* scratch: records, stored data */
+  buf_t rec; /* scratch: records, stored data */
   /* The stem terms of the article being written, with their wdf: Xapian
    * gets each once (one map update per distinct stem, not per word). */
-  struct idx_tf { uint32_t off, len, wdf; } *tf;
+  struct idx_tf {
+    uint32_t off, len, wdf;
+  } * tf;
   uint32_t *tf_slot; /* open addressing: index into tf + 1, 0 empty */
   size_t ntf, tf_cap;
   buf_t tf_text;
@@ -77,6 +79,16 @@ static int idx_lang_add(idx_t *x, const char *alg, size_t *index, err_t *err) {
 }
 
 /* ---- opening ---- */
+
+/* The codec of the stored documents, with dictionary dict (NULL: none).
+ * An index of a format before SCHEMA_FORMAT_BLOCKS keeps the stored form
+ * its readers know. */
+static int idx_codec(idx_t *x, const char *dict, size_t len, err_t *err) {
+  int rc = ds_codec_new(dict, len, 3, &x->codec, err);
+  if (!rc && x->format < SCHEMA_FORMAT_BLOCKS)
+    rc = ds_codec_set_format(x->codec, DS_FORMAT_TWO, err);
+  return rc;
+}
 
 static int idx_meta_put(idx_t *x, const char *key, const char *val, size_t len, err_t *err) {
   return xw_db_set_metadata(x->db, key, val, len, err);
@@ -154,7 +166,8 @@ int idx_open(const char *path, const char *lang, idx_t **out, err_t *err) {
   if (idx_is_stub(path)) {
     rc = err_set(err, ERR_INVAL, 0,
                  "%s holds the shards of an unfinished parallel build; merge them first "
-                 "(sift-indexer --compact)", path);
+                 "(sift-indexer --compact)",
+                 path);
     goto fail;
   }
   x->created = idx_path_is_free(path);
@@ -209,7 +222,7 @@ int idx_open(const char *path, const char *lang, idx_t **out, err_t *err) {
     if ((rc = xw_db_get_metadata(x->db, SCHEMA_META_ZDICT, &dict, &dl, err))) goto fail;
     /* An index with articles keeps its dictionary, or stays without one. */
     if (dict || xw_db_doccount(x->db) > 0) {
-      if ((rc = ds_codec_new(dict, dl, 3, &x->codec, err))) goto fail;
+      if ((rc = idx_codec(x, dict, dl, err))) goto fail;
       x->trained = 1;
     }
   }
@@ -254,7 +267,9 @@ int idx_stat(const char *path, uint32_t *docs, err_t *err) {
   return rc;
 }
 
-static uint64_t idx_du_total;
+/* nftw passes no user data; the sum is per thread because the writers of
+ * an archive by time compact their shards in parallel (periods.c). */
+static _Thread_local uint64_t idx_du_total;
 
 static int idx_du_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
   if (flag == FTW_F) idx_du_total += (uint64_t)st->st_size;
@@ -273,27 +288,20 @@ int idx_shard_path(const char *dir, unsigned k, char *out, size_t cap) {
   return snprintf(out, cap, "%s/" IDX_SHARD_FMT, dir, k) < (int)cap ? 0 : -1;
 }
 
-int idx_is_stub(const char *path) {
-  char f[4096];
-  snprintf(f, sizeof f, "%s/" IDX_STUB, path);
-  return access(f, F_OK) == 0;
-}
+int idx_is_stub(const char *path) { return xw_stub_exists(path); }
 
 int idx_write_stub(const char *dir, unsigned nshards, err_t *err) {
-  char f[4096], tmp[4120];
-  snprintf(f, sizeof f, "%s/" IDX_STUB, dir);
-  snprintf(tmp, sizeof tmp, "%s.tmp", f);
-  FILE *out = fopen(tmp, "w");
-  if (!out) return err_set(err, ERR_IO, 0, "cannot write %s: %s", tmp, strerror(errno));
-  for (unsigned k = 0; k < nshards; k++) fprintf(out, "auto " IDX_SHARD_FMT "\n", k);
-  int bad = fflush(out) != 0 || fsync(fileno(out)) != 0;
-  bad |= fclose(out) != 0;
-  if (bad || rename(tmp, f) != 0) {
-    int rc = err_set(err, ERR_IO, 0, "cannot write %s: %s", f, strerror(errno));
-    unlink(tmp);
-    return rc;
+  char(*names)[16] = calloc(nshards ? nshards : 1, sizeof *names);
+  const char **list = calloc(nshards ? nshards : 1, sizeof *list);
+  int rc = names && list ? 0 : err_set(err, ERR_NOMEM, 0, NULL);
+  for (unsigned k = 0; !rc && k < nshards; k++) {
+    snprintf(names[k], sizeof names[k], IDX_SHARD_FMT, k);
+    list[k] = names[k];
   }
-  return 0;
+  if (!rc) rc = xw_stub_write(dir, list, nshards, err);
+  free(list);
+  free(names);
+  return rc;
 }
 
 /* Add each name of a comma-separated list to list (cap bytes) unless there. */
@@ -305,7 +313,8 @@ static void idx_langs_union(char *list, size_t cap, const char *more) {
       seen = strcspn(p, ",") == n && strncmp(p, more, n) == 0;
     }
     size_t have = strlen(list);
-    if (!seen && have + n + 2 < cap) snprintf(list + have, cap - have, "%s%.*s", have ? "," : "", (int)n, more);
+    if (!seen && have + n + 2 < cap)
+      snprintf(list + have, cap - have, "%s%.*s", have ? "," : "", (int)n, more);
     more += n;
     more += *more == ',';
   }
@@ -393,9 +402,7 @@ static int idx_bool(xw_doc *d, const char *prefix, const char *val, err_t *err) 
 
 /* ---- stem terms, gathered per article ---- */
 
-static uint32_t idx_tf_hash(const char *s, size_t n) {
-  return hash_fnv32(HASH_FNV32_START, s, n);
-}
+static uint32_t idx_tf_hash(const char *s, size_t n) { return hash_fnv32(HASH_FNV32_START, s, n); }
 
 static int idx_tf_grow(idx_t *x) {
   size_t cap = x->tf_cap ? 2 * x->tf_cap : 1024;
@@ -478,8 +485,8 @@ static int idx_text(idx_t *x, xw_doc *d, size_t lang, const char *text, int titl
     /* A closed form stands at its run's first word. */
     uint32_t p = w.closed ? *pos - (w.closed - 1) : ++*pos;
     size_t sl, tl;
-    const char *stem = words ? tok_stem_word(x->langs[lang].st, w.norm, w.norm_len,
-                                             text + w.start, w.end - w.start, &sl)
+    const char *stem = words ? tok_stem_word(x->langs[lang].st, w.norm, w.norm_len, text + w.start,
+                                             w.end - w.start, &sl)
                              : tok_stem(x->langs[lang].st, w.norm, w.norm_len, &sl);
     rc = xw_doc_add_posting(d, w.norm, w.norm_len, p, err);
     x->positions = 1;
@@ -628,7 +635,7 @@ int idx_train(doc_t *const *docs, size_t n, buf_t *dict, err_t *err) {
 int idx_set_dict(idx_t *x, const char *dict, size_t len, err_t *err) {
   if (x->codec) return err_set(err, ERR_INVAL, 0, "the index already has its dictionary");
   int rc = len ? idx_meta_put(x, SCHEMA_META_ZDICT, dict, len, err) : 0;
-  if (!rc) rc = ds_codec_new(len ? dict : NULL, len, 3, &x->codec, err);
+  if (!rc) rc = idx_codec(x, len ? dict : NULL, len, err);
   x->trained = 1;
   for (size_t i = 0; !rc && i < x->npending; i++) {
     size_t li = 0;
@@ -705,7 +712,9 @@ int idx_atomic(idx_t *x, err_t *err) {
 
 /* ---- removing articles ---- */
 
-static int idx_is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+static int idx_is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
 
 void idx_ids_init(idx_ids_t *l) { memset(l, 0, sizeof *l); }
 
@@ -735,7 +744,8 @@ static int idx_ids_add(idx_ids_t *l, const char *s, size_t len, err_t *err) {
     free(l->slot);
     l->slot = slot;
     l->nslot = nslot;
-    for (size_t i = 0; i < l->n; i++) *idx_ids_slot(l, l->ids[i], strlen(l->ids[i])) = (uint32_t)i + 1;
+    for (size_t i = 0; i < l->n; i++)
+      *idx_ids_slot(l, l->ids[i], strlen(l->ids[i])) = (uint32_t)i + 1;
   }
   uint32_t *slot = idx_ids_slot(l, s, len);
   if (*slot) {
@@ -810,7 +820,8 @@ typedef struct idx_leaves {
  * skipping it would report its ids "not found" while they stay searchable. */
 static int idx_leaves_add(idx_leaves_t *lv, const char *path, err_t *err) {
   struct stat st;
-  if (stat(path, &st) != 0) return err_set(err, ERR_NO_INDEX, 0, "no index at %s: %s", path, strerror(errno));
+  if (stat(path, &st) != 0)
+    return err_set(err, ERR_NO_INDEX, 0, "no index at %s: %s", path, strerror(errno));
   xw_db *db = NULL;
   int rc = xw_db_open(path, &db, err);
   if (rc == ERR_NO_INDEX) {
@@ -828,8 +839,7 @@ static int idx_leaves_add(idx_leaves_t *lv, const char *path, err_t *err) {
                    "%s lists the remote shard '%s': remove its articles where it lives "
                    "(sift-indexer --index ITS_DIR --delete FILE)",
                    path, name);
-    else if (!(lv->v[lv->n++].path = strdup(name)))
-      rc = err_set(err, ERR_NOMEM, 0, NULL);
+    else if (!(lv->v[lv->n++].path = strdup(name))) rc = err_set(err, ERR_NOMEM, 0, NULL);
   }
   xw_db_free(db); /* the writes go through one shard's handle at a time */
   return rc;
@@ -929,7 +939,8 @@ int idx_delete(const char *path, idx_ids_t *ids, const idx_delete_opts_t *opts, 
     size_t hi = ids->n - lo > bsize ? lo + bsize : ids->n;
     for (size_t k = 0; !rc && k < lv.n; k++) {
       idx_leaf_t *leaf = &lv.v[k];
-      if (leaf->next < leaf->nhold && leaf->hold[leaf->next] < hi) rc = idx_leaf_batch(leaf, ids, hi, done, err);
+      if (leaf->next < leaf->nhold && leaf->hold[leaf->next] < hi)
+        rc = idx_leaf_batch(leaf, ids, hi, done, err);
     }
     if (!rc) ++*batches;
   }

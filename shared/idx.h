@@ -16,7 +16,7 @@
  * a second writer gets ERR_LOCKED).  Distinct idx_t may live on distinct
  * threads: a parallel build (indexer/shards.h) writes one shard per thread.
  *
- * Shards: a directory holding a Xapian stub file IDX_STUB that lists shard
+ * Shards: a directory holding a Xapian stub file (xw.h) that lists shard
  * directories IDX_SHARD_FMT beside it, each a whole Sift index with the same
  * dictionary, is what a parallel build leaves until its final merge; readers
  * open it as one index, idx_compact() merges it into one database, and
@@ -43,7 +43,6 @@
 #define IDX_TRAIN_DOCS 4000
 #define IDX_TRAIN_BYTES (24u * 1024 * 1024)
 #define IDX_DICT_BYTES (112 * 1024)
-#define IDX_STUB "XAPIANDB"
 #define IDX_SHARD_FMT "shard%u"
 
 typedef struct idx idx_t;
@@ -110,11 +109,11 @@ int idx_write_stub(const char *dir, unsigned nshards, err_t *err);
  * its 1-based number and nothing is kept.  ids[i] are NUL-terminated and
  * owned by the list; idx_delete() sets removed[i]. */
 typedef struct idx_ids {
-  size_t n;                /* distinct ids */
-  size_t dups;             /* lines that repeated an earlier id */
-  char **ids;              /* n ids */
-  unsigned char *removed;  /* n flags: 1 once idx_delete removed ids[i] */
-  size_t cap;              /* private: the hash set over ids */
+  size_t n;               /* distinct ids */
+  size_t dups;            /* lines that repeated an earlier id */
+  char **ids;             /* n ids */
+  unsigned char *removed; /* n flags: 1 once idx_delete removed ids[i] */
+  size_t cap;             /* private: the hash set over ids */
   uint32_t *slot;
   size_t nslot;
 } idx_ids_t;

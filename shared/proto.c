@@ -1,15 +1,17 @@
 /* proto.c: the line protocol (see proto.h for the wire format).
  *
- * proto_handle() frames nothing: it is given one request line.  It checks
- * the line is UTF-8, reads it as the text form or the JSON-object form into a
- * proto_req_t, checks the argument against the command table, and calls the
- * command's handler, which writes the success response.  Any error on the way
- * becomes the one error response line.  All per-request memory comes from the
- * context's arena, reset at the start of each request.
+ * Two stages, so that the daemon's loop reads a request once and its worker
+ * runs it: proto_read() is given one request line (it frames nothing); it
+ * checks the line is UTF-8, reads it as the text form or the JSON-object
+ * form into a proto_req_t and checks the argument against the command table.
+ * proto_answer() parses the query (the text argument, or the JSON form's
+ * fields) and calls the command's handler, which writes the success
+ * response.  Any error on the way becomes the one error response line.  All
+ * per-request memory of proto_answer comes from the context's arena, reset
+ * at the start of each request; the JSON object belongs to the request.
  */
 #include "proto.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +44,6 @@ void proto_ctx_free(proto_ctx_t *c) {
   arena_free(c->arena);
   free(c);
 }
-
-void proto_ctx_set_engine(proto_ctx_t *c, eng_t *eng) { c->eng = eng; }
 
 static uint64_t proto_now_us(void) {
   struct timespec ts;
@@ -190,11 +190,11 @@ static int proto_timeline(proto_ctx_t *c, const proto_req_t *r, buf_t *out, err_
   for (size_t i = 0; i < t.npoints; i++) {
     const eng_point_t *p = &t.series[i];
     char pt[128];
-    int n = snprintf(pt, sizeof pt, "{\"date\":\"%.16s\",\"count\":", p->date);
+    int n = snprintf(pt, sizeof pt, "%s{\"date\":\"%.16s\",\"count\":", i ? "," : "", p->date);
     n = proto_put_uint(pt, n, p->count, ",\"all\":");
     n = proto_put_uint(pt, n, p->all, ",\"outlets\":");
     n = proto_put_uint(pt, n, p->outlets, "}");
-    buf_json_raw(out, pt, (size_t)n);
+    buf_append(out, pt, (size_t)n);
   }
   buf_json_close(out, ']');
   buf_json_key(out, "first");
@@ -283,15 +283,15 @@ static const proto_command_t proto_table[] = {
      "TIMELINE <query>",
      "matching articles per day/week/month/year (by:), with all articles and outlets, and "
      "each outlet's first"},
-    {"GET", 1, PROTO_CMD_ENGINE | PROTO_CMD_CACHE, proto_get, "GET <id>",
-     "one article, whole"},
+    {"GET", 1, PROTO_CMD_ENGINE | PROTO_CMD_CACHE, proto_get, "GET <id>", "one article, whole"},
     {"EXPLAIN", -1, PROTO_CMD_ENGINE | PROTO_CMD_QUERY, proto_explain, "EXPLAIN <query>",
      "how a query was understood"},
     {"STATS", 0, PROTO_CMD_ENGINE, proto_stats, "STATS", "index and server figures"},
     {"PING", 0, 0, proto_ok, "PING", "liveness check"},
     {"HELP", 0, 0, proto_help, "HELP", "this list"},
-    {"QUIT", 0, 0, proto_ok, "QUIT", "close the connection"},
-    {"AUTH", 1, 0, proto_ok, "AUTH <secret>",
+    {"QUIT", 0, PROTO_CMD_CLOSE, proto_ok, "QUIT", "close the connection"},
+    /* Answered by proto_gate, before any handler. */
+    {"AUTH", 1, PROTO_CMD_AUTH, NULL, "AUTH <secret>",
      "authenticate (sift-searchd --auth-file); ok when no secret is set"},
 };
 #define PROTO_NCOMMANDS (sizeof proto_table / sizeof proto_table[0])
@@ -320,7 +320,7 @@ const proto_command_t *proto_commands(size_t *n) {
   return proto_table;
 }
 
-static const proto_command_t *proto_find(const char *name, size_t len) {
+const proto_command_t *proto_find_command(const char *name, size_t len) {
   for (size_t i = 0; i < PROTO_NCOMMANDS; i++) {
     if (strlen(proto_table[i].name) == len && strncasecmp(proto_table[i].name, name, len) == 0)
       return &proto_table[i];
@@ -341,26 +341,13 @@ static void proto_trim(const char **s, size_t *len) {
   while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t')) (*len)--;
 }
 
-/* JSON form: the command named by "op" (NULL if none/unknown). */
+
+/* JSON form: the command named by "op" (NULL if none/unknown).  The JSON
+ * form names commands in lower case (SPEC); any case is accepted. */
 static const proto_command_t *proto_json_op(json_t *o) {
   json_t *op = json_object_get(o, "op");
   if (!json_is_string(op)) return NULL;
-  const char *name = json_string_value(op);
-  const proto_command_t *cmd = proto_find(name, strlen(name));
-  /* The JSON form names commands in lower case (SPEC); accept any case. */
-  return cmd;
-}
-
-const proto_command_t *proto_lookup(const char *line, size_t len) {
-  const char *s = line;
-  proto_trim(&s, &len);
-  if (len && s[0] == '{') {
-    json_t *o = json_loadb(s, len, 0, NULL);
-    const proto_command_t *cmd = o ? proto_json_op(o) : NULL;
-    json_decref(o);
-    return cmd;
-  }
-  return proto_find(s, proto_word_len(s, len));
+  return proto_find_command(json_string_value(op), strlen(json_string_value(op)));
 }
 
 /* Add the filters of one JSON field (a string or an array of strings). */
@@ -373,7 +360,8 @@ static int proto_json_filters(proto_req_t *r, json_t *o, const char *key, qp_fie
   for (size_t i = 0; i < n; i++) {
     if (json_is_array(v)) one = json_array_get(v, i);
     if (!json_is_string(one)) {
-      return err_set(err, ERR_BAD_REQUEST, 0, "\"%s\" must be a string or an array of strings", key);
+      return err_set(err, ERR_BAD_REQUEST, 0, "\"%s\" must be a string or an array of strings",
+                     key);
     }
     qp_node_t *node = qp_filter_node(a, field, json_string_value(one), json_string_length(one));
     if (!node || !node->key[0]) {
@@ -405,7 +393,8 @@ static int proto_json_facets(qp_query_t *q, json_t *v, err_t *err) {
   q->nfacets = 0;
   if (json_is_array(v)) {
     json_array_foreach(v, i, val) {
-      int f = json_is_string(val) ? qp_facet_id(json_string_value(val), json_string_length(val)) : -1;
+      int f =
+          json_is_string(val) ? qp_facet_id(json_string_value(val), json_string_length(val)) : -1;
       if (f < 0 || q->nfacets == QP_FACET__COUNT) {
         return err_set(err, ERR_BAD_REQUEST, 0,
                        "\"facets\": unknown facet (outlet, year, month, day, author, tag)");
@@ -436,178 +425,215 @@ static int proto_json_facets(qp_query_t *q, json_t *v, err_t *err) {
 }
 
 static const char *const proto_json_fields[] = {
-    "op", "q", "outlet", "author", "tag", "lang", "from", "to", "date",
-    "limit", "offset", "sort", "facets", "exact", "match", "relax", "id", NULL};
+    "op",    "q",      "outlet", "author", "tag",   "lang",  "from",  "to", "date",
+    "limit", "offset", "sort",   "facets", "exact", "match", "relax", "id", NULL};
 
 /* An optional boolean member: *out untouched when absent or null. */
 static int proto_json_bool(json_t *o, const char *key, int *out, err_t *err) {
   json_t *v = json_object_get(o, key);
   if (!v || json_is_null(v)) return 0;
-  if (!json_is_boolean(v)) return err_set(err, ERR_BAD_REQUEST, 0, "\"%s\" must be true or false", key);
+  if (!json_is_boolean(v))
+    return err_set(err, ERR_BAD_REQUEST, 0, "\"%s\" must be true or false", key);
   *out = json_is_true(v);
   return 0;
 }
 
-static int proto_read_json(proto_ctx_t *c, const char *line, size_t len, proto_req_t *r, err_t *err) {
+/* The JSON form's envelope: an object of known fields naming a command,
+ * and GET's "id".  The query fields are read by proto_json_query. */
+static int proto_read_json(const char *line, size_t len, proto_req_t *r) {
+  err_t *err = &r->err;
   json_error_t je;
-  json_t *o = json_loadb(line, len, 0, &je);
-  int rc = 0;
+  json_t *o = r->json = json_loadb(line, len, 0, &je);
+  if (o) r->cmd = proto_json_op(o);
   if (!o || !json_is_object(o)) {
-    rc = err_set(err, ERR_BAD_REQUEST, o ? 1 : je.column,
-                 o ? "a JSON request must be an object" : "request is not valid JSON: %s at column %d",
-                 je.text, je.column);
-    goto out;
+    return err_set(
+        err, ERR_BAD_REQUEST, o ? 1 : je.column,
+        o ? "a JSON request must be an object" : "request is not valid JSON: %s at column %d",
+        je.text, je.column);
   }
   const char *key;
   json_t *v;
   json_object_foreach(o, key, v) {
     size_t k = 0;
     while (proto_json_fields[k] && strcmp(proto_json_fields[k], key) != 0) k++;
-    if (!proto_json_fields[k]) {
-      rc = err_set(err, ERR_BAD_REQUEST, 0, "unknown request field \"%s\"", key);
-      goto out;
-    }
+    if (!proto_json_fields[k])
+      return err_set(err, ERR_BAD_REQUEST, 0, "unknown request field \"%s\"", key);
   }
-  if (!json_is_string(json_object_get(o, "op"))) {
-    rc = err_set(err, ERR_BAD_REQUEST, 0, "a JSON request needs \"op\", a command name");
-    goto out;
+  json_t *op = json_object_get(o, "op");
+  if (!json_is_string(op)) {
+    return err_set(err, ERR_BAD_REQUEST, 0, "a JSON request needs \"op\", a command name");
   }
-  if (!(r->cmd = proto_json_op(o))) {
-    rc = err_set(err, ERR_UNKNOWN_COMMAND, 0, "unknown command '%s'",
-                 json_string_value(json_object_get(o, "op")));
-    goto out;
-  }
-  arena_t *a = c->arena;
-  if (r->cmd->flags & PROTO_CMD_QUERY) {
-    json_t *q = json_object_get(o, "q");
-    if (q && !json_is_null(q) && !json_is_string(q)) {
-      rc = err_set(err, ERR_BAD_REQUEST, 0, "\"q\" must be a string");
-      goto out;
-    }
-    if (q && json_is_string(q)) {
-      if ((rc = qp_parse(json_string_value(q), json_string_length(q), a, &r->q, err))) goto out;
-    } else if (!(r->q = qp_query_new(a))) {
-      rc = err_set(err, ERR_NOMEM, 0, NULL);
-      goto out;
-    }
-    if ((rc = proto_json_filters(r, o, "outlet", QF_OUTLET, a, err)) ||
-        (rc = proto_json_filters(r, o, "author", QF_AUTHOR, a, err)) ||
-        (rc = proto_json_filters(r, o, "tag", QF_TAG, a, err)) ||
-        (rc = proto_json_filters(r, o, "lang", QF_LANG, a, err)))
-      goto out;
-    json_t *from = json_object_get(o, "from"), *to = json_object_get(o, "to"),
-           *date = json_object_get(o, "date");
-    const char *fs = json_string_value(from), *ts = json_string_value(to), *ds = json_string_value(date);
-    if ((from && !json_is_null(from) && !fs) || (to && !json_is_null(to) && !ts) ||
-        (date && !json_is_null(date) && !ds)) {
-      rc = err_set(err, ERR_BAD_REQUEST, 0, "\"from\", \"to\" and \"date\" must be date strings");
-      goto out;
-    }
-    qp_node_t *dn;
-    if (ds) {
-      if ((rc = qp_date_node(a, ds, ds, &dn, err)) || (rc = qp_add_condition(r->q, dn, a))) goto out;
-    }
-    if (fs || ts) {
-      if ((rc = qp_date_node(a, fs, ts, &dn, err)) || (rc = qp_add_condition(r->q, dn, a))) goto out;
-    }
-    if ((rc = proto_json_uint(o, "limit", QP_MAX_LIMIT, &r->q->limit, &r->q->has_limit, err)) ||
-        (rc = proto_json_uint(o, "offset", UINT32_MAX, &r->q->offset, &r->q->has_offset, err)))
-      goto out;
-    json_t *sort = json_object_get(o, "sort");
-    if (sort && !json_is_null(sort)) {
-      const char *s = json_string_value(sort);
-      qp_sort_t so = !s                             ? QP_SORT_DEFAULT
-                     : strcmp(s, "relevance") == 0 ? QP_SORT_RELEVANCE
-                     : strcmp(s, "newest") == 0    ? QP_SORT_NEWEST
-                     : strcmp(s, "oldest") == 0    ? QP_SORT_OLDEST
-                     : strcmp(s, "recent") == 0    ? QP_SORT_RECENT
-                                                    : QP_SORT_DEFAULT;
-      if (so == QP_SORT_DEFAULT) {
-        rc = err_set(err, ERR_BAD_REQUEST, 0,
-                     "\"sort\" must be relevance, newest, oldest or recent");
-        goto out;
-      }
-      r->q->sort = so;
-    }
-    json_t *facets = json_object_get(o, "facets");
-    if (facets && !json_is_null(facets) && (rc = proto_json_facets(r->q, facets, err))) goto out;
-    if ((rc = proto_json_bool(o, "exact", &r->q->exact, err))) goto out;
-    if ((rc = proto_json_bool(o, "relax", &r->q->relax, err))) goto out;
-    json_t *match = json_object_get(o, "match");
-    if (match && !json_is_null(match)) {
-      const char *m = json_string_value(match);
-      if (!m || (strcmp(m, "any") != 0 && strcmp(m, "all") != 0)) {
-        rc = err_set(err, ERR_BAD_REQUEST, 0, "\"match\" must be \"any\" or \"all\"");
-        goto out;
-      }
-      r->q->match_any = m[1] == 'n';
-    }
-  } else if (r->cmd->needs_arg == 1) {
+  if (!r->cmd)
+    return err_set(err, ERR_UNKNOWN_COMMAND, 0, "unknown command '%s'", json_string_value(op));
+  if (!(r->cmd->flags & PROTO_CMD_QUERY) && r->cmd->needs_arg == 1) {
     json_t *id = json_object_get(o, "id");
     if (!json_is_string(id)) {
-      rc = err_set(err, ERR_BAD_REQUEST, 0, "\"%s\" needs \"id\", a string", json_string_value(json_object_get(o, "op")));
-      goto out;
+      return err_set(err, ERR_BAD_REQUEST, 0, "\"%s\" needs \"id\", a string",
+                     json_string_value(op));
     }
-    if (!(r->arg = arena_strndup(a, json_string_value(id), json_string_length(id)))) {
-      rc = err_set(err, ERR_NOMEM, 0, NULL);
-      goto out;
-    }
+    r->arg = json_string_value(id);
     r->len = json_string_length(id);
-  }
-out:
-  json_decref(o);
-  return rc;
-}
-
-static int proto_read_text(proto_ctx_t *c, const char *line, size_t len, proto_req_t *r, err_t *err) {
-  size_t wl = proto_word_len(line, len);
-  if (!(r->cmd = proto_find(line, wl))) {
-    return err_set(err, ERR_UNKNOWN_COMMAND, 1, "unknown command '%.*s' (HELP lists them)",
-                   (int)(wl > 40 ? 40 : wl), line);
-  }
-  const char *arg = line + wl;
-  size_t alen = len - wl;
-  proto_trim(&arg, &alen);
-  if (r->cmd->needs_arg == 1 && alen == 0) {
-    return err_set(err, ERR_BAD_REQUEST, 0, "%s needs an argument: %s", r->cmd->name, r->cmd->usage);
-  }
-  if (r->cmd->needs_arg == 0 && alen != 0) {
-    return err_set(err, ERR_BAD_REQUEST, (int)(arg - line) + 1, "%s takes no argument", r->cmd->name);
-  }
-  r->arg = arg;
-  r->len = alen;
-  if (r->cmd->flags & PROTO_CMD_QUERY) {
-    /* Query error columns count from the query's first byte, in both
-     * request forms. */
-    return qp_parse(arg, alen, c->arena, &r->q, err);
   }
   return 0;
 }
 
-int proto_handle(proto_ctx_t *c, const char *line, size_t len, buf_t *out, unsigned *flags) {
-  err_t err = {0};
-  proto_req_t r = {0};
+/* The JSON form's query: "q" parsed, then the other fields applied to it. */
+static int proto_json_query(proto_ctx_t *c, proto_req_t *r, err_t *err) {
+  json_t *o = r->json;
+  arena_t *a = c->arena;
   int rc;
-  *flags = 0;
-  arena_reset(c->arena);
+  json_t *q = json_object_get(o, "q");
+  if (q && !json_is_null(q) && !json_is_string(q))
+    return err_set(err, ERR_BAD_REQUEST, 0, "\"q\" must be a string");
+  if (q && json_is_string(q)) {
+    if ((rc = qp_parse(json_string_value(q), json_string_length(q), a, &r->q, err))) return rc;
+  } else if (!(r->q = qp_query_new(a))) {
+    return err_set(err, ERR_NOMEM, 0, NULL);
+  }
+  if ((rc = proto_json_filters(r, o, "outlet", QF_OUTLET, a, err)) ||
+      (rc = proto_json_filters(r, o, "author", QF_AUTHOR, a, err)) ||
+      (rc = proto_json_filters(r, o, "tag", QF_TAG, a, err)) ||
+      (rc = proto_json_filters(r, o, "lang", QF_LANG, a, err)))
+    return rc;
+  json_t *from = json_object_get(o, "from"), *to = json_object_get(o, "to"),
+         *date = json_object_get(o, "date");
+  const char *fs = json_string_value(from), *ts = json_string_value(to),
+             *ds = json_string_value(date);
+  if ((from && !json_is_null(from) && !fs) || (to && !json_is_null(to) && !ts) ||
+      (date && !json_is_null(date) && !ds)) {
+    return err_set(err, ERR_BAD_REQUEST, 0, "\"from\", \"to\" and \"date\" must be date strings");
+  }
+  qp_node_t *dn;
+  if (ds && ((rc = qp_date_node(a, ds, ds, &dn, err)) || (rc = qp_add_condition(r->q, dn, a))))
+    return rc;
+  if ((fs || ts) &&
+      ((rc = qp_date_node(a, fs, ts, &dn, err)) || (rc = qp_add_condition(r->q, dn, a))))
+    return rc;
+  if ((rc = proto_json_uint(o, "limit", QP_MAX_LIMIT, &r->q->limit, &r->q->has_limit, err)) ||
+      (rc = proto_json_uint(o, "offset", UINT32_MAX, &r->q->offset, &r->q->has_offset, err)))
+    return rc;
+  json_t *sort = json_object_get(o, "sort");
+  if (sort && !json_is_null(sort)) {
+    const char *s = json_string_value(sort);
+    qp_sort_t so = !s                            ? QP_SORT_DEFAULT
+                   : strcmp(s, "relevance") == 0 ? QP_SORT_RELEVANCE
+                   : strcmp(s, "newest") == 0    ? QP_SORT_NEWEST
+                   : strcmp(s, "oldest") == 0    ? QP_SORT_OLDEST
+                   : strcmp(s, "recent") == 0    ? QP_SORT_RECENT
+                                                 : QP_SORT_DEFAULT;
+    if (so == QP_SORT_DEFAULT) {
+      return err_set(err, ERR_BAD_REQUEST, 0,
+                     "\"sort\" must be relevance, newest, oldest or recent");
+    }
+    r->q->sort = so;
+  }
+  json_t *facets = json_object_get(o, "facets");
+  if (facets && !json_is_null(facets) && (rc = proto_json_facets(r->q, facets, err))) return rc;
+  if ((rc = proto_json_bool(o, "exact", &r->q->exact, err))) return rc;
+  if ((rc = proto_json_bool(o, "relax", &r->q->relax, err))) return rc;
+  json_t *match = json_object_get(o, "match");
+  if (match && !json_is_null(match)) {
+    const char *m = json_string_value(match);
+    if (!m || (strcmp(m, "any") != 0 && strcmp(m, "all") != 0)) {
+      return err_set(err, ERR_BAD_REQUEST, 0, "\"match\" must be \"any\" or \"all\"");
+    }
+    r->q->match_any = m[1] == 'n';
+  }
+  return 0;
+}
+
+/* The text form: the command word, then its argument. */
+static int proto_read_text(const char *line, size_t len, proto_req_t *r) {
+  size_t wl = proto_word_len(line, len);
+  const char *arg = line + wl;
+  size_t alen = len - wl;
+  proto_trim(&arg, &alen);
+  r->arg = arg;
+  r->len = alen;
+  if (!(r->cmd = proto_find_command(line, wl))) {
+    return err_set(&r->err, ERR_UNKNOWN_COMMAND, 1, "unknown command '%.*s' (HELP lists them)",
+                   (int)(wl > 40 ? 40 : wl), line);
+  }
+  if (r->cmd->needs_arg == 1 && alen == 0) {
+    return err_set(&r->err, ERR_BAD_REQUEST, 0, "%s needs an argument: %s", r->cmd->name,
+                   r->cmd->usage);
+  }
+  if (r->cmd->needs_arg == 0 && alen != 0) {
+    return err_set(&r->err, ERR_BAD_REQUEST, (int)(arg - line) + 1, "%s takes no argument",
+                   r->cmd->name);
+  }
+  return 0;
+}
+
+int proto_read(const char *line, size_t len, proto_req_t *r) {
+  memset(r, 0, sizeof *r);
   if (len && line[len - 1] == '\r') len--;
-  size_t before = out->len;
   const char *s = line;
   size_t n = len;
   proto_trim(&s, &n);
   if (!utf8_valid(line, len)) {
-    rc = err_set(&err, ERR_BAD_REQUEST, 0, "request is not valid UTF-8");
+    r->rc = err_set(&r->err, ERR_BAD_REQUEST, 0, "request is not valid UTF-8");
   } else if (n == 0) {
-    rc = err_set(&err, ERR_BAD_REQUEST, 0, "empty request (HELP lists the commands)");
+    r->rc = err_set(&r->err, ERR_BAD_REQUEST, 0, "empty request (HELP lists the commands)");
   } else if (s[0] == '{') {
-    rc = proto_read_json(c, s, n, &r, &err);
+    r->rc = proto_read_json(s, n, r);
   } else {
-    rc = proto_read_text(c, s, n, &r, &err);
+    r->rc = proto_read_text(s, n, r);
   }
-  if (!rc && (r.cmd->flags & PROTO_CMD_ENGINE) && !c->eng) {
+  return r->rc;
+}
+
+void proto_req_fini(proto_req_t *r) {
+  json_decref(r->json);
+  memset(r, 0, sizeof *r);
+}
+
+int proto_secret_equal(const char *secret, const char *given, size_t len) {
+  size_t n = strlen(secret);
+  unsigned diff = (unsigned)(n ^ len);
+  for (size_t i = 0; i < len; i++)
+    diff |= (unsigned char)given[i] ^ (unsigned char)secret[i % (n ? n : 1)];
+  return diff == 0;
+}
+
+int proto_gate(const proto_req_t *r, const char *secret, int *authed, buf_t *out, int *rc) {
+  int is_auth = r->cmd && (r->cmd->flags & PROTO_CMD_AUTH);
+  *rc = 0;
+  if (!secret) {
+    if (!is_auth || r->rc) return 0; /* a malformed AUTH: its read error */
+  } else if (is_auth) {
+    if (r->rc || !proto_secret_equal(secret, r->arg, r->len)) *rc = ERR_UNAUTHORIZED;
+    else *authed = 1;
+  } else if (*authed) {
+    return 0;
+  } else {
+    *rc = ERR_UNAUTHORIZED;
+  }
+  if (*rc) proto_write_error(out, *rc, is_auth ? "wrong secret" : "send AUTH <secret> first", 0);
+  else buf_puts(out, "{\"ok\":true}\n");
+  return 1;
+}
+
+int proto_answer(proto_ctx_t *c, proto_req_t *r, buf_t *out, unsigned *flags) {
+  err_t err = {0};
+  int rc = r->rc, answered = 0;
+  *flags = 0;
+  arena_reset(c->arena);
+  r->q = NULL;
+  size_t before = out->len;
+  if (rc) {
+    err = r->err;
+  } else if (proto_gate(r, NULL, NULL, out, &rc)) {
+    answered = 1;
+  } else if (r->cmd->flags & PROTO_CMD_QUERY) {
+    /* Query error columns count from the query's first byte, in both
+     * request forms. */
+    rc = r->json ? proto_json_query(c, r, &err) : qp_parse(r->arg, r->len, c->arena, &r->q, &err);
+  }
+  if (!rc && !answered && (r->cmd->flags & PROTO_CMD_ENGINE) && !c->eng) {
     rc = err_set(&err, ERR_INTERNAL, 0, "no index is open");
   }
-  if (!rc) rc = r.cmd->handler(c, &r, out, &err);
+  if (!rc && !answered) rc = r->cmd->handler(c, r, out, &err);
   if (!rc && out->err) rc = err_set(&err, out->err, 0, "response larger than the output limit");
   if (rc) {
     out->len = before;
@@ -615,9 +641,20 @@ int proto_handle(proto_ctx_t *c, const char *line, size_t len, buf_t *out, unsig
     if (out->data) out->data[before] = '\0';
     if (rc != ERR_OVER_BUDGET) proto_write_error(out, rc, err_message(&err), err.column);
   }
-  if (r.cmd && strcmp(r.cmd->name, "QUIT") == 0) *flags |= PROTO_OUT_CLOSE;
+  /* QUIT closes even when it was wrong ("QUIT x"), unless its JSON form
+   * could not be read. */
+  if (r->cmd && (r->cmd->flags & PROTO_CMD_CLOSE) && (!rc || !r->json)) *flags |= PROTO_OUT_CLOSE;
   /* The answer is in out: give back what a large request took now, rather
    * than holding it until this context's next request. */
   arena_reset(c->arena);
+  r->q = NULL;
+  return rc;
+}
+
+int proto_handle(proto_ctx_t *c, const char *line, size_t len, buf_t *out, unsigned *flags) {
+  proto_req_t r;
+  proto_read(line, len, &r);
+  int rc = proto_answer(c, &r, out, flags);
+  proto_req_fini(&r);
   return rc;
 }

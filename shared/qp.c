@@ -6,65 +6,17 @@
  * qp_query_new / qp_filter_node / qp_date_node / qp_add_condition); eng.c
  * turns the tree into a Xapian query and snip.c collects its text leaves.
  *
- * How it works.  A hand-written lexer (qp_lex) cuts the query into tokens,
+ * The module is three files and one private header, qp_int.h: qp_lex.c
+ * (the lexer, and the lexical rules of the language), this file (names,
+ * node builders, dates, the parser, the entry points), qp_explain.c (the
+ * EXPLAIN form).
+ *
+ * How it works.  A hand-written lexer (qp_lex.c) cuts the query into tokens,
  * with one token of lookahead; a recursive-descent parser follows the grammar
  * of qp.h (qp_parse_or > qp_parse_and > qp_parse_unary).  Every operator node
  * is built already simplified (qp_make_and, qp_make_or, qp_make_not), so
  * there is no separate rewriting pass.  Words are normalized with tok.h, the
  * same code the indexer uses.
- *
- * Lexical rules (the parts SPEC.md leaves to us):
- *  - Tokens are delimited by white space (ASCII, and the Unicode spaces
- *    U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F,
- *    U+3000), parentheses and the ASCII double quote.  `a(b)` is `a (b)`.
- *  - OR, AND and NOT are operators only as whole upper-case tokens.
- *  - '-' at the start of a token negates when it is directly followed by
- *    '(', '"' or a token that is a term (has a word, ends in '*', or is
- *    field:value); `--a` is NOT NOT a, which is a.  A '-' followed by space,
- *    or by a token without words, is punctuation.  A token right after such
- *    a '-' is never an operator: `-OR` excludes the word "or".
- *  - A token the tokenizer finds no word in (`&`, `--`, `...`) is skipped
- *    like white space.
- *  - A token ending in '*' is a prefix; what precedes the '*' must be
- *    exactly one word.
- *  - Syntax of other engines is an error naming its column, never a
- *    different query (qp_check_bare, qp_lex_quoted; docs/query-syntax.md
- *    has the table with the reasons).  In a bare token or a title:/filter
- *    value: a '*' anywhere but after the last letter or digit (`*aza`,
- *    `ha*as`); '^' next to a letter or digit (`gaza^2`); '~' after one
- *    (`gaza~`, `gaza~2`); '?' between two (`te?t`); `&&` and `||`; a token
- *    starting with '+' or '!' before a letter, '(' or '"' (`+gaza`,
- *    `!gaza`); `<<`; '[' or '{'
- *    opening a group holding the word TO (`[a TO b]`).  After a closing
- *    quote: '~', '^', or '/' and a digit (`"a b"~5`, `"a b"/2`).  Inside a
- *    phrase: '*' after a letter or digit (`"hospit*"`).  What stays text,
- *    because people write it: an apostrophe or hyphen inside a word, `C++`,
- *    `AT&T`, `9/11`, `/boat-tail/` (Cranfield quotes so; not a regular
- *    expression), `$5`, `#tag`, `@name`, `+972`, `~5`, `Yahoo!`, `why?`,
- *    a lone `|`, `&`, `[`, emoji (skipped: no word in them).
- *  - NEAR and NEAR/N (N 1..QP_MAX_NEAR, digits only) are operators as whole
- *    upper-case tokens, like OR; `NEAR/x`, `NEAR/0` are errors.
- *  - title:( starts a group whose text is matched in titles; a filter, date
- *    or option followed by '(' is an error (one value each).
- *  - NAME:VALUE, with NAME the ASCII letters before the first ':' of a token
- *    (case-insensitive), is a field or an option when NAME is one of
- *    qp_fdefs[]; with any other NAME the token is text (`Mission:`,
- *    `Requests:`, a pasted `http://x.com`, which is the phrase "http x com"),
- *    since people type and paste such text and mean it.  `10:30` is not a
- *    field since it starts with a digit.  VALUE is the rest of the token, or
- *    a quoted string right after the ':'.  An empty VALUE is an error.
- *  - Options are allowed anywhere outside parentheses and not negated; they
- *    are taken out of the tree, so `gaza OR rafah limit:5` is `gaza OR rafah`
- *    with a limit of 5.  An operator whose side holds only options has
- *    nothing to apply to: `a OR limit:5` is an error.
- *  - Filter keys are tok_key() of the value, at most QP_KEY_MAX bytes (the
- *    indexer must cut keys at the same length).  Option values and facet
- *    names are case-insensitive.  limit 0..QP_MAX_LIMIT; offset any 32-bit
- *    number (the engine applies its own cap); facet limits
- *    1..QP_MAX_FACET_LIMIT or "all"; exact and relax take yes/no/true/false,
- *    match any/all; a facet named twice is an error.
- *  - Dates: YYYY, YYYY-MM or YYYY-MM-DD, year 0001-9999, a real calendar
- *    day (proleptic Gregorian).
  *
  * Invariants of every tree qp_parse returns (tests/fuzz/fuzz_qp.c checks
  * them):
@@ -82,30 +34,10 @@
  *    passing through a NOT.
  * All memory comes from the caller's arena (ERR_NOMEM when it fails); the
  * module keeps no state, so one arena per thread makes it thread-safe.
- *
- * EXPLAIN JSON (qp_explain), one object, members always in this order:
- *   {"root":NODE|null,"limit":N,"offset":N,"sort":S,"exact":B,
- *    "facets":[{"name":F,"limit":N|"all"},...]}
- *   S is the order that will be used: the one asked for, else "relevance"
- *   when has_text and "newest" otherwise.  Then, only when they apply:
- *   "now":"YYYY-MM-DD" (with since: or sort:recent), "since":"7d",
- *   "halflife_days":N (sort:recent), "after":CURSOR, "collapse":"copies",
- *   "like":ID, "by":"week".
- *   NODE is one of
- *     {"op":"and","args":[NODE,...]}      {"op":"or","args":[NODE,...]}
- *     {"op":"not","arg":NODE}
- *     {"op":"near","distance":N,"args":[NODE,...]}   (words and prefixes)
- *     {"word":"gaza"}  {"phrase":["gaza","city"]}  {"prefix":"hospit"}
- *         each with "field":"title" added when limited to titles
- *     {"filter":"outlet","value":"Al Jazeera","key":"aljazeera"}
- *         (filter is outlet, author, tag or lang), with "prefix":true
- *         added for outlet:fox* (value "fox*", key "fox")
- *     {"date":"2023-11","from":"2023-11-01","to":"2023-11-31"}
- *         (date as written; from/to inclusive, null when open; a month
- *         runs to day 31 whatever its length)
  */
 #include "qp.h"
 #include "cal.h"
+#include "qp_int.h"
 #include "schema.h"
 
 #include "tok.h"
@@ -118,12 +50,6 @@
 #include <string.h>
 
 #define QP_MAX_FACET_LIMIT 10000000u
-#define QP_KEY_MAX SCHEMA_MAX_KEY
-#define QP_SHOW_MAX 40  /* bytes of the user's text quoted in a message */
-
-/* printf arguments for "'%.*s%s'": the text, cut to QP_SHOW_MAX bytes. */
-#define QP_SHOW(s, n) \
-  (int)((n) > QP_SHOW_MAX ? QP_SHOW_MAX : (n)), (s), ((n) > QP_SHOW_MAX ? "..." : "")
 
 /* ------------------------------------------------------------------------
  * Names
@@ -132,41 +58,18 @@
 static const char *const qp_facet_names[QP_FACET__COUNT] = {"outlet", "year",   "month",
                                                             "day",    "author", "tag"};
 
-typedef enum qp_fkind { QP_FK_TEXT, QP_FK_FILTER, QP_FK_DATE, QP_FK_OPTION } qp_fkind_t;
-typedef enum qp_opt {
-  QP_OPT_LIMIT,
-  QP_OPT_OFFSET,
-  QP_OPT_SORT,
-  QP_OPT_FACETS,
-  QP_OPT_EXACT,
-  QP_OPT_SINCE, /* the news options (qp_news_option) */
-  QP_OPT_NOW,
-  QP_OPT_HALFLIFE,
-  QP_OPT_AFTER,
-  QP_OPT_BY,
-  QP_OPT_LIKE,
-  QP_OPT_COLLAPSE,
-  QP_OPT_MATCH,
-  QP_OPT_RELAX
-} qp_opt_t;
-
-typedef struct qp_fdef {
-  const char *name;
-  qp_fkind_t kind;
-  int id; /* qp_field_t for text and filters, qp_opt_t for options */
-} qp_fdef_t;
 
 static const qp_fdef_t qp_fdefs[] = {
-    {"title", QP_FK_TEXT, QF_TITLE},        {"outlet", QP_FK_FILTER, QF_OUTLET},
-    {"author", QP_FK_FILTER, QF_AUTHOR},    {"tag", QP_FK_FILTER, QF_TAG},
-    {"lang", QP_FK_FILTER, QF_LANG},        {"date", QP_FK_DATE, 0},
-    {"limit", QP_FK_OPTION, QP_OPT_LIMIT},  {"offset", QP_FK_OPTION, QP_OPT_OFFSET},
-    {"sort", QP_FK_OPTION, QP_OPT_SORT},    {"facets", QP_FK_OPTION, QP_OPT_FACETS},
-    {"exact", QP_FK_OPTION, QP_OPT_EXACT},  {"since", QP_FK_OPTION, QP_OPT_SINCE},
-    {"now", QP_FK_OPTION, QP_OPT_NOW},      {"halflife", QP_FK_OPTION, QP_OPT_HALFLIFE},
-    {"after", QP_FK_OPTION, QP_OPT_AFTER},  {"by", QP_FK_OPTION, QP_OPT_BY},
-    {"like", QP_FK_OPTION, QP_OPT_LIKE},    {"collapse", QP_FK_OPTION, QP_OPT_COLLAPSE},
-    {"match", QP_FK_OPTION, QP_OPT_MATCH},  {"relax", QP_FK_OPTION, QP_OPT_RELAX},
+    {"title", QP_FK_TEXT, QF_TITLE},       {"outlet", QP_FK_FILTER, QF_OUTLET},
+    {"author", QP_FK_FILTER, QF_AUTHOR},   {"tag", QP_FK_FILTER, QF_TAG},
+    {"lang", QP_FK_FILTER, QF_LANG},       {"date", QP_FK_DATE, 0},
+    {"limit", QP_FK_OPTION, QP_OPT_LIMIT}, {"offset", QP_FK_OPTION, QP_OPT_OFFSET},
+    {"sort", QP_FK_OPTION, QP_OPT_SORT},   {"facets", QP_FK_OPTION, QP_OPT_FACETS},
+    {"exact", QP_FK_OPTION, QP_OPT_EXACT}, {"since", QP_FK_OPTION, QP_OPT_SINCE},
+    {"now", QP_FK_OPTION, QP_OPT_NOW},     {"halflife", QP_FK_OPTION, QP_OPT_HALFLIFE},
+    {"after", QP_FK_OPTION, QP_OPT_AFTER}, {"by", QP_FK_OPTION, QP_OPT_BY},
+    {"like", QP_FK_OPTION, QP_OPT_LIKE},   {"collapse", QP_FK_OPTION, QP_OPT_COLLAPSE},
+    {"match", QP_FK_OPTION, QP_OPT_MATCH}, {"relax", QP_FK_OPTION, QP_OPT_RELAX},
 };
 
 static int qp_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
@@ -179,20 +82,26 @@ static int qp_ieq(const char *s, size_t n, const char *lit) {
   return i == n && lit[i] == '\0';
 }
 
-static const qp_fdef_t *qp_field_def(const char *s, size_t n) {
+const qp_fdef_t *qp__field_def(const char *s, size_t n) {
   for (size_t i = 0; i < sizeof qp_fdefs / sizeof qp_fdefs[0]; i++)
     if (qp_ieq(s, n, qp_fdefs[i].name)) return &qp_fdefs[i];
   return NULL;
 }
 
-static const char *qp_filter_name(qp_field_t f) {
+const char *qp__filter_name(qp_field_t f) {
   switch (f) {
-    case QF_OUTLET: return "outlet";
-    case QF_AUTHOR: return "author";
-    case QF_TAG: return "tag";
-    case QF_LANG: return "lang";
-    case QF_TITLE: return "title";
-    case QF_TEXT: break;
+    case QF_OUTLET:
+      return "outlet";
+    case QF_AUTHOR:
+      return "author";
+    case QF_TAG:
+      return "tag";
+    case QF_LANG:
+      return "lang";
+    case QF_TITLE:
+      return "title";
+    case QF_TEXT:
+      break;
   }
   return "text";
 }
@@ -210,38 +119,33 @@ const char *qp_facet_name(qp_facet_t f) {
 
 const char *qp_sort_name(qp_sort_t s) {
   switch (s) {
-    case QP_SORT_DEFAULT: return "default";
-    case QP_SORT_RELEVANCE: return "relevance";
-    case QP_SORT_NEWEST: return "newest";
-    case QP_SORT_OLDEST: return "oldest";
-    case QP_SORT_RECENT: return "recent";
+    case QP_SORT_DEFAULT:
+      return "default";
+    case QP_SORT_RELEVANCE:
+      return "relevance";
+    case QP_SORT_NEWEST:
+      return "newest";
+    case QP_SORT_OLDEST:
+      return "oldest";
+    case QP_SORT_RECENT:
+      return "recent";
   }
   return NULL;
 }
 
 static const char *const qp_by_names[] = {"auto", "day", "week", "month", "year"};
 
-const char *qp_by_name(qp_by_t b) {
-  return (unsigned)b <= QP_BY_YEAR ? qp_by_names[b] : NULL;
-}
+const char *qp_by_name(qp_by_t b) { return (unsigned)b <= QP_BY_YEAR ? qp_by_names[b] : NULL; }
 
 /* ------------------------------------------------------------------------
  * Node building
  */
 
-typedef struct qp_build {
-  arena_t *a;
-  err_t *err;   /* may be NULL */
-  size_t nodes; /* allocated so far */
-  size_t max;   /* QP_MAX_NODES when parsing, SIZE_MAX for the JSON form */
-} qp_build_t;
 
-static int qp_col(size_t off) { return off < (size_t)INT_MAX ? (int)off + 1 : INT_MAX; }
+int qp__col(size_t off) { return off < (size_t)INT_MAX ? (int)off + 1 : INT_MAX; }
 
 /* Record an error and return code (whatever err held before). */
-static int qp_fail(err_t *err, int code, int column, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int qp_fail(err_t *err, int code, int column, const char *fmt, ...) {
+int qp__fail(err_t *err, int code, int column, const char *fmt, ...) {
   char msg[sizeof err->msg];
   va_list ap;
   va_start(ap, fmt);
@@ -251,18 +155,18 @@ static int qp_fail(err_t *err, int code, int column, const char *fmt, ...) {
   return code;
 }
 
-static int qp_nomem(err_t *err) {
-  return qp_fail(err, ERR_NOMEM, 0, "out of memory while parsing the query");
+int qp__nomem(err_t *err) {
+  return qp__fail(err, ERR_NOMEM, 0, "out of memory while parsing the query");
 }
 
 static int qp_node(qp_build_t *b, qp_kind_t kind, int column, qp_node_t **out) {
   *out = NULL;
   if (b->nodes >= b->max)
-    return qp_fail(b->err, ERR_BAD_QUERY, column,
-                   "query too complex at column %d: more than %d terms and operators", column,
-                   QP_MAX_NODES);
+    return qp__fail(b->err, ERR_BAD_QUERY, column,
+                    "query too complex at column %d: more than %d terms and operators", column,
+                    QP_MAX_NODES);
   qp_node_t *n = arena_calloc(b->a, 1, sizeof *n);
-  if (!n) return qp_nomem(b->err);
+  if (!n) return qp__nomem(b->err);
   b->nodes++;
   n->kind = kind;
   n->column = column;
@@ -277,7 +181,7 @@ static int qp_make_not(qp_build_t *b, qp_node_t *kid, int column, qp_node_t **ou
     return 0;
   }
   qp_node_t **kids = arena_alloc(b->a, sizeof *kids);
-  if (!kids) return qp_nomem(b->err);
+  if (!kids) return qp__nomem(b->err);
   int rc = qp_node(b, QN_NOT, column, out);
   if (rc) return rc;
   kids[0] = kid;
@@ -310,7 +214,7 @@ static int qp_group_filters(qp_build_t *b, qp_node_t **kids, size_t *k) {
     }
     if (members < 2) continue;
     qp_node_t **fl = arena_alloc(b->a, nfilters * sizeof *fl);
-    if (!fl) return qp_nomem(b->err);
+    if (!fl) return qp__nomem(b->err);
     size_t nf = 0, w = i + 1;
     for (size_t j = i; j < *k; j++) {
       qp_node_t *m = kids[j];
@@ -325,12 +229,12 @@ static int qp_group_filters(qp_build_t *b, qp_node_t **kids, size_t *k) {
         fl[nf++] = m;
       }
     }
-    qp_node_t *or;
-    int rc = qp_node(b, QN_OR, kids[i]->column, &or);
+    qp_node_t *alt;
+    int rc = qp_node(b, QN_OR, kids[i]->column, &alt);
     if (rc) return rc;
-    or->kids = fl;
-    or->nkids = nf;
-    kids[i] = or;
+    alt->kids = fl;
+    alt->nkids = nf;
+    kids[i] = alt;
     *k = w;
   }
   return 0;
@@ -349,7 +253,7 @@ static int qp_make_and(qp_build_t *b, qp_node_t *const *items, size_t n, int col
   size_t total = 0;
   for (size_t i = 0; i < n; i++) total += items[i]->kind == QN_AND ? items[i]->nkids : 1;
   qp_node_t **kids = arena_alloc(b->a, total * sizeof *kids);
-  if (!kids) return qp_nomem(b->err);
+  if (!kids) return qp__nomem(b->err);
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     if (items[i]->kind == QN_AND) {
@@ -382,7 +286,7 @@ static int qp_make_or(qp_build_t *b, qp_node_t *const *items, size_t n, qp_node_
   size_t total = 0;
   for (size_t i = 0; i < n; i++) total += items[i]->kind == QN_OR ? items[i]->nkids : 1;
   qp_node_t **kids = arena_alloc(b->a, total * sizeof *kids);
-  if (!kids) return qp_nomem(b->err);
+  if (!kids) return qp__nomem(b->err);
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     if (items[i]->kind == QN_OR) {
@@ -405,7 +309,8 @@ static int qp_has_text(const qp_node_t *n) {
     case QN_WORD:
     case QN_PHRASE:
     case QN_PREFIX:
-    case QN_NEAR: return 1;
+    case QN_NEAR:
+      return 1;
     case QN_AND:
     case QN_OR:
       for (size_t i = 0; i < n->nkids; i++)
@@ -413,7 +318,8 @@ static int qp_has_text(const qp_node_t *n) {
       return 0;
     case QN_NOT:
     case QN_FILTER:
-    case QN_DATE: return 0;
+    case QN_DATE:
+      return 0;
   }
   return 0;
 }
@@ -447,7 +353,7 @@ static int qp_filter(qp_build_t *b, qp_field_t field, const char *value, size_t 
   char *key = arena_alloc(b->a, QP_KEY_MAX + 1);
   n->field = field;
   n->value = arena_strndup(b->a, value ? value : "", value ? len : 0);
-  if (!key || !n->value) return qp_nomem(b->err);
+  if (!key || !n->value) return qp__nomem(b->err);
   tok_key(value ? value : "", value ? len : 0, key, QP_KEY_MAX + 1);
   n->key = key;
   return 0;
@@ -456,13 +362,6 @@ static int qp_filter(qp_build_t *b, qp_field_t field, const char *value, size_t 
 /* ------------------------------------------------------------------------
  * Dates
  */
-
-static int qp_leap(unsigned y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-static unsigned qp_month_days(unsigned y, unsigned m) {
-  static const unsigned char days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && qp_leap(y) ? 29 : days[m - 1];
-}
 
 static int qp_digits(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -497,8 +396,8 @@ static const char *qp_date_one(const char *s, size_t n, uint32_t *lo, uint32_t *
     return NULL;
   }
   if (d < 1 || d > 31) return "day must be 01-31";
-  if (d > qp_month_days(y, m)) {
-    snprintf(why, cap, "%04u-%02u has only %u days", y, m, qp_month_days(y, m));
+  if (d > cal_month_days(y, m)) {
+    snprintf(why, cap, "%04u-%02u has only %u days", y, m, cal_month_days(y, m));
     return why;
   }
   *lo = *hi = y * 10000 + m * 100 + d;
@@ -508,8 +407,8 @@ static const char *qp_date_one(const char *s, size_t n, uint32_t *lo, uint32_t *
 /* A date or a range A..B with either end open.  Returns NULL, or why not
  * with *bad and *bad_len the part at fault (one end, or the whole range, then
  * *range is set). */
-static const char *qp_date_text(const char *s, size_t n, uint32_t *lo, uint32_t *hi,
-                                size_t *bad, size_t *bad_len, int *range, char *why, size_t cap) {
+static const char *qp_date_text(const char *s, size_t n, uint32_t *lo, uint32_t *hi, size_t *bad,
+                                size_t *bad_len, int *range, char *why, size_t cap) {
   *range = 0;
   *bad = 0;
   *bad_len = n;
@@ -548,370 +447,22 @@ int qp_date_node(arena_t *a, const char *from, const char *to, qp_node_t **out, 
   const char *e;
   *out = NULL;
   if (!fl && !tl)
-    return qp_fail(err, ERR_BAD_QUERY, 0, "a date range needs a start, an end or both");
+    return qp__fail(err, ERR_BAD_QUERY, 0, "a date range needs a start, an end or both");
   if (fl && (e = qp_date_one(from, fl, &lo, &unused, why, sizeof why)))
-    return qp_fail(err, ERR_BAD_QUERY, 0, "bad date '%.*s%s': %s", QP_SHOW(from, fl), e);
+    return qp__fail(err, ERR_BAD_QUERY, 0, "bad date '%.*s%s': %s", QP_SHOW(from, fl), e);
   if (tl && (e = qp_date_one(to, tl, &unused, &hi, why, sizeof why)))
-    return qp_fail(err, ERR_BAD_QUERY, 0, "bad date '%.*s%s': %s", QP_SHOW(to, tl), e);
+    return qp__fail(err, ERR_BAD_QUERY, 0, "bad date '%.*s%s': %s", QP_SHOW(to, tl), e);
   if (lo && hi && lo > hi)
-    return qp_fail(err, ERR_BAD_QUERY, 0, "bad date range '%s..%s': the start is after the end",
-                   from, to);
+    return qp__fail(err, ERR_BAD_QUERY, 0, "bad date range '%s..%s': the start is after the end",
+                    from, to);
   qp_node_t *n;
   int rc = qp_node(&b, QN_DATE, 0, &n);
   if (rc) return rc;
   n->value = arena_sprintf(a, "%s..%s", fl ? from : "", tl ? to : "");
-  if (!n->value) return qp_nomem(err);
+  if (!n->value) return qp__nomem(err);
   n->lo = lo;
   n->hi = hi;
   *out = n;
-  return 0;
-}
-
-/* ------------------------------------------------------------------------
- * Lexer
- */
-
-typedef enum qp_tkind {
-  QT_END,
-  QT_LPAREN,
-  QT_RPAREN,
-  QT_OR,
-  QT_AND,
-  QT_NOT,
-  QT_NEAR,   /* NEAR or NEAR/N: distance */
-  QT_NEG,    /* '-' glued to a term */
-  QT_PHRASE, /* "..." : s/n inside the quotes */
-  QT_TEXT,   /* a bare token with a word or a trailing '*' */
-  QT_FIELD   /* NAME:VALUE : def, and s/n the value; or NAME:( with group
-                set and the '(' left for the next token */
-} qp_tkind_t;
-
-typedef struct qp_tok {
-  qp_tkind_t kind;
-  size_t at;   /* byte offset of the token */
-  const char *s;
-  size_t n;
-  size_t s_at; /* byte offset of s */
-  int quoted;
-  int group;         /* QT_FIELD: title:( */
-  uint32_t distance; /* QT_NEAR */
-  const qp_fdef_t *def;
-} qp_tok_t;
-
-typedef struct qp_parser {
-  const char *q;
-  size_t len, pos;
-  int glued; /* the token being lexed follows a QT_NEG */
-  int have;  /* la holds the next token */
-  qp_tok_t la;
-  qp_build_t b;
-  qp_query_t *query;
-  qp_field_t field; /* where text matches: QF_TITLE inside title:( ) */
-  unsigned opts; /* a bit per option given */
-  uint32_t since_n; /* since:N<unit>, resolved against now at the end */
-  char since_unit;
-  size_t since_at;
-} qp_parser_t;
-
-/* Bytes of the white-space character at q[i], or 0. */
-static size_t qp_space(const qp_parser_t *p, size_t i) {
-  const unsigned char *s = (const unsigned char *)p->q + i;
-  size_t n = p->len - i;
-  switch (s[0]) {
-    case ' ':
-    case '\t':
-    case '\n':
-    case '\v':
-    case '\f':
-    case '\r': return 1;
-    case 0xC2: return n >= 2 && (s[1] == 0xA0 || s[1] == 0x85) ? 2 : 0;
-    case 0xE1: return n >= 3 && s[1] == 0x9A && s[2] == 0x80 ? 3 : 0;
-    case 0xE2:
-      if (n < 3) return 0;
-      if (s[1] == 0x80 && ((s[2] >= 0x80 && s[2] <= 0x8A) || s[2] == 0xA8 || s[2] == 0xA9 ||
-                           s[2] == 0xAF))
-        return 3;
-      return s[1] == 0x81 && s[2] == 0x9F ? 3 : 0;
-    case 0xE3: return n >= 3 && s[1] == 0x80 && s[2] == 0x80 ? 3 : 0;
-    default: return 0;
-  }
-}
-
-static int qp_delim(const qp_parser_t *p, size_t i) {
-  char c = p->q[i];
-  return c == '(' || c == ')' || c == '"' || qp_space(p, i);
-}
-
-static size_t qp_token_end(const qp_parser_t *p, size_t i) {
-  while (i < p->len && !qp_delim(p, i)) i++;
-  return i;
-}
-
-/* Length of NAME in a NAME:VALUE token s[0..n), or 0. */
-static size_t qp_field_name(const char *s, size_t n) {
-  size_t i = 0;
-  while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z'))) i++;
-  return i > 0 && i < n && s[i] == ':' ? i : 0;
-}
-
-static int qp_has_word(const char *s, size_t n) {
-  tok_iter_t it;
-  tok_word_t w;
-  tok_iter_init(&it, s, n);
-  return tok_next(&it, &w);
-}
-
-/* Is the bare token s[0..n) a term (not punctuation to skip)? */
-static int qp_termlike(const char *s, size_t n) {
-  return n > 0 && (s[n - 1] == '*' || qp_field_name(s, n) || qp_has_word(s, n));
-}
-
-/* Does the '-' at q[i] negate what follows? */
-static int qp_neg_here(const qp_parser_t *p, size_t i) {
-  size_t k = i + 1;
-  while (k < p->len && p->q[k] == '-') k++;
-  if (k >= p->len) return 0;
-  if (p->q[k] == '(' || p->q[k] == '"') return 1;
-  return qp_termlike(p->q + k, qp_token_end(p, k) - k);
-}
-
-/* A syntax error at byte offset at (lexer and parser). */
-static int qp_bad(qp_parser_t *p, size_t at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int qp_bad(qp_parser_t *p, size_t at, const char *fmt, ...) {
-  char msg[sizeof p->b.err->msg];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  return qp_fail(p->b.err, ERR_BAD_QUERY, qp_col(at), "%s", msg);
-}
-
-/* A byte of a word as far as the syntax checks go: an ASCII letter or
- * digit, or any byte of a multi-byte UTF-8 character. */
-static int qp_wordbyte(int c) {
-  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c >= 0x80;
-}
-
-/* Does the '[' or '{' at q[at] open a range: the word TO, between spaces,
- * before the closing bracket? */
-static int qp_range_here(const qp_parser_t *p, size_t at) {
-  for (size_t i = at + 1; i + 2 < p->len && p->q[i] != ']' && p->q[i] != '}'; i++)
-    if (p->q[i] == ' ' && p->q[i + 1] == 'T' && p->q[i + 2] == 'O' &&
-        (i + 3 == p->len || p->q[i + 3] == ' '))
-      return 1;
-  return 0;
-}
-
-/* Syntax of other engines in the bare token (or unquoted value) q[at..at+n)
- * (the lexical rules above): an error naming its column, else 0. */
-static int qp_check_bare(qp_parser_t *p, size_t at, size_t n) {
-  const unsigned char *s = (const unsigned char *)p->q + at;
-  int after = at + n < p->len ? (unsigned char)p->q[at + n] : 0; /* its delimiter */
-  for (size_t i = 0; i < n; i++) {
-    int prev = i ? s[i - 1] : 0, next = i + 1 < n ? s[i + 1] : after;
-    int inner = i + 1 < n, lead = i == 0, col = qp_col(at + i);
-    int opens = (qp_wordbyte(next) && !(next >= '0' && next <= '9')) || next == '(' ||
-                next == '"';
-    switch (s[i]) {
-      case '*':
-        if (!inner && !lead && qp_wordbyte(prev)) break; /* hospit* */
-        if (lead || !qp_wordbyte(prev))
-          return qp_bad(p, at + i,
-                            "leading wildcard at column %d is not supported: '*' only ends a "
-                            "word (hospit*)",
-                            col);
-        return qp_bad(p, at + i,
-                          "'*' inside a word at column %d is not supported: '*' only ends a "
-                          "word (hospit*)",
-                          col);
-      case '^':
-        if (qp_wordbyte(prev) || qp_wordbyte(next))
-          return qp_bad(p, at + i, "boost '^' at column %d is not supported", col);
-        break;
-      case '~':
-        if (qp_wordbyte(prev))
-          return qp_bad(p, at + i,
-                            "fuzzy search '~' at column %d is not supported (for words near "
-                            "each other: a NEAR/N b)",
-                            col);
-        break;
-      case '?':
-        if (inner && qp_wordbyte(prev) && qp_wordbyte(next))
-          return qp_bad(p, at + i,
-                            "'?' inside a word at column %d (a one-letter wildcard) is not "
-                            "supported",
-                            col);
-        break;
-      case '&':
-      case '|':
-        if (inner && next == s[i])
-          return qp_bad(p, at + i, "'%c%c' at column %d is not supported: write %s", s[i],
-                            s[i], col, s[i] == '&' ? "AND" : "OR");
-        break;
-      case '+':
-      case '!':
-        if (lead && opens)
-          return qp_bad(p, at + i, "'%c' at column %d is not supported: %s", s[i], col,
-                            s[i] == '+' ? "every word must match already (drop the '+')"
-                                        : "write NOT or -");
-        break;
-      case '<':
-        if (inner && next == '<')
-          return qp_bad(p, at + i, "'<<' (word order) at column %d is not supported", col);
-        break;
-      case '[':
-      case '{':
-        if (lead && qp_range_here(p, at))
-          return qp_bad(p, at,
-                            "range '%c... TO ...' at column %d is not supported (dates: "
-                            "date:A..B)",
-                            s[i], col);
-        break;
-      default: break;
-    }
-  }
-  return 0;
-}
-
-/* The quoted string whose '"' is at q[i]; text: it is a phrase or a title
- * or filter value, where a '*' after a letter or digit is an error. */
-static int qp_lex_quoted(qp_parser_t *p, size_t i, int text, qp_tok_t *t) {
-  const char *close = memchr(p->q + i + 1, '"', p->len - i - 1);
-  if (!close) return qp_bad(p, i, "unbalanced '\"' at column %d", qp_col(i));
-  t->s = p->q + i + 1;
-  t->n = (size_t)(close - t->s);
-  t->s_at = i + 1;
-  t->quoted = 1;
-  p->pos = (size_t)(close - p->q) + 1;
-  for (size_t k = 1; text && k < t->n; k++)
-    if (t->s[k] == '*' && qp_wordbyte((unsigned char)t->s[k - 1]))
-      return qp_bad(p, t->s_at + k,
-                        "'*' inside a phrase at column %d is not supported: a phrase matches "
-                        "whole words (write the prefix outside quotes)",
-                        qp_col(t->s_at + k));
-  char c = p->pos < p->len ? p->q[p->pos] : 0;
-  char d = p->pos + 1 < p->len ? p->q[p->pos + 1] : 0;
-  if (c == '~' || c == '^' || (c == '/' && d >= '0' && d <= '9'))
-    return qp_bad(p, p->pos, "'%c' after a phrase at column %d is not supported%s", c,
-                      qp_col(p->pos),
-                      c == '~' ? " (for words near each other: a NEAR/N b)"
-                      : c == '^' ? " (boost)"
-                                 : " (quorum)");
-  return 0;
-}
-
-static int qp_lex_field(qp_parser_t *p, const qp_fdef_t *def, size_t name_len, size_t end,
-                        qp_tok_t *t) {
-  size_t v = p->pos + name_len + 1;
-  int text = def->kind == QP_FK_TEXT || def->kind == QP_FK_FILTER, rc;
-  t->kind = QT_FIELD;
-  t->def = def;
-  if (v < p->len && p->q[v] == '(') {
-    if (def->kind != QP_FK_TEXT)
-      return qp_bad(p, v, "%s: takes one value, not a group, at column %d%s", def->name,
-                        qp_col(v),
-                        def->kind == QP_FK_FILTER ? " (write outlet:a OR outlet:b)" : "");
-    t->group = 1; /* the '(' is the next token */
-    t->s = p->q + v;
-    t->s_at = v;
-    p->pos = v;
-    return 0;
-  }
-  if (v < p->len && p->q[v] == '"') {
-    if ((rc = qp_lex_quoted(p, v, text, t))) return rc;
-  } else {
-    t->s = p->q + v;
-    t->n = end - v;
-    t->s_at = v;
-    p->pos = end;
-    if (text && (rc = qp_check_bare(p, v, t->n))) return rc;
-  }
-  if (t->n == 0)
-    return qp_bad(p, v, "%s: needs a value at column %d", def->name, qp_col(v));
-  return 0;
-}
-
-static int qp_uint(const char *s, size_t n, uint32_t max, uint32_t *v);
-
-/* NEAR or NEAR/N, the token s[0..n). */
-static int qp_lex_near(qp_parser_t *p, const char *s, size_t n, qp_tok_t *t) {
-  t->kind = QT_NEAR;
-  t->distance = QP_NEAR_DEFAULT;
-  if (n > 4 && (qp_uint(s + 5, n - 5, QP_MAX_NEAR, &t->distance) || t->distance == 0))
-    return qp_bad(p, t->at, "bad NEAR distance '%.*s%s' at column %d: expected NEAR/N, N 1-%d",
-                      QP_SHOW(s, n), qp_col(t->at), QP_MAX_NEAR);
-  p->pos += n;
-  return 0;
-}
-
-static int qp_lex(qp_parser_t *p, qp_tok_t *t) {
-  int glued = p->glued;
-  p->glued = 0;
-  for (;;) {
-    size_t sp;
-    while (p->pos < p->len && (sp = qp_space(p, p->pos))) p->pos += sp;
-    memset(t, 0, sizeof *t);
-    t->at = p->pos;
-    if (p->pos >= p->len) {
-      t->kind = QT_END;
-      return 0;
-    }
-    char c = p->q[p->pos];
-    if (c == '(' || c == ')') {
-      t->kind = c == '(' ? QT_LPAREN : QT_RPAREN;
-      p->pos++;
-      return 0;
-    }
-    if (c == '"') {
-      t->kind = QT_PHRASE;
-      return qp_lex_quoted(p, p->pos, 1, t);
-    }
-    if (c == '-' && qp_neg_here(p, p->pos)) {
-      t->kind = QT_NEG;
-      p->pos++;
-      p->glued = 1;
-      return 0;
-    }
-    size_t end = qp_token_end(p, p->pos);
-    const char *s = p->q + p->pos;
-    size_t n = end - p->pos;
-    size_t name = qp_field_name(s, n);
-    const qp_fdef_t *def = name ? qp_field_def(s, name) : NULL;
-    if (def) return qp_lex_field(p, def, name, end, t);
-    int rc = qp_check_bare(p, p->pos, n);
-    if (rc) return rc;
-    if (!glued && n >= 4 && !memcmp(s, "NEAR", 4) && (n == 4 || s[4] == '/'))
-      return qp_lex_near(p, s, n, t);
-    if (!glued) {
-      t->kind = n == 2 && !memcmp(s, "OR", 2)    ? QT_OR
-                : n == 3 && !memcmp(s, "AND", 3) ? QT_AND
-                : n == 3 && !memcmp(s, "NOT", 3) ? QT_NOT
-                                                 : QT_END;
-      if (t->kind != QT_END) {
-        p->pos = end;
-        return 0;
-      }
-    }
-    p->pos = end;
-    if (qp_termlike(s, n)) {
-      t->kind = QT_TEXT;
-      t->s = s;
-      t->n = n;
-      t->s_at = t->at;
-      return 0;
-    }
-    glued = 0; /* no word in it: skipped like white space */
-  }
-}
-
-static int qp_peek(qp_parser_t *p, qp_tok_t **t) {
-  if (!p->have) {
-    int rc = qp_lex(p, &p->la);
-    if (rc) return rc;
-    p->have = 1;
-  }
-  *t = &p->la;
   return 0;
 }
 
@@ -920,14 +471,14 @@ static int qp_peek(qp_parser_t *p, qp_tok_t **t) {
  */
 
 static int qp_too_deep(qp_parser_t *p, size_t at) {
-  return qp_bad(p, at, "query too complex at column %d: nested more than %d deep", qp_col(at),
-                QP_MAX_DEPTH);
+  return qp__bad(p, at, "query too complex at column %d: nested more than %d deep", qp__col(at),
+                 QP_MAX_DEPTH);
 }
 
 /* A word, phrase or prefix from s[0..n) (s_at: its offset; at: where the
  * node starts, which is the field for title:). */
-static int qp_text(qp_parser_t *p, const char *s, size_t n, int quoted, qp_field_t field,
-                   size_t at, qp_node_t **out) {
+static int qp_text(qp_parser_t *p, const char *s, size_t n, int quoted, qp_field_t field, size_t at,
+                   qp_node_t **out) {
   int prefix = !quoted && n > 0 && s[n - 1] == '*';
   qp_vec_t words = {0}, raws = {0}, runs = {0};
   tok_iter_t it;
@@ -938,30 +489,30 @@ static int qp_text(qp_parser_t *p, const char *s, size_t n, int quoted, qp_field
     if (w.norm_len == 0) continue;
     char *copy = arena_strndup(p->b.a, w.norm, w.norm_len);
     char *raw = arena_strndup(p->b.a, s + w.start, w.end - w.start);
-    if (!copy || !raw) return qp_nomem(p->b.err);
+    if (!copy || !raw) return qp__nomem(p->b.err);
     if (w.closed) {
       qp_run_t *r = arena_alloc(p->b.a, sizeof *r);
-      if (!r) return qp_nomem(p->b.err);
+      if (!r) return qp__nomem(p->b.err);
       *r = (qp_run_t){words.n - w.closed, w.closed, copy, raw};
-      if (qp_push(p->b.a, &runs, r)) return qp_nomem(p->b.err);
+      if (qp_push(p->b.a, &runs, r)) return qp__nomem(p->b.err);
     } else if (qp_push(p->b.a, &words, copy) || qp_push(p->b.a, &raws, raw)) {
-      return qp_nomem(p->b.err);
+      return qp__nomem(p->b.err);
     }
   }
   qp_kind_t kind;
   if (prefix) {
     if (words.n != 1)
-      return qp_bad(p, at, "prefix must be one word, not '%.*s%s' at column %d", QP_SHOW(s, n),
-                    qp_col(at));
+      return qp__bad(p, at, "prefix must be one word, not '%.*s%s' at column %d", QP_SHOW(s, n),
+                     qp__col(at));
     kind = QN_PREFIX;
   } else if (words.n == 0) {
-    if (quoted && n == 0) return qp_bad(p, at, "empty phrase at column %d", qp_col(at));
-    return qp_bad(p, at, "%s '%.*s%s' at column %d has no words",
-                  field == QF_TITLE ? "title:" : "phrase", QP_SHOW(s, n), qp_col(at));
+    if (quoted && n == 0) return qp__bad(p, at, "empty phrase at column %d", qp__col(at));
+    return qp__bad(p, at, "%s '%.*s%s' at column %d has no words",
+                   field == QF_TITLE ? "title:" : "phrase", QP_SHOW(s, n), qp__col(at));
   } else {
     kind = quoted || words.n > 1 ? QN_PHRASE : QN_WORD;
   }
-  int rc = qp_node(&p->b, kind, qp_col(at), out);
+  int rc = qp_node(&p->b, kind, qp__col(at), out);
   if (rc) return rc;
   (*out)->field = field;
   (*out)->words = (const char **)words.v;
@@ -970,18 +521,6 @@ static int qp_text(qp_parser_t *p, const char *s, size_t n, int quoted, qp_field
   (*out)->runs = (const qp_run_t **)runs.v;
   (*out)->nruns = runs.n;
   (*out)->quoted = quoted;
-  return 0;
-}
-
-/* Digits only, value <= max. */
-static int qp_uint(const char *s, size_t n, uint32_t max, uint32_t *v) {
-  uint64_t x = 0;
-  if (n == 0 || !qp_digits(s, n)) return -1;
-  for (size_t i = 0; i < n; i++) {
-    x = x * 10 + (uint64_t)(s[i] - '0');
-    if (x > max) return -1;
-  }
-  *v = (uint32_t)x;
   return 0;
 }
 
@@ -994,27 +533,27 @@ static int qp_facets(qp_parser_t *p, const char *s, size_t n, size_t s_at) {
     while (colon < end && s[colon] != ':') colon++;
     const char *name = s + i;
     size_t nl = colon - i;
-    if (nl == 0) return qp_bad(p, s_at + i, "empty facet name at column %d", qp_col(s_at + i));
+    if (nl == 0) return qp__bad(p, s_at + i, "empty facet name at column %d", qp__col(s_at + i));
     int id = qp_facet_id(name, nl);
     if (id < 0)
-      return qp_bad(p, s_at + i,
-                    "unknown facet '%.*s%s' at column %d: expected outlet, year, month, day, "
-                    "author or tag",
-                    QP_SHOW(name, nl), qp_col(s_at + i));
+      return qp__bad(p, s_at + i,
+                     "unknown facet '%.*s%s' at column %d: expected outlet, year, month, day, "
+                     "author or tag",
+                     QP_SHOW(name, nl), qp__col(s_at + i));
     for (size_t j = 0; j < q->nfacets; j++)
       if ((int)q->facets[j].facet == id)
-        return qp_bad(p, s_at + i, "facet '%s' at column %d is listed twice",
-                      qp_facet_names[id], qp_col(s_at + i));
+        return qp__bad(p, s_at + i, "facet '%s' at column %d is listed twice", qp_facet_names[id],
+                       qp__col(s_at + i));
     uint32_t limit = QP_DEFAULT_FACET_LIMIT;
     if (colon < end) {
       const char *ls = s + colon + 1;
       size_t ln = end - colon - 1;
       if (qp_ieq(ls, ln, "all")) {
         limit = UINT32_MAX;
-      } else if (qp_uint(ls, ln, QP_MAX_FACET_LIMIT, &limit) || limit == 0) {
-        return qp_bad(p, s_at + colon + 1,
-                      "bad facet limit '%.*s%s' at column %d: expected a number 1-%u or all",
-                      QP_SHOW(ls, ln), qp_col(s_at + colon + 1), QP_MAX_FACET_LIMIT);
+      } else if (qp__uint(ls, ln, QP_MAX_FACET_LIMIT, &limit) || limit == 0) {
+        return qp__bad(p, s_at + colon + 1,
+                       "bad facet limit '%.*s%s' at column %d: expected a number 1-%u or all",
+                       QP_SHOW(ls, ln), qp__col(s_at + colon + 1), QP_MAX_FACET_LIMIT);
       }
     }
     assert(q->nfacets < QP_FACET__COUNT); /* each facet at most once */
@@ -1032,7 +571,7 @@ static int qp_span(const char *s, size_t n, const char *units, uint32_t max, uin
   int c = qp_lower((unsigned char)s[n - 1]);
   if (n < 2 || c == 0 || !strchr(units, c)) return -1;
   *unit = (char)qp_lower((unsigned char)s[n - 1]);
-  return qp_uint(s, n - 1, max, v);
+  return qp__uint(s, n - 1, max, v);
 }
 
 /* since:, now:, halflife:, after:, by: (qp.h's qp_news_t). */
@@ -1040,51 +579,51 @@ static int qp_news_option(qp_parser_t *p, const qp_tok_t *t) {
   qp_news_t *nw = &p->query->news;
   const char *s = t->s;
   size_t n = t->n;
-  int vcol = qp_col(t->s_at);
+  int vcol = qp__col(t->s_at);
   uint32_t unused;
   char why[64];
   const char *e;
   switch ((qp_opt_t)t->def->id) {
     case QP_OPT_SINCE:
       if (qp_span(s, n, "dwmy", 100000, &p->since_n, &p->since_unit))
-        return qp_bad(p, t->s_at,
-                      "bad since '%.*s%s' at column %d: expected a number 0-100000 and d, w, m "
-                      "or y (since:7d)",
-                      QP_SHOW(s, n), vcol);
+        return qp__bad(p, t->s_at,
+                       "bad since '%.*s%s' at column %d: expected a number 0-100000 and d, w, m "
+                       "or y (since:7d)",
+                       QP_SHOW(s, n), vcol);
       p->since_at = t->at;
-      if (!(nw->since = arena_strndup(p->b.a, s, n))) return qp_nomem(p->b.err);
+      if (!(nw->since = arena_strndup(p->b.a, s, n))) return qp__nomem(p->b.err);
       return 0;
     case QP_OPT_NOW:
       if (n != 10 || (e = qp_date_one(s, n, &nw->now, &unused, why, sizeof why)))
-        return qp_bad(p, t->s_at, "bad now '%.*s%s' at column %d: %s", QP_SHOW(s, n), vcol,
-                      n != 10 ? "expected a day YYYY-MM-DD" : e);
+        return qp__bad(p, t->s_at, "bad now '%.*s%s' at column %d: %s", QP_SHOW(s, n), vcol,
+                       n != 10 ? "expected a day YYYY-MM-DD" : e);
       nw->has_now = 1;
       return 0;
     case QP_OPT_HALFLIFE: {
       char unit;
       if (qp_span(s, n, "dw", 1000000, &nw->halflife, &unit) || nw->halflife == 0)
-        return qp_bad(p, t->s_at,
-                      "bad halflife '%.*s%s' at column %d: expected a number of days or weeks "
-                      "above 0 (halflife:14d, halflife:2w)",
-                      QP_SHOW(s, n), vcol);
+        return qp__bad(p, t->s_at,
+                       "bad halflife '%.*s%s' at column %d: expected a number of days or weeks "
+                       "above 0 (halflife:14d, halflife:2w)",
+                       QP_SHOW(s, n), vcol);
       if (unit == 'w') nw->halflife *= 7;
       return 0;
     }
     case QP_OPT_AFTER:
     case QP_OPT_LIKE:
       if (memchr(s, '\0', n))
-        return qp_bad(p, t->s_at, "%s: value at column %d holds a NUL byte", t->def->name, vcol);
+        return qp__bad(p, t->s_at, "%s: value at column %d holds a NUL byte", t->def->name, vcol);
       if (t->def->id == QP_OPT_LIKE) {
         nw->like_column = vcol;
-        return (nw->like = arena_strndup(p->b.a, s, n)) ? 0 : qp_nomem(p->b.err);
+        return (nw->like = arena_strndup(p->b.a, s, n)) ? 0 : qp__nomem(p->b.err);
       }
       nw->after = arena_strndup(p->b.a, s, n);
       nw->after_column = vcol;
-      return nw->after ? 0 : qp_nomem(p->b.err);
+      return nw->after ? 0 : qp__nomem(p->b.err);
     case QP_OPT_COLLAPSE:
       if (!qp_ieq(s, n, "copies"))
-        return qp_bad(p, t->s_at, "bad collapse '%.*s%s' at column %d: expected copies",
-                      QP_SHOW(s, n), vcol);
+        return qp__bad(p, t->s_at, "bad collapse '%.*s%s' at column %d: expected copies",
+                       QP_SHOW(s, n), vcol);
       nw->collapse = 1;
       return 0;
     case QP_OPT_BY:
@@ -1093,9 +632,10 @@ static int qp_news_option(qp_parser_t *p, const qp_tok_t *t) {
           nw->by = (qp_by_t)b;
           return 0;
         }
-      return qp_bad(p, t->s_at, "bad by '%.*s%s' at column %d: expected day, week, month or year",
-                    QP_SHOW(s, n), vcol);
-    default: break;
+      return qp__bad(p, t->s_at, "bad by '%.*s%s' at column %d: expected day, week, month or year",
+                     QP_SHOW(s, n), vcol);
+    default:
+      break;
   }
   return 0;
 }
@@ -1112,12 +652,12 @@ static int qp_resolve_since(qp_parser_t *p, qp_node_t **root) {
     lo = months > 12 * 10000 ? 0 : cal_add_months(nw->now, -(int32_t)months);
   }
   if (!lo)
-    return qp_bad(p, p->since_at, "since:%s at column %d reaches before the year 1", nw->since,
-                  qp_col(p->since_at));
+    return qp__bad(p, p->since_at, "since:%s at column %d reaches before the year 1", nw->since,
+                   qp__col(p->since_at));
   qp_node_t *d, *pair[2];
-  int rc = qp_node(&p->b, QN_DATE, qp_col(p->since_at), &d);
+  int rc = qp_node(&p->b, QN_DATE, qp__col(p->since_at), &d);
   if (rc) return rc;
-  if (!(d->value = arena_sprintf(p->b.a, "since:%s", nw->since))) return qp_nomem(p->b.err);
+  if (!(d->value = arena_sprintf(p->b.a, "since:%s", nw->since))) return qp__nomem(p->b.err);
   d->lo = lo;
   d->hi = nw->now;
   pair[0] = *root;
@@ -1130,28 +670,28 @@ static int qp_option(qp_parser_t *p, const qp_tok_t *t, int top, int negated) {
   qp_query_t *q = p->query;
   const char *s = t->s;
   size_t n = t->n, at = t->at;
-  int vcol = qp_col(t->s_at);
+  int vcol = qp__col(t->s_at);
   if (!top)
-    return qp_bad(p, at, "option '%s' at column %d is not allowed inside parentheses", def->name,
-                  qp_col(at));
+    return qp__bad(p, at, "option '%s' at column %d is not allowed inside parentheses", def->name,
+                   qp__col(at));
   if (negated)
-    return qp_bad(p, at, "option '%s' at column %d cannot be negated", def->name, qp_col(at));
+    return qp__bad(p, at, "option '%s' at column %d cannot be negated", def->name, qp__col(at));
   if (p->opts & (1u << def->id))
-    return qp_bad(p, at, "option '%s' given twice at column %d", def->name, qp_col(at));
+    return qp__bad(p, at, "option '%s' given twice at column %d", def->name, qp__col(at));
   p->opts |= 1u << def->id;
   switch ((qp_opt_t)def->id) {
     case QP_OPT_LIMIT:
-      if (qp_uint(s, n, QP_MAX_LIMIT, &q->limit))
-        return qp_bad(p, t->s_at, "bad limit '%.*s%s' at column %d: expected a number 0-%d",
-                      QP_SHOW(s, n), vcol, QP_MAX_LIMIT);
+      if (qp__uint(s, n, QP_MAX_LIMIT, &q->limit))
+        return qp__bad(p, t->s_at, "bad limit '%.*s%s' at column %d: expected a number 0-%d",
+                       QP_SHOW(s, n), vcol, QP_MAX_LIMIT);
       q->has_limit = 1;
       return 0;
     case QP_OPT_OFFSET:
       /* Any 32-bit offset parses; the engine's limit (eng_limits_t.max_offset,
        * sift-searchd --max-offset) decides, and names itself. */
-      if (qp_uint(s, n, UINT32_MAX, &q->offset))
-        return qp_bad(p, t->s_at, "bad offset '%.*s%s' at column %d: expected a number 0-%u",
-                      QP_SHOW(s, n), vcol, UINT32_MAX);
+      if (qp__uint(s, n, UINT32_MAX, &q->offset))
+        return qp__bad(p, t->s_at, "bad offset '%.*s%s' at column %d: expected a number 0-%u",
+                       QP_SHOW(s, n), vcol, UINT32_MAX);
       q->has_offset = 1;
       return 0;
     case QP_OPT_SORT:
@@ -1161,28 +701,30 @@ static int qp_option(qp_parser_t *p, const qp_tok_t *t, int top, int negated) {
                 : qp_ieq(s, n, "recent")  ? QP_SORT_RECENT
                                           : QP_SORT_DEFAULT;
       if (q->sort == QP_SORT_DEFAULT)
-        return qp_bad(p, t->s_at,
-                      "bad sort '%.*s%s' at column %d: expected relevance, newest, oldest or "
-                      "recent",
-                      QP_SHOW(s, n), vcol);
+        return qp__bad(p, t->s_at,
+                       "bad sort '%.*s%s' at column %d: expected relevance, newest, oldest or "
+                       "recent",
+                       QP_SHOW(s, n), vcol);
       return 0;
-    case QP_OPT_FACETS: return qp_facets(p, s, n, t->s_at);
+    case QP_OPT_FACETS:
+      return qp_facets(p, s, n, t->s_at);
     case QP_OPT_EXACT:
     case QP_OPT_RELAX: {
       int yes = qp_ieq(s, n, "yes") || qp_ieq(s, n, "true");
       if (!yes && !qp_ieq(s, n, "no") && !qp_ieq(s, n, "false"))
-        return qp_bad(p, t->s_at, "bad %s '%.*s%s' at column %d: expected yes or no", def->name,
-                      QP_SHOW(s, n), vcol);
+        return qp__bad(p, t->s_at, "bad %s '%.*s%s' at column %d: expected yes or no", def->name,
+                       QP_SHOW(s, n), vcol);
       *(def->id == QP_OPT_EXACT ? &q->exact : &q->relax) = yes;
       return 0;
     }
     case QP_OPT_MATCH:
       if (!qp_ieq(s, n, "any") && !qp_ieq(s, n, "all"))
-        return qp_bad(p, t->s_at, "bad match '%.*s%s' at column %d: expected any or all",
-                      QP_SHOW(s, n), vcol);
+        return qp__bad(p, t->s_at, "bad match '%.*s%s' at column %d: expected any or all",
+                       QP_SHOW(s, n), vcol);
       q->match_any = qp_ieq(s, n, "any");
       return 0;
-    default: return qp_news_option(p, t);
+    default:
+      return qp_news_option(p, t);
   }
   return 0;
 }
@@ -1193,19 +735,20 @@ static int qp_field(qp_parser_t *p, const qp_tok_t *t, int top, int negated, qp_
   int rc;
   *out = NULL;
   switch (def->kind) {
-    case QP_FK_TEXT: return qp_text(p, t->s, t->n, t->quoted, (qp_field_t)def->id, t->at, out);
+    case QP_FK_TEXT:
+      return qp_text(p, t->s, t->n, t->quoted, (qp_field_t)def->id, t->at, out);
     case QP_FK_FILTER: {
       int prefix = !t->quoted && t->s[t->n - 1] == '*';
       if (prefix && def->id == QF_LANG)
-        return qp_bad(p, t->s_at + t->n - 1, "lang: takes no prefix (column %d)",
-                      qp_col(t->s_at + t->n - 1));
-      rc = qp_filter(&p->b, (qp_field_t)def->id, t->s, t->n - (size_t)prefix, qp_col(t->at), out);
+        return qp__bad(p, t->s_at + t->n - 1, "lang: takes no prefix (column %d)",
+                       qp__col(t->s_at + t->n - 1));
+      rc = qp_filter(&p->b, (qp_field_t)def->id, t->s, t->n - (size_t)prefix, qp__col(t->at), out);
       if (rc) return rc;
       if (!(*out)->key[0])
-        return qp_bad(p, t->s_at, "%s: value '%.*s%s' at column %d has no letters or digits",
-                      def->name, QP_SHOW(t->s, t->n), qp_col(t->s_at));
+        return qp__bad(p, t->s_at, "%s: value '%.*s%s' at column %d has no letters or digits",
+                       def->name, QP_SHOW(t->s, t->n), qp__col(t->s_at));
       if (prefix && !((*out)->value = arena_strndup(p->b.a, t->s, t->n)))
-        return qp_nomem(p->b.err);
+        return qp__nomem(p->b.err);
       (*out)->prefix = prefix;
       return 0;
     }
@@ -1216,17 +759,18 @@ static int qp_field(qp_parser_t *p, const qp_tok_t *t, int top, int negated, qp_
       char why[64];
       const char *e = qp_date_text(t->s, t->n, &lo, &hi, &bad, &bad_len, &range, why, sizeof why);
       if (e)
-        return qp_bad(p, t->s_at + bad, "bad date%s '%.*s%s' at column %d: %s",
-                      range ? " range" : "", QP_SHOW(t->s + bad, bad_len), qp_col(t->s_at + bad),
-                      e);
-      if ((rc = qp_node(&p->b, QN_DATE, qp_col(t->at), out))) return rc;
+        return qp__bad(p, t->s_at + bad, "bad date%s '%.*s%s' at column %d: %s",
+                       range ? " range" : "", QP_SHOW(t->s + bad, bad_len), qp__col(t->s_at + bad),
+                       e);
+      if ((rc = qp_node(&p->b, QN_DATE, qp__col(t->at), out))) return rc;
       (*out)->value = arena_strndup(p->b.a, t->s, t->n);
-      if (!(*out)->value) return qp_nomem(p->b.err);
+      if (!(*out)->value) return qp__nomem(p->b.err);
       (*out)->lo = lo;
       (*out)->hi = hi;
       return 0;
     }
-    case QP_FK_OPTION: return qp_option(p, t, top, negated);
+    case QP_FK_OPTION:
+      return qp_option(p, t, top, negated);
   }
   return 0;
 }
@@ -1238,17 +782,17 @@ static int qp_parse_unary(qp_parser_t *p, int depth, int top, int negated, qp_no
  * operand NEAR takes? */
 static int qp_near_operand(qp_parser_t *p, const qp_node_t *k, size_t near_at) {
   if (!k)
-    return qp_bad(p, near_at, "NEAR needs a word or prefix on both sides at column %d",
-                  qp_col(near_at));
+    return qp__bad(p, near_at, "NEAR needs a word or prefix on both sides at column %d",
+                   qp__col(near_at));
   if (k->kind == QN_WORD || k->kind == QN_PREFIX) return 0;
-  const char *what = k->kind == QN_PHRASE ? "a phrase"
-                     : k->kind == QN_NOT  ? "a negation"
+  const char *what = k->kind == QN_PHRASE                                          ? "a phrase"
+                     : k->kind == QN_NOT                                           ? "a negation"
                      : k->kind == QN_AND || k->kind == QN_OR || k->kind == QN_NEAR ? "a group"
-                                          : "a filter";
-  return qp_bad(p, (size_t)k->column - 1,
-                "NEAR takes words or prefixes, not %s (column %d; hyphenated words are a "
-                "phrase)",
-                what, k->column);
+                                                                                   : "a filter";
+  return qp__bad(p, (size_t)k->column - 1,
+                 "NEAR takes words or prefixes, not %s (column %d; hyphenated words are a "
+                 "phrase)",
+                 what, k->column);
 }
 
 /* near := unary (NEAR unary)*, first being the unary already parsed and a
@@ -1259,22 +803,22 @@ static int qp_parse_near(qp_parser_t *p, int depth, int top, qp_node_t *first, q
   qp_tok_t *t;
   int rc;
   for (;;) {
-    if ((rc = qp_peek(p, &t))) return rc;
+    if ((rc = qp__peek(p, &t))) return rc;
     if (t->kind != QT_NEAR) break;
     size_t at = t->at;
     if (distance && t->distance != distance)
-      return qp_bad(p, at, "NEAR/%u at column %d differs from the NEAR/%u before it",
-                    (unsigned)t->distance, qp_col(at), (unsigned)distance);
+      return qp__bad(p, at, "NEAR/%u at column %d differs from the NEAR/%u before it",
+                     (unsigned)t->distance, qp__col(at), (unsigned)distance);
     distance = t->distance;
     if (!kids.n) {
       if ((rc = qp_near_operand(p, first, at))) return rc;
-      if (qp_push(p->b.a, &kids, first)) return qp_nomem(p->b.err);
+      if (qp_push(p->b.a, &kids, first)) return qp__nomem(p->b.err);
     }
     p->have = 0;
     qp_node_t *k;
     if ((rc = qp_parse_unary(p, depth, top, 0, &k))) return rc;
     if ((rc = qp_near_operand(p, k, at))) return rc;
-    if (qp_push(p->b.a, &kids, k)) return qp_nomem(p->b.err);
+    if (qp_push(p->b.a, &kids, k)) return qp__nomem(p->b.err);
   }
   /* Operands that can match the same word are refused: Xapian's OP_NEAR
    * then misses matches (`show NEAR/8 show*` with "shown ... showing"). */
@@ -1286,10 +830,10 @@ static int qp_parse_near(qp_parser_t *p, int depth, int top, qp_node_t *first, q
           (k[i]->kind == QN_PREFIX && strncmp(a, b, strlen(a))))
         continue;
       size_t lo = i < j ? i : j, hi = i < j ? j : i;
-      return qp_bad(p, (size_t)k[hi]->column - 1,
-                    "NEAR operand at column %d can match the same word as the one at column "
-                    "%d: give different words",
-                    k[hi]->column, k[lo]->column);
+      return qp__bad(p, (size_t)k[hi]->column - 1,
+                     "NEAR operand at column %d can match the same word as the one at column "
+                     "%d: give different words",
+                     k[hi]->column, k[lo]->column);
     }
   if ((rc = qp_node(&p->b, QN_NEAR, first->column, out))) return rc;
   (*out)->kids = (qp_node_t **)kids.v;
@@ -1305,32 +849,33 @@ static int qp_parse_unary(qp_parser_t *p, int depth, int top, int negated, qp_no
   qp_node_t *kid;
   int rc;
   *out = NULL;
-  if ((rc = qp_peek(p, &t))) return rc;
+  if ((rc = qp__peek(p, &t))) return rc;
   tok = *t;
   switch (tok.kind) {
     case QT_END:
     case QT_RPAREN:
     case QT_OR:
     case QT_AND:
-    case QT_NEAR: return 0;
+    case QT_NEAR:
+      return 0;
     case QT_NOT:
     case QT_NEG:
       p->have = 0;
       if (depth >= QP_MAX_DEPTH) return qp_too_deep(p, tok.at);
       if ((rc = qp_parse_unary(p, depth + 1, top, 1, &kid))) return rc;
       if (!kid)
-        return qp_bad(p, tok.at, "%s needs a term after it at column %d",
-                      tok.kind == QT_NOT ? "NOT" : "'-'", qp_col(tok.at));
-      return qp_make_not(&p->b, kid, qp_col(tok.at), out);
+        return qp__bad(p, tok.at, "%s needs a term after it at column %d",
+                       tok.kind == QT_NOT ? "NOT" : "'-'", qp__col(tok.at));
+      return qp_make_not(&p->b, kid, qp__col(tok.at), out);
     case QT_LPAREN:
       p->have = 0;
       if (depth >= QP_MAX_DEPTH) return qp_too_deep(p, tok.at);
       if ((rc = qp_parse_or(p, depth + 1, 0, &kid))) return rc;
-      if ((rc = qp_peek(p, &t))) return rc;
+      if ((rc = qp__peek(p, &t))) return rc;
       if (t->kind != QT_RPAREN)
-        return qp_bad(p, tok.at, "unbalanced '(' at column %d", qp_col(tok.at));
+        return qp__bad(p, tok.at, "unbalanced '(' at column %d", qp__col(tok.at));
       p->have = 0;
-      if (!kid) return qp_bad(p, tok.at, "empty parentheses at column %d", qp_col(tok.at));
+      if (!kid) return qp__bad(p, tok.at, "empty parentheses at column %d", qp__col(tok.at));
       *out = kid;
       return 0;
     case QT_PHRASE:
@@ -1359,16 +904,16 @@ static int qp_parse_and(qp_parser_t *p, int depth, int top, qp_node_t **out) {
   *out = NULL;
   for (;;) {
     qp_tok_t *t;
-    int rc = qp_peek(p, &t);
+    int rc = qp__peek(p, &t);
     if (rc) return rc;
     if (t->kind == QT_END || t->kind == QT_RPAREN || t->kind == QT_OR) break;
     if (t->kind == QT_NEAR)
-      return qp_bad(p, t->at, "NEAR needs a word or prefix on both sides at column %d",
-                    qp_col(t->at));
+      return qp__bad(p, t->at, "NEAR needs a word or prefix on both sides at column %d",
+                     qp__col(t->at));
     if (t->kind == QT_AND) {
       size_t at = and_at != SIZE_MAX ? and_at : t->at;
       if (and_at != SIZE_MAX || items.n == 0)
-        return qp_bad(p, at, "AND needs a term on both sides at column %d", qp_col(at));
+        return qp__bad(p, at, "AND needs a term on both sides at column %d", qp__col(at));
       and_at = t->at;
       p->have = 0;
       continue;
@@ -1376,14 +921,14 @@ static int qp_parse_and(qp_parser_t *p, int depth, int top, qp_node_t **out) {
     qp_node_t *n;
     if ((rc = qp_parse_unary(p, depth, top, 0, &n))) return rc;
     if (!n) continue; /* an option */
-    if ((rc = qp_peek(p, &t))) return rc;
+    if ((rc = qp__peek(p, &t))) return rc;
     if (t->kind == QT_NEAR && (rc = qp_parse_near(p, depth, top, n, &n))) return rc;
     if (!items.n) column = n->column;
-    if (qp_push(p->b.a, &items, n)) return qp_nomem(p->b.err);
+    if (qp_push(p->b.a, &items, n)) return qp__nomem(p->b.err);
     and_at = SIZE_MAX;
   }
   if (and_at != SIZE_MAX)
-    return qp_bad(p, and_at, "AND needs a term on both sides at column %d", qp_col(and_at));
+    return qp__bad(p, and_at, "AND needs a term on both sides at column %d", qp__col(and_at));
   return qp_make_and(&p->b, (qp_node_t **)items.v, items.n, column, out);
 }
 
@@ -1398,11 +943,11 @@ static int qp_parse_or(qp_parser_t *p, int depth, int top, qp_node_t **out) {
     int rc = qp_parse_and(p, depth, top, &n);
     if (rc) return rc;
     if (!n && or_at != SIZE_MAX)
-      return qp_bad(p, or_at, "OR needs a term on both sides at column %d", qp_col(or_at));
-    if ((rc = qp_peek(p, &t))) return rc;
+      return qp__bad(p, or_at, "OR needs a term on both sides at column %d", qp__col(or_at));
+    if ((rc = qp__peek(p, &t))) return rc;
     if (t->kind == QT_OR && !n)
-      return qp_bad(p, t->at, "OR needs a term on both sides at column %d", qp_col(t->at));
-    if (n && qp_push(p->b.a, &items, n)) return qp_nomem(p->b.err);
+      return qp__bad(p, t->at, "OR needs a term on both sides at column %d", qp__col(t->at));
+    if (n && qp_push(p->b.a, &items, n)) return qp__nomem(p->b.err);
     if (t->kind != QT_OR) break;
     or_at = t->at;
     p->have = 0;
@@ -1433,17 +978,17 @@ int qp_parse(const char *q, size_t len, arena_t *a, qp_query_t **out, err_t *err
   int rc;
   if (out) *out = NULL;
   if (!a || !out || (!q && len))
-    return qp_fail(err, ERR_INVAL, 0, "qp_parse: no arena, output or query text");
+    return qp__fail(err, ERR_INVAL, 0, "qp_parse: no arena, output or query text");
   memset(&p, 0, sizeof p);
   p.q = q ? q : "";
   p.len = len;
   p.b = (qp_build_t){a, err, 0, QP_MAX_NODES};
-  if (!(p.query = qp_query_new(a))) return qp_nomem(err);
+  if (!(p.query = qp_query_new(a))) return qp__nomem(err);
   if ((rc = qp_parse_or(&p, 0, 1, &root))) return rc;
-  if ((rc = qp_peek(&p, &t))) return rc;
+  if ((rc = qp__peek(&p, &t))) return rc;
   if (t->kind != QT_END) {
     assert(t->kind == QT_RPAREN); /* qp_parse_or stops only there */
-    return qp_bad(&p, t->at, "unexpected ')' at column %d", qp_col(t->at));
+    return qp__bad(&p, t->at, "unexpected ')' at column %d", qp__col(t->at));
   }
   if (p.query->news.since && (rc = qp_resolve_since(&p, &root))) return rc;
   p.query->root = root;
@@ -1473,146 +1018,4 @@ qp_node_t *qp_filter_node(arena_t *a, qp_field_t field, const char *value, size_
   if (!a || (field != QF_OUTLET && field != QF_AUTHOR && field != QF_TAG && field != QF_LANG))
     return NULL;
   return qp_filter(&b, field, value, len, 0, &n) ? NULL : n;
-}
-
-/* ------------------------------------------------------------------------
- * EXPLAIN
- */
-
-static void qp_explain_day(buf_t *out, const char *key, uint32_t day) {
-  char s[16];
-  buf_json_key(out, key);
-  if (!day) {
-    buf_json_null(out);
-    return;
-  }
-  snprintf(s, sizeof s, "%04u-%02u-%02u", (unsigned)(day / 10000 % 10000),
-           (unsigned)(day / 100 % 100), (unsigned)(day % 100));
-  buf_json_cstr(out, s);
-}
-
-static void qp_explain_node(const qp_node_t *n, buf_t *out) {
-  if (!n) {
-    buf_json_null(out);
-    return;
-  }
-  buf_json_open(out, '{');
-  switch (n->kind) {
-    case QN_AND:
-    case QN_OR:
-      buf_json_key(out, "op");
-      buf_json_cstr(out, n->kind == QN_AND ? "and" : "or");
-      buf_json_key(out, "args");
-      buf_json_open(out, '[');
-      for (size_t i = 0; i < n->nkids; i++) qp_explain_node(n->kids[i], out);
-      buf_json_close(out, ']');
-      break;
-    case QN_NEAR:
-      buf_json_key(out, "op");
-      buf_json_cstr(out, "near");
-      buf_json_key(out, "distance");
-      buf_json_int(out, n->distance);
-      buf_json_key(out, "args");
-      buf_json_open(out, '[');
-      for (size_t i = 0; i < n->nkids; i++) qp_explain_node(n->kids[i], out);
-      buf_json_close(out, ']');
-      break;
-    case QN_NOT:
-      buf_json_key(out, "op");
-      buf_json_cstr(out, "not");
-      buf_json_key(out, "arg");
-      qp_explain_node(n->nkids ? n->kids[0] : NULL, out);
-      break;
-    case QN_WORD:
-    case QN_PREFIX:
-      buf_json_key(out, n->kind == QN_WORD ? "word" : "prefix");
-      buf_json_cstr(out, n->nwords ? n->words[0] : "");
-      break;
-    case QN_PHRASE:
-      buf_json_key(out, "phrase");
-      buf_json_open(out, '[');
-      for (size_t i = 0; i < n->nwords; i++) buf_json_cstr(out, n->words[i]);
-      buf_json_close(out, ']');
-      break;
-    case QN_FILTER:
-      buf_json_key(out, "filter");
-      buf_json_cstr(out, qp_filter_name(n->field));
-      buf_json_key(out, "value");
-      buf_json_cstr(out, n->value ? n->value : "");
-      buf_json_key(out, "key");
-      buf_json_cstr(out, n->key ? n->key : "");
-      if (n->prefix) {
-        buf_json_key(out, "prefix");
-        buf_json_bool(out, 1);
-      }
-      break;
-    case QN_DATE:
-      buf_json_key(out, "date");
-      buf_json_cstr(out, n->value ? n->value : "");
-      qp_explain_day(out, "from", n->lo);
-      qp_explain_day(out, "to", n->hi);
-      break;
-  }
-  if ((n->kind == QN_WORD || n->kind == QN_PHRASE || n->kind == QN_PREFIX) &&
-      n->field == QF_TITLE) {
-    buf_json_key(out, "field");
-    buf_json_cstr(out, "title");
-  }
-  buf_json_close(out, '}');
-}
-
-void qp_explain(const qp_query_t *q, buf_t *out) {
-  qp_sort_t sort = q->sort;
-  if (sort == QP_SORT_DEFAULT) sort = q->has_text ? QP_SORT_RELEVANCE : QP_SORT_NEWEST;
-  buf_json_open(out, '{');
-  buf_json_key(out, "root");
-  qp_explain_node(q->root, out);
-  buf_json_key(out, "limit");
-  buf_json_int(out, q->limit);
-  buf_json_key(out, "offset");
-  buf_json_int(out, q->offset);
-  buf_json_key(out, "sort");
-  buf_json_cstr(out, qp_sort_name(sort));
-  buf_json_key(out, "exact");
-  buf_json_bool(out, q->exact);
-  buf_json_key(out, "facets");
-  buf_json_open(out, '[');
-  for (size_t i = 0; i < q->nfacets && i < QP_FACET__COUNT; i++) {
-    const char *name = qp_facet_name(q->facets[i].facet);
-    buf_json_open(out, '{');
-    buf_json_key(out, "name");
-    buf_json_cstr(out, name ? name : "");
-    buf_json_key(out, "limit");
-    if (q->facets[i].limit == UINT32_MAX) buf_json_cstr(out, "all");
-    else buf_json_int(out, q->facets[i].limit);
-    buf_json_close(out, '}');
-  }
-  buf_json_close(out, ']');
-  const qp_news_t *nw = &q->news;
-  if (nw->since || q->sort == QP_SORT_RECENT) qp_explain_day(out, "now", nw->now);
-  if (nw->since) {
-    buf_json_key(out, "since");
-    buf_json_cstr(out, nw->since);
-  }
-  if (q->sort == QP_SORT_RECENT) {
-    buf_json_key(out, "halflife_days");
-    buf_json_int(out, nw->halflife);
-  }
-  if (nw->after) {
-    buf_json_key(out, "after");
-    buf_json_cstr(out, nw->after);
-  }
-  if (nw->collapse) {
-    buf_json_key(out, "collapse");
-    buf_json_cstr(out, "copies");
-  }
-  if (nw->like) {
-    buf_json_key(out, "like");
-    buf_json_cstr(out, nw->like);
-  }
-  if (nw->by != QP_BY_AUTO) {
-    buf_json_key(out, "by");
-    buf_json_cstr(out, qp_by_name(nw->by));
-  }
-  buf_json_close(out, '}');
 }

@@ -82,12 +82,12 @@
 #include "err.h"
 
 #define QP_MAX_LIMIT 1000
-#define QP_MAX_DEPTH 64     /* nesting of parentheses/NOT */
-#define QP_MAX_NODES 1024   /* leaves+operators in one query */
+#define QP_MAX_DEPTH 64   /* nesting of parentheses/NOT */
+#define QP_MAX_NODES 1024 /* leaves+operators in one query */
 #define QP_DEFAULT_LIMIT 10
 #define QP_DEFAULT_FACET_LIMIT 10
-#define QP_NEAR_DEFAULT 10  /* a NEAR b: within 10 words */
-#define QP_MAX_NEAR 1000    /* largest N of NEAR/N */
+#define QP_NEAR_DEFAULT 10 /* a NEAR b: within 10 words */
+#define QP_MAX_NEAR 1000   /* largest N of NEAR/N */
 
 typedef enum qp_kind {
   QN_AND,    /* all kids; kids of kind QN_NOT are exclusions */
@@ -127,17 +127,17 @@ typedef enum qp_by { QP_BY_AUTO, QP_BY_DAY, QP_BY_WEEK, QP_BY_MONTH, QP_BY_YEAR 
 /* The options of news work, in one place (qp.c's qp_news_option parses
  * them).  since: is not kept here: it becomes a DATE node of the tree. */
 typedef struct qp_news {
-  uint32_t now;       /* YYYYMMDD that since: and sort:recent count from:
+  uint32_t now;      /* YYYYMMDD that since: and sort:recent count from:
                          now: as given, else today (UTC) at parse time */
-  int has_now;        /* now: was given */
-  const char *since;  /* since: as written ("7d"), for EXPLAIN; NULL */
-  uint32_t halflife;  /* days; QP_DEFAULT_HALFLIFE unless halflife: */
-  const char *after;  /* after:CURSOR as written, NULL; eng.h reads it */
-  int after_column;   /* its column, for errors about the cursor */
-  qp_by_t by;         /* TIMELINE period */
-  const char *like;   /* like:ID, NULL: articles about the same story */
+  int has_now;       /* now: was given */
+  const char *since; /* since: as written ("7d"), for EXPLAIN; NULL */
+  uint32_t halflife; /* days; QP_DEFAULT_HALFLIFE unless halflife: */
+  const char *after; /* after:CURSOR as written, NULL; eng.h reads it */
+  int after_column;  /* its column, for errors about the cursor */
+  qp_by_t by;        /* TIMELINE period */
+  const char *like;  /* like:ID, NULL: articles about the same story */
   int like_column;
-  int collapse;       /* collapse:copies: one hit per group of copies */
+  int collapse; /* collapse:copies: one hit per group of copies */
 } qp_news_t;
 
 typedef enum qp_facet {
@@ -167,7 +167,7 @@ typedef struct qp_node {
   size_t nwords;
   const qp_run_t **runs; /* PHRASE: its hyphenated runs with a closed form */
   size_t nruns;
-  int quoted;         /* PHRASE: written in quotes (else one token, `al-qassam`) */
+  int quoted;        /* PHRASE: written in quotes (else one token, `al-qassam`) */
   const char *value; /* FILTER: the value as written; DATE: the text */
   const char *key;   /* FILTER: tok_key(value) (without the '*' of a prefix) */
   int prefix;        /* FILTER: key is a prefix of the names matched */
@@ -183,16 +183,16 @@ typedef struct qp_facet_req {
 } qp_facet_req_t;
 
 typedef struct qp_query {
-  qp_node_t *root;       /* NULL: no conditions (every article) */
+  qp_node_t *root; /* NULL: no conditions (every article) */
   uint32_t limit, offset;
   int has_limit, has_offset; /* given explicitly */
   qp_sort_t sort;
-  int exact;             /* 1 (default): exact totals */
-  int match_any;         /* match:any */
-  int relax;             /* 1 (default): relax:yes */
+  int exact;     /* 1 (default): exact totals */
+  int match_any; /* match:any */
+  int relax;     /* 1 (default): relax:yes */
   qp_facet_req_t facets[QP_FACET__COUNT];
-  size_t nfacets;        /* in the order asked */
-  int has_text;          /* some positive text condition (word, phrase,
+  size_t nfacets; /* in the order asked */
+  int has_text;   /* some positive text condition (word, phrase,
                             prefix): relevance is the default order */
   qp_news_t news;
 } qp_query_t;

@@ -2,8 +2,8 @@
  * the format version.  This file owns the on-disk format; indexer.c writes
  * it, eng.c reads it, and nothing else spells a prefix or a slot number.
  *
- * Format 3 (formats 1 and 2 differ only where said)
- * --------------------------------------------------
+ * Format 4 (formats 1 to 3 differ only where said)
+ * -------------------------------------------------
  * Terms (normalized words are case-folded, so they never contain an ASCII
  * capital and never collide with the capital-letter prefixes below):
  *   Q<id>          the article's id, unique (boolean)
@@ -58,7 +58,11 @@
  * NEWEST, which sorts last when descending) stands for "none".  Xapian reads
  * a slot's values as a stream; an article missing from it costs a new seek,
  * which made facets over partly-filled slots several times slower.
- * Document data: ds.h's record (zstd frame with the index's dictionary).
+ * Document data: ds.h's stored document, DS_FORMAT 3 (plain fields, the
+ * body in blocks that know the index of their first word, so a reader can
+ * go from a word's position to the block holding it); formats 1..3 store
+ * DS_FORMAT_TWO (a head and a tail frame) or, written by the oldest
+ * versions, DS_FORMAT_ONE.
  * Metadata:
  *   sift.format   the format as decimal text; checked on open.  An index
  *                 keeps the format it was created with: the indexer adds
@@ -82,10 +86,15 @@
 #ifndef SIFT_SCHEMA_H
 #define SIFT_SCHEMA_H
 
-#define SCHEMA_FORMAT 3        /* written by a new index */
+#define SCHEMA_FORMAT 4        /* written by a new index */
 #define SCHEMA_FORMAT_OLDEST 1 /* read, and added to in its own format */
-#define SCHEMA_FORMAT_WORDS 3  /* the first with tok.h's stems with accents
+#define SCHEMA_FORMAT_WORDS \
+  3 /* the first with tok.h's stems with accents
                                   and closed forms of hyphenated words */
+#define SCHEMA_FORMAT_BLOCKS \
+  4 /* the first whose stored documents are ds.h's
+                                  DS_FORMAT 3 (a reader of formats 1..3 would
+                                  fail on every one: it refuses the index) */
 
 #define SCHEMA_P_ID "Q"
 #define SCHEMA_P_TITLE "S"
@@ -138,7 +147,7 @@ size_t schema_stem_term(char *out, size_t cap, int title, const char *alg, const
 const char *schema_naming(int format, const char *default_alg);
 
 #define SCHEMA_MAX_KEY 240 /* bytes of a filter key (XO<key> fits a term) */
-#define SCHEMA_MAX_ID 240 /* bytes: Q<id> must fit Xapian's term limit */
+#define SCHEMA_MAX_ID 240  /* bytes: Q<id> must fit Xapian's term limit */
 #define SCHEMA_TAG_SEP '\x1f'
 
 /* An author string lists names separated by ',', ';' or " and ".  The

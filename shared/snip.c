@@ -23,9 +23,12 @@
  * shows some context before its first match and text after its last, up
  * to its share, cut at white space; passages that touch are joined.
  *
- * Issue 17 wants the matches from the index's positions rather than from
- * tokenizing the body: only the scan (snip_scan) would change; grouping and
- * the choice of passages work on byte spans whatever found them.
+ * Regions (snip_build_regions).  When the caller knows from the index's
+ * positions which parts of a body can hold a match (win.h), the scan visits
+ * only those, starting each afresh (no phrase spans a gap: its words would
+ * all be in the parts), and finds the spans the whole scan finds, so the
+ * passages are the same; the text outside the parts is spaces.  A passage
+ * reaching outside them asks for the bytes it reads.
  *
  * Skipping.  In articles whose stemmer keeps a word's first byte
  * (tok_stem_keeps_first), a word can match only when its normalized form
@@ -59,9 +62,9 @@
 #include "buf.h"
 #include "err.h"
 
-enum { SNIP_WORD, SNIP_PHRASE, SNIP_PREFIX };
+enum { SNIP_WORD = SNIP_TERM_WORD, SNIP_PHRASE = SNIP_TERM_PHRASE, SNIP_PREFIX = SNIP_TERM_PREFIX };
 
-#define SNIP_MAX_TERMS 64 /* term sets are 64-bit masks */
+#define SNIP_MAX_TERMS 64                 /* term sets are 64-bit masks */
 #define SNIP_PHRASE_WEIGHT SNIP_MAX_TERMS /* a phrase outweighs every lone word */
 
 typedef struct snip_term {
@@ -72,7 +75,7 @@ typedef struct snip_term {
   size_t *stem_lens;
 } snip_term_t;
 
-#define SNIP_MAX_SPANS 4096     /* matches recorded per article */
+#define SNIP_MAX_SPANS 4096      /* matches recorded per article */
 #define SNIP_MAX_TITLE_SPANS 256 /* and per title */
 
 typedef struct snip_word { /* a word of the ring */
@@ -91,14 +94,16 @@ typedef struct snip_scan {
   int active;              /* snip_build_part asked for more of this body */
   size_t lang, total, len; /* the body it was given */
   tok_iter_t it;
-  snip_word_t *ring;       /* the last words, for phrases */
+  snip_word_t *ring; /* the last words, for phrases */
   snip_span_t *spans;
   size_t max_spans;
-  uint64_t want;           /* the terms that apply to this text */
+  uint64_t want; /* the terms that apply to this text */
   unsigned nwant;
   size_t nspans, n, best_first, best_last, stop_at, target, budget;
   unsigned best;
   int skip, pending, finished; /* finished: stopped at stop_at or max_spans */
+  const snip_region_t *reg;    /* snip_build_regions: the parts at hand */
+  size_t nreg, ri;             /* ri: the region being scanned */
 } snip_scan_t;
 
 struct snip_matcher {
@@ -119,8 +124,8 @@ struct snip_matcher {
   snip_scan_t scan;               /* the body's, reused hit after hit */
 };
 
-#define SNIP_CAND 1  /* may start a word that matches */
-#define SNIP_ALNUM 2 /* ASCII letter or digit: no word starts after one */
+#define SNIP_CAND 1         /* may start a word that matches */
+#define SNIP_ALNUM 2        /* ASCII letter or digit: no word starts after one */
 #define SNIP_MAX_BACKUP 256 /* bytes looked back for a word boundary */
 
 static int snip_alnum(unsigned c) {
@@ -218,6 +223,23 @@ snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t 
 
 void snip_matcher_full_scan(snip_matcher_t *m) { m->full_scan = 1; }
 
+size_t snip_body_terms(const snip_matcher_t *m) { return (size_t)snip_popcount(m->body_terms); }
+
+void snip_body_term(const snip_matcher_t *m, size_t i, size_t lang, int *kind,
+                    const char *const **words, size_t *nwords, const char **stem,
+                    size_t *stem_len) {
+  size_t t = 0;
+  for (size_t k = 0;; t++) /* the i-th term with its body bit */
+    if ((m->body_terms >> t & 1) && k++ == i) break;
+  const snip_term_t *x = &m->terms[t];
+  *kind = x->kind;
+  *words = x->words;
+  *nwords = x->nwords;
+  int stemmed = x->kind == SNIP_WORD && lang < m->nstemmers;
+  *stem = stemmed ? x->stems[lang] : NULL;
+  *stem_len = stemmed ? x->stem_lens[lang] : 0;
+}
+
 /* Does term t match ending at the newest word of the ring (ring[(k + i) %
  * cap] is the i-th word, n words held)?  Returns the index in the ring of its
  * first word, or SIZE_MAX. */
@@ -252,9 +274,15 @@ static void snip_put_text(buf_t *b, const char *s, size_t n) {
   for (const char *p = s; p < end; p++) {
     const char *rep = NULL;
     switch (*p) {
-      case '<': rep = "&lt;"; break;
-      case '>': rep = "&gt;"; break;
-      case '&': rep = "&amp;"; break;
+      case '<':
+        rep = "&lt;";
+        break;
+      case '>':
+        rep = "&gt;";
+        break;
+      case '&':
+        rep = "&amp;";
+        break;
       default:
         if ((unsigned char)*p >= 0x20) continue;
         rep = " "; /* line breaks, tabs and any other control character */
@@ -328,8 +356,8 @@ static void snip_scan_init(snip_scan_t *st, const char *text, size_t scan, uint6
 
 /* Scan text[0..scan) on from where st stopped.  Returns 1 when it ran out
  * of text, 0 when it stopped at st->stop_at or at st->max_spans. */
-static int snip_scan(snip_matcher_t *m, snip_scan_t *st, size_t lang, const char *text,
-                     size_t scan, size_t max_bytes) {
+static int snip_scan(snip_matcher_t *m, snip_scan_t *st, size_t lang, const char *text, size_t scan,
+                     size_t max_bytes) {
   size_t cap = m->ring_cap;
   snip_word_t *ring = st->ring;
   snip_span_t *sp = st->spans;
@@ -337,12 +365,28 @@ static int snip_scan(snip_matcher_t *m, snip_scan_t *st, size_t lang, const char
   tok_word_t tw;
   st->it.s = text; /* the same bytes, perhaps more of them */
   st->it.len = scan;
+  size_t lim = scan; /* the end of the text, or of the region at hand */
   while (st->nwant && st->nspans < st->max_spans) {
+    if (st->nreg) { /* regions: the bytes between them hold no match */
+      for (; st->ri < st->nreg && st->it.pos >= st->reg[st->ri].end; st->ri++) {
+      }
+      if (st->ri == st->nreg || st->reg[st->ri].start >= scan) return 1;
+      if (st->it.pos < st->reg[st->ri].start) { /* into the next region: nothing carries over */
+        if (st->reg[st->ri].start > st->stop_at) return 0;
+        st->it.pos = st->reg[st->ri].start;
+        st->n = 0;
+        st->budget = 0;
+        st->pending = 0;
+      }
+      lim = st->reg[st->ri].end < scan ? st->reg[st->ri].end : scan;
+      st->it.len = lim;
+    }
     if (st->skip && !st->pending && !st->budget) {
-      size_t q = snip_next_candidate(m, u, st->it.pos, scan);
+      size_t q = snip_next_candidate(m, u, st->it.pos, lim);
       if (q > st->stop_at) return 0;
-      if (q >= scan) {
-        st->it.pos = scan;
+      if (q >= lim) {
+        st->it.pos = lim;
+        if (st->nreg) continue;
         return 1;
       }
       st->it.pos = snip_boundary(u, st->it.pos, q); /* tok_next resumes there */
@@ -350,13 +394,16 @@ static int snip_scan(snip_matcher_t *m, snip_scan_t *st, size_t lang, const char
       st->target = q;
       st->pending = 1;
     }
-    if (!tok_next(&st->it, &tw)) return 1;
+    if (!tok_next(&st->it, &tw)) {
+      if (!st->nreg) return 1;
+      st->it.pos = lim;
+      continue;
+    }
     if (tw.start > st->stop_at) return 0;
     if (st->pending && tw.end > st->target) st->pending = 0;
     if (m->bytes[u[tw.start]] & SNIP_CAND)
       st->budget = cap - 1; /* a phrase may start here: take its length in words */
-    else if (st->budget)
-      st->budget--;
+    else if (st->budget) st->budget--;
     snip_word_t *w = &ring[st->n % cap];
     w->start = tw.start;
     w->end = tw.end;
@@ -365,8 +412,8 @@ static int snip_scan(snip_matcher_t *m, snip_scan_t *st, size_t lang, const char
     size_t n = ++st->n;
     const char *stem = NULL;
     size_t stem_len = 0;
-    int stemmable = m->first_bytes[(unsigned char)w->norm[0]] ||
-                    (lang < m->nstemmers && !m->keeps_first[lang]);
+    int stemmable =
+        m->first_bytes[(unsigned char)w->norm[0]] || (lang < m->nstemmers && !m->keeps_first[lang]);
     for (size_t t = 0; t < m->nterms && st->nspans < st->max_spans; t++) {
       if (!(st->want >> t & 1) || (m->terms[t].kind == SNIP_WORD && !stemmable)) continue;
       size_t first = snip_match(m, &m->terms[t], lang, ring, cap, n, &stem, &stem_len);
@@ -457,8 +504,8 @@ static int snip_by_start(const snip_passage_t *x, const snip_passage_t *y) {
 
 /* The passages for groups g[0..n): see "Passages" above.  Returns how many
  * (0 when there is no group), in body order. */
-static size_t snip_choose(const snip_matcher_t *m, const snip_span_t *g, size_t n,
-                          size_t max_bytes, snip_passage_t out[SNIP_MAX_PASSAGES]) {
+static size_t snip_choose(const snip_matcher_t *m, const snip_span_t *g, size_t n, size_t max_bytes,
+                          snip_passage_t out[SNIP_MAX_PASSAGES]) {
   uint64_t present = 0;
   for (size_t i = 0; i < n; i++) present |= g[i].terms;
   unsigned best = 0;
@@ -523,8 +570,19 @@ const char *snip_build(snip_matcher_t *m, size_t lang, const char *text, size_t 
   return snip_build_part(m, lang, text, len, len, max_bytes, a, &more);
 }
 
-const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, size_t len,
-                            size_t total, size_t max_bytes, arena_t *a, int *more) {
+/* Whether body bytes [lo, hi) are at hand: the first len bytes, or (nreg)
+ * inside one region. */
+static int snip_have(const snip_scan_t *st, size_t lo, size_t hi) {
+  if (!st->nreg) return hi <= st->len;
+  for (size_t i = 0; i < st->nreg; i++)
+    if (st->reg[i].start <= lo && lo < st->reg[i].end) return hi <= st->reg[i].end;
+  return 0;
+}
+
+/* snip_build_part (reg NULL) and snip_build_regions (len == total). */
+static const char *snip_build_some(snip_matcher_t *m, size_t lang, const char *text, size_t len,
+                                   size_t total, const snip_region_t *reg, size_t nreg,
+                                   size_t max_bytes, arena_t *a, int *more, size_t need[2]) {
   snip_scan_t *st = &m->scan;
   int resume = st->active && st->lang == lang && st->total == total && st->len <= len;
   st->active = 0;
@@ -537,6 +595,9 @@ const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, si
     snip_scan_init(st, text, scan, m->body_terms, st->ring, st->spans, SNIP_MAX_SPANS);
     st->skip = snip_can_skip(m, lang);
   }
+  st->reg = reg;
+  st->nreg = nreg;
+  st->len = len;
   /* Spans, in text order, until a window holds every term and the words
    * that window can show have been seen. */
   if (!st->finished) {
@@ -563,6 +624,11 @@ const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, si
     size_t context = span < share ? (share - span) / 3 : 0;
     if (context > 60) context = 60;
     size_t ws = first > context ? first - context : 0;
+    /* The bytes read below, at most: from the one before ws to the cut's
+     * limit (ws moves up to first at most). */
+    need[0] = ws ? ws - 1 : 0;
+    need[1] = total - first > share ? first + share + 1 : total;
+    if (!snip_have(st, need[0], need[1])) goto more;
     if (ws > 0) {
       size_t k = ws;
       while (k < first && !snip_space(text[k - 1])) k++; /* to a word start */
@@ -571,15 +637,12 @@ const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, si
     size_t we = total;
     if (total - ws > share) {
       size_t limit = ws + share, k = limit;
-      if (limit >= len) goto more;
       while (k > end && k > ws && !snip_space(text[k])) k--; /* not into the last match */
       if (k == ws) { /* no space: cut at a character boundary */
         k = limit;
         while (k > ws && ((unsigned char)text[k] & 0xC0) == 0x80) k--;
       }
       we = k;
-    } else if (total > len) {
-      goto more;
     }
     p->ws = ws;
     p->we = we;
@@ -599,10 +662,8 @@ const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, si
   buf_init(&b, 0);
   size_t gi = 0;
   for (size_t i = 0; i < np; i++) {
-    if (i > 0)
-      buf_puts(&b, " \xE2\x80\xA6 ");
-    else if (ps[i].ws > 0)
-      buf_puts(&b, "\xE2\x80\xA6");
+    if (i > 0) buf_puts(&b, " \xE2\x80\xA6 ");
+    else if (ps[i].ws > 0) buf_puts(&b, "\xE2\x80\xA6");
     snip_put_marked(&b, text, ps[i].ws, ps[i].we, g, n, &gi);
     while (b.len && b.data[b.len - 1] == ' ') b.len--;
   }
@@ -612,9 +673,25 @@ more:
   st->active = 1;
   st->lang = lang;
   st->total = total;
-  st->len = len;
   *more = 1;
   return NULL;
+}
+
+const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, size_t len,
+                            size_t total, size_t max_bytes, arena_t *a, int *more) {
+  size_t need[2];
+  return snip_build_some(m, lang, text, len, total, NULL, 0, max_bytes, a, more, need);
+}
+
+const char *snip_build_regions(snip_matcher_t *m, size_t lang, const char *text, size_t total,
+                               const snip_region_t *reg, size_t nreg, size_t max_bytes, arena_t *a,
+                               int *more, size_t need[2]) {
+  if (!nreg) { /* nothing at hand: the start of the body, once decoded */
+    static const snip_region_t none = {0, 0};
+    reg = &none;
+    nreg = 1;
+  }
+  return snip_build_some(m, lang, text, total, total, reg, nreg, max_bytes, a, more, need);
 }
 
 int snip_title(snip_matcher_t *m, size_t lang, const char *title, size_t len, arena_t *a,

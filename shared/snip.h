@@ -56,14 +56,39 @@ const char *snip_build(snip_matcher_t *m, size_t lang_index, const char *text, s
                        size_t max_bytes, arena_t *a);
 /* The same for a body of `total` bytes of which only text[0..len) is at
  * hand (len <= total; when len < total the text must end just after an
- * ASCII white-space byte, as ds_decode_head's does, so no word runs past
- * it).  When the snippet depends on bytes past len, returns NULL with *more
+ * ASCII white-space byte, as ds.h's blocks do, so no word runs past
+ * it).  When the snippet may depend on bytes past len, returns NULL with *more
  * set: call it again, next, for the same body with more of it (text may
  * move; its first len bytes must not change), and the scan resumes where it
  * stopped.  NULL with *more clear is ENOMEM.  A snippet it returns is the
  * one snip_build gives on the whole body. */
 const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, size_t len,
                             size_t total, size_t max_bytes, arena_t *a, int *more);
+/* A part of a body at hand: bytes [start, end). */
+typedef struct snip_region {
+  size_t start, end;
+} snip_region_t;
+/* The same for a body of `total` bytes of which the regions reg[0..nreg)
+ * are at hand (sorted, apart, each starting at the body's start or just
+ * after an ASCII white-space byte and ending just after one or at the
+ * end), the caller knowing that no word the matcher marks lies outside
+ * them; text has all total bytes, those outside the regions any bytes
+ * that are not word bytes (ds.h's spaces).  When the snippet reads bytes
+ * outside the regions, returns NULL with *more set and need[0..1] the
+ * range [need[0], need[1]) it reads: call it again with a region holding
+ * that range added (the scan is not redone).  NULL with *more clear is
+ * ENOMEM.  A snippet it returns is the one snip_build gives on the whole
+ * body. */
+const char *snip_build_regions(snip_matcher_t *m, size_t lang, const char *text, size_t total,
+                               const snip_region_t *reg, size_t nreg, size_t max_bytes, arena_t *a,
+                               int *more, size_t need[2]);
+/* The terms a body's words are marked for, i in [0, snip_body_terms(m)):
+ * kind, normalized words (a phrase's in order, a prefix's one) and, for a
+ * word, its stem in language lang (stem NULL otherwise). */
+enum { SNIP_TERM_WORD, SNIP_TERM_PHRASE, SNIP_TERM_PREFIX };
+size_t snip_body_terms(const snip_matcher_t *m);
+void snip_body_term(const snip_matcher_t *m, size_t i, size_t lang, int *kind,
+                    const char *const **words, size_t *nwords, const char **stem, size_t *stem_len);
 /* The whole title[0..len) of an article in language lang, escaped and
  * marked as snippets are, into *out; *out NULL when nothing in it matches.
  * It keeps no state, so it may come between the calls for one body.

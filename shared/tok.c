@@ -4,9 +4,9 @@
  * index and query always split and normalize text the same way.
  *
  * How a word is found.  Characters are read one UTF-8 sequence at a time
- * with a strict decoder (no overlong forms, no surrogates, nothing above
- * U+10FFFF); a byte that does not start a valid sequence is a separator of
- * its own and scanning resumes at the next byte.  A word character is a
+ * with utf8.h's strict decoder (no overlong forms, no surrogates, nothing
+ * above U+10FFFF); a byte that does not start a valid sequence is a
+ * separator of its own and scanning resumes at the next byte.  A word character is a
  * letter (L*), digit (N*) or mark (M*) by utf8proc's category table.  An
  * apostrophe (U+0027 or U+2019) stays in the word when the last non-mark
  * character before it is a letter and the character after it is a letter:
@@ -49,6 +49,7 @@
 
 #include "err.h"
 #include "hash.h"
+#include "utf8.h"
 
 #define TOK_FOLD_OPTS (UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE)
 #define TOK_OPTS (TOK_FOLD_OPTS | UTF8PROC_STRIPMARK)
@@ -90,36 +91,10 @@ static const unsigned char tok_category_class[30] = {
     [UTF8PROC_CATEGORY_NO] = TOK_NUMBER,
 };
 
-/* Decode the sequence at s[0..n), s[0] >= 0x80.  Returns its length with
- * the code point in *cp, or 0 when s[0] does not start a valid sequence. */
-static inline size_t tok_decode(const unsigned char *s, size_t n, int32_t *cp) {
-  unsigned c = s[0];
-  if (c < 0xC2) return 0; /* continuation byte or overlong 2-byte lead */
-  if (c < 0xE0) {
-    if (n < 2 || (s[1] & 0xC0) != 0x80) return 0;
-    *cp = (int32_t)(((c & 0x1F) << 6) | (s[1] & 0x3F));
-    return 2;
-  }
-  if (c < 0xF0) {
-    unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    if (n < 3 || s[1] < lo || s[1] > hi || (s[2] & 0xC0) != 0x80) return 0;
-    *cp = (int32_t)(((c & 0x0F) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3F));
-    return 3;
-  }
-  if (c < 0xF5) {
-    unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    if (n < 4 || s[1] < lo || s[1] > hi || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
-    *cp = (int32_t)(((c & 0x07) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) |
-                    (s[3] & 0x3F));
-    return 4;
-  }
-  return 0;
-}
-
 /* Class of the non-ASCII character at s[0..n) (n >= 1, s[0] >= 0x80), its
  * length in *clen (1 for an invalid byte) and code point in *cp. */
 static inline int tok_wide_class(const unsigned char *s, size_t n, int32_t *cp, size_t *clen) {
-  size_t k = tok_decode(s, n, cp);
+  size_t k = utf8_decode(s, n, cp);
   if (k == 0) {
     *clen = 1;
     return TOK_SEP;
@@ -154,8 +129,9 @@ void tok_iter_init_runs(tok_iter_t *it, const char *s, size_t len) {
 /* Length of the hyphen at s[0..n) (tok.h lists them), or 0. */
 static size_t tok_hyphen(const unsigned char *s, size_t n) {
   if (n >= 1 && s[0] == '-') return 1;
-  if (n >= 2 && s[0] == 0xC2 && s[1] == 0xAD) return 2;                             /* U+00AD */
-  if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] == 0x90 || s[2] == 0x91)) return 3; /* U+2010/1 */
+  if (n >= 2 && s[0] == 0xC2 && s[1] == 0xAD) return 2; /* U+00AD */
+  if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] == 0x90 || s[2] == 0x91))
+    return 3; /* U+2010/1 */
   return 0;
 }
 
@@ -255,10 +231,8 @@ static int tok_scan(tok_iter_t *it, tok_word_t *w) {
         if (r > 0 && (size_t)r <= TOK_WIDE_CAP - wn) wn += (size_t)r;
         full = wn >= TOK_WIDE_LIMIT;
       }
-      if (cls == TOK_LETTER)
-        prev_letter = 1;
-      else if (cls == TOK_NUMBER)
-        prev_letter = 0; /* a mark keeps the class of what it follows */
+      if (cls == TOK_LETTER) prev_letter = 1;
+      else if (cls == TOK_NUMBER) prev_letter = 0; /* a mark keeps the class of what it follows */
       pos += clen;
     }
 
@@ -315,8 +289,7 @@ int tok_next(tok_iter_t *it, tok_word_t *w) {
   if (h && tok_letter_at(s, it->len, w->end + h)) {
     it->joins_next = 1;
     it->hyphen_len = h;
-  } else if (it->run_words >= 2 && it->run_words <= TOK_MAX_RUN &&
-             it->closed_len <= TOK_MAX_WORD) {
+  } else if (it->run_words >= 2 && it->run_words <= TOK_MAX_RUN && it->closed_len <= TOK_MAX_WORD) {
     it->pending = 1;
   }
   return 1;
@@ -466,8 +439,8 @@ int tok_stem_keeps_first(const tok_stemmer_t *st) {
    * rewrite endings only.  Dutch is left out: newer Snowball versions strip
    * its "ge-" prefix. */
   static const char *const suffix_only[] = {
-      "danish", "english", "finnish", "french", "german", "hungarian", "italian",
-      "norwegian", "porter", "portuguese", "romanian", "russian", "spanish", "swedish",
+      "danish",    "english", "finnish",    "french",   "german",  "hungarian", "italian",
+      "norwegian", "porter",  "portuguese", "romanian", "russian", "spanish",   "swedish",
   };
   if (!st) return 0;
   for (size_t i = 0; i < sizeof suffix_only / sizeof *suffix_only; i++)

@@ -55,8 +55,7 @@ int xw_db_shard_remote(const xw_db *db, size_t k);
 int xw_db_local(const xw_db *db);
 size_t xw_db_shard_of(const xw_db *db, xw_docid d);
 /* Shard k's metadata (as xw_db_get_metadata) and positional information. */
-int xw_db_shard_metadata(xw_db *db, size_t k, const char *key, char **val, size_t *len,
-                         err_t *err);
+int xw_db_shard_metadata(xw_db *db, size_t k, const char *key, char **val, size_t *len, err_t *err);
 int xw_db_shard_has_positions(xw_db *db, size_t k);
 /* xw_db_value_bounds of shard k. */
 int xw_db_shard_value_bounds(xw_db *db, size_t k, unsigned slot, char *lo, char *hi, size_t cap,
@@ -66,6 +65,11 @@ int xw_db_shard_value_bounds(xw_db *db, size_t k, unsigned slot, char *lo, char 
  * copy swapped in and with a stub's list of shards.  *newest_ns (may be
  * NULL) gets the newest modification time among them. */
 uint64_t xw_db_stamp(const xw_db *db, uint64_t *newest_ns);
+/* Xapian's stub files, named only here: whether the directory dir holds
+ * one; write dir's stub listing the shard directories names[0..n) (relative
+ * to dir), atomically (a reader sees the old list or the new one). */
+int xw_stub_exists(const char *dir);
+int xw_stub_write(const char *dir, const char *const *names, size_t n, err_t *err);
 /* Writable: create the directory if create != 0 and it does not exist. */
 int xw_db_open_writable(const char *path, int create, xw_db **out, err_t *err);
 void xw_db_free(xw_db *db);
@@ -79,12 +83,14 @@ int xw_db_has_positions(xw_db *db);
 uint64_t xw_db_revision(xw_db *db);
 /* Average document length, for figures. */
 double xw_db_avlength(xw_db *db);
-/* Number of documents containing term (exact); 0 if none. */
+/* Number of documents containing term (exact); 0 if none.  Only the tests
+ * call it: they check what a commit, a compaction or a shard holds. */
 uint32_t xw_db_termfreq(xw_db *db, const char *term, size_t len);
 /* Bounds of the values in slot over all documents (bytes, at most cap-1,
  * NUL-terminated); both "" when no document has a value there. */
 int xw_db_value_bounds(xw_db *db, unsigned slot, char *lo, char *hi, size_t cap, err_t *err);
-/* Number of terms starting with prefix (bounded count, stops at limit). */
+/* Number of terms starting with prefix (bounded count, stops at limit).
+ * Only the tests call it, to compare two indexes' lexicons. */
 uint32_t xw_db_count_prefix(xw_db *db, const char *prefix, uint32_t limit);
 /* Metadata: *val malloc'ed (NUL-terminated, *len bytes); *val = NULL and
  * *len = 0 when the key is absent. */
@@ -187,8 +193,8 @@ typedef struct xw_column xw_column;
  * that adds a document to a name's count without naming it (an author
  * string's own key, which author: filters match as well): a row is shown
  * only for a name some match names.  emit copies what it is given. */
-typedef void (*xw_name_fn)(void *ctx, const char *key, size_t klen, const char *shown,
-                           size_t slen, int whole);
+typedef void (*xw_name_fn)(void *ctx, const char *key, size_t klen, const char *shown, size_t slen,
+                           int whole);
 typedef void (*xw_split_fn)(const char *val, size_t len, xw_name_fn emit, void *ctx);
 typedef struct xw_facet_spec {
   unsigned slot;
@@ -237,8 +243,7 @@ typedef struct xw_search_opts {
   xw_docid after_docid;
 } xw_search_opts;
 
-int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset **out,
-              err_t *err);
+int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset **out, err_t *err);
 void xw_mset_free(xw_mset *m);
 /* Number of hits in this page. */
 uint32_t xw_mset_size(const xw_mset *m);
@@ -279,8 +284,6 @@ void xw_column_free(xw_column *c);
  * per value; names are summed when the counts are read, so a match costs
  * what it costs without names. */
 int xw_column_names(xw_column *c, xw_split_fn split, err_t *err);
-/* Memory the column holds, for figures. */
-size_t xw_column_bytes(const xw_column *c);
 /* Reading a column: value ids run 0..xw_column_nvalues(c)-1, id 0 being "no
  * value"; a docid beyond the column has id 0.  Names borrow from c. */
 uint32_t xw_column_nvalues(const xw_column *c);
@@ -318,9 +321,20 @@ int xw_match_each(xw_db *db, const xw_query *q, int weighted, double bm25_k1, do
 
 /* ---- term lists, for snippets and figures ---- */
 /* Positions of term in document id: fills pos[0..*n) up to cap; *n is the
- * total number of positions (may exceed cap). 0 positions if absent. */
-int xw_db_positions(xw_db *db, xw_docid id, const char *term, size_t len, uint32_t *pos,
-                    size_t cap, size_t *n, err_t *err);
+ * total number of positions (may exceed cap). 0 positions if absent.  Only
+ * the tests call it yet: kept for snippet windows from positions (issue 17). */
+int xw_db_positions(xw_db *db, xw_docid id, const char *term, size_t len, uint32_t *pos, size_t cap,
+                    size_t *n, err_t *err);
+
+/* ---- a hit's words, for the snippet's window (win.h) ---- */
+/* The wdf of term in document id into *wdf (0 when absent). */
+int xw_db_wdf(xw_db *db, xw_docid id, const char *term, size_t len, uint32_t *wdf, err_t *err);
+/* fn(ud, term, n) for each term of the lexicon beginning with prefix, in
+ * byte order, at most max of them: *over = 1 when there are more (term is
+ * borrowed for the call). */
+int xw_db_prefix_each(xw_db *db, const char *prefix, size_t len, size_t max,
+                      void (*fn)(void *ud, const char *term, size_t n), void *ud, int *over,
+                      err_t *err);
 
 #ifdef __cplusplus
 }

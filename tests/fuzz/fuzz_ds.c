@@ -9,8 +9,9 @@
  *                  rarely gets past zstd's own checks otherwise)
  * Invariants: no crash; a failure is ERR_CORRUPT (or ERR_NOMEM) and leaves
  * the doc zeroed; a success gives an id and clean UTF-8 strings, and
- * encoding that doc again decodes to the same fields; ds_decode_head
- * succeeds wherever ds_decode does, with a start of the same body.
+ * encoding that doc again decodes to the same fields; ds_open succeeds
+ * wherever ds_decode does, and its blocks, each decoded alone, give the
+ * same body.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -112,18 +113,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   doc_t d;
   err_t err = {0};
   int rc = ds_decode(c, payload, n, arena, &d, &err);
-  /* The head alone: whenever the whole decodes, it does too, giving a
-   * start of the same body and how much of it is left. */
+  /* Block by block, from the last: whenever the whole decodes, so does
+   * each block alone, into the same body. */
   doc_t h;
-  size_t rest;
-  int hrc = ds_decode_head(c, payload, n, arena, &h, &rest, &err);
+  ds_body_t body;
+  int orc = ds_open(c, payload, n, arena, &h, &body, &err), hrc = orc;
+  check(!orc || (h.id == NULL && body.text == NULL), "a failed open leaves the doc zeroed");
+  for (size_t i = body.nblocks; !hrc && i > 0; i--) hrc = ds_block(c, &body, i - 1, &err);
   if (!rc) {
-    check(hrc == 0, "the head decodes when the whole does");
-    size_t bl = d.body ? strlen(d.body) : 0, hl = h.body ? strlen(h.body) : 0;
-    check(hl + rest == bl && (bl == 0 || memcmp(h.body, d.body, hl) == 0),
-          "the head's body starts the body, rest counts the remainder");
-  } else if (hrc) {
-    check(h.id == NULL && h.body == NULL && rest == 0, "a failed head leaves the doc zeroed");
+    check(hrc == 0, "the blocks decode when the whole does");
+    check((!d.body && !body.text) || (d.body && body.text && strcmp(d.body, body.text) == 0),
+          "the blocks make the body");
   }
   if (rc) {
     check(rc == ERR_CORRUPT || rc == ERR_NOMEM, "failure is ERR_CORRUPT");

@@ -14,8 +14,7 @@
 
 /* The reference: the n-th line of s (from *pos), or -1 when the stream is
  * over, -2 when the line is too long. */
-static long ref_next(const char *s, size_t size, size_t *pos, size_t max_line,
-                     const char **line) {
+static long ref_next(const char *s, size_t size, size_t *pos, size_t max_line, const char **line) {
   if (*pos >= size) return -1;
   const char *p = s + *pos;
   const char *nl = memchr(p, '\n', size - *pos);

@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   idx_ids_init(&l);
   int rc = idx_ids_parse(&l, text, size, &bad, &err);
   if (rc) {
-    if ((rc != ERR_BAD_INPUT && rc != ERR_NOMEM) || (rc == ERR_BAD_INPUT && (bad < 1 || bad > lines)) ||
-        l.n)
+    if ((rc != ERR_BAD_INPUT && rc != ERR_NOMEM) ||
+        (rc == ERR_BAD_INPUT && (bad < 1 || bad > lines)) || l.n)
       abort();
     return 0;
   }

@@ -1,8 +1,11 @@
-/* fuzz_proto.c: request lines (text and JSON forms) through proto_handle.
+/* fuzz_proto.c: request lines (text and JSON forms) through proto_handle,
+ * and through the AUTH gate of a daemon with a secret.
  *
  * The input is split at '\n' into request lines.  No index is open, so the
  * fuzzer exercises reading, argument checks and query parsing; every line
- * must get exactly one response line that is a JSON object with "ok". */
+ * must get exactly one response line that is a JSON object with "ok".  The
+ * gate, before authentication, must answer every line (ok only for the
+ * right AUTH). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (out.len < 12 || out.data[0] != '{' || out.data[out.len - 1] != '\n') abort();
     if (memchr(out.data, '\n', out.len - 1)) abort(); /* exactly one line */
     if (strncmp(out.data, "{\"ok\":", 6) != 0) abort();
+    proto_req_t r;
+    proto_read(p, len, &r);
+    int authed = 0, rc;
+    buf_reset(&out);
+    if (!proto_gate(&r, "fuzz secret", &authed, &out, &rc)) abort();
+    if (out.len == 0 || out.data[out.len - 1] != '\n' || (rc == 0) != authed) abort();
+    proto_req_fini(&r);
     p += len + (nl ? 1 : 0);
   }
   buf_fini(&out);

@@ -23,8 +23,8 @@
 #include "err.h"
 #include "qp.h"
 
-#define CHECK(cond)     \
-  do {                  \
+#define CHECK(cond) \
+  do { \
     if (!(cond)) abort(); \
   } while (0)
 
@@ -113,7 +113,8 @@ static size_t fuzz_check_node(const qp_node_t *n, const qp_node_t *parent, int d
       CHECK(!n->hi || fuzz_valid_day(n->hi));
       CHECK(!n->lo || !n->hi || n->lo <= n->hi);
       break;
-    default: CHECK(0);
+    default:
+      CHECK(0);
   }
   return count;
 }

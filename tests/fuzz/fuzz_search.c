@@ -30,9 +30,9 @@
 #define FS_DOCS 60
 
 static const char *const fs_words[] = {
-    "river",  "bridge", "council", "vote",   "harbor", "storm",   "school", "budget",
-    "market", "rail",   "rivers",  "voting", "mayor",  "flooded", "talks",  "crossing",
-    "winter", "port",   "union",   "strike", "hospital", "city",  "north",  "the",
+    "river",  "bridge", "council", "vote",   "harbor",   "storm",   "school", "budget",
+    "market", "rail",   "rivers",  "voting", "mayor",    "flooded", "talks",  "crossing",
+    "winter", "port",   "union",   "strike", "hospital", "city",    "north",  "the",
 };
 #define FS_NWORDS (sizeof fs_words / sizeof fs_words[0])
 static const char *const fs_outlets[] = {"Daily Ledger", "North Wire", "Harbor Post"};
@@ -70,8 +70,8 @@ static void fs_build(const char *path) {
   if (!a || idx_open(path, NULL, &x, &err)) abort();
   for (int i = 0; i < FS_DOCS; i++) {
     buf_reset(&line);
-    buf_printf(&line, "{\"id\":\"d%d\",\"outlet\":\"%s\",\"date\":\"202%d-%02d-%02d\",\"title\":\"", i,
-               fs_outlets[i % 3], 1 + i % 3, 1 + i % 12, 1 + i % 28);
+    buf_printf(&line, "{\"id\":\"d%d\",\"outlet\":\"%s\",\"date\":\"202%d-%02d-%02d\",\"title\":\"",
+               i, fs_outlets[i % 3], 1 + i % 3, 1 + i % 12, 1 + i % 28);
     for (int w = 0; w < 4; w++)
       buf_printf(&line, "%s%s", w ? " " : "", fs_words[fs_next(&r) % FS_NWORDS]);
     buf_puts(&line, "\",\"body\":\"");
@@ -82,7 +82,8 @@ static void fs_build(const char *path) {
     doc_t d;
     const char *warning;
     arena_reset(a);
-    if (line.err || doc_parse_json(line.data, line.len, a, &d, &err) || idx_add(x, &d, &warning, &err))
+    if (line.err || doc_parse_json(line.data, line.len, a, &d, &err) ||
+        idx_add(x, &d, &warning, &err))
       abort();
   }
   if (idx_commit(x, &err)) abort();
@@ -124,7 +125,9 @@ static size_t fs_strip_took(const char *s, size_t n, char *out) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!fs_full) fs_init();
   if (size == 0) return 0;
-  eng_limits_t lim = {.max_limit = QP_MAX_LIMIT, .max_offset = 100000, .time_limit = 2,
+  eng_limits_t lim = {.max_limit = QP_MAX_LIMIT,
+                      .max_offset = 100000,
+                      .time_limit = 2,
                       .max_cost = 1 + (uint64_t)data[0] * data[0] * 4};
   eng_set_limits(fs_budget, &lim);
   buf_t full, cheap;
@@ -147,7 +150,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } else {
       char *a = malloc(full.len), *b = malloc(cheap.len ? cheap.len : 1);
       if (!a || !b) abort();
-      size_t na = fs_strip_took(full.data, full.len, a), nb = fs_strip_took(cheap.data, cheap.len, b);
+      size_t na = fs_strip_took(full.data, full.len, a),
+             nb = fs_strip_took(cheap.data, cheap.len, b);
       if (na != nb || memcmp(a, b, na) != 0) abort(); /* the budget changed an answer */
       free(a);
       free(b);

@@ -26,8 +26,8 @@
 
 #include "tok.h"
 
-#define CHECK(cond)       \
-  do {                    \
+#define CHECK(cond) \
+  do { \
     if (!(cond)) abort(); \
   } while (0)
 
@@ -155,12 +155,18 @@ static void check_norm(const uint8_t *s, size_t start, size_t end, const tok_wor
 static struct sb_stemmer *ref_sb[64];
 static tok_stemmer_t *tok_st[64];
 
-static void check_stem(int slot, const char *algorithm, const tok_word_t *w) {
-  if (!tok_st[slot]) {
-    CHECK(tok_stemmer_new(algorithm, &tok_st[slot]) == 0);
+/* Both stemmers of a slot, made together: a slot with ours and not the
+ * reference would hand check_stem a NULL reference. */
+static void open_stemmers(int slot, const char *algorithm) {
+  if (!tok_st[slot]) CHECK(tok_stemmer_new(algorithm, &tok_st[slot]) == 0);
+  if (!ref_sb[slot]) {
     ref_sb[slot] = sb_stemmer_new(tok_stemmer_name(tok_st[slot]), "UTF_8");
     CHECK(ref_sb[slot]);
   }
+}
+
+static void check_stem(int slot, const char *algorithm, const tok_word_t *w) {
+  open_stemmers(slot, algorithm);
   size_t got_len = 0;
   const char *got = tok_stem(tok_st[slot], w->norm, w->norm_len, &got_len);
   CHECK(got);
@@ -192,7 +198,9 @@ static int ends_in_letter(const uint8_t *s, size_t a, size_t b) {
   return last == C_LETTER;
 }
 
-typedef struct plain { size_t start, end, off, len; } plain_t;
+typedef struct plain {
+  size_t start, end, off, len;
+} plain_t;
 
 /* The runs pass against the plain words (their norms concatenated). */
 static void check_runs(const uint8_t *data, size_t size, const plain_t *pw, size_t npw,
@@ -298,7 +306,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   check_key(s, size, concat, concat_len, 1);
   check_key(s, size, concat, concat_len, size ? 1 + data[size - 1] : 7);
   check_key(s, size, concat, concat_len, concat_len + 1);
-  if (lang >= 0 && !tok_st[lang]) CHECK(tok_stemmer_new(langs[lang], &tok_st[lang]) == 0);
+  if (lang >= 0) open_stemmers(lang, langs[lang]);
   check_runs(data, size, pw, (size_t)words, concat, lang);
   free(pw);
   free(concat);

@@ -5,6 +5,8 @@ Environment:
   SIFT_KIT  the team kit holding corpus/ (default <repo>/../shared)
   SIFT_TMP  scratch directory (default: a fresh temporary directory)
   SIFT_TEST_SLOW  factor on client timeouts (sanitizer builds run slower)
+  SIFT_FIXTURE_BIN  directory of the sift-indexer that builds fixtures (see
+                  fixture_index; default SIFT_BIN's)
 """
 
 import json
@@ -96,6 +98,23 @@ def run(args, input=None, timeout=600, env=None):
 def index(index_dir, files, *extra, timeout=900):
     """sift-indexer --index DIR [extra] FILES...; CompletedProcess (bytes)."""
     return run([exe("sift-indexer"), "--index", index_dir, *extra, *files], timeout=timeout)
+
+
+def fixture_indexer():
+    """The sift-indexer that builds a fixture: an index a test reads but
+    whose building it does not test.  SIFT_FIXTURE_BIN's when set (the
+    release build's, for the sanitized runs of scripts/test.sh: indexing is
+    the slowest thing sanitized, and the indexer is checked under the
+    sanitizers by the tests that test it), else SIFT_BIN's."""
+    d = os.environ.get("SIFT_FIXTURE_BIN")
+    if d and os.access(os.path.join(d, "sift-indexer"), os.X_OK):
+        return os.path.join(d, "sift-indexer")
+    return exe("sift-indexer")
+
+
+def fixture_index(index_dir, files, *extra, timeout=900):
+    """index() with fixture_indexer()."""
+    return run([fixture_indexer(), "--index", index_dir, *extra, *files], timeout=timeout)
 
 
 def kill_after(args, delay, poll=0.005):

@@ -487,7 +487,7 @@ def part_c(res, tmp):
     corpus = tmp / "c.jsonl"
     sift.generate(corpus, 1500, SEED % 1000 + 5)
     good = tmp / "c-good"
-    p = sift.index(good, [corpus], "--batch", 500, "--quiet")
+    p = sift.fixture_index(good, [corpus], "--batch", 500, "--quiet")
     if not res.ok(p.returncode == 0, "(c) index built", errtext(p)):
         return
     ids = read_ids(corpus)
@@ -652,7 +652,7 @@ def part_d(res, tmp):
     corpus = tmp / "d.jsonl"
     sift.generate(corpus, 2000, SEED % 1000 + 6)
     idx = tmp / "d-index"
-    p = sift.index(idx, [corpus], "--quiet")  # created, so compacted: revision 1
+    p = sift.fixture_index(idx, [corpus], "--quiet")  # created, so compacted: revision 1
     if not res.ok(p.returncode == 0, "(d) index built", errtext(p)):
         return
     ids = read_ids(corpus)
@@ -722,8 +722,9 @@ def part_d(res, tmp):
 def main():
     res = sift.Results("test_faults")
     sift.require_binaries(res, ("sift-indexer", "sift-query", "sift-searchd", "sift-gen"))
-    tmp = sift.scratch("faults")
     only = sys.argv[1:]
+    # a scratch directory per selection: CTest runs the parts in parallel
+    tmp = sift.scratch("-".join(["faults"] + only))
     for name, fn in (("a", part_a), ("b", part_b), ("c", part_c), ("d", part_d)):
         if only and name not in only:
             continue

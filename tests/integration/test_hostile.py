@@ -937,7 +937,7 @@ def setup(env, res):
         env.note("note: %s absent; indexing the generated corpus only" % (sift.CORPUS_DIR / "sample.jsonl"))
     env.index = tmp / "index"
     t0 = time.time()
-    p = sift.index(env.index, files, "--quiet")
+    p = sift.fixture_index(env.index, files, "--quiet")
     if p.returncode != 0:
         raise AssertionError("sift-indexer failed: %s" % p.stderr.decode(errors="replace")[-500:])
     env.note("indexed %s in %.1f s" % (" + ".join(Path(f).name for f in files), time.time() - t0))

@@ -165,7 +165,7 @@ def main():
     files, arts = write_corpus(tmp)
     ndocs = sum(1 for f in files for ln in open(f) if ln.strip())
     index = tmp / "index"
-    p = sift.run([sift.exe("sift-indexer"), "--quiet", "--index", index] + files)
+    p = sift.fixture_index(index, files, "--quiet")
     if not res.ok(p.returncode == 0, "sift-indexer builds the index", p.stderr[-300:]):
         res.finish()
     d = Daemon(index, tmp, "main", "--idle-timeout", "2", "--max-connections", "40")

@@ -187,6 +187,17 @@ def main():
     # 3. kills on an index that already holds articles, then a full run
     idx = tmp / "index-2"
     prev = last or 0
+    if not prev:
+        # The last kill of 2. landed before a commit (likely on a loaded
+        # machine): start from two whole batches so that these kills hit an
+        # index that exists and holds articles, as this part means to.
+        first = tmp / "first-batches.jsonl"
+        with open(corpus, "rb") as f, open(first, "wb") as out:
+            out.writelines(line for _, line in zip(range(2 * BATCH), f))
+        p = sift.index(idx, [first], "--batch", str(BATCH), "--quiet")
+        res.ok(p.returncode == 0, "two batches indexed before the re-run kills",
+               "exit %d: %s" % (p.returncode, sift.short(p.stderr.decode("utf-8", "replace"))))
+        prev = check_index(res, "before the re-run kills", idx, ids) or 0
     for k, delay in enumerate(delays[3:]):
         what = "re-run kill %d after %.2f s" % (k + 1, delay)
         killed, rc, err = kill_after(idx, corpus, delay)

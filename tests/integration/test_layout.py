@@ -9,7 +9,9 @@ ranges, OR of dates, filters alone, text within a month, facets, every
 sort), and GET and STATS, must give the one index's answers.  The archive
 must be laid out as promised: XAPIANDB lists the months in order, each
 shard holds only its month's articles, an article that moved is in one
-shard only.  A year layout built in one run answers the same.  Misuse
+shard only.  A year layout built in one run answers the same, and so does
+one built from more articles than train the dictionary, whose writers
+start while the input is still being read (periods.c).  Misuse
 (--layout on an index that is not laid out by time, another unit) fails
 with one line.
 """
@@ -77,6 +79,30 @@ def requests(docs, rng):
     return reqs
 
 
+def streaming(res, d, rng):
+    """More articles than IDX_TRAIN_DOCS (4,000): a new archive's writers
+    start once the dictionary is trained and build the periods as their
+    batches arrive, while the rest is still read."""
+    gen = sift.py_generate(d / "many.jsonl", 5200, SEED + 1, body_words=(6, 30))
+    docs = [json.loads(line) for line in open(gen, encoding="utf-8")]
+    for name, extra in (("MANY", []), ("MANY-YEARS", ["--layout", "year"])):
+        p = sift.index(d / name, [gen], "--jobs", "2", "--batch", "50", *extra)
+        res.ok(p.returncode == 0, "indexing %s" % name, p.stderr.decode("utf-8", "replace")[-400:])
+    words = [w for doc in docs for w in doc["body"].split() if w.isalpha()]
+    common = sorted(set(words), key=words.count, reverse=True)[:40]
+    years = sorted({doc["date"][:4] for doc in docs if "date" in doc})
+    reqs = ["STATS", "SEARCH limit:0 facets:year,month"]
+    reqs += ["COUNT date:%s" % y for y in years]
+    reqs += ["SEARCH %s date:%s limit:1000 facets:outlet" % (rng.choice(common), rng.choice(years))
+             for _ in range(40)]
+    reqs += ["GET %s" % doc["id"] for doc in rng.sample(docs, 40)]
+    want, _ = sift.query_batch(d / "MANY", reqs)
+    got, _ = sift.query_batch(d / "MANY-YEARS", reqs)
+    res.ok(want[0].get("docs") == len(docs), "the one index holds every article (%s)" % want[0])
+    compare(res, "a year layout built while reading", reqs, want, got)
+    res.ok(not (d / "MANY-YEARS" / ".spool").exists(), "the spool is gone after the run")
+
+
 def main():
     res = sift.Results("test_layout")
     sift.require_binaries(res)
@@ -120,6 +146,8 @@ def main():
         counts.append(r[1].get("docs", 0))
     res.ok(sum(counts) == len(final), "each article in one shard (%d in the shards, %d ids)"
            % (sum(counts), len(final)))
+
+    streaming(res, d, rng)
 
     p = sift.index(d / "ALL", [f1], "--layout", "month")
     res.ok(p.returncode != 0 and len(p.stderr.strip().split(b"\n")) == 1,

@@ -22,8 +22,10 @@ Corpora:
         re-compressed to .jsonl.zst (skipped, and reported as not run, when
         the kit is absent).
 
-Environment: SIFT_TEST_SEED (query and corpus seed), SIFT_TEST_SCALE (query
-count factor), SIFT_REF_ONLY (comma list of edge,gen,kit), and sift.py's.
+Arguments: corpus names (edge, gen, kit) to check only those; CTest runs one
+test per corpus.  Environment: SIFT_TEST_SEED (query and corpus seed),
+SIFT_TEST_SCALE (query count factor), SIFT_REF_ONLY (comma list of
+edge,gen,kit, when no argument names them), and sift.py's.
 On a mismatch the query, the expected and the returned answer are printed
 and the test goes on; the last line counts the checks that passed/failed.
 """
@@ -1235,9 +1237,11 @@ def check_canonical(res):
 
 def main():
     res = sift.Results("test_reference")
-    only = set(filter(None, os.environ.get("SIFT_REF_ONLY", "edge,gen,kit").split(",")))
+    picked = sys.argv[1:] or list(filter(None, os.environ.get("SIFT_REF_ONLY", "").split(",")))
+    only = set(picked or ("edge", "gen", "kit"))
     sift.require_binaries(res, ("sift-indexer", "sift-query"))
-    tmp = sift.scratch("ref-data")
+    # a scratch directory per selection: CTest runs the corpora in parallel
+    tmp = sift.scratch("-".join(["ref-data"] + sorted(picked)))
 
     # 1. edge corpus (always available)
     edge = tmp / "edge.jsonl"

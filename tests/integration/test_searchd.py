@@ -185,7 +185,7 @@ def setup(env):
     if not corpus:
         raise AssertionError("no corpus: sift-gen failed and %s is absent" % SAMPLE)
     env.index = env.tmp / "index"
-    p = subprocess.run([exe("sift-indexer"), "--index", str(env.index)] + corpus,
+    p = subprocess.run([sift.fixture_indexer(), "--index", str(env.index)] + corpus,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=900)
     assert p.returncode == 0, "sift-indexer failed: " + p.stderr.decode(errors="replace")[-500:]
     # Ids and words that exist, for GET and searches.

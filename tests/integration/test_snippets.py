@@ -359,7 +359,7 @@ def main():
         files = [str(sift.py_generate(tmp / "gen.jsonl", 1500, SEED, body_words=(200, 900)))]
         res.note("corpus: generated (the kit is absent)")
     idx = tmp / "index"
-    p = sift.index(idx, files)
+    p = sift.fixture_index(idx, files)
     if not res.ok(p.returncode == 0, "indexing", p.stderr.decode("utf-8", "replace")[-500:]):
         res.finish()
     docs = load_docs(files)

@@ -62,7 +62,7 @@ def main():
     tmp = sift.scratch("web")
     files, arts = test_http.write_corpus(tmp)
     index = tmp / "index"
-    p = sift.run([sift.exe("sift-indexer"), "--quiet", "--index", index] + files)
+    p = sift.fixture_index(index, files, "--quiet")
     d = None
     try:
         if not res.ok(p.returncode == 0, "sift-indexer builds the index", p.stderr[-300:]):

@@ -38,7 +38,10 @@ static void test_buf_json_escapes_controls_and_quotes(void **state) {
 static void test_buf_json_replaces_invalid_utf8(void **state) {
   buf_t b;
   buf_init(&b, 0);
-  buf_json_str(&b, "x\xff" "y\xc3", 4);
+  buf_json_str(&b,
+               "x\xff"
+               "y\xc3",
+               4);
   assert_string_equal(b.data, "\"x\xEF\xBF\xBDy\xEF\xBF\xBD\"");
   buf_fini(&b);
 }

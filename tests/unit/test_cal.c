@@ -38,7 +38,7 @@ static void test_cal_iso_weeks_at_year_ends(void **state) {
   static const struct {
     uint32_t day;
     unsigned year, week;
-  } cases[] = {{20210103, 2020, 53}, {20210104, 2021, 1}, {20241230, 2025, 1},
+  } cases[] = {{20210103, 2020, 53}, {20210104, 2021, 1},  {20241230, 2025, 1},
                {20081229, 2009, 1},  {20100103, 2009, 53}, {20231102, 2023, 44},
                {10101, 1, 1},        {99991231, 9999, 52}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -212,10 +212,8 @@ static void check_big(const char *name, int zstd) {
     buf_puts(&b, i % 3 ? "\n" : "\r\n");
   }
   assert_true(b.len > 4 * 1024 * 1024); /* several reads */
-  if (zstd)
-    write_zstd(name, b.data, b.len, 2);
-  else
-    write_file(name, b.data, b.len);
+  if (zstd) write_zstd(name, b.data, b.len, 2);
+  else write_file(name, b.data, b.len);
   corpus_t *c;
   err_t err = {0};
   assert_int_equal(corpus_open(path_of(name), 0, &c, &err), 0);
@@ -261,10 +259,8 @@ static void check_too_long(const char *name, int zstd) {
   buf_puts(&b, "\nafter\n\n");
   buf_puts(&b, hundred);
   buf_puts(&b, hundred);
-  if (zstd)
-    write_zstd(name, b.data, b.len, 1);
-  else
-    write_file(name, b.data, b.len);
+  if (zstd) write_zstd(name, b.data, b.len, 1);
+  else write_file(name, b.data, b.len);
   got_t got[8];
   size_t n = read_all(path_of(name), 100, got, 8);
   assert_int_equal(n, 6);

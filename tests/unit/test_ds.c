@@ -319,15 +319,15 @@ static void test_ds_decode_rejects_damaged_frames(void **state) {
   /* empty, unknown format byte */
   assert_int_equal(ds_decode(c, "", 0, a, &out, &err), ERR_CORRUPT);
   buf_append(&bad, good.data, good.len);
-  bad.data[0] = 3;
+  bad.data[0] = 9;
   assert_int_equal(decode(c, &bad, a, &out, &err), ERR_CORRUPT);
   /* every truncation */
   for (size_t n = 1; n < good.len; n++) {
     err_clear(&err);
     assert_int_equal(ds_decode(c, good.data, n, a, &out, &err), ERR_CORRUPT);
   }
-  /* every single-byte change after the format byte is caught (the frame
-   * header, the compressed data or its checksum) */
+  /* every single-byte change after the format byte is caught (the plain
+   * part's checksum, a frame's header, its compressed data or checksum) */
   for (size_t i = 1; i < good.len; i++) {
     buf_reset(&bad);
     buf_append(&bad, good.data, good.len);
@@ -435,9 +435,24 @@ static char *long_body(size_t n, int spaces) {
   return b;
 }
 
-/* A long body is split: the head alone gives a start of the body that ends
- * in white space, and how much is left; the whole comes back intact. */
-static void test_ds_long_body_has_a_head_and_a_tail(void **state) {
+/* Words of text[0..n) counted apart from tok.h: runs of ASCII letters and
+ * digits and of bytes >= 0x80 (the bodies here have no other punctuation
+ * inside a word, and their non-ASCII letters are whole characters). */
+static uint32_t count_words(const char *text, size_t n) {
+  uint32_t k = 0;
+  int in = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)text[i];
+    int w = ch >= 0x80 || (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z');
+    if (w && !in) k++;
+    in = w;
+  }
+  return k;
+}
+
+/* A long body is stored in blocks cut after white space, each decodable
+ * alone, with the index of its first word; the fields come without one. */
+static void test_ds_long_body_is_in_blocks(void **state) {
   (void)state;
   ds_codec_t *c;
   err_t err = {0};
@@ -445,6 +460,7 @@ static void test_ds_long_body_has_a_head_and_a_tail(void **state) {
   arena_t *a = arena_new(0);
   doc_t in = full_doc(), out;
   char *body = long_body(20000, 1);
+  size_t blen = strlen(body);
   in.body = body;
   buf_t b;
   buf_init(&b, 0);
@@ -452,41 +468,116 @@ static void test_ds_long_body_has_a_head_and_a_tail(void **state) {
   assert_int_equal((unsigned char)b.data[0], DS_FORMAT);
   assert_int_equal(decode(c, &b, a, &out, &err), 0);
   assert_same_doc(&in, &out);
-  size_t rest = 99;
-  assert_int_equal(ds_decode_head(c, b.data, b.len, a, &out, &rest, &err), 0);
-  size_t plen = strlen(out.body);
-  assert_in_range(plen, DS_HEAD_BODY / 2, DS_HEAD_BODY);
-  assert_int_equal(plen + rest, strlen(body));
-  assert_memory_equal(out.body, body, plen);
-  assert_true(out.body[plen - 1] == ' ' || out.body[plen - 1] == '\n');
+  ds_body_t body3;
+  assert_int_equal(ds_open(c, b.data, b.len, a, &out, &body3, &err), 0);
+  assert_null(out.body);
   assert_string_equal(out.title, in.title);
+  assert_string_equal(out.url, in.url);
   assert_int_equal(out.ntags, in.ntags);
-  /* every truncation, and damage in the tail, fail the whole decode */
+  assert_int_equal(body3.len, blen);
+  assert_true(body3.words);
+  assert_int_equal(body3.title_words, count_words(in.title, strlen(in.title)));
+  assert_in_range(body3.nblocks, blen / (DS_BLOCK + DS_BLOCK / 2), blen / (DS_BLOCK / 2));
+  size_t at = 0;
+  for (size_t i = 0; i < body3.nblocks; i++) {
+    const ds_block_t *k = &body3.blocks[i];
+    assert_int_equal(k->start, at);
+    assert_false(k->ready);
+    assert_int_equal(k->word, count_words(body, at));
+    if (i + 1 < body3.nblocks)
+      assert_true(body[at + k->len - 1] == ' ' || body[at + k->len - 1] == '\n');
+    at += k->len;
+  }
+  assert_int_equal(at, blen);
+  /* one block decoded alone: its bytes, the rest still spaces */
+  size_t two = ds_block_at(&body3, body3.blocks[2].start + 5);
+  assert_int_equal(two, 2);
+  assert_int_equal(ds_block_at(&body3, 0), 0);
+  assert_int_equal(ds_block_at(&body3, blen - 1), body3.nblocks - 1);
+  assert_int_equal(ds_block(c, &body3, 2, &err), 0);
+  const ds_block_t *k2 = &body3.blocks[2];
+  assert_true(k2->ready);
+  assert_memory_equal(body3.text + k2->start, body + k2->start, k2->len);
+  for (size_t i = 0; i < blen; i++)
+    if (i < k2->start || i >= k2->start + k2->len) assert_int_equal(body3.text[i], ' ');
+  assert_int_equal(body3.text[blen], '\0');
+  /* every truncation fails the whole decode */
   for (size_t n = 1; n < b.len; n++) {
     err_clear(&err);
     assert_int_equal(ds_decode(c, b.data, n, a, &out, &err), ERR_CORRUPT);
     assert_null(out.id);
   }
+  /* damage in the last block: the fields and the other blocks still read */
   b.data[b.len - 8] ^= 0x21;
   assert_int_equal(decode(c, &b, a, &out, &err), ERR_CORRUPT);
   assert_null(out.body);
-  /* the head alone does not read the tail's content */
-  assert_int_equal(ds_decode_head(c, b.data, b.len, a, &out, &rest, &err), 0);
-  /* a body without white space near the cut, and a short one, stay whole */
+  assert_int_equal(ds_open(c, b.data, b.len, a, &out, &body3, &err), 0);
+  assert_int_equal(ds_block(c, &body3, 0, &err), 0);
+  err_clear(&err);
+  assert_int_equal(ds_block(c, &body3, body3.nblocks - 1, &err), ERR_CORRUPT);
+  const ds_block_t *last = &body3.blocks[body3.nblocks - 1];
+  for (size_t i = last->start; i < blen; i++) assert_int_equal(body3.text[i], ' ');
+  /* a body without white space is one block */
   char *solid = long_body(20000, 0);
   in.body = solid;
   buf_reset(&b);
   assert_int_equal(ds_encode(c, &in, &b, &err), 0);
-  assert_int_equal(ds_decode_head(c, b.data, b.len, a, &out, &rest, &err), 0);
-  assert_int_equal(rest, 0);
-  assert_string_equal(out.body, solid);
-  in = full_doc();
+  assert_int_equal(ds_open(c, b.data, b.len, a, &out, &body3, &err), 0);
+  assert_int_equal(body3.nblocks, 1);
+  assert_int_equal(ds_block(c, &body3, 0, &err), 0);
+  assert_string_equal(body3.text, solid);
+  /* no body, and an empty one */
+  in.body = NULL;
   buf_reset(&b);
   assert_int_equal(ds_encode(c, &in, &b, &err), 0);
-  assert_int_equal(ds_decode_head(c, b.data, b.len, a, &out, &rest, &err), 0);
-  assert_int_equal(rest, 0);
-  assert_same_doc(&in, &out);
+  assert_int_equal(ds_open(c, b.data, b.len, a, &out, &body3, &err), 0);
+  assert_null(body3.text);
+  in.body = "";
+  buf_reset(&b);
+  assert_int_equal(ds_encode(c, &in, &b, &err), 0);
+  assert_int_equal(ds_open(c, b.data, b.len, a, &out, &body3, &err), 0);
+  assert_string_equal(body3.text, "");
+  assert_int_equal(body3.nblocks, 0);
   free(solid);
+  free(body);
+  buf_fini(&b);
+  arena_free(a);
+  ds_codec_free(c);
+}
+
+/* Format 2, written on request for indexes of older formats: a head frame
+ * with the fields and the body's start, and a tail frame. */
+static void test_ds_writes_and_reads_the_second_format(void **state) {
+  (void)state;
+  ds_codec_t *c;
+  err_t err = {0};
+  assert_int_equal(ds_codec_new(NULL, 0, 3, &c, &err), 0);
+  assert_int_equal(ds_codec_set_format(c, 5, &err), ERR_INVAL);
+  assert_int_equal(ds_codec_set_format(c, DS_FORMAT_TWO, &err), 0);
+  arena_t *a = arena_new(0);
+  doc_t in = full_doc(), out;
+  char *body = long_body(20000, 1);
+  in.body = body;
+  buf_t b;
+  buf_init(&b, 0);
+  assert_int_equal(ds_encode(c, &in, &b, &err), 0);
+  assert_int_equal((unsigned char)b.data[0], DS_FORMAT_TWO);
+  assert_int_equal(decode(c, &b, a, &out, &err), 0);
+  assert_same_doc(&in, &out);
+  ds_body_t two;
+  assert_int_equal(ds_open(c, b.data, b.len, a, &out, &two, &err), 0);
+  assert_false(two.words);
+  assert_int_equal(two.nblocks, 2);
+  assert_true(two.blocks[0].ready);
+  assert_false(two.blocks[1].ready);
+  assert_in_range(two.blocks[0].len, DS_HEAD_BODY / 2, DS_HEAD_BODY);
+  assert_memory_equal(two.text, body, two.blocks[0].len);
+  assert_int_equal(ds_block(c, &two, 1, &err), 0);
+  assert_string_equal(two.text, body);
+  for (size_t n = 1; n < b.len; n++) {
+    err_clear(&err);
+    assert_int_equal(ds_decode(c, b.data, n, a, &out, &err), ERR_CORRUPT);
+  }
   free(body);
   buf_fini(&b);
   arena_free(a);
@@ -511,10 +602,11 @@ static void test_ds_reads_the_first_format(void **state) {
   stored_from_record(rec.data, rec.len, &b);
   assert_int_equal(decode(c, &b, a, &out, &err), 0);
   assert_same_doc(&in, &out);
-  size_t rest = 1;
-  assert_int_equal(ds_decode_head(c, b.data, b.len, a, &out, &rest, &err), 0);
-  assert_int_equal(rest, 0);
-  assert_same_doc(&in, &out);
+  ds_body_t one;
+  assert_int_equal(ds_open(c, b.data, b.len, a, &out, &one, &err), 0);
+  assert_int_equal(one.nblocks, 1);
+  assert_true(one.blocks[0].ready);
+  assert_string_equal(one.text, body);
   free(body);
   buf_fini(&rec);
   buf_fini(&b);
@@ -554,7 +646,8 @@ int main(void) {
       cmocka_unit_test(test_ds_train_needs_samples),
       cmocka_unit_test(test_ds_decode_rejects_damaged_frames),
       cmocka_unit_test(test_ds_decode_rejects_malformed_records),
-      cmocka_unit_test(test_ds_long_body_has_a_head_and_a_tail),
+      cmocka_unit_test(test_ds_long_body_is_in_blocks),
+      cmocka_unit_test(test_ds_writes_and_reads_the_second_format),
       cmocka_unit_test(test_ds_reads_the_first_format),
       cmocka_unit_test(test_ds_decode_reports_out_of_memory),
   };

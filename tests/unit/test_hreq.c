@@ -43,13 +43,13 @@ static void test_hreq_types_limit_exact_and_facets(void **state) {
   assert_string_equal(convert("/search?facets=outlet,month&exact=no&limit=x"),
                       "{\"op\":\"search\",\"facets\":[\"outlet\",\"month\"],\"exact\":false,"
                       "\"limit\":\"x\"}");
-  assert_string_equal(convert("/search?facets=outlet:20,tag:all&exact=1"),
-                      "{\"op\":\"search\",\"facets\":{\"outlet\":20,\"tag\":\"all\"},\"exact\":true}");
+  assert_string_equal(
+      convert("/search?facets=outlet:20,tag:all&exact=1"),
+      "{\"op\":\"search\",\"facets\":{\"outlet\":20,\"tag\":\"all\"},\"exact\":true}");
 }
 
 static void test_hreq_empty_values_are_absent(void **state) {
-  assert_string_equal(convert("/search?q=&from=&to=2020&&"),
-                      "{\"op\":\"search\",\"to\":\"2020\"}");
+  assert_string_equal(convert("/search?q=&from=&to=2020&&"), "{\"op\":\"search\",\"to\":\"2020\"}");
 }
 
 static void test_hreq_rejects_bad_escapes_and_utf8_naming_the_byte(void **state) {

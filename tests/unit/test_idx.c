@@ -3,7 +3,9 @@
  * idx_delete on small indexes written here with idx_add: a
  * plain index in batches, a stub of two shards, a stub naming a remote
  * shard (refused, nothing removed), a raised stop flag, and paths that are
- * no index.  Everything lives in a fresh temporary directory. */
+ * no index; and the stub of a parallel build's shards.  (test_eng.c reads
+ * an index written through idx.h with the engine.)  Everything lives in a
+ * fresh temporary directory. */
 /* cmocka.h needs these first. */
 /* clang-format off */
 #include <setjmp.h>
@@ -122,9 +124,13 @@ static void test_idx_ids_many_distinct_survive_rehash(void **state) {
 static void test_idx_ids_invalid_utf8_repaired_like_the_indexer(void **state) {
   (void)state;
   idx_ids_t l;
-  parse(&l, "ab\xff" "c\n");
+  parse(&l,
+        "ab\xff"
+        "c\n");
   assert_int_equal(l.n, 1);
-  assert_string_equal(l.ids[0], "ab\xef\xbf\xbd" "c");
+  assert_string_equal(l.ids[0],
+                      "ab\xef\xbf\xbd"
+                      "c");
   idx_ids_fini(&l);
 }
 
@@ -202,7 +208,7 @@ static void test_idx_delete_stub_of_two_shards(void **state) {
   path_in_tmp(b, sizeof b, "elsewhere"); /* listed by its absolute path */
   make_index(a, "a", 6);
   make_index(b, "b", 6);
-  snprintf(stub, sizeof stub, "%s/" IDX_STUB, dir);
+  snprintf(stub, sizeof stub, "%s/XAPIANDB", dir); /* Xapian's stub, written by hand */
   snprintf(text, sizeof text, "auto 2023-11\nauto %s\n", b);
   write_file(stub, text);
   assert_int_equal(docs_at(dir), 12);
@@ -251,6 +257,38 @@ static void test_idx_delete_needs_an_index(void **state) {
   idx_ids_fini(&l);
 }
 
+/* A parallel build's layout: shards shard0..shard2 under a directory with
+ * the stub idx_write_stub() writes (through xw.h, which alone knows Xapian's
+ * file names); readers count them as one index, idx_open() refuses it. */
+static void test_idx_write_stub_lists_shards_read_as_one(void **state) {
+  (void)state;
+  char dir[128], shard[192], stub[192], text[256];
+  path_in_tmp(dir, sizeof dir, "parallel");
+  assert_int_equal(mkdir(dir, 0777), 0);
+  assert_int_equal(idx_is_stub(dir), 0);
+  for (unsigned k = 0; k < 3; k++) {
+    char prefix[8];
+    snprintf(prefix, sizeof prefix, "s%u-", k);
+    assert_int_equal(idx_shard_path(dir, k, shard, sizeof shard), 0);
+    make_index(shard, prefix, (int)k + 2); /* 2, 3 and 4 articles */
+  }
+  err_t err = {0};
+  assert_int_equal(idx_write_stub(dir, 3, &err), 0);
+  assert_int_equal(idx_is_stub(dir), 1);
+  snprintf(stub, sizeof stub, "%s/XAPIANDB", dir); /* Xapian's stub, read by hand */
+  FILE *f = fopen(stub, "r");
+  assert_non_null(f);
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = '\0';
+  assert_string_equal(text, "auto shard0\nauto shard1\nauto shard2\n");
+  assert_int_equal(docs_at(dir), 2 + 3 + 4);
+  idx_t *x = NULL;
+  assert_int_equal(idx_open(dir, NULL, &x, &err), ERR_INVAL);
+  assert_null(x);
+  assert_int_equal(idx_shard_path(dir, 0, shard, 8), -1); /* does not fit */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_idx_ids_trim_blank_lines_crlf_and_repeats),
@@ -261,6 +299,7 @@ int main(void) {
       cmocka_unit_test(test_idx_delete_stop_before_a_batch),
       cmocka_unit_test(test_idx_delete_stub_of_two_shards),
       cmocka_unit_test(test_idx_delete_needs_an_index),
+      cmocka_unit_test(test_idx_write_stub_lists_shards_read_as_one),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -40,8 +40,7 @@ static void show_node(const qp_node_t *n, buf_t *b) {
     buf_puts(b, "-");
     return;
   }
-  if ((n->kind == QN_WORD || n->kind == QN_PHRASE || n->kind == QN_PREFIX) &&
-      n->field == QF_TITLE)
+  if ((n->kind == QN_WORD || n->kind == QN_PHRASE || n->kind == QN_PREFIX) && n->field == QF_TITLE)
     buf_puts(b, "title:");
   switch (n->kind) {
     case QN_AND:
@@ -56,8 +55,12 @@ static void show_node(const qp_node_t *n, buf_t *b) {
       }
       buf_putc(b, ')');
       break;
-    case QN_WORD: buf_puts(b, n->words[0]); break;
-    case QN_PREFIX: buf_printf(b, "%s*", n->words[0]); break;
+    case QN_WORD:
+      buf_puts(b, n->words[0]);
+      break;
+    case QN_PREFIX:
+      buf_printf(b, "%s*", n->words[0]);
+      break;
     case QN_PHRASE:
       buf_putc(b, '"');
       for (size_t i = 0; i < n->nwords; i++) buf_printf(b, "%s%s", i ? " " : "", n->words[i]);
@@ -72,7 +75,9 @@ static void show_node(const qp_node_t *n, buf_t *b) {
                  n->key);
       if (n->prefix) buf_putc(b, '*');
       break;
-    case QN_DATE: buf_printf(b, "date[%u,%u]", (unsigned)n->lo, (unsigned)n->hi); break;
+    case QN_DATE:
+      buf_printf(b, "date[%u,%u]", (unsigned)n->lo, (unsigned)n->hi);
+      break;
   }
 }
 
@@ -367,7 +372,8 @@ static void test_qp_keeps_everyday_punctuation_as_text(void **state) {
 static void test_qp_title_applies_to_a_group(void **state) {
   (void)state;
   assert_tree("title:(a OR b)", "(or title:a title:b)");
-  assert_tree("title:(a (b OR \"c d\") -e*)", "(and title:a (or title:b title:\"c d\") (not title:e*))");
+  assert_tree("title:(a (b OR \"c d\") -e*)",
+              "(and title:a (or title:b title:\"c d\") (not title:e*))");
   assert_tree("gaza title:(a NOT b) c", "(and gaza title:a (not title:b) c)");
   assert_tree("-title:(a b)", "(not (and title:a title:b))");
   assert_tree("title:(a outlet:cnn)", "(and title:a outlet=cnn)");
@@ -486,16 +492,14 @@ static void test_qp_groups_same_field_filters_into_or(void **state) {
 
 static void test_qp_groups_filters_within_nested_and(void **state) {
   (void)state;
-  assert_tree("x OR (outlet:a outlet:b gaza)",
-              "(or x (and (or outlet=a outlet=b) gaza))");
+  assert_tree("x OR (outlet:a outlet:b gaza)", "(or x (and (or outlet=a outlet=b) gaza))");
   assert_tree("(outlet:a outlet:b) OR c", "(or outlet=a outlet=b c)");
 }
 
 static void test_qp_keeps_negative_filters_separate(void **state) {
   (void)state;
   assert_tree("-outlet:cnn -outlet:bbc", "(and (not outlet=cnn) (not outlet=bbc))");
-  assert_tree("outlet:a -outlet:b outlet:c",
-              "(and (or outlet=a outlet=c) (not outlet=b))");
+  assert_tree("outlet:a -outlet:b outlet:c", "(and (or outlet=a outlet=c) (not outlet=b))");
 }
 
 static void test_qp_rejects_filter_without_letters(void **state) {
@@ -690,7 +694,10 @@ static void test_qp_columns_count_bytes(void **state) {
 static void test_qp_unicode_spaces_separate_tokens(void **state) {
   (void)state;
   assert_tree("gaza\xc2\xa0OR\xe2\x80\x83rafah", "(or gaza rafah)");
-  assert_tree("a\xe3\x80\x80" "b", "(and a b)");
+  assert_tree(
+      "a\xe3\x80\x80"
+      "b",
+      "(and a b)");
 }
 
 static void test_qp_rejects_too_deep_nesting(void **state) {
@@ -789,8 +796,8 @@ static void test_qp_explain_resolves_the_default_sort(void **state) {
                       "{\"root\":null,\"limit\":10,\"offset\":0,\"sort\":\"newest\","
                       "\"exact\":true,\"facets\":[]}");
   assert_non_null(strstr(explain(parse_ok("outlet:reuters date:2024-05")), "\"sort\":\"newest\""));
-  assert_non_null(strstr(explain(parse_ok("outlet:reuters sort:relevance")),
-                         "\"sort\":\"relevance\""));
+  assert_non_null(
+      strstr(explain(parse_ok("outlet:reuters sort:relevance")), "\"sort\":\"relevance\""));
   assert_non_null(strstr(explain(parse_ok("gaza sort:oldest exact:no")),
                          "\"sort\":\"oldest\",\"exact\":false"));
 }
@@ -911,9 +918,13 @@ int main(void) {
       T(test_qp_trailing_star_is_a_prefix),
       T(test_qp_rejects_prefix_of_several_words),
       T(test_qp_title_field_takes_word_phrase_or_prefix),
-      T(test_qp_unknown_field_is_text), T(test_qp_rejects_unsupported_syntax),
-      T(test_qp_keeps_everyday_punctuation_as_text), T(test_qp_title_applies_to_a_group),
-      T(test_qp_name_prefix_filters), T(test_qp_near_joins_words_and_prefixes), T(test_qp_match_and_relax_options),
+      T(test_qp_unknown_field_is_text),
+      T(test_qp_rejects_unsupported_syntax),
+      T(test_qp_keeps_everyday_punctuation_as_text),
+      T(test_qp_title_applies_to_a_group),
+      T(test_qp_name_prefix_filters),
+      T(test_qp_near_joins_words_and_prefixes),
+      T(test_qp_match_and_relax_options),
       T(test_qp_rejects_field_without_value),
       T(test_qp_filters_take_bare_or_quoted_values),
       T(test_qp_groups_same_field_filters_into_or),

@@ -129,8 +129,7 @@ static void test_snip_prefix_stripping_stemmer_checks_every_word(void **state) {
   tok_stemmer_free(st);
   assert_int_equal(l1, l2);
   assert_memory_equal(a, b, l1);
-  assert_string_equal(snippet_in("id", "baca", "Dia membaca buku", 240),
-                      "Dia <b>membaca</b> buku");
+  assert_string_equal(snippet_in("id", "baca", "Dia membaca buku", 240), "Dia <b>membaca</b> buku");
 }
 
 /* With only the start of a body at hand, a snippet found there is the
@@ -145,8 +144,11 @@ static void test_snip_from_the_start_of_a_body(void **state) {
   strcat(body, "late ferry word");
   size_t total = strlen(body), head = 2000;
   while (body[head - 1] != ' ') head--;
-  const char *cases[][2] = {{"harbor", NULL}, {"ferry", "more"}, {"harbor ferry", "more"},
-                            {"zebra", "more"}, {"outlet:x", NULL}};
+  const char *cases[][2] = {{"harbor", NULL},
+                            {"ferry", "more"},
+                            {"harbor ferry", "more"},
+                            {"zebra", "more"},
+                            {"outlet:x", NULL}};
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     qp_query_t *q = NULL;
     err_t err = {0};
@@ -223,8 +225,9 @@ static size_t count_of(const char *s, const char *what) {
  * shown, in body order, within the budget. */
 static void test_snip_shows_a_far_phrase_beside_the_words(void **state) {
   char body[8000] = "";
-  spread(body, 150, (const char *const[]){"Two hospitals were hit.",
-                                          "Trucks waited at the Rafah crossing all day.", NULL});
+  spread(body, 150,
+         (const char *const[]){"Two hospitals were hit.",
+                               "Trucks waited at the Rafah crossing all day.", NULL});
   const char *s = snippet("hospit* \"rafah crossing\"", body, 240);
   const char *h = strstr(s, "<b>hospitals</b>"), *r = strstr(s, "<b>Rafah crossing</b>");
   assert_non_null(h);
@@ -274,8 +277,9 @@ static void test_snip_one_passage_when_one_window_holds_every_term(void **state)
 /* A phrase's words alone are not marked, and a far occurrence of one of
  * them does not get a passage. */
 static void test_snip_marks_phrase_words_only_in_the_phrase(void **state) {
-  assert_string_equal(snippet("\"rafah crossing\"", "Rafah is near. The crossing shut. Rafah crossing", 240),
-                      "Rafah is near. The crossing shut. <b>Rafah crossing</b>");
+  assert_string_equal(
+      snippet("\"rafah crossing\"", "Rafah is near. The crossing shut. Rafah crossing", 240),
+      "Rafah is near. The crossing shut. <b>Rafah crossing</b>");
 }
 
 /* Passages that meet are one: the word's passage and the phrase's touch
@@ -298,8 +302,9 @@ static void test_snip_joins_passages_that_touch(void **state) {
 /* A phrase wider than the whole budget fits no passage: the start of the
  * body, as with no match, its words unmarked. */
 static void test_snip_phrase_wider_than_the_budget_shows_the_start(void **state) {
-  assert_string_equal(snippet("\"alpha beta gamma delta\"", "Start here. alpha beta gamma delta", 20),
-                      "Start here. alpha\xE2\x80\xA6");
+  assert_string_equal(
+      snippet("\"alpha beta gamma delta\"", "Start here. alpha beta gamma delta", 20),
+      "Start here. alpha\xE2\x80\xA6");
 }
 
 /* The title of an article in English for query, marked (NULL: no match). */
@@ -322,8 +327,9 @@ static const char *title_for(const char *query, const char *title) {
 static void test_snip_title_marks_words_phrases_prefixes_and_accents(void **state) {
   assert_string_equal(title_for("gaza hospital", "Hospitals in Gazá <overwhelmed> & short"),
                       "<b>Hospitals</b> in <b>Gazá</b> &lt;overwhelmed&gt; &amp; short");
-  assert_string_equal(title_for("\"rafah crossing\" cross*", "Rafah border crossing at Rafah crossing"),
-                      "Rafah border <b>crossing</b> at <b>Rafah crossing</b>");
+  assert_string_equal(
+      title_for("\"rafah crossing\" cross*", "Rafah border crossing at Rafah crossing"),
+      "Rafah border <b>crossing</b> at <b>Rafah crossing</b>");
   assert_null(title_for("gaza", "Nothing here"));
   assert_null(title_for("outlet:cnn", "Gaza"));
   assert_null(title_for("-gaza", "Gaza"));

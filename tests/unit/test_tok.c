@@ -359,9 +359,15 @@ static void test_tok_hyphenated_words_have_their_closed_form(void **state) {
   assert_string_equal(run_words("Mother-in-Law."), "mother|in|law|+motherinlaw/3");
   assert_string_equal(run_words("Al-Qassam's"), "al|qassam's|+alqassam's/2");
   /* U+2010 HYPHEN, U+2011 NON-BREAKING HYPHEN, U+00AD SOFT HYPHEN */
-  assert_string_equal(run_words("cease\xe2\x80\x90" "fire"), "cease|fire|+ceasefire/2");
-  assert_string_equal(run_words("cease\xe2\x80\x91" "fire"), "cease|fire|+ceasefire/2");
-  assert_string_equal(run_words("co\xc2\xad" "operate"), "co|operate|+cooperate/2");
+  assert_string_equal(run_words("cease\xe2\x80\x90"
+                                "fire"),
+                      "cease|fire|+ceasefire/2");
+  assert_string_equal(run_words("cease\xe2\x80\x91"
+                                "fire"),
+                      "cease|fire|+ceasefire/2");
+  assert_string_equal(run_words("co\xc2\xad"
+                                "operate"),
+                      "co|operate|+cooperate/2");
   /* an accent on the letter before the hyphen, precomposed or not */
   assert_string_equal(run_words("caf\xc3\xa9-bar"), "cafe|bar|+cafebar/2");
   assert_string_equal(run_words("cafe\xcc\x81-bar"), "cafe|bar|+cafebar/2");
@@ -381,8 +387,8 @@ static void test_tok_digits_dashes_and_spaces_do_not_join(void **state) {
   assert_string_equal(run_words("2023-11-02"), "2023|11|02");
   assert_string_equal(run_words("covid-19 F-16 19-year"), "covid|19|f|16|19|year");
   assert_string_equal(run_words("cease--fire cease - fire cease-"), "cease|fire|cease|fire|cease");
-  assert_string_equal(run_words("London\xe2\x80\x93Paris"), "london|paris");     /* en dash */
-  assert_string_equal(run_words("war\xe2\x80\x94peace"), "war|peace");          /* em dash */
+  assert_string_equal(run_words("London\xe2\x80\x93Paris"), "london|paris"); /* en dash */
+  assert_string_equal(run_words("war\xe2\x80\x94peace"), "war|peace");       /* em dash */
   assert_string_equal(run_words("U.S.-led"), "u|s|led");
   /* a run longer than TOK_MAX_RUN words has no closed form */
   assert_string_equal(run_words("a-b-c-d"), "a|b|c|d|+abcd/4");
@@ -416,17 +422,21 @@ static void test_tok_fold_keeps_accents(void **state) {
   assert_string_equal(out, "negociaci\xc3\xb3n");
   /* several words are concatenated (a closed form's text) */
   tok_fold("Ca\xc3\xa9-Bar", 8, out, sizeof out);
-  assert_string_equal(out, "ca\xc3\xa9" "bar");
+  assert_string_equal(out,
+                      "ca\xc3\xa9"
+                      "bar");
   /* the same as utf8proc_map without STRIPMARK, word by word */
   static const char *samples[] = {"Zayt\xc3\xb3un", "\xd0\xbd\xd0\xbe\xd0\xb2\xd1\x8b\xd0\xb9",
                                   "\xce\x8c\xce\xbc\xce\xb7\xcf\x81\xce\xbf\xcf\x82",
-                                  "Stra\xc3\x9f" "e", "\xef\xac\x81" "nal"};
+                                  "Stra\xc3\x9f"
+                                  "e",
+                                  "\xef\xac\x81"
+                                  "nal"};
   for (size_t i = 0; i < sizeof samples / sizeof *samples; i++) {
     utf8proc_uint8_t *m = NULL;
-    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)samples[i],
-                                      (utf8proc_ssize_t)strlen(samples[i]), &m,
-                                      UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
-                                          UTF8PROC_COMPOSE);
+    utf8proc_ssize_t n =
+        utf8proc_map((const utf8proc_uint8_t *)samples[i], (utf8proc_ssize_t)strlen(samples[i]), &m,
+                     UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE);
     assert_true(n > 0);
     assert_int_equal(tok_fold(samples[i], strlen(samples[i]), out, sizeof out), (size_t)n);
     assert_memory_equal(out, m, (size_t)n);
@@ -456,10 +466,19 @@ static void test_tok_stem_word_reads_accents_except_in_english(void **state) {
   assert_string_equal(stem_of("es", "negociaciones"), "negoci");
   assert_string_equal(stem_of("es", "Negociaci\xc3\xb3n"), "negoci");
   assert_string_equal(stem_of("es", "negociacio\xcc\x81n"), "negoci"); /* decomposed */
-  assert_string_equal(stem_of("fr", "n\xc3\xa9goci\xc3\xa9" "e"), "negoci");
+  assert_string_equal(stem_of("fr",
+                              "n\xc3\xa9goci\xc3\xa9"
+                              "e"),
+                      "negoci");
   assert_string_equal(stem_of("fr", "n\xc3\xa9goci\xc3\xa9"), "negoci");
-  assert_string_equal(stem_of("fr", "r\xc3\xa9" "fugi\xc3\xa9s"), "refugi");
-  assert_string_equal(stem_of("pt", "negocia\xc3\xa7\xc3\xb5" "es"), "negoc");
+  assert_string_equal(stem_of("fr",
+                              "r\xc3\xa9"
+                              "fugi\xc3\xa9s"),
+                      "refugi");
+  assert_string_equal(stem_of("pt",
+                              "negocia\xc3\xa7\xc3\xb5"
+                              "es"),
+                      "negoc");
   assert_string_equal(stem_of("pt", "negocia\xc3\xa7\xc3\xa3o"), "negoc");
   assert_string_equal(stem_of("ru", "\xd0\xbd\xd0\xbe\xd0\xb2\xd1\x8b\xd0\xb9"),
                       "\xd0\xbd\xd0\xbe\xd0\xb2");
@@ -483,7 +502,10 @@ static void test_tok_stem_word_reads_accents_except_in_english(void **state) {
   assert_int_equal(a, b);
   assert_memory_equal(keep, y, b);
   /* a closed form: the run's text, hyphen and all */
-  x = tok_stem_word(st, "negociacionesdificiles", 22, "negociaciones-dif\xc3\xad" "ciles", 25, &a);
+  x = tok_stem_word(st, "negociacionesdificiles", 22,
+                    "negociaciones-dif\xc3\xad"
+                    "ciles",
+                    25, &a);
   assert_true(a > 0 && a <= TOK_MAX_WORD);
   for (size_t i = 0; i < a; i++) assert_true((unsigned char)x[i] < 0x80); /* stripped */
   tok_stemmer_free(st);

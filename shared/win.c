@@ -1,0 +1,247 @@
+/* win.c: the blocks a hit's snippet needs, from positions (see win.h).
+ *
+ * The plan's words are read from the lexicon once per query (a word's, per
+ * language, the first time an article in that language asks); each hit
+ * then costs one position list per word and, for a query word, one posting
+ * lookup of its stem term for the count.
+ */
+#include "win.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "schema.h"
+
+#define WIN_TERM_CAP 256 /* bytes of a stem term (Xapian's limit is 245) */
+#define WIN_RARE 64      /* see win_rare */
+
+/* The index words standing for one term in one language. */
+typedef struct win_words {
+  int state; /* 0: not read yet, 1: ready, -1: cannot tell */
+  const char **words;
+  size_t *lens;
+  size_t n;
+  char *stem_term; /* a query word's: its stem term, to check the count */
+  size_t stem_term_len;
+} win_words_t;
+
+typedef struct win_term {
+  int kind;              /* SNIP_TERM_* */
+  win_words_t *per_lang; /* a query word's, per language */
+  win_words_t exact;     /* a phrase's or a prefix's */
+} win_term_t;
+
+struct win_plan {
+  xw_db *db;
+  const snip_matcher_t *m;
+  tok_stemmer_t *const *stemmers;
+  const char *const *lang_names;
+  size_t nlangs;
+  const char *naming;
+  int accents;
+  arena_t *a;
+  win_term_t *terms;
+  size_t nterms;
+  int usable;    /* 0: every hit falls back (a prefix expands too far, or no term is rare) */
+  int rare;      /* some term is in at most 1/WIN_RARE of the articles */
+  uint32_t *pos; /* WIN_MAX_POSITIONS, scratch (not zeroed: 16 KB a query) */
+};
+
+/* Words gathered from the lexicon. */
+typedef struct win_gather {
+  arena_t *a;
+  const char **words;
+  size_t *lens;
+  size_t n;
+  int nomem;
+  tok_stemmer_t *st; /* non-NULL: keep only the words stemming to stem */
+  const char *stem;
+  size_t stem_len;
+} win_gather_t;
+
+static void win_gather(void *ud, const char *term, size_t n) {
+  win_gather_t *g = ud;
+  if (g->st) {
+    size_t sl;
+    const char *s = tok_stem(g->st, term, n, &sl);
+    if (sl != g->stem_len || memcmp(s, g->stem, sl) != 0) return;
+  }
+  if (!(g->words[g->n] = arena_strndup(g->a, term, n))) {
+    g->nomem = 1;
+    return;
+  }
+  g->lens[g->n++] = n;
+}
+
+/* The lexicon's words beginning with prefix (those stemming to g's stem
+ * when it has one) into w; w->state -1 when there are too many. */
+static int win_lexicon(win_plan_t *p, const char *prefix, size_t len, win_gather_t *g,
+                       win_words_t *w, err_t *err) {
+  g->a = p->a;
+  g->words = arena_alloc(p->a, WIN_MAX_WORDS * sizeof *g->words);
+  g->lens = arena_alloc(p->a, WIN_MAX_WORDS * sizeof *g->lens);
+  if (!g->words || !g->lens) return err_set(err, ERR_NOMEM, 0, NULL);
+  int over = 0;
+  int rc = xw_db_prefix_each(p->db, prefix, len, WIN_MAX_WORDS, win_gather, g, &over, err);
+  if (rc) return rc;
+  if (g->nomem) return err_set(err, ERR_NOMEM, 0, NULL);
+  w->words = g->words;
+  w->lens = g->lens;
+  w->n = g->n;
+  w->state = over ? -1 : 1;
+  return 0;
+}
+
+/* A query word's index words in language lang, read on first use. */
+static int win_stem_words(win_plan_t *p, size_t t, size_t lang, win_words_t **out, err_t *err) {
+  win_words_t *w = &p->terms[t].per_lang[lang];
+  *out = w;
+  if (w->state) return 0;
+  w->state = -1;
+  int kind;
+  const char *const *words;
+  size_t nwords, sl;
+  const char *stem;
+  snip_body_term(p->m, t, lang, &kind, &words, &nwords, &stem, &sl);
+  tok_stemmer_t *st = p->stemmers[lang];
+  /* The count check needs the index's stems to be the matcher's (tok_stem
+   * of the normalized word), and the lexicon range a stem's first bytes. */
+  if ((p->accents && tok_stem_reads_accents(st)) || !tok_stem_keeps_first(st) || sl < 2) return 0;
+  char term[WIN_TERM_CAP];
+  size_t tl = schema_stem_term(term, sizeof term, 0, p->lang_names[lang], p->naming, stem, sl);
+  if (!tl || !(w->stem_term = arena_strndup(p->a, term, tl)))
+    return tl ? err_set(err, ERR_NOMEM, 0, NULL) : 0;
+  w->stem_term_len = tl;
+  win_gather_t g = {.st = st, .stem = stem, .stem_len = sl};
+  return win_lexicon(p, stem, sl - 1, &g, w, err);
+}
+
+/* Whether a term (as snip_body_term gives it in the first language) is in
+ * at most 1/WIN_RARE of the articles: a phrase when its rarest word is, a
+ * prefix never.  When no term is, the matches a snippet needs are mostly
+ * in a body's first block, which the scan from the start decodes anyway,
+ * and the positions of common words cost more than they save. */
+static int win_rare(win_plan_t *p, int kind, const char *const *words, size_t nwords,
+                    const char *stem, size_t sl) {
+  uint64_t n = xw_db_doccount(p->db), tf = UINT64_MAX;
+  if (kind == SNIP_TERM_WORD && stem && p->nlangs) {
+    char term[WIN_TERM_CAP];
+    size_t tl = schema_stem_term(term, sizeof term, 0, p->lang_names[0], p->naming, stem, sl);
+    if (tl) tf = xw_db_termfreq(p->db, term, tl);
+  } else if (kind == SNIP_TERM_PHRASE) {
+    for (size_t i = 0; i < nwords; i++) {
+      uint64_t f = xw_db_termfreq(p->db, words[i], strlen(words[i]));
+      if (f < tf) tf = f;
+    }
+  }
+  return tf != UINT64_MAX && tf * WIN_RARE <= n;
+}
+
+win_plan_t *win_plan_new(xw_db *db, const snip_matcher_t *m, tok_stemmer_t *const *stemmers,
+                         const char *const *lang_names, size_t nlangs, const char *naming,
+                         int accents, arena_t *a, err_t *err) {
+  win_plan_t *p = arena_calloc(a, 1, sizeof *p);
+  size_t n = snip_body_terms(m);
+  if (!p || !(p->terms = arena_calloc(a, n ? n : 1, sizeof *p->terms)) ||
+      !(p->pos = arena_alloc(a, WIN_MAX_POSITIONS * sizeof *p->pos))) {
+    err_set(err, ERR_NOMEM, 0, NULL);
+    return NULL;
+  }
+  *p = (win_plan_t){.db = db,
+                    .m = m,
+                    .stemmers = stemmers,
+                    .lang_names = lang_names,
+                    .nlangs = nlangs,
+                    .naming = naming,
+                    .accents = accents,
+                    .a = a,
+                    .terms = p->terms,
+                    .nterms = n,
+                    .pos = p->pos,
+                    .usable = xw_db_local(db) && xw_db_has_positions(db)};
+  for (size_t t = 0; p->usable && t < n; t++) {
+    win_term_t *x = &p->terms[t];
+    const char *const *words;
+    size_t nwords, sl;
+    const char *stem;
+    snip_body_term(m, t, 0, &x->kind, &words, &nwords, &stem, &sl);
+    if (!p->rare) p->rare = win_rare(p, x->kind, words, nwords, stem, sl);
+    if (x->kind == SNIP_TERM_WORD) {
+      if (!(x->per_lang = arena_calloc(a, nlangs ? nlangs : 1, sizeof *x->per_lang))) {
+        err_set(err, ERR_NOMEM, 0, NULL);
+        return NULL;
+      }
+    } else if (x->kind == SNIP_TERM_PREFIX) {
+      win_gather_t g = {0};
+      if (win_lexicon(p, words[0], strlen(words[0]), &g, &x->exact, err)) return NULL;
+      if (x->exact.state < 0) p->usable = 0;
+    } else {
+      size_t *lens = arena_calloc(a, nwords ? nwords : 1, sizeof *lens);
+      if (!lens) {
+        err_set(err, ERR_NOMEM, 0, NULL);
+        return NULL;
+      }
+      for (size_t i = 0; i < nwords; i++) lens[i] = strlen(words[i]);
+      x->exact = (win_words_t){1, (const char **)words, lens, nwords, NULL, 0};
+    }
+  }
+  if (!p->rare) p->usable = 0;
+  return p;
+}
+
+/* Mark the blocks of w's body positions; *count: its positions, a title
+ * one counting SCHEMA_TITLE_WDF.  *ok = 0 past WIN_MAX_POSITIONS. */
+static int win_mark_words(win_plan_t *p, xw_docid did, const win_words_t *w, const ds_body_t *b,
+                          unsigned char *marks, uint64_t *count, int *ok, err_t *err) {
+  uint64_t body0 = (uint64_t)b->title_words + SCHEMA_TITLE_GAP; /* body word 0's position */
+  *count = 0;
+  for (size_t i = 0; i < w->n; i++) {
+    size_t n;
+    int rc =
+        xw_db_positions(p->db, did, w->words[i], w->lens[i], p->pos, WIN_MAX_POSITIONS, &n, err);
+    if (rc) return rc;
+    if (n > WIN_MAX_POSITIONS) {
+      *ok = 0;
+      return 0;
+    }
+    size_t k = 0; /* positions ascend, and so do the blocks' first words */
+    for (size_t j = 0; j < n; j++) {
+      if (p->pos[j] < body0) {
+        *count += SCHEMA_TITLE_WDF;
+        continue;
+      }
+      (*count)++;
+      uint64_t word = p->pos[j] - body0;
+      while (k + 1 < b->nblocks && b->blocks[k + 1].word <= word) k++;
+      if (b->nblocks) marks[k] = 1;
+    }
+  }
+  return 0;
+}
+
+int win_mark(win_plan_t *p, xw_docid did, size_t lang, const ds_body_t *b, unsigned char *marks,
+             int *ok, err_t *err) {
+  *ok = 0;
+  if (!p->usable || !b->words) return 0;
+  memset(marks, 0, b->nblocks);
+  for (size_t t = 0; t < p->nterms; t++) {
+    win_words_t *w = &p->terms[t].exact;
+    if (p->terms[t].kind == SNIP_TERM_WORD) {
+      if (lang >= p->nlangs) continue; /* the matcher marks no word there */
+      int rc = win_stem_words(p, t, lang, &w, err);
+      if (rc) return rc;
+      if (w->state < 0) return 0;
+    }
+    uint64_t count;
+    int fine = 1;
+    int rc = win_mark_words(p, did, w, b, marks, &count, &fine, err);
+    if (rc || !fine) return rc;
+    if (w->stem_term) { /* every word of the stem found? */
+      uint32_t wdf;
+      if ((rc = xw_db_wdf(p->db, did, w->stem_term, w->stem_term_len, &wdf, err))) return rc;
+      if (wdf != count) return 0;
+    }
+  }
+  *ok = 1;
+  return 0;
+}
