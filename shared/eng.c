@@ -1403,8 +1403,9 @@ static int eng_page_seen(eng_t *e, const xw_query *x, const xw_search_opts *o, x
 }
 
 /* The snippet of body b from the blocks the index's positions point at
- * (win.h), and those its passages reach into; *done = 0 when the positions
- * cannot tell. */
+ * (win.h), decoded one at a time as the scan reaches them (it mostly stops
+ * within the first), and those its passages reach into; *done = 0 when
+ * the positions cannot tell. */
 static int eng_snippet_window(eng_t *e, win_plan_t *wp, snip_matcher_t *sm, size_t lang,
                               xw_docid did, ds_body_t *b, arena_t *a, const char **out, int *done,
                               err_t *err) {
@@ -1416,20 +1417,23 @@ static int eng_snippet_window(eng_t *e, win_plan_t *wp, snip_matcher_t *sm, size
   if (rc || !*done) return rc;
   size_t need[2] = {0, 0};
   for (int more = 1; more;) {
-    /* Decode the marked blocks and those holding bytes [need[0], need[1]);
-     * the regions are the runs of decoded blocks. */
-    size_t nreg = 0;
+    /* Decode the blocks holding bytes [need[0], need[1]); the regions are
+     * the runs of decoded blocks, and the scan's next part the first
+     * marked block not decoded. */
+    size_t nreg = 0, next = b->len;
     for (size_t i = 0; i < b->nblocks; i++) {
       ds_block_t *k = &b->blocks[i];
-      if ((marks[i] || (k->start < need[1] && need[0] < k->start + k->len)) &&
-          (rc = ds_block(e->codec, b, i, err)))
+      if (k->start < need[1] && need[0] < k->start + k->len && (rc = ds_block(e->codec, b, i, err)))
         return rc;
-      if (!k->ready) continue;
+      if (!k->ready) {
+        if (marks[i] && next == b->len) next = k->start;
+        continue;
+      }
       if (nreg && reg[nreg - 1].end == k->start) reg[nreg - 1].end += k->len;
       else reg[nreg++] = (snip_region_t){k->start, k->start + k->len};
     }
-    *out =
-        snip_build_regions(sm, lang, b->text, b->len, reg, nreg, ENG_SNIPPET_BYTES, a, &more, need);
+    *out = snip_build_regions(sm, lang, b->text, b->len, reg, nreg, next, ENG_SNIPPET_BYTES, a,
+                              &more, need);
     if (!more && !*out) return err_set(err, ERR_NOMEM, 0, "out of memory for a snippet");
   }
   return 0;

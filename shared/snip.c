@@ -27,8 +27,13 @@
  * positions which parts of a body can hold a match (win.h), the scan visits
  * only those, starting each afresh (no phrase spans a gap: its words would
  * all be in the parts), and finds the spans the whole scan finds, so the
- * passages are the same; the text outside the parts is spaces.  A passage
- * reaching outside them asks for the bytes it reads.
+ * passages are the same; of the text outside the parts it reads only the
+ * byte before each (snip_next_candidate's look back), a space.  A passage
+ * reaching outside them asks for the bytes it reads.  The caller may hold
+ * back the parts from `next` on: the scan stops there and asks for the
+ * part at next only when it has not stopped by then, and resumes in it
+ * as "Parts" below resumes at a seam (a part given next to one scanned
+ * continues it, as one region would).
  *
  * Skipping.  In articles whose stemmer keeps a word's first byte
  * (tok_stem_keeps_first), a word can match only when its normalized form
@@ -104,6 +109,7 @@ typedef struct snip_scan {
   int skip, pending, finished; /* finished: stopped at stop_at or max_spans */
   const snip_region_t *reg;    /* snip_build_regions: the parts at hand */
   size_t nreg, ri;             /* ri: the region being scanned */
+  size_t next;                 /* regions: where the parts not at hand start */
 } snip_scan_t;
 
 struct snip_matcher {
@@ -370,7 +376,8 @@ static int snip_scan(snip_matcher_t *m, snip_scan_t *st, size_t lang, const char
     if (st->nreg) { /* regions: the bytes between them hold no match */
       for (; st->ri < st->nreg && st->it.pos >= st->reg[st->ri].end; st->ri++) {
       }
-      if (st->ri == st->nreg || st->reg[st->ri].start >= scan) return 1;
+      if (st->ri == st->nreg || st->reg[st->ri].start >= scan || st->reg[st->ri].start >= st->next)
+        return 1;
       if (st->it.pos < st->reg[st->ri].start) { /* into the next region: nothing carries over */
         if (st->reg[st->ri].start > st->stop_at) return 0;
         st->it.pos = st->reg[st->ri].start;
@@ -581,7 +588,7 @@ static int snip_have(const snip_scan_t *st, size_t lo, size_t hi) {
 
 /* snip_build_part (reg NULL) and snip_build_regions (len == total). */
 static const char *snip_build_some(snip_matcher_t *m, size_t lang, const char *text, size_t len,
-                                   size_t total, const snip_region_t *reg, size_t nreg,
+                                   size_t total, const snip_region_t *reg, size_t nreg, size_t next,
                                    size_t max_bytes, arena_t *a, int *more, size_t need[2]) {
   snip_scan_t *st = &m->scan;
   int resume = st->active && st->lang == lang && st->total == total && st->len <= len;
@@ -597,12 +604,19 @@ static const char *snip_build_some(snip_matcher_t *m, size_t lang, const char *t
   }
   st->reg = reg;
   st->nreg = nreg;
+  st->ri = 0; /* the regions may be new ones: found again from the scan's place */
+  st->next = next;
   st->len = len;
   /* Spans, in text order, until a window holds every term and the words
    * that window can show have been seen. */
   if (!st->finished) {
     int ran_out = snip_scan(m, st, lang, text, scan, max_bytes);
     if (ran_out && scan < scan_all) goto more; /* a better window may lie further on */
+    if (ran_out && nreg && next < scan && next <= st->stop_at) { /* the part at next */
+      need[0] = next;
+      need[1] = next + 1;
+      goto more;
+    }
     st->finished = 1;
     st->nspans = snip_group(st->spans, st->nspans);
   }
@@ -680,18 +694,18 @@ more:
 const char *snip_build_part(snip_matcher_t *m, size_t lang, const char *text, size_t len,
                             size_t total, size_t max_bytes, arena_t *a, int *more) {
   size_t need[2];
-  return snip_build_some(m, lang, text, len, total, NULL, 0, max_bytes, a, more, need);
+  return snip_build_some(m, lang, text, len, total, NULL, 0, total, max_bytes, a, more, need);
 }
 
 const char *snip_build_regions(snip_matcher_t *m, size_t lang, const char *text, size_t total,
-                               const snip_region_t *reg, size_t nreg, size_t max_bytes, arena_t *a,
-                               int *more, size_t need[2]) {
+                               const snip_region_t *reg, size_t nreg, size_t next, size_t max_bytes,
+                               arena_t *a, int *more, size_t need[2]) {
   if (!nreg) { /* nothing at hand: the start of the body, once decoded */
     static const snip_region_t none = {0, 0};
     reg = &none;
     nreg = 1;
   }
-  return snip_build_some(m, lang, text, total, total, reg, nreg, max_bytes, a, more, need);
+  return snip_build_some(m, lang, text, total, total, reg, nreg, next, max_bytes, a, more, need);
 }
 
 int snip_title(snip_matcher_t *m, size_t lang, const char *title, size_t len, arena_t *a,

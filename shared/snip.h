@@ -71,17 +71,22 @@ typedef struct snip_region {
 /* The same for a body of `total` bytes of which the regions reg[0..nreg)
  * are at hand (sorted, apart, each starting at the body's start or just
  * after an ASCII white-space byte and ending just after one or at the
- * end), the caller knowing that no word the matcher marks lies outside
- * them; text has all total bytes, those outside the regions any bytes
- * that are not word bytes (ds.h's spaces).  When the snippet reads bytes
- * outside the regions, returns NULL with *more set and need[0..1] the
+ * end), the caller knowing that every word the matcher marks lies inside
+ * them or at or past byte `next`, the first of those in a part starting
+ * at next (next = total: none past the regions); text has all total
+ * bytes, of which those outside the regions are never read but for the
+ * byte before each region, which must be no word byte (ds.h's blocks end
+ * in a space until decoded).  When the snippet reads bytes outside the regions, or
+ * the scan reaches next, returns NULL with *more set and need[0..1] the
  * range [need[0], need[1]) it reads: call it again with a region holding
- * that range added (the scan is not redone).  NULL with *more clear is
- * ENOMEM.  A snippet it returns is the one snip_build gives on the whole
- * body. */
+ * that range added, and next moved past the parts given (the scan is not
+ * redone, it resumes).  So a caller may hand over the parts holding
+ * marked words one at a time, in order, as the scan asks for them.  NULL
+ * with *more clear is ENOMEM.  A snippet it returns is the one snip_build
+ * gives on the whole body. */
 const char *snip_build_regions(snip_matcher_t *m, size_t lang, const char *text, size_t total,
-                               const snip_region_t *reg, size_t nreg, size_t max_bytes, arena_t *a,
-                               int *more, size_t need[2]);
+                               const snip_region_t *reg, size_t nreg, size_t next, size_t max_bytes,
+                               arena_t *a, int *more, size_t need[2]);
 /* The terms a body's words are marked for, i in [0, snip_body_terms(m)):
  * kind, normalized words (a phrase's in order, a prefix's one) and, for a
  * word, its stem in language lang (stem NULL otherwise). */
