@@ -113,7 +113,13 @@ static int win_stem_words(win_plan_t *p, size_t t, size_t lang, win_words_t **ou
     return tl ? err_set(err, ERR_NOMEM, 0, NULL) : 0;
   w->stem_term_len = tl;
   win_gather_t g = {.st = st, .stem = stem, .stem_len = sl};
-  return win_lexicon(p, stem, sl - 1, &g, w, err);
+  int rc = win_lexicon(p, stem, sl - 1, &g, w, err);
+  if (rc || w->state > 0) return rc;
+  /* Too many words begin so (a short stem, `tap` for `tapa`): those
+   * beginning with the whole stem, which the count shows whether it is
+   * every one. */
+  g = (win_gather_t){.st = st, .stem = stem, .stem_len = sl};
+  return win_lexicon(p, stem, sl, &g, w, err);
 }
 
 /* Whether a term (as snip_body_term gives it in the first language) is in
