@@ -527,7 +527,7 @@ static int ds__frames(const char *data, size_t len, const char **head, size_t *h
 }
 
 /* A body of len bytes (SIZE_MAX: none) with nblocks blocks, in arena a:
- * its text all spaces until blocks are decoded. */
+ * its text undefined until blocks are decoded (ds.h). */
 static int ds__body(ds_body_t *b, size_t len, size_t nblocks, arena_t *a, err_t *err) {
   if (len == SIZE_MAX) return 0;
   b->len = len;
@@ -535,7 +535,6 @@ static int ds__body(ds_body_t *b, size_t len, size_t nblocks, arena_t *a, err_t 
   b->text = arena_alloc(a, len + 1);
   b->blocks = arena_calloc(a, nblocks ? nblocks : 1, sizeof *b->blocks);
   if (!b->text || !b->blocks) return err_set(err, ERR_NOMEM, 0, NULL);
-  memset(b->text, ' ', len);
   b->text[len] = '\0';
   return 0;
 }
@@ -622,6 +621,7 @@ static int ds__open_three(const char *data, size_t len, arena_t *a, doc_t *d, ds
     b->blocks[i] =
         (ds_block_t){at, (size_t)bl, (uint32_t)w, (const char *)frames + fat, (size_t)fl, 0};
     at += (size_t)bl;
+    if (at < blen) b->text[at - 1] = ' '; /* ds.h: the byte before the next block */
     fat += (size_t)fl;
     prev = w;
   }
@@ -669,7 +669,7 @@ int ds_block(ds_codec_t *c, ds_body_t *b, size_t i, err_t *err) {
   if (!rc && memchr(b->text + k->start, 0, k->len))
     rc = err_set(err, ERR_CORRUPT, 0, "stored document: NUL in the body");
   if (rc) {
-    memset(b->text + k->start, ' ', k->len); /* the promise: spaces until decoded */
+    memset(b->text + k->start, ' ', k->len); /* no half-decoded block: no word at all */
     return rc;
   }
   k->ready = 1;
