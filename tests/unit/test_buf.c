@@ -35,6 +35,31 @@ static void test_buf_json_escapes_controls_and_quotes(void **state) {
   buf_fini(&b);
 }
 
+/* Every byte that needs care, at every place of a string long enough for
+ * the word-at-a-time scan (buf.c, json_plain8), among plain bytes: the
+ * same as escaping it a byte at a time (no lone byte takes the fast
+ * path; a lead byte is followed by ASCII, invalid either way). */
+static void test_buf_json_escapes_every_byte_at_every_place(void **state) {
+  (void)state;
+  static const unsigned char special[] = {0x00, 0x01, 0x0a, 0x1f, '"',
+                                          '\\', 0x7f, 0x80, 0xc3, 0xff};
+  for (size_t k = 0; k < sizeof special; k++)
+    for (size_t at = 0; at < 24; at++) {
+      char in[24];
+      memset(in, "Pp ~!"[at % 5], sizeof in);
+      in[at] = (char)special[k];
+      buf_t b, one;
+      buf_init(&b, 0);
+      buf_init(&one, 0);
+      buf_json_escape(&b, in, sizeof in);
+      for (size_t i = 0; i < sizeof in; i++) buf_json_escape(&one, in + i, 1);
+      assert_int_equal(b.len, one.len);
+      assert_memory_equal(b.data, one.data, one.len);
+      buf_fini(&b);
+      buf_fini(&one);
+    }
+}
+
 static void test_buf_json_replaces_invalid_utf8(void **state) {
   buf_t b;
   buf_init(&b, 0);
@@ -101,6 +126,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_buf_json_object_gets_separators),
       cmocka_unit_test(test_buf_json_escapes_controls_and_quotes),
+      cmocka_unit_test(test_buf_json_escapes_every_byte_at_every_place),
       cmocka_unit_test(test_buf_json_replaces_invalid_utf8),
       cmocka_unit_test(test_buf_cap_is_sticky),
       cmocka_unit_test(test_buf_json_after_a_response_line_has_no_comma),
