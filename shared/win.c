@@ -92,6 +92,27 @@ static int win_lexicon(win_plan_t *p, const char *prefix, size_t len, win_gather
   return 0;
 }
 
+/* w's words, the most frequent first (an insertion sort: a stem has a few
+ * forms): an article mostly holds the commonest, and win_mark stops
+ * reading positions once the count is reached. */
+static void win_by_frequency(win_plan_t *p, win_words_t *w) {
+  uint32_t tf[WIN_MAX_WORDS];
+  for (size_t i = 0; i < w->n; i++) {
+    const char *word = w->words[i];
+    size_t len = w->lens[i];
+    uint32_t f = xw_db_termfreq(p->db, word, len);
+    size_t j = i;
+    for (; j > 0 && tf[j - 1] < f; j--) {
+      tf[j] = tf[j - 1];
+      w->words[j] = w->words[j - 1];
+      w->lens[j] = w->lens[j - 1];
+    }
+    tf[j] = f;
+    w->words[j] = word;
+    w->lens[j] = len;
+  }
+}
+
 /* A query word's index words in language lang, read on first use. */
 static int win_stem_words(win_plan_t *p, size_t t, size_t lang, win_words_t **out, err_t *err) {
   win_words_t *w = &p->terms[t].per_lang[lang];
@@ -114,12 +135,15 @@ static int win_stem_words(win_plan_t *p, size_t t, size_t lang, win_words_t **ou
   w->stem_term_len = tl;
   win_gather_t g = {.st = st, .stem = stem, .stem_len = sl};
   int rc = win_lexicon(p, stem, sl - 1, &g, w, err);
-  if (rc || w->state > 0) return rc;
-  /* Too many words begin so (a short stem, `tap` for `tapa`): those
-   * beginning with the whole stem, which the count shows whether it is
-   * every one. */
-  g = (win_gather_t){.st = st, .stem = stem, .stem_len = sl};
-  return win_lexicon(p, stem, sl, &g, w, err);
+  if (!rc && w->state < 0) {
+    /* Too many words begin so (a short stem, `tap` for `tapa`): those
+     * beginning with the whole stem, which the count shows whether it is
+     * every one. */
+    g = (win_gather_t){.st = st, .stem = stem, .stem_len = sl};
+    rc = win_lexicon(p, stem, sl, &g, w, err);
+  }
+  if (!rc && w->state > 0) win_by_frequency(p, w);
+  return rc;
 }
 
 /* Whether a term (as snip_body_term gives it in the first language) is in
@@ -196,12 +220,14 @@ win_plan_t *win_plan_new(xw_db *db, const snip_matcher_t *m, tok_stemmer_t *cons
 }
 
 /* Mark the blocks of w's body positions; *count: its positions, a title
- * one counting SCHEMA_TITLE_WDF.  *ok = 0 past WIN_MAX_POSITIONS. */
+ * one counting SCHEMA_TITLE_WDF, the words read until it reaches enough.
+ * *ok = 0 past WIN_MAX_POSITIONS. */
 static int win_mark_words(win_plan_t *p, xw_docid did, const win_words_t *w, const ds_body_t *b,
-                          unsigned char *marks, uint64_t *count, int *ok, err_t *err) {
+                          uint64_t enough, unsigned char *marks, uint64_t *count, int *ok,
+                          err_t *err) {
   uint64_t body0 = (uint64_t)b->title_words + SCHEMA_TITLE_GAP; /* body word 0's position */
   *count = 0;
-  for (size_t i = 0; i < w->n; i++) {
+  for (size_t i = 0; i < w->n && *count < enough; i++) {
     size_t n;
     int rc =
         xw_db_positions(p->db, did, w->words[i], w->lens[i], p->pos, WIN_MAX_POSITIONS, &n, err);
@@ -238,15 +264,20 @@ int win_mark(win_plan_t *p, xw_docid did, size_t lang, const ds_body_t *b, unsig
       if (rc) return rc;
       if (w->state < 0) return 0;
     }
+    /* A word's stem term counts its forms' positions in the article: once
+     * they add up to it, the forms left have none there (an index whose
+     * stems and words agree: the count is there to catch a form outside
+     * the lexicon range, which leaves it short).  A count of 0 reads
+     * them all, as any term that does not read its count does. */
+    uint32_t wdf = 0;
+    int rc = 0;
+    if (w->stem_term && (rc = xw_db_wdf(p->db, did, w->stem_term, w->stem_term_len, &wdf, err)))
+      return rc;
     uint64_t count;
     int fine = 1;
-    int rc = win_mark_words(p, did, w, b, marks, &count, &fine, err);
+    rc = win_mark_words(p, did, w, b, wdf ? wdf : UINT64_MAX, marks, &count, &fine, err);
     if (rc || !fine) return rc;
-    if (w->stem_term) { /* every word of the stem found? */
-      uint32_t wdf;
-      if ((rc = xw_db_wdf(p->db, did, w->stem_term, w->stem_term_len, &wdf, err))) return rc;
-      if (wdf != count) return 0;
-    }
+    if (w->stem_term && wdf != count) return 0; /* every form of the stem found? */
   }
   *ok = 1;
   return 0;
