@@ -87,8 +87,24 @@ void buf_json_close(buf_t *b, char brace) { buf_putc(b, brace); }
 
 void buf_json_key(buf_t *b, const char *key) {
   json_sep(b);
+  size_t n = strlen(key);
+  char k[40]; /* a key needing no escapes, as ours are: one append */
+  if (n <= sizeof k - 3) {
+    size_t i = 0;
+    while (i < n && key[i] != '"' && key[i] != '\\' && (unsigned char)key[i] >= 0x20 &&
+           (unsigned char)key[i] < 0x80)
+      i++;
+    if (i == n) {
+      k[0] = '"';
+      memcpy(k + 1, key, n);
+      k[n + 1] = '"';
+      k[n + 2] = ':';
+      buf_append(b, k, n + 3);
+      return;
+    }
+  }
   buf_putc(b, '"');
-  buf_json_escape(b, key, strlen(key));
+  buf_json_escape(b, key, n);
   buf_append(b, "\":", 2);
 }
 
@@ -213,7 +229,9 @@ void buf_json_int(buf_t *b, int64_t v) {
 void buf_json_double(buf_t *b, double v) {
   json_sep(b);
   if (v != v || v > 1e300 || v < -1e300) v = 0; /* JSON has no NaN/inf */
-  buf_printf(b, "%.6g", v);
+  char d[32]; /* "%.6g" of such a number: at most 13 bytes; one formatting, not buf_printf's two */
+  int n = snprintf(d, sizeof d, "%.6g", v);
+  buf_append(b, d, n > 0 ? (size_t)n : 0);
 }
 
 void buf_json_bool(buf_t *b, int v) {
