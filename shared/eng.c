@@ -1402,18 +1402,17 @@ static int eng_page_seen(eng_t *e, const xw_query *x, const xw_search_opts *o, x
   return rc;
 }
 
-/* The snippet of body b from the blocks the index's positions point at
- * (win.h), decoded one at a time as the scan reaches them (it mostly stops
- * within the first), and those its passages reach into; *done = 0 when
- * the positions cannot tell. */
-static int eng_snippet_window(eng_t *e, win_plan_t *wp, snip_matcher_t *sm, size_t lang,
-                              xw_docid did, ds_body_t *b, arena_t *a, const char **out, int *done,
-                              err_t *err) {
+/* The snippet of body b (hit `hit` of the page) from the blocks the
+ * index's positions point at (win.h), decoded one at a time as the scan
+ * reaches them (it mostly stops within the first), and those its passages
+ * reach into; *done = 0 when the positions cannot tell. */
+static int eng_snippet_window(eng_t *e, win_plan_t *wp, snip_matcher_t *sm, size_t lang, size_t hit,
+                              ds_body_t *b, arena_t *a, const char **out, int *done, err_t *err) {
   *done = 0;
   unsigned char *marks = arena_alloc(a, b->nblocks ? b->nblocks : 1);
   snip_region_t *reg = arena_alloc(a, (b->nblocks ? b->nblocks : 1) * sizeof *reg);
   if (!marks || !reg) return err_set(err, ERR_NOMEM, 0, NULL);
-  int rc = win_mark(wp, did, lang, b, marks, done, err);
+  int rc = win_mark(wp, hit, lang, b, marks, done, err);
   if (rc || !*done) return rc;
   size_t need[2] = {0, 0};
   for (int more = 1; more;) {
@@ -1588,10 +1587,18 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
     rc = err_set(err, ERR_NOMEM, 0, "out of memory for the result page");
     goto out;
   }
+  /* The page's docids: the i-th hit is the mset's i-th only when not
+   * reranked. */
+  xw_docid *page = nh ? arena_alloc(a, nh * sizeof *page) : NULL;
+  if (nh && !page) {
+    rc = err_set(err, ERR_NOMEM, 0, "out of memory for the result page");
+    goto out;
+  }
+  for (uint32_t i = 0; i < nh; i++) page[i] = rerank ? cands[skip + i].docid : xw_mset_docid(m, i);
   win_plan_t *wp = NULL;
   if (nh && !e->lim.snippets_full &&
       !(wp = win_plan_new(e->db, sm, e->stemmers, (const char *const *)e->lang_names, e->nlangs,
-                          e->naming, e->words, a, err))) {
+                          e->naming, e->words, page, nh, a, err))) {
     rc = err->code ? err->code : ERR_NOMEM;
     goto out;
   }
@@ -1622,18 +1629,14 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
       rc = err_set(err, ERR_NOMEM, 0, "out of memory for the copies of a hit");
       goto out;
     }
-    /* The hit's own docid: the page's i-th hit is the mset's mi-th only
-     * when not reranked. */
-    size_t lang = eng_lang_index(e, d.lang, rerank ? cands[skip + i].docid : xw_mset_docid(m, mi));
+    size_t lang = eng_lang_index(e, d.lang, page[i]);
     if (d.title && snip_title(sm, lang, d.title, strlen(d.title), a, &h->title_html)) {
       rc = err_set(err, ERR_NOMEM, 0, "out of memory for a title");
       goto out;
     }
     int done = 0;
     if (body.text && wp &&
-        (rc = eng_snippet_window(e, wp, sm, lang,
-                                 rerank ? cands[skip + i].docid : xw_mset_docid(m, mi), &body, a,
-                                 &h->snippet, &done, err)))
+        (rc = eng_snippet_window(e, wp, sm, lang, i, &body, a, &h->snippet, &done, err)))
       goto out;
     if (body.text && !done && (rc = eng_snippet(e, sm, lang, &body, a, &h->snippet, err))) goto out;
   }

@@ -1,9 +1,10 @@
 /* win.c: the blocks a hit's snippet needs, from positions (see win.h).
  *
  * The plan's words are read from the lexicon once per query (a word's, per
- * language, the first time an article in that language asks); each hit
- * then costs one position list per word and, for a query word, one posting
- * lookup of its stem term for the count.
+ * language, the first time an article in that language asks, with its
+ * stem term's wdf in every hit of the page: one walk of that posting
+ * list); each hit then costs a position list per word, the most frequent
+ * first, until the count is reached.
  */
 #include "win.h"
 
@@ -23,6 +24,7 @@ typedef struct win_words {
   size_t n;
   char *stem_term; /* a query word's: its stem term, to check the count */
   size_t stem_term_len;
+  uint32_t *wdf; /* its wdf in each hit of the page */
 } win_words_t;
 
 typedef struct win_term {
@@ -39,6 +41,8 @@ struct win_plan {
   size_t nlangs;
   const char *naming;
   int accents;
+  const xw_docid *page;
+  size_t npage;
   arena_t *a;
   win_term_t *terms;
   size_t nterms;
@@ -133,8 +137,12 @@ static int win_stem_words(win_plan_t *p, size_t t, size_t lang, win_words_t **ou
   if (!tl || !(w->stem_term = arena_strndup(p->a, term, tl)))
     return tl ? err_set(err, ERR_NOMEM, 0, NULL) : 0;
   w->stem_term_len = tl;
+  if (!(w->wdf = arena_alloc(p->a, (p->npage ? p->npage : 1) * sizeof *w->wdf)))
+    return err_set(err, ERR_NOMEM, 0, NULL);
+  int rc = xw_db_wdfs(p->db, term, tl, p->page, p->npage, w->wdf, err);
+  if (rc) return rc;
   win_gather_t g = {.st = st, .stem = stem, .stem_len = sl};
-  int rc = win_lexicon(p, stem, sl - 1, &g, w, err);
+  rc = win_lexicon(p, stem, sl - 1, &g, w, err);
   if (!rc && w->state < 0) {
     /* Too many words begin so (a short stem, `tap` for `tapa`): those
      * beginning with the whole stem, which the count shows whether it is
@@ -169,7 +177,7 @@ static int win_rare(win_plan_t *p, int kind, const char *const *words, size_t nw
 
 win_plan_t *win_plan_new(xw_db *db, const snip_matcher_t *m, tok_stemmer_t *const *stemmers,
                          const char *const *lang_names, size_t nlangs, const char *naming,
-                         int accents, arena_t *a, err_t *err) {
+                         int accents, const xw_docid *page, size_t npage, arena_t *a, err_t *err) {
   win_plan_t *p = arena_calloc(a, 1, sizeof *p);
   size_t n = snip_body_terms(m);
   if (!p || !(p->terms = arena_calloc(a, n ? n : 1, sizeof *p->terms)) ||
@@ -184,6 +192,8 @@ win_plan_t *win_plan_new(xw_db *db, const snip_matcher_t *m, tok_stemmer_t *cons
                     .nlangs = nlangs,
                     .naming = naming,
                     .accents = accents,
+                    .page = page,
+                    .npage = npage,
                     .a = a,
                     .terms = p->terms,
                     .nterms = n,
@@ -212,7 +222,7 @@ win_plan_t *win_plan_new(xw_db *db, const snip_matcher_t *m, tok_stemmer_t *cons
         return NULL;
       }
       for (size_t i = 0; i < nwords; i++) lens[i] = strlen(words[i]);
-      x->exact = (win_words_t){1, (const char **)words, lens, nwords, NULL, 0};
+      x->exact = (win_words_t){1, (const char **)words, lens, nwords, NULL, 0, NULL};
     }
   }
   if (!p->rare) p->usable = 0;
@@ -251,10 +261,11 @@ static int win_mark_words(win_plan_t *p, xw_docid did, const win_words_t *w, con
   return 0;
 }
 
-int win_mark(win_plan_t *p, xw_docid did, size_t lang, const ds_body_t *b, unsigned char *marks,
+int win_mark(win_plan_t *p, size_t hit, size_t lang, const ds_body_t *b, unsigned char *marks,
              int *ok, err_t *err) {
   *ok = 0;
-  if (!p->usable || !b->words) return 0;
+  if (!p->usable || !b->words || hit >= p->npage) return 0;
+  xw_docid did = p->page[hit];
   memset(marks, 0, b->nblocks);
   for (size_t t = 0; t < p->nterms; t++) {
     win_words_t *w = &p->terms[t].exact;
@@ -269,13 +280,10 @@ int win_mark(win_plan_t *p, xw_docid did, size_t lang, const ds_body_t *b, unsig
      * stems and words agree: the count is there to catch a form outside
      * the lexicon range, which leaves it short).  A count of 0 reads
      * them all, as any term that does not read its count does. */
-    uint32_t wdf = 0;
-    int rc = 0;
-    if (w->stem_term && (rc = xw_db_wdf(p->db, did, w->stem_term, w->stem_term_len, &wdf, err)))
-      return rc;
+    uint32_t wdf = w->stem_term ? w->wdf[hit] : 0;
     uint64_t count;
     int fine = 1;
-    rc = win_mark_words(p, did, w, b, wdf ? wdf : UINT64_MAX, marks, &count, &fine, err);
+    int rc = win_mark_words(p, did, w, b, wdf ? wdf : UINT64_MAX, marks, &count, &fine, err);
     if (rc || !fine) return rc;
     if (w->stem_term && wdf != count) return 0; /* every form of the stem found? */
   }

@@ -50,15 +50,18 @@ typedef struct win_plan win_plan_t;
 /* The plan for matcher m over db, whose articles are stemmed by
  * stemmers[0..nlangs) named lang_names[i], stems of naming's language
  * untagged (schema_stem_term); accents: the index stems words with their
- * accents where the language reads them (format 3 and later).  NULL with
- * err set on failure (ERR_NOMEM, or the lexicon unreadable). */
+ * accents where the language reads them (format 3 and later); the hits
+ * to mark are page[0..npage) (borrowed for the plan's life: the stem
+ * terms' counts are read for all of them at once).  NULL with err set on
+ * failure (ERR_NOMEM, or the lexicon unreadable). */
 win_plan_t *win_plan_new(xw_db *db, const snip_matcher_t *m, tok_stemmer_t *const *stemmers,
                          const char *const *lang_names, size_t nlangs, const char *naming,
-                         int accents, arena_t *a, err_t *err);
-/* Mark marks[i] = 1 for each block i of b (article did, in language lang:
- * an index into the stemmers) that holds a body word of the plan; *ok = 0
- * when the positions cannot tell (see above), marks then meaningless. */
-int win_mark(win_plan_t *p, xw_docid did, size_t lang, const ds_body_t *b, unsigned char *marks,
+                         int accents, const xw_docid *page, size_t npage, arena_t *a, err_t *err);
+/* Mark marks[i] = 1 for each block i of b (hit page[hit] of the plan, in
+ * language lang: an index into the stemmers) that holds a body word of the
+ * plan; *ok = 0 when the positions cannot tell (see above), marks then
+ * meaningless. */
+int win_mark(win_plan_t *p, size_t hit, size_t lang, const ds_body_t *b, unsigned char *marks,
              int *ok, err_t *err);
 
 #endif

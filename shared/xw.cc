@@ -1051,15 +1051,22 @@ int xw_db_positions(xw_db *db, xw_docid id, const char *term, size_t len, uint32
 
 /* ---- a hit's words, for the snippet's window (win.h) ---- */
 
-int xw_db_wdf(xw_db *db, xw_docid id, const char *term, size_t len, uint32_t *wdf, err_t *err) {
-  *wdf = 0;
-  if (!id || !len) return 0;
+int xw_db_wdfs(xw_db *db, const char *term, size_t len, const xw_docid *ids, size_t n,
+               uint32_t *wdf, err_t *err) {
+  for (size_t i = 0; i < n; i++) wdf[i] = 0;
+  if (!len || !n) return 0;
   return xw_try(err, [&] {
+    std::vector<size_t> order(n);
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a] < ids[b]; });
     std::string t(term, len);
-    Xapian::PostingIterator p = db->db.postlist_begin(t);
-    if (p == db->db.postlist_end(t)) return 0;
-    p.skip_to(id);
-    if (p != db->db.postlist_end(t) && *p == id) *wdf = p.get_wdf();
+    Xapian::PostingIterator p = db->db.postlist_begin(t), end = db->db.postlist_end(t);
+    for (size_t i : order) {
+      if (!ids[i]) continue;
+      if (p == end) break;
+      p.skip_to(ids[i]);
+      if (p != end && *p == ids[i]) wdf[i] = p.get_wdf();
+    }
     return 0;
   });
 }

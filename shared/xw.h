@@ -327,8 +327,11 @@ int xw_db_positions(xw_db *db, xw_docid id, const char *term, size_t len, uint32
                     size_t *n, err_t *err);
 
 /* ---- a hit's words, for the snippet's window (win.h) ---- */
-/* The wdf of term in document id into *wdf (0 when absent). */
-int xw_db_wdf(xw_db *db, xw_docid id, const char *term, size_t len, uint32_t *wdf, err_t *err);
+/* The wdf of term in each document ids[0..n) (in any order) into wdf[i],
+ * 0 where it is absent: one walk of its posting list, in docid order (a
+ * page of hits costs one look-up of the list, not one per hit). */
+int xw_db_wdfs(xw_db *db, const char *term, size_t len, const xw_docid *ids, size_t n,
+               uint32_t *wdf, err_t *err);
 /* fn(ud, term, n) for each term of the lexicon beginning with prefix, in
  * byte order, at most max of them: *over = 1 when there are more (term is
  * borrowed for the call). */

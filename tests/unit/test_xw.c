@@ -260,6 +260,21 @@ static void test_xw_positions_fill_up_to_cap_and_count_all(void **state) {
   assert_int_equal(n, 0);
 }
 
+/* Hits in any order (docid 0, a repeat, one past the last, one without
+ * the term): each gets its own wdf from the one walk of the list. */
+static void test_xw_wdfs_of_a_page_in_any_order(void **state) {
+  (void)state;
+  err_t err = {0};
+  const xw_docid ids[] = {5, 3, 4, 1, 0, 3, 9};
+  uint32_t wdf[7];
+  memset(wdf, 0xff, sizeof wdf);
+  assert_int_equal(xw_db_wdfs(g.db, "gaza", 4, ids, 7, wdf, &err), 0);
+  const uint32_t want[] = {1, 2, 0, 1, 0, 2, 0};
+  for (size_t i = 0; i < 7; i++) assert_int_equal(wdf[i], want[i]);
+  assert_int_equal(xw_db_wdfs(g.db, "absent", 6, ids, 7, wdf, &err), 0);
+  for (size_t i = 0; i < 7; i++) assert_int_equal(wdf[i], 0);
+}
+
 /* ---- queries ---- */
 
 static void test_xw_term_query_matches_documents_with_term(void **state) {
@@ -1008,6 +1023,7 @@ int main(void) {
       cmocka_unit_test(test_xw_get_data_and_value_copy_out),
       cmocka_unit_test(test_xw_metadata_round_trips_and_absent_is_null),
       cmocka_unit_test(test_xw_positions_fill_up_to_cap_and_count_all),
+      cmocka_unit_test(test_xw_wdfs_of_a_page_in_any_order),
       cmocka_unit_test(test_xw_term_query_matches_documents_with_term),
       cmocka_unit_test(test_xw_boolean_operators),
       cmocka_unit_test(test_xw_filter_adds_no_weight_and_and_maybe_ranks),
