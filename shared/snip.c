@@ -125,9 +125,12 @@ struct snip_matcher {
   size_t nstemmers;
   unsigned char first_bytes[256]; /* first bytes of any WORD stem */
   unsigned char bytes[256];       /* SNIP_CAND | SNIP_ALNUM per byte */
-  unsigned char *keeps_first;     /* per stemmer: tok_stem_keeps_first */
-  int full_scan;                  /* snip_matcher_full_scan() */
-  snip_scan_t scan;               /* the body's, reused hit after hit */
+  uint64_t cand8[4];              /* the ASCII SNIP_CAND bytes, each in every byte of a word */
+  unsigned ncand8;
+  int skip8; /* at most 4 of them: snip_next_candidate looks at 8 bytes at a time */
+  unsigned char *keeps_first; /* per stemmer: tok_stem_keeps_first */
+  int full_scan;              /* snip_matcher_full_scan() */
+  snip_scan_t scan;           /* the body's, reused hit after hit */
 };
 
 #define SNIP_CAND 1         /* may start a word that matches */
@@ -212,6 +215,17 @@ snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t 
     int cand = c >= 0xC2 || (snip_alnum(c) && first[lower]);
     m->bytes[c] = (unsigned char)((cand ? SNIP_CAND : 0) | (snip_alnum(c) ? SNIP_ALNUM : 0));
   }
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ /* snip_first8 counts bytes from the low end */
+  m->skip8 = 1;
+  for (unsigned c = 0; c < 0x80; c++)
+    if (m->bytes[c] & SNIP_CAND) {
+      if (m->ncand8 == 4) {
+        m->skip8 = 0;
+        break;
+      }
+      m->cand8[m->ncand8++] = 0x0101010101010101ull * c;
+    }
+#endif
   m->keeps_first = arena_calloc(a, nstemmers ? nstemmers : 1, 1);
   if (!m->keeps_first) return NULL;
   for (size_t i = 0; i < nstemmers; i++) m->keeps_first[i] = tok_stem_keeps_first(stemmers[i]) != 0;
@@ -275,9 +289,25 @@ static size_t snip_match(const snip_matcher_t *m, const snip_term_t *t, size_t l
   }
 }
 
+/* Whether none of the 8 bytes at p is '<', '>', '&' or a control byte (a
+ * word at a time, as buf.c's JSON escaping: snippets are mostly such). */
+static int snip_plain8(const char *p) {
+  const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  uint64_t x;
+  memcpy(&x, p, 8);
+  uint64_t lt = x ^ (ones * '<'), gt = x ^ (ones * '>'), amp = x ^ (ones * '&');
+  /* (v - ones) & ~v: a high bit where some byte is zero; x - 0x20 each, &
+   * ~x: where one is below 0x20 (bytes of 0x80 and up never are). */
+  uint64_t hit =
+      ((x - ones * 0x20) & ~x) | ((lt - ones) & ~lt) | ((gt - ones) & ~gt) | ((amp - ones) & ~amp);
+  return (hit & high) == 0;
+}
+
 static void snip_put_text(buf_t *b, const char *s, size_t n) {
   const char *run = s, *end = s + n;
   for (const char *p = s; p < end; p++) {
+    while (end - p >= 8 && snip_plain8(p)) p += 8;
+    if (p == end) break;
     const char *rep = NULL;
     switch (*p) {
       case '<':
@@ -312,12 +342,41 @@ static unsigned snip_distinct(const snip_span_t *sp, size_t last, size_t max_byt
   return snip_popcount(seen);
 }
 
+/* How many of the 8 bytes at p come before the first that may be a
+ * SNIP_CAND one (non-ASCII, or an ASCII candidate: m->skip8); 8 when none
+ * is.  A word at a time: (v - ones) & ~v has a high bit at v's lowest zero
+ * byte (and maybe above it, never below), so the lowest mark is exact. */
+static size_t snip_first8(const snip_matcher_t *m, const unsigned char *p) {
+  const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  uint64_t x;
+  memcpy(&x, p, 8);
+  uint64_t hit = x;
+  for (unsigned i = 0; i < m->ncand8; i++) {
+    uint64_t v = x ^ m->cand8[i];
+    hit |= (v - ones) & ~v;
+  }
+  hit &= high;
+  return hit ? (size_t)__builtin_ctzll(hit) / 8 : 8;
+}
+
 /* The first candidate word start in [from, end): a SNIP_CAND byte not
- * preceded by an ASCII letter or digit; end if there is none. */
+ * preceded by an ASCII letter or digit; end if there is none.  Runs of
+ * bytes that cannot be one are passed 8 at a time when the matcher can. */
 static size_t snip_next_candidate(const snip_matcher_t *m, const unsigned char *u, size_t from,
                                   size_t end) {
   int prev_alnum = from > 0 && (m->bytes[u[from - 1]] & SNIP_ALNUM);
   for (size_t p = from; p < end; p++) {
+    if (m->skip8 && end - p >= 8) {
+      size_t k = snip_first8(m, u + p);
+      if (k) {
+        p += k;
+        prev_alnum = m->bytes[u[p - 1]] & SNIP_ALNUM;
+        if (k == 8) {
+          p--; /* the loop's p++ */
+          continue;
+        }
+      }
+    }
     unsigned k = m->bytes[u[p]];
     if ((k & SNIP_CAND) && !prev_alnum) return p;
     prev_alnum = k & SNIP_ALNUM;
