@@ -112,6 +112,12 @@ typedef struct snip_scan {
   size_t next;                 /* regions: where the parts not at hand start */
 } snip_scan_t;
 
+/* ASCII candidate bytes for which the scan looks at 8 bytes at a time: one
+ * letter in both cases.  With two letters (and2 of common words) a
+ * candidate is in most words of 8 bytes, and on the kit either way cost
+ * about the same (callgrind: and2 0.1% less with 4, term_rare 0.4% more). */
+#define SNIP_MAX_CAND8 2
+
 struct snip_matcher {
   snip_term_t terms[SNIP_MAX_TERMS];
   size_t nterms;
@@ -125,9 +131,9 @@ struct snip_matcher {
   size_t nstemmers;
   unsigned char first_bytes[256]; /* first bytes of any WORD stem */
   unsigned char bytes[256];       /* SNIP_CAND | SNIP_ALNUM per byte */
-  uint64_t cand8[4];              /* the ASCII SNIP_CAND bytes, each in every byte of a word */
+  uint64_t cand8[SNIP_MAX_CAND8]; /* the ASCII SNIP_CAND bytes, each in every byte of a word */
   unsigned ncand8;
-  int skip8; /* at most 4 of them: snip_next_candidate looks at 8 bytes at a time */
+  int skip8;                  /* few of them: snip_next_candidate looks at 8 bytes at a time */
   unsigned char *keeps_first; /* per stemmer: tok_stem_keeps_first */
   int full_scan;              /* snip_matcher_full_scan() */
   snip_scan_t scan;           /* the body's, reused hit after hit */
@@ -219,7 +225,7 @@ snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t 
   m->skip8 = 1;
   for (unsigned c = 0; c < 0x80; c++)
     if (m->bytes[c] & SNIP_CAND) {
-      if (m->ncand8 == 4) {
+      if (m->ncand8 == SNIP_MAX_CAND8) {
         m->skip8 = 0;
         break;
       }
@@ -365,21 +371,24 @@ static size_t snip_first8(const snip_matcher_t *m, const unsigned char *p) {
 static size_t snip_next_candidate(const snip_matcher_t *m, const unsigned char *u, size_t from,
                                   size_t end) {
   int prev_alnum = from > 0 && (m->bytes[u[from - 1]] & SNIP_ALNUM);
-  for (size_t p = from; p < end; p++) {
-    if (m->skip8 && end - p >= 8) {
+  size_t p = from;
+  if (m->skip8) /* to the first byte that may be a candidate, a word at a time */
+    while (end - p >= 8) {
       size_t k = snip_first8(m, u + p);
       if (k) {
         p += k;
         prev_alnum = m->bytes[u[p - 1]] & SNIP_ALNUM;
-        if (k == 8) {
-          p--; /* the loop's p++ */
-          continue;
-        }
+        if (k == 8) continue;
       }
+      unsigned c = m->bytes[u[p]];
+      if ((c & SNIP_CAND) && !prev_alnum) return p;
+      prev_alnum = c & SNIP_ALNUM;
+      p++;
     }
-    unsigned k = m->bytes[u[p]];
-    if ((k & SNIP_CAND) && !prev_alnum) return p;
-    prev_alnum = k & SNIP_ALNUM;
+  for (; p < end; p++) {
+    unsigned c = m->bytes[u[p]];
+    if ((c & SNIP_CAND) && !prev_alnum) return p;
+    prev_alnum = c & SNIP_ALNUM;
   }
   return end;
 }
