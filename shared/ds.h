@@ -58,8 +58,8 @@ typedef struct ds_block {
  * last one, which is a space when the block is not the body's last (a
  * block is cut just after white space, so its true byte is one too): a
  * reader of the decoded blocks may look at the byte before one and finds
- * no word running into it.  (Filling the whole body with spaces cost more
- * than decoding a block: callgrind counts `rep stosb` byte by byte.) */
+ * no word running into it.  (Filling the whole body with spaces cost a
+ * term_rare hit 7.7k instructions under callgrind, about one a byte.) */
 typedef struct ds_body {
   char *text; /* NULL when the article has no body */
   size_t len;
