@@ -1,6 +1,7 @@
 /* buf.c: see buf.h. */
 #include "buf.h"
 
+#include "bytes8.h"
 #include "err.h"
 
 #include <stdarg.h>
@@ -130,18 +131,11 @@ int utf8_repair(buf_t *b, const char *s, size_t n) {
 }
 
 /* Whether none of the 8 bytes at p needs escaping or checking: none is a
- * control byte, '"', '\\' or non-ASCII (bit tricks on a word at a time:
- * snippets and titles are mostly such bytes, and a byte at a time cost
- * about 6 instructions each). */
+ * control byte, '"', '\\' or non-ASCII (snippets and titles are mostly
+ * such bytes). */
 static int json_plain8(const unsigned char *p) {
-  const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-  uint64_t x;
-  memcpy(&x, p, 8);
-  uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
-  /* (v - ones) & ~v has a high bit set where some byte is zero (at the
-   * first such byte, at least); x - 0x20 each, where one is below 0x20. */
-  uint64_t hit = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs) | x;
-  return (hit & high) == 0;
+  uint64_t x = bytes8_load(p);
+  return !(bytes8_below(x, 0x20) | bytes8_eq(x, '"') | bytes8_eq(x, '\\') | bytes8_high(x));
 }
 
 void buf_json_escape(buf_t *b, const char *s, size_t n) {

@@ -65,6 +65,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "bytes8.h"
 #include "err.h"
 
 enum { SNIP_WORD = SNIP_TERM_WORD, SNIP_PHRASE = SNIP_TERM_PHRASE, SNIP_PREFIX = SNIP_TERM_PREFIX };
@@ -129,9 +130,9 @@ struct snip_matcher {
   snip_word_t *title_ring;
   tok_stemmer_t *const *stemmers;
   size_t nstemmers;
-  unsigned char first_bytes[256]; /* first bytes of any WORD stem */
-  unsigned char bytes[256];       /* SNIP_CAND | SNIP_ALNUM per byte */
-  uint64_t cand8[SNIP_MAX_CAND8]; /* the ASCII SNIP_CAND bytes, each in every byte of a word */
+  unsigned char first_bytes[256];      /* first bytes of any WORD stem */
+  unsigned char bytes[256];            /* SNIP_CAND | SNIP_ALNUM per byte */
+  unsigned char cand8[SNIP_MAX_CAND8]; /* the ASCII SNIP_CAND bytes */
   unsigned ncand8;
   int skip8;                  /* few of them: snip_next_candidate looks at 8 bytes at a time */
   unsigned char *keeps_first; /* per stemmer: tok_stem_keeps_first */
@@ -221,7 +222,7 @@ snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t 
     int cand = c >= 0xC2 || (snip_alnum(c) && first[lower]);
     m->bytes[c] = (unsigned char)((cand ? SNIP_CAND : 0) | (snip_alnum(c) ? SNIP_ALNUM : 0));
   }
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ /* snip_first8 counts bytes from the low end */
+#ifdef BYTES8_FIRST /* snip_first8 needs it */
   m->skip8 = 1;
   for (unsigned c = 0; c < 0x80; c++)
     if (m->bytes[c] & SNIP_CAND) {
@@ -229,7 +230,7 @@ snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t 
         m->skip8 = 0;
         break;
       }
-      m->cand8[m->ncand8++] = 0x0101010101010101ull * c;
+      m->cand8[m->ncand8++] = (unsigned char)c;
     }
 #endif
   m->keeps_first = arena_calloc(a, nstemmers ? nstemmers : 1, 1);
@@ -295,18 +296,11 @@ static size_t snip_match(const snip_matcher_t *m, const snip_term_t *t, size_t l
   }
 }
 
-/* Whether none of the 8 bytes at p is '<', '>', '&' or a control byte (a
- * word at a time, as buf.c's JSON escaping: snippets are mostly such). */
+/* Whether none of the 8 bytes at p is '<', '>', '&' or a control byte
+ * (bytes8.h: snippets are mostly such). */
 static int snip_plain8(const char *p) {
-  const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-  uint64_t x;
-  memcpy(&x, p, 8);
-  uint64_t lt = x ^ (ones * '<'), gt = x ^ (ones * '>'), amp = x ^ (ones * '&');
-  /* (v - ones) & ~v: a high bit where some byte is zero; x - 0x20 each, &
-   * ~x: where one is below 0x20 (bytes of 0x80 and up never are). */
-  uint64_t hit =
-      ((x - ones * 0x20) & ~x) | ((lt - ones) & ~lt) | ((gt - ones) & ~gt) | ((amp - ones) & ~amp);
-  return (hit & high) == 0;
+  uint64_t x = bytes8_load(p);
+  return !(bytes8_below(x, 0x20) | bytes8_eq(x, '<') | bytes8_eq(x, '>') | bytes8_eq(x, '&'));
 }
 
 static void snip_put_text(buf_t *b, const char *s, size_t n) {
@@ -350,19 +344,11 @@ static unsigned snip_distinct(const snip_span_t *sp, size_t last, size_t max_byt
 
 /* How many of the 8 bytes at p come before the first that may be a
  * SNIP_CAND one (non-ASCII, or an ASCII candidate: m->skip8); 8 when none
- * is.  A word at a time: (v - ones) & ~v has a high bit at v's lowest zero
- * byte (and maybe above it, never below), so the lowest mark is exact. */
+ * is. */
 static size_t snip_first8(const snip_matcher_t *m, const unsigned char *p) {
-  const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-  uint64_t x;
-  memcpy(&x, p, 8);
-  uint64_t hit = x;
-  for (unsigned i = 0; i < m->ncand8; i++) {
-    uint64_t v = x ^ m->cand8[i];
-    hit |= (v - ones) & ~v;
-  }
-  hit &= high;
-  return hit ? (size_t)__builtin_ctzll(hit) / 8 : 8;
+  uint64_t x = bytes8_load(p), hit = bytes8_high(x);
+  for (unsigned i = 0; i < m->ncand8; i++) hit |= bytes8_eq(x, m->cand8[i]);
+  return hit ? bytes8_first(hit) : 8;
 }
 
 /* The first candidate word start in [from, end): a SNIP_CAND byte not
