@@ -437,17 +437,6 @@ int xw_db_shard_value_bounds(xw_db *db, size_t k, unsigned slot, char *lo, char 
   return xw_bounds(db->shards[k].db, slot, lo, hi, cap, err);
 }
 
-/* limit 0: no limit. */
-uint32_t xw_db_count_prefix(xw_db *db, const char *prefix, uint32_t limit) {
-  if (!prefix) return 0;
-  return xw_or<uint32_t>(0, [&] {
-    uint32_t n = 0;
-    for (auto t = db->db.allterms_begin(prefix); t != db->db.allterms_end(prefix); ++t)
-      if (++n == limit) break;
-    return n;
-  });
-}
-
 /* Xapian keeps no empty metadata (setting "" deletes the key), so an empty
  * value reads as absent. */
 int xw_db_get_metadata(xw_db *db, const char *key, char **val, size_t *len, err_t *err) {
