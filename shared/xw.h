@@ -70,7 +70,12 @@ uint64_t xw_db_stamp(const xw_db *db, uint64_t *newest_ns);
  * to dir), atomically (a reader sees the old list or the new one). */
 int xw_stub_exists(const char *dir);
 int xw_stub_write(const char *dir, const char *const *names, size_t n, err_t *err);
-/* Writable: create the directory if create != 0 and it does not exist. */
+/* Writable: create the directory if create != 0 and it does not exist.
+ * Writing through it (replace, delete, metadata, begin, commit, free) is
+ * where libxapian 1.4 may give up past any catch (std::terminate: a disk
+ * that fills while a commit merges value streams): then the process prints
+ * "PROG: the index library stopped inside a write to PATH: REASON; the index
+ * keeps its last commit" and exits 1, as a kill there would leave it. */
 int xw_db_open_writable(const char *path, int create, xw_db **out, err_t *err);
 void xw_db_free(xw_db *db);
 /* Read-only handle: move to the newest revision; *changed = 1 if it moved. */
