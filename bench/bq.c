@@ -20,6 +20,18 @@
 
 #include "num.h"
 
+int bq_parse_request(const char *s, bq_request_t *out, const char **why) {
+  if (strcmp(s, "text") == 0) *out = BQ_REQ_TEXT;
+  else if (strcmp(s, "json") == 0) *out = BQ_REQ_JSON;
+  else {
+    *why = "--request must be text or json";
+    return -1;
+  }
+  return 0;
+}
+
+const char *bq_request_name(bq_request_t req) { return req == BQ_REQ_JSON ? "json" : "text"; }
+
 /* A growable string; the first failed append sticks in err. */
 typedef struct sb {
   char *p;
@@ -301,6 +313,13 @@ double bq_pct(double *v, size_t n, double p) {
 }
 
 double bq_median(double *v, size_t n) { return bq_pct(v, n, 50); }
+
+int bq_ok(const char *line, size_t len) {
+  static const char ok[] = "{\"ok\":true";
+  return len >= sizeof ok - 1 && memcmp(line, ok, sizeof ok - 1) == 0;
+}
+
+json_t *bq_json_num(double x) { return isnan(x) ? json_null() : json_real(x); }
 
 uint64_t bq_now_ns(void) {
   struct timespec ts;

@@ -1,5 +1,6 @@
 /* bq.h: what Sift's benchmark tools share: the query set, the request lines
- * built from it, percentiles, and the machine line.
+ * built from it (and their --request option), an answer's success,
+ * percentiles, figures as JSON, and the machine line.
  *
  * Callers: sift-bench-load (bench/load.c) and sift-bench-micro
  * (bench/micro.c).
@@ -37,6 +38,12 @@
 
 typedef enum bq_request { BQ_REQ_TEXT, BQ_REQ_JSON } bq_request_t;
 
+/* --request's value, "text" or "json": 0 and *out, or -1 with a message
+ * naming the option in *why. */
+int bq_parse_request(const char *s, bq_request_t *out, const char **why);
+/* "text" or "json", as --request takes it. */
+const char *bq_request_name(bq_request_t req);
+
 typedef struct bq_query {
   size_t idx;      /* 0-based line number among the file's non-empty lines */
   size_t cls;      /* index into bq_set_t.classes */
@@ -70,6 +77,12 @@ void bq_set_free(bq_set_t *s); /* accepts an all-zero set */
 double bq_pct(double *v, size_t n, double p);
 /* Median (nearest rank, as the harness) of v[0..n); sorts v in place. */
 double bq_median(double *v, size_t n);
+
+/* 1 if the response line (len bytes) is a success: Sift's answers begin
+ * {"ok":true. */
+int bq_ok(const char *line, size_t len);
+/* A figure for the JSON output: null when NAN (not measured). */
+json_t *bq_json_num(double x);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t bq_now_ns(void);

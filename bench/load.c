@@ -58,7 +58,6 @@
 
 #define MAX_CONC 64
 #define MAX_DEPTH 1024
-#define OK_PREFIX "{\"ok\":true"
 
 /* ------------------------------------------------------------------ options */
 
@@ -175,9 +174,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
         o->json_out = optarg;
         break;
       case O_REQUEST:
-        if (strcmp(optarg, "text") == 0) o->req = BQ_REQ_TEXT;
-        else if (strcmp(optarg, "json") == 0) o->req = BQ_REQ_JSON;
-        else bad = "--request must be text or json";
+        bq_parse_request(optarg, &o->req, &bad);
         break;
       case O_WARMUP:
         if (bq_parse_int(optarg, 0, 1000, &o->warmup)) bad = "--warmup needs 0..1000";
@@ -367,10 +364,6 @@ static int roundtrip(conn_t *c, const char *req, size_t n, const char **line, si
   return 0;
 }
 
-static int is_ok(const char *line, size_t len) {
-  return len >= sizeof OK_PREFIX - 1 && memcmp(line, OK_PREFIX, sizeof OK_PREFIX - 1) == 0;
-}
-
 static void io_fatal(const char *what) {
   fprintf(stderr, "sift-bench-load: %s: %s\n", what,
           errno ? strerror(errno) : "connection closed by the server");
@@ -464,7 +457,7 @@ static void phase_latency(const opts_t *o, const bq_set_t *qs, conn_t *c, lat_cl
       if (roundtrip(c, qs->queries[i].line, qs->queries[i].line_len, &line, &len))
         io_fatal("latency pass");
       us[(size_t)p * qs->n + i] = (double)(bq_now_ns() - t0) / 1e3;
-      if (!is_ok(line, len)) {
+      if (!bq_ok(line, len)) {
         note_error(line, len);
         bad[i] = 1;
         out[qs->queries[i].cls].errors++;
@@ -600,7 +593,7 @@ static void *worker_main(void *arg) {
       uint64_t t_sent = sent_at[head];
       head = (head + 1) % MAX_DEPTH;
       inflight--;
-      int ok = is_ok(line, len);
+      int ok = bq_ok(line, len);
       if (!ok) note_error(line, len);
       if (now >= from && now <= until) {
         if (ok) {
@@ -719,8 +712,6 @@ static json_t *jarr(const double *v, size_t n) {
   return a;
 }
 
-static json_t *jnum(double x) { return isnan(x) ? json_null() : json_real(x); }
-
 int main(int argc, char **argv) {
   opts_t o;
   if (parse_opts(argc, argv, &o)) return 2;
@@ -748,7 +739,7 @@ int main(int argc, char **argv) {
   bq_machine_print(&m, stdout);
   printf("\n# target: %s%s%s request=%s depth=%d queries=%s (%zu queries, %zu classes)\n",
          o.unix_path ? o.unix_path : o.host, o.unix_path ? "" : ":", o.unix_path ? "" : o.port,
-         o.req == BQ_REQ_JSON ? "json" : "text", o.depth, o.queries, qs.n, qs.nclasses);
+         bq_request_name(o.req), o.depth, o.queries, qs.n, qs.nclasses);
   if (si0.have)
     printf("# server: docs=%lld result-cache=%s\n", si0.docs, si0.cache_enabled ? "ON" : "off");
   fflush(stdout);
@@ -806,10 +797,9 @@ int main(int argc, char **argv) {
     json_object_set_new(
         root, "settings",
         json_pack("{s:s, s:s, s:s, s:o, s:i, s:i, s:i, s:i, s:f, s:f, s:b}", "target", target,
-                  "queries", o.queries, "request", o.req == BQ_REQ_JSON ? "json" : "text", "conc",
-                  jconc, "depth", o.depth, "passes", o.passes, "warmup", o.warmup, "repeat",
-                  o.repeat, "seconds", o.seconds, "rampup", o.rampup, "result_cache",
-                  si0.have && si0.cache_enabled));
+                  "queries", o.queries, "request", bq_request_name(o.req), "conc", jconc, "depth",
+                  o.depth, "passes", o.passes, "warmup", o.warmup, "repeat", o.repeat, "seconds",
+                  o.seconds, "rampup", o.rampup, "result_cache", si0.have && si0.cache_enabled));
     json_t *jl = json_object();
     for (size_t k = 0; o.passes > 0 && k < qs.nclasses; k++) {
       lat_class_t *l = &lat[k];
@@ -817,10 +807,11 @@ int main(int argc, char **argv) {
       json_object_set_new(
           jl, qs.classes[k].name,
           json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "n",
-                    (json_int_t)qs.classes[k].n, "p50_us", jnum(l->p50), "p95_us", jnum(l->p95),
-                    "p99_us", jnum(l->p99), "mean_us", jnum(l->mean), "p50_passes",
-                    jarr(l->p50s, np), "p95_passes", jarr(l->p95s, np), "p99_passes",
-                    jarr(l->p99s, np), "errors", (json_int_t)l->errors));
+                    (json_int_t)qs.classes[k].n, "p50_us", bq_json_num(l->p50), "p95_us",
+                    bq_json_num(l->p95), "p99_us", bq_json_num(l->p99), "mean_us",
+                    bq_json_num(l->mean), "p50_passes", jarr(l->p50s, np), "p95_passes",
+                    jarr(l->p95s, np), "p99_passes", jarr(l->p99s, np), "errors",
+                    (json_int_t)l->errors));
     }
     json_object_set_new(root, "latency", jl);
     json_t *jt = json_array();
@@ -829,10 +820,11 @@ int main(int argc, char **argv) {
         tp_result_t *r = &tp[(size_t)i * qs.nclasses + k];
         json_array_append_new(
             jt, json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "conc", r->conc,
-                          "class", qs.classes[k].name, "qps_median", jnum(r->qps_med), "qps_min",
-                          jnum(r->qps_min), "qps_max", jnum(r->qps_max), "qps_runs",
-                          jarr(r->qps, (size_t)o.repeat), "p50_us", jnum(r->p50), "p95_us",
-                          jnum(r->p95), "p99_us", jnum(r->p99), "errors", (json_int_t)r->errors));
+                          "class", qs.classes[k].name, "qps_median", bq_json_num(r->qps_med),
+                          "qps_min", bq_json_num(r->qps_min), "qps_max", bq_json_num(r->qps_max),
+                          "qps_runs", jarr(r->qps, (size_t)o.repeat), "p50_us", bq_json_num(r->p50),
+                          "p95_us", bq_json_num(r->p95), "p99_us", bq_json_num(r->p99), "errors",
+                          (json_int_t)r->errors));
       }
     json_object_set_new(root, "throughput", jt);
     json_object_set_new(root, "errors", json_integer(err_total));

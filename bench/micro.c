@@ -55,7 +55,6 @@
 #define SIFT_VERSION "dev"
 #endif
 
-#define OK_PREFIX "{\"ok\":true"
 
 typedef struct opts {
   const char *index, *queries, *classes, *json_out;
@@ -162,9 +161,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
         o->snippets_full = 1;
         break;
       case O_REQUEST:
-        if (strcmp(optarg, "text") == 0) o->req = BQ_REQ_TEXT;
-        else if (strcmp(optarg, "json") == 0) o->req = BQ_REQ_JSON;
-        else bad = "--request must be text or json";
+        bq_parse_request(optarg, &o->req, &bad);
         break;
       case O_ITER:
         if (bq_parse_int(optarg, 1, 1000000, &o->iterations)) bad = "--iterations needs 1..1000000";
@@ -206,10 +203,6 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
 /* The request line without its '\n', as a searchd connection hands it over. */
 static size_t req_len(const bq_query_t *q) { return q->line_len - 1; }
 
-static int is_ok(const buf_t *b) {
-  return b->len >= sizeof OK_PREFIX - 1 && memcmp(b->data, OK_PREFIX, sizeof OK_PREFIX - 1) == 0;
-}
-
 /* Untimed passes (kept out of micro_timed_pass so callgrind's
  * --toggle-collect sees only the timed requests). */
 __attribute__((noinline)) static void micro_warm_pass(proto_ctx_t *ctx, const bq_set_t *qs,
@@ -237,7 +230,7 @@ long micro_timed_pass(proto_ctx_t *ctx, const bq_set_t *qs, const bq_class_t *cl
     uint64_t t0 = bq_now_ns();
     proto_handle(ctx, q->line, req_len(q), out, &flags);
     us[j] = (double)(bq_now_ns() - t0) / 1e3;
-    if (!is_ok(out)) errors++;
+    if (!bq_ok(out->data, out->len)) errors++;
   }
   return errors;
 }
@@ -316,8 +309,6 @@ typedef struct class_result {
   long errors;
 } class_result_t;
 
-static json_t *jnum(double x) { return isnan(x) ? json_null() : json_real(x); }
-
 int main(int argc, char **argv) {
   opts_t o;
   if (parse_opts(argc, argv, &o)) return 2;
@@ -384,8 +375,7 @@ int main(int argc, char **argv) {
   printf(
       " (opened in %.1f ms)\n# queries: %s (%zu queries, %zu classes), request=%s, %d warm-up + "
       "%d timed passes per class\n",
-      open_ms, o.queries, qs.n, qs.nclasses, o.req == BQ_REQ_JSON ? "json" : "text", o.warmup,
-      o.iterations);
+      open_ms, o.queries, qs.n, qs.nclasses, bq_request_name(o.req), o.warmup, o.iterations);
   fflush(stdout);
 
   size_t maxn = 0;
@@ -438,7 +428,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < qs.n; i++) { /* show the first failing answer */
       buf_reset(&out);
       proto_handle(ctx, qs.queries[i].line, req_len(&qs.queries[i]), &out, &flags);
-      if (!is_ok(&out)) {
+      if (!bq_ok(out.data, out.len)) {
         fprintf(stderr, "sift-bench-micro: error response to %.*s: %.*s",
                 (int)req_len(&qs.queries[i]), qs.queries[i].line, (int)out.len, out.data);
         break;
@@ -451,18 +441,19 @@ int main(int argc, char **argv) {
     json_t *root = json_object(), *jc = json_object();
     json_object_set_new(root, "tool", json_string("sift-bench-micro"));
     json_object_set_new(root, "machine", bq_machine_json(&m));
-    json_object_set_new(root, "settings",
-                        json_pack("{s:s, s:s, s:s, s:i, s:i}", "index", o.index, "queries",
-                                  o.queries, "request", o.req == BQ_REQ_JSON ? "json" : "text",
-                                  "iterations", o.iterations, "warmup", o.warmup));
+    json_object_set_new(
+        root, "settings",
+        json_pack("{s:s, s:s, s:s, s:i, s:i}", "index", o.index, "queries", o.queries, "request",
+                  bq_request_name(o.req), "iterations", o.iterations, "warmup", o.warmup));
     for (size_t k = 0; k < qs.nclasses; k++) {
       const class_result_t *r = &res[k];
       json_object_set_new(
           jc, qs.classes[k].name,
           json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "runs", (json_int_t)r->runs,
-                    "mean_us", jnum(r->mean), "p50_us", jnum(r->p50), "p95_us", jnum(r->p95),
-                    "p99_us", jnum(r->p99), "max_us", jnum(r->max), "parse_us", jnum(r->parse),
-                    "search_us", jnum(r->search), "errors", (json_int_t)r->errors));
+                    "mean_us", bq_json_num(r->mean), "p50_us", bq_json_num(r->p50), "p95_us",
+                    bq_json_num(r->p95), "p99_us", bq_json_num(r->p99), "max_us",
+                    bq_json_num(r->max), "parse_us", bq_json_num(r->parse), "search_us",
+                    bq_json_num(r->search), "errors", (json_int_t)r->errors));
     }
     json_object_set_new(root, "classes", jc);
     json_object_set_new(root, "errors", json_integer(errors));

@@ -443,7 +443,8 @@ int main(int argc, char **argv) {
     }
   }
   /* Shards are merged by the compaction, so --no-compact means one writer. */
-  int rc = by_time ? pd_open(index, layout, lang, (unsigned)jobs, r.batch, &r.pd, &err)
+  int rc = by_time
+               ? pd_open(index, layout, lang, (unsigned)jobs, r.batch, &stop_signal, &r.pd, &err)
            : jobs > 1 && compact != 0 && !format && idx_path_is_free(index)
                ? sh_open(index, lang, (unsigned)jobs, r.batch, &r.sh, &err)
                : idx_open(index, lang, &r.idx, &err);
@@ -479,7 +480,7 @@ int main(int argc, char **argv) {
   double el = now_s() - r.t0;
   uint32_t docs = r.sh ? sh_doccount(r.sh) : r.pd ? pd_doccount(r.pd) : idx_doccount(r.idx);
   uint32_t grown = docs - docs_before;
-  uint64_t written = r.sh ? sh_committed(r.sh) : r.added;
+  uint64_t written = r.sh ? sh_committed(r.sh) : r.pd ? pd_committed(r.pd) : r.added;
   if (r.progress) fprintf(stderr, "\r%*s\r", 60, "");
   if (!r.quiet) {
     fprintf(stderr,
@@ -487,7 +488,7 @@ int main(int argc, char **argv) {
             "%u articles in the index, %.1f s, %.0f articles/s\n",
             index, (unsigned long long)grown, (unsigned long long)(written - grown),
             (unsigned long long)r.skipped, (unsigned long long)r.warned, docs, el,
-            el > 0 ? (double)r.added / el : 0.0);
+            el > 0 ? (double)written / el : 0.0);
   }
   /* An archive by time compacts the periods it creates as it builds them. */
   if (compact < 0) compact = r.sh || (r.idx && idx_created(r.idx));

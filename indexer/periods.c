@@ -64,6 +64,7 @@ struct pd_build {
   pd_unit_t unit;
   unsigned jobs;
   uint32_t batch;
+  const volatile sig_atomic_t *stop; /* raised: writers stop at their next commit */
   /* Periods: the array grows under m (writers scan it), and only the
    * reading thread adds to it.  Elements are allocated one by one so a
    * writer's pointer to its period survives the array's growth. */
@@ -90,7 +91,8 @@ struct pd_build {
   pthread_cond_t work; /* records published, a period released, or the end */
   pthread_t threads[PD_MAX_JOBS];
   unsigned started;
-  int input_done; /* every record is published */
+  int input_done;     /* every record is published */
+  uint64_t committed; /* records in the shards' commits so far */
   int failed;
   err_t err;
 };
@@ -244,7 +246,7 @@ static int pd_track(pd_build_t *b, const char *id, size_t period, err_t *err) {
 /* ---- opening ---- */
 
 int pd_open(const char *path, pd_unit_t unit, const char *lang, unsigned jobs, uint32_t batch,
-            pd_build_t **out, err_t *err) {
+            const volatile sig_atomic_t *stop, pd_build_t **out, err_t *err) {
   *out = NULL;
   pd_unit_t have = pd_unit_of(path);
   int fresh = have == PD_NONE;
@@ -268,6 +270,7 @@ int pd_open(const char *path, pd_unit_t unit, const char *lang, unsigned jobs, u
   b->unit = fresh ? unit : have;
   b->jobs = !jobs ? 1 : jobs > PD_MAX_JOBS ? PD_MAX_JOBS : jobs;
   b->batch = batch ? batch : 1000;
+  b->stop = stop;
   buf_init(&b->rec, 0);
   buf_init(&b->dict, 0);
   char f[4096];
@@ -429,11 +432,22 @@ static int pd_create(pd_build_t *b, pd_period_t *p, err_t *err) {
   return rc;
 }
 
+static int pd_stopped(const pd_build_t *b) { return b->stop && *b->stop; }
+
 /* Records of p the writer may take now (under m): all there are once the
  * input is over, else none until a batch has come. */
 static uint32_t pd_takeable(const pd_build_t *b, const pd_period_t *p) {
   uint32_t pending = p->published - p->built;
   return p->busy || pending < (b->input_done ? 1 : b->batch) ? 0 : pending;
+}
+
+/* Commit x, holding n records more. */
+static int pd_commit(pd_build_t *b, idx_t *x, uint32_t n, err_t *err) {
+  int rc = idx_commit(x, err);
+  pthread_mutex_lock(&b->m);
+  if (!rc) b->committed += n;
+  pthread_mutex_unlock(&b->m);
+  return rc;
 }
 
 /* Build p's published records into its shard, and go on while more keep
@@ -465,18 +479,21 @@ static int pd_fill(pd_build_t *b, pd_period_t *p, ds_codec_t *codec, arena_t *a,
       rc = ds_decode(codec, rec->data, n, a, &d, err);
       if (!rc) rc = idx_add(x, &d, &warning, err);
       if (!rc && ++since_commit == b->batch) {
-        rc = idx_commit(x, err);
+        rc = pd_commit(b, x, since_commit, err);
         since_commit = 0;
+        if (pd_stopped(b)) upto = built + 1; /* what is committed stays */
       }
     }
     pthread_mutex_lock(&b->m);
     p->built = built;
     /* Keep the shard open while a batch more is there: the reading thread
      * is faster than a writer, so a busy period usually stays busy. */
-    upto = p->published - built >= (b->input_done ? 1 : b->batch) ? p->published : built;
+    upto = pd_stopped(b)                                            ? built
+           : p->published - built >= (b->input_done ? 1 : b->batch) ? p->published
+                                                                    : built;
     pthread_mutex_unlock(&b->m);
   }
-  if (!rc && since_commit) rc = idx_commit(x, err);
+  if (!rc && since_commit) rc = pd_commit(b, x, since_commit, err);
   idx_free(x);
   return rc;
 }
@@ -487,6 +504,8 @@ static int pd_fill(pd_build_t *b, pd_period_t *p, ds_codec_t *codec, arena_t *a,
 static pd_period_t *pd_pick(pd_build_t *b, int *compact) {
   pd_period_t *best = NULL;
   uint32_t most = 0;
+  *compact = 0;
+  if (pd_stopped(b)) return NULL;
   for (size_t i = 0; i < b->nperiods; i++) {
     uint32_t n = pd_takeable(b, b->periods[i]);
     if (n > most) {
@@ -494,7 +513,6 @@ static pd_period_t *pd_pick(pd_build_t *b, int *compact) {
       best = b->periods[i];
     }
   }
-  *compact = 0;
   for (size_t i = 0; !best && b->input_done && i < b->nperiods; i++) {
     pd_period_t *p = b->periods[i];
     if (!p->busy && !p->exists && p->created && !p->compacted && p->built == p->published) {
@@ -615,7 +633,8 @@ int pd_finish(pd_build_t *b, err_t *err) {
   int rc = pd_start(b, err); /* publishes the last records */
   rc = pd_join(b, rc, err);
   if (!rc) rc = pd_write_stub(b, err); /* even when no period was made */
-  if (!rc) rc = pd_remove_moved(b, err);
+  /* Stopped, a moved article's new copy may be unbuilt: keep the old. */
+  if (!rc && !pd_stopped(b)) rc = pd_remove_moved(b, err);
   for (size_t i = 0; i < b->nperiods; i++) {
     if (b->periods[i]->spool) fclose(b->periods[i]->spool);
     b->periods[i]->spool = NULL;
@@ -634,6 +653,7 @@ int pd_finish(pd_build_t *b, err_t *err) {
 
 uint32_t pd_doccount(const pd_build_t *b) { return b->docs; }
 uint32_t pd_doccount_before(const pd_build_t *b) { return b->docs_before; }
+uint64_t pd_committed(const pd_build_t *b) { return b->committed; }
 
 void pd_free(pd_build_t *b) {
   if (!b) return;

@@ -37,6 +37,7 @@
 #ifndef SIFT_PERIODS_H
 #define SIFT_PERIODS_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "doc.h"
@@ -56,16 +57,21 @@ pd_unit_t pd_unit_parse(const char *name);
 
 /* Open (create when absent) the archive at path.  unit must be the
  * archive's own for an existing one (PD_NONE: take it).  lang as idx_open's
- * for the shards this run creates. */
+ * for the shards this run creates.  stop (borrowed, may be NULL): once it
+ * is nonzero, the writers stop at their next commit, nothing more is built
+ * or compacted, and copies that moved stay in their old period too (an
+ * interrupted run: every shard keeps its last commit). */
 int pd_open(const char *path, pd_unit_t unit, const char *lang, unsigned jobs, uint32_t batch,
-            pd_build_t **out, err_t *err);
+            const volatile sig_atomic_t *stop, pd_build_t **out, err_t *err);
 /* Route d to its period; *warning as idx_add's. */
 int pd_add(pd_build_t *b, const doc_t *d, const char **warning, err_t *err);
 /* Build every period the run touched, then remove the copies that moved. */
 int pd_finish(pd_build_t *b, err_t *err);
-/* After pd_finish: articles in the archive, and articles written. */
+/* After pd_finish: articles in the archive, in it before the run, and
+ * articles this run committed (fewer than it read when it stopped). */
 uint32_t pd_doccount(const pd_build_t *b);
 uint32_t pd_doccount_before(const pd_build_t *b);
+uint64_t pd_committed(const pd_build_t *b);
 void pd_free(pd_build_t *b);
 
 #endif

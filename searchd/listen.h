@@ -21,6 +21,15 @@
 
 #include "err.h"
 
+/* A stream handle of either kind: a TCP or Unix-socket listener, or a
+ * connection one of them accepted. */
+typedef union lsn_stream {
+  uv_handle_t handle;
+  uv_stream_t stream;
+  uv_tcp_t tcp;
+  uv_pipe_t pipe;
+} lsn_stream_t;
+
 /* "HOST:PORT" or "[V6]:PORT" -> address (numeric host, or a name looked up
  * with getaddrinfo).  0, or -1 with a reason in why. */
 int lsn_parse_addr(const char *text, struct sockaddr_storage *out, const char **why);

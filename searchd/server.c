@@ -1,113 +1,25 @@
 /* server.c: see server.h.
  *
- * A connection's life (all on the loop thread):
- *
- *   accept -> reading: bytes land in the framer (frame.h); conn_frame() cuts
- *     complete lines into requests (req_t), at most SRV_FRAME_BUDGET per
- *     wake-up (the rest wait on the pending list, served by an idle handle
- *     next iteration);
- *   requests queue per connection in arrival order; at most jobs_per_conn of
- *     them are at the workers at once (an idle server's only request may be
- *     held and answered by the loop itself: srv_on_check); a finished one
- *     is DONE, and DONE requests at the head of the queue move their
- *     responses to `out`;
- *   `out` is written with one uv_write at a time (`wbuf` is in flight), so a
- *     burst of pipelined responses leaves in few writes;
- *   finishing (QUIT, too_long, busy, server shutdown): when the last
- *     response is written, uv_shutdown sends FIN, input is read and dropped
- *     until the client's EOF or linger_ms (closing with unread input would
- *     send RST and could destroy the response in flight), then close;
- *   closing: every request is dropped; those still at a worker are marked
- *     cancelled and the connection waits for them to come back before it
- *     calls uv_close on its handles; it is freed in the last close callback.
- *
- * Pausing: reading stops while the pipeline is full, the output is over its
- * cap, the buffer is full, or the server is draining; conn_progress()
- * re-evaluates everything after each event, so every pause ends by itself
- * when its cause does.
+ * The loop's handles: an idle handle, active while connections wait to
+ * frame more input (conn_set_serve) or a request is held for the loop (it
+ * keeps the poll from blocking); a check handle, after each iteration's
+ * I/O, that answers or submits the held request (srv_on_check); the stop
+ * timer of srv_shutdown.
  */
 #include "server.h"
 
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-#include "frame.h"
+#include "conn.h"
 #include "listen.h"
 #include "log.h"
-#include "proto.h"
-
-#define SRV_WBUF_KEEP (1u << 20) /* keep write buffers up to this size */
-#define SRV_MAX_REJECTING 64     /* busy connections being answered at once */
-#define SRV_DISCARD_SIZE 65536
-#define SRV_STOP_LINGER_MS 500
-
-typedef enum req_state { REQ_WAITING, REQ_RUNNING, REQ_DONE } req_state_t;
-
-typedef struct conn conn_t;
-
-typedef struct req {
-  wrk_job_t job; /* first member: the pool hands back &job */
-  conn_t *conn;
-  struct req *next;
-  req_state_t state;
-  uint64_t t0; /* uv_hrtime() when framed */
-  char line[];
-} req_t;
-
-typedef union srv_stream {
-  uv_handle_t handle;
-  uv_stream_t stream;
-  uv_tcp_t tcp;
-  uv_pipe_t pipe;
-} srv_stream_t;
-
-struct conn {
-  srv_t *srv;
-  srv_stream_t h;
-  uv_timer_t timer; /* idle timeout, then linger */
-  int open_handles;
-  int linked;
-  conn_t *prev, *next;   /* srv->conns */
-  conn_t *pprev, *pnext; /* srv's pending list */
-  int pending;
-  uint64_t id;
-  char peer[64];
-  uint64_t nrequests;
-  int authed; /* sent the right AUTH (or none is required) */
-
-  frame_t in; /* input not yet framed */
-
-  req_t *qhead, *qtail, *next_submit;
-  size_t nreqs;      /* framed, response not yet moved to out */
-  unsigned nrunning; /* at the workers, cancelled ones included */
-
-  buf_t out, wbuf;
-  uv_write_t wreq;
-  uv_shutdown_t sreq;
-
-  unsigned reading : 1;
-  unsigned writing : 1;
-  unsigned eof : 1;        /* the client closed its side */
-  unsigned input_done : 1; /* frame no more lines */
-  unsigned discard : 1;    /* read and drop input */
-  unsigned finishing : 1;  /* close once every response is written */
-  unsigned shut : 1;       /* uv_shutdown issued */
-  unsigned lingering : 1;
-  unsigned out_paused : 1;
-  unsigned closing : 1;
-  unsigned rejected : 1;
-  unsigned draining : 1; /* server shutdown: answer what is buffered */
-};
 
 struct srv {
   uv_loop_t *loop;
   srv_config_t cfg;
-  st_t *st;
   wrk_pool_t *pool;
-  srv_stream_t listeners[SRV_MAX_LISTEN + 1];
+  lsn_stream_t listeners[SRV_MAX_LISTEN + 1];
   size_t nlisteners, open_listeners;
   int unix_bound;
   uv_idle_t idle;
@@ -116,121 +28,36 @@ struct srv {
   wrk_job_t *solo;  /* the one request of this iteration, held for the loop */
   int submitted;    /* some request was submitted or held this iteration */
   uv_timer_t stop_timer;
-  conn_t *conns;
-  conn_t *phead, *ptail;
-  size_t npending;
-  size_t nconns, nrejecting;
-  uint64_t next_id;
+  conn_set_t conns;
   int stopping, done_called;
   void (*done)(void *arg);
   void *done_arg;
-  char discard[SRV_DISCARD_SIZE];
 };
 
-static void conn_progress(conn_t *c);
-static void conn_close(conn_t *c);
-static void conn_on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *b);
-static void srv_job_done(wrk_job_t *job, void *ud);
+static void srv_submit_solo(srv_t *s);
 
-/* ---- requests ---------------------------------------------------------- */
+/* ---- the loop's handles ------------------------------------------------ */
 
-static void req_free(req_t *r) {
-  wrk_job_fini(&r->job);
-  free(r);
-}
-
-/* A request for line (copied), read once here (proto_read). */
-static req_t *req_new(conn_t *c, const char *line, size_t len) {
-  req_t *r = malloc(sizeof *r + len + 1);
-  if (!r) return NULL;
-  memset(r, 0, sizeof *r);
-  memcpy(r->line, line, len);
-  r->line[len] = '\0';
-  wrk_job_init(&r->job, r->line, len, srv_job_done, c->srv);
-  r->conn = c;
-  r->state = REQ_WAITING;
-  r->t0 = uv_hrtime();
-  if (c->qtail) c->qtail->next = r;
-  else c->qhead = r;
-  c->qtail = r;
-  if (!c->next_submit) c->next_submit = r;
-  c->nreqs++;
-  c->nrequests++;
-  return r;
-}
-
-/* Drop every queued request; those at a worker become orphans that
- * srv_job_done frees when they come back. */
-static void conn_drop_requests(conn_t *c) {
-  req_t *r = c->qhead;
-  while (r) {
-    req_t *next = r->next;
-    if (r->state == REQ_RUNNING) {
-      atomic_store(&r->job.cancelled, 1);
-      r->next = NULL;
-    } else {
-      req_free(r);
-    }
-    r = next;
+/* Serve the pending connections; stop once none is left and no request is
+ * held (a held request keeps it active: see srv_run). */
+static void srv_on_idle(uv_idle_t *h) {
+  srv_t *s = h->data;
+  conn_set_serve(&s->conns);
+  if (!s->conns.phead && !s->solo && s->idle_active) {
+    uv_idle_stop(&s->idle);
+    s->idle_active = 0;
   }
-  c->qhead = c->qtail = c->next_submit = NULL;
-  c->nreqs = 0;
 }
 
-/* ---- the pending-input list -------------------------------------------- */
-
-static void srv_on_idle(uv_idle_t *h);
-
-static void pending_add(conn_t *c) {
-  srv_t *s = c->srv;
-  if (c->pending) return;
-  c->pending = 1;
-  c->pnext = NULL;
-  c->pprev = s->ptail;
-  if (s->ptail) s->ptail->pnext = c;
-  else s->phead = c;
-  s->ptail = c;
-  s->npending++;
+static void srv_wake(srv_t *s) {
   if (!s->idle_active) {
     uv_idle_start(&s->idle, srv_on_idle);
     s->idle_active = 1;
   }
 }
 
-static void pending_remove(conn_t *c) {
-  srv_t *s = c->srv;
-  if (!c->pending) return;
-  if (c->pprev) c->pprev->pnext = c->pnext;
-  else s->phead = c->pnext;
-  if (c->pnext) c->pnext->pprev = c->pprev;
-  else s->ptail = c->pprev;
-  c->pprev = c->pnext = NULL;
-  c->pending = 0;
-  s->npending--;
-}
-
-/* Serve the connections that had more input than one wake-up's budget:
- * exactly those listed now (re-added ones wait for the next iteration). */
-static void srv_on_idle(uv_idle_t *h) {
-  srv_t *s = h->data;
-  size_t n = s->npending;
-  while (n-- && s->phead) {
-    conn_t *c = s->phead;
-    pending_remove(c);
-    conn_progress(c);
-  }
-  if (!s->phead && !s->solo && s->idle_active) { /* a held request: see srv_run */
-    uv_idle_stop(&s->idle);
-    s->idle_active = 0;
-  }
-}
-
-/* ---- teardown ---------------------------------------------------------- */
-
-static void srv_submit_solo(srv_t *s);
-
 static void srv_maybe_done(srv_t *s) {
-  if (!s->stopping || s->done_called || s->open_listeners || s->conns) return;
+  if (!s->stopping || s->done_called || s->open_listeners || s->conns.conns) return;
   s->done_called = 1;
   srv_submit_solo(s); /* an HTTP request held for the loop: no check runs now */
   uv_timer_stop(&s->stop_timer);
@@ -240,343 +67,12 @@ static void srv_maybe_done(srv_t *s) {
   if (s->done) s->done(s->done_arg);
 }
 
-static void conn_on_close(uv_handle_t *h) {
-  conn_t *c = h->data;
-  if (--c->open_handles > 0) return;
-  srv_t *s = c->srv;
-  if (c->linked) {
-    if (c->prev) c->prev->next = c->next;
-    else s->conns = c->next;
-    if (c->next) c->next->prev = c->prev;
-    if (c->rejected) {
-      s->nrejecting--;
-    } else {
-      s->nconns--;
-      st_conn_close(s->st);
-      log_debug("connection %llu from %s closed after %llu requests", (unsigned long long)c->id,
-                c->peer, (unsigned long long)c->nrequests);
-    }
-  }
-  frame_release(&c->in);
-  buf_fini(&c->out);
-  buf_fini(&c->wbuf);
-  free(c);
-  srv_maybe_done(s);
-}
+/* ---- running requests -------------------------------------------------- */
 
-static void conn_release(conn_t *c) {
-  uv_close(&c->h.handle, conn_on_close);
-  uv_close((uv_handle_t *)&c->timer, conn_on_close);
-}
-
-/* Tear the connection down now: drop its requests and output, close its
- * handles as soon as no worker holds one of its requests. */
-static void conn_close(conn_t *c) {
-  if (c->closing) return;
-  c->closing = 1;
-  pending_remove(c);
-  if (c->reading) uv_read_stop(&c->h.stream);
-  c->reading = 0;
-  uv_timer_stop(&c->timer);
-  conn_drop_requests(c);
-  if (c->nrunning == 0) conn_release(c);
-}
-
-/* ---- output ------------------------------------------------------------ */
-
-static void conn_on_write(uv_write_t *w, int status);
-
-static void conn_touch(conn_t *c);
-
-static void buf_swap(buf_t *a, buf_t *b) {
-  buf_t t = *a;
-  *a = *b;
-  *b = t;
-}
-
-static void conn_flush(conn_t *c) {
-  if (c->closing || c->writing || c->out.len == 0) return;
-  buf_swap(&c->out, &c->wbuf);
-  uv_buf_t b = uv_buf_init(c->wbuf.data, (unsigned)c->wbuf.len);
-  c->wreq.data = c;
-  int rc = uv_write(&c->wreq, &c->h.stream, &b, 1, conn_on_write);
-  if (rc) {
-    log_debug("connection %llu: write: %s", (unsigned long long)c->id, uv_strerror(rc));
-    conn_close(c);
-    return;
-  }
-  c->writing = 1;
-}
-
-static void conn_on_write(uv_write_t *w, int status) {
-  conn_t *c = w->data;
-  c->writing = 0;
-  if (c->wbuf.cap > SRV_WBUF_KEEP) {
-    buf_fini(&c->wbuf);
-    buf_init(&c->wbuf, 0);
-  } else {
-    buf_reset(&c->wbuf);
-  }
-  if (c->closing) return;
-  if (status < 0) {
-    log_debug("connection %llu: write: %s", (unsigned long long)c->id, uv_strerror(status));
-    conn_close(c);
-    return;
-  }
-  conn_touch(c);
-  conn_progress(c);
-}
-
-/* Move one response to the output.  A response that is missing or broken
- * (out of memory in the worker) is replaced by an internal error, so every
- * request still gets exactly one line. */
-static void conn_emit(conn_t *c, buf_t *resp) {
-  if (resp->err || resp->len == 0 || resp->data[resp->len - 1] != '\n') {
-    log_warn("connection %llu: a response could not be built; answering internal",
-             (unsigned long long)c->id);
-    buf_reset(resp);
-    proto_write_error(resp, ERR_INTERNAL, "the response could not be built", 0);
-  }
-  if (c->out.len == 0) buf_swap(&c->out, resp);
-  else buf_append(&c->out, resp->data, resp->len);
-  if (c->out.err) {
-    log_warn("connection %llu: out of memory for output", (unsigned long long)c->id);
-    conn_close(c);
-  }
-}
-
-/* Move the responses of the DONE requests at the head of the queue to the
- * output, in request order. */
-static void conn_deliver(conn_t *c) {
-  while (!c->closing && c->qhead && c->qhead->state == REQ_DONE) {
-    req_t *r = c->qhead;
-    c->qhead = r->next;
-    if (!c->qhead) c->qtail = NULL;
-    if (c->next_submit == r) c->next_submit = r->next;
-    c->nreqs--;
-    unsigned close_after = r->job.flags & PROTO_OUT_CLOSE;
-    buf_t *resp = &r->job.out;
-    if (r->job.sent) { /* the worker wrote this much of it (workers.h) */
-      memmove(resp->data, resp->data + r->job.sent, resp->len - r->job.sent);
-      resp->len -= r->job.sent;
-    }
-    if (!r->job.sent || resp->len) conn_emit(c, resp);
-    req_free(r);
-    if (close_after && !c->closing) {
-      /* QUIT, too_long: nothing after this response is answered. */
-      c->input_done = 1;
-      c->discard = 1;
-      c->finishing = 1;
-      conn_drop_requests(c);
-    }
-  }
-  if (c->out.len + c->wbuf.len >= c->srv->cfg.max_output) c->out_paused = 1;
-}
-
-/* ---- input ------------------------------------------------------------- */
-
-static void conn_too_long(conn_t *c) {
-  srv_t *s = c->srv;
-  req_t *r = req_new(c, "", 0);
-  if (!r) {
-    conn_close(c);
-    return;
-  }
-  char msg[96];
-  snprintf(msg, sizeof msg, "request line longer than %zu bytes", s->cfg.max_line);
-  proto_write_error(&r->job.out, ERR_TOO_LONG, msg, 0);
-  r->job.rc = ERR_TOO_LONG;
-  r->job.flags = PROTO_OUT_CLOSE;
-  r->state = REQ_DONE;
-  st_request(s->st, NULL, ERR_TOO_LONG, 0, 0);
-  log_debug("connection %llu: request line too long", (unsigned long long)c->id);
-  c->input_done = 1;
-  c->discard = 1;
-  frame_release(&c->in); /* input is dropped from now on */
-}
-
-/* A framed line becomes a request.  With a secret set, the AUTH gate
- * (proto_gate) answers it here on the loop when it is AUTH or comes before
- * the right AUTH, so the secret never reaches a worker, the cache or a log.
- * Without a secret, AUTH goes to the worker like any command. */
-static req_t *conn_request(conn_t *c, const char *line, size_t len) {
-  srv_t *s = c->srv;
-  req_t *r = req_new(c, line, len);
-  if (!r || !s->cfg.secret) return r;
-  int rc;
-  if (!proto_gate(&r->job.req, s->cfg.secret, &c->authed, &r->job.out, &rc)) return r;
-  if (rc)
-    log_info("connection %llu: %s", (unsigned long long)c->id,
-             r->job.req.cmd && (r->job.req.cmd->flags & PROTO_CMD_AUTH) ? "failed AUTH"
-                                                                        : "request before AUTH");
-  r->job.rc = rc;
-  r->state = REQ_DONE;
-  st_request(s->st, NULL, rc, 0, 0);
-  return r;
-}
-
-/* Cut complete lines from the read buffer into requests, within the
- * pipeline cap, the output cap and the per-wake-up budget. */
-static void conn_frame(conn_t *c) {
-  srv_t *s = c->srv;
-  size_t budget = SRV_FRAME_BUDGET;
-  while (!c->closing && !c->input_done && !c->discard) {
-    if (c->nreqs >= s->cfg.max_pipeline || c->out_paused) break;
-    if (budget == 0) {
-      pending_add(c); /* more next iteration, after the other clients */
-      break;
-    }
-    const char *line;
-    size_t len;
-    frame_rc_t rc = frame_next(&c->in, c->eof, &line, &len);
-    if (rc == FRAME_TOO_LONG) {
-      conn_too_long(c);
-      break;
-    }
-    if (rc == FRAME_MORE) {
-      if (c->eof || c->draining) c->input_done = 1;
-      break;
-    }
-    if (!conn_request(c, line, len)) {
-      log_warn("connection %llu: out of memory for a request", (unsigned long long)c->id);
-      conn_close(c);
-      return;
-    }
-    budget--;
-  }
-}
-
-static void conn_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
-  conn_t *c = h->data;
-  srv_t *s = c->srv;
-  (void)suggested;
-  if (c->discard) {
-    *b = uv_buf_init(s->discard, sizeof s->discard);
-    return;
-  }
-  size_t room;
-  char *p = frame_room(&c->in, &room);
-  *b = uv_buf_init(p, (unsigned)room);
-}
-
-static void conn_update_reading(conn_t *c) {
-  srv_t *s = c->srv;
-  int want = 0;
-  if (!c->closing && !c->eof) {
-    if (c->discard) want = 1;
-    else
-      want = !c->input_done && !c->draining && c->nreqs < s->cfg.max_pipeline && !c->out_paused &&
-             !frame_full(&c->in);
-  }
-  if (want && !c->reading) {
-    int rc = uv_read_start(&c->h.stream, conn_on_alloc, conn_on_read);
-    if (rc) {
-      log_debug("connection %llu: read: %s", (unsigned long long)c->id, uv_strerror(rc));
-      conn_close(c);
-      return;
-    }
-    c->reading = 1;
-  } else if (!want && c->reading) {
-    uv_read_stop(&c->h.stream);
-    c->reading = 0;
-  }
-}
-
-/* ---- timers ------------------------------------------------------------ */
-
-static void conn_on_timer(uv_timer_t *t) {
-  conn_t *c = t->data;
-  if (c->closing) return;
-  if (c->lingering) {
-    conn_close(c);
-    return;
-  }
-  if (c->nreqs == 0 && !c->writing && c->out.len == 0) {
-    log_debug("connection %llu: idle timeout", (unsigned long long)c->id);
-    conn_close(c);
-    return;
-  }
-  conn_touch(c);
-}
-
-static void conn_touch(conn_t *c) {
-  unsigned ms = c->srv->cfg.idle_timeout_ms;
-  if (ms && !c->lingering && !c->closing) uv_timer_start(&c->timer, conn_on_timer, ms, 0);
-}
-
-/* ---- the state machine ------------------------------------------------- */
-
-static void conn_on_shutdown(uv_shutdown_t *r, int status) {
-  conn_t *c = r->data;
-  if (c->closing) return;
-  if (status < 0 || c->eof) {
-    conn_close(c);
-    return;
-  }
-  /* Our side is closed; wait for the client's EOF, dropping its input. */
-  c->lingering = 1;
-  c->discard = 1;
-  unsigned ms = c->srv->stopping ? SRV_STOP_LINGER_MS : c->srv->cfg.linger_ms;
-  uv_timer_start(&c->timer, conn_on_timer, ms, 0);
-  conn_update_reading(c);
-}
-
-static void conn_check_finish(conn_t *c) {
-  if (c->closing) return;
-  int flushed = c->nreqs == 0 && !c->writing && c->out.len == 0;
-  if (!flushed) return;
-  if (c->draining && c->input_done && !c->finishing) {
-    c->finishing = 1;
-    c->discard = 1;
-  }
-  if (c->eof && (c->input_done || c->finishing)) {
-    conn_close(c);
-    return;
-  }
-  if (c->finishing && !c->shut) {
-    c->shut = 1;
-    c->sreq.data = c;
-    int rc = uv_shutdown(&c->sreq, &c->h.stream, conn_on_shutdown);
-    if (rc) conn_close(c);
-  }
-}
-
-/* r has its answer (from a worker or the loop's own engine): count and
- * log it; conn_deliver writes it out in turn. */
-static void req_answered(srv_t *s, req_t *r, int on_loop) {
-  wrk_job_t *job = &r->job;
-  conn_t *c = r->conn;
-  r->state = REQ_DONE;
-  uint64_t us = (uv_hrtime() - r->t0) / 1000u;
-  st_request(s->st, job->req.cmd, job->rc, us, on_loop);
-  qlog_request(s->cfg.qlog, &job->req, &job->out, job->rc, us, 0);
-  if (job->rc == ERR_TIMEOUT)
-    log_info("connection %llu: query timed out after %llu us: %.100s", (unsigned long long)c->id,
-             (unsigned long long)us, r->line);
-  else if (job->rc && err_proto(job->rc) == ERR_P_INTERNAL)
-    log_warn("connection %llu: %s answering: %.100s", (unsigned long long)c->id, err_name(job->rc),
-             r->line);
-}
-
-/* The socket the worker may answer r on itself (workers.h, "Direct
- * answers"), or -1: r must be the oldest request without an answer and
- * nothing be waiting to be written, so its bytes are the next on the wire;
- * and the connection in its plain reading state. */
-static int conn_direct_fd(conn_t *c, req_t *r) {
-  uv_os_fd_t fd;
-  if (r != c->qhead || c->out.len || c->writing || c->closing || c->finishing || c->shut ||
-      c->draining || uv_fileno(&c->h.handle, &fd) != 0)
-    return -1;
-  return fd;
-}
-
-/* Only a line-protocol request may be answered by its worker directly
- * (HTTP answers go through the HTTP library). */
+/* A connection's request may be answered by its worker on the socket
+ * (conn_direct_fd); an HTTP one never is. */
 static void srv_submit(srv_t *s, wrk_job_t *job) {
-  if (job->done == srv_job_done) {
-    req_t *r = (req_t *)job;
-    job->direct_fd = conn_direct_fd(r->conn, r);
-  }
+  job->direct_fd = conn_direct_fd(job);
   wrk_submit(s->pool, job);
 }
 
@@ -618,10 +114,7 @@ void srv_run(srv_t *s, wrk_job_t *job) {
      * the poll to return: an active idle handle makes the poll not block
      * (libuv computes the poll's timeout after running the idle handles,
      * so srv_on_idle keeps it active while a request is held). */
-    if (!s->idle_active) {
-      uv_idle_start(&s->idle, srv_on_idle);
-      s->idle_active = 1;
-    }
+    srv_wake(s);
     return;
   }
   s->submitted = 1;
@@ -629,174 +122,24 @@ void srv_run(srv_t *s, wrk_job_t *job) {
   srv_submit(s, job);
 }
 
-static void conn_submit(conn_t *c) {
-  srv_t *s = c->srv;
-  while (!c->closing && c->next_submit && c->nrunning < s->cfg.jobs_per_conn && !c->out_paused) {
-    req_t *r = c->next_submit;
-    c->next_submit = r->next;
-    if (r->state != REQ_WAITING) continue;
-    r->state = REQ_RUNNING;
-    c->nrunning++;
-    srv_run(s, &r->job);
-  }
-}
-
-/* Re-evaluate everything after any event on the connection. */
-static void conn_progress(conn_t *c) {
-  srv_t *s = c->srv;
-  if (c->closing) return;
-  if (c->out_paused && c->out.len + c->wbuf.len < s->cfg.max_output / 2) c->out_paused = 0;
-  conn_deliver(c);
-  conn_frame(c);
-  conn_submit(c);
-  conn_deliver(c); /* a too_long answer may be first in line */
-  conn_flush(c);
-  if (c->closing) return;
-  conn_update_reading(c);
-  conn_check_finish(c);
-}
-
-static void conn_on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *b) {
-  conn_t *c = h->data;
-  (void)b;
-  if (nread == 0 || c->closing) return;
-  if (nread > 0) {
-    if (c->discard) return; /* the bytes went to the discard buffer */
-    frame_wrote(&c->in, (size_t)nread);
-    conn_touch(c);
-    conn_progress(c);
-    return;
-  }
-  if (nread == UV_ENOBUFS) {
-    if (!frame_full(&c->in)) { /* could not grow the buffer */
-      log_warn("connection %llu: out of memory for input", (unsigned long long)c->id);
-      conn_close(c);
-      return;
-    }
-    uv_read_stop(&c->h.stream); /* full: wait until framing makes room */
-    c->reading = 0;
-    conn_progress(c);
-    return;
-  }
-  if (nread == UV_EOF) {
-    c->eof = 1;
-    uv_read_stop(&c->h.stream);
-    c->reading = 0;
-    if (c->lingering) {
-      conn_close(c);
-      return;
-    }
-    conn_progress(c);
-    return;
-  }
-  log_debug("connection %llu: read: %s", (unsigned long long)c->id, uv_strerror((int)nread));
-  conn_close(c);
-}
-
-/* wrk_done_cb of the line protocol's jobs (ud is the srv_t). */
-static void srv_job_done(wrk_job_t *job, void *ud) {
-  srv_t *s = ud;
-  req_t *r = (req_t *)job;
-  conn_t *c = r->conn;
-  c->nrunning--;
-  if (atomic_load(&job->cancelled)) { /* an orphan: its connection let go */
-    req_free(r);
-    if (c->closing && c->nrunning == 0) conn_release(c);
-    else if (!c->closing) conn_progress(c);
-    return;
-  }
-  req_answered(s, r, job->on_loop);
-  conn_progress(c);
-}
-
-/* ---- accepting --------------------------------------------------------- */
-
-static void srv_format_peer(conn_t *c, int is_tcp) {
-  if (!is_tcp) {
-    snprintf(c->peer, sizeof c->peer, "unix");
-    return;
-  }
-  struct sockaddr_storage ss;
-  int len = sizeof ss;
-  if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) == 0)
-    lsn_format_addr((struct sockaddr *)&ss, c->peer, sizeof c->peer);
-  else snprintf(c->peer, sizeof c->peer, "?");
-}
-
-static void srv_on_connection(uv_stream_t *server, int status) {
-  srv_t *s = server->data;
-  if (status < 0) {
-    log_warn("accept: %s", uv_strerror(status));
-    return;
-  }
-  conn_t *c = calloc(1, sizeof *c);
-  if (!c) {
-    log_error("accept: out of memory");
-    return;
-  }
-  int is_tcp = server->type == UV_TCP;
-  c->srv = s;
-  frame_init(&c->in, s->cfg.max_line);
-  if (is_tcp) uv_tcp_init(s->loop, &c->h.tcp);
-  else uv_pipe_init(s->loop, &c->h.pipe, 0);
-  c->h.handle.data = c;
-  c->open_handles = 1;
-  buf_init(&c->out, 0);
-  buf_init(&c->wbuf, 0);
-  int rc = uv_accept(server, &c->h.stream);
-  if (rc) {
-    log_warn("accept: %s", uv_strerror(rc));
-    uv_close(&c->h.handle, conn_on_close);
-    return;
-  }
-  uv_timer_init(s->loop, &c->timer);
-  c->timer.data = c;
-  c->open_handles = 2;
-  c->linked = 1;
-  c->next = s->conns;
-  if (s->conns) s->conns->prev = c;
-  s->conns = c;
-  c->id = ++s->next_id;
-  if (is_tcp) uv_tcp_nodelay(&c->h.tcp, 1);
-  srv_format_peer(c, is_tcp);
-
-  if (s->nconns >= s->cfg.max_connections) {
-    c->rejected = 1;
-    s->nrejecting++;
-    st_conn_rejected(s->st);
-    if (s->nrejecting > SRV_MAX_REJECTING) {
-      conn_close(c);
-      return;
-    }
-    log_debug("connection %llu from %s refused: %zu connections", (unsigned long long)c->id,
-              c->peer, s->nconns);
-    proto_write_error(&c->out, ERR_BUSY, "too many connections", 0);
-    c->input_done = 1;
-    c->discard = 1;
-    c->finishing = 1;
-    conn_progress(c);
-    return;
-  }
-  s->nconns++;
-  st_conn_open(s->st);
-  log_debug("connection %llu from %s", (unsigned long long)c->id, c->peer);
-  conn_touch(c);
-  conn_progress(c);
-}
-
 /* ---- listening --------------------------------------------------------- */
+
+static void srv_on_connection(uv_stream_t *listener, int status) {
+  srv_t *s = listener->data;
+  conn_accept(&s->conns, listener, status);
+}
 
 /* Every handle initialized here is counted open, so that srv_shutdown
  * closes it even when binding it failed. */
 int srv_listen(srv_t *s, err_t *err) {
   for (size_t i = 0; i < s->cfg.ntcp; i++) {
-    srv_stream_t *l = &s->listeners[s->nlisteners++];
+    lsn_stream_t *l = &s->listeners[s->nlisteners++];
     s->open_listeners++;
     int rc = lsn_tcp(s->loop, &l->tcp, s, &s->cfg.tcp[i], srv_on_connection, "", err);
     if (rc) return rc;
   }
   if (!s->cfg.unix_path) return 0;
-  srv_stream_t *l = &s->listeners[s->nlisteners++];
+  lsn_stream_t *l = &s->listeners[s->nlisteners++];
   s->open_listeners++;
   return lsn_unix(s->loop, &l->pipe, s, s->cfg.unix_path, s->cfg.unix_mode, srv_on_connection,
                   &s->unix_bound, err);
@@ -812,7 +155,6 @@ srv_t *srv_new(uv_loop_t *loop, const srv_config_t *cfg, st_t *st) {
   if (s->cfg.ntcp > SRV_MAX_LISTEN) s->cfg.ntcp = SRV_MAX_LISTEN;
   if (!s->cfg.jobs_per_conn) s->cfg.jobs_per_conn = 1;
   if (!s->cfg.max_pipeline) s->cfg.max_pipeline = 1;
-  s->st = st;
   uv_idle_init(loop, &s->idle);
   s->idle.data = s;
   uv_check_init(loop, &s->check);
@@ -821,6 +163,13 @@ srv_t *srv_new(uv_loop_t *loop, const srv_config_t *cfg, st_t *st) {
   uv_unref((uv_handle_t *)&s->check); /* it never keeps the loop alive */
   uv_timer_init(loop, &s->stop_timer);
   s->stop_timer.data = s;
+  s->conns.loop = loop;
+  s->conns.cfg = &s->cfg;
+  s->conns.st = st;
+  s->conns.srv = s;
+  s->conns.run = srv_run;
+  s->conns.wake = srv_wake;
+  s->conns.freed = srv_maybe_done;
   return s;
 }
 
@@ -835,7 +184,7 @@ static void srv_on_listener_close(uv_handle_t *h) {
 static void srv_on_stop_timer(uv_timer_t *t) {
   srv_t *s = t->data;
   log_warn("shutdown: closing the connections still open");
-  for (conn_t *c = s->conns; c; c = c->next) conn_close(c);
+  conn_set_close(&s->conns);
 }
 
 void srv_shutdown(srv_t *s, void (*done)(void *arg), void *arg) {
@@ -852,11 +201,7 @@ void srv_shutdown(srv_t *s, void (*done)(void *arg), void *arg) {
     unlink(s->cfg.unix_path);
     s->unix_bound = 0;
   }
-  for (conn_t *c = s->conns; c; c = c->next) {
-    if (c->closing) continue;
-    c->draining = 1;
-    conn_progress(c);
-  }
+  conn_set_drain(&s->conns);
   if (s->cfg.shutdown_timeout_ms)
     uv_timer_start(&s->stop_timer, srv_on_stop_timer, s->cfg.shutdown_timeout_ms, 0);
   srv_maybe_done(s);

@@ -1,14 +1,17 @@
-/* server.h: the line protocol's connections: request framing, reading
- * (proto_read, once per line) and response output.
+/* server.h: the line protocol's server: its listeners, its connections'
+ * set, where every request is run, and its stop.
  *
- * The server runs on the libuv loop thread only.  It accepts connections on
- * TCP and Unix-socket listeners (listen.h), frames request lines, reads each
- * into a request (answering AUTH itself when it holds a secret), hands it to
- * the worker pool (workers.h) and writes the responses back in request
- * order.  Called by main.c: srv_new, wrk_pool_new, srv_set_pool,
- * srv_listen; on SIGTERM srv_shutdown.  The HTTP front end (http.h) runs its
- * requests through srv_run, so both protocols share the pool, the cache and
- * the loop's own answers.
+ * The server runs on the libuv loop thread only.  It listens on TCP and
+ * Unix-socket addresses (listen.h) and hands each connection accepted to
+ * its set of connections (conn.h), which frame request lines, read each
+ * into a request (answering AUTH themselves when the server holds a
+ * secret) and write the responses back in request order.  Every request
+ * runs through srv_run: an idle server's only request of a loop iteration
+ * is answered on the loop when it is cheap, anything else goes to the
+ * worker pool (workers.h).  The HTTP front end (http.h) runs its requests
+ * through srv_run too, so both protocols share the pool, the cache and the
+ * loop's own answers.  Called by main.c: srv_new, wrk_pool_new,
+ * srv_set_pool, srv_listen; on SIGTERM srv_shutdown.
  *
  * Limits (each costs the client that hits it, never the others):
  *   max_line         a longer line is answered too_long, then the
@@ -22,7 +25,8 @@
  *   jobs_per_conn    requests of one connection queued at the workers at
  *                    once, so one client's pipeline cannot fill the queue
  *                    ahead of everyone else's;
- *   SRV_FRAME_BUDGET lines framed per connection per loop wake-up.
+ *   CONN_FRAME_BUDGET lines framed per connection per loop wake-up
+ *                    (conn.h).
  *
  * Ownership: srv_t is the caller's (srv_free after the loop has finished);
  * it borrows the pool and the stats.
@@ -40,7 +44,6 @@
 #include "workers.h"
 
 #define SRV_MAX_LISTEN 8
-#define SRV_FRAME_BUDGET 64
 
 typedef struct srv_config {
   struct sockaddr_storage tcp[SRV_MAX_LISTEN]; /* TCP listen addresses */

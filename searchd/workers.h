@@ -35,9 +35,10 @@
  * slow query never holds the loop.  Under load the queue is rarely empty
  * and the workers answer nearly everything.
  *
- * Front ends: the line protocol (server.c) and HTTP (http.c) submit jobs
- * alike; each job names the callback that gets it back (job->done), so the
- * pool does not know who asked.
+ * Front ends: the line protocol's connections (conn.c) and HTTP (http.c)
+ * submit jobs alike, through the server's srv_run (server.c); each job
+ * names the callback that gets it back (job->done), so the pool does not
+ * know who asked.
  *
  * Ownership: a submitted job belongs to the pool until its done callback
  * gets it back; job->line must stay valid until wrk_job_fini (job->req

@@ -8,7 +8,10 @@
  *   body through xw_try() (returns an ERR_* code) or xw_or() (returns a
  *   fallback: 0 or NULL), the only two places with a catch.  xw_fail() turns
  *   the exception in flight into a code, through the one table xw_errors[]
- *   keyed on Xapian's error type name.
+ *   keyed on Xapian's error type name.  The one failure no catch can take,
+ *   libxapian terminating inside a write (a full disk while a commit merges
+ *   value streams), ends the process with one line and status 1
+ *   (xw_on_terminate), never an abort.
  * - Handles own their C++ objects by value or unique_ptr, so unwinding or
  *   deleting a handle on any path frees everything.
  * - Xapian's file names (the stub file, the glass version file) are known
@@ -49,6 +52,7 @@ extern "C" {
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -62,6 +66,7 @@ extern "C" {
 
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* ---- errors ---- */
@@ -132,6 +137,74 @@ static int xw_copy_out(const std::string &s, char **out, size_t *len, err_t *err
   if (len) *len = s.size();
   return 0;
 }
+
+/* ---- a write Xapian cannot survive ----
+ * libxapian 1.4 writes a commit's value streams from a destructor
+ * (Glass::ValueUpdater in glass_values.cc: 1.4.22 here, the same through
+ * 1.4.28).  A write failing there, on a full disk, throws out of a
+ * destructor, and the C++ runtime calls std::terminate past every catch,
+ * ours included: "terminate called after throwing an instance of
+ * 'Xapian::DatabaseError'", or "... without an active exception" when it
+ * fails again while a first failure of the same merge unwinds.  The process
+ * cannot go on, but the index is safe: the commit had not written its
+ * revision, so the index is what a kill at that moment leaves, its last
+ * commit.  So each write through a writable handle marks its thread
+ * (xw_write_scope), and a terminate inside one says so in one line and
+ * exits 1 instead of aborting; any other terminate goes to the handler
+ * installed before ours. */
+static thread_local const char *xw_writing; /* the database being written */
+static std::terminate_handler xw_prev_terminate;
+
+[[noreturn]] static void xw_on_terminate() {
+  const char *path = xw_writing;
+  if (!path) {
+    if (xw_prev_terminate) xw_prev_terminate();
+    std::abort();
+  }
+  /* Nothing was caught since the failed write: its errno is still set
+   * (so with 1.4.22), the only reason left when no exception is. */
+  int saved = errno;
+  std::string why;
+  try {
+    if (std::exception_ptr e = std::current_exception()) std::rethrow_exception(e);
+    why = saved ? std::strerror(saved) : "no reason given";
+  } catch (const Xapian::Error &e) {
+    why = e.get_description();
+  } catch (const std::exception &e) {
+    why = e.what();
+  } catch (...) {
+    why = "an unknown exception";
+  }
+  struct statvfs fs;
+  char line[1024], room[64] = "";
+  if (statvfs(path, &fs) == 0)
+    snprintf(room, sizeof room, " (%llu bytes free there)",
+             (unsigned long long)fs.f_bavail * (unsigned long long)fs.f_frsize);
+  int n = snprintf(line, sizeof line,
+                   "%s: the index library stopped inside a write to %s: %s%s; the index keeps "
+                   "its last commit\n",
+                   program_invocation_short_name, path, why.c_str(), room);
+  /* write(2), not stdio: another thread may hold stderr's lock; _exit, as
+   * a kill would: no destructor may touch the broken handle. */
+  if (n > 0 && write(STDERR_FILENO, line, std::min((size_t)n, sizeof line - 1)) < 0) {
+    /* no stderr: the status alone tells */
+  }
+  _exit(1);
+}
+
+/* Marks the calling thread as writing the database at path (borrowed: it
+ * must outlive the scope) for xw_on_terminate. */
+class xw_write_scope {
+ public:
+  explicit xw_write_scope(const char *path) : prev(xw_writing) { xw_writing = path; }
+  explicit xw_write_scope(const xw_db *db) : xw_write_scope(db->shards[0].name.c_str()) {}
+  ~xw_write_scope() { xw_writing = prev; }
+  xw_write_scope(const xw_write_scope &) = delete;
+  xw_write_scope &operator=(const xw_write_scope &) = delete;
+
+ private:
+  const char *prev;
+};
 
 static int xw_need_writable(const xw_db *db, err_t *err) {
   return db->writable ? 0 : err_set(err, ERR_INVAL, 0, "the database is open read-only");
@@ -314,6 +387,8 @@ int xw_db_open_set(const char *const *paths, size_t n, unsigned remote_timeout_m
 int xw_db_open_writable(const char *path, int create, xw_db **out, err_t *err) {
   *out = NULL;
   if (!path) return err_set(err, ERR_INVAL, 0, "no index path");
+  static std::once_flag handler;
+  std::call_once(handler, [] { xw_prev_terminate = std::set_terminate(xw_on_terminate); });
   return xw_try(err, [&] {
     Xapian::WritableDatabase w(path, create ? Xapian::DB_CREATE_OR_OPEN : Xapian::DB_OPEN);
     std::unique_ptr<xw_db> x(new xw_db);
@@ -375,9 +450,18 @@ uint64_t xw_db_stamp(const xw_db *db, uint64_t *newest_ns) {
   return h;
 }
 
-/* Freeing a writable handle commits what is pending (Xapian's behaviour);
- * Xapian's destructors do not throw. */
-void xw_db_free(xw_db *db) { delete db; }
+/* Freeing a writable handle commits what is pending, or cancels the open
+ * transaction (Xapian's behaviour), a write: the path is copied first, as
+ * the handle's own copy goes before Xapian's destructor runs. */
+void xw_db_free(xw_db *db) {
+  if (!db || !db->writable) {
+    delete db;
+    return;
+  }
+  std::string path = db->shards[0].name;
+  xw_write_scope writing(path.c_str());
+  delete db;
+}
 
 int xw_db_reopen(xw_db *db, int *changed, err_t *err) {
   return xw_try(err, [&] {
@@ -437,17 +521,6 @@ int xw_db_shard_value_bounds(xw_db *db, size_t k, unsigned slot, char *lo, char 
   return xw_bounds(db->shards[k].db, slot, lo, hi, cap, err);
 }
 
-/* limit 0: no limit. */
-uint32_t xw_db_count_prefix(xw_db *db, const char *prefix, uint32_t limit) {
-  if (!prefix) return 0;
-  return xw_or<uint32_t>(0, [&] {
-    uint32_t n = 0;
-    for (auto t = db->db.allterms_begin(prefix); t != db->db.allterms_end(prefix); ++t)
-      if (++n == limit) break;
-    return n;
-  });
-}
-
 /* Xapian keeps no empty metadata (setting "" deletes the key), so an empty
  * value reads as absent. */
 int xw_db_get_metadata(xw_db *db, const char *key, char **val, size_t *len, err_t *err) {
@@ -463,6 +536,7 @@ int xw_db_get_metadata(xw_db *db, const char *key, char **val, size_t *len, err_
 int xw_db_set_metadata(xw_db *db, const char *key, const char *val, size_t len, err_t *err) {
   if (!key || (!val && len)) return err_set(err, ERR_INVAL, 0, "no metadata key or value");
   if (int rc = xw_need_writable(db, err)) return rc;
+  xw_write_scope writing(db);
   return xw_try(err, [&] {
     db->w.set_metadata(key, std::string(val ? val : "", len));
     return 0;
@@ -503,6 +577,7 @@ int xw_db_replace(xw_db *db, const char *idterm, xw_doc *doc, int *replaced, err
   if (replaced) *replaced = 0;
   if (!idterm || !*idterm || !doc) return err_set(err, ERR_INVAL, 0, "no id term or document");
   if (int rc = xw_need_writable(db, err)) return rc;
+  xw_write_scope writing(db);
   return xw_try(err, [&] {
     bool existed = db->w.get_termfreq(idterm) > 0;
     doc->d.add_boolean_term(idterm); /* or find_term could never find it */
@@ -515,6 +590,7 @@ int xw_db_replace(xw_db *db, const char *idterm, xw_doc *doc, int *replaced, err
 int xw_db_delete(xw_db *db, const char *idterm, err_t *err) {
   if (!idterm || !*idterm) return err_set(err, ERR_INVAL, 0, "no id term");
   if (int rc = xw_need_writable(db, err)) return rc;
+  xw_write_scope writing(db);
   return xw_try(err, [&] {
     db->w.delete_document(idterm);
     return 0;
@@ -523,6 +599,7 @@ int xw_db_delete(xw_db *db, const char *idterm, err_t *err) {
 
 int xw_db_commit(xw_db *db, err_t *err) {
   if (int rc = xw_need_writable(db, err)) return rc;
+  xw_write_scope writing(db);
   return xw_try(err, [&] {
     if (db->txn) {
       db->txn = false; /* ended, committed or not */
@@ -537,6 +614,7 @@ int xw_db_commit(xw_db *db, err_t *err) {
 int xw_db_begin(xw_db *db, err_t *err) {
   if (int rc = xw_need_writable(db, err)) return rc;
   if (db->txn) return 0;
+  xw_write_scope writing(db); /* it commits what is pending */
   return xw_try(err, [&] {
     db->w.begin_transaction(true);
     db->txn = true;

@@ -70,7 +70,12 @@ uint64_t xw_db_stamp(const xw_db *db, uint64_t *newest_ns);
  * to dir), atomically (a reader sees the old list or the new one). */
 int xw_stub_exists(const char *dir);
 int xw_stub_write(const char *dir, const char *const *names, size_t n, err_t *err);
-/* Writable: create the directory if create != 0 and it does not exist. */
+/* Writable: create the directory if create != 0 and it does not exist.
+ * Writing through it (replace, delete, metadata, begin, commit, free) is
+ * where libxapian 1.4 may give up past any catch (std::terminate: a disk
+ * that fills while a commit merges value streams): then the process prints
+ * "PROG: the index library stopped inside a write to PATH: REASON; the index
+ * keeps its last commit" and exits 1, as a kill there would leave it. */
 int xw_db_open_writable(const char *path, int create, xw_db **out, err_t *err);
 void xw_db_free(xw_db *db);
 /* Read-only handle: move to the newest revision; *changed = 1 if it moved. */
@@ -83,15 +88,11 @@ int xw_db_has_positions(xw_db *db);
 uint64_t xw_db_revision(xw_db *db);
 /* Average document length, for figures. */
 double xw_db_avlength(xw_db *db);
-/* Number of documents containing term (exact); 0 if none.  Only the tests
- * call it: they check what a commit, a compaction or a shard holds. */
+/* Number of documents containing term (exact); 0 if none. */
 uint32_t xw_db_termfreq(xw_db *db, const char *term, size_t len);
 /* Bounds of the values in slot over all documents (bytes, at most cap-1,
  * NUL-terminated); both "" when no document has a value there. */
 int xw_db_value_bounds(xw_db *db, unsigned slot, char *lo, char *hi, size_t cap, err_t *err);
-/* Number of terms starting with prefix (bounded count, stops at limit).
- * Only the tests call it, to compare two indexes' lexicons. */
-uint32_t xw_db_count_prefix(xw_db *db, const char *prefix, uint32_t limit);
 /* Metadata: *val malloc'ed (NUL-terminated, *len bytes); *val = NULL and
  * *len = 0 when the key is absent. */
 int xw_db_get_metadata(xw_db *db, const char *key, char **val, size_t *len, err_t *err);
@@ -321,8 +322,7 @@ int xw_match_each(xw_db *db, const xw_query *q, int weighted, double bm25_k1, do
 
 /* ---- term lists, for snippets and figures ---- */
 /* Positions of term in document id: fills pos[0..*n) up to cap; *n is the
- * total number of positions (may exceed cap). 0 positions if absent.  Only
- * the tests call it yet: kept for snippet windows from positions (issue 17). */
+ * total number of positions (may exceed cap). 0 positions if absent. */
 int xw_db_positions(xw_db *db, xw_docid id, const char *term, size_t len, uint32_t *pos, size_t cap,
                     size_t *n, err_t *err);
 

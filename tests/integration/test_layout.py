@@ -19,7 +19,11 @@ with one line.
 import json
 import os
 import random
+import re
+import signal
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -101,6 +105,48 @@ def streaming(res, d, rng):
     res.ok(want[0].get("docs") == len(docs), "the one index holds every article (%s)" % want[0])
     compare(res, "a year layout built while reading", reqs, want, got)
     res.ok(not (d / "MANY-YEARS" / ".spool").exists(), "the spool is gone after the run")
+    interrupted(res, d / "STOPPED", gen, len(docs))
+
+
+def interrupted(res, idx, gen, total):
+    """SIGINT once the first period's shard exists: the writers stop at
+    their next commit instead of building all that was read, and the run
+    says what it committed."""
+    p = subprocess.Popen([sift.exe("sift-indexer"), "--index", str(idx), "--layout", "year",
+                          "--jobs", "2", "--batch", "50", str(gen)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    t_end = time.time() + 120
+    while time.time() < t_end and p.poll() is None and "auto " not in read_or_empty(idx / "XAPIANDB"):
+        time.sleep(0.005)
+    if not res.ok(p.poll() is None, "the build is still running when its first shard appears"):
+        p.communicate()
+        return
+    p.send_signal(signal.SIGINT)
+    t0 = time.time()
+    try:
+        _, err = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        res.fail("an interrupted layout build did not exit within 120 s")
+        return
+    err = err.decode("utf-8", "replace")
+    res.note("SIGINT: exit %d after %.1f s; %s" % (p.returncode, time.time() - t0, err.strip()[-300:]))
+    res.ok(p.returncode == 130 and "interrupted" in err, "SIGINT ends the run with 130", err[-300:])
+    m = re.search(r"added (\d+), replaced (\d+)", err)
+    stats, _ = sift.query_batch(idx, ["STATS"])
+    docs = (stats[0] or {}).get("docs")
+    res.ok(m is not None and int(m.group(1)) == docs, "the summary counts what the index holds",
+           "%s vs %s" % (m and m.group(0), docs))
+    res.ok(docs is not None and docs < total, "the writers stopped before building everything read "
+           "(%s of %d)" % (docs, total))
+    res.ok(not (idx / ".spool").exists(), "the spool is gone after an interrupted run")
+
+
+def read_or_empty(path):
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
 
 
 def main():
