@@ -27,10 +27,13 @@ static inline uint64_t bytes8_load(const void *p) {
   return x;
 }
 
-/* Bytes of x equal to c: (v - ones) & ~v marks v's zero bytes. */
+/* Zero bytes of v. */
+static inline uint64_t bytes8_zero(uint64_t v) { return (v - BYTES8_ONES) & ~v & BYTES8_HIGH; }
+
+/* Bytes of x equal to c (a loop over several c may keep BYTES8_ONES * c
+ * and call bytes8_zero(x ^ it)). */
 static inline uint64_t bytes8_eq(uint64_t x, unsigned char c) {
-  uint64_t v = x ^ (BYTES8_ONES * c);
-  return (v - BYTES8_ONES) & ~v & BYTES8_HIGH;
+  return bytes8_zero(x ^ (BYTES8_ONES * c));
 }
 
 /* Bytes of x below n (n at most 0x80; bytes of 0x80 and up never are). */

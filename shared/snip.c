@@ -130,9 +130,9 @@ struct snip_matcher {
   snip_word_t *title_ring;
   tok_stemmer_t *const *stemmers;
   size_t nstemmers;
-  unsigned char first_bytes[256];      /* first bytes of any WORD stem */
-  unsigned char bytes[256];            /* SNIP_CAND | SNIP_ALNUM per byte */
-  unsigned char cand8[SNIP_MAX_CAND8]; /* the ASCII SNIP_CAND bytes */
+  unsigned char first_bytes[256]; /* first bytes of any WORD stem */
+  unsigned char bytes[256];       /* SNIP_CAND | SNIP_ALNUM per byte */
+  uint64_t cand8[SNIP_MAX_CAND8]; /* the ASCII SNIP_CAND bytes, each in every byte of a word */
   unsigned ncand8;
   int skip8;                  /* few of them: snip_next_candidate looks at 8 bytes at a time */
   unsigned char *keeps_first; /* per stemmer: tok_stem_keeps_first */
@@ -230,7 +230,7 @@ snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t 
         m->skip8 = 0;
         break;
       }
-      m->cand8[m->ncand8++] = (unsigned char)c;
+      m->cand8[m->ncand8++] = BYTES8_ONES * c;
     }
 #endif
   m->keeps_first = arena_calloc(a, nstemmers ? nstemmers : 1, 1);
@@ -347,7 +347,7 @@ static unsigned snip_distinct(const snip_span_t *sp, size_t last, size_t max_byt
  * is. */
 static size_t snip_first8(const snip_matcher_t *m, const unsigned char *p) {
   uint64_t x = bytes8_load(p), hit = bytes8_high(x);
-  for (unsigned i = 0; i < m->ncand8; i++) hit |= bytes8_eq(x, m->cand8[i]);
+  for (unsigned i = 0; i < m->ncand8; i++) hit |= bytes8_zero(x ^ m->cand8[i]);
   return hit ? bytes8_first(hit) : 8;
 }
 
