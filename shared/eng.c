@@ -1405,14 +1405,16 @@ static int eng_page_seen(eng_t *e, const xw_query *x, const xw_search_opts *o, x
 /* The snippet of body b (hit `hit` of the page) from the blocks the
  * index's positions point at (win.h), decoded one at a time as the scan
  * reaches them (it mostly stops within the first), and those its passages
- * reach into; *done = 0 when the positions cannot tell. */
+ * reach into; *title: whether a word of the query stands in the title;
+ * *done = 0 when the positions cannot tell. */
 static int eng_snippet_window(eng_t *e, win_plan_t *wp, snip_matcher_t *sm, size_t lang, size_t hit,
-                              ds_body_t *b, arena_t *a, const char **out, int *done, err_t *err) {
+                              ds_body_t *b, arena_t *a, const char **out, int *title, int *done,
+                              err_t *err) {
   *done = 0;
   unsigned char *marks = arena_alloc(a, b->nblocks ? b->nblocks : 1);
   snip_region_t *reg = arena_alloc(a, (b->nblocks ? b->nblocks : 1) * sizeof *reg);
   if (!marks || !reg) return err_set(err, ERR_NOMEM, 0, NULL);
-  int rc = win_mark(wp, hit, lang, b, marks, done, err);
+  int rc = win_mark(wp, hit, lang, b, marks, title, done, err);
   if (rc || !*done) return rc;
   size_t need[2] = {0, 0};
   for (int more = 1; more;) {
@@ -1630,15 +1632,18 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
       goto out;
     }
     size_t lang = eng_lang_index(e, d.lang, page[i]);
-    if (d.title && snip_title(sm, lang, d.title, strlen(d.title), a, &h->title_html)) {
+    int done = 0, in_title = 1;
+    if (body.text && wp &&
+        (rc = eng_snippet_window(e, wp, sm, lang, i, &body, a, &h->snippet, &in_title, &done, err)))
+      goto out;
+    if (body.text && !done && (rc = eng_snippet(e, sm, lang, &body, a, &h->snippet, err))) goto out;
+    /* The title is scanned unless the positions showed none of the
+     * query's words in it (and no term is for titles only). */
+    if (d.title && (!done || in_title || snip_title_only_terms(sm)) &&
+        snip_title(sm, lang, d.title, strlen(d.title), a, &h->title_html)) {
       rc = err_set(err, ERR_NOMEM, 0, "out of memory for a title");
       goto out;
     }
-    int done = 0;
-    if (body.text && wp &&
-        (rc = eng_snippet_window(e, wp, sm, lang, i, &body, a, &h->snippet, &done, err)))
-      goto out;
-    if (body.text && !done && (rc = eng_snippet(e, sm, lang, &body, a, &h->snippet, err))) goto out;
   }
   out->nhits = nh;
   /* More to come: the last hit's rank is below the total (an estimated

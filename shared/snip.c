@@ -252,6 +252,10 @@ void snip_matcher_full_scan(snip_matcher_t *m) { m->full_scan = 1; }
 
 size_t snip_body_terms(const snip_matcher_t *m) { return (size_t)snip_popcount(m->body_terms); }
 
+int snip_title_only_terms(const snip_matcher_t *m) {
+  return (m->title_terms & ~m->body_terms) != 0;
+}
+
 void snip_body_term(const snip_matcher_t *m, size_t i, size_t lang, int *kind,
                     const char *const **words, size_t *nwords, const char **stem,
                     size_t *stem_len) {

@@ -94,6 +94,9 @@ enum { SNIP_TERM_WORD, SNIP_TERM_PHRASE, SNIP_TERM_PREFIX };
 size_t snip_body_terms(const snip_matcher_t *m);
 void snip_body_term(const snip_matcher_t *m, size_t i, size_t lang, int *kind,
                     const char *const **words, size_t *nwords, const char **stem, size_t *stem_len);
+/* Whether some term is marked in titles only (title:): then only the
+ * title's own scan tells whether it matches. */
+int snip_title_only_terms(const snip_matcher_t *m);
 /* The whole title[0..len) of an article in language lang, escaped and
  * marked as snippets are, into *out; *out NULL when nothing in it matches.
  * It keeps no state, so it may come between the calls for one body.

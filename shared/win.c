@@ -229,12 +229,12 @@ win_plan_t *win_plan_new(xw_db *db, const snip_matcher_t *m, tok_stemmer_t *cons
   return p;
 }
 
-/* Mark the blocks of w's body positions; *count: its positions, a title
- * one counting SCHEMA_TITLE_WDF, the words read until it reaches enough.
- * *ok = 0 past WIN_MAX_POSITIONS. */
+/* Mark the blocks of w's body positions, and *title = 1 for a title one;
+ * *count: its positions, a title one counting SCHEMA_TITLE_WDF, the words
+ * read until it reaches enough.  *ok = 0 past WIN_MAX_POSITIONS. */
 static int win_mark_words(win_plan_t *p, xw_docid did, const win_words_t *w, const ds_body_t *b,
-                          uint64_t enough, unsigned char *marks, uint64_t *count, int *ok,
-                          err_t *err) {
+                          uint64_t enough, unsigned char *marks, int *title, uint64_t *count,
+                          int *ok, err_t *err) {
   uint64_t body0 = (uint64_t)b->title_words + SCHEMA_TITLE_GAP; /* body word 0's position */
   *count = 0;
   for (size_t i = 0; i < w->n && *count < enough; i++) {
@@ -250,6 +250,7 @@ static int win_mark_words(win_plan_t *p, xw_docid did, const win_words_t *w, con
     for (size_t j = 0; j < n; j++) {
       if (p->pos[j] < body0) {
         *count += SCHEMA_TITLE_WDF;
+        *title = 1;
         continue;
       }
       (*count)++;
@@ -262,8 +263,9 @@ static int win_mark_words(win_plan_t *p, xw_docid did, const win_words_t *w, con
 }
 
 int win_mark(win_plan_t *p, size_t hit, size_t lang, const ds_body_t *b, unsigned char *marks,
-             int *ok, err_t *err) {
+             int *title, int *ok, err_t *err) {
   *ok = 0;
+  *title = 0;
   if (!p->usable || !b->words || hit >= p->npage) return 0;
   xw_docid did = p->page[hit];
   memset(marks, 0, b->nblocks);
@@ -283,7 +285,7 @@ int win_mark(win_plan_t *p, size_t hit, size_t lang, const ds_body_t *b, unsigne
     uint32_t wdf = w->stem_term ? w->wdf[hit] : 0;
     uint64_t count;
     int fine = 1;
-    int rc = win_mark_words(p, did, w, b, wdf ? wdf : UINT64_MAX, marks, &count, &fine, err);
+    int rc = win_mark_words(p, did, w, b, wdf ? wdf : UINT64_MAX, marks, title, &count, &fine, err);
     if (rc || !fine) return rc;
     if (w->stem_term && wdf != count) return 0; /* every form of the stem found? */
   }

@@ -59,9 +59,12 @@ win_plan_t *win_plan_new(xw_db *db, const snip_matcher_t *m, tok_stemmer_t *cons
                          int accents, const xw_docid *page, size_t npage, arena_t *a, err_t *err);
 /* Mark marks[i] = 1 for each block i of b (hit page[hit] of the plan, in
  * language lang: an index into the stemmers) that holds a body word of the
- * plan; *ok = 0 when the positions cannot tell (see above), marks then
- * meaningless. */
+ * plan, and say in *title whether any of its words stands in the title;
+ * *ok = 0 when the positions cannot tell (see above), marks and *title
+ * then meaningless.  (With *ok, every position of every word that can
+ * match was read: a title without one holds no match of the plan's
+ * terms.) */
 int win_mark(win_plan_t *p, size_t hit, size_t lang, const ds_body_t *b, unsigned char *marks,
-             int *ok, err_t *err);
+             int *title, int *ok, err_t *err);
 
 #endif
