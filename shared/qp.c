@@ -1008,7 +1008,7 @@ int qp_add_condition(qp_query_t *q, qp_node_t *cond, arena_t *a) {
     cond = root;
   }
   q->root = cond;
-  q->has_text = qp_has_text(cond);
+  q->has_text = qp_has_text(cond) || q->news.like;
   return 0;
 }
 

@@ -853,6 +853,17 @@ static void test_qp_add_condition_regroups_filters(void **state) {
   assert_int_equal(qp_add_condition(q, NULL, arena), 0);
 }
 
+static void test_qp_add_condition_keeps_like_ranked(void **state) {
+  (void)state;
+  /* like:ID counts as text (relevance order by default) in the JSON form's
+   * filters too: {"q":"like:x","outlet":"CNN"} is like:x outlet:CNN. */
+  qp_query_t *q = parse_ok("like:x");
+  assert_int_equal(q->has_text, 1);
+  assert_int_equal(qp_add_condition(q, qp_filter_node(arena, QF_OUTLET, "CNN", 3), arena), 0);
+  assert_int_equal(q->has_text, 1);
+  assert_int_equal(parse_ok("like:x outlet:CNN")->has_text, 1);
+}
+
 static void test_qp_date_node_builds_ranges(void **state) {
   (void)state;
   qp_node_t *n = NULL;
@@ -958,6 +969,7 @@ int main(void) {
       T(test_qp_explain_escapes_odd_bytes),
       T(test_qp_filter_node_builds_a_keyed_filter),
       T(test_qp_add_condition_regroups_filters),
+      T(test_qp_add_condition_keeps_like_ranked),
       T(test_qp_date_node_builds_ranges),
       T(test_qp_names_of_facets_and_sorts),
   };
