@@ -961,11 +961,11 @@ static int eng_check_budget(eng_t *e, xw_query *x, uint64_t hits, err_t *err) {
                  (unsigned long long)e->lim.max_cost);
 }
 
-/* Would match:any change q: is its root an AND of two or more text
- * conditions (filters and exclusions aside)? */
+/* May q be relaxed: is it plain words (qp.h; filters aside, no operator)
+ * and would match:any change it, its root an AND of two or more? */
 static int eng_relaxable(const qp_query_t *q) {
   size_t text = 0;
-  if (!q->relax || q->match_any || !q->root || q->root->kind != QN_AND) return 0;
+  if (!q->relax || !q->plain || q->match_any || !q->root || q->root->kind != QN_AND) return 0;
   for (size_t i = 0; i < q->root->nkids; i++) text += eng_weighted(q->root->kids[i]);
   return text >= 2;
 }

@@ -20,8 +20,9 @@
  * on scores).  match:any ORs the text conditions of the root AND (filters
  * and exclusions stay as they are), ranked by BM25.
  *
- * Relaxation (SPEC.md): a SEARCH whose root is an AND of two or more text
- * conditions, that matches nothing, is run again as match:any and marked
+ * Relaxation (SPEC.md): a SEARCH of plain words (qp.h `plain`: filters
+ * aside, no AND, OR, NOT, '-' or NEAR) whose root is an AND of two or more
+ * of them, that matches nothing, is run again as match:any and marked
  * relaxed, unless relax:no.  COUNT never relaxes.
  *
  * Snippets: up to ENG_SNIPPET_BYTES of the body around the densest cluster of

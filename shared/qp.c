@@ -324,6 +324,34 @@ static int qp_has_text(const qp_node_t *n) {
   return 0;
 }
 
+/* Is there text anywhere under n, excluded text included? */
+static int qp_any_text(const qp_node_t *n) {
+  if (n->kind == QN_WORD || n->kind == QN_PHRASE || n->kind == QN_PREFIX || n->kind == QN_NEAR)
+    return 1;
+  for (size_t i = 0; i < n->nkids; i++)
+    if (qp_any_text(n->kids[i])) return 1;
+  return 0;
+}
+
+static int qp_plain_word(const qp_node_t *n) {
+  return n->kind == QN_WORD || n->kind == QN_PHRASE || n->kind == QN_PREFIX;
+}
+
+/* SPEC's "plain words (filters aside, no operators)": the root is a word,
+ * phrase or prefix, or an AND of them and of conditions without text
+ * (filters, dates, excluded filters); no AND, and no NOT or '-' of text,
+ * was written.  An OR or NEAR with text in it shows in the tree;
+ * parentheses that only group words (`(a b) c`) change nothing and do not
+ * count. */
+static int qp_plain(const qp_parser_t *p, const qp_node_t *root) {
+  if (!root || p->op_written) return 0;
+  if (qp_plain_word(root)) return 1;
+  if (root->kind != QN_AND) return 0;
+  for (size_t i = 0; i < root->nkids; i++)
+    if (!qp_plain_word(root->kids[i]) && qp_any_text(root->kids[i])) return 0;
+  return 1;
+}
+
 /* A growable array of pointers in the arena (old arrays are abandoned; the
  * waste is at most the final size). */
 typedef struct qp_vec {
@@ -866,6 +894,7 @@ static int qp_parse_unary(qp_parser_t *p, int depth, int top, int negated, qp_no
       if (!kid)
         return qp__bad(p, tok.at, "%s needs a term after it at column %d",
                        tok.kind == QT_NOT ? "NOT" : "'-'", qp__col(tok.at));
+      if (qp_any_text(kid)) p->op_written = 1;
       return qp_make_not(&p->b, kid, qp__col(tok.at), out);
     case QT_LPAREN:
       p->have = 0;
@@ -915,6 +944,7 @@ static int qp_parse_and(qp_parser_t *p, int depth, int top, qp_node_t **out) {
       if (and_at != SIZE_MAX || items.n == 0)
         return qp__bad(p, at, "AND needs a term on both sides at column %d", qp__col(at));
       and_at = t->at;
+      p->op_written = 1;
       p->have = 0;
       continue;
     }
@@ -993,6 +1023,7 @@ int qp_parse(const char *q, size_t len, arena_t *a, qp_query_t **out, err_t *err
   if (p.query->news.since && (rc = qp_resolve_since(&p, &root))) return rc;
   p.query->root = root;
   p.query->has_text = qp_has_text(root) || p.query->news.like;
+  p.query->plain = qp_plain(&p, root);
   *out = p.query;
   return 0;
 }

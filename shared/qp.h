@@ -47,7 +47,8 @@
  *   N the number of values (default 10, "all" for every value),
  *   exact:yes|no (totals exact, the default, or estimated),
  *   match:any|all (any of the top level's text conditions instead of all,
- *   see eng.h), relax:yes|no (whether eng_search may relax; default yes).
+ *   see eng.h), relax:yes|no (whether eng_search may relax a query of
+ *   plain words, `plain`; default yes).
  * News options (qp_news_t):
  *   since:N{d,w,m,y}  dated from `now` minus N days, weeks, calendar months
  *             or years (day clamped to the month's end) to `now`, both
@@ -194,6 +195,9 @@ typedef struct qp_query {
   size_t nfacets; /* in the order asked */
   int has_text;   /* some positive text condition (word, phrase,
                             prefix): relevance is the default order */
+  int plain;      /* the text is plain words, filters aside, with no
+                     operator (AND, OR, NOT, '-', NEAR): a SEARCH of it may
+                     be relaxed (eng.h) */
   qp_news_t news;
 } qp_query_t;
 

@@ -93,6 +93,8 @@ typedef struct qp_parser {
   qp_query_t *query;
   qp_field_t field; /* where text matches: QF_TITLE inside title:( ) */
   unsigned opts;    /* a bit per option given */
+  int op_written;   /* an AND, or a NOT or '-' of text, was written (the
+                       tree keeps neither `a AND b` nor `NOT NOT a`) */
   uint32_t since_n; /* since:N<unit>, resolved against now at the end */
   char since_unit;
   size_t since_at;

@@ -5,9 +5,11 @@
     token of several words (`wind-tunnel`) gives its words;
   * a word in more than half of the articles only adds weight under
     match:any: it does not make every article match;
-  * relaxation: a SEARCH of two or more words that finds nothing is
-    answered as match:any with "relaxed":true; relax:no, an OR, a single
-    word and COUNT never relax; an explicit OR keeps its boolean meaning;
+  * relaxation: a SEARCH of two or more plain words that finds nothing is
+    answered as match:any with "relaxed":true; relax:no, an operator (AND,
+    OR, NOT, '-', NEAR), a single word and COUNT never relax; an explicit
+    OR keeps its boolean meaning; excluded filters and parentheses around
+    plain words do not stop it;
   * text that looks like `word:` without naming a field is searched;
   * --bm25 K1,B on sift-query --index and on sift-searchd changes the
     ranking the way BM25 (computed here in Python) says: a short article
@@ -139,6 +141,32 @@ def check_any(res, idx, docs):
     for k in (19, 20):
         res.ok(r[k] and (r[k].get("error") or {}).get("code") == "bad_request",
                "JSON %s is a bad_request" % sift.short(reqs[k]), sift.short(r[k]))
+    check_relax_plain_words(res, idx, alpha, alpha_a)
+
+
+def check_relax_plain_words(res, idx, alpha, alpha_a):
+    """SPEC.md relaxes "a SEARCH of plain words (filters aside, no
+    operators)": an AND, NOT, '-' or NEAR the person wrote is kept."""
+    plain = [
+        ("SEARCH alpha zzqx -outlet:B limit:100", alpha_a, "an excluded filter is a filter"),
+        ('SEARCH "alpha" zzqx limit:100', alpha, "a phrase is plain"),
+        ("SEARCH (alpha zzqx) limit:100", alpha, "parentheses around plain words"),
+    ]
+    kept = [
+        ("SEARCH alpha AND zzqx limit:100", "an explicit AND"),
+        ("SEARCH alpha zzqx -beta limit:100", "an excluded word ('-')"),
+        ("SEARCH alpha zzqx NOT beta limit:100", "NOT"),
+        ("SEARCH alpha NEAR/3 zzqx beta limit:100", "NEAR"),
+        ("SEARCH (alpha OR beta) zzqx limit:100", "an OR in parentheses"),
+        ({"op": "search", "q": "alpha AND zzqx"}, "an explicit AND, JSON form"),
+    ]
+    r, _ = sift.query_batch(idx, [q for q, _, _ in plain] + [q for q, _ in kept])
+    for k, (q, want, what) in enumerate(plain):
+        res.ok(r[k] and r[k].get("relaxed") is True and set(ids(r[k])) == want,
+               "relaxed: %s" % what, "%s: %s" % (q, sift.short(r[k])))
+    for k, (q, what) in enumerate(kept, len(plain)):
+        res.ok(r[k] and r[k].get("ok") and r[k].get("total") == 0 and "relaxed" not in r[k],
+               "not relaxed: %s" % what, "%s: %s" % (sift.short(q), sift.short(r[k])))
 
 
 def corpus_bm25(path):
