@@ -1026,6 +1026,7 @@ typedef struct eng_cursor {
   size_t key_len;
   xw_docid *seen; /* relevance, recent: every hit shown so far, ascending */
   size_t nseen;
+  int collapsed; /* collapse:copies: rank is the groups shown so far */
 } eng_cursor_t;
 
 static char eng_order_char(qp_sort_t s) {
@@ -1080,14 +1081,17 @@ static int eng_cursor_parse(const qp_query_t *q, qp_sort_t sort, arena_t *a, eng
   const char *s = q->news.after, *p;
   int col = q->news.after_column;
   memset(c, 0, sizeof c[0]);
-  c->order = s[0];
+  c->collapsed = s[0] >= 'A' && s[0] <= 'Z'; /* "R20": 20 groups shown */
+  c->order = c->collapsed ? (char)(s[0] - 'A' + 'a') : s[0];
   unsigned long long rank = 0, docid = 0;
   int ok = c->order && strchr("rnot", c->order) && s[1] >= '0' && s[1] <= '9';
   if (ok) {
     rank = strtoull(s + 1, (char **)&p, 10);
-    ok = *p == '.' && rank >= 1 && rank <= UINT32_MAX;
+    ok = *p == (c->collapsed ? '\0' : '.') && rank >= 1 && rank <= UINT32_MAX;
   }
-  if (ok && (c->order == 'r' || c->order == 't')) {
+  if (ok && c->collapsed) {
+    /* nothing more: the page after is at that rank */
+  } else if (ok && (c->order == 'r' || c->order == 't')) {
     c->rank = (uint32_t)rank;
     ok = eng_get_seen(p + 1, strlen(p + 1), a, c) == 0;
   } else if (ok) {
@@ -1106,6 +1110,9 @@ static int eng_cursor_parse(const qp_query_t *q, qp_sort_t sort, arena_t *a, eng
     return err_set(err, ERR_BAD_QUERY, col,
                    "the cursor at column %d was made for sort:%s, not sort:%s", col,
                    eng_order_name(c->order), qp_sort_name(sort));
+  if (c->collapsed != q->news.collapse)
+    return err_set(err, ERR_BAD_QUERY, col, "the cursor at column %d was made %s collapse:copies",
+                   col, c->collapsed ? "with" : "without");
   c->rank = (uint32_t)rank;
   c->docid = (xw_docid)docid;
   return 0;
@@ -1467,6 +1474,8 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
       q->sort == QP_SORT_DEFAULT ? (q->has_text ? QP_SORT_RELEVANCE : QP_SORT_NEWEST) : q->sort;
   eng_cursor_t cur;
   const eng_cursor_t *cp = NULL;
+  int collapse = q->news.collapse;
+  uint32_t offset = q->offset;
   if (q->news.after) {
     if (q->offset)
       return err_set(err, ERR_BAD_QUERY, q->news.after_column,
@@ -1474,6 +1483,14 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
                      q->news.after_column);
     if ((rc = eng_cursor_parse(q, sort, a, &cur, err))) return rc;
     cp = &cur;
+    if (cur.collapsed) { /* groups are paged by their rank, as offset: does */
+      if (cur.rank > e->lim.max_offset)
+        return err_set(err, ERR_BAD_QUERY, q->news.after_column,
+                       "the cursor at column %d is past the largest offset, %u",
+                       q->news.after_column, e->lim.max_offset);
+      offset = cur.rank;
+      cp = NULL;
+    }
   }
   int by_value = sort == QP_SORT_NEWEST || sort == QP_SORT_OLDEST;
   unsigned sort_slot = sort == QP_SORT_OLDEST ? SCHEMA_SLOT_OLDEST : SCHEMA_SLOT_NEWEST;
@@ -1487,7 +1504,7 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
     x = eng_combine_free(XW_FILTER, pair, 2);
     if (!x) return err_set(err, ERR_NOMEM, 0, "out of memory building the query");
   }
-  if ((rc = eng_check_budget(e, x, (uint64_t)q->offset + q->limit, err))) return rc;
+  if ((rc = eng_check_budget(e, x, (uint64_t)offset + q->limit, err))) return rc;
 
   xw_facet_spec specs[QP_FACET__COUNT];
   for (size_t i = 0; i < q->nfacets; i++) {
@@ -1497,11 +1514,10 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
   /* sort:recent ranks every match itself (eng_recent), and a relevance
    * cursor leaves out the hits seen (eng_unseen): Xapian then only counts,
    * or ranks past the pages seen; the rest is Xapian's own order. */
-  int collapse = q->news.collapse;
   int rerank = sort == QP_SORT_RECENT || (cp && sort == QP_SORT_RELEVANCE) || collapse;
-  uint32_t want = q->offset + q->limit, base = cp ? cur.rank : q->offset;
+  uint32_t want = offset + q->limit, base = cp ? cur.rank : offset;
   xw_search_opts o = {
-      .offset = rerank ? 0 : q->offset,
+      .offset = rerank ? 0 : offset,
       .limit = sort == QP_SORT_RECENT ? 0
                : collapse             ? want + want / 4 + 5
                : cp && !by_value      ? cur.rank + 2 * q->limit + 10
@@ -1532,12 +1548,6 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
   char *owned = NULL; /* a hit's data read by docid (sort:recent) */
   eng_collapse_t col = {0};
   if (collapse) {
-    if (cp) {
-      rc = err_set(err, ERR_BAD_QUERY, q->news.after_column,
-                   "after: at column %d cannot continue a collapse:copies answer (use offset:)",
-                   q->news.after_column);
-      goto out;
-    }
     if ((rc = eng_collapse_count(e, x, &col, err))) goto out;
     if (!q->nfacets) o.check_at_least = 0; /* the count is col's */
   }
@@ -1581,7 +1591,7 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
   out->limit = q->limit;
   /* The page: hits [skip, skip + nh) of the rescored candidates, or of the
    * mset as Xapian ordered it. */
-  uint32_t skip = rerank && !cp ? q->offset : 0;
+  uint32_t skip = rerank && !cp ? offset : 0;
   uint32_t nh = rerank ? (nc > skip ? (uint32_t)nc - skip : 0) : xw_mset_size(m);
   out->hits = nh ? arena_calloc(a, nh, sizeof *out->hits) : NULL;
   snip_matcher_t *sm = nh ? snip_matcher_new(a, q, e->stemmers, e->nlangs) : NULL;
@@ -1648,11 +1658,17 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
   out->nhits = nh;
   /* More to come: the last hit's rank is below the total (an estimated
    * total says so only when the page is full). */
-  if (nh && !collapse && (out->total_exact ? base + nh < out->total : nh == q->limit)) {
+  if (nh && collapse && base + nh < out->groups) {
+    out->next = arena_sprintf(a, "%c%u", eng_order_char(sort) - 'a' + 'A', base + nh);
+    if (!out->next) {
+      rc = err_set(err, ERR_NOMEM, 0, "out of memory for the cursor");
+      goto out;
+    }
+  } else if (nh && !collapse && (out->total_exact ? base + nh < out->total : nh == q->limit)) {
     if (by_value) {
       out->next = eng_cursor_value(m, nh - 1, sort, base + nh, sort_slot, a);
     } else {
-      size_t n = (rerank ? skip : q->offset) + nh;
+      size_t n = (rerank ? skip : offset) + nh;
       xw_docid *seen;
       if ((rc = eng_page_seen(e, x, &o, m, rerank ? cands : NULL, n, a, &seen, err))) goto out;
       out->next = eng_cursor_seen(cp, seen, n, sort, base + nh, a);
