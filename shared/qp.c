@@ -629,12 +629,17 @@ static int qp_news_option(qp_parser_t *p, const qp_tok_t *t) {
       return 0;
     case QP_OPT_HALFLIFE: {
       char unit;
-      if (qp_span(s, n, "dw", 1000000, &nw->halflife, &unit) || nw->halflife == 0)
+      if (qp_span(s, n, "dwmy", 1000000, &nw->halflife, &unit) || nw->halflife == 0)
         return qp__bad(p, t->s_at,
-                       "bad halflife '%.*s%s' at column %d: expected a number of days or weeks "
-                       "above 0 (halflife:14d, halflife:2w)",
+                       "bad halflife '%.*s%s' at column %d: expected a number above 0 and d, w, "
+                       "m or y (halflife:14d, halflife:2w)",
                        QP_SHOW(s, n), vcol);
       if (unit == 'w') nw->halflife *= 7;
+      if (unit == 'm' || unit == 'y') { /* days back to now minus that, as since: counts */
+        p->halflife_n = nw->halflife;
+        p->halflife_unit = unit;
+        p->halflife_at = t->at;
+      }
       return 0;
     }
     case QP_OPT_AFTER:
@@ -668,6 +673,25 @@ static int qp_news_option(qp_parser_t *p, const qp_tok_t *t) {
   return 0;
 }
 
+/* now minus n calendar months or years (unit 'm', 'y'), the day clamped to
+ * the month's end; 0 before the year 1. */
+static uint32_t qp_months_back(uint32_t now, uint32_t n, char unit) {
+  int64_t months = (int64_t)n * (unit == 'y' ? 12 : 1);
+  return months > 12 * 10000 ? 0 : cal_add_months(now, -(int32_t)months);
+}
+
+/* halflife:N{m,y} as days: from now minus the span (as since: counts it)
+ * to now, so an article dated there weighs half. */
+static int qp_resolve_halflife(qp_parser_t *p) {
+  qp_news_t *nw = &p->query->news;
+  uint32_t lo = qp_months_back(nw->now, p->halflife_n, p->halflife_unit);
+  if (!lo)
+    return qp__bad(p, p->halflife_at, "halflife at column %d reaches before the year 1",
+                   qp__col(p->halflife_at));
+  nw->halflife = (uint32_t)(cal_days(nw->now) - cal_days(lo));
+  return 0;
+}
+
 /* since: as a DATE node from now minus the span to now, ANDed to *root. */
 static int qp_resolve_since(qp_parser_t *p, qp_node_t **root) {
   const qp_news_t *nw = &p->query->news;
@@ -676,8 +700,7 @@ static int qp_resolve_since(qp_parser_t *p, qp_node_t **root) {
     int64_t days = cal_days(nw->now) - (int64_t)n * (p->since_unit == 'w' ? 7 : 1);
     lo = cal_from_days(days);
   } else {
-    int64_t months = (int64_t)n * (p->since_unit == 'y' ? 12 : 1);
-    lo = months > 12 * 10000 ? 0 : cal_add_months(nw->now, -(int32_t)months);
+    lo = qp_months_back(nw->now, n, p->since_unit);
   }
   if (!lo)
     return qp__bad(p, p->since_at, "since:%s at column %d reaches before the year 1", nw->since,
@@ -1021,6 +1044,7 @@ int qp_parse(const char *q, size_t len, arena_t *a, qp_query_t **out, err_t *err
     return qp__bad(&p, t->at, "unexpected ')' at column %d", qp__col(t->at));
   }
   if (p.query->news.since && (rc = qp_resolve_since(&p, &root))) return rc;
+  if (p.halflife_unit && (rc = qp_resolve_halflife(&p))) return rc;
   p.query->root = root;
   p.query->has_text = qp_has_text(root) || p.query->news.like;
   p.query->plain = qp_plain(&p, root);

@@ -54,7 +54,9 @@
  *             or years (day clamped to the month's end) to `now`, both
  *             included: a DATE node (value "since:7d") ANDed to the root.
  *   now:YYYY-MM-DD    the day since: and sort:recent count from (default
- *             today, UTC).  sort:recent with halflife:N{d,w} (default 14d):
+ *             today, UTC).  sort:recent with halflife:N{d,w,m,y} (default
+ *             14d; months and years are the days back to now minus them, as
+ *             since: counts, so an article dated there weighs half):
  *             score * 2^(-age/halflife), age = now - day in days, 0 for
  *             articles dated after now; undated articles weigh 0.
  *   after:CURSOR      the page after the answer that gave "next":CURSOR.

@@ -98,6 +98,9 @@ typedef struct qp_parser {
   uint32_t since_n; /* since:N<unit>, resolved against now at the end */
   char since_unit;
   size_t since_at;
+  uint32_t halflife_n; /* halflife:N<m|y>, resolved against now at the end */
+  char halflife_unit;  /* 0 when halflife: is days (d, w) or not given */
+  size_t halflife_at;
 } qp_parser_t;
 
 /* 1-based column of byte offset off, as error messages give it. */

@@ -864,6 +864,20 @@ static void test_qp_add_condition_keeps_like_ranked(void **state) {
   assert_int_equal(parse_ok("like:x outlet:CNN")->has_text, 1);
 }
 
+static void test_qp_halflife_in_months_and_years_counts_back_from_now(void **state) {
+  (void)state;
+  assert_int_equal(parse_ok("sort:recent halflife:2w")->news.halflife, 14);
+  /* an article dated now minus the span weighs half: since:'s clamped days */
+  assert_int_equal(parse_ok("halflife:1m now:2024-03-31")->news.halflife, 31);
+  assert_int_equal(parse_ok("now:2023-03-31 halflife:1m")->news.halflife, 31);
+  assert_int_equal(parse_ok("now:2024-05-08 halflife:1y")->news.halflife, 366);
+  assert_int_equal(parse_ok("now:2023-05-08 halflife:1Y")->news.halflife, 365);
+  qp_query_t *out = NULL;
+  err_t err = {0};
+  assert_int_equal(qp_parse("halflife:3q", 11, arena, &out, &err), ERR_BAD_QUERY);
+  assert_int_equal(err.column, 10);
+}
+
 static void test_qp_date_node_builds_ranges(void **state) {
   (void)state;
   qp_node_t *n = NULL;
@@ -970,6 +984,7 @@ int main(void) {
       T(test_qp_filter_node_builds_a_keyed_filter),
       T(test_qp_add_condition_regroups_filters),
       T(test_qp_add_condition_keeps_like_ranked),
+      T(test_qp_halflife_in_months_and_years_counts_back_from_now),
       T(test_qp_date_node_builds_ranges),
       T(test_qp_names_of_facets_and_sorts),
   };
