@@ -1067,6 +1067,32 @@ int qp_add_condition(qp_query_t *q, qp_node_t *cond, arena_t *a) {
   return 0;
 }
 
+int qp_set_option(qp_query_t *q, const char *name, const char *value, size_t len, arena_t *a,
+                  err_t *err) {
+  const qp_fdef_t *def = name ? qp__field_def(name, strlen(name)) : NULL;
+  if (!q || !a || !value || !def || def->kind != QP_FK_OPTION)
+    return qp__fail(err, ERR_INVAL, 0, "qp_set_option: no query, arena, value or option");
+  qp_parser_t p;
+  memset(&p, 0, sizeof p);
+  p.q = value;
+  p.len = len;
+  p.query = q;
+  p.b = (qp_build_t){a, err, 0, SIZE_MAX};
+  if (len == 0) return qp__bad(&p, 0, "%s: needs a value at column 1", def->name);
+  /* since: is resolved against now: when it is read, so each once, now
+   * first (a caller sets now: before since:). */
+  if ((def->id == QP_OPT_SINCE || def->id == QP_OPT_NOW) && q->news.since)
+    return qp__bad(&p, 0, "%s: given beside since: in the query: give both in one place",
+                   def->name);
+  if (def->id == QP_OPT_NOW && q->news.has_now) return qp__bad(&p, 0, "option 'now' given twice");
+  qp_tok_t t = {.kind = QT_FIELD, .s = value, .n = len, .def = def};
+  int rc = qp_option(&p, &t, 1, 0);
+  if (!rc && def->id == QP_OPT_SINCE) rc = qp_resolve_since(&p, &q->root);
+  if (!rc && p.halflife_unit) rc = qp_resolve_halflife(&p);
+  if (!rc) q->has_text = qp_has_text(q->root) || q->news.like;
+  return rc;
+}
+
 qp_node_t *qp_filter_node(arena_t *a, qp_field_t field, const char *value, size_t len) {
   qp_build_t b = {a, NULL, 0, SIZE_MAX};
   qp_node_t *n;

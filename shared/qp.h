@@ -210,6 +210,12 @@ int qp_parse(const char *q, size_t len, arena_t *a, qp_query_t **out, err_t *err
 qp_query_t *qp_query_new(arena_t *a);
 /* Conjoin an extra condition to the root (JSON request fields). */
 int qp_add_condition(qp_query_t *q, qp_node_t *cond, arena_t *a);
+/* Apply the option name ("since", "now", "by", ...) with value[0..len) as
+ * `name:value` at the top level would (the JSON request form's option
+ * fields); give now before since.  0, or ERR_BAD_QUERY with err->column in
+ * the value (or ERR_INVAL when name is no option). */
+int qp_set_option(qp_query_t *q, const char *name, const char *value, size_t len, arena_t *a,
+                  err_t *err);
 /* Build filter / date nodes (the JSON request form uses these). */
 qp_node_t *qp_filter_node(arena_t *a, qp_field_t field, const char *value, size_t len);
 /* from/to as written ("2023-11", "2023-11-02", "2023"); either may be NULL. */
