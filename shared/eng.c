@@ -660,55 +660,27 @@ static xw_query *eng_any_words(eng_build_t *b, const qp_node_t *n) {
   return q;
 }
 
-/* A word in more than half of the articles says little about which to
- * return (its Robertson-Sparck Jones weight would be negative).  The word's
- * stem terms, one per language, are in disjoint sets of articles, so the
- * sum of their frequencies (xw_query_cost) is the number of articles it
- * matches. */
-static int eng_common(eng_build_t *b, const qp_node_t *k) {
-  uint64_t n = xw_db_doccount(b->e->db);
-  if (k->kind != QN_WORD || n < 4) return 0;
-  xw_query *w = eng_word(b, k, 0);
-  int common = w && xw_query_cost(b->e->db, w, n) > n / 2;
-  xw_query_free(w);
-  return common;
-}
-
-/* The text conditions of the AND n combined: all of them, or, for the root
- * under match:any, any of them, with the common words (eng_common) only
- * adding weight, so that they do not make the whole index match (unless
- * every word is common). */
-#define ENG_MAX_COMMON 16
-static xw_query *eng_text(xw_op op, xw_query **text, size_t nt, xw_query **common, size_t nc) {
-  if (nt == 0) return eng_combine_free(op, common, nc);
-  xw_query *t = eng_combine_free(op, text, nt);
-  if (!nc) return t;
-  xw_query *maybe[1 + ENG_MAX_COMMON] = {t};
-  memcpy(maybe + 1, common, nc * sizeof *common);
-  return eng_combine_free(XW_AND_MAYBE, maybe, nc + 1);
-}
-
 static xw_query *eng_and(eng_build_t *b, const qp_node_t *n) {
   /* One allocation holds the three groups: text, filters, exclusions (with
    * a spare slot in front of the exclusions for the AND_NOT's left side). */
   xw_query **all = calloc(3 * n->nkids + 1, sizeof *all);
   if (!all) return NULL;
   xw_query **text = all, **filt = all + n->nkids, **neg = all + 2 * n->nkids + 1;
-  xw_query *common[ENG_MAX_COMMON];
-  size_t nt = 0, nf = 0, nn = 0, nc = 0;
+  size_t nt = 0, nf = 0, nn = 0;
+  /* The root under match:any: any of its text conditions (SPEC.md: "any
+   * of the words"), a word in most articles too; BM25 ranks it low. */
   int any = n == b->root && b->any;
   for (size_t i = 0; i < n->nkids; i++) {
     const qp_node_t *k = n->kids[i];
     if (k->kind == QN_NOT) neg[nn++] = eng_node(b, k->kids[0]);
-    else if (any && nc < ENG_MAX_COMMON && eng_common(b, k)) common[nc++] = eng_node(b, k);
     else if (any && k->kind == QN_PHRASE && !k->quoted) text[nt++] = eng_any_words(b, k);
     else if (eng_weighted(k)) text[nt++] = eng_node(b, k);
     else filt[nf++] = eng_node(b, k);
   }
-  xw_query *t = nt + nc ? eng_text(any ? XW_OR : XW_AND, text, nt, common, nc) : NULL;
+  xw_query *t = nt ? eng_combine_free(any ? XW_OR : XW_AND, text, nt) : NULL;
   xw_query *f = nf ? eng_combine_free(XW_AND, filt, nf) : NULL;
   xw_query *q = NULL;
-  if ((nt + nc && !t) || (nf && !f)) {
+  if ((nt && !t) || (nf && !f)) {
     xw_query_free(t);
     xw_query_free(f);
   } else if (t && f) {

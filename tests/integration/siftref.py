@@ -863,7 +863,6 @@ class Corpus:
         raise ValueError("bad node %r" % (node,))
 
     # -- SEARCH: relaxation and match:any (SPEC.md "Query language") --
-    MAX_COMMON = 16  # eng.c ENG_MAX_COMMON
 
     def search(self, node):
         """(article numbers, relaxed) that a SEARCH of node answers: when
@@ -877,21 +876,15 @@ class Corpus:
         return self.eval_any(node), True
 
     def eval_any(self, node):
-        """match:any: the root AND's text conditions ORed; a plain word in
-        more than half of the articles only adds weight (it matches only
-        when every text condition is such a word); a token of several words
-        (a bare phrase) gives its words; filters and exclusions stay."""
+        """match:any: the root AND's text conditions ORed ("any of the
+        words", a word in most articles too); a token of several words (a
+        bare phrase) gives its words; filters and exclusions stay."""
         if node[0] != "and":
             return self.eval(node)
-        n = len(self.docs)
-        text, common, rest = [], [], []
+        text, rest = [], []
         for k in self._and_list(node):
             if not has_positive_text(k):
                 rest.append(k)
-            elif (k[0] == "word" and n >= 4 and len(common) < self.MAX_COMMON
-                  and len(self._stem_match(k[1], k[2] == "title", k[3] if len(k) > 3 else None,
-                                           itself=False)) > n // 2):
-                common.append(k)
             elif k[0] == "phrase" and k[3] == "bare":
                 typed = phrase_typed(k)
                 tw, traw, runs = analyze(typed)
@@ -901,7 +894,7 @@ class Corpus:
                              + [("word", c, k[2], r) for _, _, c, r in runs]))
             else:
                 text.append(k)
-        return self.eval(("and", [("or", text or common)] + rest))
+        return self.eval(("and", [("or", text)] + rest))
 
     @staticmethod
     def _and_list(node):
