@@ -33,7 +33,9 @@ typedef struct doc {
   const char *date_warning; /* set when a date was given but not understood */
 } doc_t;
 
-/* 0 and *d filled; ERR_BAD_INPUT with the reason in err (skip the record);
+/* 0 and *d filled; ERR_BAD_INPUT with the reason in err (skip the record):
+ * err->column is above 0 when the line is not a JSON object at all (the
+ * byte of a syntax fault, or 1), 0 when it is an object with a bad field;
  * ERR_NOMEM. */
 int doc_parse_json(const char *line, size_t len, arena_t *a, doc_t *d, err_t *err);
 int doc_from_text(const char *relpath, const char *text, size_t len, arena_t *a, doc_t *d,

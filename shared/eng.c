@@ -660,55 +660,27 @@ static xw_query *eng_any_words(eng_build_t *b, const qp_node_t *n) {
   return q;
 }
 
-/* A word in more than half of the articles says little about which to
- * return (its Robertson-Sparck Jones weight would be negative).  The word's
- * stem terms, one per language, are in disjoint sets of articles, so the
- * sum of their frequencies (xw_query_cost) is the number of articles it
- * matches. */
-static int eng_common(eng_build_t *b, const qp_node_t *k) {
-  uint64_t n = xw_db_doccount(b->e->db);
-  if (k->kind != QN_WORD || n < 4) return 0;
-  xw_query *w = eng_word(b, k, 0);
-  int common = w && xw_query_cost(b->e->db, w, n) > n / 2;
-  xw_query_free(w);
-  return common;
-}
-
-/* The text conditions of the AND n combined: all of them, or, for the root
- * under match:any, any of them, with the common words (eng_common) only
- * adding weight, so that they do not make the whole index match (unless
- * every word is common). */
-#define ENG_MAX_COMMON 16
-static xw_query *eng_text(xw_op op, xw_query **text, size_t nt, xw_query **common, size_t nc) {
-  if (nt == 0) return eng_combine_free(op, common, nc);
-  xw_query *t = eng_combine_free(op, text, nt);
-  if (!nc) return t;
-  xw_query *maybe[1 + ENG_MAX_COMMON] = {t};
-  memcpy(maybe + 1, common, nc * sizeof *common);
-  return eng_combine_free(XW_AND_MAYBE, maybe, nc + 1);
-}
-
 static xw_query *eng_and(eng_build_t *b, const qp_node_t *n) {
   /* One allocation holds the three groups: text, filters, exclusions (with
    * a spare slot in front of the exclusions for the AND_NOT's left side). */
   xw_query **all = calloc(3 * n->nkids + 1, sizeof *all);
   if (!all) return NULL;
   xw_query **text = all, **filt = all + n->nkids, **neg = all + 2 * n->nkids + 1;
-  xw_query *common[ENG_MAX_COMMON];
-  size_t nt = 0, nf = 0, nn = 0, nc = 0;
+  size_t nt = 0, nf = 0, nn = 0;
+  /* The root under match:any: any of its text conditions (SPEC.md: "any
+   * of the words"), a word in most articles too; BM25 ranks it low. */
   int any = n == b->root && b->any;
   for (size_t i = 0; i < n->nkids; i++) {
     const qp_node_t *k = n->kids[i];
     if (k->kind == QN_NOT) neg[nn++] = eng_node(b, k->kids[0]);
-    else if (any && nc < ENG_MAX_COMMON && eng_common(b, k)) common[nc++] = eng_node(b, k);
     else if (any && k->kind == QN_PHRASE && !k->quoted) text[nt++] = eng_any_words(b, k);
     else if (eng_weighted(k)) text[nt++] = eng_node(b, k);
     else filt[nf++] = eng_node(b, k);
   }
-  xw_query *t = nt + nc ? eng_text(any ? XW_OR : XW_AND, text, nt, common, nc) : NULL;
+  xw_query *t = nt ? eng_combine_free(any ? XW_OR : XW_AND, text, nt) : NULL;
   xw_query *f = nf ? eng_combine_free(XW_AND, filt, nf) : NULL;
   xw_query *q = NULL;
-  if ((nt + nc && !t) || (nf && !f)) {
+  if ((nt && !t) || (nf && !f)) {
     xw_query_free(t);
     xw_query_free(f);
   } else if (t && f) {
@@ -961,11 +933,11 @@ static int eng_check_budget(eng_t *e, xw_query *x, uint64_t hits, err_t *err) {
                  (unsigned long long)e->lim.max_cost);
 }
 
-/* Would match:any change q: is its root an AND of two or more text
- * conditions (filters and exclusions aside)? */
+/* May q be relaxed: is it plain words (qp.h; filters aside, no operator)
+ * and would match:any change it, its root an AND of two or more? */
 static int eng_relaxable(const qp_query_t *q) {
   size_t text = 0;
-  if (!q->relax || q->match_any || !q->root || q->root->kind != QN_AND) return 0;
+  if (!q->relax || !q->plain || q->match_any || !q->root || q->root->kind != QN_AND) return 0;
   for (size_t i = 0; i < q->root->nkids; i++) text += eng_weighted(q->root->kids[i]);
   return text >= 2;
 }
@@ -1026,6 +998,7 @@ typedef struct eng_cursor {
   size_t key_len;
   xw_docid *seen; /* relevance, recent: every hit shown so far, ascending */
   size_t nseen;
+  int collapsed; /* collapse:copies: rank is the groups shown so far */
 } eng_cursor_t;
 
 static char eng_order_char(qp_sort_t s) {
@@ -1080,14 +1053,17 @@ static int eng_cursor_parse(const qp_query_t *q, qp_sort_t sort, arena_t *a, eng
   const char *s = q->news.after, *p;
   int col = q->news.after_column;
   memset(c, 0, sizeof c[0]);
-  c->order = s[0];
+  c->collapsed = s[0] >= 'A' && s[0] <= 'Z'; /* "R20": 20 groups shown */
+  c->order = c->collapsed ? (char)(s[0] - 'A' + 'a') : s[0];
   unsigned long long rank = 0, docid = 0;
   int ok = c->order && strchr("rnot", c->order) && s[1] >= '0' && s[1] <= '9';
   if (ok) {
     rank = strtoull(s + 1, (char **)&p, 10);
-    ok = *p == '.' && rank >= 1 && rank <= UINT32_MAX;
+    ok = *p == (c->collapsed ? '\0' : '.') && rank >= 1 && rank <= UINT32_MAX;
   }
-  if (ok && (c->order == 'r' || c->order == 't')) {
+  if (ok && c->collapsed) {
+    /* nothing more: the page after is at that rank */
+  } else if (ok && (c->order == 'r' || c->order == 't')) {
     c->rank = (uint32_t)rank;
     ok = eng_get_seen(p + 1, strlen(p + 1), a, c) == 0;
   } else if (ok) {
@@ -1106,6 +1082,9 @@ static int eng_cursor_parse(const qp_query_t *q, qp_sort_t sort, arena_t *a, eng
     return err_set(err, ERR_BAD_QUERY, col,
                    "the cursor at column %d was made for sort:%s, not sort:%s", col,
                    eng_order_name(c->order), qp_sort_name(sort));
+  if (c->collapsed != q->news.collapse)
+    return err_set(err, ERR_BAD_QUERY, col, "the cursor at column %d was made %s collapse:copies",
+                   col, c->collapsed ? "with" : "without");
   c->rank = (uint32_t)rank;
   c->docid = (xw_docid)docid;
   return 0;
@@ -1467,6 +1446,8 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
       q->sort == QP_SORT_DEFAULT ? (q->has_text ? QP_SORT_RELEVANCE : QP_SORT_NEWEST) : q->sort;
   eng_cursor_t cur;
   const eng_cursor_t *cp = NULL;
+  int collapse = q->news.collapse;
+  uint32_t offset = q->offset;
   if (q->news.after) {
     if (q->offset)
       return err_set(err, ERR_BAD_QUERY, q->news.after_column,
@@ -1474,6 +1455,14 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
                      q->news.after_column);
     if ((rc = eng_cursor_parse(q, sort, a, &cur, err))) return rc;
     cp = &cur;
+    if (cur.collapsed) { /* groups are paged by their rank, as offset: does */
+      if (cur.rank > e->lim.max_offset)
+        return err_set(err, ERR_BAD_QUERY, q->news.after_column,
+                       "the cursor at column %d is past the largest offset, %u",
+                       q->news.after_column, e->lim.max_offset);
+      offset = cur.rank;
+      cp = NULL;
+    }
   }
   int by_value = sort == QP_SORT_NEWEST || sort == QP_SORT_OLDEST;
   unsigned sort_slot = sort == QP_SORT_OLDEST ? SCHEMA_SLOT_OLDEST : SCHEMA_SLOT_NEWEST;
@@ -1487,7 +1476,7 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
     x = eng_combine_free(XW_FILTER, pair, 2);
     if (!x) return err_set(err, ERR_NOMEM, 0, "out of memory building the query");
   }
-  if ((rc = eng_check_budget(e, x, (uint64_t)q->offset + q->limit, err))) return rc;
+  if ((rc = eng_check_budget(e, x, (uint64_t)offset + q->limit, err))) return rc;
 
   xw_facet_spec specs[QP_FACET__COUNT];
   for (size_t i = 0; i < q->nfacets; i++) {
@@ -1497,11 +1486,10 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
   /* sort:recent ranks every match itself (eng_recent), and a relevance
    * cursor leaves out the hits seen (eng_unseen): Xapian then only counts,
    * or ranks past the pages seen; the rest is Xapian's own order. */
-  int collapse = q->news.collapse;
   int rerank = sort == QP_SORT_RECENT || (cp && sort == QP_SORT_RELEVANCE) || collapse;
-  uint32_t want = q->offset + q->limit, base = cp ? cur.rank : q->offset;
+  uint32_t want = offset + q->limit, base = cp ? cur.rank : offset;
   xw_search_opts o = {
-      .offset = rerank ? 0 : q->offset,
+      .offset = rerank ? 0 : offset,
       .limit = sort == QP_SORT_RECENT ? 0
                : collapse             ? want + want / 4 + 5
                : cp && !by_value      ? cur.rank + 2 * q->limit + 10
@@ -1532,12 +1520,6 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
   char *owned = NULL; /* a hit's data read by docid (sort:recent) */
   eng_collapse_t col = {0};
   if (collapse) {
-    if (cp) {
-      rc = err_set(err, ERR_BAD_QUERY, q->news.after_column,
-                   "after: at column %d cannot continue a collapse:copies answer (use offset:)",
-                   q->news.after_column);
-      goto out;
-    }
     if ((rc = eng_collapse_count(e, x, &col, err))) goto out;
     if (!q->nfacets) o.check_at_least = 0; /* the count is col's */
   }
@@ -1581,7 +1563,7 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
   out->limit = q->limit;
   /* The page: hits [skip, skip + nh) of the rescored candidates, or of the
    * mset as Xapian ordered it. */
-  uint32_t skip = rerank && !cp ? q->offset : 0;
+  uint32_t skip = rerank && !cp ? offset : 0;
   uint32_t nh = rerank ? (nc > skip ? (uint32_t)nc - skip : 0) : xw_mset_size(m);
   out->hits = nh ? arena_calloc(a, nh, sizeof *out->hits) : NULL;
   snip_matcher_t *sm = nh ? snip_matcher_new(a, q, e->stemmers, e->nlangs) : NULL;
@@ -1648,11 +1630,17 @@ static int eng_search_once(eng_t *e, const qp_query_t *q, int any, arena_t *a, e
   out->nhits = nh;
   /* More to come: the last hit's rank is below the total (an estimated
    * total says so only when the page is full). */
-  if (nh && !collapse && (out->total_exact ? base + nh < out->total : nh == q->limit)) {
+  if (nh && collapse && base + nh < out->groups) {
+    out->next = arena_sprintf(a, "%c%u", eng_order_char(sort) - 'a' + 'A', base + nh);
+    if (!out->next) {
+      rc = err_set(err, ERR_NOMEM, 0, "out of memory for the cursor");
+      goto out;
+    }
+  } else if (nh && !collapse && (out->total_exact ? base + nh < out->total : nh == q->limit)) {
     if (by_value) {
       out->next = eng_cursor_value(m, nh - 1, sort, base + nh, sort_slot, a);
     } else {
-      size_t n = (rerank ? skip : q->offset) + nh;
+      size_t n = (rerank ? skip : offset) + nh;
       xw_docid *seen;
       if ((rc = eng_page_seen(e, x, &o, m, rerank ? cands : NULL, n, a, &seen, err))) goto out;
       out->next = eng_cursor_seen(cp, seen, n, sort, base + nh, a);

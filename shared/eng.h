@@ -20,8 +20,9 @@
  * on scores).  match:any ORs the text conditions of the root AND (filters
  * and exclusions stay as they are), ranked by BM25.
  *
- * Relaxation (SPEC.md): a SEARCH whose root is an AND of two or more text
- * conditions, that matches nothing, is run again as match:any and marked
+ * Relaxation (SPEC.md): a SEARCH of plain words (qp.h `plain`: filters
+ * aside, no AND, OR, NOT, '-' or NEAR) whose root is an AND of two or more
+ * of them, that matches nothing, is run again as match:any and marked
  * relaxed, unless relax:no.  COUNT never relaxes.
  *
  * Snippets: up to ENG_SNIPPET_BYTES of the body around the densest cluster of
@@ -188,6 +189,10 @@ uint64_t eng_cost(eng_t *e, const qp_query_t *q, uint32_t hits);
  * the sort order, so articles added between pages never repeat or shift
  * one; relevance and sort:recent rank the best matches and continue after
  * (score, docid).  A cursor is only valid for the order that made it.
+ * A collapse:copies answer's cursor is "<ORDER><rank>" (the order letter in
+ * upper case, rank the groups shown so far): the next page starts at that
+ * rank as offset: would, so there an article added between pages may shift
+ * the groups by one.
  *
  * sort:recent ranks by score * 2^(-age/halflife), age in days from the
  * article's day to qp's news.now (0 when later); an undated article scores
@@ -206,7 +211,7 @@ int eng_count(eng_t *e, const qp_query_t *q, uint32_t *count, err_t *err);
  * 1 s per million articles, and kept: 4 bytes of group and 4 of ring per
  * article.  collapse:copies counts every match's group (one pass over the
  * matches, as facets do), ranks as asked and keeps each group's best hit;
- * it takes no after: cursor yet.  eng_copies lists the ids of the other
+ * its cursor pages the groups (above).  eng_copies lists the ids of the other
  * articles of id's group (*n = 0 when it has none), in the arena. */
 int eng_copies(eng_t *e, const char *id, size_t len, arena_t *a, const char ***ids, size_t *n,
                err_t *err);

@@ -96,12 +96,14 @@ static void hreq_facets(buf_t *out, const char *s, size_t n) {
 }
 
 static void hreq_value(buf_t *out, const char *name, size_t nlen, const char *v, size_t vlen) {
+  /* The JSON form's booleans: a form field can only send text. */
+  int boolean = hreq_is(name, nlen, "exact") || hreq_is(name, nlen, "relax");
   if ((hreq_is(name, nlen, "limit") || hreq_is(name, nlen, "offset")) && hreq_digits(v, vlen)) {
     buf_json_int(out, strtoll(v, NULL, 10));
-  } else if (hreq_is(name, nlen, "exact") &&
+  } else if (boolean &&
              (hreq_is(v, vlen, "true") || hreq_is(v, vlen, "yes") || hreq_is(v, vlen, "1"))) {
     buf_json_bool(out, 1);
-  } else if (hreq_is(name, nlen, "exact") &&
+  } else if (boolean &&
              (hreq_is(v, vlen, "false") || hreq_is(v, vlen, "no") || hreq_is(v, vlen, "0"))) {
     buf_json_bool(out, 0);
   } else if (hreq_is(name, nlen, "facets")) {

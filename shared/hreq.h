@@ -16,8 +16,8 @@
  *     first appearance; a name given more than once becomes an array;
  *   - `+` is a space and %XX a byte (application/x-www-form-urlencoded);
  *     the decoded text must be UTF-8;
- *   - limit and offset become numbers when they are digits, exact becomes
- *     true/false for true/false/yes/no/1/0, facets a list split at commas
+ *   - limit and offset become numbers when they are digits, exact and relax
+ *     become true/false for true/false/yes/no/1/0, facets a list split at commas
  *     (or an object when an item carries a count: outlet:20,month:all);
  *     otherwise values stay strings, and proto.c judges them as it judges
  *     any JSON request (so unknown names and wrong types get its messages);

@@ -424,6 +424,11 @@ static int proto_json_facets(qp_query_t *q, json_t *v, err_t *err) {
   return err_set(err, ERR_BAD_REQUEST, 0, "\"facets\" must be an array of names or an object");
 }
 
+/* The query options a JSON request may give as fields, each as the text
+ * `name:value` would be (qp_set_option); now first, for since. */
+static const char *const proto_json_options[] = {"now",      "since", "halflife", "by",
+                                                 "collapse", "like",  "after",    NULL};
+
 static const char *const proto_json_fields[] = {
     "op",    "q",      "outlet", "author", "tag",   "lang",  "from",  "to", "date",
     "limit", "offset", "sort",   "facets", "exact", "match", "relax", "id", NULL};
@@ -456,7 +461,11 @@ static int proto_read_json(const char *line, size_t len, proto_req_t *r) {
   json_object_foreach(o, key, v) {
     size_t k = 0;
     while (proto_json_fields[k] && strcmp(proto_json_fields[k], key) != 0) k++;
-    if (!proto_json_fields[k])
+    size_t opt = 0;
+    while (!proto_json_fields[k] && proto_json_options[opt] &&
+           strcmp(proto_json_options[opt], key) != 0)
+      opt++;
+    if (!proto_json_fields[k] && !proto_json_options[opt])
       return err_set(err, ERR_BAD_REQUEST, 0, "unknown request field \"%s\"", key);
   }
   json_t *op = json_object_get(o, "op");
@@ -509,6 +518,16 @@ static int proto_json_query(proto_ctx_t *c, proto_req_t *r, err_t *err) {
   if ((fs || ts) &&
       ((rc = qp_date_node(a, fs, ts, &dn, err)) || (rc = qp_add_condition(r->q, dn, a))))
     return rc;
+  for (size_t k = 0; proto_json_options[k]; k++) {
+    json_t *v = json_object_get(o, proto_json_options[k]);
+    if (!v || json_is_null(v)) continue;
+    if (!json_is_string(v))
+      return err_set(err, ERR_BAD_REQUEST, 0, "\"%s\" must be a string, as in %s:VALUE",
+                     proto_json_options[k], proto_json_options[k]);
+    if ((rc = qp_set_option(r->q, proto_json_options[k], json_string_value(v),
+                            json_string_length(v), a, err)))
+      return rc;
+  }
   if ((rc = proto_json_uint(o, "limit", QP_MAX_LIMIT, &r->q->limit, &r->q->has_limit, err)) ||
       (rc = proto_json_uint(o, "offset", UINT32_MAX, &r->q->offset, &r->q->has_offset, err)))
     return rc;

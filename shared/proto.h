@@ -31,9 +31,12 @@
  * JSON form: {"op":"search","q":"...","outlet":"X" or [..],"author":..,
  *   "tag":..,"from":"YYYY[-MM[-DD]]","to":..,"limit":N,"offset":N,
  *   "sort":"newest","facets":["outlet","month"] or {"outlet":20},
- *   "exact":true,"match":"any","relax":false,"id":"..." (get)}.  Fields
- *   given in JSON override the same option written inside "q"; filters add
- *   to those in "q".
+ *   "exact":true,"match":"any","relax":false,"id":"..." (get), and the
+ *   news options as strings, each read as NAME:VALUE in "q" would be:
+ *   "now","since","halflife","by","collapse","like","after"}.  Fields
+ *   given in JSON override the same option written inside "q" (since and
+ *   now, which make a date condition, go in one place or the other);
+ *   filters add to those in "q".
  * HIT: {"rank":R,"id":..,"score":S,"title":..,"title_html":..,"outlet":..,
  *   "date":..,"url":..,"snippet":..} with absent fields omitted; snippet and
  *   title_html (the title marked, present when something in it matched)

@@ -324,6 +324,34 @@ static int qp_has_text(const qp_node_t *n) {
   return 0;
 }
 
+/* Is there text anywhere under n, excluded text included? */
+static int qp_any_text(const qp_node_t *n) {
+  if (n->kind == QN_WORD || n->kind == QN_PHRASE || n->kind == QN_PREFIX || n->kind == QN_NEAR)
+    return 1;
+  for (size_t i = 0; i < n->nkids; i++)
+    if (qp_any_text(n->kids[i])) return 1;
+  return 0;
+}
+
+static int qp_plain_word(const qp_node_t *n) {
+  return n->kind == QN_WORD || n->kind == QN_PHRASE || n->kind == QN_PREFIX;
+}
+
+/* SPEC's "plain words (filters aside, no operators)": the root is a word,
+ * phrase or prefix, or an AND of them and of conditions without text
+ * (filters, dates, excluded filters); no AND, and no NOT or '-' of text,
+ * was written.  An OR or NEAR with text in it shows in the tree;
+ * parentheses that only group words (`(a b) c`) change nothing and do not
+ * count. */
+static int qp_plain(const qp_parser_t *p, const qp_node_t *root) {
+  if (!root || p->op_written) return 0;
+  if (qp_plain_word(root)) return 1;
+  if (root->kind != QN_AND) return 0;
+  for (size_t i = 0; i < root->nkids; i++)
+    if (!qp_plain_word(root->kids[i]) && qp_any_text(root->kids[i])) return 0;
+  return 1;
+}
+
 /* A growable array of pointers in the arena (old arrays are abandoned; the
  * waste is at most the final size). */
 typedef struct qp_vec {
@@ -601,12 +629,17 @@ static int qp_news_option(qp_parser_t *p, const qp_tok_t *t) {
       return 0;
     case QP_OPT_HALFLIFE: {
       char unit;
-      if (qp_span(s, n, "dw", 1000000, &nw->halflife, &unit) || nw->halflife == 0)
+      if (qp_span(s, n, "dwmy", 1000000, &nw->halflife, &unit) || nw->halflife == 0)
         return qp__bad(p, t->s_at,
-                       "bad halflife '%.*s%s' at column %d: expected a number of days or weeks "
-                       "above 0 (halflife:14d, halflife:2w)",
+                       "bad halflife '%.*s%s' at column %d: expected a number above 0 and d, w, "
+                       "m or y (halflife:14d, halflife:2w)",
                        QP_SHOW(s, n), vcol);
       if (unit == 'w') nw->halflife *= 7;
+      if (unit == 'm' || unit == 'y') { /* days back to now minus that, as since: counts */
+        p->halflife_n = nw->halflife;
+        p->halflife_unit = unit;
+        p->halflife_at = t->at;
+      }
       return 0;
     }
     case QP_OPT_AFTER:
@@ -640,6 +673,25 @@ static int qp_news_option(qp_parser_t *p, const qp_tok_t *t) {
   return 0;
 }
 
+/* now minus n calendar months or years (unit 'm', 'y'), the day clamped to
+ * the month's end; 0 before the year 1. */
+static uint32_t qp_months_back(uint32_t now, uint32_t n, char unit) {
+  int64_t months = (int64_t)n * (unit == 'y' ? 12 : 1);
+  return months > 12 * 10000 ? 0 : cal_add_months(now, -(int32_t)months);
+}
+
+/* halflife:N{m,y} as days: from now minus the span (as since: counts it)
+ * to now, so an article dated there weighs half. */
+static int qp_resolve_halflife(qp_parser_t *p) {
+  qp_news_t *nw = &p->query->news;
+  uint32_t lo = qp_months_back(nw->now, p->halflife_n, p->halflife_unit);
+  if (!lo)
+    return qp__bad(p, p->halflife_at, "halflife at column %d reaches before the year 1",
+                   qp__col(p->halflife_at));
+  nw->halflife = (uint32_t)(cal_days(nw->now) - cal_days(lo));
+  return 0;
+}
+
 /* since: as a DATE node from now minus the span to now, ANDed to *root. */
 static int qp_resolve_since(qp_parser_t *p, qp_node_t **root) {
   const qp_news_t *nw = &p->query->news;
@@ -648,8 +700,7 @@ static int qp_resolve_since(qp_parser_t *p, qp_node_t **root) {
     int64_t days = cal_days(nw->now) - (int64_t)n * (p->since_unit == 'w' ? 7 : 1);
     lo = cal_from_days(days);
   } else {
-    int64_t months = (int64_t)n * (p->since_unit == 'y' ? 12 : 1);
-    lo = months > 12 * 10000 ? 0 : cal_add_months(nw->now, -(int32_t)months);
+    lo = qp_months_back(nw->now, n, p->since_unit);
   }
   if (!lo)
     return qp__bad(p, p->since_at, "since:%s at column %d reaches before the year 1", nw->since,
@@ -866,6 +917,7 @@ static int qp_parse_unary(qp_parser_t *p, int depth, int top, int negated, qp_no
       if (!kid)
         return qp__bad(p, tok.at, "%s needs a term after it at column %d",
                        tok.kind == QT_NOT ? "NOT" : "'-'", qp__col(tok.at));
+      if (qp_any_text(kid)) p->op_written = 1;
       return qp_make_not(&p->b, kid, qp__col(tok.at), out);
     case QT_LPAREN:
       p->have = 0;
@@ -915,6 +967,7 @@ static int qp_parse_and(qp_parser_t *p, int depth, int top, qp_node_t **out) {
       if (and_at != SIZE_MAX || items.n == 0)
         return qp__bad(p, at, "AND needs a term on both sides at column %d", qp__col(at));
       and_at = t->at;
+      p->op_written = 1;
       p->have = 0;
       continue;
     }
@@ -991,8 +1044,10 @@ int qp_parse(const char *q, size_t len, arena_t *a, qp_query_t **out, err_t *err
     return qp__bad(&p, t->at, "unexpected ')' at column %d", qp__col(t->at));
   }
   if (p.query->news.since && (rc = qp_resolve_since(&p, &root))) return rc;
+  if (p.halflife_unit && (rc = qp_resolve_halflife(&p))) return rc;
   p.query->root = root;
   p.query->has_text = qp_has_text(root) || p.query->news.like;
+  p.query->plain = qp_plain(&p, root);
   *out = p.query;
   return 0;
 }
@@ -1008,8 +1063,34 @@ int qp_add_condition(qp_query_t *q, qp_node_t *cond, arena_t *a) {
     cond = root;
   }
   q->root = cond;
-  q->has_text = qp_has_text(cond);
+  q->has_text = qp_has_text(cond) || q->news.like;
   return 0;
+}
+
+int qp_set_option(qp_query_t *q, const char *name, const char *value, size_t len, arena_t *a,
+                  err_t *err) {
+  const qp_fdef_t *def = name ? qp__field_def(name, strlen(name)) : NULL;
+  if (!q || !a || !value || !def || def->kind != QP_FK_OPTION)
+    return qp__fail(err, ERR_INVAL, 0, "qp_set_option: no query, arena, value or option");
+  qp_parser_t p;
+  memset(&p, 0, sizeof p);
+  p.q = value;
+  p.len = len;
+  p.query = q;
+  p.b = (qp_build_t){a, err, 0, SIZE_MAX};
+  if (len == 0) return qp__bad(&p, 0, "%s: needs a value at column 1", def->name);
+  /* since: is resolved against now: when it is read, so each once, now
+   * first (a caller sets now: before since:). */
+  if ((def->id == QP_OPT_SINCE || def->id == QP_OPT_NOW) && q->news.since)
+    return qp__bad(&p, 0, "%s: given beside since: in the query: give both in one place",
+                   def->name);
+  if (def->id == QP_OPT_NOW && q->news.has_now) return qp__bad(&p, 0, "option 'now' given twice");
+  qp_tok_t t = {.kind = QT_FIELD, .s = value, .n = len, .def = def};
+  int rc = qp_option(&p, &t, 1, 0);
+  if (!rc && def->id == QP_OPT_SINCE) rc = qp_resolve_since(&p, &q->root);
+  if (!rc && p.halflife_unit) rc = qp_resolve_halflife(&p);
+  if (!rc) q->has_text = qp_has_text(q->root) || q->news.like;
+  return rc;
 }
 
 qp_node_t *qp_filter_node(arena_t *a, qp_field_t field, const char *value, size_t len) {

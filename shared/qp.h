@@ -47,13 +47,16 @@
  *   N the number of values (default 10, "all" for every value),
  *   exact:yes|no (totals exact, the default, or estimated),
  *   match:any|all (any of the top level's text conditions instead of all,
- *   see eng.h), relax:yes|no (whether eng_search may relax; default yes).
+ *   see eng.h), relax:yes|no (whether eng_search may relax a query of
+ *   plain words, `plain`; default yes).
  * News options (qp_news_t):
  *   since:N{d,w,m,y}  dated from `now` minus N days, weeks, calendar months
  *             or years (day clamped to the month's end) to `now`, both
  *             included: a DATE node (value "since:7d") ANDed to the root.
  *   now:YYYY-MM-DD    the day since: and sort:recent count from (default
- *             today, UTC).  sort:recent with halflife:N{d,w} (default 14d):
+ *             today, UTC).  sort:recent with halflife:N{d,w,m,y} (default
+ *             14d; months and years are the days back to now minus them, as
+ *             since: counts, so an article dated there weighs half):
  *             score * 2^(-age/halflife), age = now - day in days, 0 for
  *             articles dated after now; undated articles weigh 0.
  *   after:CURSOR      the page after the answer that gave "next":CURSOR.
@@ -194,6 +197,9 @@ typedef struct qp_query {
   size_t nfacets; /* in the order asked */
   int has_text;   /* some positive text condition (word, phrase,
                             prefix): relevance is the default order */
+  int plain;      /* the text is plain words, filters aside, with no
+                     operator (AND, OR, NOT, '-', NEAR): a SEARCH of it may
+                     be relaxed (eng.h) */
   qp_news_t news;
 } qp_query_t;
 
@@ -204,6 +210,12 @@ int qp_parse(const char *q, size_t len, arena_t *a, qp_query_t **out, err_t *err
 qp_query_t *qp_query_new(arena_t *a);
 /* Conjoin an extra condition to the root (JSON request fields). */
 int qp_add_condition(qp_query_t *q, qp_node_t *cond, arena_t *a);
+/* Apply the option name ("since", "now", "by", ...) with value[0..len) as
+ * `name:value` at the top level would (the JSON request form's option
+ * fields); give now before since.  0, or ERR_BAD_QUERY with err->column in
+ * the value (or ERR_INVAL when name is no option). */
+int qp_set_option(qp_query_t *q, const char *name, const char *value, size_t len, arena_t *a,
+                  err_t *err);
 /* Build filter / date nodes (the JSON request form uses these). */
 qp_node_t *qp_filter_node(arena_t *a, qp_field_t field, const char *value, size_t len);
 /* from/to as written ("2023-11", "2023-11-02", "2023"); either may be NULL. */

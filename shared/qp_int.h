@@ -93,9 +93,14 @@ typedef struct qp_parser {
   qp_query_t *query;
   qp_field_t field; /* where text matches: QF_TITLE inside title:( ) */
   unsigned opts;    /* a bit per option given */
+  int op_written;   /* an AND, or a NOT or '-' of text, was written (the
+                       tree keeps neither `a AND b` nor `NOT NOT a`) */
   uint32_t since_n; /* since:N<unit>, resolved against now at the end */
   char since_unit;
   size_t since_at;
+  uint32_t halflife_n; /* halflife:N<m|y>, resolved against now at the end */
+  char halflife_unit;  /* 0 when halflife: is days (d, w) or not given */
+  size_t halflife_at;
 } qp_parser_t;
 
 /* 1-based column of byte offset off, as error messages give it. */

@@ -863,35 +863,28 @@ class Corpus:
         raise ValueError("bad node %r" % (node,))
 
     # -- SEARCH: relaxation and match:any (SPEC.md "Query language") --
-    MAX_COMMON = 16  # eng.c ENG_MAX_COMMON
 
     def search(self, node):
         """(article numbers, relaxed) that a SEARCH of node answers: when
-        the root is an AND of two or more text conditions and matches
-        nothing, it is answered as match:any."""
+        it is plain words (filters aside, no operator) ANDed, two or more,
+        and matches nothing, it is answered as match:any."""
         nums = self.eval(node)
-        if nums or node[0] != "and":
+        if nums or node[0] != "and" or not plain_words(node):
             return nums, False
         if sum(1 for k in self._and_list(node) if has_positive_text(k)) < 2:
             return nums, False
         return self.eval_any(node), True
 
     def eval_any(self, node):
-        """match:any: the root AND's text conditions ORed; a plain word in
-        more than half of the articles only adds weight (it matches only
-        when every text condition is such a word); a token of several words
-        (a bare phrase) gives its words; filters and exclusions stay."""
+        """match:any: the root AND's text conditions ORed ("any of the
+        words", a word in most articles too); a token of several words (a
+        bare phrase) gives its words; filters and exclusions stay."""
         if node[0] != "and":
             return self.eval(node)
-        n = len(self.docs)
-        text, common, rest = [], [], []
+        text, rest = [], []
         for k in self._and_list(node):
             if not has_positive_text(k):
                 rest.append(k)
-            elif (k[0] == "word" and n >= 4 and len(common) < self.MAX_COMMON
-                  and len(self._stem_match(k[1], k[2] == "title", k[3] if len(k) > 3 else None,
-                                           itself=False)) > n // 2):
-                common.append(k)
             elif k[0] == "phrase" and k[3] == "bare":
                 typed = phrase_typed(k)
                 tw, traw, runs = analyze(typed)
@@ -901,7 +894,7 @@ class Corpus:
                              + [("word", c, k[2], r) for _, _, c, r in runs]))
             else:
                 text.append(k)
-        return self.eval(("and", [("or", text or common)] + rest))
+        return self.eval(("and", [("or", text)] + rest))
 
     @staticmethod
     def _and_list(node):
@@ -1140,6 +1133,42 @@ def has_positive_text(node, neg=False):
     if k in ("and", "or"):
         return any(has_positive_text(c, neg) for c in node[1])
     return False
+
+
+def has_text(node):
+    """Text anywhere in node, excluded text included."""
+    k = node[0]
+    if k in ("word", "phrase", "prefix", "near"):
+        return True
+    if k == "not":
+        return has_text(node[1])
+    if k in ("and", "or"):
+        return any(has_text(c) for c in node[1])
+    return False
+
+
+def _and_written(node):
+    if node[0] == "not":
+        return _and_written(node[1])
+    if node[0] in ("and", "or"):
+        return (node[0] == "and" and len(node) > 2 and node[2] == "AND") or \
+            any(_and_written(c) for c in node[1])
+    return False
+
+
+def plain_words(node):
+    """SPEC.md: a SEARCH of "plain words (filters aside, no operators)":
+    words, phrases and prefixes ANDed (parentheses around such an AND
+    change nothing) beside conditions without text; no AND written, and no
+    OR, NOT or NEAR with text in it."""
+    if _and_written(node):
+        return False
+    if node[0] in ("word", "phrase", "prefix"):
+        return True
+    if node[0] != "and":
+        return False
+    return all(k[0] in ("word", "phrase", "prefix") or not has_text(k)
+               for k in Corpus._and_list(node))
 
 
 def _bare_ok(s):

@@ -220,6 +220,7 @@ def check_collapse(res, idx, recs, groups, vocab):
     out, _ = sift.query_batch(idx, reqs)
     outlet = {r["id"]: r["outlet"] for r in recs}
     standing = 0  # hits standing for two or more articles
+    follow = []  # (request after the offset page's cursor, the groups it should show, what)
     for k, (q, node) in enumerate(queries):
         nums = ref.eval(node)
         mids = ref.ids(nums)
@@ -250,9 +251,21 @@ def check_collapse(res, idx, recs, groups, vocab):
             res.ok(ok, what + ": groups, hits and copies as the reference",
                    "groups %s want %d; total %s want %d" % (col.get("groups"), len(want_groups),
                                                            col.get("total"), len(mids)))
-            res.ok([h["id"] for h in page["hits"]] == best[3:7] and "next" not in page,
+            res.ok([h["id"] for h in page["hits"]] == best[3:7],
                    what + ": offset pages are the collapsed list's")
+            res.ok(("next" in page) == (len(best) > 7),
+                   what + ": \"next\" when more groups are to come (%d)" % len(best),
+                   sift.short(page))
+            if "next" in page:
+                follow.append(("SEARCH %s%s collapse:copies limit:4 after:%s"
+                               % (q, sort if sort != " sort:recent" else sort + " now:2023-12-31",
+                                  page["next"]), best[7:11], what))
     res.ok(standing > 50, "collapse:copies: %d hits stood for copies" % standing)
+    res.ok(follow, "some collapsed pages have a next page")
+    nxt, _ = sift.query_batch(idx, [r for r, _, _ in follow])
+    for (req, want, what), a in zip(follow, nxt):
+        res.ok(a and [h["id"] for h in a.get("hits", [])] == want and a.get("offset") == 7,
+               what + ": after:\"next\" gives the groups that follow", "%s: %s" % (req, sift.short(a)))
 
 
 def _dates(r):

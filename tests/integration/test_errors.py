@@ -130,6 +130,18 @@ def check_bad_corpus(res, tmp):
     p = sift.index(tmp / "strict-good", [good], "--strict")
     res.ok(p.returncode == 0, "--strict exits 0 on clean input",
            "exit %d: %s" % (p.returncode, p.stderr.decode("utf-8", "replace")))
+    # A file whose every record is bad by its fields is a corpus with bad
+    # lines, not a stray file: each is reported, the run exits 0.
+    allbad = tmp / "allbad.jsonl"
+    allbad.write_bytes(b'{"title":"no id"}\n{"id":"ab-2","title":7}\n{"id":"ab-3","tags":"x"}\n')
+    p = sift.index(tmp / "allbad-index", [allbad, good], "--quiet")
+    err = p.stderr.decode("utf-8", "replace")
+    res.ok(p.returncode == 0 and all("%s:%d: " % (allbad, n) in err for n in (1, 2, 3))
+           and "no article in it" not in err,
+           "a file of only bad records: FILE:LINE for each, exit 0",
+           "exit %d: %s" % (p.returncode, sift.short(err, 600)))
+    p = sift.index(tmp / "allbad-strict", [allbad, good], "--quiet", "--strict")
+    res.ok(p.returncode != 0, "... and non-zero with --strict", "exit %d" % p.returncode)
     os.unlink(path)  # 64 MiB
     return tmp / "strict-good"
 

@@ -225,6 +225,7 @@ CASES = [
      {"op": "search", "outlet": OUTLET, "from": "2021-03-05", "to": "2021-03-09"}),
     ("/search?q=keeper&outlet=" + OUTLET.replace(" ", "%20") + "&outlet=Nope",
      {"op": "search", "q": "keeper", "outlet": [OUTLET, "Nope"]}),
+    ("/search?q=lighthouse+zzqx&relax=no", {"op": "search", "q": "lighthouse zzqx", "relax": False}),
     ("/count?q=lighthouse", {"op": "count", "q": "lighthouse"}),
     ("/count?q=caf%C3%A9+OR+harbour", {"op": "count", "q": "café OR harbour"}),
     ("/explain?q=a+OR+%22b+c%22+-d", {"op": "explain", "q": "a OR \"b c\" -d"}),

@@ -4,7 +4,8 @@ since:/now: bounds (month ends clamped), sort:recent with halflife:, TIMELINE
 (series zero-filled by day, ISO week, month and year; counts, all articles
 and distinct outlets per period; each outlet's first article), cursors
 (after:, "next") paged through and compared with one big page, and paged
-across an index growing between the pages.  Every expected answer comes
+across an index growing between the pages; the news options as fields of
+the JSON-object request.  Every expected answer comes
 from siftref.py (Python's datetime and the corpus files), never from what
 the engine printed; sort:recent takes the engine's plain relevance scores
 (BM25 is not re-implemented) and checks the decay and the order on them.
@@ -84,7 +85,47 @@ def main():
     check_like(res, ref, ask)
     check_cursors(res, ref, ask)
     check_cursors_growing(res, rng, tmp, idx, part1)
+    check_json_options(res, ask)
     res.finish()
+
+
+def check_json_options(res, ask):
+    """The news options as JSON-object fields (and so HTTP parameters)
+    answer as NAME:VALUE written in "q"."""
+    w = WORDS[0]
+    pairs = [
+        ("COUNT %s since:3m now:2023-03-31" % w, {"op": "count", "q": w, "since": "3m", "now": "2023-03-31"}),
+        ("SEARCH %s sort:recent halflife:2w now:2023-06-01 limit:5" % w,
+         {"op": "search", "q": w, "sort": "recent", "halflife": "2w", "now": "2023-06-01", "limit": 5}),
+        ("TIMELINE %s by:week date:2023-01..2023-03" % w,
+         {"op": "timeline", "q": w, "by": "week", "from": "2023-01", "to": "2023-03"}),
+        ("SEARCH %s collapse:copies limit:3" % w, {"op": "search", "q": w, "collapse": "copies", "limit": 3}),
+        # like: ranks (relevance) also when the JSON form adds conditions
+        ("SEARCH like:news-00005 date:2022-01-01.. limit:5",
+         {"op": "search", "q": "like:news-00005", "from": "2022-01-01", "limit": 5}),
+        ("SEARCH like:news-00005 outlet:\"%s\" limit:5" % OUTLETS[0],
+         {"op": "search", "like": "news-00005", "outlet": OUTLETS[0], "limit": 5}),
+    ]
+    first = ask(["SEARCH %s sort:newest limit:3" % w])[0]
+    if first and first.get("next"):
+        pairs.append(("SEARCH %s sort:newest limit:3 after:%s" % (w, first["next"]),
+                      {"op": "search", "q": w, "sort": "newest", "limit": 3, "after": first["next"]}))
+    out = ask([t for t, _ in pairs] + [j for _, j in pairs])
+    for k, (text, js) in enumerate(pairs):
+        a, b = out[k], out[len(pairs) + k]
+        for x in (a, b):
+            if x:
+                x.pop("took_us", None)
+        res.ok(a and a.get("ok") and a == b,
+               "JSON %s answers as %s" % (sift.short(js), text),
+               "text %s\njson %s" % (sift.short(a), sift.short(b)))
+    bad = ask([{"op": "count", "q": w, "since": 7}, {"op": "count", "q": w, "since": "7x"},
+               {"op": "count", "q": "%s since:7d" % w, "now": "2024-01-01"}])
+    res.ok(bad[0] and (bad[0].get("error") or {}).get("code") == "bad_request",
+           "JSON since as a number is a bad_request", sift.short(bad[0]))
+    for r, what in ((bad[1], "a bad since value"), (bad[2], "now beside since: in q")):
+        res.ok(r and (r.get("error") or {}).get("code") == "bad_query", "JSON %s is a bad_query" % what,
+               sift.short(r))
 
 
 # ---------------------------------------------------------------------------
@@ -146,15 +187,20 @@ def check_errors(res, ask):
 def check_recent(res, ref, ask):
     """sort:recent = the plain scores times 2^(-age/halflife), best first."""
     for word, now, half in ((WORDS[12], "2023-06-01", "14d"), (WORDS[20], "2024-07-01", "2w"),
-                            (WORDS[30], "2022-03-01", "100d")):
+                            (WORDS[30], "2022-03-01", "100d"), (WORDS[16], "2024-03-31", "1m"),
+                            (WORDS[24], "2024-02-29", "1y")):
         nowi = int(now.replace("-", ""))
-        hl = int(half[:-1]) * (7 if half.endswith("w") else 1)
+        if half[-1] in "my":  # the days back to since:'s start: that article weighs half
+            lo, _ = siftref.since_bounds(nowi, int(half[:-1]), half[-1])
+            hl = (siftref._ymd_date(nowi) - siftref._ymd_date(lo)).days
+        else:
+            hl = int(half[:-1]) * (7 if half.endswith("w") else 1)
         plain, recent, page = ask([
             "SEARCH %s limit:1000" % word,
             "SEARCH %s sort:recent now:%s halflife:%s limit:1000" % (word, now, half),
             "SEARCH %s sort:recent now:%s halflife:%s limit:5 offset:3" % (word, now, half)])
         total = len(ref.eval(("word", word, "text")))
-        if not res.ok(plain and recent and plain["total"] == total == recent["total"] <= 1000,
+        if not res.ok(plain and recent and plain["total"] == total == recent.get("total") <= 1000,
                       "sort:recent %s: totals" % word, sift.short(recent)):
             continue
         exp = {}

@@ -48,6 +48,13 @@ static void test_hreq_types_limit_exact_and_facets(void **state) {
       "{\"op\":\"search\",\"facets\":{\"outlet\":20,\"tag\":\"all\"},\"exact\":true}");
 }
 
+static void test_hreq_relax_is_a_boolean_like_exact(void **state) {
+  assert_string_equal(convert("/search?q=a+b&relax=no"),
+                      "{\"op\":\"search\",\"q\":\"a b\",\"relax\":false}");
+  assert_string_equal(convert("/search?relax=yes"), "{\"op\":\"search\",\"relax\":true}");
+  assert_string_equal(convert("/search?relax=maybe"), "{\"op\":\"search\",\"relax\":\"maybe\"}");
+}
+
 static void test_hreq_empty_values_are_absent(void **state) {
   assert_string_equal(convert("/search?q=&from=&to=2020&&"), "{\"op\":\"search\",\"to\":\"2020\"}");
 }
@@ -69,6 +76,7 @@ int main(void) {
       cmocka_unit_test(test_hreq_maps_parameters_to_json_members),
       cmocka_unit_test(test_hreq_repeated_names_become_arrays_in_first_order),
       cmocka_unit_test(test_hreq_types_limit_exact_and_facets),
+      cmocka_unit_test(test_hreq_relax_is_a_boolean_like_exact),
       cmocka_unit_test(test_hreq_empty_values_are_absent),
       cmocka_unit_test(test_hreq_rejects_bad_escapes_and_utf8_naming_the_byte),
       cmocka_unit_test(test_hreq_unknown_endpoint),

@@ -853,6 +853,31 @@ static void test_qp_add_condition_regroups_filters(void **state) {
   assert_int_equal(qp_add_condition(q, NULL, arena), 0);
 }
 
+static void test_qp_add_condition_keeps_like_ranked(void **state) {
+  (void)state;
+  /* like:ID counts as text (relevance order by default) in the JSON form's
+   * filters too: {"q":"like:x","outlet":"CNN"} is like:x outlet:CNN. */
+  qp_query_t *q = parse_ok("like:x");
+  assert_int_equal(q->has_text, 1);
+  assert_int_equal(qp_add_condition(q, qp_filter_node(arena, QF_OUTLET, "CNN", 3), arena), 0);
+  assert_int_equal(q->has_text, 1);
+  assert_int_equal(parse_ok("like:x outlet:CNN")->has_text, 1);
+}
+
+static void test_qp_halflife_in_months_and_years_counts_back_from_now(void **state) {
+  (void)state;
+  assert_int_equal(parse_ok("sort:recent halflife:2w")->news.halflife, 14);
+  /* an article dated now minus the span weighs half: since:'s clamped days */
+  assert_int_equal(parse_ok("halflife:1m now:2024-03-31")->news.halflife, 31);
+  assert_int_equal(parse_ok("now:2023-03-31 halflife:1m")->news.halflife, 31);
+  assert_int_equal(parse_ok("now:2024-05-08 halflife:1y")->news.halflife, 366);
+  assert_int_equal(parse_ok("now:2023-05-08 halflife:1Y")->news.halflife, 365);
+  qp_query_t *out = NULL;
+  err_t err = {0};
+  assert_int_equal(qp_parse("halflife:3q", 11, arena, &out, &err), ERR_BAD_QUERY);
+  assert_int_equal(err.column, 10);
+}
+
 static void test_qp_date_node_builds_ranges(void **state) {
   (void)state;
   qp_node_t *n = NULL;
@@ -958,6 +983,8 @@ int main(void) {
       T(test_qp_explain_escapes_odd_bytes),
       T(test_qp_filter_node_builds_a_keyed_filter),
       T(test_qp_add_condition_regroups_filters),
+      T(test_qp_add_condition_keeps_like_ranked),
+      T(test_qp_halflife_in_months_and_years_counts_back_from_now),
       T(test_qp_date_node_builds_ranges),
       T(test_qp_names_of_facets_and_sorts),
   };
