@@ -223,8 +223,8 @@ void buf_json_int(buf_t *b, int64_t v) {
 /* "%.6g" of v at out, by hand for 1e-4 <= |v| < 1e6 (where scores lie), where
  * it is fixed notation; 0 (not written) for any other v, or when v lies
  * so near the midpoint between two 6-digit values that the product below
- * might round the wrong way.  printf costs about 900 instructions a
- * number, this about 100.
+ * might round the wrong way.  printf cost a hit's score 1.9k
+ * instructions (callgrind), this 0.26k with the separator and append.
  *
  * v * 10^k (10^k exact: k <= 9) is v's 6 significant digits as an integer
  * plus a fraction, computed within half an ulp (2^-33 below 2^20): only a
