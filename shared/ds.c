@@ -69,6 +69,7 @@
 
 #define DS_MAX_RECORD ((size_t)64 << 20) /* decompressed bytes */
 #define DS_NFIELDS 8
+#define DS_MASK_WORDS 8192 /* the mask stream's first 64 KB, kept by each codec (ds__mask) */
 
 struct ds_codec {
   ZSTD_CCtx *cctx;
@@ -86,6 +87,7 @@ struct ds_codec {
   int format;    /* written: DS_FORMAT or DS_FORMAT_TWO */
   char *scratch; /* scratch: the record being decoded */
   size_t scratch_cap;
+  uint64_t *keys; /* the mask stream's first DS_MASK_WORDS words */
 };
 
 /* The string fields in record order. */
@@ -173,31 +175,42 @@ static size_t ds__cut(const char *body, size_t n, size_t size) {
   return n;
 }
 
+/* Word k of the mask stream (ds__mask): splitmix64 of k + 1. */
+static uint64_t ds__stream(uint64_t k) {
+  uint64_t z = (k + 1) * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 /* XOR p[0..n), which starts `at` bytes into the masked part of stored
- * data, with a fixed pseudo-random stream (its own inverse; splitmix64 of
- * each 8-byte word's index, so any piece unmasks alone).  Xapian's glass
+ * data, with a fixed pseudo-random stream (its own inverse; each 8-byte
+ * word's from its index, so any piece unmasks alone).  Xapian's glass
  * backend zlib-compresses any document data zlib can shrink, and a reader
  * then inflates the whole record on every read: the plain fields, and the
  * raw literals zstd leaves in small frames, made it shrink, and reading
  * cost more than the zstd frames saved.  Masked, the record is stored as
- * it is.  Not a secret: anyone can unmask it. */
-static void ds__mask(unsigned char *p, size_t n, size_t at) {
+ * it is.  Not a secret: anyone can unmask it.  The stream's first
+ * DS_MASK_WORDS words come from c's table (a stored document seldom
+ * reaches past 64 KB): computed, they cost a term_rare request 16k
+ * instructions; read, a word costs a load. */
+static void ds__mask(const ds_codec_t *c, unsigned char *p, size_t n, size_t at) {
   for (size_t i = 0; i < n;) {
-    uint64_t z = (uint64_t)((at + i) / 8 + 1) * 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    size_t k = (at + i) / 8, j = (at + i) % 8;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if ((at + i) % 8 == 0 && n - i >= 8) { /* a whole word: byte j takes z >> 8j */
-      uint64_t v;
-      memcpy(&v, p + i, 8);
-      v ^= z;
-      memcpy(p + i, &v, 8);
-      i += 8;
+    if (j == 0 && n - i >= 8) { /* whole words: byte j of one takes z >> 8j */
+      size_t end = k + (n - i) / 8;
+      for (; k < end; k++, i += 8) {
+        uint64_t v;
+        memcpy(&v, p + i, 8);
+        v ^= k < DS_MASK_WORDS ? c->keys[k] : ds__stream(k);
+        memcpy(p + i, &v, 8);
+      }
       continue;
     }
 #endif
-    for (size_t j = (at + i) % 8; j < 8 && i < n; j++, i++) p[i] ^= (unsigned char)(z >> (8 * j));
+    uint64_t z = k < DS_MASK_WORDS ? c->keys[k] : ds__stream(k);
+    for (; j < 8 && i < n; j++, i++) p[i] ^= (unsigned char)(z >> (8 * j));
   }
 }
 
@@ -314,6 +327,7 @@ void ds_codec_free(ds_codec_t *c) {
   buf_fini(&c->tail);
   buf_fini(&c->table);
   free(c->scratch);
+  free(c->keys);
   free(c);
 }
 
@@ -333,7 +347,9 @@ int ds_codec_new(const void *dict, size_t dict_len, int level, ds_codec_t **out,
   c->format = DS_FORMAT;
   c->cctx = ZSTD_createCCtx();
   c->dctx = ZSTD_createDCtx();
-  if (!c->cctx || !c->dctx) goto nomem;
+  c->keys = malloc(DS_MASK_WORDS * sizeof *c->keys);
+  if (!c->cctx || !c->dctx || !c->keys) goto nomem;
+  for (size_t k = 0; k < DS_MASK_WORDS; k++) c->keys[k] = ds__stream(k);
   if (ZSTD_isError(ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_compressionLevel, level)) ||
       ZSTD_isError(ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_checksumFlag, 1)) ||
       ZSTD_isError(ZSTD_CCtx_setParameter(c->cctx, ZSTD_c_contentSizeFlag, 1)))
@@ -382,8 +398,9 @@ unsigned ds_dict_id(const void *dict, size_t dict_len) {
 /* The dictionary the frame src[0..n) was compressed with, or NULL when it
  * names none (or one this codec lacks: zstd then says so). */
 static const ZSTD_DDict *ds__ddict_for(const ds_codec_t *c, const char *src, size_t n) {
+  if (!c->nmore) return c->ddict; /* one dictionary: no need to read the frame's */
   unsigned id = ZSTD_getDictID_fromFrame(src, n);
-  if (!id || !c->nmore) return c->ddict;
+  if (!id) return c->ddict;
   if (c->ddict && ZSTD_getDictID_fromDDict(c->ddict) == id) return c->ddict;
   for (size_t i = 0; i < c->nmore; i++)
     if (ZSTD_getDictID_fromDDict(c->more[i]) == id) return c->more[i];
@@ -464,8 +481,8 @@ int ds_encode(ds_codec_t *c, const doc_t *d, buf_t *out, err_t *err) {
   ds__put_varint(t, nblocks);
   ds__put_varint(t, d->title ? ds__words(d->title, strlen(d->title)) : 0);
   buf_append(t, c->head.data, c->head.len);
-  ds__mask((unsigned char *)c->rec.data, c->rec.len, 0);
-  ds__mask((unsigned char *)c->tail.data, c->tail.len, c->rec.len);
+  ds__mask(c, (unsigned char *)c->rec.data, c->rec.len, 0);
+  ds__mask(c, (unsigned char *)c->tail.data, c->tail.len, c->rec.len);
   buf_append(t, c->rec.data, c->rec.len);
   if (t->err || c->head.err) return err_set(err, ERR_NOMEM, 0, NULL);
   uint32_t sum = hash_fnv32(HASH_FNV32_START, t->data, t->len);
@@ -575,8 +592,8 @@ static int ds__open_two(ds_codec_t *c, const char *data, size_t len, arena_t *a,
 }
 
 /* Format 3: the checked header, the fields, the block table. */
-static int ds__open_three(const char *data, size_t len, arena_t *a, doc_t *d, ds_body_t *b,
-                          err_t *err) {
+static int ds__open_three(const ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d,
+                          ds_body_t *b, err_t *err) {
   const unsigned char *u = (const unsigned char *)data, *end = u + len, *p = u + 5;
   uint64_t f, n, tw;
   if (len < 5 || ds__get_varint(&p, end, &f) || ds__get_varint(&p, end, &n) ||
@@ -600,7 +617,7 @@ static int ds__open_three(const char *data, size_t len, arena_t *a, doc_t *d, ds
   unsigned char *plain = arena_alloc(a, f ? (size_t)f : 1);
   if (!plain) return err_set(err, ERR_NOMEM, 0, NULL);
   memcpy(plain, fields, (size_t)f);
-  ds__mask(plain, (size_t)f, 0);
+  ds__mask(c, plain, (size_t)f, 0);
   b->masked = (const char *)fields;
   int rc = ds__parse(plain, plain + f, a, d, &blen, err);
   if (rc) return rc;
@@ -636,7 +653,7 @@ int ds_open(ds_codec_t *c, const char *data, size_t len, arena_t *a, doc_t *d, d
   memset(d, 0, sizeof *d);
   memset(b, 0, sizeof *b);
   unsigned f = len ? (unsigned char)data[0] : 0;
-  int rc = f == DS_FORMAT ? ds__open_three(data, len, a, d, b, err)
+  int rc = f == DS_FORMAT ? ds__open_three(c, data, len, a, d, b, err)
            : f == DS_FORMAT_TWO || f == DS_FORMAT_ONE
                ? ds__open_two(c, data, len, a, d, b, err)
                : err_set(err, ERR_CORRUPT, 0, "stored document: unknown format");
@@ -659,7 +676,7 @@ int ds_block(ds_codec_t *c, ds_body_t *b, size_t i, err_t *err) {
       c->scratch_cap = k->frame_len;
     }
     memcpy(c->scratch, k->frame, k->frame_len);
-    ds__mask((unsigned char *)c->scratch, k->frame_len, (size_t)(k->frame - b->masked));
+    ds__mask(c, (unsigned char *)c->scratch, k->frame_len, (size_t)(k->frame - b->masked));
     frame = c->scratch;
   }
   size_t size = 0;

@@ -21,7 +21,20 @@
 
 static inline uint32_t hash_fnv32(uint32_t h, const void *p, size_t n) {
   const unsigned char *s = (const unsigned char *)p;
-  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 16777619u;
+  size_t i = 0;
+  /* Eight bytes a turn: the loop's own count and test cost as much as a
+   * byte's xor and multiply (stored documents check ~250 bytes a hit). */
+  for (; n - i >= 8; i += 8) {
+    h = (h ^ s[i]) * 16777619u;
+    h = (h ^ s[i + 1]) * 16777619u;
+    h = (h ^ s[i + 2]) * 16777619u;
+    h = (h ^ s[i + 3]) * 16777619u;
+    h = (h ^ s[i + 4]) * 16777619u;
+    h = (h ^ s[i + 5]) * 16777619u;
+    h = (h ^ s[i + 6]) * 16777619u;
+    h = (h ^ s[i + 7]) * 16777619u;
+  }
+  for (; i < n; i++) h = (h ^ s[i]) * 16777619u;
   return h;
 }
 

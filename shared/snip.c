@@ -132,7 +132,9 @@ struct snip_matcher {
   size_t nstemmers;
   unsigned char first_bytes[256]; /* first bytes of any WORD stem */
   unsigned char bytes[256];       /* SNIP_CAND | SNIP_ALNUM per byte */
-  uint64_t cand8[SNIP_MAX_CAND8]; /* the ASCII SNIP_CAND bytes, each in every byte of a word */
+  /* The ASCII SNIP_CAND bytes, each in every byte of a word; those not
+   * used hold 0x80s, which bytes8_high flags anyway. */
+  uint64_t cand8[SNIP_MAX_CAND8];
   unsigned ncand8;
   int skip8;                  /* few of them: snip_next_candidate looks at 8 bytes at a time */
   unsigned char *keeps_first; /* per stemmer: tok_stem_keeps_first */
@@ -224,6 +226,7 @@ snip_matcher_t *snip_matcher_new(arena_t *a, const qp_query_t *q, tok_stemmer_t 
   }
 #ifdef BYTES8_FIRST /* snip_first8 needs it */
   m->skip8 = 1;
+  for (unsigned i = 0; i < SNIP_MAX_CAND8; i++) m->cand8[i] = BYTES8_ONES * 0x80;
   for (unsigned c = 0; c < 0x80; c++)
     if (m->bytes[c] & SNIP_CAND) {
       if (m->ncand8 == SNIP_MAX_CAND8) {
@@ -350,36 +353,35 @@ static unsigned snip_distinct(const snip_span_t *sp, size_t last, size_t max_byt
  * SNIP_CAND one (non-ASCII, or an ASCII candidate: m->skip8); 8 when none
  * is. */
 static size_t snip_first8(const snip_matcher_t *m, const unsigned char *p) {
-  uint64_t x = bytes8_load(p), hit = bytes8_high(x);
-  for (unsigned i = 0; i < m->ncand8; i++) hit |= bytes8_zero(x ^ m->cand8[i]);
+  uint64_t x = bytes8_load(p);
+  uint64_t hit = bytes8_high(x) | bytes8_zero(x ^ m->cand8[0]) | bytes8_zero(x ^ m->cand8[1]);
   return hit ? bytes8_first(hit) : 8;
 }
 
-/* The first candidate word start in [from, end): a SNIP_CAND byte not
- * preceded by an ASCII letter or digit; end if there is none.  Runs of
- * bytes that cannot be one are passed 8 at a time when the matcher can. */
+/* Whether a candidate word starts at u[p]: a SNIP_CAND byte not preceded
+ * by an ASCII letter or digit. */
+static int snip_starts(const snip_matcher_t *m, const unsigned char *u, size_t p) {
+  return (m->bytes[u[p]] & SNIP_CAND) && !(p > 0 && (m->bytes[u[p - 1]] & SNIP_ALNUM));
+}
+
+/* The first candidate word start in [from, end); end if there is none.
+ * Runs of bytes that cannot be one are passed 8 at a time when the
+ * matcher can.  (The byte before a candidate is looked at only then: the
+ * loops keep no state of the byte before, which cost more to carry along
+ * every step than to read at the few candidates.) */
 static size_t snip_next_candidate(const snip_matcher_t *m, const unsigned char *u, size_t from,
                                   size_t end) {
-  int prev_alnum = from > 0 && (m->bytes[u[from - 1]] & SNIP_ALNUM);
   size_t p = from;
-  if (m->skip8) /* to the first byte that may be a candidate, a word at a time */
+  if (m->skip8) /* to the next byte that may be a candidate, a word at a time */
     while (end - p >= 8) {
       size_t k = snip_first8(m, u + p);
-      if (k) {
-        p += k;
-        prev_alnum = m->bytes[u[p - 1]] & SNIP_ALNUM;
-        if (k == 8) continue;
-      }
-      unsigned c = m->bytes[u[p]];
-      if ((c & SNIP_CAND) && !prev_alnum) return p;
-      prev_alnum = c & SNIP_ALNUM;
+      p += k;
+      if (k == 8) continue;
+      if (snip_starts(m, u, p)) return p;
       p++;
     }
-  for (; p < end; p++) {
-    unsigned c = m->bytes[u[p]];
-    if ((c & SNIP_CAND) && !prev_alnum) return p;
-    prev_alnum = c & SNIP_ALNUM;
-  }
+  for (; p < end; p++)
+    if (snip_starts(m, u, p)) return p;
   return end;
 }
 

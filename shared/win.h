@@ -7,12 +7,14 @@
  * it can match.  A phrase: its words.  A prefix: every word of the lexicon
  * with that prefix.  A word: every word of the lexicon whose stem, in the
  * article's language, is the query word's (the matcher compares stems),
- * looked for among the words beginning with all of the stem but its last
- * byte (or, when more than WIN_MAX_WORDS begin so, with the whole stem).
- * Snowball stems mostly keep that much of a word, but not always
- * (English `dying` stems to `die`), so each hit checks the count: the
- * positions found, a title one counting SCHEMA_TITLE_WDF, must add up to
- * the wdf of the stem term (schema.h: Z<stem>) in that article.
+ * looked for among the words beginning with the whole stem, and, once a
+ * hit's count shows forms outside those (English `happy` stems to
+ * `happi`), among the words beginning with all of the stem but its last
+ * byte (unless more than WIN_MAX_WORDS begin so).  Snowball stems mostly
+ * keep that much of a word, but not always (English `dying` stems to
+ * `die`), so each hit checks the count: the positions found, a title one
+ * counting SCHEMA_TITLE_WDF, must add up to the wdf of the stem term
+ * (schema.h: Z<stem>) in that article.
  *
  * win_mark() marks the blocks (ds.h, format 3) holding a body position of
  * any of those words, going from positions to blocks by the blocks' first
@@ -22,8 +24,8 @@
  * format 3's blocks; the index has no positions or the shard is remote;
  * a word's stem term is spelled from the word with its accents (format 4
  * indexes, languages whose stemmer reads accents: tok_stem_reads_accents)
- * so the count cannot be checked; a prefix or a stem's narrower lexicon
- * range holds more than WIN_MAX_WORDS words, or a stem is a single byte; no term of
+ * so the count cannot be checked; a prefix or the lexicon range a stem's
+ * count needs holds more than WIN_MAX_WORDS words, or a stem is a single byte; no term of
  * the query is rare (win.c, win_rare: the scan from the start is cheaper
  * then); a word has more than WIN_MAX_POSITIONS positions in the article;
  * or the count differs (a stem reached from a word outside its range).

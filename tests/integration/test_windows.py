@@ -8,10 +8,10 @@ there (used by path, never copied), else a generated one.  The queries are
 the kit harness's (../shared/peers/results/queries.jsonl, when present) and
 queries drawn from the articles so that matches lie far into long bodies:
 a word, its plural, a prefix of it, a phrase of two words, two far words,
-OR, title: beside a body word, NEAR, a hyphenated word.  Each query runs
-through sift-bench-micro --check (the request path of sift-searchd, in
-process) three ways, and the answers must be byte for byte the same but for
-their timing:
+OR, title: beside a body word, NEAR, a hyphenated word, a word in -y.
+Each query runs through sift-bench-micro --check (the request path of
+sift-searchd, in process) three ways, and the answers must be byte for
+byte the same but for their timing:
 
   * format 4 index, snippets from positions (the default);
   * format 4 index, --snippets-full (every body scanned from its start);
@@ -79,6 +79,12 @@ def drawn_queries(docs, rng, n):
         hy = re.findall(r"\b[a-z]+-[a-z]+\b", body[at:])
         if hy:
             out.append(hy[0])
+        # A word in -y: English stems it in -i (`happy`, `happi`), so its
+        # own spelling lies outside the words beginning with its whole
+        # stem, and the positions path must widen its range (win.c).
+        yw = re.findall(r"\b[a-z]{4,}y\b", body[at:at + 400])
+        if yw:
+            out.append(yw[0])
     return out
 
 

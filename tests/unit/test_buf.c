@@ -2,7 +2,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -58,6 +60,47 @@ static void test_buf_json_escapes_every_byte_at_every_place(void **state) {
       buf_fini(&b);
       buf_fini(&one);
     }
+}
+
+/* A number written as "%.6g" writes it, byte for byte (buf.c formats the
+ * usual ones by hand): values of every magnitude, both signs, the
+ * midpoints between 6-digit values and the doubles next to them, the
+ * edges where the notation or the number of digits changes. */
+static void json_double_is_printf(double v) {
+  char want[32];
+  snprintf(want, sizeof want, "%.6g", v);
+  buf_t b;
+  buf_init(&b, 0);
+  buf_json_double(&b, v);
+  assert_string_equal(b.data, want);
+  buf_fini(&b);
+}
+
+static void test_buf_json_double_is_printf_g6(void **state) {
+  (void)state;
+  static const double edges[] = {0,        -0.0,      1e-4,     9.99999e-5, 1e-3,     0.5,
+                                 1,        9.999995,  9.999996, 10,         99999.95, 99999.96,
+                                 999999.4, 999999.5,  999999.6, 1e6,        123456,   1.5e-4,
+                                 2.5,      0.0001234, 12.3,     1e5,        -3.25,    1e300};
+  for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) {
+    json_double_is_printf(edges[i]);
+    json_double_is_printf(nextafter(edges[i], 0));
+    json_double_is_printf(nextafter(edges[i], 2e6));
+  }
+  uint64_t r = 88172645463325252ull; /* xorshift64: the same values every run */
+  for (int i = 0; i < 200000; i++) {
+    r ^= r << 13;
+    r ^= r >> 7;
+    r ^= r << 17;
+    double v = pow(10, (double)(r % 120000) / 10000 - 6) * (1 + (double)(r >> 40) / (1 << 24));
+    json_double_is_printf(i % 2 ? v : -v);
+    /* a midpoint between two 6-digit values, and its neighbours */
+    int x = (int)(r % 10) - 4;
+    double mid = ((double)(100000 + (r >> 20) % 900000) + 0.5) * pow(10, x - 5);
+    json_double_is_printf(mid);
+    json_double_is_printf(nextafter(mid, 0));
+    json_double_is_printf(nextafter(mid, 2e6));
+  }
 }
 
 static void test_buf_json_replaces_invalid_utf8(void **state) {
@@ -127,6 +170,7 @@ int main(void) {
       cmocka_unit_test(test_buf_json_object_gets_separators),
       cmocka_unit_test(test_buf_json_escapes_controls_and_quotes),
       cmocka_unit_test(test_buf_json_escapes_every_byte_at_every_place),
+      cmocka_unit_test(test_buf_json_double_is_printf_g6),
       cmocka_unit_test(test_buf_json_replaces_invalid_utf8),
       cmocka_unit_test(test_buf_cap_is_sticky),
       cmocka_unit_test(test_buf_json_after_a_response_line_has_no_comma),
