@@ -30,7 +30,9 @@ int bq_parse_request(const char *s, bq_request_t *out, const char **why) {
   return 0;
 }
 
-const char *bq_request_name(bq_request_t req) { return req == BQ_REQ_JSON ? "json" : "text"; }
+const char *bq_request_name(bq_request_t req) {
+  return req == BQ_REQ_JSON ? "json" : req == BQ_REQ_HTTP ? "http" : "text";
+}
 
 /* A growable string; the first failed append sticks in err. */
 typedef struct sb {
@@ -99,15 +101,51 @@ static void sb_json_escaped(sb_t *b, const char *s) {
   }
 }
 
+/* Form encoding: every byte but the unreserved ones as %XX (so a space is
+ * %20, never '+'). */
+static void sb_url_escaped(sb_t *b, const char *s) {
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+    if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+        *c == '-' || *c == '.' || *c == '_' || *c == '~')
+      sb_add(b, (const char *)c, 1);
+    else sb_printf(b, "%%%02X", *c);
+  }
+}
+
+/* "&name=value", the value form-encoded, when value is not empty. */
+static void sb_param(sb_t *b, const char *name, const char *value) {
+  if (!*value) return;
+  sb_puts(b, "&");
+  sb_puts(b, name);
+  sb_puts(b, "=");
+  sb_url_escaped(b, value);
+}
+
 /* The string member key of o, or "" when absent, null or not a string. */
 static const char *str_member(json_t *o, const char *key) {
   const char *s = json_string_value(json_object_get(o, key));
   return s ? s : "";
 }
 
-static void build_line(sb_t *b, bq_request_t req, const char *text, const char *outlet,
-                       const char *from, const char *to, long limit, int f_outlet, int f_month) {
-  if (req == BQ_REQ_JSON) {
+static void build_line(sb_t *b, bq_request_t req, const char *host, const char *text,
+                       const char *outlet, const char *from, const char *to, long limit,
+                       int f_outlet, int f_month) {
+  if (req == BQ_REQ_HTTP) {
+    sb_puts(b, "GET /search?q=");
+    sb_url_escaped(b, text);
+    sb_param(b, "outlet", outlet);
+    sb_param(b, "from", from);
+    sb_param(b, "to", to);
+    sb_printf(b, "&limit=%ld", limit);
+    if (f_outlet || f_month) {
+      sb_puts(b, "&facets=");
+      if (f_outlet) sb_puts(b, "outlet");
+      if (f_month) sb_puts(b, f_outlet ? ",month" : "month");
+    }
+    sb_puts(b, " HTTP/1.1\r\nHost: ");
+    sb_puts(b, host);
+    sb_puts(b, "\r\n\r\n");
+  } else if (req == BQ_REQ_JSON) {
     sb_puts(b, "{\"op\":\"search\",\"q\":\"");
     sb_json_escaped(b, text);
     sb_puts(b, "\"");
@@ -194,8 +232,8 @@ static int add_to_class(bq_set_t *s, const char *name, size_t qi, size_t *cls) {
   return 0;
 }
 
-int bq_load(const char *path, const char *only, bq_request_t req, bq_set_t *out, char *why,
-            size_t whylen) {
+int bq_load(const char *path, const char *only, bq_request_t req, const char *host, bq_set_t *out,
+            char *why, size_t whylen) {
   int rc = -1;
   char *line = NULL;
   size_t cap = 0, lineno = 0, idx = 0;
@@ -241,8 +279,8 @@ int bq_load(const char *path, const char *only, bq_request_t req, bq_set_t *out,
       if (fn && strcmp(fn, "month") == 0) f_month = 1;
     }
     sb_t b = {0};
-    build_line(&b, req, text, str_member(o, "outlet"), str_member(o, "from"), str_member(o, "to"),
-               limit, f_outlet, f_month);
+    build_line(&b, req, host, text, str_member(o, "outlet"), str_member(o, "from"),
+               str_member(o, "to"), limit, f_outlet, f_month);
     bq_query_t *nq = realloc(out->queries, (out->n + 1) * sizeof *nq);
     if (nq) out->queries = nq;
     char *t = strdup(text);

@@ -18,6 +18,14 @@
  * Only the facets outlet and month are read from the file (the harness knows
  * no others), always in that order.
  *
+ * For HTTP (sift-bench-load --http) each query becomes a whole HTTP/1.1
+ * request whose parameters are the JSON form's members in the same order,
+ * every byte but A-Z a-z 0-9 - . _ ~ percent-encoded (the comma between
+ * facets kept), so that sift-searchd's HTTP front end (shared/hreq.h) reads
+ * it into the same request as the JSON line:
+ *   GET /search?q=<text>[&outlet=X][&from=F][&to=T]&limit=N[&facets=outlet,month] HTTP/1.1
+ *   Host: <host>
+ *
  * Percentiles are nearest rank (the ceil(p/100 * n)-th smallest), as the
  * harness computes them, so p99 over 200 queries is the 2nd-slowest.
  *
@@ -36,19 +44,21 @@
 /* The default query file, relative to the repository's root. */
 #define BQ_DEFAULT_QUERIES "../shared/peers/results/queries.jsonl"
 
-typedef enum bq_request { BQ_REQ_TEXT, BQ_REQ_JSON } bq_request_t;
+/* HTTP is not a --request value: sift-bench-load's --http picks it. */
+typedef enum bq_request { BQ_REQ_TEXT, BQ_REQ_JSON, BQ_REQ_HTTP } bq_request_t;
 
 /* --request's value, "text" or "json": 0 and *out, or -1 with a message
  * naming the option in *why. */
 int bq_parse_request(const char *s, bq_request_t *out, const char **why);
-/* "text" or "json", as --request takes it. */
+/* "text", "json" (as --request takes them) or "http". */
 const char *bq_request_name(bq_request_t req);
 
 typedef struct bq_query {
   size_t idx;      /* 0-based line number among the file's non-empty lines */
   size_t cls;      /* index into bq_set_t.classes */
   char *text;      /* the neutral query text */
-  char *line;      /* request line, '\n'-terminated, NUL after it */
+  char *line;      /* request line, '\n'-terminated (HTTP: the whole request,
+                      its blank line last), NUL after it */
   size_t line_len; /* bytes of line including the '\n' */
 } bq_query_t;
 
@@ -66,10 +76,11 @@ typedef struct bq_set {
 } bq_set_t;
 
 /* Read path and build every request line.  only: comma-separated class
- * names to keep, or NULL/"" for all.  Returns 0, or -1 with a one-line
- * reason in why. */
-int bq_load(const char *path, const char *only, bq_request_t req, bq_set_t *out, char *why,
-            size_t whylen);
+ * names to keep, or NULL/"" for all.  host: the Host header of BQ_REQ_HTTP
+ * requests (unused by the others).  Returns 0, or -1 with a one-line reason
+ * in why. */
+int bq_load(const char *path, const char *only, bq_request_t req, const char *host, bq_set_t *out,
+            char *why, size_t whylen);
 void bq_set_free(bq_set_t *s); /* accepts an all-zero set */
 
 /* Nearest-rank percentile p (0 < p <= 100) of v[0..n); sorts v in place.

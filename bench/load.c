@@ -1,9 +1,16 @@
 /* load.c: sift-bench-load, a closed-loop load generator for the line
- * protocol (SPEC.md "Line protocol").
+ * protocol (SPEC.md "Line protocol") and for sift-searchd's HTTP front end
+ * (SPEC.md "HTTP").
  *
  * It replays the peers harness's query set (bq.h) against a running
  * sift-searchd, or any server of the protocol, and reports what a client
- * sees:
+ * sees.  With --http HOST:PORT every query is a keep-alive HTTP/1.1
+ * GET /search (bq.h gives its form) instead of a line, and everything else
+ * is the same code: the same query order, connections, threads, timing
+ * and statistics, so that the two protocols' figures differ only by what
+ * the protocols and the daemon's paths for them cost.  An HTTP answer is
+ * framed by Content-Length, or chunked when the server sends it so; its
+ * body is what a line answer is.
  *
  *   Phase 1, latency: one connection, one request at a time.  --warmup
  *   untimed passes over every query, then --passes timed passes; per pass
@@ -21,9 +28,10 @@
  *   behind the earlier requests of the batch).  --repeat runs per class and
  *   concurrency; the median run is reported with min and max.
  *
- * Every response must begin with {"ok":true; anything else is counted as an
- * error (first one shown on stderr) and makes the exit status 1.  A closed
- * connection or a socket error is fatal (exit 2).
+ * Every response must begin with {"ok":true (over HTTP, with status 200);
+ * anything else is counted as an error (first one shown on stderr) and
+ * makes the exit status 1.  A closed connection, a socket error or bytes
+ * that are no answer are fatal (exit 2).
  *
  * The daemon's result cache must be off, or the figures measure the cache:
  * start sift-searchd with --cache-mb 0.  The tool asks STATS before it starts
@@ -32,7 +40,10 @@
  *
  * Output: a machine line, the settings, then a latency table and a
  * throughput table on stdout; --json FILE also writes every figure,
- * including the per-pass and per-run values, as one JSON object.
+ * including the per-pass and per-run values and every query's time in each
+ * latency pass, as one JSON object.  --answers FILE keeps the answers of
+ * the first latency pass, one a line (an HTTP body is the line answer and
+ * its '\n'), to compare the protocols' answers.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -44,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -51,6 +63,7 @@
 #include <jansson.h>
 
 #include "bq.h"
+#include "num.h"
 
 #ifndef SIFT_VERSION
 #define SIFT_VERSION "dev"
@@ -62,8 +75,10 @@
 /* ------------------------------------------------------------------ options */
 
 typedef struct opts {
-  const char *host, *port, *unix_path, *queries, *classes, *json_out;
-  bq_request_t req;
+  const char *host, *port, *unix_path, *queries, *classes, *json_out, *answers_out;
+  const char *http;    /* --http HOST:PORT as given (the Host header), or NULL */
+  char http_host[256]; /* its host, brackets of an IPv6 address removed */
+  bq_request_t req;    /* BQ_REQ_HTTP with --http */
   int conc[MAX_CONC];
   int nconc;
   int depth, passes, warmup, repeat;
@@ -73,13 +88,16 @@ typedef struct opts {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: sift-bench-load [options]\n"
-          "Replays the peers query set against a line-protocol server (sift-searchd)\n"
-          "and prints per-class latency (1 connection) and throughput per concurrency.\n"
+          "Replays the peers query set against a line-protocol server (sift-searchd),\n"
+          "or its HTTP front end with --http, and prints per-class latency (1 connection)\n"
+          "and throughput per concurrency.\n"
           "Start the daemon with its result cache off: sift-searchd ... --cache-mb 0\n"
           "\n"
           "  --host H          server address [127.0.0.1]\n"
           "  --port P          server port [9412]\n"
           "  --unix PATH       connect to a Unix socket instead of TCP\n"
+          "  --http HOST:PORT  HTTP/1.1 instead: keep-alive GET /search with the JSON form's\n"
+          "                    parameters; an answer must be 200 and {\"ok\":true\n"
           "  --queries FILE    query set in the peers format [%s]\n"
           "  --class LIST      only these classes (comma-separated) [all]\n"
           "  --request text|json  request form, as the harness's lineproto adapter [text]\n"
@@ -90,7 +108,8 @@ static void usage(FILE *f) {
           "  --seconds S       timed window of one throughput run [3]\n"
           "  --rampup S        untimed start of each throughput run [1]\n"
           "  --repeat N        throughput runs per class and concurrency [3]\n"
-          "  --json FILE       also write all figures as JSON to FILE\n"
+          "  --json FILE       also write all figures as JSON to FILE (per query too)\n"
+          "  --answers FILE    write the answers of the first timed pass to FILE, one a line\n"
           "  --help, --version\n"
           "Exit status: 0 all responses ok, 1 some error responses, 2 usage or I/O error.\n",
           BQ_DEFAULT_QUERIES);
@@ -121,6 +140,8 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     O_RAMPUP,
     O_REPEAT,
     O_JSON,
+    O_HTTP,
+    O_ANSWERS,
     O_HELP,
     O_VERSION
   };
@@ -138,6 +159,8 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
                                      {"rampup", required_argument, NULL, O_RAMPUP},
                                      {"repeat", required_argument, NULL, O_REPEAT},
                                      {"json", required_argument, NULL, O_JSON},
+                                     {"http", required_argument, NULL, O_HTTP},
+                                     {"answers", required_argument, NULL, O_ANSWERS},
                                      {"help", no_argument, NULL, O_HELP},
                                      {"version", no_argument, NULL, O_VERSION},
                                      {NULL, 0, NULL, 0}};
@@ -150,19 +173,28 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
   o->nconc = 3;
   o->depth = 1, o->passes = 3, o->warmup = 1, o->repeat = 3;
   o->seconds = 3, o->rampup = 1;
-  int c;
+  int c, line_target = 0, request = 0;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     const char *bad = NULL;
     switch (c) {
       case O_HOST:
         o->host = optarg;
+        line_target = 1;
         break;
       case O_PORT:
         o->port = optarg;
+        line_target = 1;
         break;
       case O_UNIX:
         o->unix_path = optarg;
+        line_target = 1;
+        break;
+      case O_HTTP:
+        o->http = optarg;
+        break;
+      case O_ANSWERS:
+        o->answers_out = optarg;
         break;
       case O_QUERIES:
         o->queries = optarg;
@@ -175,6 +207,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
         break;
       case O_REQUEST:
         bq_parse_request(optarg, &o->req, &bad);
+        request = 1;
         break;
       case O_WARMUP:
         if (bq_parse_int(optarg, 0, 1000, &o->warmup)) bad = "--warmup needs 0..1000";
@@ -219,6 +252,28 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     fprintf(stderr, "sift-bench-load: unexpected argument %s (see --help)\n", argv[optind]);
     return -1;
   }
+  if (o->http && (line_target || request)) {
+    fprintf(stderr,
+            "sift-bench-load: --http names the server and the request form: no --host, --port, "
+            "--unix or --request beside it\n");
+    return -1;
+  }
+  if (o->http) {
+    /* HOST:PORT, the host of an IPv6 address in brackets */
+    const char *colon = strrchr(o->http, ':');
+    size_t hlen = colon ? (size_t)(colon - o->http) : 0;
+    const char *h = o->http;
+    if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') h++, hlen -= 2;
+    if (!colon || hlen == 0 || hlen >= sizeof o->http_host || !colon[1]) {
+      fprintf(stderr, "sift-bench-load: --http needs HOST:PORT, got '%s'\n", o->http);
+      return -1;
+    }
+    memcpy(o->http_host, h, hlen);
+    o->http_host[hlen] = '\0';
+    o->host = o->http_host;
+    o->port = colon + 1;
+    o->req = BQ_REQ_HTTP;
+  }
   for (int i = 0; i < o->nconc; i++)
     if (o->conc[i] > MAX_CONC) {
       fprintf(stderr, "sift-bench-load: --conc at most %d\n", MAX_CONC);
@@ -229,15 +284,32 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
 
 /* -------------------------------------------------------------- connection */
 
+#define MAX_HEAD (64 * 1024) /* an HTTP answer's status line and headers */
+
 typedef struct conn {
   int fd;
+  int http; /* answers are HTTP/1.1 responses, else lines */
   char *rbuf;
   size_t rcap, roff, rlen; /* unread bytes are rbuf[roff..rlen) */
+  size_t scan;             /* rbuf[roff..scan) holds no end of the next answer's head */
+  char *body;              /* a chunked answer's body, put together */
+  size_t bcap;
+  const char *bad; /* why the last answer could not be read (a protocol error) */
 } conn_t;
+
+/* One answer: the line (without its '\n') or the HTTP body, valid until
+ * the next read on its connection; status is the HTTP status, 0 for a
+ * line. */
+typedef struct answer {
+  const char *body;
+  size_t len;
+  int status;
+} answer_t;
 
 static int conn_open(const opts_t *o, conn_t *c, char *why, size_t whylen) {
   memset(c, 0, sizeof *c);
   c->fd = -1;
+  c->http = o->req == BQ_REQ_HTTP;
   if (o->unix_path) {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(o->unix_path) >= sizeof sa.sun_path) {
@@ -292,6 +364,7 @@ fail:
 static void conn_close(conn_t *c) {
   if (c->fd >= 0) close(c->fd);
   free(c->rbuf);
+  free(c->body);
   memset(c, 0, sizeof *c);
   c->fd = -1;
 }
@@ -309,40 +382,179 @@ static int send_all(conn_t *c, const char *p, size_t n) {
   return 0;
 }
 
-/* The next complete line already buffered, without reading: 1 and *line,
- * *len (without '\n'), or 0. */
-static int take_line(conn_t *c, const char **line, size_t *len) {
-  char *nl = memchr(c->rbuf + c->roff, '\n', c->rlen - c->roff);
-  if (!nl) return 0;
-  *line = c->rbuf + c->roff;
-  *len = (size_t)(nl - *line);
-  c->roff = (size_t)(nl - c->rbuf) + 1;
+/* Where "\r\n\r\n" begins in p[0..n), or NULL. */
+static const char *find_blank_line(const char *p, size_t n) {
+  for (const char *e = p + n, *r; (r = memchr(p, '\r', (size_t)(e - p))); p = r + 1)
+    if (e - r >= 4 && memcmp(r, "\r\n\r\n", 4) == 0) return r;
+  return NULL;
+}
+
+/* Does header line h (n bytes, without its line end) name header name
+ * (lower case)?  Then *value, *vlen: its value without surrounding blanks. */
+static int header_is(const char *h, size_t n, const char *name, const char **value, size_t *vlen) {
+  size_t k = strlen(name);
+  if (n <= k || h[k] != ':' || strncasecmp(h, name, k) != 0) return 0;
+  const char *v = h + k + 1, *e = h + n;
+  while (v < e && (*v == ' ' || *v == '\t')) v++;
+  while (e > v && (e[-1] == ' ' || e[-1] == '\t')) e--;
+  *value = v;
+  *vlen = (size_t)(e - v);
   return 1;
 }
 
-/* Block until one more line is buffered.  Returns 0, or -1 with errno
- * (0: closed by the server). */
-static int fill_line(conn_t *c) {
-  size_t scanned = c->roff;
+/* A chunked body that begins at p, with n bytes buffered: 1, the body put
+ * together in c->body (*len bytes) and *used, the bytes it took; 0 when it
+ * is not all buffered yet; -1 when malformed (c->bad says why). */
+static int dechunk(conn_t *c, const char *p, size_t n, size_t *len, size_t *used) {
+  size_t at = 0, blen = 0;
   for (;;) {
-    if (memchr(c->rbuf + scanned, '\n', c->rlen - scanned)) return 0;
-    scanned = c->rlen;
-    if (c->rlen == c->rcap) {
-      if (c->roff > 0) { /* compact: move the partial line to the front */
-        memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
-        c->rlen -= c->roff;
-        scanned -= c->roff;
-        c->roff = 0;
-      } else {
-        char *nb = realloc(c->rbuf, c->rcap * 2);
-        if (!nb) {
-          errno = ENOMEM;
-          return -1;
-        }
-        c->rbuf = nb;
-        c->rcap *= 2;
+    const char *eol = memchr(p + at, '\n', n - at);
+    if (!eol) return 0;
+    size_t size = 0, digits = 0;
+    for (const char *h = p + at; h < eol; h++, digits++) {
+      int d = *h >= '0' && *h <= '9'   ? *h - '0'
+              : *h >= 'a' && *h <= 'f' ? *h - 'a' + 10
+              : *h >= 'A' && *h <= 'F' ? *h - 'A' + 10
+                                       : -1;
+      if (d < 0) break; /* a chunk extension or the '\r' */
+      if (size > (SIZE_MAX >> 4) - 1) goto bad;
+      size = size * 16 + (size_t)d;
+    }
+    if (!digits) goto bad;
+    at = (size_t)(eol - p) + 1;
+    if (size == 0) { /* the last chunk: trailers, if any, then a blank line */
+      for (;;) {
+        const char *e = memchr(p + at, '\n', n - at);
+        if (!e) return 0;
+        size_t line = (size_t)(e - (p + at));
+        at = (size_t)(e - p) + 1;
+        if (line == 0 || (line == 1 && e[-1] == '\r')) break;
+      }
+      *len = blen;
+      *used = at;
+      return 1;
+    }
+    if (n - at < size + 2) return 0;
+    if (memcmp(p + at + size, "\r\n", 2) != 0) goto bad;
+    if (blen + size > c->bcap) {
+      size_t cap = c->bcap ? c->bcap : 4096;
+      while (cap < blen + size) cap *= 2;
+      char *nb = realloc(c->body, cap);
+      if (!nb) {
+        c->bad = "out of memory";
+        return -1;
+      }
+      c->body = nb;
+      c->bcap = cap;
+    }
+    memcpy(c->body + blen, p + at, size);
+    blen += size;
+    at += size + 2;
+  }
+bad:
+  c->bad = "a malformed chunked body";
+  return -1;
+}
+
+/* The next HTTP answer, if it is all buffered (see take_answer).  Its
+ * length comes from Content-Length or chunked framing; an answer framed by
+ * the end of the connection is refused, as the connection must live on. */
+static int take_http(conn_t *c, answer_t *a) {
+  const char *head = c->rbuf + c->roff;
+  size_t from = c->scan > c->roff + 3 ? c->scan - 3 : c->roff;
+  const char *blank = find_blank_line(c->rbuf + from, c->rlen - from);
+  if (!blank) {
+    c->scan = c->rlen;
+    if (c->rlen - c->roff <= MAX_HEAD) return 0;
+    c->bad = "an HTTP answer's head is over 64 KiB";
+    return -1;
+  }
+  const char *body = blank + 4, *end = c->rbuf + c->rlen;
+  if ((size_t)(blank - head) < 12 || memcmp(head, "HTTP/1.", 7) != 0 || head[8] != ' ' ||
+      head[9] < '1' || head[9] > '5' || head[10] < '0' || head[10] > '9' || head[11] < '0' ||
+      head[11] > '9') {
+    c->bad = "not an HTTP/1.x status line";
+    return -1;
+  }
+  a->status = (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
+  int chunked = 0, have_length = 0;
+  size_t length = 0;
+  for (const char *h = memchr(head, '\n', (size_t)(blank + 2 - head)) + 1; h < blank;) {
+    const char *eol = memchr(h, '\r', (size_t)(blank + 2 - h));
+    const char *v;
+    size_t vlen;
+    if (header_is(h, (size_t)(eol - h), "content-length", &v, &vlen)) {
+      uint64_t x;
+      if (num_parse(v, vlen, 0, SIZE_MAX, &x)) {
+        c->bad = "a bad Content-Length";
+        return -1;
+      }
+      length = (size_t)x;
+      have_length = 1;
+    } else if (header_is(h, (size_t)(eol - h), "transfer-encoding", &v, &vlen)) {
+      chunked = vlen == 7 && strncasecmp(v, "chunked", 7) == 0;
+      if (!chunked) {
+        c->bad = "a transfer coding other than chunked";
+        return -1;
       }
     }
+    h = eol + 2;
+  }
+  size_t used;
+  if (chunked) {
+    int r = dechunk(c, body, (size_t)(end - body), &a->len, &used);
+    if (r <= 0) return r;
+    a->body = c->body;
+  } else if (have_length) {
+    if ((size_t)(end - body) < length) return 0;
+    a->body = body;
+    a->len = used = length;
+  } else {
+    c->bad = "an HTTP answer with neither Content-Length nor chunked framing";
+    return -1;
+  }
+  c->roff = c->scan = (size_t)(body - c->rbuf) + used;
+  return 1;
+}
+
+/* The next answer if it is all buffered, without reading: 1 and *a; 0 when
+ * more must be read; -1 when the bytes are not an answer (c->bad says
+ * why). */
+static int take_answer(conn_t *c, answer_t *a) {
+  if (c->http) return take_http(c, a);
+  size_t from = c->scan > c->roff ? c->scan : c->roff;
+  char *nl = memchr(c->rbuf + from, '\n', c->rlen - from);
+  if (!nl) {
+    c->scan = c->rlen;
+    return 0;
+  }
+  a->body = c->rbuf + c->roff;
+  a->len = (size_t)(nl - a->body);
+  a->status = 0;
+  c->roff = c->scan = (size_t)(nl - c->rbuf) + 1;
+  return 1;
+}
+
+/* Block until more bytes are buffered.  Returns 0, or -1 with errno (0:
+ * closed by the server). */
+static int read_more(conn_t *c) {
+  if (c->rlen == c->rcap) {
+    if (c->roff > 0) { /* compact: move the partial answer to the front */
+      memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
+      c->rlen -= c->roff;
+      c->scan -= c->roff;
+      c->roff = 0;
+    } else {
+      char *nb = realloc(c->rbuf, c->rcap * 2);
+      if (!nb) {
+        errno = ENOMEM;
+        return -1;
+      }
+      c->rbuf = nb;
+      c->rcap *= 2;
+    }
+  }
+  for (;;) {
     ssize_t r = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {
@@ -350,23 +562,40 @@ static int fill_line(conn_t *c) {
       return -1;
     }
     c->rlen += (size_t)r;
+    return 0;
   }
 }
 
-/* One request, one response (phase 1 and STATS).  Returns 0 and the line
- * (valid until the next read on c), or -1. */
-static int roundtrip(conn_t *c, const char *req, size_t n, const char **line, size_t *len) {
+/* Block until the next answer is buffered: 0 and *a, or -1 with errno (0:
+ * closed by the server; EPROTO: c->bad says what was wrong). */
+static int next_answer(conn_t *c, answer_t *a) {
+  for (;;) {
+    int r = take_answer(c, a);
+    if (r > 0) return 0;
+    if (r < 0) {
+      errno = EPROTO;
+      return -1;
+    }
+    if (read_more(c)) return -1;
+  }
+}
+
+/* One request, one answer (phase 1 and STATS).  Returns 0 and *a, or -1. */
+static int roundtrip(conn_t *c, const char *req, size_t n, answer_t *a) {
   if (send_all(c, req, n)) return -1;
-  if (!take_line(c, line, len)) {
-    if (fill_line(c)) return -1;
-    take_line(c, line, len);
-  }
-  return 0;
+  return next_answer(c, a);
 }
 
-static void io_fatal(const char *what) {
+/* A success: HTTP 200 (for HTTP) and a body that begins {"ok":true. */
+static int answer_ok(const answer_t *a) {
+  return (a->status == 0 || a->status == 200) && bq_ok(a->body, a->len);
+}
+
+static void io_fatal(const conn_t *c, const char *what) {
   fprintf(stderr, "sift-bench-load: %s: %s\n", what,
-          errno ? strerror(errno) : "connection closed by the server");
+          errno == EPROTO && c && c->bad ? c->bad
+          : errno                        ? strerror(errno)
+                                         : "connection closed by the server");
   exit(2);
 }
 
@@ -376,12 +605,15 @@ static pthread_mutex_t err_mu = PTHREAD_MUTEX_INITIALIZER;
 static long err_total;
 static int err_shown;
 
-static void note_error(const char *line, size_t len) {
+static void note_error(const answer_t *a) {
   pthread_mutex_lock(&err_mu);
   err_total++;
   if (!err_shown) {
     err_shown = 1;
-    fprintf(stderr, "sift-bench-load: error response: %.*s\n", (int)(len > 300 ? 300 : len), line);
+    char status[32] = "";
+    if (a->status) snprintf(status, sizeof status, "HTTP %d ", a->status);
+    fprintf(stderr, "sift-bench-load: error response: %s%.*s\n", status,
+            (int)(a->len > 300 ? 300 : a->len), a->body);
   }
   pthread_mutex_unlock(&err_mu);
 }
@@ -393,20 +625,30 @@ typedef struct server_info {
   long long docs;
   int cache_enabled;
   long long cache_hits;
+  long long requests, on_loop; /* requests_total, answered_on_loop */
 } server_info_t;
 
-static void probe_stats(conn_t *c, server_info_t *si) {
-  const char *line = NULL;
-  size_t len = 0;
+/* STATS, or GET /stats over HTTP (the same answer). */
+static void probe_stats(const opts_t *o, conn_t *c, server_info_t *si) {
+  char req[512];
+  int n = o->http ? snprintf(req, sizeof req, "GET /stats HTTP/1.1\r\nHost: %s\r\n\r\n", o->http)
+                  : snprintf(req, sizeof req, "STATS\n");
+  answer_t a;
   memset(si, 0, sizeof *si);
-  if (roundtrip(c, "STATS\n", 6, &line, &len)) io_fatal("STATS");
-  json_t *v = json_loadb(line, len, 0, NULL);
+  if (n < 0 || (size_t)n >= sizeof req) {
+    fprintf(stderr, "sift-bench-load: --http address too long\n");
+    exit(2);
+  }
+  if (roundtrip(c, req, (size_t)n, &a)) io_fatal(c, "STATS");
+  json_t *v = json_loadb(a.body, a.len, 0, NULL);
   if (v && json_is_true(json_object_get(v, "ok"))) {
     si->have = 1;
     si->docs = json_integer_value(json_object_get(v, "docs"));
     json_t *cache = json_object_get(v, "cache");
     si->cache_enabled = json_is_true(json_object_get(cache, "enabled"));
     si->cache_hits = json_integer_value(json_object_get(cache, "hits"));
+    si->requests = json_integer_value(json_object_get(v, "requests_total"));
+    si->on_loop = json_integer_value(json_object_get(v, "answered_on_loop"));
   }
   json_decref(v);
 }
@@ -438,13 +680,16 @@ static double median_copy(const double *v, size_t n) {
   return m;
 }
 
-static void phase_latency(const opts_t *o, const bq_set_t *qs, conn_t *c, lat_class_t *out) {
-  const char *line = NULL;
-  size_t len = 0;
+/* Phase 1 into out (per class); *us_out gets every query's time in every
+ * pass ([pass][query], µs) and *bad_out which queries had an error answer
+ * (the caller frees both).  answers: NULL, or where the first timed pass's
+ * answers go, one a line, in query order. */
+static void phase_latency(const opts_t *o, const bq_set_t *qs, conn_t *c, FILE *answers,
+                          lat_class_t *out, double **us_out, char **bad_out) {
+  answer_t a;
   for (int w = 0; w < o->warmup; w++)
     for (size_t i = 0; i < qs->n; i++)
-      if (roundtrip(c, qs->queries[i].line, qs->queries[i].line_len, &line, &len))
-        io_fatal("warm-up");
+      if (roundtrip(c, qs->queries[i].line, qs->queries[i].line_len, &a)) io_fatal(c, "warm-up");
   double *us = calloc(qs->n * (size_t)o->passes, sizeof *us); /* [pass][query] */
   char *bad = calloc(qs->n, 1);
   if (!us || !bad) {
@@ -454,13 +699,17 @@ static void phase_latency(const opts_t *o, const bq_set_t *qs, conn_t *c, lat_cl
   for (int p = 0; p < o->passes; p++) {
     for (size_t i = 0; i < qs->n; i++) {
       uint64_t t0 = bq_now_ns();
-      if (roundtrip(c, qs->queries[i].line, qs->queries[i].line_len, &line, &len))
-        io_fatal("latency pass");
+      if (roundtrip(c, qs->queries[i].line, qs->queries[i].line_len, &a))
+        io_fatal(c, "latency pass");
       us[(size_t)p * qs->n + i] = (double)(bq_now_ns() - t0) / 1e3;
-      if (!bq_ok(line, len)) {
-        note_error(line, len);
+      if (!answer_ok(&a)) {
+        note_error(&a);
         bad[i] = 1;
         out[qs->queries[i].cls].errors++;
+      }
+      if (answers && p == 0) { /* an HTTP body ends with the line's '\n' */
+        fwrite(a.body, 1, a.len, answers);
+        if (!a.len || a.body[a.len - 1] != '\n') fputc('\n', answers);
       }
     }
     fprintf(stderr, "  latency pass %d/%d done\n", p + 1, o->passes);
@@ -493,8 +742,8 @@ static void phase_latency(const opts_t *o, const bq_set_t *qs, conn_t *c, lat_cl
     lc->mean = median_copy(lc->means, np);
   }
   free(v);
-  free(us);
-  free(bad);
+  *us_out = us;
+  *bad_out = bad;
 }
 
 /* ----------------------------------------------------------------- phase 2 */
@@ -578,23 +827,15 @@ static void *worker_main(void *arg) {
     }
     if (inflight == 0) break;
     /* wait for at least one response, then take every one buffered */
-    const char *line = NULL;
-    size_t len = 0;
-    if (!take_line(c, &line, &len)) {
-      if (fill_line(c)) {
-        w->fatal = "receive";
-        w->fatal_errno = errno;
-        goto out;
-      }
-      take_line(c, &line, &len);
-    }
-    do {
+    answer_t a;
+    int r = next_answer(c, &a) ? -1 : 1;
+    while (r > 0) {
       uint64_t now = bq_now_ns();
       uint64_t t_sent = sent_at[head];
       head = (head + 1) % MAX_DEPTH;
       inflight--;
-      int ok = bq_ok(line, len);
-      if (!ok) note_error(line, len);
+      int ok = answer_ok(&a);
+      if (!ok) note_error(&a);
       if (now >= from && now <= until) {
         if (ok) {
           w->done++;
@@ -604,7 +845,14 @@ static void *worker_main(void *arg) {
         }
       }
       if (now > until) stopping = 1;
-    } while (inflight > 0 && take_line(c, &line, &len));
+      if (inflight == 0) break;
+      if ((r = take_answer(c, &a)) < 0) errno = EPROTO;
+    }
+    if (r < 0) {
+      w->fatal = "receive";
+      w->fatal_errno = errno;
+      goto out;
+    }
   }
 out:
   free(batch);
@@ -672,7 +920,7 @@ static void phase_throughput(const opts_t *o, const bq_set_t *qs, int conc, tp_r
         pthread_join(w->th, NULL);
         if (w->fatal) {
           errno = w->fatal_errno;
-          io_fatal(w->fatal);
+          io_fatal(w->conn, w->fatal);
         }
         done += w->done;
         r->errors += w->errors;
@@ -717,7 +965,7 @@ int main(int argc, char **argv) {
   if (parse_opts(argc, argv, &o)) return 2;
   bq_set_t qs;
   char why[512];
-  if (bq_load(o.queries, o.classes, o.req, &qs, why, sizeof why)) {
+  if (bq_load(o.queries, o.classes, o.req, o.http, &qs, why, sizeof why)) {
     fprintf(stderr, "sift-bench-load: %s\n", why);
     return 2;
   }
@@ -730,7 +978,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   server_info_t si0, si1;
-  probe_stats(&c, &si0);
+  probe_stats(&o, &c, &si0);
   if (si0.have && si0.cache_enabled)
     fprintf(stderr,
             "sift-bench-load: warning: the server's result cache is on, so repeated "
@@ -747,9 +995,20 @@ int main(int argc, char **argv) {
   lat_class_t *lat = calloc(qs.nclasses, sizeof *lat);
   tp_result_t *tp = calloc(qs.nclasses * (size_t)(o.nconc ? o.nconc : 1), sizeof *tp);
   if (!lat || !tp) return 2;
+  double *us = NULL; /* phase 1's times, [pass][query] */
+  char *bad = NULL;
 
   if (o.passes > 0) {
-    phase_latency(&o, &qs, &c, lat);
+    FILE *answers = o.answers_out ? fopen(o.answers_out, "w") : NULL;
+    if (o.answers_out && !answers) {
+      fprintf(stderr, "sift-bench-load: cannot write %s: %s\n", o.answers_out, strerror(errno));
+      return 2;
+    }
+    phase_latency(&o, &qs, &c, answers, lat, &us, &bad);
+    if (answers && fclose(answers)) {
+      fprintf(stderr, "sift-bench-load: cannot write %s\n", o.answers_out);
+      return 2;
+    }
     printf(
         "\nlatency, 1 connection, closed loop (us; nearest rank per pass, median of %d "
         "passes after %d warm-up)\n",
@@ -779,9 +1038,13 @@ int main(int argc, char **argv) {
       }
   }
 
-  probe_stats(&c, &si1);
+  probe_stats(&o, &c, &si1);
   if (si0.have && si1.have && si1.cache_hits > si0.cache_hits)
     printf("# warning: %lld result-cache hits during the run\n", si1.cache_hits - si0.cache_hits);
+  /* where the daemon answered (workers.h): on the loop thread, or a worker */
+  long long nreq = si1.requests - si0.requests, nloop = si1.on_loop - si0.on_loop;
+  if (si0.have && si1.have)
+    printf("# server: %lld of %lld requests answered on the loop thread\n", nloop, nreq);
   printf("# errors: %ld error responses\n", err_total);
   conn_close(&c);
 
@@ -814,6 +1077,19 @@ int main(int argc, char **argv) {
                     (json_int_t)l->errors));
     }
     json_object_set_new(root, "latency", jl);
+    /* every query's time per pass: a difference between two runs can be
+     * followed to the queries that make it */
+    json_t *jq = json_array();
+    for (size_t i = 0; o.passes > 0 && i < qs.n; i++) {
+      const bq_query_t *q = &qs.queries[i];
+      json_t *t = json_array();
+      for (int p = 0; p < o.passes; p++)
+        json_array_append_new(t, json_real(us[(size_t)p * qs.n + i]));
+      json_array_append_new(
+          jq, json_pack("{s:I, s:s, s:s, s:o, s:b}", "idx", (json_int_t)q->idx, "class",
+                        qs.classes[q->cls].name, "text", q->text, "us_passes", t, "error", bad[i]));
+    }
+    json_object_set_new(root, "queries", jq);
     json_t *jt = json_array();
     for (int i = 0; i < o.nconc; i++)
       for (size_t k = 0; k < qs.nclasses; k++) {
@@ -828,6 +1104,10 @@ int main(int argc, char **argv) {
       }
     json_object_set_new(root, "throughput", jt);
     json_object_set_new(root, "errors", json_integer(err_total));
+    if (si0.have && si1.have)
+      json_object_set_new(root, "server",
+                          json_pack("{s:I, s:I}", "requests", (json_int_t)nreq, "answered_on_loop",
+                                    (json_int_t)nloop));
     if (json_dump_file(root, o.json_out, JSON_INDENT(1))) {
       fprintf(stderr, "sift-bench-load: cannot write %s\n", o.json_out);
       json_decref(root);
@@ -843,6 +1123,8 @@ int main(int argc, char **argv) {
     free(lat[k].means);
   }
   for (size_t i = 0; i < qs.nclasses * (size_t)o.nconc; i++) free(tp[i].qps);
+  free(us);
+  free(bad);
   free(lat);
   free(tp);
   bq_set_free(&qs);

@@ -322,7 +322,7 @@ int main(int argc, char **argv) {
   buf_t out;
   buf_init(&out, 0);
   char why[512];
-  if (bq_load(o.queries, o.classes, o.req, &qs, why, sizeof why)) {
+  if (bq_load(o.queries, o.classes, o.req, NULL, &qs, why, sizeof why)) {
     fprintf(stderr, "sift-bench-micro: %s\n", why);
     goto out;
   }
