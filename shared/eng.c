@@ -73,6 +73,7 @@ struct eng {
    * remote shards). */
   xw_column *cols[QP_FACET__COUNT];
   unsigned char col_state[QP_FACET__COUNT];
+  uint32_t *outlet_ids; /* eng_outlet_ids of cols[QP_FACET_OUTLET], at first use */
   dup_groups_t *groups; /* copy groups (dup.h), built at first use */
 };
 
@@ -318,6 +319,7 @@ int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err)
 void eng_free(eng_t *e) {
   if (!e) return;
   for (size_t f = 0; f < QP_FACET__COUNT; f++) xw_column_free(e->cols[f]);
+  free(e->outlet_ids);
   dup_groups_free(e->groups);
   eng_drop_meta(e);
   xw_db_free(e->db);
@@ -1324,25 +1326,36 @@ static int eng_okey_cmp(const void *a, const void *b) {
 /* One id per outlet for each value id of the outlet column oc: the
  * smallest value id with the same filter key (tok_key, which outlet:
  * matches), so its spellings count as one outlet; 0 for a value without a
- * key (none, or no letter or digit), which no outlet: matches.  In the
- * arena; NULL on ENOMEM. */
-static uint32_t *eng_outlet_ids(const xw_column *oc, arena_t *a) {
+ * key (none, or no letter or digit), which no outlet: matches.
+ * malloc'ed; NULL on ENOMEM. */
+static uint32_t *eng_outlet_ids(const xw_column *oc) {
   uint32_t no = xw_column_nvalues(oc);
-  uint32_t *ids = arena_calloc(a, no ? no : 1, sizeof *ids);
-  eng_okey_t *k = arena_calloc(a, no ? no : 1, sizeof *k);
-  if (!ids || !k) return NULL;
+  uint32_t *ids = calloc(no ? no : 1, sizeof *ids);
+  eng_okey_t *k = calloc(no ? no : 1, sizeof *k);
   size_t nk = 0;
-  for (uint32_t id = 1; id < no; id++) {
+  for (uint32_t id = 1; ids && k && id < no; id++) {
     char key[SCHEMA_MAX_KEY + 1];
     size_t vl, kl;
     const char *v = xw_column_name(oc, id, &vl);
     if (!(kl = tok_key(v, vl, key, sizeof key))) continue;
-    if (!(k[nk].key = arena_strndup(a, key, kl))) return NULL;
+    char *own = malloc(kl + 1);
+    if (!own) goto fail;
+    memcpy(own, key, kl);
+    own[kl] = '\0';
+    k[nk].key = own;
     k[nk++].id = id;
   }
+  if (!ids || !k) goto fail;
   qsort(k, nk, sizeof *k, eng_okey_cmp);
   for (size_t i = 0; i < nk; i++)
     ids[k[i].id] = i && !strcmp(k[i].key, k[i - 1].key) ? ids[k[i - 1].id] : k[i].id;
+  goto out;
+fail:
+  free(ids);
+  ids = NULL;
+out:
+  for (size_t i = 0; i < nk; i++) free((char *)k[i].key);
+  free(k);
   return ids;
 }
 
@@ -2059,7 +2072,7 @@ int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out,
   memset(out, 0, sizeof *out);
   eng_cands_t ids = {0};
   xw_column *own_d = NULL, *own_o = NULL;
-  uint32_t *dayv = NULL;
+  uint32_t *dayv = NULL, *own_ids = NULL;
   uint64_t *pairs = NULL, *bits = NULL;
   int32_t *dayk = NULL;
   xw_query *x = NULL;
@@ -2077,7 +2090,12 @@ int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out,
   if (!rc && ids.nomem) rc = err_set(err, ERR_NOMEM, 0, "out of memory gathering the matches");
   if (rc) goto out;
   out->total = (uint32_t)ids.n;
-  const uint32_t *okey = eng_outlet_ids(oc, a);
+  /* The engine's column keeps its outlet ids; a stub's, loaded for this
+   * request, has them for the request. */
+  const uint32_t *okey;
+  if (oc == eng_column(e, QP_FACET_OUTLET))
+    okey = e->outlet_ids ? e->outlet_ids : (e->outlet_ids = eng_outlet_ids(oc));
+  else okey = own_ids = eng_outlet_ids(oc);
   if (!okey) goto nomem;
 
   uint32_t nd = xw_column_nvalues(dc), lo = 0, hi = 0, mlo = 0, mhi = 0;
@@ -2151,6 +2169,7 @@ out:
   xw_query_free(x);
   free(ids.v);
   free(dayv);
+  free(own_ids);
   free(pairs);
   free(bits);
   free(dayk);
