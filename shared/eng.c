@@ -1404,8 +1404,8 @@ static int eng_collapse_hit(eng_t *e, const eng_collapse_t *c, xw_docid d, eng_h
     qsort(sp, j - i, sizeof *sp, eng_str_cmp);
     const char *best = NULL;
     for (size_t r = 0, t, most = 0; r < j - i; r = t) {
-      for (t = r; t < j - i && !strcmp(sp[t], sp[r]); t++) {
-      }
+      t = r + 1;
+      while (t < j - i && !strcmp(sp[t], sp[r])) t++;
       if (t - r > most) most = t - r, best = sp[r];
     }
     h->copy_outlets[h->ncopy_outlets++] = best;
