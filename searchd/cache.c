@@ -17,6 +17,7 @@ typedef struct cache_entry {
   struct cache_entry *hnext;       /* bucket chain */
   struct cache_entry *prev, *next; /* LRU list */
   uint64_t hash, rev;
+  uint32_t day; /* YYYYMMDD the answer counted from, 0: any day */
   size_t klen, vlen;
   char data[]; /* key, then value */
 } cache_entry_t;
@@ -120,17 +121,18 @@ static void cache_grow(cache_t *c) {
   c->nbuckets = n;
 }
 
-int cache_get(cache_t *c, const char *key, size_t klen, uint64_t rev, buf_t *out) {
+int cache_get(cache_t *c, const char *key, size_t klen, uint64_t rev, uint32_t day, buf_t *out) {
   uint64_t h = cache_hash(key, klen);
   int hit = 0;
   pthread_mutex_lock(&c->mu);
   cache_entry_t **slot = cache_slot(c, h, key, klen);
   cache_entry_t *e = *slot;
-  if (e && e->rev == rev) {
+  int today = e && (!e->day || e->day == day);
+  if (e && e->rev == rev && today) {
     cache_lru_unlink(c, e);
     cache_lru_push(c, e);
     hit = buf_append(out, e->data + e->klen, e->vlen) == 0;
-  } else if (e && e->rev < c->latest_rev) {
+  } else if (e && (e->rev < c->latest_rev || (!today && e->day < day))) {
     cache_remove(c, slot);
   }
   if (hit) c->hits++;
@@ -139,8 +141,8 @@ int cache_get(cache_t *c, const char *key, size_t klen, uint64_t rev, buf_t *out
   return hit;
 }
 
-void cache_put(cache_t *c, const char *key, size_t klen, uint64_t rev, const char *val,
-               size_t vlen) {
+void cache_put(cache_t *c, const char *key, size_t klen, uint64_t rev, uint32_t day,
+               const char *val, size_t vlen) {
   size_t size = cache_entry_size(klen, vlen);
   if (size > c->max_bytes / 8) return;
   uint64_t h = cache_hash(key, klen);
@@ -148,6 +150,7 @@ void cache_put(cache_t *c, const char *key, size_t klen, uint64_t rev, const cha
   if (!n) return;
   n->hash = h;
   n->rev = rev;
+  n->day = day;
   n->klen = klen;
   n->vlen = vlen;
   memcpy(n->data, key, klen);

@@ -11,6 +11,11 @@
  * made exact: a revision number cannot be stale the way a counter bumped by
  * another thread can.)
  *
+ * An answer counted from today's date (since: or sort:recent without now:,
+ * which count from the day the server answers) carries that day too, and
+ * hits only lookups of the same day: it does not outlive the day it was
+ * computed for (an entry of a past day is dead as an older revision's is).
+ *
  * A hit is served as stored, so its took_us is the time the first answer
  * took, not the (near zero) time of the hit.
  *
@@ -37,11 +42,13 @@ typedef struct cache_stats {
 cache_t *cache_new(size_t max_bytes);
 void cache_free(cache_t *c); /* accepts NULL */
 
-/* On a hit, append the stored response to out and return 1; else 0. */
-int cache_get(cache_t *c, const char *key, size_t klen, uint64_t rev, buf_t *out);
-/* Store (or replace) the response for key computed on revision rev. */
-void cache_put(cache_t *c, const char *key, size_t klen, uint64_t rev, const char *val,
-               size_t vlen);
+/* On a hit, append the stored response to out and return 1; else 0.  day:
+ * today (YYYYMMDD, cal_today()). */
+int cache_get(cache_t *c, const char *key, size_t klen, uint64_t rev, uint32_t day, buf_t *out);
+/* Store (or replace) the response for key computed on revision rev; day:
+ * the day it counted from (YYYYMMDD), 0 when it holds on any day. */
+void cache_put(cache_t *c, const char *key, size_t klen, uint64_t rev, uint32_t day,
+               const char *val, size_t vlen);
 /* The newest revision any worker has seen; older entries become dead. */
 void cache_set_revision(cache_t *c, uint64_t rev);
 /* Counters; c may be NULL (all zero). */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "cal.h"
 #include "log.h"
 
 typedef struct wrk_thread {
@@ -109,9 +110,11 @@ static void wrk_run(wrk_thread_t *t, wrk_job_t *job) {
     wrk_reopen(t);
   }
   /* The command table says which answers depend only on the request line
-   * and the index revision (SEARCH, COUNT, GET). */
+   * and the index revision (SEARCH, COUNT, GET), and the answer which also
+   * depend on the day (PROTO_OUT_TODAY). */
   int cacheable = p->cache && job->req.cmd && (job->req.cmd->flags & PROTO_CMD_CACHE);
-  if (cacheable && cache_get(p->cache, job->line, job->len, t->generation, &job->out)) {
+  uint32_t day = cacheable ? cal_today() : 0;
+  if (cacheable && cache_get(p->cache, job->line, job->len, t->generation, day, &job->out)) {
     job->cache_hit = 1;
     job->rc = 0;
     job->flags = 0;
@@ -127,8 +130,12 @@ static void wrk_run(wrk_thread_t *t, wrk_job_t *job) {
     t->gen = atomic_load(&p->gen);
     wrk_reopen(t);
   }
-  if (cacheable && job->rc == 0 && !job->out.err)
-    cache_put(p->cache, job->line, job->len, t->generation, job->out.data, job->out.len);
+  /* An answer counted from today is kept for today, unless the day turned
+   * while it was computed (it may have counted from either day). */
+  int dated = job->flags & PROTO_OUT_TODAY;
+  if (cacheable && job->rc == 0 && !job->out.err && (!dated || cal_today() == day))
+    cache_put(p->cache, job->line, job->len, t->generation, dated ? day : 0, job->out.data,
+              job->out.len);
 }
 
 /* See "Direct answers" in workers.h.  Only a whole, well-formed answer

@@ -16,8 +16,9 @@
  *
  * Cache: lines of the commands flagged PROTO_CMD_CACHE (SEARCH, COUNT,
  * GET) are looked up in the cache (when there is one) under the worker's
- * current revision before they are run, and their successful answers
- * stored.
+ * current revision and today's date before they are run, and their
+ * successful answers stored (an answer counted from today, proto.h's
+ * PROTO_OUT_TODAY, for that day only: cache.h).
  *
  * Direct answers: a job whose direct_fd the loop set (it is the oldest
  * unanswered request of its connection, and nothing is waiting to be

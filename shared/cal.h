@@ -27,7 +27,10 @@ uint32_t cal_from_days(int64_t n);
 uint32_t cal_add_months(uint32_t ymd, int32_t months);
 /* ISO 8601 week of ymd: its week-numbering year and week 1..53. */
 void cal_iso_week(uint32_t ymd, unsigned *year, unsigned *week);
-/* Today in UTC as YYYYMMDD. */
+/* Today in UTC as YYYYMMDD.  For tests only: when the environment variable
+ * SIFT_TEST_TODAY_FILE names a file that starts with a date as YYYYMMDD,
+ * that date is today, read again on every call (so a test can turn a
+ * running server's day); an unreadable file or date means the clock's. */
 uint32_t cal_today(void);
 
 #endif

@@ -73,6 +73,7 @@ struct eng {
    * remote shards). */
   xw_column *cols[QP_FACET__COUNT];
   unsigned char col_state[QP_FACET__COUNT];
+  uint32_t *outlet_ids; /* eng_outlet_ids of cols[QP_FACET_OUTLET], at first use */
   dup_groups_t *groups; /* copy groups (dup.h), built at first use */
 };
 
@@ -318,6 +319,7 @@ int eng_open(const char *path, const eng_limits_t *lim, eng_t **out, err_t *err)
 void eng_free(eng_t *e) {
   if (!e) return;
   for (size_t f = 0; f < QP_FACET__COUNT; f++) xw_column_free(e->cols[f]);
+  free(e->outlet_ids);
   dup_groups_free(e->groups);
   eng_drop_meta(e);
   xw_db_free(e->db);
@@ -808,9 +810,10 @@ static int eng_like(eng_t *e, const qp_query_t *q, xw_query *x, xw_query **out, 
 
 /* ---- searching ---- */
 
-/* Author and tag facets count names, as author: and tag: filters match
- * them (SPEC.md): each name once per article under its filter key, shown
- * as most articles spell it (xw.h's xw_split_fn).  The names come from the
+/* Outlet, author and tag facets count names, as outlet:, author: and tag:
+ * filters match them (SPEC.md): each name once per article under its
+ * filter key, shown as most articles spell it (xw.h's xw_split_fn), so
+ * "Al Jazeera" and "AL-JAZEERA" make one row.  The names come from the
  * value slots, which every index format has. */
 
 /* s[0..n) without the ASCII white space around it: *n updated. */
@@ -824,6 +827,11 @@ static void eng_emit_name(const char *s, size_t n, int whole, xw_name_fn emit, v
   char key[SCHEMA_MAX_KEY + 1];
   size_t kl = tok_key(s, n, key, sizeof key);
   if (kl) s = eng_trim(s, &n), emit(ctx, key, kl, s, n, whole);
+}
+
+/* An outlet: one name (none for SCHEMA_NO_VALUE, which has no key). */
+static void eng_outlet_names(const char *v, size_t len, xw_name_fn emit, void *ctx) {
+  eng_emit_name(v, len, 0, emit, ctx);
 }
 
 /* An author string: its names as the indexer keys them (idx.c,
@@ -853,7 +861,7 @@ static void eng_tag_names(const char *v, size_t len, xw_name_fn emit, void *ctx)
 }
 
 static const xw_facet_spec eng_facet_specs[QP_FACET__COUNT] = {
-    [QP_FACET_OUTLET] = {SCHEMA_SLOT_OUTLET, 0, 0, NULL, NULL},
+    [QP_FACET_OUTLET] = {SCHEMA_SLOT_OUTLET, 0, 0, NULL, eng_outlet_names},
     [QP_FACET_YEAR] = {SCHEMA_SLOT_YEAR, 0, 0, NULL, NULL},
     [QP_FACET_MONTH] = {SCHEMA_SLOT_MONTH, 0, 0, NULL, NULL},
     [QP_FACET_DAY] = {SCHEMA_SLOT_DAY, 0, 0, NULL, NULL},
@@ -1299,6 +1307,58 @@ static size_t eng_dedupe(eng_collapse_t *c, eng_cand_t *cands, size_t n, size_t 
   return k;
 }
 
+/* An outlet's filter key (tok_key, which outlet: matches) and an id. */
+typedef struct eng_okey {
+  const char *key;
+  uint32_t id;
+} eng_okey_t;
+
+static int eng_str_cmp(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int eng_okey_cmp(const void *a, const void *b) {
+  const eng_okey_t *x = a, *y = b;
+  int c = strcmp(x->key, y->key);
+  return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* One id per outlet for each value id of the outlet column oc: the
+ * smallest value id with the same filter key (tok_key, which outlet:
+ * matches), so its spellings count as one outlet; 0 for a value without a
+ * key (none, or no letter or digit), which no outlet: matches.
+ * malloc'ed; NULL on ENOMEM. */
+static uint32_t *eng_outlet_ids(const xw_column *oc) {
+  uint32_t no = xw_column_nvalues(oc);
+  uint32_t *ids = calloc(no ? no : 1, sizeof *ids);
+  eng_okey_t *k = calloc(no ? no : 1, sizeof *k);
+  size_t nk = 0;
+  for (uint32_t id = 1; ids && k && id < no; id++) {
+    char key[SCHEMA_MAX_KEY + 1];
+    size_t vl, kl;
+    const char *v = xw_column_name(oc, id, &vl);
+    if (!(kl = tok_key(v, vl, key, sizeof key))) continue;
+    char *own = malloc(kl + 1);
+    if (!own) goto fail;
+    memcpy(own, key, kl);
+    own[kl] = '\0';
+    k[nk].key = own;
+    k[nk++].id = id;
+  }
+  if (!ids || !k) goto fail;
+  qsort(k, nk, sizeof *k, eng_okey_cmp);
+  for (size_t i = 0; i < nk; i++)
+    ids[k[i].id] = i && !strcmp(k[i].key, k[i - 1].key) ? ids[k[i - 1].id] : k[i].id;
+  goto out;
+fail:
+  free(ids);
+  ids = NULL;
+out:
+  for (size_t i = 0; i < nk; i++) free((char *)k[i].key);
+  free(k);
+  return ids;
+}
+
 /* The outlet of docid d (the outlet column, else its value), in the arena. */
 static const char *eng_outlet_of(eng_t *e, xw_docid d, arena_t *a) {
   const xw_column *oc = eng_column(e, QP_FACET_OUTLET);
@@ -1313,19 +1373,42 @@ static const char *eng_outlet_of(eng_t *e, xw_docid d, arena_t *a) {
 }
 
 /* Hit h stands for docid d's group: the count of its other matches and
- * their distinct outlets. */
+ * their distinct outlets, told apart by the key outlet: matches (a
+ * spelling without one is left out), each shown in the spelling most of
+ * these copies use (ties: the first in byte order), in key order. */
 static int eng_collapse_hit(eng_t *e, const eng_collapse_t *c, xw_docid d, eng_hit_t *h,
                             arena_t *a) {
   h->copies = c->count[dup_group(c->g, d)] - 1;
   if (!h->copies) return 0;
   h->copy_outlets = arena_calloc(a, h->copies, sizeof *h->copy_outlets);
-  if (!h->copy_outlets) return ERR_NOMEM;
+  eng_okey_t *ks = arena_calloc(a, h->copies, sizeof *ks); /* id: index in shown */
+  const char **shown = arena_calloc(a, h->copies, sizeof *shown);
+  const char **sp = arena_calloc(a, h->copies, sizeof *sp);
+  if (!h->copy_outlets || !ks || !shown || !sp) return ERR_NOMEM;
+  size_t n = 0;
   for (uint32_t m = dup_next(c->g, d); m != d; m = dup_next(c->g, m)) {
     if (!(c->match[m / 64] >> (m % 64) & 1)) continue;
     const char *o = eng_outlet_of(e, m, a);
-    size_t k = 0;
-    while (o && k < h->ncopy_outlets && strcmp(h->copy_outlets[k], o)) k++;
-    if (o && k == h->ncopy_outlets) h->copy_outlets[h->ncopy_outlets++] = o;
+    char key[SCHEMA_MAX_KEY + 1];
+    size_t kl = o ? tok_key(o, strlen(o), key, sizeof key) : 0;
+    if (!kl) continue;
+    if (!(ks[n].key = arena_strndup(a, key, kl))) return ERR_NOMEM;
+    shown[n] = o;
+    ks[n].id = (uint32_t)n;
+    n++;
+  }
+  qsort(ks, n, sizeof *ks, eng_okey_cmp);
+  /* Per key, the most frequent spelling: its copies sorted by spelling. */
+  for (size_t i = 0, j; i < n; i = j) {
+    for (j = i; j < n && !strcmp(ks[j].key, ks[i].key); j++) sp[j - i] = shown[ks[j].id];
+    qsort(sp, j - i, sizeof *sp, eng_str_cmp);
+    const char *best = NULL;
+    for (size_t r = 0, t, most = 0; r < j - i; r = t) {
+      t = r + 1;
+      while (t < j - i && !strcmp(sp[t], sp[r])) t++;
+      if (t - r > most) most = t - r, best = sp[r];
+    }
+    h->copy_outlets[h->ncopy_outlets++] = best;
   }
   return 0;
 }
@@ -1908,22 +1991,23 @@ static int eng_day_cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* first: each outlet's earliest match among ids, the q->limit oldest. */
-static int eng_first(eng_t *e, const qp_query_t *q, const xw_column *oc, const uint32_t *dayv,
-                     const xw_column *dc, const eng_cands_t *ids, arena_t *a, eng_timeline_t *out,
-                     err_t *err) {
+/* first: each outlet's earliest match among ids, the q->limit oldest
+ * (outlets as okey gives them, eng_outlet_ids). */
+static int eng_first(eng_t *e, const qp_query_t *q, const xw_column *oc, const uint32_t *okey,
+                     const uint32_t *dayv, const xw_column *dc, const eng_cands_t *ids, arena_t *a,
+                     eng_timeline_t *out, err_t *err) {
   uint32_t no = xw_column_nvalues(oc);
   eng_early_t *early = arena_calloc(a, no, sizeof *early);
   eng_early_t **order = arena_calloc(a, no, sizeof *order);
   if (!early || !order) return err_set(err, ERR_NOMEM, 0, NULL);
   for (size_t i = 0; i < ids->n; i++) {
-    uint32_t day = dayv[xw_column_id(dc, ids->v[i].docid)], o = xw_column_id(oc, ids->v[i].docid);
+    uint32_t day = dayv[xw_column_id(dc, ids->v[i].docid)],
+             o = okey[xw_column_id(oc, ids->v[i].docid)];
     if (day && o && (!early[o].day || day < early[o].day)) early[o].day = day;
   }
   size_t n = 0;
   for (uint32_t o = 1; o < no; o++)
-    if (early[o].day && strcmp(xw_column_name(oc, o, NULL), SCHEMA_NO_VALUE))
-      order[n++] = &early[o];
+    if (early[o].day) order[n++] = &early[o];
   qsort(order, n, sizeof *order, eng_day_cmp);
   uint32_t cut = n > q->limit ? (q->limit ? order[q->limit - 1]->day : 0) : UINT32_MAX;
   /* Within its earliest day an outlet's first article is the one with the
@@ -1932,7 +2016,7 @@ static int eng_first(eng_t *e, const qp_query_t *q, const xw_column *oc, const u
   int rc = 0;
   for (size_t i = 0; i < ids->n && !rc; i++) {
     xw_docid d = ids->v[i].docid;
-    uint32_t o = xw_column_id(oc, d);
+    uint32_t o = okey[xw_column_id(oc, d)];
     eng_early_t *x = &early[o];
     if (!o || !x->day || x->day > cut || dayv[xw_column_id(dc, d)] != x->day) continue;
     char *v = NULL;
@@ -1988,7 +2072,7 @@ int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out,
   memset(out, 0, sizeof *out);
   eng_cands_t ids = {0};
   xw_column *own_d = NULL, *own_o = NULL;
-  uint32_t *dayv = NULL;
+  uint32_t *dayv = NULL, *own_ids = NULL;
   uint64_t *pairs = NULL, *bits = NULL;
   int32_t *dayk = NULL;
   xw_query *x = NULL;
@@ -2006,6 +2090,13 @@ int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out,
   if (!rc && ids.nomem) rc = err_set(err, ERR_NOMEM, 0, "out of memory gathering the matches");
   if (rc) goto out;
   out->total = (uint32_t)ids.n;
+  /* The engine's column keeps its outlet ids; a stub's, loaded for this
+   * request, has them for the request. */
+  const uint32_t *okey;
+  if (oc == eng_column(e, QP_FACET_OUTLET))
+    okey = e->outlet_ids ? e->outlet_ids : (e->outlet_ids = eng_outlet_ids(oc));
+  else okey = own_ids = eng_outlet_ids(oc);
+  if (!okey) goto nomem;
 
   uint32_t nd = xw_column_nvalues(dc), lo = 0, hi = 0, mlo = 0, mhi = 0;
   if (!(dayv = calloc(nd, sizeof *dayv))) goto nomem;
@@ -2054,10 +2145,10 @@ int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out,
     goto nomem;
   for (size_t i = 0; i < ids.n; i++) {
     int32_t k = dayk[xw_column_id(dc, ids.v[i].docid)];
-    uint32_t o = xw_column_id(oc, ids.v[i].docid);
+    uint32_t o = okey[xw_column_id(oc, ids.v[i].docid)];
     if (k < 0) continue;
     out->series[k].count++;
-    if (!o || !strcmp(xw_column_name(oc, o, NULL), SCHEMA_NO_VALUE)) continue;
+    if (!o) continue;
     uint64_t bit = (uint64_t)k * no + o;
     if (!use_bits) {
       pairs[npairs++] = (uint64_t)k << 32 | o;
@@ -2070,7 +2161,7 @@ int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out,
   for (size_t i = 0; i < npairs; i++)
     if (i == 0 || pairs[i] != pairs[i - 1]) out->series[pairs[i] >> 32].outlets++;
 first:
-  rc = eng_first(e, q, oc, dayv, dc, &ids, a, out, err);
+  rc = eng_first(e, q, oc, okey, dayv, dc, &ids, a, out, err);
   goto out;
 nomem:
   rc = err_set(err, ERR_NOMEM, 0, "out of memory for the timeline");
@@ -2078,6 +2169,7 @@ out:
   xw_query_free(x);
   free(ids.v);
   free(dayv);
+  free(own_ids);
   free(pairs);
   free(bits);
   free(dayk);

@@ -649,6 +649,7 @@ int proto_answer(proto_ctx_t *c, proto_req_t *r, buf_t *out, unsigned *flags) {
      * request forms. */
     rc = r->json ? proto_json_query(c, r, &err) : qp_parse(r->arg, r->len, c->arena, &r->q, &err);
   }
+  if (!rc && r->q && qp_uses_today(r->q)) *flags |= PROTO_OUT_TODAY;
   if (!rc && !answered && (r->cmd->flags & PROTO_CMD_ENGINE) && !c->eng) {
     rc = err_set(&err, ERR_INTERNAL, 0, "no index is open");
   }

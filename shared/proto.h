@@ -75,13 +75,17 @@
 
 /* Flags reported back to the caller of proto_handle. */
 #define PROTO_OUT_CLOSE 1 /* close the connection after this response */
+#define PROTO_OUT_TODAY \
+  2 /* the answer counted from today (qp_uses_today): it
+                             holds for the day it was computed on only */
 
 /* Command flags in the table. */
 #define PROTO_CMD_ENGINE 1 /* needs the engine (runs on a worker thread) */
 #define PROTO_CMD_QUERY 2  /* its argument is a query (SEARCH, COUNT, EXPLAIN) */
 #define PROTO_CMD_CACHE \
   4 /* its answer depends only on the request and the
-                              index revision (searchd may cache it) */
+                              index revision, and the day for an answer
+                              flagged PROTO_OUT_TODAY (searchd may cache it) */
 #define PROTO_CMD_AUTH \
   8                        /* AUTH: answered by proto_gate; its argument is a
                               secret, never cached or logged */

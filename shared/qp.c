@@ -1024,6 +1024,10 @@ qp_query_t *qp_query_new(arena_t *a) {
   return q;
 }
 
+int qp_uses_today(const qp_query_t *q) {
+  return !q->news.has_now && (q->news.since || q->sort == QP_SORT_RECENT);
+}
+
 int qp_parse(const char *q, size_t len, arena_t *a, qp_query_t **out, err_t *err) {
   qp_parser_t p;
   qp_node_t *root;

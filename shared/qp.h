@@ -208,6 +208,10 @@ typedef struct qp_query {
 int qp_parse(const char *q, size_t len, arena_t *a, qp_query_t **out, err_t *err);
 /* A query with no conditions and default options (for JSON requests). */
 qp_query_t *qp_query_new(arena_t *a);
+/* 1 when q's answer depends on the day it is computed: since: or
+ * sort:recent counted from today, no now: given (a cache must not keep it
+ * past that day). */
+int qp_uses_today(const qp_query_t *q);
 /* Conjoin an extra condition to the root (JSON request fields). */
 int qp_add_condition(qp_query_t *q, qp_node_t *cond, arena_t *a);
 /* Apply the option name ("since", "now", "by", ...) with value[0..len) as

@@ -920,16 +920,19 @@ class Corpus:
 
     # -- facets and order --
     def _names(self, facet):
-        """Per article, for the facets of names (SPEC: author and tag facets
-        count each name): {(key, spelling)} of the names it lists, and the
-        key of its whole author string when it lists several (author:
-        matches that key too)."""
+        """Per article, for the facets of names (SPEC: outlet, author and
+        tag facets count each name as its filter matches it):
+        {(key, spelling)} of the names it lists, and the key of its whole
+        author string when it lists several (author: matches that key
+        too)."""
         cache = self.__dict__.setdefault("_names_cache", {})
         if facet not in cache:
             out = []
             for d in self.docs:
                 if facet == "tag":
                     names, whole = d.f.get("tags") or [], None
+                elif facet == "outlet":
+                    names, whole = [d.f["outlet"]] if d.f.get("outlet") else [], None
                 else:
                     a = d.f.get("author")
                     names = author_names(a)
@@ -961,9 +964,6 @@ class Corpus:
         return out
 
     def facet_values(self, d, facet):
-        if facet == "outlet":
-            v = d.f.get("outlet")
-            return [v] if v else []
         if facet == "year":
             return [d.year] if d.year else []
         if facet == "month":
@@ -975,7 +975,7 @@ class Corpus:
     def facets(self, nums, facet, limit=10):
         """[(value, count)] most frequent first, ties by value (code point
         order = UTF-8 byte order); limit None = all."""
-        if facet in ("author", "tag"):
+        if facet in ("outlet", "author", "tag"):
             counts = self.name_facet(nums, facet)
         else:
             counts = {}
@@ -1090,15 +1090,15 @@ def timeline(corpus, nums, by=None, lo=None, hi=None, limit=10):
             p = pts.get(period_label(by, d.day))
             if p:
                 p["count"] += 1
-                if d.f.get("outlet"):
-                    p["outlets"].add(d.f["outlet"])
+                if tok_key(d.f.get("outlet")):  # outlets as outlet: tells them apart
+                    p["outlets"].add(tok_key(d.f["outlet"]))
         for lab in labels:
             pts[lab]["outlets"] = len(pts[lab]["outlets"])
             out["series"].append(pts[lab])
     best = {}
     for n in dated:
         d = corpus.docs[n]
-        o = d.f.get("outlet")
+        o = tok_key(d.f.get("outlet"))
         if not o:
             continue
         key = (d.sortkey, d.id.encode("utf-8"))
