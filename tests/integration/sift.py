@@ -292,6 +292,17 @@ def py_generate(path, docs, seed, body_words=(80, 600)):
     return path
 
 
+def connect_when_up(port, tries=200, pause=0.05):
+    """A Conn to a sift-searchd just started on port, once it listens (polled
+    every pause seconds, tries times); None when it never does."""
+    for _ in range(tries):
+        try:
+            return Conn(port)
+        except OSError:
+            time.sleep(pause)
+    return None
+
+
 class Conn:
     """A client connection to sift-searchd reading response lines.  addr:
     a TCP port on 127.0.0.1, or the path of a Unix socket."""

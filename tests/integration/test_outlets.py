@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sift  # noqa: E402
@@ -88,13 +87,8 @@ def served(res, index, fn):
                                "127.0.0.1:%d" % port, "--threads", "2", "--log-level", "warn"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            try:
-                c = sift.Conn(port)
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
+        c = sift.connect_when_up(port)
+        if c is None:
             res.fail("sift-searchd did not start on %s" % index)
             return
         fn(lambda lines: [json.loads(c.request(line)) for line in lines])

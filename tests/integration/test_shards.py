@@ -215,13 +215,8 @@ def check_remote_failures(res, stub, servers, tcpsrv_port, db_c):
                                "--cache-mb", "0", "--inline-budget", "0", "--log-level", "warn"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        for _ in range(200):
-            try:
-                c = sift.Conn(port)
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
+        c = sift.connect_when_up(port)
+        if c is None:
             res.fail("sift-searchd did not start on the stub with a remote shard")
             return
         shard = "127.0.0.1:%d" % tcpsrv_port

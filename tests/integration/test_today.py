@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sift  # noqa: E402
@@ -69,13 +68,8 @@ def main():
                                "127.0.0.1:%d" % port, "--threads", "2", "--log-level", "warn"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
-        for _ in range(200):
-            try:
-                c = sift.Conn(port)
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
+        c = sift.connect_when_up(port)
+        if c is None:
             res.fail("sift-searchd did not start")
             res.finish()
             return
