@@ -32,7 +32,11 @@ the same queries as URLs; one connection, then 16 on 2 threads): another
 client, for comparison (docs/http.md says what it shows).
 
   bench/http.py --port 9412 --http-port 9480 [--seconds 2] [--rounds 3] [--classes a,b] [--wrk]
-  bench/http.py --port 9412 --http-port 9480 --per-query 3 [--rounds 4] [--top 10]
+  bench/http.py --port 9412 --http-port 9480 --per-query 1 --rounds 12 [--top 10]
+
+In per-query mode, alternate often: one pass a round over 12 rounds held
+every class within 60 µs where 3 passes a round over 4 rounds did not
+(docs/http.md, "Settled").
 """
 import argparse
 import json
