@@ -2,7 +2,7 @@
 # scale.sh: how Sift's index and latency grow with the corpus.
 #
 #   bench/scale.sh [--factors 1,10] [--base N] [--work DIR] [--bin DIR] [--keep]
-#                  [--layout month|year] [--spread]
+#                  [--layout month|year] [--spread] [--kit-copies]
 #
 # For each factor F, sift-gen writes F x --base articles (default 37,547, the
 # kit's size) shaped like the kit corpus (--calibrate: its lengths, outlet
@@ -28,6 +28,11 @@
 #                   classes to the query set: last_month and last_year (the
 #                   term_common words within 2017-12 and 2017), month_facets
 #                   (the same within 2017-12, with outlet and day facets)
+#   --kit-copies    the kit's own articles instead of sift-gen's: factor F
+#                   (whole) is the kit F times, each copy older by ten years
+#                   (bench/copies.py), so real news text at every size; the
+#                   date-bounded classes as with --spread, in the month
+#                   before the kit's newest article's and in its year
 #
 # Without the kit corpus (../shared/corpus) sift-gen's built-in shape is used.
 # Factor 10 takes ~35 minutes on 2 cores; 100 takes hours.
@@ -41,6 +46,7 @@ BIN=$ROOT/build/bin
 KEEP=0
 LAYOUT=()
 SPREAD=0
+COPIES=0
 while (($#)); do
   case $1 in
     --factors) FACTORS=$2; shift 2 ;;
@@ -50,6 +56,7 @@ while (($#)); do
     --keep) KEEP=1; shift ;;
     --layout) LAYOUT=(--layout "$2"); shift 2 ;;
     --spread) SPREAD=1; shift ;;
+    --kit-copies) COPIES=1; SPREAD=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed 's/^# \{0,1\}//' | grep -v '^set -euo'; exit 2 ;;
     *) echo "scale.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -59,6 +66,13 @@ KIT=$(ls "$ROOT"/../shared/corpus/news-part-*.jsonl.zst 2>/dev/null | head -1 ||
 CAL=()
 [[ -n $KIT ]] && CAL=(--calibrate "$KIT")
 mkdir -p "$WORK"
+MONTH=2017-12 # the date-bounded classes' month (--spread)
+if ((COPIES)); then
+  [[ -n $KIT ]] || { echo "scale.sh: --kit-copies needs ../shared/corpus" >&2; exit 2; }
+  KITALL=$(ls "$ROOT"/../shared/corpus/news-part-*.jsonl.zst)
+  newest=$(zstd -dcq $KITALL | /usr/bin/python3 "$ROOT/bench/copies.py" --newest)
+  MONTH=$(date -u -d "${newest:0:7}-01 - 1 month" +%Y-%m)
+fi
 QUERIES=$WORK/queries.jsonl
 first=1
 for f in $(tr ',' ' ' <<<"$FACTORS"); do
@@ -67,11 +81,16 @@ for f in $(tr ',' ' ' <<<"$FACTORS"); do
   idx=$WORK/index-$f
   echo "== factor $f: $n articles" >&2
   SPAN=()
-  if ((SPREAD)); then
+  if ((COPIES)); then
+    [[ $f =~ ^[1-9][0-9]*$ ]] || { echo "scale.sh: --kit-copies takes whole factors" >&2; exit 2; }
+    n=$((f * $(zstd -dcq $KITALL | wc -l)))
+    echo "   (the kit $f times: $n lines)" >&2
+    zstd -dcq $KITALL | /usr/bin/python3 "$ROOT/bench/copies.py" "$f" >"$corpus"
+  elif ((SPREAD)); then
     days=$(awk -v f="$f" 'BEGIN { printf "%d", f * 2191 }')
     SPAN=(--start "$(date -u -d "2018-01-01 - $days days" +%F)" --days "$days")
   fi
-  "$BIN/sift-gen" "${CAL[@]}" "${SPAN[@]}" --docs "$n" --seed 1 >"$corpus"
+  ((COPIES)) || "$BIN/sift-gen" "${CAL[@]}" "${SPAN[@]}" --docs "$n" --seed 1 >"$corpus"
   rm -rf "$idx"
   /usr/bin/time -f '{"wall_s": %e, "peak_kb": %M}' -o "$WORK/build-$f.json" \
     "$BIN/sift-indexer" --quiet "${LAYOUT[@]}" --index "$idx" "$corpus"
@@ -83,18 +102,20 @@ for f in $(tr ',' ' ' <<<"$FACTORS"); do
       /usr/bin/python3 "$PEERS/tools/gen_queries.py" "$WORK/prep/corpus.tsv" "$QUERIES" >/dev/null
       rm -rf "$WORK/prep"
       if ((SPREAD)); then # date-bounded classes, from term_common's words
-        /usr/bin/python3 - "$QUERIES" <<'EOF'
-import json, sys
-path = sys.argv[1]
+        /usr/bin/python3 - "$QUERIES" "$MONTH" <<'EOF'
+import calendar, json, sys
+path, month = sys.argv[1], sys.argv[2]
+y, m = int(month[:4]), int(month[5:7])
+lo, hi = "%s-01" % month, "%s-%02d" % (month, calendar.monthrange(y, m)[1])
 rows = [json.loads(line) for line in open(path)]
 common = [r for r in rows if r["class"] == "term_common"]
 with open(path, "a") as out:
-    for cls, lo, hi in (("last_month", "2017-12-01", "2017-12-31"), ("last_year", "2017-01-01", "2017-12-31")):
+    for cls, a, b in (("last_month", lo, hi), ("last_year", "%d-01-01" % y, "%d-12-31" % y)):
         for r in common:
-            out.write(json.dumps(dict(r, **{"class": cls, "from": lo, "to": hi})) + "\n")
+            out.write(json.dumps(dict(r, **{"class": cls, "from": a, "to": b})) + "\n")
     for r in common[:100]:
-        out.write(json.dumps(dict(r, **{"class": "month_facets", "from": "2017-12-01",
-                                        "to": "2017-12-31", "facets": ["outlet", "day"]})) + "\n")
+        out.write(json.dumps(dict(r, **{"class": "month_facets", "from": lo,
+                                        "to": hi, "facets": ["outlet", "day"]})) + "\n")
 EOF
       fi
     else
