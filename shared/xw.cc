@@ -492,7 +492,7 @@ double xw_db_avlength(xw_db *db) {
 /* The empty term means "every document" to Xapian: 0 here. */
 uint32_t xw_db_termfreq(xw_db *db, const char *term, size_t len) {
   if (!term || !len) return 0;
-  return xw_or<uint32_t>(0, [&] { return db->db.get_termfreq(std::string(term, len)); });
+  return xw_or<uint32_t>(0, [&] { return xw_termfreq(*db, std::string(term, len)); });
 }
 
 int xw_db_has_positions(xw_db *db) {

@@ -88,7 +88,8 @@ int xw_db_has_positions(xw_db *db);
 uint64_t xw_db_revision(xw_db *db);
 /* Average document length, for figures. */
 double xw_db_avlength(xw_db *db);
-/* Number of documents containing term (exact); 0 if none. */
+/* Number of documents containing term (exact); 0 if none.  Kept per term
+ * for the revision open on a read-only handle (xw_db_reopen drops it). */
 uint32_t xw_db_termfreq(xw_db *db, const char *term, size_t len);
 /* Bounds of the values in slot over all documents (bytes, at most cap-1,
  * NUL-terminated); both "" when no document has a value there. */

@@ -48,9 +48,10 @@ struct xw_db {
   std::vector<xw_shard> shards;
   std::vector<std::string> watch;
   bool local = true; /* no remote shard */
-  /* Terms' frequencies in the whole database, for ranking a subset of its
-   * shards (xw_global_stats): exact for the revision open, so dropped when
-   * xw_db_reopen moves it; at most XW_TF_CACHE terms. */
+  /* Terms' frequencies in the whole database (xw_termfreq), for ranking a
+   * subset of its shards (xw_global_stats) and for xw_db_termfreq: exact
+   * for the revision open, so dropped when xw_db_reopen moves it; at most
+   * XW_TF_CACHE terms. */
   std::unordered_map<std::string, Xapian::doccount> tf_cache;
 };
 
@@ -270,6 +271,10 @@ int64_t xw_count_by_shard(const xw_db *db, const Xapian::Query &q, const xw_sear
 xw_counts xw_column_fold(const xw_column &c, const std::vector<uint32_t> &counts);
 
 /* xw_rank.cc: ranking a subset of the shards, cost estimates */
+/* term's frequency in the whole database, from xw_db.tf_cache on a
+ * read-only handle (asking every shard of a stub costs a B-tree lookup in
+ * each; a writable handle is asked, as its counts move with every write). */
+Xapian::doccount xw_termfreq(xw_db &x, const std::string &term);
 bool xw_global_stats_of(xw_db &x, const Xapian::Query &g, xw_global_stats &s);
 Xapian::Database xw_subset(const xw_db &x, const unsigned char *mask, std::vector<size_t> &subset);
 Xapian::docid xw_subset_docid(const std::vector<size_t> &subset, size_t nshards, Xapian::docid d);

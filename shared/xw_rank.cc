@@ -55,25 +55,24 @@ uint64_t xw_query_cost(xw_db *db, const xw_query *q, uint64_t cap) {
 
 } /* extern "C" */
 
+Xapian::doccount xw_termfreq(xw_db &x, const std::string &term) {
+  if (x.writable) return x.db.get_termfreq(term);
+  auto hit = x.tf_cache.find(term);
+  if (hit != x.tf_cache.end()) return hit->second;
+  Xapian::doccount tf = x.db.get_termfreq(term);
+  if (x.tf_cache.size() >= XW_TF_CACHE) x.tf_cache.clear();
+  x.tf_cache.emplace(term, tf);
+  return tf;
+}
+
 /* The whole database's statistics for g's terms; false when two of them
  * share a code (g cannot tell them apart: rank on every shard). */
 bool xw_global_stats_of(xw_db &x, const Xapian::Query &g, xw_global_stats &s) {
   Xapian::doccount n = x.db.get_doccount();
   s.collection_size = n;
   s.average_length = n ? double(x.db.get_total_length()) / n : 0;
-  for (auto t = g.get_unique_terms_begin(); t != g.get_unique_terms_end(); ++t) {
-    const std::string &term = *t;
-    auto hit = x.tf_cache.find(term);
-    Xapian::doccount tf;
-    if (hit != x.tf_cache.end()) {
-      tf = hit->second;
-    } else {
-      tf = x.db.get_termfreq(term);
-      if (x.tf_cache.size() >= XW_TF_CACHE) x.tf_cache.clear();
-      x.tf_cache.emplace(term, tf);
-    }
-    if (!s.tf.emplace(xw_term_code(term), tf).second) return false;
-  }
+  for (auto t = g.get_unique_terms_begin(); t != g.get_unique_terms_end(); ++t)
+    if (!s.tf.emplace(xw_term_code(*t), xw_termfreq(x, *t)).second) return false;
   return true;
 }
 

@@ -851,13 +851,20 @@ static void test_xw_reopen_sees_new_commit(void **state) {
   assert_int_equal(xw_db_open(dir, &r, &err), 0);
   uint64_t rev = xw_db_revision(r);
   assert_int_equal(xw_db_doccount(r), 1);
+  /* term frequencies are kept per term for the reader's revision; the
+   * writer's move with every write */
+  assert_int_equal(xw_db_termfreq(r, "two", 3), 0);
+  assert_int_equal(xw_db_termfreq(w, "two", 3), 0);
   add_article(w, "r2", "two", "AP", NULL, NULL, "d", NULL);
+  assert_int_equal(xw_db_termfreq(w, "two", 3), 1);
   assert_int_equal(xw_db_commit(w, &err), 0);
   assert_int_equal(xw_db_doccount(r), 1); /* a snapshot until reopened */
+  assert_int_equal(xw_db_termfreq(r, "two", 3), 0);
   int changed = -1;
   assert_int_equal(xw_db_reopen(r, &changed, &err), 0);
   assert_int_equal(changed, 1);
   assert_int_equal(xw_db_doccount(r), 2);
+  assert_int_equal(xw_db_termfreq(r, "two", 3), 1);
   assert_true(xw_db_revision(r) > rev);
   assert_int_equal(xw_db_reopen(r, &changed, &err), 0);
   assert_int_equal(changed, 0);
