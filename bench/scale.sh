@@ -71,6 +71,7 @@ if ((COPIES)); then
   [[ -n $KIT ]] || { echo "scale.sh: --kit-copies needs ../shared/corpus" >&2; exit 2; }
   KITALL=$(ls "$ROOT"/../shared/corpus/news-part-*.jsonl.zst)
   newest=$(zstd -dcq $KITALL | /usr/bin/python3 "$ROOT/bench/copies.py" --newest)
+  KITN=$(zstd -dcq $KITALL | wc -l)
   MONTH=$(date -u -d "${newest:0:7}-01 - 1 month" +%Y-%m)
 fi
 QUERIES=$WORK/queries.jsonl
@@ -83,7 +84,7 @@ for f in $(tr ',' ' ' <<<"$FACTORS"); do
   SPAN=()
   if ((COPIES)); then
     [[ $f =~ ^[1-9][0-9]*$ ]] || { echo "scale.sh: --kit-copies takes whole factors" >&2; exit 2; }
-    n=$((f * $(zstd -dcq $KITALL | wc -l)))
+    n=$((f * KITN))
     echo "   (the kit $f times: $n lines)" >&2
     zstd -dcq $KITALL | /usr/bin/python3 "$ROOT/bench/copies.py" "$f" >"$corpus"
   elif ((SPREAD)); then

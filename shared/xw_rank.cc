@@ -23,17 +23,17 @@ static uint64_t xw_add_sat(uint64_t a, uint64_t b) {
   return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-static uint64_t xw_cost(Xapian::Database &db, const Xapian::Query &q, uint64_t cap) {
+static uint64_t xw_cost(xw_db &x, const Xapian::Query &q, uint64_t cap) {
   switch (q.get_type()) {
     case Xapian::Query::LEAF_TERM:
-      return db.get_termfreq(*q.get_terms_begin());
+      return xw_termfreq(x, *q.get_terms_begin());
     case Xapian::Query::LEAF_MATCH_NOTHING:
       return 0;
     case Xapian::Query::LEAF_MATCH_ALL:
     case Xapian::Query::OP_VALUE_RANGE:
     case Xapian::Query::OP_VALUE_GE:
     case Xapian::Query::OP_VALUE_LE:
-      return db.get_doccount();
+      return x.db.get_doccount();
     case Xapian::Query::OP_WILDCARD:
     case Xapian::Query::LEAF_POSTING_SOURCE:
       return UINT64_MAX;
@@ -42,7 +42,7 @@ static uint64_t xw_cost(Xapian::Database &db, const Xapian::Query &q, uint64_t c
   }
   uint64_t sum = 0;
   for (size_t i = 0, n = q.get_num_subqueries(); i < n && sum <= cap; i++)
-    sum = xw_add_sat(sum, xw_cost(db, q.get_subquery(i), cap));
+    sum = xw_add_sat(sum, xw_cost(x, q.get_subquery(i), cap));
   bool positional =
       q.get_type() == Xapian::Query::OP_PHRASE || q.get_type() == Xapian::Query::OP_NEAR;
   return positional ? xw_add_sat(sum, sum) : sum;
@@ -50,7 +50,7 @@ static uint64_t xw_cost(Xapian::Database &db, const Xapian::Query &q, uint64_t c
 
 uint64_t xw_query_cost(xw_db *db, const xw_query *q, uint64_t cap) {
   if (!q) return UINT64_MAX;
-  return xw_or<uint64_t>(UINT64_MAX, [&] { return xw_cost(db->db, q->q, cap); });
+  return xw_or<uint64_t>(UINT64_MAX, [&] { return xw_cost(*db, q->q, cap); });
 }
 
 } /* extern "C" */
