@@ -73,8 +73,12 @@ class Server:
     """A sift-searchd process; its stderr goes to a log file."""
 
     def __init__(self, index, workdir, *args, unix=True, threads=2):
+        """unix: True for a socket of its own in workdir, a path, or False."""
         self.log_path = Path(workdir) / ("searchd-%d.log" % (len(_servers) + 1))
-        self.unix_path = str(Path(workdir) / ("s%d.sock" % (len(_servers) + 1))) if unix else None
+        if isinstance(unix, str):
+            self.unix_path = unix
+        else:
+            self.unix_path = str(Path(workdir) / ("s%d.sock" % (len(_servers) + 1))) if unix else None
         cmd = [exe("sift-searchd"), "--index", str(index), "--listen", "127.0.0.1:0",
                "--threads", str(threads), "--log-level", "debug"]
         if self.unix_path:
@@ -750,7 +754,7 @@ def test_stale_socket_file_is_replaced(env):
     dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     dead.bind(path)
     dead.close()  # leaves the file, nobody listening
-    s = Server(env.index, env.tmp, "--unix", path, unix=False)
+    s = Server(env.index, env.tmp, unix=path)  # waits for "listening on unix:"
     try:
         c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         c.settimeout(10)
