@@ -73,6 +73,9 @@ struct eng {
    * remote shards). */
   xw_column *cols[QP_FACET__COUNT];
   unsigned char col_state[QP_FACET__COUNT];
+  /* Date ranges from the day column (eng_date_column): 0 not tried, 1 yes,
+   * 2 no (no column, or one that misses dated articles). */
+  unsigned char day_filter;
   uint32_t *outlet_ids; /* eng_outlet_ids of cols[QP_FACET_OUTLET], at first use */
   dup_groups_t *groups; /* copy groups (dup.h), built at first use */
 };
@@ -573,7 +576,7 @@ static uint32_t eng_ymd(const char *v) {
  * it: filter terms are far cheaper to match than a scan of every candidate's
  * date value.  Open ends are closed at the dates the index holds.  Returns
  * NULL (not an error) when the cover would take more than ENG_DATE_TERMS. */
-static xw_query *eng_date_terms(eng_t *e, uint32_t lo, uint32_t hi) {
+static xw_query *eng_date_terms(eng_t *e, uint32_t lo, uint32_t hi, size_t *nterms) {
   if (!lo || !hi) {
     char blo[16], bhi[16];
     if (xw_db_value_bounds(e->db, SCHEMA_SLOT_DATE, blo, bhi, sizeof blo, NULL)) return NULL;
@@ -612,11 +615,64 @@ static xw_query *eng_date_terms(eng_t *e, uint32_t lo, uint32_t hi) {
     }
     d = 1;
   }
+  *nterms = n;
   return n ? eng_combine_free(XW_OR, parts, n) : xw_query_match_nothing();
 }
 
+/* A range whose documents number at most this many per term its cover
+ * would open, in each shard, is filtered from the day column instead
+ * (xw_query_column_range): no posting list is opened, where the cover opens
+ * every term in every shard (measured, a three-week range on 4 shards: 29
+ * block reads a query against one index's 9, and 1.75 times its time). */
+#define ENG_DATE_DOCS_PER_TERM 256
+
+static const xw_column *eng_column(eng_t *e, qp_facet_t f);
+
+/* The day column, when it holds every dated article: an index written
+ * before every article had a day value (format 1) may have none. */
+static const xw_column *eng_day_column(eng_t *e) {
+  if (e->day_filter == 0) {
+    const xw_column *c = eng_column(e, QP_FACET_DAY);
+    xw_query *none = NULL;
+    uint32_t dated = 0;
+    err_t err = {0};
+    e->day_filter = 2;
+    if (c && !xw_query_column_range(e->db, c, "0", "99999999", 0, &none, &dated, &err) &&
+        dated == xw_db_value_freq(e->db, SCHEMA_SLOT_DATE))
+      e->day_filter = 1;
+    xw_query_free(none);
+  }
+  return e->day_filter == 1 ? eng_column(e, QP_FACET_DAY) : NULL;
+}
+
+/* The range [lo, hi] (0: open) from the day column, when it holds at most
+ * ENG_DATE_DOCS_PER_TERM per term of a cover of nterms terms in each shard;
+ * NULL otherwise (or on any failure: the cover answers the same). */
+static xw_query *eng_date_column(eng_t *e, uint32_t lo, uint32_t hi, size_t nterms) {
+  const xw_column *c = eng_day_column(e);
+  if (!c) return NULL;
+  char los[16] = "0", his[16] = "99999999";
+  if (lo) snprintf(los, sizeof los, "%08u", lo);
+  if (hi) snprintf(his, sizeof his, "%08u", hi);
+  uint64_t max = (uint64_t)ENG_DATE_DOCS_PER_TERM * nterms * xw_db_nshards(e->db);
+  xw_query *q = NULL;
+  err_t err = {0};
+  if (xw_query_column_range(e->db, c, los, his, max > UINT32_MAX ? UINT32_MAX : (uint32_t)max, &q,
+                            NULL, &err))
+    return NULL;
+  return q;
+}
+
 static xw_query *eng_date(eng_t *e, const qp_node_t *n) {
-  xw_query *q = eng_date_terms(e, n->lo, n->hi);
+  size_t nterms = 0;
+  xw_query *q = eng_date_terms(e, n->lo, n->hi, &nterms);
+  if (q && nterms > 1) { /* one term is as cheap as a filter gets */
+    xw_query *c = eng_date_column(e, n->lo, n->hi, nterms);
+    if (c) {
+      xw_query_free(q);
+      return c;
+    }
+  }
   if (q) return q;
   char los[16], his[16];
   snprintf(los, sizeof los, "%08u", n->lo);

@@ -515,6 +515,10 @@ int xw_db_value_bounds(xw_db *db, unsigned slot, char *lo, char *hi, size_t cap,
   return xw_bounds(db->db, slot, lo, hi, cap, err);
 }
 
+uint32_t xw_db_value_freq(xw_db *db, unsigned slot) {
+  return xw_or<uint32_t>(0, [&] { return db->db.get_value_freq(slot); });
+}
+
 int xw_db_shard_value_bounds(xw_db *db, size_t k, unsigned slot, char *lo, char *hi, size_t cap,
                              err_t *err) {
   if (k >= db->shards.size()) return err_set(err, ERR_INVAL, 0, "no shard %zu", k);
@@ -718,8 +722,10 @@ static xw_query *xw_combine(xw_op op, xw_query *const *subs, size_t n, uint32_t 
     }
     if (!window && (op == XW_PHRASE || op == XW_NEAR)) window = (uint32_t)n;
     Xapian::Query::op xop = xw_xapian_op(op);
-    return new xw_query{Xapian::Query(xop, v.begin(), v.end(), window),
-                        Xapian::Query(xop, g.begin(), g.end(), window), g_ok};
+    auto *x = new xw_query{Xapian::Query(xop, v.begin(), v.end(), window),
+                           Xapian::Query(xop, g.begin(), g.end(), window), g_ok};
+    for (size_t i = 0; i < n; i++) x->extra_cost += subs[i]->extra_cost;
+    return x;
   });
 }
 
@@ -778,7 +784,8 @@ xw_query *xw_query_scale(xw_query *q, double factor) {
   if (!q) return NULL;
   return xw_or<xw_query *>(NULL, [&] {
     return new xw_query{Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, q->q, factor),
-                        Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, q->g, factor), q->g_ok};
+                        Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, q->g, factor), q->g_ok,
+                        q->extra_cost};
   });
 }
 

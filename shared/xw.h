@@ -94,6 +94,8 @@ uint32_t xw_db_termfreq(xw_db *db, const char *term, size_t len);
 /* Bounds of the values in slot over all documents (bytes, at most cap-1,
  * NUL-terminated); both "" when no document has a value there. */
 int xw_db_value_bounds(xw_db *db, unsigned slot, char *lo, char *hi, size_t cap, err_t *err);
+/* Number of documents with a value in slot (0 on an error). */
+uint32_t xw_db_value_freq(xw_db *db, unsigned slot);
 /* Metadata: *val malloc'ed (NUL-terminated, *len bytes); *val = NULL and
  * *len = 0 when the key is absent. */
 int xw_db_get_metadata(xw_db *db, const char *key, char **val, size_t *len, err_t *err);
@@ -172,7 +174,8 @@ void xw_query_free(xw_query *q);
 char *xw_query_describe(const xw_query *q);
 /* A cheap upper estimate of the postings a match of q walks, from term
  * frequencies alone (no posting list is opened): a term counts its
- * frequency, a value range or match-all every document, a phrase twice its
+ * frequency, a value range or match-all every document, a filter from a
+ * column (xw_query_column_range) its documents, a phrase twice its
  * words (their positions are read too), every operator the sum of its
  * parts.  A wildcard counts as UINT64_MAX (its expansion is unknown until
  * the lexicon is walked).  The walk stops once the sum passes cap, returning
@@ -292,6 +295,19 @@ uint32_t xw_column_nvalues(const xw_column *c);
 uint32_t xw_column_id(const xw_column *c, xw_docid d);
 const char *xw_column_name(const xw_column *c, uint32_t id, size_t *len);
 uint32_t xw_column_total(const xw_column *c, uint32_t id); /* documents with it */
+
+/* The documents whose value in column c lies in [lo, hi] (byte order, both
+ * ends in), as a filter answered from memory: no posting list is opened in
+ * any shard, where the same range as terms opens each of its terms in
+ * every shard.  *count = how many documents the range holds.  *out = NULL
+ * (and 0 returned) when that is over max, when db has a remote shard, or
+ * when two of its shards cannot be told apart (one UUID): build the filter
+ * otherwise then.  c must be db's, loaded at the revision open (a column
+ * knows nothing of later writes); the query holds its own copy of the
+ * docids.  The filter weighs nothing, and matches are counted by Xapian's
+ * matcher, not as sets (xw_search_opts). */
+int xw_query_column_range(xw_db *db, const xw_column *c, const char *lo, const char *hi,
+                          uint32_t max, xw_query **out, uint32_t *count, err_t *err);
 
 /* The OR of document d's most distinctive terms (Xapian's expand set with
  * d as the relevant set), at most n of them, keeping only those keep()

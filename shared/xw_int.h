@@ -5,8 +5,9 @@
  *
  * The wrapper is xw.cc (errors, shard sets, databases, documents, queries,
  * searching, term lists), xw_count.cc (counting matches as sets of docids),
- * xw_facet.cc (facet names and columns) and xw_rank.cc (ranking a subset
- * of the shards as the whole database would, cost estimates).  xw.cc's top
+ * xw_facet.cc (facet names and columns), xw_filter.cc (filters answered
+ * from a column in memory) and xw_rank.cc (ranking a subset of the shards
+ * as the whole database would, cost estimates).  xw.cc's top
  * comment has the invariants every file keeps.
  */
 #ifndef SIFT_XW_INT_H
@@ -53,6 +54,9 @@ struct xw_db {
    * for the revision open, so dropped when xw_db_reopen moves it; at most
    * XW_TF_CACHE terms. */
   std::unordered_map<std::string, Xapian::doccount> tf_cache;
+  /* Each shard's UUID -> its place (xw_filter.cc), at first use; empty
+   * when two shards share a UUID. */
+  std::shared_ptr<const std::unordered_map<std::string, size_t>> shard_of_uuid;
 };
 
 enum { XW_TF_CACHE = 1 << 16 };
@@ -71,6 +75,9 @@ struct xw_doc {
 struct xw_query {
   Xapian::Query q, g;
   bool g_ok = true;
+  /* What xw_query_cost cannot read from the tree: the documents of its
+   * filters answered from memory (xw_filter.cc), summed. */
+  uint64_t extra_cost = 0;
 };
 
 typedef std::vector<std::pair<std::string, uint32_t>> xw_counts;
@@ -95,11 +102,24 @@ struct xw_namer {
   void finish();
 };
 
+/* A column's documents by value, for ranges (xw_filter.cc), built at the
+ * first range asked of it: value ids in their values' byte order; id k's
+ * docids, ascending, are docs[start[k] .. start[k + 1]). */
+struct xw_column_postings {
+  bool built = false;
+  std::vector<uint16_t> order;
+  std::vector<uint32_t> start;
+  std::vector<Xapian::docid> docs;
+};
+
 struct xw_column {
   std::vector<std::string> names;  /* id -> value; id 0 is "no value" */
   std::vector<uint16_t> ids;       /* docid -> id */
   std::vector<uint32_t> totals;    /* id -> documents holding it */
   std::unique_ptr<xw_namer> namer; /* xw_column_names: counts read as names */
+  /* Built by a reader of a const column: a column serves one engine, read
+   * by one thread at a time (an engine's, eng.h). */
+  mutable xw_column_postings postings;
 
   size_t id_of(Xapian::docid d) const { return d < ids.size() ? ids[d] : 0; }
 };

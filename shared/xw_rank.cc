@@ -34,8 +34,9 @@ static uint64_t xw_cost(xw_db &x, const Xapian::Query &q, uint64_t cap) {
     case Xapian::Query::OP_VALUE_GE:
     case Xapian::Query::OP_VALUE_LE:
       return x.db.get_doccount();
+    case Xapian::Query::LEAF_POSTING_SOURCE: /* ours: counted in extra_cost */
+      return 0;
     case Xapian::Query::OP_WILDCARD:
-    case Xapian::Query::LEAF_POSTING_SOURCE:
       return UINT64_MAX;
     default:
       break;
@@ -50,7 +51,8 @@ static uint64_t xw_cost(xw_db &x, const Xapian::Query &q, uint64_t cap) {
 
 uint64_t xw_query_cost(xw_db *db, const xw_query *q, uint64_t cap) {
   if (!q) return UINT64_MAX;
-  return xw_or<uint64_t>(UINT64_MAX, [&] { return xw_cost(*db, q->q, cap); });
+  return xw_or<uint64_t>(UINT64_MAX,
+                         [&] { return xw_add_sat(xw_cost(*db, q->q, cap), q->extra_cost); });
 }
 
 } /* extern "C" */

@@ -117,6 +117,19 @@ def make_requests(docs, rng):
         q = form % (a[:3] if form.startswith("%s*") else a, b)
         reqs.append("COUNT %s" % q)
         reqs.append("SEARCH %s limit:1000 %s %s" % (q, rng.choice(facets), rng.choice(sorts)))
+    # Ranges of days: filtered from the day column, each shard taking its
+    # own docids of the range (xw_query_column_range), inside AND, OR, NOT.
+    days = sorted({d["date"][:10] for d in docs if d.get("date")})
+    for _ in range(24):
+        i = rng.randrange(len(days))
+        lo, hi = days[i], days[min(len(days) - 1, i + rng.choice([1, 3, 10, 40]))]
+        a, b = rng.sample(common, 2)
+        r = "date:%s..%s" % (lo, hi)
+        q = rng.choice(["%s %s" % (a, r), "%s OR (%s %s)" % (a, b, r), "%s -%s" % (a, r),
+                        "%s date:%s.." % (a, hi), "%s" % r])
+        reqs.append("COUNT %s" % q)
+        reqs.append("SEARCH %s limit:1000 %s %s" % (q, rng.choice(facets), rng.choice(sorts)))
+        reqs.append("TIMELINE %s" % q)
     for doc in rng.sample([d for d in docs if len(d["body"].split()) > 5], 30):
         ws = doc["body"].split()
         k = rng.randrange(len(ws) - 2)

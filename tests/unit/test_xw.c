@@ -449,6 +449,104 @@ static void test_xw_value_range_is_inclusive_with_open_ends(void **state) {
   assert_string_equal(hits(xw_query_value_range(SLOT_DATE, "2025", "2026")), "");
 }
 
+/* The range's filter from a column: the value range's documents, counted;
+ * NULL over max. */
+static const char *column_range_hits(xw_db *db, const xw_column *c, const char *lo, const char *hi,
+                                     xw_query *and_with, uint32_t *count) {
+  err_t err = {0};
+  xw_query *q = NULL;
+  assert_int_equal(xw_query_column_range(db, c, lo, hi, 100, &q, count, &err), 0);
+  assert_non_null(q);
+  if (and_with) q = combine(XW_FILTER, 2, and_with, q);
+  xw_search_opts o = {.limit = 100, .sort = XW_SORT_VALUE_ASC, .sort_slot = 99};
+  return hits_with(db, q, &o);
+}
+
+static void test_xw_column_range_matches_the_value_range(void **state) {
+  (void)state;
+  err_t err = {0};
+  xw_column *c = NULL;
+  assert_int_equal(xw_column_load(g.db, SLOT_DATE, 0, &c, &err), 0);
+  const char *ranges[][2] = {{"20231102", "20231115"}, {"20231103", "20231130"},
+                             {"20231201", "99999999"}, {"0", "20231115"},
+                             {"0", "99999999"},        {"2025", "2026"},
+                             {"20231102", "20231102"}};
+  for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+    char want[128];
+    uint32_t count = 0;
+    snprintf(want, sizeof want, "%s",
+             hits(xw_query_value_range(SLOT_DATE, ranges[i][0], ranges[i][1])));
+    assert_string_equal(column_range_hits(g.db, c, ranges[i][0], ranges[i][1], NULL, &count), want);
+    assert_int_equal(count, (strlen(want) + 1) / 2);
+  }
+  assert_string_equal(column_range_hits(g.db, c, "20231102", "20231201", T("hospital"), NULL),
+                      "1 3");
+  /* over max: no query, but the count */
+  xw_query *q = NULL;
+  uint32_t count = 0;
+  assert_int_equal(xw_query_column_range(g.db, c, "0", "99999999", 3, &q, &count, &err), 0);
+  assert_null(q);
+  assert_int_equal(count, 4);
+  assert_int_equal(xw_query_column_range(g.db, c, "20231102", "20231115", 2, &q, NULL, &err), 0);
+  assert_true(xw_query_cost(g.db, q, UINT64_MAX) == 2);
+  xw_query_free(q);
+  xw_column_free(c);
+}
+
+/* On a stub each shard takes its own documents of the range; shards that
+ * cannot be told apart (one listed twice) get no such filter. */
+static void test_xw_column_range_on_shards(void **state) {
+  (void)state;
+  err_t err = {0};
+  char a[160], b[160], stub[160], twice[160];
+  path_in(a, sizeof a, "range-a");
+  path_in(b, sizeof b, "range-b");
+  path_in(stub, sizeof stub, "range.stub");
+  path_in(twice, sizeof twice, "twice.stub");
+  xw_db *w = NULL;
+  assert_int_equal(xw_db_open_writable(a, 1, &w, &err), 0);
+  add_article(w, "r1", "gaza city", "Reuters", "20231102", NULL, "r1", NULL);
+  add_article(w, "r2", "city hall", "AP", "20231103", NULL, "r2", NULL);
+  add_article(w, "r3", "gaza port", "AP", "20231104", NULL, "r3", NULL);
+  xw_db_free(w);
+  assert_int_equal(xw_db_open_writable(b, 1, &w, &err), 0);
+  add_article(w, "r4", "gaza strip", "Reuters", "20231103", NULL, "r4", NULL);
+  add_article(w, "r5", "city gaza", "AP", "20231201", NULL, "r5", NULL);
+  xw_db_free(w);
+  FILE *f = fopen(stub, "w");
+  assert_non_null(f);
+  fprintf(f, "auto %s\nauto %s\n", a, b);
+  fclose(f);
+  f = fopen(twice, "w");
+  assert_non_null(f);
+  fprintf(f, "auto %s\nauto %s\n", a, a);
+  fclose(f);
+
+  /* stub docids: r1 1, r4 2, r2 3, r5 4, r3 5 */
+  xw_db *s = NULL;
+  xw_column *c = NULL;
+  assert_int_equal(xw_db_open(stub, &s, &err), 0);
+  assert_int_equal(xw_column_load(s, SLOT_DATE, 0, &c, &err), 0);
+  assert_string_equal(column_range_hits(s, c, "20231103", "20231104", NULL, NULL), "2 3 5");
+  assert_string_equal(column_range_hits(s, c, "20231102", "20231201", T("gaza"), NULL), "1 2 4 5");
+  assert_string_equal(column_range_hits(s, c, "20231103", "20231103", T("gaza"), NULL), "2");
+  xw_query *q = NULL;
+  assert_int_equal(xw_query_column_range(s, c, "20231103", "20231104", 100, &q, NULL, &err), 0);
+  xw_search_opts o = {.limit = 100, .sort = XW_SORT_VALUE_ASC, .sort_slot = 99};
+  assert_string_equal(hits_with(s, combine(XW_AND_NOT, 2, T("city"), q), &o), "1 4");
+  xw_column_free(c);
+  xw_db_free(s);
+
+  assert_int_equal(xw_db_open(twice, &s, &err), 0);
+  assert_int_equal(xw_column_load(s, SLOT_DATE, 0, &c, &err), 0);
+  uint32_t count = 0;
+  assert_int_equal(xw_query_column_range(s, c, "0", "99999999", 100, &q, &count, &err), 0);
+  assert_null(q);
+  assert_int_equal(count, 6);
+  xw_column_free(c);
+  xw_db_free(s);
+}
+
 static void test_xw_scale_zero_keeps_matches_without_weight(void **state) {
   (void)state;
   err_t err = {0};
@@ -1171,6 +1269,8 @@ int main(void) {
       cmocka_unit_test(test_xw_query_cost_sums_term_frequencies),
       cmocka_unit_test(test_xw_wildcard_past_limit_is_bad_query),
       cmocka_unit_test(test_xw_value_range_is_inclusive_with_open_ends),
+      cmocka_unit_test(test_xw_column_range_matches_the_value_range),
+      cmocka_unit_test(test_xw_column_range_on_shards),
       cmocka_unit_test(test_xw_scale_zero_keeps_matches_without_weight),
       cmocka_unit_test(test_xw_describe_names_terms),
       cmocka_unit_test(test_xw_sorts_by_value_both_ways),
