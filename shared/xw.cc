@@ -466,7 +466,11 @@ void xw_db_free(xw_db *db) {
 int xw_db_reopen(xw_db *db, int *changed, err_t *err) {
   return xw_try(err, [&] {
     bool moved = db->db.reopen();
-    if (moved) db->tf_cache.clear();
+    if (moved) {
+      db->tf_cache.clear();
+      db->prefix_cache.clear();
+      db->prefix_terms = 0;
+    }
     if (changed) *changed = moved;
     return 0;
   });
@@ -1156,21 +1160,48 @@ int xw_db_wdfs(xw_db *db, const char *term, size_t len, const xw_docid *ids, siz
   });
 }
 
+/* The walk itself: terms beginning with p, at most max. */
+static xw_prefix_walk xw_walk_prefix(const Xapian::Database &db, const std::string &p, size_t max) {
+  xw_prefix_walk w;
+  for (auto t = db.allterms_begin(p); t != db.allterms_end(p); ++t) {
+    if (w.terms.size() == max) {
+      w.over = true;
+      break;
+    }
+    w.terms.push_back(*t);
+  }
+  return w;
+}
+
 int xw_db_prefix_each(xw_db *db, const char *prefix, size_t len, size_t max,
                       void (*fn)(void *ud, const char *term, size_t n), void *ud, int *over,
                       err_t *err) {
   *over = 0;
   return xw_try(err, [&] {
     std::string p(prefix, len);
-    size_t k = 0;
-    for (auto t = db->db.allterms_begin(p); t != db->db.allterms_end(p); ++t, ++k) {
-      if (k == max) {
-        *over = 1;
-        break;
+    xw_prefix_walk fresh;
+    const xw_prefix_walk *w = &fresh;
+    if (db->writable) {
+      fresh = xw_walk_prefix(db->db, p, max);
+    } else {
+      /* A reader's walks are kept for the revision: a stub's lexicon is
+       * every shard's, and each walk descends every shard's B-tree. */
+      std::string key = p;
+      key.append((const char *)&max, sizeof max);
+      auto hit = db->prefix_cache.find(key);
+      if (hit == db->prefix_cache.end()) {
+        fresh = xw_walk_prefix(db->db, p, max);
+        db->prefix_terms += fresh.terms.size() + 1;
+        if (db->prefix_terms > XW_PREFIX_CACHE) {
+          db->prefix_cache.clear();
+          db->prefix_terms = fresh.terms.size() + 1;
+        }
+        hit = db->prefix_cache.emplace(std::move(key), std::move(fresh)).first;
       }
-      const std::string &s = *t;
-      fn(ud, s.data(), s.size());
+      w = &hit->second;
     }
+    for (const std::string &s : w->terms) fn(ud, s.data(), s.size());
+    *over = w->over;
     return 0;
   });
 }

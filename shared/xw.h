@@ -351,7 +351,8 @@ int xw_db_wdfs(xw_db *db, const char *term, size_t len, const xw_docid *ids, siz
                uint32_t *wdf, err_t *err);
 /* fn(ud, term, n) for each term of the lexicon beginning with prefix, in
  * byte order, at most max of them: *over = 1 when there are more (term is
- * borrowed for the call). */
+ * borrowed for the call).  A read-only handle keeps the walk for the
+ * revision open (xw_db_reopen drops it), as it keeps term frequencies. */
 int xw_db_prefix_each(xw_db *db, const char *prefix, size_t len, size_t max,
                       void (*fn)(void *ud, const char *term, size_t n), void *ud, int *over,
                       err_t *err);

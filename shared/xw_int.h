@@ -38,6 +38,13 @@ struct xw_shard {
   Xapian::Database db;
 };
 
+/* One walk of the lexicon by xw_db_prefix_each: the terms, and whether
+ * there were more than it asked for. */
+struct xw_prefix_walk {
+  std::vector<std::string> terms;
+  bool over = false;
+};
+
 struct xw_db {
   Xapian::Database db;        /* reads go through it */
   Xapian::WritableDatabase w; /* the same database when writable */
@@ -54,12 +61,17 @@ struct xw_db {
    * for the revision open, so dropped when xw_db_reopen moves it; at most
    * XW_TF_CACHE terms. */
   std::unordered_map<std::string, Xapian::doccount> tf_cache;
+  /* xw_db_prefix_each's walks of the lexicon, by prefix and maximum: kept
+   * as tf_cache is; prefix_terms counts their terms (one more a walk), at
+   * most XW_PREFIX_CACHE. */
+  std::unordered_map<std::string, xw_prefix_walk> prefix_cache;
+  size_t prefix_terms = 0;
   /* Each shard's UUID -> its place (xw_filter.cc), at first use; empty
    * when two shards share a UUID. */
   std::shared_ptr<const std::unordered_map<std::string, size_t>> shard_of_uuid;
 };
 
-enum { XW_TF_CACHE = 1 << 16 };
+enum { XW_TF_CACHE = 1 << 16, XW_PREFIX_CACHE = 1 << 17 };
 
 struct xw_doc {
   Xapian::Document d;

@@ -953,16 +953,20 @@ static void test_xw_reopen_sees_new_commit(void **state) {
    * writer's move with every write */
   assert_int_equal(xw_db_termfreq(r, "two", 3), 0);
   assert_int_equal(xw_db_termfreq(w, "two", 3), 0);
+  int over = -1;
+  assert_int_equal(terms_with_prefix(r, "tw", 10, &over).n, 0); /* walks are kept too */
   add_article(w, "r2", "two", "AP", NULL, NULL, "d", NULL);
   assert_int_equal(xw_db_termfreq(w, "two", 3), 1);
   assert_int_equal(xw_db_commit(w, &err), 0);
   assert_int_equal(xw_db_doccount(r), 1); /* a snapshot until reopened */
   assert_int_equal(xw_db_termfreq(r, "two", 3), 0);
+  assert_int_equal(terms_with_prefix(r, "tw", 10, &over).n, 0);
   int changed = -1;
   assert_int_equal(xw_db_reopen(r, &changed, &err), 0);
   assert_int_equal(changed, 1);
   assert_int_equal(xw_db_doccount(r), 2);
   assert_int_equal(xw_db_termfreq(r, "two", 3), 1);
+  assert_string_equal(terms_with_prefix(r, "tw", 10, &over).text, "two");
   assert_true(xw_db_revision(r) > rev);
   assert_int_equal(xw_db_reopen(r, &changed, &err), 0);
   assert_int_equal(changed, 0);
