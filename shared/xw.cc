@@ -468,6 +468,7 @@ int xw_db_reopen(xw_db *db, int *changed, err_t *err) {
     bool moved = db->db.reopen();
     if (moved) {
       db->tf_cache.clear();
+      db->holders_cache.clear();
       db->prefix_cache.clear();
       db->prefix_terms = 0;
     }
@@ -965,19 +966,24 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     std::string term;
     if (shortcut && type == Xapian::Query::LEAF_TERM) {
       term = *inner.get_terms_begin();
-      m->total = db->db.get_termfreq(term);
+      m->total = xw_termfreq(*db, term);
     } else if (shortcut) {
       m->total = db->db.get_doccount();
     }
 
     /* Shards that cannot match are left out of the ranking when no weight
      * needs the statistics of the shards left out (rank_shards), or when
-     * xw_global_bm25 supplies them (xw_search_opts.shards). */
+     * xw_global_bm25 supplies them (xw_search_opts.shards): those outside
+     * the query's dates (the caller's mask) and those without a term every
+     * match needs (xw_narrow_shards). */
+    std::vector<unsigned char> narrowed;
+    const unsigned char *shards = opts->shards;
+    if (xw_narrow_shards(*db, inner, shards, narrowed)) shards = narrowed.data();
     Xapian::Database ranked = db->db;
     xw_global_stats global;
     /* (Not with a cursor: its docid is the whole database's.) */
-    if (!opts->after_key && xw_subset_ok(*db, *q, opts->shards, opts->rank_shards, &global)) {
-      ranked = xw_subset(*db, opts->shards, m->subset);
+    if (!opts->after_key && xw_subset_ok(*db, *q, shards, opts->rank_shards, &global)) {
+      ranked = xw_subset(*db, shards, m->subset);
       m->nshards = db->shards.size();
     }
     Xapian::Enquire enq(ranked);
@@ -1031,7 +1037,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
             idcounts[f][opts->facets[f].column->id_of(d)]++;
         });
     }
-    if (by_shard) m->total = xw_count_by_shard(db, q->q, opts, columns, &idcounts);
+    if (by_shard) m->total = xw_count_by_shard(db, q->q, opts, shards, columns, &idcounts);
     if (shortcut && columns) {
       if (type == Xapian::Query::LEAF_MATCH_ALL) {
         for (size_t f = 0; f < opts->nfacets; f++) idcounts[f] = opts->facets[f].column->totals;

@@ -201,15 +201,16 @@ uint32_t xw_column_total(const xw_column *c, uint32_t id) {
 
 } /* extern "C" */
 
-/* Count q's matches shard by shard, unweighted, with a column spy on each
- * when columns is set: the exact total and facets of a local database of
- * several shards, which a spy on the combined match could not place. */
+/* Count q's matches shard by shard (those flagged in shards, NULL: all),
+ * unweighted, with a column spy on each when columns is set: the exact
+ * total and facets of a local database of several shards, which a spy on
+ * the combined match could not place. */
 int64_t xw_count_by_shard(const xw_db *db, const Xapian::Query &q, const xw_search_opts *opts,
-                          bool columns, xw_idcounts *counts) {
+                          const unsigned char *shards, bool columns, xw_idcounts *counts) {
   int64_t total = 0;
   size_t n = db->shards.size();
   for (size_t k = 0; k < n; k++) {
-    if (opts->shards && !opts->shards[k]) continue;
+    if (shards && !shards[k]) continue;
     const Xapian::Database &sh = db->shards[k].db;
     Xapian::Enquire enq(sh);
     enq.set_query(q);

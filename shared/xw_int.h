@@ -61,6 +61,9 @@ struct xw_db {
    * for the revision open, so dropped when xw_db_reopen moves it; at most
    * XW_TF_CACHE terms. */
   std::unordered_map<std::string, Xapian::doccount> tf_cache;
+  /* Which shards hold a term (xw_rank.cc, bit k for shard k): kept as
+   * tf_cache is, for a read-only set of local shards. */
+  std::unordered_map<std::string, std::vector<uint64_t>> holders_cache;
   /* xw_db_prefix_each's walks of the lexicon, by prefix and maximum: kept
    * as tf_cache is; prefix_terms counts their terms (one more a walk), at
    * most XW_PREFIX_CACHE. */
@@ -299,7 +302,7 @@ void xw_bits_eval(const xw_db &x, const Xapian::Query &q, xw_bits &out);
 /* xw_facet.cc: facet names and columns */
 xw_counts xw_facet_fold(const Xapian::ValueCountMatchSpy &spy, const xw_facet_spec &spec);
 int64_t xw_count_by_shard(const xw_db *db, const Xapian::Query &q, const xw_search_opts *opts,
-                          bool columns, xw_idcounts *counts);
+                          const unsigned char *shards, bool columns, xw_idcounts *counts);
 xw_counts xw_column_fold(const xw_column &c, const std::vector<uint32_t> &counts);
 
 /* xw_rank.cc: ranking a subset of the shards, cost estimates */
@@ -312,5 +315,10 @@ Xapian::Database xw_subset(const xw_db &x, const unsigned char *mask, std::vecto
 Xapian::docid xw_subset_docid(const std::vector<size_t> &subset, size_t nshards, Xapian::docid d);
 bool xw_subset_ok(xw_db &x, const xw_query &q, const unsigned char *mask, bool unweighted,
                   xw_global_stats *global);
+/* The shards of mask (NULL: all) where q can match, as a mask into out:
+ * true when that leaves out a shard mask flags (on a read-only set of
+ * local shards only). */
+bool xw_narrow_shards(xw_db &x, const Xapian::Query &q, const unsigned char *mask,
+                      std::vector<unsigned char> &out);
 
 #endif

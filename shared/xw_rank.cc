@@ -4,6 +4,10 @@
  * Cost estimates (xw_query_cost): the postings a query would read, for the
  * engine's choice of plan.
  *
+ * Shards that cannot match (xw_narrow_shards): a shard that holds none of
+ * a term every match must hold is left out, as one outside a query's dates
+ * is; on an archive by period a rare word lives in a few periods' shards.
+ *
  * Ranking a subset of the shards as the whole database would:
  * A date-bounded query on an archive laid out by period matches in a few
  * shards, but its scores depend on every shard's statistics (a term's
@@ -76,6 +80,81 @@ bool xw_global_stats_of(xw_db &x, const Xapian::Query &g, xw_global_stats &s) {
   for (auto t = g.get_unique_terms_begin(); t != g.get_unique_terms_end(); ++t)
     if (!s.tf.emplace(xw_term_code(*t), xw_termfreq(x, *t)).second) return false;
   return true;
+}
+
+/* Which shards hold term: bit k of the result, kept per term for the
+ * revision open beside its frequency (the same reads give both). */
+static const xw_bits &xw_term_holders(xw_db &x, const std::string &term) {
+  auto hit = x.holders_cache.find(term);
+  if (hit != x.holders_cache.end()) return hit->second;
+  size_t n = x.shards.size();
+  xw_bits bits(n / 64 + 1, 0);
+  Xapian::doccount tf = 0;
+  for (size_t k = 0; k < n; k++) {
+    Xapian::doccount f = x.shards[k].db.get_termfreq(term);
+    if (f) bits[k / 64] |= (uint64_t)1 << (k % 64);
+    tf += f;
+  }
+  if (x.holders_cache.size() >= XW_TF_CACHE) x.holders_cache.clear();
+  if (x.tf_cache.size() < XW_TF_CACHE) x.tf_cache.emplace(term, tf);
+  return x.holders_cache.emplace(term, std::move(bits)).first->second;
+}
+
+/* The shards where q can match: those holding each term that every match
+ * must hold (under AND, FILTER, PHRASE, NEAR; the left of AND_NOT and
+ * AND_MAYBE; any of an OR's branches).  Anything else may match anywhere. */
+static xw_bits xw_holders(xw_db &x, const Xapian::Query &q) {
+  size_t n = x.shards.size(), words = n / 64 + 1;
+  switch (q.get_type()) {
+    case Xapian::Query::LEAF_TERM:
+      return xw_term_holders(x, *q.get_terms_begin());
+    case Xapian::Query::LEAF_MATCH_NOTHING:
+      return xw_bits(words, 0);
+    case Xapian::Query::OP_AND:
+    case Xapian::Query::OP_FILTER:
+    case Xapian::Query::OP_PHRASE:
+    case Xapian::Query::OP_NEAR: {
+      xw_bits all(words, ~(uint64_t)0);
+      for (size_t i = 0; i < q.get_num_subqueries(); i++) {
+        xw_bits sub = xw_holders(x, q.get_subquery(i));
+        for (size_t w = 0; w < words; w++) all[w] &= sub[w];
+      }
+      return all;
+    }
+    case Xapian::Query::OP_OR:
+    case Xapian::Query::OP_SYNONYM:
+    case Xapian::Query::OP_XOR:
+    case Xapian::Query::OP_ELITE_SET:
+    case Xapian::Query::OP_MAX: {
+      xw_bits any(words, 0);
+      for (size_t i = 0; i < q.get_num_subqueries(); i++) {
+        xw_bits sub = xw_holders(x, q.get_subquery(i));
+        for (size_t w = 0; w < words; w++) any[w] |= sub[w];
+      }
+      return any;
+    }
+    case Xapian::Query::OP_AND_NOT:
+    case Xapian::Query::OP_AND_MAYBE:
+    case Xapian::Query::OP_SCALE_WEIGHT:
+      return xw_holders(x, q.get_subquery(0));
+    default:
+      return xw_bits(words, ~(uint64_t)0);
+  }
+}
+
+bool xw_narrow_shards(xw_db &x, const Xapian::Query &q, const unsigned char *mask,
+                      std::vector<unsigned char> &out) {
+  size_t n = x.shards.size();
+  if (n < 2 || !x.local || x.writable) return false;
+  xw_bits holders = xw_holders(x, q);
+  bool narrower = false;
+  out.assign(n, 0);
+  for (size_t k = 0; k < n; k++) {
+    bool flagged = !mask || mask[k];
+    out[k] = flagged && (holders[k / 64] >> (k % 64) & 1);
+    narrower = narrower || (flagged && !out[k]);
+  }
+  return narrower;
 }
 
 /* The shards flagged in mask (xw_search_opts.shards) as one database, and

@@ -1043,6 +1043,78 @@ static void test_xw_stub_of_shards_answers_like_one_index(void **state) {
   xw_db_free(s);
 }
 
+/* A shard without a term every match needs is left out of the match
+ * (xw_narrow_shards): the answers stay the whole stub's. */
+static void test_xw_stub_leaves_out_shards_without_a_needed_term(void **state) {
+  (void)state;
+  err_t err = {0};
+  char a[160], b[160], stub[160];
+  path_in(a, sizeof a, "needed-a");
+  path_in(b, sizeof b, "needed-b");
+  path_in(stub, sizeof stub, "needed.stub");
+  xw_db *w = NULL;
+  assert_int_equal(xw_db_open_writable(a, 1, &w, &err), 0);
+  add_article(w, "n1", "gaza city", "Reuters", "20231102", NULL, "n1", NULL);
+  add_article(w, "n2", "city hall", "AP", "20231103", NULL, "n2", NULL);
+  add_article(w, "n3", "gaza port", "AP", "20231104", NULL, "n3", NULL);
+  xw_db_free(w);
+  assert_int_equal(xw_db_open_writable(b, 1, &w, &err), 0);
+  add_article(w, "n4", "gaza strip", "Reuters", "20231103", NULL, "n4", NULL);
+  add_article(w, "n5", "city gaza", "AP", "20231201", NULL, "n5", NULL);
+  xw_db_free(w);
+  FILE *f = fopen(stub, "w");
+  assert_non_null(f);
+  fprintf(f, "auto %s\nauto %s\n", a, b);
+  fclose(f);
+
+  /* stub docids: n1 1, n4 2, n2 3, n5 4, n3 5 */
+  xw_db *s = NULL;
+  assert_int_equal(xw_db_open(stub, &s, &err), 0);
+  xw_search_opts o = {.limit = 100, .sort = XW_SORT_VALUE_ASC, .sort_slot = 99};
+  assert_string_equal(hits_with(s, T("hall"), &o), "3");
+  assert_string_equal(hits_with(s, T("strip"), &o), "2");
+  assert_string_equal(hits_with(s, combine(XW_OR, 2, T("hall"), T("strip")), &o), "2 3");
+  assert_string_equal(hits_with(s, combine(XW_AND, 2, T("strip"), T("gaza")), &o), "2");
+  assert_string_equal(hits_with(s, combine(XW_AND, 2, T("strip"), T("port")), &o), "");
+  assert_string_equal(hits_with(s, combine(XW_AND_NOT, 2, T("gaza"), T("port")), &o), "1 2 4");
+  assert_string_equal(hits_with(s, combine(XW_FILTER, 2, T("city"), T("XOAP")), &o), "3 4");
+  /* ranked with the whole stub's statistics: n4's weight as in a query
+   * that leaves no shard out ("city" is in both; n4 does not hold it) */
+  xw_search_opts r = {.limit = 10};
+  xw_mset *m1 = NULL, *m2 = NULL;
+  xw_query *q1 = combine(XW_AND_MAYBE, 2, T("strip"), T("gaza"));
+  xw_query *q2 = combine(XW_AND_MAYBE, 2, combine(XW_OR, 2, T("strip"), T("city")), T("gaza"));
+  assert_int_equal(xw_search(s, q1, &r, &m1, &err), 0);
+  assert_int_equal(xw_search(s, q2, &r, &m2, &err), 0);
+  assert_int_equal(xw_mset_size(m1), 1);
+  assert_int_equal(xw_mset_docid(m1, 0), 2);
+  assert_true(xw_mset_weight(m1, 0) > 0);
+  int seen = 0;
+  for (uint32_t i = 0; i < xw_mset_size(m2); i++)
+    if (xw_mset_docid(m2, i) == 2) {
+      assert_true(xw_mset_weight(m2, i) == xw_mset_weight(m1, 0));
+      seen = 1;
+    }
+  assert_true(seen);
+  xw_mset_free(m1);
+  xw_mset_free(m2);
+  xw_query_free(q1);
+  xw_query_free(q2);
+  /* facets from columns, counted shard by shard */
+  xw_column *col = NULL;
+  assert_int_equal(xw_column_load(s, SLOT_OUTLET, 0, &col, &err), 0);
+  xw_facet_spec spec = {SLOT_OUTLET, 0, 0, col, NULL};
+  xw_search_opts fo = {.limit = 10, .facets = &spec, .nfacets = 1};
+  xw_query *q = combine(XW_AND, 2, T("gaza"), combine(XW_OR, 2, T("port"), T("strip")));
+  assert_int_equal(xw_search(s, q, &fo, &m1, &err), 0);
+  assert_int_equal(xw_mset_matches_lower(m1), 2);
+  assert_string_equal(facet_str(m1, 0), "AP=1 Reuters=1");
+  xw_mset_free(m1);
+  xw_query_free(q);
+  xw_column_free(col);
+  xw_db_free(s);
+}
+
 static void test_xw_remote_shard_counts_facets(void **state) {
   (void)state;
   if (access("/usr/bin/xapian-progsrv", X_OK) != 0) skip();
@@ -1293,6 +1365,7 @@ int main(void) {
       cmocka_unit_test(test_xw_reopen_sees_new_commit),
       cmocka_unit_test(test_xw_compact_gives_same_database),
       cmocka_unit_test(test_xw_stub_of_shards_answers_like_one_index),
+      cmocka_unit_test(test_xw_stub_leaves_out_shards_without_a_needed_term),
       cmocka_unit_test(test_xw_remote_shard_counts_facets),
       cmocka_unit_test(test_xw_open_missing_path_is_no_index),
       cmocka_unit_test(test_xw_second_writer_is_locked),
