@@ -493,36 +493,50 @@ static void test_xw_column_range_matches_the_value_range(void **state) {
   xw_column_free(c);
 }
 
-/* On a stub each shard takes its own documents of the range; shards that
- * cannot be told apart (one listed twice) get no such filter. */
-static void test_xw_column_range_on_shards(void **state) {
-  (void)state;
+/* Two shards built apart, five articles: a holds n1 "gaza city" (Reuters,
+ * 2023-11-02), n2 "city hall" (AP, 11-03), n3 "gaza port" (AP, 11-04); b
+ * holds n4 "gaza strip" (Reuters, 11-03), n5 "city gaza" (AP, 12-01).  The
+ * stub lists a then b (stub docids: n1 1, n4 2, n2 3, n5 4, n3 5); when
+ * twice is given, a stub listing a twice is written there too. */
+static void two_shards(const char *name, char *stub, size_t cap, char *twice) {
   err_t err = {0};
-  char a[160], b[160], stub[160], twice[160];
-  path_in(a, sizeof a, "range-a");
-  path_in(b, sizeof b, "range-b");
-  path_in(stub, sizeof stub, "range.stub");
-  path_in(twice, sizeof twice, "twice.stub");
+  char a[160], b[160], base[64];
+  snprintf(base, sizeof base, "%s-a", name);
+  path_in(a, sizeof a, base);
+  snprintf(base, sizeof base, "%s-b", name);
+  path_in(b, sizeof b, base);
+  snprintf(base, sizeof base, "%s.stub", name);
+  path_in(stub, cap, base);
   xw_db *w = NULL;
   assert_int_equal(xw_db_open_writable(a, 1, &w, &err), 0);
-  add_article(w, "r1", "gaza city", "Reuters", "20231102", NULL, "r1", NULL);
-  add_article(w, "r2", "city hall", "AP", "20231103", NULL, "r2", NULL);
-  add_article(w, "r3", "gaza port", "AP", "20231104", NULL, "r3", NULL);
+  add_article(w, "n1", "gaza city", "Reuters", "20231102", NULL, "n1", NULL);
+  add_article(w, "n2", "city hall", "AP", "20231103", NULL, "n2", NULL);
+  add_article(w, "n3", "gaza port", "AP", "20231104", NULL, "n3", NULL);
   xw_db_free(w);
   assert_int_equal(xw_db_open_writable(b, 1, &w, &err), 0);
-  add_article(w, "r4", "gaza strip", "Reuters", "20231103", NULL, "r4", NULL);
-  add_article(w, "r5", "city gaza", "AP", "20231201", NULL, "r5", NULL);
+  add_article(w, "n4", "gaza strip", "Reuters", "20231103", NULL, "n4", NULL);
+  add_article(w, "n5", "city gaza", "AP", "20231201", NULL, "n5", NULL);
   xw_db_free(w);
   FILE *f = fopen(stub, "w");
   assert_non_null(f);
   fprintf(f, "auto %s\nauto %s\n", a, b);
   fclose(f);
+  if (!twice) return;
+  snprintf(base, sizeof base, "%s-twice.stub", name);
+  path_in(twice, cap, base);
   f = fopen(twice, "w");
   assert_non_null(f);
   fprintf(f, "auto %s\nauto %s\n", a, a);
   fclose(f);
+}
 
-  /* stub docids: r1 1, r4 2, r2 3, r5 4, r3 5 */
+/* On a stub each shard takes its own documents of the range; shards that
+ * cannot be told apart (one listed twice) get no such filter. */
+static void test_xw_column_range_on_shards(void **state) {
+  (void)state;
+  err_t err = {0};
+  char stub[160], twice[160];
+  two_shards("range", stub, sizeof stub, twice);
   xw_db *s = NULL;
   xw_column *c = NULL;
   assert_int_equal(xw_db_open(stub, &s, &err), 0);
@@ -1048,26 +1062,8 @@ static void test_xw_stub_of_shards_answers_like_one_index(void **state) {
 static void test_xw_stub_leaves_out_shards_without_a_needed_term(void **state) {
   (void)state;
   err_t err = {0};
-  char a[160], b[160], stub[160];
-  path_in(a, sizeof a, "needed-a");
-  path_in(b, sizeof b, "needed-b");
-  path_in(stub, sizeof stub, "needed.stub");
-  xw_db *w = NULL;
-  assert_int_equal(xw_db_open_writable(a, 1, &w, &err), 0);
-  add_article(w, "n1", "gaza city", "Reuters", "20231102", NULL, "n1", NULL);
-  add_article(w, "n2", "city hall", "AP", "20231103", NULL, "n2", NULL);
-  add_article(w, "n3", "gaza port", "AP", "20231104", NULL, "n3", NULL);
-  xw_db_free(w);
-  assert_int_equal(xw_db_open_writable(b, 1, &w, &err), 0);
-  add_article(w, "n4", "gaza strip", "Reuters", "20231103", NULL, "n4", NULL);
-  add_article(w, "n5", "city gaza", "AP", "20231201", NULL, "n5", NULL);
-  xw_db_free(w);
-  FILE *f = fopen(stub, "w");
-  assert_non_null(f);
-  fprintf(f, "auto %s\nauto %s\n", a, b);
-  fclose(f);
-
-  /* stub docids: n1 1, n4 2, n2 3, n5 4, n3 5 */
+  char stub[160];
+  two_shards("needed", stub, sizeof stub, NULL);
   xw_db *s = NULL;
   assert_int_equal(xw_db_open(stub, &s, &err), 0);
   xw_search_opts o = {.limit = 100, .sort = XW_SORT_VALUE_ASC, .sort_slot = 99};
