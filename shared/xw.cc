@@ -911,6 +911,8 @@ int xw_match_each(xw_db *db, const xw_query *q, int weighted, double bm25_k1, do
       xw_global_stats global;
       std::vector<size_t> subset;
       Xapian::Database ranked = db->db;
+      std::vector<unsigned char> narrowed;
+      if (xw_narrow_shards(*db, q->q, shards, narrowed)) shards = narrowed.data();
       if (xw_subset_ok(*db, *q, shards, !weighted, &global))
         ranked = xw_subset(*db, shards, subset);
       Xapian::Enquire enq(ranked);

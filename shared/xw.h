@@ -330,8 +330,9 @@ int xw_values_each(xw_db *db, unsigned slot,
  * terms the matches come from posting lists as sets (xw_search_opts).  With
  * several shards, or a remote one, the matches are fetched as a result
  * list, since a match spy sees each shard's own docids there; shards, as
- * in xw_search_opts (NULL: all), leaves out shards that hold no match, and
- * weights stay the whole database's.  ERR_TIMEOUT as xw_search when it took
+ * in xw_search_opts (NULL: all), leaves out shards that hold no match (as
+ * do those without a word every match needs), and weights stay the whole
+ * database's.  ERR_TIMEOUT as xw_search when it took
  * time_limit or longer. */
 int xw_match_each(xw_db *db, const xw_query *q, int weighted, double bm25_k1, double bm25_b,
                   double time_limit, const unsigned char *shards,
