@@ -185,6 +185,39 @@ static void test_eng_counts_words_and_phrases_as_written(void **state) {
   assert_int_equal(count(e, a, ""), NDOCS); /* the empty query: every article */
 }
 
+/* Articles dated in [lo, hi] (ISO days; "" for an open end), holding word
+ * when set, or (when negate) the others. */
+static uint32_t expect_dated(const char *lo, const char *hi, const char *word, int negate) {
+  uint32_t n = 0;
+  for (int i = 0; i < NDOCS; i++) {
+    const art_t *a = &arts[i];
+    int in = (!*lo || strcmp(a->date, lo) >= 0) && (!*hi || strcmp(a->date, hi) <= 0);
+    if (negate) in = !in;
+    n += in && (!word || has_word(a->body, word));
+  }
+  return n;
+}
+
+/* Ranges of days: the engine filters the short ones from the day column
+ * rather than as terms (eng_date_column); both must count as written. */
+static void test_eng_date_ranges_count_as_written(void **state) {
+  fx_t *fx = *state;
+  static const char *const ranges[][2] = {
+      {"2023-10-03", "2023-10-12"}, {"2023-10-20", "2023-11-05"}, {"2023-11-27", "2023-12-02"},
+      {"2023-12-10", ""},           {"", "2023-10-04"},           {"2023-10-01", "2023-12-31"}};
+  for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+    const char *lo = ranges[i][0], *hi = ranges[i][1];
+    char q[128];
+    snprintf(q, sizeof q, "date:%s..%s", lo, hi);
+    assert_int_equal(count(fx->e, fx->a, q), expect_dated(lo, hi, NULL, 0));
+    assert_true(expect_dated(lo, hi, NULL, 0) > 0); /* each range holds some */
+    snprintf(q, sizeof q, "harbor date:%s..%s", lo, hi);
+    assert_int_equal(count(fx->e, fx->a, q), expect_dated(lo, hi, "harbor", 0));
+    snprintf(q, sizeof q, "harbor -date:%s..%s", lo, hi);
+    assert_int_equal(count(fx->e, fx->a, q), expect_dated(lo, hi, "harbor", 1));
+  }
+}
+
 static void test_eng_facets_count_each_outlet_of_the_matches(void **state) {
   fx_t *fx = *state;
   eng_result_t r;
@@ -285,6 +318,7 @@ static void test_eng_sees_removed_articles_gone_after_reopen(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       ENG_TEST(test_eng_counts_words_and_phrases_as_written),
+      ENG_TEST(test_eng_date_ranges_count_as_written),
       ENG_TEST(test_eng_facets_count_each_outlet_of_the_matches),
       ENG_TEST(test_eng_get_returns_the_article_as_written),
       ENG_TEST(test_eng_sort_newest_orders_hits_by_date),
