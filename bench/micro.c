@@ -39,6 +39,7 @@
 #include "err.h"
 #include "proto.h"
 #include "qp.h"
+#include "xw.h"
 
 #include "bq.h"
 
@@ -77,6 +78,8 @@ static void usage(FILE *f) {
           "  --warmup N         untimed passes over each class first [1]\n"
           "  --no-stages        skip the separate parse / search timing loop\n"
           "  --time-limit-ms N  per-query time limit as sift-searchd's default [5000]; 0: none\n"
+          "  --shards PLAN      how a set of shards is matched (xw_set_shard_plan):\n"
+          "                     auto, combined, apart or threads [auto]\n"
           "  --check            answer each query once, print the responses, exit\n"
           "  --snippets-full    snippets from whole bodies, not from the blocks the\n"
           "                     index's positions point at (the same answers, slower)\n"
@@ -101,6 +104,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     O_WARMUP,
     O_NOSTAGES,
     O_TLIM,
+    O_PAR,
     O_CHECK,
     O_COSTS,
     O_JSON,
@@ -116,6 +120,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
                                      {"warmup", required_argument, NULL, O_WARMUP},
                                      {"no-stages", no_argument, NULL, O_NOSTAGES},
                                      {"time-limit-ms", required_argument, NULL, O_TLIM},
+                                     {"shards", required_argument, NULL, O_PAR},
                                      {"check", no_argument, NULL, O_CHECK},
                                      {"json", required_argument, NULL, O_JSON},
                                      {"costs", no_argument, NULL, O_COSTS},
@@ -172,6 +177,13 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       case O_TLIM:
         if (bq_parse_int(optarg, 0, 86400000, &v)) bad = "--time-limit-ms needs 0..86400000";
         else o->time_limit_ms = (unsigned)v;
+        break;
+      case O_PAR:
+        if (!strcmp(optarg, "auto")) xw_set_shard_plan(XW_SHARDS_AUTO, 0);
+        else if (!strcmp(optarg, "combined")) xw_set_shard_plan(XW_SHARDS_COMBINED, 0);
+        else if (!strcmp(optarg, "apart")) xw_set_shard_plan(XW_SHARDS_APART, 0);
+        else if (!strcmp(optarg, "threads")) xw_set_shard_plan(XW_SHARDS_THREADS, 0);
+        else bad = "--shards needs auto, combined, apart or threads";
         break;
       case O_HELP:
         usage(stdout);

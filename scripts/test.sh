@@ -71,12 +71,12 @@ LSAN_SUPP=$PWD/tests/lsan.supp
   SIFT_FIXTURE_BIN=$FIXTURE_BIN ctest --output-on-failure -j"$JOBS" -LE release-only)
 step_done "ASan tests"
 
-echo "== ThreadSanitizer build: the daemon's threads"
+echo "== ThreadSanitizer build: the daemon's threads, and shards matched on threads (test_xw)"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIFT_TSAN=ON -DSIFT_WERROR=ON >/dev/null
-cmake --build build-tsan -j"$JOBS" --target sift-searchd sift-indexer sift-query sift-gen
+cmake --build build-tsan -j"$JOBS" --target sift-searchd sift-indexer sift-query sift-gen test_xw
 step_done "TSan build"
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 SIFT_SANITIZED=1 SIFT_TEST_SLOW=4 \
-  SIFT_FIXTURE_BIN=$FIXTURE_BIN ctest --output-on-failure -j"$JOBS" -R 'integration\.test_(searchd|http|auth)$')
+  SIFT_FIXTURE_BIN=$FIXTURE_BIN ctest --output-on-failure -j"$JOBS" -R 'integration\.test_(searchd|http|auth)$|unit\.test_xw$')
 step_done "TSan tests"
 
 ./scripts/fuzz.sh --seconds "$FUZZ_SECONDS" --jobs "$JOBS"

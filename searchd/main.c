@@ -163,6 +163,7 @@ int main(int argc, char **argv) {
   log_set_level((log_level_t)o.log_level);
   unsigned threads = o.threads ? (unsigned)o.threads : uv_available_parallelism();
   if (!threads) threads = 1;
+  eng_set_shard_threads((unsigned)o.shard_threads);
   double bm25_k1, bm25_b;
   if (eng_parse_bm25(o.bm25, &bm25_k1, &bm25_b))
     usage_error("--bm25: expected K1,B with 0 < K1 and 0 < B <= 1, got '%s'", o.bm25);

@@ -35,7 +35,8 @@ typedef struct opts {
   const char *http;
   uint64_t insecure_bind;
   const char *auth_file;
-  uint64_t threads; /* 0: the number of CPUs */
+  uint64_t threads;       /* 0: the number of CPUs */
+  uint64_t shard_threads; /* eng_set_shard_threads */
   uint64_t max_line, max_pipeline, max_output, max_connections;
   uint64_t idle_timeout_s, query_timeout_ms;
   uint64_t max_limit, max_offset, max_expansion;

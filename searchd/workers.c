@@ -162,6 +162,7 @@ static void *wrk_main(void *arg) {
       p->head = job->next;
       if (!p->head) p->tail = NULL;
       job->next = NULL;
+      eng_note_waiting(-1);
     }
     pthread_mutex_unlock(&p->mu);
     if (!job) break; /* stopping and nothing left */
@@ -318,6 +319,7 @@ void wrk_submit(wrk_pool_t *p, wrk_job_t *job) {
   if (p->tail) p->tail->next = job;
   else p->head = job;
   p->tail = job;
+  eng_note_waiting(1); /* shards take no threads while jobs wait */
   pthread_mutex_unlock(&p->mu);
   /* Signalled after the unlock: a worker woken while the loop still held
    * the mutex would only block on it again (two more context switches per

@@ -395,6 +395,12 @@ static int eng_done(eng_t *e, int rc, err_t *err) {
 
 void eng_set_limits(eng_t *e, const eng_limits_t *lim) { e->lim = *lim; }
 
+void eng_set_shard_threads(unsigned n) {
+  xw_set_shard_plan(n == 1 ? XW_SHARDS_COMBINED : XW_SHARDS_AUTO, n);
+}
+
+void eng_note_waiting(int delta) { xw_note_waiting(delta); }
+
 /* K1 and B of 0 would mean Xapian's defaults to xw_search. */
 int eng_parse_bm25(const char *s, double *k1, double *b) {
   char *end;

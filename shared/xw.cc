@@ -1,5 +1,6 @@
 /* xw.cc: the C wrapper over libxapian declared in xw.h; with xw_count.cc,
- * xw_facet.cc and xw_rank.cc (sharing xw_int.h) the only C++ in the tree.
+ * xw_facet.cc, xw_filter.cc, xw_par.cc and xw_rank.cc (sharing xw_int.h)
+ * the only C++ in the tree.
  * Called by eng.c (searching), the indexer (writing) and the tests.  This
  * file: errors, shard sets, databases, documents, queries, searching.
  *
@@ -829,11 +830,6 @@ class xw_each_spy : public Xapian::MatchSpy {
   void *ud;
 };
 
-/* BM25 as Sift ranks: k1 and b 0 take Xapian's defaults (1, 0.5). */
-static Xapian::BM25Weight xw_bm25(double k1, double b) {
-  return Xapian::BM25Weight(k1 ? k1 : 1, 0, 1, b ? b : 0.5, 0.5);
-}
-
 /* The cursor's tie rule (xw_search_opts.after_key): of the documents whose
  * sort key equals the cursor's, only those after its docid. */
 class xw_after_decider : public Xapian::MatchDecider {
@@ -945,6 +941,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
   if (!db || !q || !opts || (opts->nfacets && !opts->facets))
     return err_set(err, ERR_INVAL, 0, "no database, query or options");
   return xw_try(err, [&] {
+    xw_par_busy busy;
     std::map<unsigned, std::unique_ptr<Xapian::ValueCountMatchSpy>> spies; /* outlive enq */
     bool columns = opts->nfacets > 0;
     for (size_t f = 0; f < opts->nfacets; f++) columns = columns && opts->facets[f].column;
@@ -1027,8 +1024,24 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     if (opts->time_limit > 0) enq.set_time_limit(opts->time_limit);
 #endif
 
+    /* On a set of local shards: shard by shard on several threads when the
+     * plan says so (xw_par.cc), weighted with the whole set's statistics
+     * as the combined match weighs it (an unweighted query's weights are 0
+     * either way).  A spy or a cursor needs the combined match. */
+    xw_global_stats whole;
+    bool par = !after && (columns || !opts->nfacets) && q->g_ok &&
+               xw_par_ok(*db, *q, shards, (uint64_t)opts->offset + opts->limit) &&
+               xw_global_stats_of(*db, q->g, whole);
+
     auto t0 = std::chrono::steady_clock::now();
-    m->m = enq.get_mset(opts->offset, opts->limit, check, NULL, after.get());
+    if (par) {
+      xw_par_match(*db, *q, shards, whole, *opts, check, *m);
+    } else {
+      m->m = enq.get_mset(opts->offset, opts->limit, check, NULL, after.get());
+      m->lower = m->m.get_matches_lower_bound();
+      m->estimated = m->m.get_matches_estimated();
+      m->upper = m->m.get_matches_upper_bound();
+    }
     if (sets) {
       xw_bits bits((size_t)db->db.get_lastdocid() / 64 + 1, 0);
       xw_bits_eval(*db, q->q, bits);
@@ -1055,7 +1068,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     if (opts->time_limit > 0 && took.count() >= opts->time_limit)
       return err_set(err, ERR_TIMEOUT, 0, "search took %.3f s, over the limit of %.3f s",
                      took.count(), opts->time_limit);
-    m->data.resize(m->m.size());
+    m->data.resize(xw_mset_count(*m));
     for (size_t f = 0; f < opts->nfacets; f++)
       m->facets.push_back(columns ? xw_column_fold(*opts->facets[f].column, idcounts[f])
                                   : xw_facet_fold(*spies[opts->facets[f].slot], opts->facets[f]));
@@ -1066,34 +1079,46 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
 
 void xw_mset_free(xw_mset *m) { delete m; }
 
+} /* extern "C" */
+
+uint32_t xw_mset_count(const xw_mset &m) {
+  return m.parts.empty() ? m.m.size() : (uint32_t)m.hits.size();
+}
+
+Xapian::MSetIterator xw_mset_at(const xw_mset &m, uint32_t i) {
+  if (m.parts.empty()) return m.m[i];
+  return m.parts[m.hits[i].k][m.hits[i].i];
+}
+
+extern "C" {
+
 uint32_t xw_mset_size(const xw_mset *m) {
-  return xw_or<uint32_t>(0, [&] { return m->m.size(); });
+  return xw_or<uint32_t>(0, [&] { return xw_mset_count(*m); });
 }
 
 uint32_t xw_mset_matches_lower(const xw_mset *m) {
-  return xw_or<uint32_t>(
-      0, [&] { return m->total >= 0 ? (uint32_t)m->total : m->m.get_matches_lower_bound(); });
+  return m->total >= 0 ? (uint32_t)m->total : m->lower;
 }
 
 uint32_t xw_mset_matches_estimated(const xw_mset *m) {
-  return xw_or<uint32_t>(
-      0, [&] { return m->total >= 0 ? (uint32_t)m->total : m->m.get_matches_estimated(); });
+  return m->total >= 0 ? (uint32_t)m->total : m->estimated;
 }
 
 uint32_t xw_mset_matches_upper(const xw_mset *m) {
-  return xw_or<uint32_t>(
-      0, [&] { return m->total >= 0 ? (uint32_t)m->total : m->m.get_matches_upper_bound(); });
+  return m->total >= 0 ? (uint32_t)m->total : m->upper;
 }
 
 xw_docid xw_mset_docid(const xw_mset *m, uint32_t i) {
   return xw_or<xw_docid>(0, [&] {
-    if (i >= m->m.size()) return (xw_docid)0;
+    if (i >= xw_mset_count(*m)) return (xw_docid)0;
+    if (!m->parts.empty()) return (xw_docid)m->hits[i].d;
     return (xw_docid)xw_subset_docid(m->subset, m->nshards, *m->m[i]);
   });
 }
 
 double xw_mset_weight(const xw_mset *m, uint32_t i) {
-  return xw_or<double>(0, [&] { return i < m->m.size() ? m->m[i].get_weight() : 0; });
+  return xw_or<double>(0,
+                       [&] { return i < xw_mset_count(*m) ? xw_mset_at(*m, i).get_weight() : 0; });
 }
 
 int xw_mset_data(xw_mset *m, uint32_t i, const char **data, size_t *len, err_t *err) {
@@ -1102,7 +1127,7 @@ int xw_mset_data(xw_mset *m, uint32_t i, const char **data, size_t *len, err_t *
   if (i >= m->data.size()) return err_set(err, ERR_INVAL, 0, "hit %u out of range", (unsigned)i);
   return xw_try(err, [&] {
     auto &d = m->data[i];
-    if (!d) d.reset(new std::string(m->m[i].get_document().get_data()));
+    if (!d) d.reset(new std::string(xw_mset_at(*m, i).get_document().get_data()));
     *data = d->data();
     if (len) *len = d->size();
     return 0;
@@ -1113,8 +1138,9 @@ int xw_mset_value(xw_mset *m, uint32_t i, unsigned slot, char **val, size_t *len
   *val = NULL;
   if (len) *len = 0;
   if (i >= m->data.size()) return err_set(err, ERR_INVAL, 0, "hit %u out of range", (unsigned)i);
-  return xw_try(err,
-                [&] { return xw_copy_out(m->m[i].get_document().get_value(slot), val, len, err); });
+  return xw_try(err, [&] {
+    return xw_copy_out(xw_mset_at(*m, i).get_document().get_value(slot), val, len, err);
+  });
 }
 
 size_t xw_mset_facet_size(const xw_mset *m, size_t f) {

@@ -13,6 +13,7 @@
 #include "xw_int.h"
 
 #include <algorithm>
+#include <cstring>
 
 /* The column's index for ranges, once: value ids in their values' byte
  * order, and each id's docids, ascending. */
@@ -35,7 +36,7 @@ static const xw_column_postings &xw_postings_of(const xw_column &c) {
 
 /* The documents of a range, shard by shard: shard k's, as its own docids
  * (ascending), are docs[start[k] .. start[k + 1]). */
-struct xw_docset {
+struct xw_docset : std::enable_shared_from_this<xw_docset> {
   std::vector<Xapian::docid> docs;
   std::vector<uint32_t> start;
   std::shared_ptr<const std::unordered_map<std::string, size_t>> shard_of; /* uuid -> k */
@@ -55,7 +56,11 @@ static void xw_docset_split(xw_docset &s, const std::vector<Xapian::docid> &all,
 
 /* Xapian 1.4 clones a posting source for each shard and hands init() that
  * shard alone, without its place in the database: its UUID tells which it
- * is (xw_db_uuids), and so which of the set's docids are its own. */
+ * is (xw_db_uuids), and so which of the set's docids are its own.
+ *
+ * Serialised, a source is the address of its set: the form only copies a
+ * query within this process (xw_par.cc), while the query it is copied from
+ * keeps the set alive. */
 class xw_docset_source : public Xapian::PostingSource {
  public:
   explicit xw_docset_source(std::shared_ptr<const xw_docset> s) : set(std::move(s)) {}
@@ -89,6 +94,17 @@ class xw_docset_source : public Xapian::PostingSource {
   std::string get_description() const override {
     return "xw_docset(" + std::to_string(set->docs.size()) + " documents)";
   }
+  std::string name() const override { return "xw_docset"; }
+  std::string serialise() const override {
+    const xw_docset *p = set.get();
+    return std::string((const char *)&p, sizeof p);
+  }
+  xw_docset_source *unserialise(const std::string &s) const override {
+    const xw_docset *p = nullptr;
+    if (s.size() != sizeof p) throw Xapian::SerialisationError("not an xw_docset in this process");
+    std::memcpy(&p, s.data(), sizeof p);
+    return new xw_docset_source(p->shared_from_this());
+  }
 
  private:
   std::shared_ptr<const xw_docset> set;
@@ -108,6 +124,15 @@ static std::shared_ptr<const std::unordered_map<std::string, size_t>> xw_db_uuid
     }
   x.shard_of_uuid = m;
   return m;
+}
+
+const Xapian::Registry &xw_registry() {
+  static const Xapian::Registry *reg = [] {
+    auto *r = new Xapian::Registry;
+    r->register_posting_source(xw_docset_source(nullptr));
+    return r;
+  }();
+  return *reg;
 }
 
 extern "C" {

@@ -6,8 +6,9 @@
  * The wrapper is xw.cc (errors, shard sets, databases, documents, queries,
  * searching, term lists), xw_count.cc (counting matches as sets of docids),
  * xw_facet.cc (facet names and columns), xw_filter.cc (filters answered
- * from a column in memory) and xw_rank.cc (ranking a subset of the shards
- * as the whole database would, cost estimates).  xw.cc's top
+ * from a column in memory), xw_par.cc (ranking shards on several threads)
+ * and xw_rank.cc (ranking a subset of the shards as the whole database
+ * would, cost estimates).  xw.cc's top
  * comment has the invariants every file keeps.
  */
 #ifndef SIFT_XW_INT_H
@@ -139,16 +140,36 @@ struct xw_column {
   size_t id_of(Xapian::docid d) const { return d < ids.size() ? ids[d] : 0; }
 };
 
+/* Docid d of shard k, of n, as the whole database's (Xapian interleaves
+ * shards: whole docid w lives in shard (w - 1) % n). */
+inline Xapian::docid xw_whole_docid(Xapian::docid d, size_t k, size_t n) {
+  return (Xapian::docid)((d - 1) * n + k + 1);
+}
+
 struct xw_mset {
   Xapian::MSet m;
   /* The match ran on these shards of n alone (empty: all of them): its
    * docids are mapped back to the whole database's. */
   std::vector<size_t> subset;
   size_t nshards = 1;
+  /* Or it ran shard by shard (xw_par.cc): parts[k] is shard k's match (its
+   * own docids), and hit i is parts[hits[i].k][hits[i].i], docid hits[i].d
+   * in the whole database. */
+  struct hit {
+    uint32_t k, i;
+    Xapian::docid d;
+  };
+  std::vector<Xapian::MSet> parts;
+  std::vector<hit> hits;
+  Xapian::doccount lower = 0, estimated = 0, upper = 0; /* the match's counts */
   int64_t total = -1;                             /* exact total known without checking, or -1 */
   std::vector<std::unique_ptr<std::string>> data; /* hit i's data, once fetched */
   std::vector<xw_counts> facets;                  /* one per facet spec */
 };
+
+/* Hit i of m, and its docid in the whole database. */
+Xapian::MSetIterator xw_mset_at(const xw_mset &m, uint32_t i);
+uint32_t xw_mset_count(const xw_mset &m);
 
 /* ---- the firewall (xw.cc) ---- */
 
@@ -229,7 +250,7 @@ class xw_column_spy : public Xapian::MatchSpy {
   xw_column_spy(const xw_search_opts *o, xw_idcounts *c, size_t k = 0, size_t n = 1)
       : opts(o), counts(c), shard(k), nshards(n) {}
   void operator()(const Xapian::Document &doc, double) override {
-    Xapian::docid d = (Xapian::docid)((doc.get_docid() - 1) * nshards + shard + 1);
+    Xapian::docid d = xw_whole_docid(doc.get_docid(), shard, nshards);
     for (size_t f = 0; f < opts->nfacets; f++) (*counts)[f][opts->facets[f].column->id_of(d)]++;
   }
 
@@ -238,6 +259,11 @@ class xw_column_spy : public Xapian::MatchSpy {
   xw_idcounts *counts;
   size_t shard, nshards;
 };
+
+/* Xapian's BM25 with our parameters (0: its defaults, k1 1 and b 0.5). */
+inline Xapian::BM25Weight xw_bm25(double k1, double b) {
+  return Xapian::BM25Weight(k1 ? k1 : 1, 0, 1, b ? b : 0.5, 0.5);
+}
 
 /* ---- whole-database BM25 (xw_rank.cc) ---- */
 
@@ -320,5 +346,32 @@ bool xw_subset_ok(xw_db &x, const xw_query &q, const unsigned char *mask, bool u
  * local shards only). */
 bool xw_narrow_shards(xw_db &x, const Xapian::Query &q, const unsigned char *mask,
                       std::vector<unsigned char> &out);
+
+/* xw_filter.cc: the posting sources of our queries, for unserialising a
+ * query within this process (xw_par.cc) */
+const Xapian::Registry &xw_registry();
+
+/* xw_par.cc: ranking a set of local shards on several threads.
+ * xw_par_ok: x is such a set, with more than one shard of mask (NULL:
+ * all), and the plan (xw_set_shard_plan) ranks q on it apart, for a page
+ * that ends at hit page_end (offset + limit), up to XW_PAR_HITS hits held
+ * in all.
+ * xw_par_match: rank q.g, weighted with the whole database's statistics
+ * (global, xw_global_stats_of), on the shards of mask, each apart, into m
+ * (parts, hits, counts); check as Enquire::get_mset's.  By relevance or
+ * by a value (o.sort), without a cursor. */
+bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t page_end);
+/* Counts a search in progress for as long as it lives (xw_search): under
+ * XW_SHARDS_AUTO, shards go to threads only while searches leave cores
+ * idle. */
+struct xw_par_busy {
+  xw_par_busy();
+  ~xw_par_busy();
+  xw_par_busy(const xw_par_busy &) = delete;
+  xw_par_busy &operator=(const xw_par_busy &) = delete;
+};
+void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
+                  const xw_global_stats &global, const xw_search_opts &o, Xapian::doccount check,
+                  xw_mset &m);
 
 #endif

@@ -176,8 +176,8 @@ Xapian::Database xw_subset(const xw_db &x, const unsigned char *mask, std::vecto
 /* A docid of xw_subset's database as the whole database's. */
 Xapian::docid xw_subset_docid(const std::vector<size_t> &subset, size_t nshards, Xapian::docid d) {
   if (subset.empty()) return d;
-  size_t j = (size_t)(d - 1) % subset.size(), local = (size_t)(d - 1) / subset.size();
-  return (Xapian::docid)(local * nshards + subset[j] + 1);
+  size_t j = (size_t)(d - 1) % subset.size();
+  return xw_whole_docid((Xapian::docid)((d - 1) / subset.size() + 1), subset[j], nshards);
 }
 
 /* Can q be ranked on the shards of mask alone?  Yes when no weight needs

@@ -8,6 +8,7 @@ spelling differ from A's), part C with small batches.  One index ALL is
 built from every article.  Then each way of reading the parts together
 
   - a Xapian stub file listing A, B and C ("auto" lines),
+  - the same served by sift-searchd, a query's shards matched on threads,
   - three --index flags,
   - a stub directory (a directory holding XAPIANDB) with C served by
     xapian-tcpsrv ("remote" line),
@@ -219,14 +220,29 @@ def start_tcpsrv(port, db):
     raise RuntimeError("xapian-tcpsrv did not start")
 
 
+def start_daemon(stub, *extra):
+    """sift-searchd over stub on a free port, result cache off, every
+    request on a worker: (process, port)."""
+    port = sift.free_port()
+    daemon = subprocess.Popen([sift.exe("sift-searchd"), "--index", str(stub), "--listen",
+                               "127.0.0.1:%d" % port, "--cache-mb", "0", "--inline-budget", "0",
+                               "--log-level", "warn", *extra],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return daemon, port
+
+
+def stop_daemon(daemon):
+    daemon.send_signal(signal.SIGTERM)
+    try:
+        daemon.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        daemon.kill()
+
+
 def check_remote_failures(res, stub, servers, tcpsrv_port, db_c):
     """A daemon over the stub with a remote shard: the shard stops, dies and
     comes back; errors name it, come within the timeout, and pass."""
-    port = sift.free_port()
-    daemon = subprocess.Popen([sift.exe("sift-searchd"), "--index", str(stub), "--listen",
-                               "127.0.0.1:%d" % port, "--query-timeout", "1500", "--threads", "2",
-                               "--cache-mb", "0", "--inline-budget", "0", "--log-level", "warn"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    daemon, port = start_daemon(stub, "--query-timeout", "1500", "--threads", "2")
     try:
         c = sift.connect_when_up(port)
         if c is None:
@@ -264,12 +280,25 @@ def check_remote_failures(res, stub, servers, tcpsrv_port, db_c):
         res.ok(ask("PING").get("ok") is True, "the connection stayed usable")
         c.close()
     finally:
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
+        stop_daemon(daemon)
         res.ok(daemon.returncode == 0, "sift-searchd exits 0 on SIGTERM (%s)" % daemon.returncode)
+
+
+def served_with_threads(res, stub, reqs):
+    """The answers of sift-searchd over the stub, each phrase's shards
+    matched on threads (--shard-threads 4 makes a pool on any machine)."""
+    daemon, port = start_daemon(stub, "--threads", "1", "--shard-threads", "4")
+    got = []
+    try:
+        c = sift.connect_when_up(port)
+        if c is None:
+            res.fail("sift-searchd did not start on the stub")
+            return got
+        got = [json.loads(c.request(line)) for line in reqs]
+        c.close()
+    finally:
+        stop_daemon(daemon)
+    return got
 
 
 def main():
@@ -304,6 +333,11 @@ def main():
                   d / "B"], input=("\n".join(reqs) + "\n").encode())
     got = [json.loads(line) for line in p.stdout.decode().splitlines()]
     compare(res, "three --index flags", reqs, want, got)
+    # The phrases take threads (and every fourth request besides, for the
+    # requests that do not): a third of the set keeps the sanitized runs short.
+    some = [i for i, r in enumerate(reqs) if '"' in r or i % 4 == 0]
+    compare(res, "the stub served with shards on threads", [reqs[i] for i in some],
+            [want[i] for i in some], served_with_threads(res, stub, [reqs[i] for i in some]))
 
     if subprocess.run(["sh", "-c", "command -v xapian-tcpsrv"], stdout=subprocess.DEVNULL).returncode:
         res.fail("xapian-tcpsrv is missing (scripts/install-deps.sh installs xapian-tools)")

@@ -1057,6 +1057,76 @@ static void test_xw_stub_of_shards_answers_like_one_index(void **state) {
   xw_db_free(s);
 }
 
+/* A page ranked by relevance, as "docid:weight ..." and its counts. */
+static const char *ranked(xw_db *db, const xw_query *q, const xw_search_opts *o) {
+  static char out[512];
+  err_t err = {0};
+  xw_mset *m = NULL;
+  if (xw_search(db, q, o, &m, &err)) fail_msg("xw_search: %s", err_message(&err));
+  size_t k = (size_t)snprintf(out, sizeof out, "%u/%u/%u:", xw_mset_matches_lower(m),
+                              xw_mset_matches_estimated(m), xw_mset_matches_upper(m));
+  for (uint32_t i = 0; i < xw_mset_size(m); i++)
+    k += (size_t)snprintf(out + k, sizeof out - k, " %u:%.17g", xw_mset_docid(m, i),
+                          xw_mset_weight(m, i));
+  xw_mset_free(m);
+  return out;
+}
+
+/* Shards matched apart (xw_par.cc), on the calling thread or on the pool's
+ * (main() sizes it), answer as Xapian's combined match: the same hits in
+ * the same order, with the same weights and exact totals, page by page and
+ * sorted by date both ways, a date filter from the column (its posting
+ * source copied to each thread) included. */
+static void test_xw_shards_matched_apart_answer_as_combined(void **state) {
+  (void)state;
+  err_t err = {0};
+  char stub[160];
+  two_shards("par", stub, sizeof stub, NULL);
+  xw_db *s = NULL;
+  xw_column *c = NULL;
+  assert_int_equal(xw_db_open(stub, &s, &err), 0);
+  assert_int_equal(xw_column_load(s, SLOT_DATE, 0, &c, &err), 0);
+  xw_query *range = NULL;
+  assert_int_equal(xw_query_column_range(s, c, "20231102", "20231103", 100, &range, NULL, &err), 0);
+  assert_non_null(range);
+  xw_query *qs[] = {
+      T("gaza"),
+      combine(XW_AND, 2, T("gaza"), T("city")),
+      combine(XW_OR, 3, T("strip"), T("hall"), T("port")),
+      combine(XW_PHRASE, 2, T("gaza"), T("city")),
+      combine(XW_AND_NOT, 2, T("city"), T("strip")),
+      combine(XW_AND_MAYBE, 2, T("city"), T("gaza")),
+      combine(XW_FILTER, 2, combine(XW_OR, 2, T("gaza"), T("city")), range),
+      xw_query_match_all(),
+  };
+  const char *first[] = {
+      "4/4/4:", "2/2/2:", "3/3/3:", "1/1/1: 1:", "3/3/3:", "3/3/3:", "3/3/3:", "5/5/5: 1:0"};
+  /* n2 and n4 share a day: a value's ties go by docid, up, both ways */
+  xw_search_opts pages[] = {
+      {.limit = 10, .check_at_least = UINT32_MAX},
+      {.offset = 1, .limit = 2, .check_at_least = UINT32_MAX},
+      {.limit = 0, .check_at_least = UINT32_MAX},
+      {.limit = 10, .sort = XW_SORT_VALUE_DESC, .sort_slot = SLOT_DATE},
+      {.offset = 1, .limit = 3, .sort = XW_SORT_VALUE_ASC, .sort_slot = SLOT_DATE}};
+  for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+    for (size_t p = 0; p < sizeof pages / sizeof pages[0]; p++) {
+      char combined[512];
+      xw_set_shard_plan(XW_SHARDS_COMBINED, 4);
+      snprintf(combined, sizeof combined, "%s", ranked(s, qs[i], &pages[p]));
+      if (p == 0 && strncmp(combined, first[i], strlen(first[i])))
+        fail_msg("query %zu: %s, expected it to begin %s", i, combined, first[i]);
+      xw_set_shard_plan(XW_SHARDS_APART, 4);
+      assert_string_equal(ranked(s, qs[i], &pages[p]), combined);
+      xw_set_shard_plan(XW_SHARDS_THREADS, 4);
+      assert_string_equal(ranked(s, qs[i], &pages[p]), combined);
+      xw_set_shard_plan(XW_SHARDS_AUTO, 4);
+    }
+    xw_query_free(qs[i]);
+  }
+  xw_column_free(c);
+  xw_db_free(s);
+}
+
 /* A shard without a term every match needs is left out of the match
  * (xw_narrow_shards): the answers stay the whole stub's. */
 static void test_xw_stub_leaves_out_shards_without_a_needed_term(void **state) {
@@ -1323,6 +1393,7 @@ static void test_xw_stale_reader_gets_modified(void **state) {
 }
 
 int main(void) {
+  xw_set_shard_plan(XW_SHARDS_AUTO, 4); /* a pool of threads on any machine */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_xw_counts_documents_and_terms),
       cmocka_unit_test(test_xw_prefix_each_stops_at_max),
@@ -1362,6 +1433,7 @@ int main(void) {
       cmocka_unit_test(test_xw_compact_gives_same_database),
       cmocka_unit_test(test_xw_stub_of_shards_answers_like_one_index),
       cmocka_unit_test(test_xw_stub_leaves_out_shards_without_a_needed_term),
+      cmocka_unit_test(test_xw_shards_matched_apart_answer_as_combined),
       cmocka_unit_test(test_xw_remote_shard_counts_facets),
       cmocka_unit_test(test_xw_open_missing_path_is_no_index),
       cmocka_unit_test(test_xw_second_writer_is_locked),

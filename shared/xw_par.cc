@@ -1,0 +1,293 @@
+/* xw_par.cc: ranking the shards of a local set on several threads, each
+ * shard on its own Enquire, and merging their hits (xw_search; see
+ * xw_int.h for the module).
+ *
+ * Xapian 1.4 matches a set of shards as one, on the calling thread: its
+ * matcher merges every shard's posting lists into one stream, and opens
+ * each term's posting (and for a phrase, position) lists in every shard, a
+ * B-tree descent and a block read each.  A three-word phrase on 4 shards
+ * read 42 postlist blocks where one index read 21, and took 1.5 times as
+ * long.  Those reads and the matching after them are independent per
+ * shard: matched apart, each shard weighted with the whole set's
+ * statistics (xw_global_bm25), on the pool's threads, the hits merged in
+ * Xapian's own order (weight, then the whole set's docid), the answers are
+ * the ones the combined match gives, sooner on a machine with cores to
+ * spare.
+ *
+ * When (XW_SHARDS_AUTO): a match with a phrase or NEAR (the position
+ * lists it opens in every shard are read at once), or one that walks at
+ * least XW_PAR_POSTINGS postings (xw_par_work).  Below that, handing
+ * shards to another thread costs more than it saves.  4 shards of the kit
+ * against one index, p50, eight alternating rounds on this 2-core VM
+ * (2026-12-04): a rare word 1.71 on threads, 1.31 combined; a word within
+ * a few weeks 1.54 and 1.19; but a common word 0.93 and 1.11, two common
+ * words 0.95 and 1.06, a two-word phrase 0.93 and 1.15, a three-word one
+ * 1.11 and 1.26.  Matched apart on one thread (XW_SHARDS_APART) the shards
+ * cost what the combined match costs; that plan is for comparison.
+ * And only while the process's searches, in progress (xw_par_busy) and
+ * queued (xw_note_waiting), leave cores idle: sift-searchd on 4 shards
+ * with 16 connections served 13-27% fewer phrases and common words a
+ * second when every search took threads.
+ *
+ * Threads: a process-wide pool of helpers (xw_set_shard_plan's count at
+ * the first use, by default the machine's cores, less one and at most
+ * XW_PAR_MAX - 1; none on one core, where AUTO is the combined match),
+ * started at the first use and never stopped.  The calling thread takes
+ * shards too, so a search never waits for a helper busy with another
+ * search.  Xapian's handles are not thread-safe, and its reference counts
+ * are not atomic: a task touches only its own shard's database and its own
+ * copy of the query (unserialised from the caller's, xw_registry() for the
+ * posting sources), and the caller touches neither until every task is
+ * done.
+ */
+#include "xw_int.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+enum { XW_PAR_MAX = 8, XW_PAR_POSTINGS = 1 << 13, XW_PAR_HITS = 1 << 17 };
+
+namespace {
+
+/* One parallel loop: tasks 0 .. n-1, claimed through next by whoever is
+ * free; done (under the pool's lock) counts those finished. */
+struct xw_job {
+  size_t n;
+  const std::function<void(size_t)> *fn;
+  std::atomic<size_t> next{0};
+  size_t done = 0;
+};
+
+struct xw_pool {
+  std::mutex mu;
+  std::condition_variable work, finished;
+  std::deque<xw_job *> jobs; /* jobs with tasks left to claim */
+  unsigned helpers = 0;
+};
+
+std::atomic<unsigned> xw_par_threads{0}; /* xw_set_shard_plan; 0: the cores */
+std::atomic<int> xw_par_plan{XW_SHARDS_AUTO};
+std::atomic<unsigned> xw_par_searching{0}; /* searches in progress (xw_par_busy) */
+std::atomic<int> xw_par_waiting{0};        /* searches queued (xw_note_waiting) */
+
+/* A helper: claims tasks of the oldest job until none is left.  A job stays
+ * alive while it is queued (its caller unqueues it under the lock before
+ * waiting) or while a task of it a helper claimed is unfinished (done < n). */
+void xw_helper(xw_pool *p) {
+  std::unique_lock<std::mutex> lk(p->mu);
+  for (;;) {
+    p->work.wait(lk, [&] { return !p->jobs.empty(); });
+    xw_job *j = p->jobs.front();
+    size_t k = j->next.fetch_add(1);
+    if (k >= j->n) {
+      p->jobs.pop_front();
+      continue;
+    }
+    lk.unlock();
+    (*j->fn)(k);
+    lk.lock();
+    if (++j->done == j->n) p->finished.notify_all();
+  }
+}
+
+/* The pool, started at first use; leaked on purpose: its threads wait on
+ * it until the process ends. */
+xw_pool *xw_pool_get() {
+  static xw_pool *pool = [] {
+    xw_pool *p = new xw_pool;
+    unsigned want = xw_par_threads.load();
+    if (!want) want = std::thread::hardware_concurrency();
+    p->helpers = std::min<unsigned>(std::max(want, 1u), XW_PAR_MAX) - 1;
+    for (unsigned i = 0; i < p->helpers; i++) {
+      try {
+        std::thread(xw_helper, p).detach();
+      } catch (const std::system_error &) { /* no more threads: fewer helpers */
+        p->helpers = i;
+        break;
+      }
+    }
+    return p;
+  }();
+  return pool;
+}
+
+/* Run fn(k) for every k < n, on the calling thread and the pool's helpers;
+ * returns when all have run.  fn must not throw. */
+void xw_par_each(size_t n, const std::function<void(size_t)> &fn) {
+  xw_pool *p = xw_pool_get();
+  xw_job j;
+  j.n = n;
+  j.fn = &fn;
+  if (p->helpers && n > 1) {
+    {
+      std::lock_guard<std::mutex> lk(p->mu);
+      p->jobs.push_back(&j);
+    }
+    p->work.notify_all();
+  }
+  size_t mine = 0;
+  for (size_t k; (k = j.next.fetch_add(1)) < n; mine++) fn(k);
+  std::unique_lock<std::mutex> lk(p->mu);
+  auto it = std::find(p->jobs.begin(), p->jobs.end(), &j);
+  if (it != p->jobs.end()) p->jobs.erase(it);
+  j.done += mine;
+  p->finished.wait(lk, [&] { return j.done == j.n; });
+}
+
+/* A hit of one shard's match, placed in the whole set. */
+struct xw_ref {
+  double w;
+  Xapian::docid d;
+  uint32_t k, i;
+  std::string key; /* a value sort's key */
+};
+
+} /* namespace */
+
+/* The postings a match of q walks, roughly: a conjunction walks about its
+ * rarest part (the others are skipped along it), a disjunction all of its
+ * parts, a phrase its positions too.  A filter of ours (a posting source)
+ * counts its documents (xw_query.extra_cost, all such filters'). */
+static uint64_t xw_par_work(xw_db &x, const xw_query &xq, const Xapian::Query &q) {
+  switch (q.get_type()) {
+    case Xapian::Query::LEAF_TERM:
+      return xw_termfreq(x, *q.get_terms_begin());
+    case Xapian::Query::LEAF_MATCH_NOTHING:
+      return 0;
+    case Xapian::Query::LEAF_POSTING_SOURCE:
+      return xq.extra_cost;
+    case Xapian::Query::LEAF_MATCH_ALL:
+    case Xapian::Query::OP_VALUE_RANGE:
+    case Xapian::Query::OP_VALUE_GE:
+    case Xapian::Query::OP_VALUE_LE:
+    case Xapian::Query::OP_WILDCARD:
+      return x.db.get_doccount();
+    case Xapian::Query::OP_AND:
+    case Xapian::Query::OP_FILTER:
+    case Xapian::Query::OP_PHRASE:
+    case Xapian::Query::OP_NEAR: {
+      uint64_t least = UINT64_MAX;
+      for (size_t i = 0; i < q.get_num_subqueries(); i++)
+        least = std::min(least, xw_par_work(x, xq, q.get_subquery(i)));
+      bool positional =
+          q.get_type() == Xapian::Query::OP_PHRASE || q.get_type() == Xapian::Query::OP_NEAR;
+      return least == UINT64_MAX ? 0 : positional ? 2 * least : least;
+    }
+    case Xapian::Query::OP_AND_NOT:
+    case Xapian::Query::OP_AND_MAYBE:
+    case Xapian::Query::OP_SCALE_WEIGHT:
+      return xw_par_work(x, xq, q.get_subquery(0));
+    default: { /* OR and its kin */
+      uint64_t sum = 0;
+      for (size_t i = 0; i < q.get_num_subqueries(); i++)
+        sum += std::min<uint64_t>(xw_par_work(x, xq, q.get_subquery(i)), UINT32_MAX);
+      return sum;
+    }
+  }
+}
+
+/* Whether q holds a phrase or NEAR: each opens its terms' position lists
+ * in every shard, a block read each, which threads read at once. */
+static bool xw_positional(const Xapian::Query &q) {
+  Xapian::Query::op t = q.get_type();
+  if (t == Xapian::Query::OP_PHRASE || t == Xapian::Query::OP_NEAR) return true;
+  for (size_t i = 0; i < q.get_num_subqueries(); i++)
+    if (xw_positional(q.get_subquery(i))) return true;
+  return false;
+}
+
+bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t page_end) {
+  int plan = xw_par_plan.load();
+  if (!x.local || x.writable || x.shards.size() < 2 || plan == XW_SHARDS_COMBINED) return false;
+  size_t flagged = 0;
+  for (size_t k = 0; k < x.shards.size(); k++) flagged += !mask || mask[k];
+  /* Each shard returns the page's first page_end hits, not the set: a deep
+   * page over many shards stays on the combined match, whose memory is one
+   * page's. */
+  if (flagged < 2 || page_end * flagged > XW_PAR_HITS) return false;
+  if (plan != XW_SHARDS_AUTO) return true;
+  /* Each search on threads needs two cores or more: past that the
+   * searches in progress and those queued for a thread (a daemon's) keep
+   * the cores busy, and shards apart cost more CPU in all. */
+  unsigned helpers = xw_pool_get()->helpers;
+  int waiting = std::max(xw_par_waiting.load(), 0);
+  return (helpers && 2 * (xw_par_searching.load() + (unsigned)waiting) <= helpers + 1 &&
+          (xw_positional(q.q) || xw_par_work(x, q, q.q) >= XW_PAR_POSTINGS));
+}
+
+void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
+                  const xw_global_stats &global, const xw_search_opts &o, Xapian::doccount check,
+                  xw_mset &m) {
+  size_t n = x.shards.size();
+  std::string wire = q.g.serialise();
+  std::vector<Xapian::MSet> parts(n);
+  std::vector<std::exception_ptr> errs(n);
+  Xapian::doccount want = o.offset + o.limit;
+  if (want < o.offset) want = Xapian::doccount(-1);
+  bool by_value = o.sort != XW_SORT_RELEVANCE, desc = o.sort == XW_SORT_VALUE_DESC;
+  std::function<void(size_t)> task = [&](size_t k) {
+    if (mask && !mask[k]) return;
+    try {
+      Xapian::Enquire enq(x.shards[k].db);
+      enq.set_query(Xapian::Query::unserialise(wire, xw_registry()));
+      enq.set_weighting_scheme(xw_global_bm25(o.bm25_k1, o.bm25_b, &global));
+      if (by_value) enq.set_sort_by_value(o.sort_slot, desc);
+#ifndef XW_NO_XAPIAN_TIMER
+      if (o.time_limit > 0) enq.set_time_limit(o.time_limit);
+#endif
+      parts[k] = enq.get_mset(0, want, check);
+    } catch (...) {
+      errs[k] = std::current_exception();
+    }
+  };
+  if (xw_par_plan.load() != XW_SHARDS_APART) xw_par_each(n, task);
+  else
+    for (size_t k = 0; k < n; k++) task(k);
+  for (auto &e : errs)
+    if (e) std::rethrow_exception(e);
+
+  /* Xapian's order (matcher/msetcmp.cc): the weight descending, or the
+   * value either way; then the docid ascending. */
+  std::vector<xw_ref> refs;
+  m.lower = m.estimated = m.upper = 0;
+  for (size_t k = 0; k < n; k++) {
+    m.lower += parts[k].get_matches_lower_bound();
+    m.estimated += parts[k].get_matches_estimated();
+    m.upper += parts[k].get_matches_upper_bound();
+    for (auto it = parts[k].begin(); it != parts[k].end(); ++it)
+      refs.push_back({it.get_weight(), xw_whole_docid(*it, k, n), (uint32_t)k,
+                      (uint32_t)it.get_rank(), by_value ? it.get_sort_key() : std::string()});
+  }
+  auto before = [&](const xw_ref &a, const xw_ref &b) {
+    if (by_value) {
+      int c = a.key.compare(b.key);
+      if (c) return desc ? c > 0 : c < 0;
+    } else if (a.w != b.w) {
+      return a.w > b.w;
+    }
+    return a.d < b.d;
+  };
+  size_t keep = std::min<size_t>(refs.size(), want);
+  std::partial_sort(refs.begin(), refs.begin() + keep, refs.end(), before);
+  for (size_t i = std::min<size_t>(o.offset, keep); i < keep; i++)
+    m.hits.push_back({refs[i].k, refs[i].i, refs[i].d});
+  m.parts = std::move(parts);
+  m.nshards = n;
+}
+
+xw_par_busy::xw_par_busy() { xw_par_searching.fetch_add(1); }
+xw_par_busy::~xw_par_busy() { xw_par_searching.fetch_sub(1); }
+
+extern "C" void xw_note_waiting(int delta) { xw_par_waiting.fetch_add(delta); }
+
+extern "C" void xw_set_shard_plan(xw_shard_plan plan, unsigned threads) {
+  xw_par_plan.store(plan);
+  xw_par_threads.store(threads);
+}
