@@ -76,7 +76,14 @@ struct eng {
   /* Date ranges from the day column (eng_date_column): 0 not tried, 1 yes,
    * 2 no (no column, or one that misses dated articles). */
   unsigned char day_filter;
-  uint32_t *outlet_ids; /* eng_outlet_ids of cols[QP_FACET_OUTLET], at first use */
+  /* Outlets of cols[QP_FACET_OUTLET], at first use (eng_outlets): ids as
+   * eng_outlet_ids gives them; keys, each spelling's key and value id, by
+   * key; outlet_ok, per outlet id, whether outlet: is answered from the
+   * column (eng_outlet_column): 0 not checked, 1 yes, 2 no. */
+  uint32_t *outlet_ids;
+  struct eng_okey *outlet_keys; /* eng_okey_t */
+  size_t noutlet_keys;
+  unsigned char *outlet_ok;
   dup_groups_t *groups; /* copy groups (dup.h), built at first use */
 };
 
@@ -95,6 +102,18 @@ static uint64_t eng_now_ns(void) {
 }
 
 static uint32_t eng_ymd(const char *v);
+static const xw_column *eng_column(eng_t *e, qp_facet_t f);
+
+/* An outlet's filter key (tok_key, which outlet: matches) and an id. */
+typedef struct eng_okey {
+  const char *key;
+  uint32_t id;
+} eng_okey_t;
+
+static void eng_okeys_free(eng_okey_t *k, size_t n) {
+  for (size_t i = 0; i < n; i++) free((char *)k[i].key);
+  free(k);
+}
 
 /* ---- opening ---- */
 
@@ -323,6 +342,8 @@ void eng_free(eng_t *e) {
   if (!e) return;
   for (size_t f = 0; f < QP_FACET__COUNT; f++) xw_column_free(e->cols[f]);
   free(e->outlet_ids);
+  eng_okeys_free(e->outlet_keys, e->noutlet_keys);
+  free(e->outlet_ok);
   dup_groups_free(e->groups);
   eng_drop_meta(e);
   xw_db_free(e->db);
@@ -553,6 +574,110 @@ static xw_query *eng_near(eng_build_t *b, const qp_node_t *n) {
   return q;
 }
 
+static int eng_str_cmp(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int eng_okey_cmp(const void *a, const void *b) {
+  const eng_okey_t *x = a, *y = b;
+  int c = strcmp(x->key, y->key);
+  return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* One id per outlet for each value id of the outlet column oc: the
+ * smallest value id with the same filter key (tok_key, which outlet:
+ * matches), so its spellings count as one outlet; 0 for a value without a
+ * key (none, or no letter or digit), which no outlet: matches.
+ * malloc'ed; NULL on ENOMEM.  With keys, *keys = each value's key and id,
+ * by key then id (*nkeys of them; eng_okeys_free), else they are freed. */
+static uint32_t *eng_outlet_ids(const xw_column *oc, eng_okey_t **keys, size_t *nkeys) {
+  uint32_t no = xw_column_nvalues(oc);
+  uint32_t *ids = calloc(no ? no : 1, sizeof *ids);
+  eng_okey_t *k = calloc(no ? no : 1, sizeof *k);
+  size_t nk = 0;
+  for (uint32_t id = 1; ids && k && id < no; id++) {
+    char key[SCHEMA_MAX_KEY + 1];
+    size_t vl, kl;
+    const char *v = xw_column_name(oc, id, &vl);
+    if (!(kl = tok_key(v, vl, key, sizeof key))) continue;
+    char *own = malloc(kl + 1);
+    if (!own) goto fail;
+    memcpy(own, key, kl);
+    own[kl] = '\0';
+    k[nk].key = own;
+    k[nk++].id = id;
+  }
+  if (!ids || !k) goto fail;
+  qsort(k, nk, sizeof *k, eng_okey_cmp);
+  for (size_t i = 0; i < nk; i++)
+    ids[k[i].id] = i && !strcmp(k[i].key, k[i - 1].key) ? ids[k[i - 1].id] : k[i].id;
+  if (keys) {
+    *keys = k;
+    *nkeys = nk;
+    return ids;
+  }
+  goto out;
+fail:
+  free(ids);
+  ids = NULL;
+out:
+  eng_okeys_free(k, nk);
+  return ids;
+}
+
+/* The engine's outlet ids and keys (outlet_ids, outlet_keys), made at
+ * the first call; NULL on ENOMEM. */
+static const uint32_t *eng_outlets(eng_t *e, const xw_column *oc) {
+  if (!e->outlet_ids) e->outlet_ids = eng_outlet_ids(oc, &e->outlet_keys, &e->noutlet_keys);
+  return e->outlet_ids;
+}
+
+static int eng_okey_key_cmp(const void *a, const void *b) {
+  return strcmp(((const eng_okey_t *)a)->key, ((const eng_okey_t *)b)->key);
+}
+
+/* Spellings past this many fall back to the outlet term. */
+#define ENG_OUTLET_SPELLINGS 64
+
+/* outlet:key from the outlet column (xw_query_column_ids): the outlet
+ * term opens its posting list in every shard (4 shards of the kit: 16
+ * block reads more for a phrase within an outlet than for the phrase alone,
+ * where one index read none more), the column's set, made at the outlet's
+ * first use and kept, opens nothing.  p50 of a phrase within an outlet
+ * (the kit, 2026-12-04): 4 shards as one match 180 us with the term, 161
+ * from the column, on threads 206 and 187; one index 122 and 121.  The column's documents for the outlet are
+ * checked against the term's count at its first use (an index whose keys
+ * were made by other rules keeps the term).  NULL: use the term. */
+static xw_query *eng_outlet_column(eng_t *e, const char *key) {
+  const xw_column *oc = eng_column(e, QP_FACET_OUTLET);
+  if (!oc || !eng_outlets(e, oc)) return NULL;
+  if (!e->outlet_ok && !(e->outlet_ok = calloc(xw_column_nvalues(oc), 1))) return NULL;
+  eng_okey_t probe = {key, 0};
+  const eng_okey_t *k = e->outlet_keys, *end = k + e->noutlet_keys;
+  const eng_okey_t *hit = bsearch(&probe, k, e->noutlet_keys, sizeof *k, eng_okey_key_cmp);
+  if (!hit) return NULL; /* no article has it: the term finds none as fast */
+  while (hit > k && !strcmp(hit[-1].key, key)) hit--;
+  uint32_t ids[ENG_OUTLET_SPELLINGS], total = 0;
+  size_t n = 0;
+  for (; hit < end && !strcmp(hit->key, key); hit++) {
+    if (n == ENG_OUTLET_SPELLINGS) return NULL;
+    ids[n++] = hit->id;
+    total += xw_column_total(oc, hit->id);
+  }
+  unsigned char *ok = &e->outlet_ok[e->outlet_ids[ids[0]]];
+  if (!*ok) {
+    char term[ENG_TERM_CAP];
+    int len = snprintf(term, sizeof term, "%s%s", SCHEMA_P_OUTLET, key);
+    *ok = len > 0 && (size_t)len < sizeof term && xw_db_termfreq(e->db, term, (size_t)len) == total
+              ? 1
+              : 2;
+  }
+  xw_query *q = NULL;
+  err_t err = {0};
+  if (*ok != 1 || xw_query_column_ids(e->db, oc, ids, n, &q, &err)) return NULL;
+  return q;
+}
+
 static xw_query *eng_filter(eng_build_t *b, const qp_node_t *n) {
   const char *prefix = n->field == QF_OUTLET   ? SCHEMA_P_OUTLET
                        : n->field == QF_AUTHOR ? SCHEMA_P_AUTHOR
@@ -562,6 +687,10 @@ static xw_query *eng_filter(eng_build_t *b, const qp_node_t *n) {
   if (n->field == QF_LANG) {
     key = tok_lang_algorithm(n->key);
     if (!key) return xw_query_match_nothing();
+  }
+  if (n->field == QF_OUTLET && !n->prefix) {
+    xw_query *q = eng_outlet_column(b->e, key);
+    if (q) return q;
   }
   if (n->prefix) { /* outlet:fox*: every name whose key starts so */
     char term[ENG_TERM_CAP];
@@ -631,8 +760,6 @@ static xw_query *eng_date_terms(eng_t *e, uint32_t lo, uint32_t hi, size_t *nter
  * every term in every shard (measured, a three-week range on 4 shards: 29
  * block reads a query against one index's 9, and 1.75 times its time). */
 #define ENG_DATE_DOCS_PER_TERM 256
-
-static const xw_column *eng_column(eng_t *e, qp_facet_t f);
 
 /* The day column, when it holds every dated article: an index written
  * before every article had a day value (format 1) may have none. */
@@ -1369,58 +1496,6 @@ static size_t eng_dedupe(eng_collapse_t *c, eng_cand_t *cands, size_t n, size_t 
   return k;
 }
 
-/* An outlet's filter key (tok_key, which outlet: matches) and an id. */
-typedef struct eng_okey {
-  const char *key;
-  uint32_t id;
-} eng_okey_t;
-
-static int eng_str_cmp(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int eng_okey_cmp(const void *a, const void *b) {
-  const eng_okey_t *x = a, *y = b;
-  int c = strcmp(x->key, y->key);
-  return c ? c : (x->id > y->id) - (x->id < y->id);
-}
-
-/* One id per outlet for each value id of the outlet column oc: the
- * smallest value id with the same filter key (tok_key, which outlet:
- * matches), so its spellings count as one outlet; 0 for a value without a
- * key (none, or no letter or digit), which no outlet: matches.
- * malloc'ed; NULL on ENOMEM. */
-static uint32_t *eng_outlet_ids(const xw_column *oc) {
-  uint32_t no = xw_column_nvalues(oc);
-  uint32_t *ids = calloc(no ? no : 1, sizeof *ids);
-  eng_okey_t *k = calloc(no ? no : 1, sizeof *k);
-  size_t nk = 0;
-  for (uint32_t id = 1; ids && k && id < no; id++) {
-    char key[SCHEMA_MAX_KEY + 1];
-    size_t vl, kl;
-    const char *v = xw_column_name(oc, id, &vl);
-    if (!(kl = tok_key(v, vl, key, sizeof key))) continue;
-    char *own = malloc(kl + 1);
-    if (!own) goto fail;
-    memcpy(own, key, kl);
-    own[kl] = '\0';
-    k[nk].key = own;
-    k[nk++].id = id;
-  }
-  if (!ids || !k) goto fail;
-  qsort(k, nk, sizeof *k, eng_okey_cmp);
-  for (size_t i = 0; i < nk; i++)
-    ids[k[i].id] = i && !strcmp(k[i].key, k[i - 1].key) ? ids[k[i - 1].id] : k[i].id;
-  goto out;
-fail:
-  free(ids);
-  ids = NULL;
-out:
-  for (size_t i = 0; i < nk; i++) free((char *)k[i].key);
-  free(k);
-  return ids;
-}
-
 /* The outlet of docid d (the outlet column, else its value), in the arena. */
 static const char *eng_outlet_of(eng_t *e, xw_docid d, arena_t *a) {
   const xw_column *oc = eng_column(e, QP_FACET_OUTLET);
@@ -2155,9 +2230,8 @@ int eng_timeline(eng_t *e, const qp_query_t *q, arena_t *a, eng_timeline_t *out,
   /* The engine's column keeps its outlet ids; a stub's, loaded for this
    * request, has them for the request. */
   const uint32_t *okey;
-  if (oc == eng_column(e, QP_FACET_OUTLET))
-    okey = e->outlet_ids ? e->outlet_ids : (e->outlet_ids = eng_outlet_ids(oc));
-  else okey = own_ids = eng_outlet_ids(oc);
+  if (oc == eng_column(e, QP_FACET_OUTLET)) okey = eng_outlets(e, oc);
+  else okey = own_ids = eng_outlet_ids(oc, NULL, NULL);
   if (!okey) goto nomem;
 
   uint32_t nd = xw_column_nvalues(dc), lo = 0, hi = 0, mlo = 0, mhi = 0;

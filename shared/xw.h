@@ -329,6 +329,15 @@ uint32_t xw_column_total(const xw_column *c, uint32_t id); /* documents with it 
 int xw_query_column_range(xw_db *db, const xw_column *c, const char *lo, const char *hi,
                           uint32_t max, xw_query **out, uint32_t *count, err_t *err);
 
+/* The documents whose value id in column c is one of ids[0 .. n), as a
+ * filter answered from memory like xw_query_column_range's; *out = NULL
+ * (and 0 returned) when db has a remote shard or two shards that cannot be
+ * told apart.  The column keeps the set (at most as many docids as it has
+ * documents, in all), so asking for the same ids again costs nothing more
+ * than the query. */
+int xw_query_column_ids(xw_db *db, const xw_column *c, const uint32_t *ids, size_t n,
+                        xw_query **out, err_t *err);
+
 /* The OR of document d's most distinctive terms (Xapian's expand set with
  * d as the relevant set), at most n of them, keeping only those keep()
  * accepts: "more like this".  *out = NULL and 0 when none is left;

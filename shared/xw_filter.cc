@@ -135,6 +135,64 @@ const Xapian::Registry &xw_registry() {
   return *reg;
 }
 
+/* How many documents value ids ids[0 .. n) hold (id 0, no value, none). */
+static uint64_t xw_docset_count(const xw_column &c, const uint16_t *ids, size_t n) {
+  uint64_t total = 0;
+  for (size_t i = 0; i < n; i++)
+    if (ids[i]) total += c.totals[ids[i]];
+  return total;
+}
+
+/* The documents of value ids ids[0 .. n) (count of them), split among db's
+ * shards; NULL when two shards cannot be told apart.  The column's
+ * postings are built. */
+static std::shared_ptr<const xw_docset> xw_docset_make(xw_db &db, const xw_column &c,
+                                                       const uint16_t *ids, size_t n,
+                                                       uint64_t count) {
+  const xw_column_postings &p = c.postings;
+  auto set = std::make_shared<xw_docset>();
+  size_t nshards = std::max<size_t>(db.shards.size(), 1);
+  if (nshards > 1) {
+    set->shard_of = xw_db_uuids(db);
+    if (set->shard_of->empty()) return nullptr;
+  }
+  /* Gather the values' lists and order them: by sorting when the set is
+   * small against the database, else by a pass over a bitmap. */
+  size_t words = c.ids.size() / 64 + 1;
+  std::vector<Xapian::docid> all;
+  all.reserve(count);
+  if (count * 16 < words || n == 1) {
+    for (size_t i = 0; i < n; i++)
+      if (ids[i])
+        all.insert(all.end(), p.docs.begin() + p.start[ids[i]],
+                   p.docs.begin() + p.start[ids[i] + 1]);
+    if (n > 1) std::sort(all.begin(), all.end());
+  } else {
+    xw_bits bits(words, 0);
+    for (size_t i = 0; i < n; i++)
+      if (ids[i])
+        for (uint32_t j = p.start[ids[i]]; j < p.start[ids[i] + 1]; j++)
+          bits[p.docs[j] / 64] |= (uint64_t)1 << (p.docs[j] % 64);
+    xw_bits_each(bits, [&](Xapian::docid d) { all.push_back(d); });
+  }
+  if (nshards == 1) {
+    set->docs = std::move(all);
+    set->start = {0, (uint32_t)set->docs.size()};
+  } else {
+    xw_docset_split(*set, all, nshards);
+  }
+  return set;
+}
+
+/* A filter matching set's documents. */
+static xw_query *xw_docset_query(std::shared_ptr<const xw_docset> set) {
+  uint64_t n = set->docs.size();
+  Xapian::Query q((new xw_docset_source(std::move(set)))->release());
+  xw_query *x = new xw_query{q, q, true};
+  x->extra_cost = n;
+  return x;
+}
+
 extern "C" {
 
 int xw_query_column_range(xw_db *db, const xw_column *c, const char *lo, const char *hi,
@@ -151,45 +209,43 @@ int xw_query_column_range(xw_db *db, const xw_column *c, const char *lo, const c
     auto last = std::upper_bound(first, p.order.end(), h, [&](const std::string &v, uint16_t id) {
       return v < c->names[id];
     });
-    uint64_t n = 0;
-    for (auto it = first; it != last; ++it)
-      if (*it) n += c->totals[*it]; /* id 0: no value */
+    uint64_t n = xw_docset_count(*c, &*first, (size_t)(last - first));
     if (count) *count = (uint32_t)std::min<uint64_t>(n, UINT32_MAX);
     if (n > max || !db->local) return 0;
-    auto set = std::make_shared<xw_docset>();
-    size_t nshards = std::max<size_t>(db->shards.size(), 1);
-    if (nshards > 1) {
-      set->shard_of = xw_db_uuids(*db);
-      if (set->shard_of->empty()) return 0;
+    auto set = xw_docset_make(*db, *c, &*first, (size_t)(last - first), n);
+    if (set) *out = xw_docset_query(std::move(set));
+    return 0;
+  });
+}
+
+int xw_query_column_ids(xw_db *db, const xw_column *c, const uint32_t *ids, size_t n,
+                        xw_query **out, err_t *err) {
+  *out = NULL;
+  if (!db || !c || (!ids && n)) return err_set(err, ERR_INVAL, 0, "no database, column or ids");
+  return xw_try(err, [&] {
+    if (!db->local) return 0;
+    std::vector<uint16_t> key;
+    for (size_t i = 0; i < n; i++)
+      if (ids[i] && ids[i] < c->names.size()) key.push_back((uint16_t)ids[i]);
+    std::sort(key.begin(), key.end());
+    key.erase(std::unique(key.begin(), key.end()), key.end());
+    xw_column_postings &p = c->postings;
+    auto it = p.kept.find(key);
+    if (it == p.kept.end()) {
+      xw_postings_of(*c);
+      uint64_t count = xw_docset_count(*c, key.data(), key.size());
+      auto set = xw_docset_make(*db, *c, key.data(), key.size(), count);
+      if (!set) return 0;
+      /* Sets of distinct values hold each document once: past as many
+       * docids as the column has documents, the ids asked overlap. */
+      if (p.kept_docs + count > c->ids.size()) {
+        p.kept.clear();
+        p.kept_docs = 0;
+      }
+      p.kept_docs += count;
+      it = p.kept.emplace(std::move(key), std::move(set)).first;
     }
-    /* Gather the values' lists and order them: by sorting when the range
-     * is small against the database, else by a pass over a bitmap. */
-    size_t words = c->ids.size() / 64 + 1;
-    std::vector<Xapian::docid> all;
-    all.reserve(n);
-    if (n * 16 < words || last - first == 1) {
-      for (auto it = first; it != last; ++it)
-        if (*it)
-          all.insert(all.end(), p.docs.begin() + p.start[*it], p.docs.begin() + p.start[*it + 1]);
-      if (last - first > 1) std::sort(all.begin(), all.end());
-    } else {
-      xw_bits bits(words, 0);
-      for (auto it = first; it != last; ++it)
-        if (*it)
-          for (uint32_t i = p.start[*it]; i < p.start[*it + 1]; i++)
-            bits[p.docs[i] / 64] |= (uint64_t)1 << (p.docs[i] % 64);
-      xw_bits_each(bits, [&](Xapian::docid d) { all.push_back(d); });
-    }
-    if (nshards == 1) {
-      set->docs = std::move(all);
-      set->start = {0, (uint32_t)set->docs.size()};
-    } else {
-      xw_docset_split(*set, all, nshards);
-    }
-    Xapian::Query q((new xw_docset_source(std::move(set)))->release());
-    xw_query *x = new xw_query{q, q, true};
-    x->extra_cost = n;
-    *out = x;
+    *out = xw_docset_query(it->second);
     return 0;
   });
 }

@@ -25,6 +25,7 @@ extern "C" {
 
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -118,14 +119,20 @@ struct xw_namer {
   void finish();
 };
 
-/* A column's documents by value, for ranges (xw_filter.cc), built at the
- * first range asked of it: value ids in their values' byte order; id k's
- * docids, ascending, are docs[start[k] .. start[k + 1]). */
+struct xw_docset; /* xw_filter.cc */
+
+/* A column's documents by value, for filters (xw_filter.cc), built at the
+ * first filter asked of it: value ids in their values' byte order; id k's
+ * docids, ascending, are docs[start[k] .. start[k + 1]).  kept: the sets
+ * of xw_query_column_ids, by their ids (ascending), kept_docs docids in
+ * all. */
 struct xw_column_postings {
   bool built = false;
   std::vector<uint16_t> order;
   std::vector<uint32_t> start;
   std::vector<Xapian::docid> docs;
+  std::map<std::vector<uint16_t>, std::shared_ptr<const xw_docset>> kept;
+  uint64_t kept_docs = 0;
 };
 
 struct xw_column {

@@ -561,6 +561,56 @@ static void test_xw_column_range_on_shards(void **state) {
   xw_db_free(s);
 }
 
+/* The value id of name in column c (0: none). */
+static uint32_t column_id_of(const xw_column *c, const char *name) {
+  for (uint32_t id = 1; id < xw_column_nvalues(c); id++) {
+    size_t n = 0;
+    const char *v = xw_column_name(c, id, &n);
+    if (n == strlen(name) && !memcmp(v, name, n)) return id;
+  }
+  return 0;
+}
+
+/* The documents of value ids, each shard its own, the same when asked
+ * again (the column keeps the set); none for shards that cannot be told
+ * apart. */
+static void test_xw_column_ids_on_shards(void **state) {
+  (void)state;
+  err_t err = {0};
+  char stub[160], twice[160];
+  two_shards("ids", stub, sizeof stub, twice);
+  xw_db *s = NULL;
+  xw_column *c = NULL;
+  assert_int_equal(xw_db_open(stub, &s, &err), 0);
+  assert_int_equal(xw_column_load(s, SLOT_OUTLET, 0, &c, &err), 0);
+  uint32_t ap = column_id_of(c, "AP"), both[] = {column_id_of(c, "Reuters"), ap};
+  assert_true(ap && both[0]);
+  xw_search_opts o = {.limit = 100, .sort = XW_SORT_VALUE_ASC, .sort_slot = 99};
+  for (int again = 0; again < 2; again++) {
+    xw_query *q = NULL;
+    assert_int_equal(xw_query_column_ids(s, c, &ap, 1, &q, &err), 0);
+    assert_non_null(q);
+    assert_string_equal(hits_with(s, q, &o), "3 4 5");
+    assert_int_equal(xw_query_column_ids(s, c, &ap, 1, &q, &err), 0);
+    assert_string_equal(hits_with(s, combine(XW_FILTER, 2, T("gaza"), q), &o), "4 5");
+    assert_int_equal(xw_query_column_ids(s, c, &ap, 1, &q, &err), 0);
+    assert_string_equal(hits_with(s, combine(XW_AND_NOT, 2, T("gaza"), q), &o), "1 2");
+    assert_int_equal(xw_query_column_ids(s, c, both, 2, &q, &err), 0);
+    assert_string_equal(hits_with(s, q, &o), "1 2 3 4 5");
+  }
+  xw_column_free(c);
+  xw_db_free(s);
+
+  assert_int_equal(xw_db_open(twice, &s, &err), 0);
+  assert_int_equal(xw_column_load(s, SLOT_OUTLET, 0, &c, &err), 0);
+  xw_query *q = NULL;
+  ap = column_id_of(c, "AP");
+  assert_int_equal(xw_query_column_ids(s, c, &ap, 1, &q, &err), 0);
+  assert_null(q);
+  xw_column_free(c);
+  xw_db_free(s);
+}
+
 static void test_xw_scale_zero_keeps_matches_without_weight(void **state) {
   (void)state;
   err_t err = {0};
@@ -1414,6 +1464,7 @@ int main(void) {
       cmocka_unit_test(test_xw_value_range_is_inclusive_with_open_ends),
       cmocka_unit_test(test_xw_column_range_matches_the_value_range),
       cmocka_unit_test(test_xw_column_range_on_shards),
+      cmocka_unit_test(test_xw_column_ids_on_shards),
       cmocka_unit_test(test_xw_scale_zero_keeps_matches_without_weight),
       cmocka_unit_test(test_xw_describe_names_terms),
       cmocka_unit_test(test_xw_sorts_by_value_both_ways),
