@@ -18,12 +18,15 @@
  * lists it opens in every shard are read at once), or one that walks at
  * least XW_PAR_POSTINGS postings (xw_par_work).  Below that, handing
  * shards to another thread costs more than it saves.  4 shards of the kit
- * against one index, p50, eight alternating rounds on this 2-core VM
- * (2026-12-04): a rare word 1.71 on threads, 1.31 combined; a word within
- * a few weeks 1.54 and 1.19; but a common word 0.93 and 1.11, two common
- * words 0.95 and 1.06, a two-word phrase 0.93 and 1.15, a three-word one
- * 1.11 and 1.26.  Matched apart on one thread (XW_SHARDS_APART) the shards
- * cost what the combined match costs; that plan is for comparison.
+ * against one index, p50, five alternating rounds on this 2-core VM
+ * (2026-12-04, helpers that spin before sleeping, xw_spin): a rare word
+ * 1.50 on threads, 1.37 combined; a word within a few weeks 1.37 and 1.10;
+ * but a common word 0.74 and 1.13, two common words 0.92 and 1.09, a
+ * two-word phrase 0.86 and 1.16, a three-word one 0.90 and 1.41, a phrase
+ * within an outlet 1.18 and 1.47.  Two common words at 8,192 postings and
+ * more 1.09, at 2,048 0.95.  Matched apart on one thread (XW_SHARDS_APART)
+ * the shards cost what the combined match costs; that plan is for
+ * comparison.
  * And only while the process's searches, in progress (xw_par_busy) and
  * queued (xw_note_waiting), leave cores idle: sift-searchd on 4 shards
  * with 16 connections served 13-27% fewer phrases and common words a
@@ -44,6 +47,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -52,23 +56,25 @@
 #include <system_error>
 #include <thread>
 
-enum { XW_PAR_MAX = 8, XW_PAR_POSTINGS = 1 << 13, XW_PAR_HITS = 1 << 17 };
+enum { XW_PAR_MAX = 8, XW_PAR_POSTINGS = 1 << 11, XW_PAR_HITS = 1 << 17 };
 
 namespace {
 
 /* One parallel loop: tasks 0 .. n-1, claimed through next by whoever is
- * free; done (under the pool's lock) counts those finished. */
+ * free; done counts those finished. */
 struct xw_job {
   size_t n;
   const std::function<void(size_t)> *fn;
   std::atomic<size_t> next{0};
-  size_t done = 0;
+  std::atomic<size_t> done{0};
 };
 
 struct xw_pool {
   std::mutex mu;
   std::condition_variable work, finished;
-  std::deque<xw_job *> jobs; /* jobs with tasks left to claim */
+  std::deque<xw_job *> jobs;     /* jobs with tasks left to claim */
+  std::atomic<size_t> queued{0}; /* jobs.size(), read without the lock */
+  unsigned spinning = 0;         /* helpers spinning for a job (under mu) */
   unsigned helpers = 0;
 };
 
@@ -77,23 +83,60 @@ std::atomic<int> xw_par_plan{XW_SHARDS_AUTO};
 std::atomic<unsigned> xw_par_searching{0}; /* searches in progress (xw_par_busy) */
 std::atomic<int> xw_par_waiting{0};        /* searches queued (xw_note_waiting) */
 
-/* A helper: claims tasks of the oldest job until none is left.  A job stays
- * alive while it is queued (its caller unqueues it under the lock before
- * waiting) or while a task of it a helper claimed is unfinished (done < n). */
+/* Do the process's searches, in progress and queued for a thread (a
+ * daemon's), leave cores idle?  Each search on threads needs two cores or
+ * more, and shards apart cost more CPU in all. */
+bool xw_par_idle(unsigned helpers) {
+  int waiting = std::max(xw_par_waiting.load(std::memory_order_relaxed), 0);
+  return helpers &&
+         2 * (xw_par_searching.load(std::memory_order_relaxed) + (unsigned)waiting) <= helpers + 1;
+}
+
+/* Spin before sleeping, yielding the core to anything runnable, for at
+ * most this long, and only while cores are idle (a spinning thread takes
+ * CPU from the searches of a busy daemon): waking a sleeping thread cost
+ * 30-60 us a search on this 2-core VM (the wake-up's interrupt and two
+ * context switches), as much as matching a rare word's 4 shards. */
+const std::chrono::microseconds XW_PAR_SPIN{200};
+
+template <class Ready> bool xw_spin(unsigned helpers, Ready ready) {
+  auto until = std::chrono::steady_clock::now() + XW_PAR_SPIN;
+  while (!ready()) {
+    if (!xw_par_idle(helpers) || std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+/* A helper: claims tasks of the oldest job until none is left, then spins
+ * a while for the next job before sleeping.  A job stays alive while it is
+ * queued (its caller unqueues it under the lock before waiting) or while a
+ * task of it a helper claimed is unfinished (done < n): a helper touches
+ * it no more once its task is counted done. */
 void xw_helper(xw_pool *p) {
   std::unique_lock<std::mutex> lk(p->mu);
   for (;;) {
-    p->work.wait(lk, [&] { return !p->jobs.empty(); });
+    if (p->jobs.empty()) {
+      p->spinning++;
+      lk.unlock();
+      xw_spin(p->helpers, [&] { return p->queued.load(std::memory_order_relaxed) != 0; });
+      lk.lock();
+      p->spinning--;
+      p->work.wait(lk, [&] { return !p->jobs.empty(); });
+    }
     xw_job *j = p->jobs.front();
     size_t k = j->next.fetch_add(1);
     if (k >= j->n) {
       p->jobs.pop_front();
+      p->queued.store(p->jobs.size());
       continue;
     }
+    size_t n = j->n; /* j may be gone once this task is counted */
     lk.unlock();
     (*j->fn)(k);
+    bool last = j->done.fetch_add(1) + 1 == n;
     lk.lock();
-    if (++j->done == j->n) p->finished.notify_all();
+    if (last) p->finished.notify_all();
   }
 }
 
@@ -126,19 +169,27 @@ void xw_par_each(size_t n, const std::function<void(size_t)> &fn) {
   j.n = n;
   j.fn = &fn;
   if (p->helpers && n > 1) {
+    bool wake;
     {
       std::lock_guard<std::mutex> lk(p->mu);
       p->jobs.push_back(&j);
+      p->queued.store(p->jobs.size());
+      wake = !p->spinning; /* a spinning helper sees the job unwoken */
     }
-    p->work.notify_all();
+    if (wake) p->work.notify_all();
   }
   size_t mine = 0;
   for (size_t k; (k = j.next.fetch_add(1)) < n; mine++) fn(k);
   std::unique_lock<std::mutex> lk(p->mu);
   auto it = std::find(p->jobs.begin(), p->jobs.end(), &j);
   if (it != p->jobs.end()) p->jobs.erase(it);
-  j.done += mine;
-  p->finished.wait(lk, [&] { return j.done == j.n; });
+  p->queued.store(p->jobs.size());
+  lk.unlock();
+  /* Every task is claimed: wait for the helpers' last ones. */
+  if (j.done.fetch_add(mine) + mine == n || xw_spin(p->helpers, [&] { return j.done.load() == n; }))
+    return;
+  lk.lock();
+  p->finished.wait(lk, [&] { return j.done.load() == n; });
 }
 
 /* A hit of one shard's match, placed in the whole set. */
@@ -213,13 +264,8 @@ bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t 
    * page's. */
   if (flagged < 2 || page_end * flagged > XW_PAR_HITS) return false;
   if (plan != XW_SHARDS_AUTO) return true;
-  /* Each search on threads needs two cores or more: past that the
-   * searches in progress and those queued for a thread (a daemon's) keep
-   * the cores busy, and shards apart cost more CPU in all. */
-  unsigned helpers = xw_pool_get()->helpers;
-  int waiting = std::max(xw_par_waiting.load(), 0);
-  return (helpers && 2 * (xw_par_searching.load() + (unsigned)waiting) <= helpers + 1 &&
-          (xw_positional(q.q) || xw_par_work(x, q, q.q) >= XW_PAR_POSTINGS));
+  return xw_par_idle(xw_pool_get()->helpers) &&
+         (xw_positional(q.q) || xw_par_work(x, q, q.q) >= XW_PAR_POSTINGS);
 }
 
 void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
