@@ -174,7 +174,9 @@ void xw_par_each(size_t n, const std::function<void(size_t)> &fn) {
       std::lock_guard<std::mutex> lk(p->mu);
       p->jobs.push_back(&j);
       p->queued.store(p->jobs.size());
-      wake = !p->spinning; /* a spinning helper sees the job unwoken */
+      /* Spinning helpers see the job unwoken: wake the others when too
+       * few spin for its tasks. */
+      wake = p->spinning < std::min<size_t>(n - 1, p->helpers);
     }
     if (wake) p->work.notify_all();
   }
