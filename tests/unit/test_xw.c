@@ -530,6 +530,15 @@ static void two_shards(const char *name, char *stub, size_t cap, char *twice) {
   fclose(f);
 }
 
+/* The database at path, with its column of slot loaded into *c. */
+static xw_db *open_with_column(const char *path, unsigned slot, xw_column **c) {
+  err_t err = {0};
+  xw_db *db = NULL;
+  assert_int_equal(xw_db_open(path, &db, &err), 0);
+  assert_int_equal(xw_column_load(db, slot, 0, c, &err), 0);
+  return db;
+}
+
 /* On a stub each shard takes its own documents of the range; shards that
  * cannot be told apart (one listed twice) get no such filter. */
 static void test_xw_column_range_on_shards(void **state) {
@@ -537,10 +546,8 @@ static void test_xw_column_range_on_shards(void **state) {
   err_t err = {0};
   char stub[160], twice[160];
   two_shards("range", stub, sizeof stub, twice);
-  xw_db *s = NULL;
   xw_column *c = NULL;
-  assert_int_equal(xw_db_open(stub, &s, &err), 0);
-  assert_int_equal(xw_column_load(s, SLOT_DATE, 0, &c, &err), 0);
+  xw_db *s = open_with_column(stub, SLOT_DATE, &c);
   assert_string_equal(column_range_hits(s, c, "20231103", "20231104", NULL, NULL), "2 3 5");
   assert_string_equal(column_range_hits(s, c, "20231102", "20231201", T("gaza"), NULL), "1 2 4 5");
   assert_string_equal(column_range_hits(s, c, "20231103", "20231103", T("gaza"), NULL), "2");
@@ -551,8 +558,7 @@ static void test_xw_column_range_on_shards(void **state) {
   xw_column_free(c);
   xw_db_free(s);
 
-  assert_int_equal(xw_db_open(twice, &s, &err), 0);
-  assert_int_equal(xw_column_load(s, SLOT_DATE, 0, &c, &err), 0);
+  s = open_with_column(twice, SLOT_DATE, &c);
   uint32_t count = 0;
   assert_int_equal(xw_query_column_range(s, c, "0", "99999999", 100, &q, &count, &err), 0);
   assert_null(q);
@@ -579,10 +585,8 @@ static void test_xw_column_ids_on_shards(void **state) {
   err_t err = {0};
   char stub[160], twice[160];
   two_shards("ids", stub, sizeof stub, twice);
-  xw_db *s = NULL;
   xw_column *c = NULL;
-  assert_int_equal(xw_db_open(stub, &s, &err), 0);
-  assert_int_equal(xw_column_load(s, SLOT_OUTLET, 0, &c, &err), 0);
+  xw_db *s = open_with_column(stub, SLOT_OUTLET, &c);
   uint32_t ap = column_id_of(c, "AP"), both[] = {column_id_of(c, "Reuters"), ap};
   assert_true(ap && both[0]);
   xw_search_opts o = {.limit = 100, .sort = XW_SORT_VALUE_ASC, .sort_slot = 99};
@@ -601,8 +605,7 @@ static void test_xw_column_ids_on_shards(void **state) {
   xw_column_free(c);
   xw_db_free(s);
 
-  assert_int_equal(xw_db_open(twice, &s, &err), 0);
-  assert_int_equal(xw_column_load(s, SLOT_OUTLET, 0, &c, &err), 0);
+  s = open_with_column(twice, SLOT_OUTLET, &c);
   xw_query *q = NULL;
   ap = column_id_of(c, "AP");
   assert_int_equal(xw_query_column_ids(s, c, &ap, 1, &q, &err), 0);
