@@ -209,10 +209,12 @@ int xw_query_column_range(xw_db *db, const xw_column *c, const char *lo, const c
     auto last = std::upper_bound(first, p.order.end(), h, [&](const std::string &v, uint16_t id) {
       return v < c->names[id];
     });
-    uint64_t n = xw_docset_count(*c, &*first, (size_t)(last - first));
+    const uint16_t *ids = p.order.data() + (first - p.order.begin());
+    size_t nids = (size_t)(last - first);
+    uint64_t n = xw_docset_count(*c, ids, nids);
     if (count) *count = (uint32_t)std::min<uint64_t>(n, UINT32_MAX);
     if (n > max || !db->local) return 0;
-    auto set = xw_docset_make(*db, *c, &*first, (size_t)(last - first), n);
+    auto set = xw_docset_make(*db, *c, ids, nids, n);
     if (set) *out = xw_docset_query(std::move(set));
     return 0;
   });
