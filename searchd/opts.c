@@ -62,8 +62,9 @@ static const opts_def_t opts_table[] = {
      "allow a non-loopback --listen or --http address without --auth-file", 0},
     {"threads", T_NUM, F(threads), "0", 0, 1024, "N", "worker threads (0: one per CPU)", 0},
     {"shard-threads", T_NUM, F(shard_threads), "0", 0, 8, "N",
-     "threads matching one query's shards at once, for a phrase or a query that reads many "
-     "postings over a stub of local shards (0: one per CPU; 1: Xapian's one match over the set)",
+     "threads matching one query at once (a stub's local shards, or one index cut in as many "
+     "ranges of documents), for a phrase or a query that reads many postings, while the workers "
+     "leave cores idle (0: one per CPU; 1: Xapian's one match)",
      0},
     {"max-line", T_SIZE, F(max_line), "64K", 16, 64u << 20, "BYTES",
      "longest request line, URL or HTTP body; longer is too_long (HTTP 413), and a line-protocol "

@@ -176,12 +176,13 @@ void eng_free(eng_t *e); /* accepts NULL */
 int eng_reopen(eng_t *e, int *changed, err_t *err);
 void eng_set_limits(eng_t *e, const eng_limits_t *lim);
 /* For the whole process, before its first search: how many threads match
- * one query's shards at once on a stub of local shards, for a phrase or a
- * query that reads many postings (0: one per CPU; 1: Xapian's one match
- * over the set; xw_set_shard_plan).  The answers are the same. */
+ * one query at once, a stub's local shards or one index's ranges of
+ * docids, for a phrase or a query that reads many postings (0: one per
+ * CPU; 1: Xapian's one match; xw_set_shard_plan).  The answers are the
+ * same. */
 void eng_set_shard_threads(unsigned n);
 /* A search queued for a worker (+1), or taken by one (-1): while searches
- * wait, a query's shards are not handed to threads (xw_note_waiting). */
+ * wait, a query is not handed to threads (xw_note_waiting). */
 void eng_note_waiting(int delta);
 
 int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err_t *err);

@@ -1027,11 +1027,13 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     /* On a set of local shards: shard by shard on several threads when the
      * plan says so (xw_par.cc), weighted with the whole set's statistics
      * as the combined match weighs it (an unweighted query's weights are 0
-     * either way).  A spy or a cursor needs the combined match. */
+     * either way); on one index, in docid ranges so.  A spy or a cursor
+     * needs the combined match. */
     xw_global_stats whole;
-    bool par = !after && (columns || !opts->nfacets) && q->g_ok &&
-               xw_par_ok(*db, *q, shards, (uint64_t)opts->offset + opts->limit) &&
-               xw_global_stats_of(*db, q->g, whole);
+    bool one = db->shards.size() == 1, spied = columns && !shortcut && !sets && !by_shard;
+    bool par = !after && (columns || !opts->nfacets) && (one || q->g_ok) &&
+               xw_par_ok(*db, *q, shards, (uint64_t)opts->offset + opts->limit, spied) &&
+               (one || xw_global_stats_of(*db, q->g, whole));
 
     auto t0 = std::chrono::steady_clock::now();
     if (par) {

@@ -250,13 +250,14 @@ typedef struct xw_search_opts {
 
 int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset **out, err_t *err);
 /* How a search (by relevance or a value, no cursor) matches a read-only set of local
- * shards, for the whole process (xw_par.cc); every plan gives the same
- * answers.  AUTO (the default): shard by shard on several threads when the
- * match reads many postings, as one otherwise.  COMBINED: Xapian's one
- * match over the set.  APART: shard by shard on the calling thread.
- * THREADS: shard by shard on several threads.  threads: the threads
- * matching one search's shards, the caller's included, 0 one per core, at
- * most 8; the count the first search finds sizes the pool for good. */
+ * shards, or one read-only local index in ranges of docids, for the whole
+ * process (xw_par.cc); every plan gives the same answers.  AUTO (the
+ * default): part by part on several threads when the match reads many
+ * postings, as one otherwise.  COMBINED: Xapian's one match over the set.
+ * APART: part by part on the calling thread.  THREADS: part by part on
+ * several threads.  threads: the threads matching one search's parts, the
+ * caller's included (one index is cut in as many ranges), 0 one per core,
+ * at most 8; the count the first search finds sizes the pool for good. */
 typedef enum {
   XW_SHARDS_AUTO,
   XW_SHARDS_COMBINED,
@@ -266,7 +267,7 @@ typedef enum {
 void xw_set_shard_plan(xw_shard_plan plan, unsigned threads);
 /* Searches queued for a thread elsewhere in the process (a daemon's
  * workers), +1 when one is queued and -1 when a thread takes it: under
- * AUTO, shards go to threads only while the searches in progress and those
+ * AUTO, a search goes to threads only while the searches in progress and those
  * queued leave cores idle. */
 void xw_note_waiting(int delta);
 void xw_mset_free(xw_mset *m);

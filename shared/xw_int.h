@@ -74,6 +74,10 @@ struct xw_db {
   /* Each shard's UUID -> its place (xw_filter.cc), at first use; empty
    * when two shards share a UUID. */
   std::shared_ptr<const std::unordered_map<std::string, size_t>> shard_of_uuid;
+  /* More read-only handles on a database of one local shard, for matching
+   * its docid ranges on threads (xw_par.cc): task 0 takes shards[0].db,
+   * task k ranges[k - 1]; each is moved to db's revision before use. */
+  std::vector<Xapian::Database> ranges;
 };
 
 enum { XW_TF_CACHE = 1 << 16, XW_PREFIX_CACHE = 1 << 17 };
@@ -358,16 +362,20 @@ bool xw_narrow_shards(xw_db &x, const Xapian::Query &q, const unsigned char *mas
  * query within this process (xw_par.cc) */
 const Xapian::Registry &xw_registry();
 
-/* xw_par.cc: ranking a set of local shards on several threads.
+/* xw_par.cc: ranking a set of local shards, or one local index cut in
+ * docid ranges, on several threads.
  * xw_par_ok: x is such a set, with more than one shard of mask (NULL:
- * all), and the plan (xw_set_shard_plan) ranks q on it apart, for a page
- * that ends at hit page_end (offset + limit), up to XW_PAR_HITS hits held
- * in all.
- * xw_par_match: rank q.g, weighted with the whole database's statistics
- * (global, xw_global_stats_of), on the shards of mask, each apart, into m
- * (parts, hits, counts); check as Enquire::get_mset's.  By relevance or
- * by a value (o.sort), without a cursor. */
-bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t page_end);
+ * all), or one read-only local index (spied: the match carries a match
+ * spy, which a one-index match keeps), and the plan (xw_set_shard_plan)
+ * ranks q on it apart, for a page that ends at hit page_end (offset +
+ * limit), up to XW_PAR_HITS hits held in all.
+ * xw_par_match: on a set, rank q.g, weighted with the whole database's
+ * statistics (global, xw_global_stats_of), on the shards of mask, each
+ * apart; on one index, rank q.q in each range; into m (parts, hits,
+ * counts); check as Enquire::get_mset's.  By relevance or by a value
+ * (o.sort), without a cursor. */
+bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t page_end,
+               bool spied);
 /* Counts a search in progress for as long as it lives (xw_search): under
  * XW_SHARDS_AUTO, shards go to threads only while searches leave cores
  * idle. */

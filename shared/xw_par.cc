@@ -1,6 +1,6 @@
-/* xw_par.cc: ranking the shards of a local set on several threads, each
- * shard on its own Enquire, and merging their hits (xw_search; see
- * xw_int.h for the module).
+/* xw_par.cc: ranking the shards of a local set, or one local index cut in
+ * docid ranges, on several threads, each part on its own Enquire, and
+ * merging their hits (xw_search; see xw_int.h for the module).
  *
  * Xapian 1.4 matches a set of shards as one, on the calling thread: its
  * matcher merges every shard's posting lists into one stream, and opens
@@ -32,6 +32,23 @@
  * with 16 connections served 13-27% fewer phrases and common words a
  * second when every search took threads.
  *
+ * One index: the same pool matches it in as many ranges of docids as it
+ * has threads (xw_range_source), each on a handle of its own (xw_db.ranges)
+ * with the index's own statistics, so the weights, hits and exact totals
+ * are the combined match's.  Each range costs a little more than its share
+ * (a one-word match walks its range through an AND), and there are no
+ * block reads to overlap, so it pays later than shards do: at XW_PAR_RANGES
+ * postings, a phrase or NEAR at XW_PAR_RANGE_PHRASE (its position checks
+ * split well), and never for a ranked OR that Xapian stops early
+ * (xw_prunes: each range would stop later).  The kit as one index, every
+ * harness query forced to threads against the combined match, by the
+ * postings xw_par_work counts (2026-12-04, this 2-core VM): plain 512-1k
+ * 1.00-1.07, 2k 0.88, 4k 0.80, 8k 0.86; positional under 256 1.04-1.30,
+ * 512 0.94, 1k 0.80, 2k 0.73, 8k and more 0.61-0.64; a ranked OR 1.00.
+ * Under AUTO, p50 (six alternating rounds): two common words 0.86, a
+ * common word 0.88, two- and three-word phrases 0.80 (means 0.67-0.68),
+ * the other classes 0.96-1.02.
+ *
  * Threads: a process-wide pool of helpers (xw_set_shard_plan's count at
  * the first use, by default the machine's cores, less one and at most
  * XW_PAR_MAX - 1; none on one core, where AUTO is the combined match),
@@ -56,7 +73,13 @@
 #include <system_error>
 #include <thread>
 
-enum { XW_PAR_MAX = 8, XW_PAR_POSTINGS = 1 << 11, XW_PAR_HITS = 1 << 17 };
+enum {
+  XW_PAR_MAX = 8,
+  XW_PAR_POSTINGS = 1 << 11,
+  XW_PAR_RANGES = 1 << 11,
+  XW_PAR_RANGE_PHRASE = 1 << 9,
+  XW_PAR_HITS = 1 << 17
+};
 
 namespace {
 
@@ -246,6 +269,65 @@ static uint64_t xw_par_work(xw_db &x, const xw_query &xq, const Xapian::Query &q
   }
 }
 
+/* The docids lo..hi of one index: a task's range when one index is
+ * matched on threads.  Filtered by it, Xapian's AND skips every list to lo
+ * and stops past hi, so each task walks its own part of the postings.
+ * Deleted docids are passed over by the lists it is ANDed with. */
+class xw_range_source : public Xapian::PostingSource {
+ public:
+  xw_range_source(Xapian::docid lo_, Xapian::docid hi_) : lo(lo_), hi(hi_) {}
+  xw_range_source *clone() const override { return new xw_range_source(lo, hi); }
+  void init(const Xapian::Database &db) override {
+    Xapian::doccount span = hi >= lo ? hi - lo + 1 : 0, live = db.get_doccount();
+    Xapian::docid last = db.get_lastdocid();
+    Xapian::doccount gone = last > live ? last - live : 0;
+    fmax = span;
+    fmin = span > gone ? span - gone : 0;
+    fest = last ? (Xapian::doccount)((double)span * live / last) : 0;
+    cur = lo;
+    started = false;
+  }
+  Xapian::doccount get_termfreq_min() const override { return fmin; }
+  Xapian::doccount get_termfreq_est() const override { return fest; }
+  Xapian::doccount get_termfreq_max() const override { return fmax; }
+  void next(double) override {
+    if (started) cur++;
+    started = true;
+  }
+  void skip_to(Xapian::docid did, double) override {
+    started = true;
+    cur = std::max(cur, did);
+  }
+  bool at_end() const override { return started && cur > hi; }
+  Xapian::docid get_docid() const override { return cur; }
+  std::string get_description() const override {
+    return "xw_range(" + std::to_string(lo) + ".." + std::to_string(hi) + ")";
+  }
+
+ private:
+  Xapian::docid lo, hi, cur = 0;
+  Xapian::doccount fmin = 0, fest = 0, fmax = 0;
+  bool started = false;
+};
+
+/* Handles for n ranges of x, one index, at x.db's revision: false (and
+ * the match stays combined) when one cannot be moved there, e.g. x.db is
+ * behind a writer's commit until xw_db_reopen moves it. */
+static bool xw_ranges_ready(xw_db &x, size_t n) {
+  try {
+    Xapian::rev want = x.db.get_revision();
+    while (x.ranges.size() + 1 < n) x.ranges.emplace_back(x.shards[0].name);
+    for (auto &h : x.ranges) {
+      if (h.get_revision() != want) h.reopen();
+      if (h.get_revision() != want) return false;
+    }
+    return true;
+  } catch (const Xapian::Error &) {
+    x.ranges.clear();
+    return false;
+  }
+}
+
 /* Whether q holds a phrase or NEAR: each opens its terms' position lists
  * in every shard, a block read each, which threads read at once. */
 static bool xw_positional(const Xapian::Query &q) {
@@ -256,9 +338,21 @@ static bool xw_positional(const Xapian::Query &q) {
   return false;
 }
 
-bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t page_end) {
+bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t page_end,
+               bool spied) {
   int plan = xw_par_plan.load();
-  if (!x.local || x.writable || x.shards.size() < 2 || plan == XW_SHARDS_COMBINED) return false;
+  if (!x.local || x.writable || x.shards.empty() || plan == XW_SHARDS_COMBINED) return false;
+  if (x.shards.size() == 1) { /* one index, in ranges */
+    unsigned helpers = xw_pool_get()->helpers;
+    if (spied || !helpers || (mask && !mask[0]) || page_end * (helpers + 1) > XW_PAR_HITS)
+      return false;
+    /* The handles first, whatever the plan says of this query: a process
+     * opens its files at its first searches, not at a later heavy one. */
+    if (!xw_ranges_ready(x, helpers + 1)) return false;
+    return plan != XW_SHARDS_AUTO ||
+           (xw_par_idle(helpers) && !xw_prunes(q.q) &&
+            xw_par_work(x, q, q.q) >= (xw_positional(q.q) ? XW_PAR_RANGE_PHRASE : XW_PAR_RANGES));
+  }
   size_t flagged = 0;
   for (size_t k = 0; k < x.shards.size(); k++) flagged += !mask || mask[k];
   /* Each shard returns the page's first page_end hits, not the set: a deep
@@ -273,19 +367,30 @@ bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t 
 void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
                   const xw_global_stats &global, const xw_search_opts &o, Xapian::doccount check,
                   xw_mset &m) {
-  size_t n = x.shards.size();
-  std::string wire = q.g.serialise();
+  bool ranges = x.shards.size() == 1;
+  size_t n = ranges ? x.ranges.size() + 1 : x.shards.size();
+  Xapian::docid last = ranges ? x.db.get_lastdocid() : 0;
+  std::string wire = ranges ? q.q.serialise() : q.g.serialise();
   std::vector<Xapian::MSet> parts(n);
   std::vector<std::exception_ptr> errs(n);
   Xapian::doccount want = o.offset + o.limit;
   if (want < o.offset) want = Xapian::doccount(-1);
   bool by_value = o.sort != XW_SORT_RELEVANCE, desc = o.sort == XW_SORT_VALUE_DESC;
   std::function<void(size_t)> task = [&](size_t k) {
-    if (mask && !mask[k]) return;
+    if (!ranges && mask && !mask[k]) return;
     try {
-      Xapian::Enquire enq(x.shards[k].db);
-      enq.set_query(Xapian::Query::unserialise(wire, xw_registry()));
-      enq.set_weighting_scheme(xw_global_bm25(o.bm25_k1, o.bm25_b, &global));
+      Xapian::Query part = Xapian::Query::unserialise(wire, xw_registry());
+      if (ranges) {
+        /* Equal spans of docids: articles are spread over them alike. */
+        auto lo = (Xapian::docid)((uint64_t)last * k / n + 1);
+        auto hi = (Xapian::docid)((uint64_t)last * (k + 1) / n);
+        part = Xapian::Query(Xapian::Query::OP_FILTER, part,
+                             Xapian::Query((new xw_range_source(lo, hi))->release()));
+      }
+      Xapian::Enquire enq(ranges && k ? x.ranges[k - 1] : x.shards[k].db);
+      enq.set_query(part);
+      if (ranges) enq.set_weighting_scheme(xw_bm25(o.bm25_k1, o.bm25_b));
+      else enq.set_weighting_scheme(xw_global_bm25(o.bm25_k1, o.bm25_b, &global));
       if (by_value) enq.set_sort_by_value(o.sort_slot, desc);
 #ifndef XW_NO_XAPIAN_TIMER
       if (o.time_limit > 0) enq.set_time_limit(o.time_limit);
@@ -310,7 +415,7 @@ void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
     m.estimated += parts[k].get_matches_estimated();
     m.upper += parts[k].get_matches_upper_bound();
     for (auto it = parts[k].begin(); it != parts[k].end(); ++it)
-      refs.push_back({it.get_weight(), xw_whole_docid(*it, k, n), (uint32_t)k,
+      refs.push_back({it.get_weight(), ranges ? *it : xw_whole_docid(*it, k, n), (uint32_t)k,
                       (uint32_t)it.get_rank(), by_value ? it.get_sort_key() : std::string()});
   }
   auto before = [&](const xw_ref &a, const xw_ref &b) {
@@ -327,7 +432,7 @@ void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
   for (size_t i = std::min<size_t>(o.offset, keep); i < keep; i++)
     m.hits.push_back({refs[i].k, refs[i].i, refs[i].d});
   m.parts = std::move(parts);
-  m.nshards = n;
+  m.nshards = ranges ? 1 : n;
 }
 
 xw_par_busy::xw_par_busy() { xw_par_searching.fetch_add(1); }

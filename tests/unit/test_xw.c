@@ -1125,19 +1125,42 @@ static const char *ranked(xw_db *db, const xw_query *q, const xw_search_opts *o)
   return out;
 }
 
-/* Shards matched apart (xw_par.cc), on the calling thread or on the pool's
- * (main() sizes it), answer as Xapian's combined match: the same hits in
- * the same order, with the same weights and exact totals, page by page and
- * sorted by date both ways, a date filter from the column (its posting
- * source copied to each thread) included. */
-static void test_xw_shards_matched_apart_answer_as_combined(void **state) {
-  (void)state;
+/* Every plan (xw_par.cc) answers q on s as Xapian's combined match: the
+ * same hits in the same order, with the same weights and exact totals,
+ * page by page and sorted by date both ways.  Returns the combined
+ * match's first page. */
+static const char *plans_agree(xw_db *s, const xw_query *q) {
+  static char combined[512];
+  /* n2 and n4 share a day: a value's ties go by docid, up, both ways */
+  xw_search_opts pages[] = {
+      {.limit = 10, .check_at_least = UINT32_MAX},
+      {.offset = 1, .limit = 2, .check_at_least = UINT32_MAX},
+      {.limit = 0, .check_at_least = UINT32_MAX},
+      {.limit = 10, .sort = XW_SORT_VALUE_DESC, .sort_slot = SLOT_DATE},
+      {.offset = 1, .limit = 3, .sort = XW_SORT_VALUE_ASC, .sort_slot = SLOT_DATE}};
+  char first[512] = "";
+  for (size_t p = sizeof pages / sizeof pages[0]; p-- > 0;) {
+    xw_set_shard_plan(XW_SHARDS_COMBINED, 4);
+    snprintf(combined, sizeof combined, "%s", ranked(s, q, &pages[p]));
+    xw_set_shard_plan(XW_SHARDS_APART, 4);
+    assert_string_equal(ranked(s, q, &pages[p]), combined);
+    xw_set_shard_plan(XW_SHARDS_THREADS, 4);
+    assert_string_equal(ranked(s, q, &pages[p]), combined);
+    xw_set_shard_plan(XW_SHARDS_AUTO, 4);
+    if (p == 0) snprintf(first, sizeof first, "%s", combined);
+  }
+  snprintf(combined, sizeof combined, "%s", first);
+  return combined;
+}
+
+/* The queries of the plans' tests over the articles of two_shards (or of
+ * one index holding them), each with the start of its first page, which
+ * the docids tell apart (one index's after want_docid, the stub's
+ * interleaved); a date filter from the column (its posting source copied
+ * to each thread) included. */
+static void plans_agree_on_all(xw_db *s, const char *const *first) {
   err_t err = {0};
-  char stub[160];
-  two_shards("par", stub, sizeof stub, NULL);
-  xw_db *s = NULL;
   xw_column *c = NULL;
-  assert_int_equal(xw_db_open(stub, &s, &err), 0);
   assert_int_equal(xw_column_load(s, SLOT_DATE, 0, &c, &err), 0);
   xw_query *range = NULL;
   assert_int_equal(xw_query_column_range(s, c, "20231102", "20231103", 100, &range, NULL, &err), 0);
@@ -1152,31 +1175,73 @@ static void test_xw_shards_matched_apart_answer_as_combined(void **state) {
       combine(XW_FILTER, 2, combine(XW_OR, 2, T("gaza"), T("city")), range),
       xw_query_match_all(),
   };
-  const char *first[] = {
-      "4/4/4:", "2/2/2:", "3/3/3:", "1/1/1: 1:", "3/3/3:", "3/3/3:", "3/3/3:", "5/5/5: 1:0"};
-  /* n2 and n4 share a day: a value's ties go by docid, up, both ways */
-  xw_search_opts pages[] = {
-      {.limit = 10, .check_at_least = UINT32_MAX},
-      {.offset = 1, .limit = 2, .check_at_least = UINT32_MAX},
-      {.limit = 0, .check_at_least = UINT32_MAX},
-      {.limit = 10, .sort = XW_SORT_VALUE_DESC, .sort_slot = SLOT_DATE},
-      {.offset = 1, .limit = 3, .sort = XW_SORT_VALUE_ASC, .sort_slot = SLOT_DATE}};
   for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
-    for (size_t p = 0; p < sizeof pages / sizeof pages[0]; p++) {
-      char combined[512];
-      xw_set_shard_plan(XW_SHARDS_COMBINED, 4);
-      snprintf(combined, sizeof combined, "%s", ranked(s, qs[i], &pages[p]));
-      if (p == 0 && strncmp(combined, first[i], strlen(first[i])))
-        fail_msg("query %zu: %s, expected it to begin %s", i, combined, first[i]);
-      xw_set_shard_plan(XW_SHARDS_APART, 4);
-      assert_string_equal(ranked(s, qs[i], &pages[p]), combined);
-      xw_set_shard_plan(XW_SHARDS_THREADS, 4);
-      assert_string_equal(ranked(s, qs[i], &pages[p]), combined);
-      xw_set_shard_plan(XW_SHARDS_AUTO, 4);
-    }
+    const char *got = plans_agree(s, qs[i]);
+    if (strncmp(got, first[i], strlen(first[i])))
+      fail_msg("query %zu: %s, expected it to begin %s", i, got, first[i]);
     xw_query_free(qs[i]);
   }
   xw_column_free(c);
+}
+
+/* Shards matched apart, on the calling thread or on the pool's (main()
+ * sizes it). */
+static void test_xw_shards_matched_apart_answer_as_combined(void **state) {
+  (void)state;
+  err_t err = {0};
+  char stub[160];
+  two_shards("par", stub, sizeof stub, NULL);
+  xw_db *s = NULL;
+  assert_int_equal(xw_db_open(stub, &s, &err), 0);
+  const char *first[] = {
+      "4/4/4:", "2/2/2:", "3/3/3:", "1/1/1: 1:", "3/3/3:", "3/3/3:", "3/3/3:", "5/5/5: 1:0"};
+  plans_agree_on_all(s, first);
+  xw_db_free(s);
+}
+
+/* One index matched in docid ranges, one per thread of the pool (4 ranges
+ * of 6 docids, the first deleted), and a writer's commit: ranges are
+ * matched at the reader's revision, the new article seen once it reopens. */
+static void test_xw_one_index_in_ranges_answers_as_combined(void **state) {
+  (void)state;
+  err_t err = {0};
+  char dir[160];
+  path_in(dir, sizeof dir, "par-one");
+  xw_db *w = NULL, *s = NULL;
+  assert_int_equal(xw_db_open_writable(dir, 1, &w, &err), 0);
+  add_article(w, "n0", "gaza city gaza", "AP", "20231101", NULL, "n0", NULL);
+  add_article(w, "n1", "gaza city", "Reuters", "20231102", NULL, "n1", NULL);
+  add_article(w, "n2", "city hall", "AP", "20231103", NULL, "n2", NULL);
+  add_article(w, "n3", "gaza port", "AP", "20231104", NULL, "n3", NULL);
+  add_article(w, "n4", "gaza strip", "Reuters", "20231103", NULL, "n4", NULL);
+  add_article(w, "n5", "city gaza", "AP", "20231201", NULL, "n5", NULL);
+  assert_int_equal(xw_db_delete(w, "Qn0", &err), 0);
+  assert_int_equal(xw_db_commit(w, &err), 0);
+  assert_int_equal(xw_db_open(dir, &s, &err), 0);
+  const char *first[] = {
+      "4/4/4:", "2/2/2:", "3/3/3:", "1/1/1: 2:", "3/3/3:", "3/3/3:", "3/3/3:", "5/5/5: 2:0"};
+  plans_agree_on_all(s, first);
+
+  /* fresh: its ranges are opened after the commit, at the next revision */
+  xw_db *fresh = NULL;
+  assert_int_equal(xw_db_open(dir, &fresh, &err), 0);
+  add_article(w, "n6", "gaza city", "AP", "20231205", NULL, "n6", NULL);
+  assert_int_equal(xw_db_commit(w, &err), 0);
+  xw_db_free(w);
+  xw_query *q = combine(XW_AND, 2, T("gaza"), T("city"));
+  const char *old = "2/2/2: 2:"; /* n1 and n5, not n6 */
+  assert_int_equal(strncmp(plans_agree(s, q), old, strlen(old)), 0);
+  assert_null(strstr(plans_agree(s, q), " 7:"));
+  char before[512];
+  snprintf(before, sizeof before, "%s", plans_agree(s, q));
+  assert_string_equal(plans_agree(fresh, q), before);
+  int changed = 0;
+  assert_int_equal(xw_db_reopen(s, &changed, &err), 0);
+  assert_int_equal(changed, 1);
+  assert_int_equal(strncmp(plans_agree(s, q), "3/3/3:", 6), 0);
+  assert_non_null(strstr(plans_agree(s, q), " 7:"));
+  xw_query_free(q);
+  xw_db_free(fresh);
   xw_db_free(s);
 }
 
@@ -1488,6 +1553,7 @@ int main(void) {
       cmocka_unit_test(test_xw_stub_of_shards_answers_like_one_index),
       cmocka_unit_test(test_xw_stub_leaves_out_shards_without_a_needed_term),
       cmocka_unit_test(test_xw_shards_matched_apart_answer_as_combined),
+      cmocka_unit_test(test_xw_one_index_in_ranges_answers_as_combined),
       cmocka_unit_test(test_xw_remote_shard_counts_facets),
       cmocka_unit_test(test_xw_open_missing_path_is_no_index),
       cmocka_unit_test(test_xw_second_writer_is_locked),
