@@ -285,6 +285,10 @@ static int eng_open_error(eng_t *e, int rc, err_t *err) {
   return err_set(err, rc, 0, "cannot open the index at %s: %s", e->path, why);
 }
 
+/* Set by eng_set_shard_threads: engines open their threads' handles with
+ * the index (xw_db_ready_threads), not at a later search. */
+static int eng_threads_early;
+
 int eng_open_set(const char *const *paths, size_t n, const eng_limits_t *lim, eng_t **out,
                  err_t *err) {
   *out = NULL;
@@ -324,6 +328,7 @@ int eng_open_set(const char *const *paths, size_t n, const eng_limits_t *lim, en
     int moved;
     rc = xw_db_reopen(e->db, &moved, err);
     if (!xw_db_local(e->db)) e->generation = eng_now_ns();
+    if (!rc && eng_threads_early) xw_db_ready_threads(e->db);
   }
   if (!rc) rc = eng_load_meta(e, err);
   if (rc) {
@@ -418,6 +423,7 @@ void eng_set_limits(eng_t *e, const eng_limits_t *lim) { e->lim = *lim; }
 
 void eng_set_shard_threads(unsigned n) {
   xw_set_shard_plan(n == 1 ? XW_SHARDS_COMBINED : XW_SHARDS_AUTO, n);
+  eng_threads_early = 1;
 }
 
 void eng_note_waiting(int delta) { xw_note_waiting(delta); }

@@ -179,7 +179,8 @@ void eng_set_limits(eng_t *e, const eng_limits_t *lim);
  * one query at once, a stub's local shards or one index's ranges of
  * docids, for a phrase or a query that reads many postings (0: one per
  * CPU; 1: Xapian's one match; xw_set_shard_plan).  The answers are the
- * same. */
+ * same.  Engines opened after it open their threads' handles of the index
+ * at once (a daemon's files are all open before it serves). */
 void eng_set_shard_threads(unsigned n);
 /* A search queued for a worker (+1), or taken by one (-1): while searches
  * wait, a query is not handed to threads (xw_note_waiting). */

@@ -265,6 +265,11 @@ typedef enum {
   XW_SHARDS_THREADS
 } xw_shard_plan;
 void xw_set_shard_plan(xw_shard_plan plan, unsigned threads);
+/* Open now what matching db on threads needs (one index's extra handles,
+ * one per thread of the pool, which it starts), rather than at its first
+ * search: a daemon's files are then all open before it serves.  Nothing
+ * for a set of shards, a writable handle, or the plan COMBINED. */
+void xw_db_ready_threads(xw_db *db);
 /* Searches queued for a thread elsewhere in the process (a daemon's
  * workers), +1 when one is queued and -1 when a thread takes it: under
  * AUTO, a search goes to threads only while the searches in progress and those

@@ -440,6 +440,14 @@ xw_par_busy::~xw_par_busy() { xw_par_searching.fetch_sub(1); }
 
 extern "C" void xw_note_waiting(int delta) { xw_par_waiting.fetch_add(delta); }
 
+extern "C" void xw_db_ready_threads(xw_db *db) {
+  if (!db->local || db->writable || db->shards.size() != 1 ||
+      xw_par_plan.load() == XW_SHARDS_COMBINED)
+    return;
+  unsigned helpers = xw_pool_get()->helpers;
+  if (helpers) xw_ranges_ready(*db, helpers + 1);
+}
+
 extern "C" void xw_set_shard_plan(xw_shard_plan plan, unsigned threads) {
   xw_par_plan.store(plan);
   xw_par_threads.store(threads);
