@@ -343,15 +343,18 @@ bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t 
   int plan = xw_par_plan.load();
   if (!x.local || x.writable || x.shards.empty() || plan == XW_SHARDS_COMBINED) return false;
   if (x.shards.size() == 1) { /* one index, in ranges */
-    unsigned helpers = xw_pool_get()->helpers;
-    if (spied || !helpers || (mask && !mask[0]) || page_end * (helpers + 1) > XW_PAR_HITS)
+    if (spied || (mask && !mask[0])) return false;
+    /* A light query asks nothing of the pool: a one-shot process (sift-query)
+     * starts no thread and opens no handle for it; a daemon's handles were
+     * opened with its engines (xw_db_ready_threads). */
+    if (plan == XW_SHARDS_AUTO &&
+        (xw_prunes(q.q) ||
+         xw_par_work(x, q, q.q) < (xw_positional(q.q) ? XW_PAR_RANGE_PHRASE : XW_PAR_RANGES)))
       return false;
-    /* The handles first, whatever the plan says of this query: a process
-     * opens its files at its first searches, not at a later heavy one. */
-    if (!xw_ranges_ready(x, helpers + 1)) return false;
-    return plan != XW_SHARDS_AUTO ||
-           (xw_par_idle(helpers) && !xw_prunes(q.q) &&
-            xw_par_work(x, q, q.q) >= (xw_positional(q.q) ? XW_PAR_RANGE_PHRASE : XW_PAR_RANGES));
+    unsigned helpers = xw_pool_get()->helpers;
+    if (!helpers || page_end * (helpers + 1) > XW_PAR_HITS) return false;
+    if (plan == XW_SHARDS_AUTO && !xw_par_idle(helpers)) return false;
+    return xw_ranges_ready(x, helpers + 1);
   }
   size_t flagged = 0;
   for (size_t k = 0; k < x.shards.size(); k++) flagged += !mask || mask[k];
@@ -440,12 +443,15 @@ xw_par_busy::~xw_par_busy() { xw_par_searching.fetch_sub(1); }
 
 extern "C" void xw_note_waiting(int delta) { xw_par_waiting.fetch_add(delta); }
 
+/* Out of memory here only leaves the handles to the first search. */
 extern "C" void xw_db_ready_threads(xw_db *db) {
   if (!db->local || db->writable || db->shards.size() != 1 ||
       xw_par_plan.load() == XW_SHARDS_COMBINED)
     return;
-  unsigned helpers = xw_pool_get()->helpers;
-  if (helpers) xw_ranges_ready(*db, helpers + 1);
+  xw_or<bool>(false, [&] {
+    unsigned helpers = xw_pool_get()->helpers;
+    return helpers && xw_ranges_ready(*db, helpers + 1);
+  });
 }
 
 extern "C" void xw_set_shard_plan(xw_shard_plan plan, unsigned threads) {
