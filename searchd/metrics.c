@@ -71,6 +71,8 @@ static const struct {
     {0, "reloads", "sift_reloads_total", "counter", "Moves to a new index revision."},
     {0, "answered_on_loop", "sift_answered_on_loop_total", "counter",
      "Requests the event-loop thread answered itself."},
+    {0, "matched_on_threads", "sift_matched_on_threads_total", "counter",
+     "Searches matched in parts on several threads (shards, or one index's ranges)."},
 };
 
 void metrics_write(buf_t *out, const char *stats, size_t len, st_t *st) {

@@ -10,7 +10,8 @@
  * sift_requests_total{command}, sift_errors_total{code},
  * sift_request_duration_seconds (histogram), sift_cache_{hits,misses}_total,
  * sift_cache_{entries,bytes,max_bytes}, sift_reloads_total,
- * sift_answered_on_loop_total, sift_http_responses_total{code}.
+ * sift_answered_on_loop_total, sift_matched_on_threads_total,
+ * sift_http_responses_total{code}.
  *
  * Loop thread; appends to the caller's buffer (buf.h's sticky error).
  */

@@ -10,7 +10,9 @@
  *            "bytes":N,"max_bytes":N},
  *   "reloads":N,
  *   "answered_on_loop":N      requests the loop thread ran on its own engine
- *                             (workers.h, "Answers on the loop thread")
+ *                             (workers.h, "Answers on the loop thread"),
+ *   "matched_on_threads":N    searches matched in parts on several threads
+ *                             (eng_set_shard_threads)
  */
 #include "stats.h"
 
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "eng.h"
 #include "err.h"
 
 const uint32_t st_bucket_us[ST_NBUCKETS] = {100,   250,   500,    1000,   2500,   5000,    10000,
@@ -214,4 +217,6 @@ void st_proto_hook(void *ud, buf_t *out) {
   buf_json_int(out, (int64_t)reloads);
   buf_json_key(out, "answered_on_loop");
   buf_json_int(out, (int64_t)on_loop);
+  buf_json_key(out, "matched_on_threads");
+  buf_json_int(out, (int64_t)eng_matched_on_threads());
 }

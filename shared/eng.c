@@ -428,6 +428,8 @@ void eng_set_shard_threads(unsigned n) {
 
 void eng_note_waiting(int delta) { xw_note_waiting(delta); }
 
+uint64_t eng_matched_on_threads(void) { return xw_par_matched(); }
+
 /* K1 and B of 0 would mean Xapian's defaults to xw_search. */
 int eng_parse_bm25(const char *s, double *k1, double *b) {
   char *end;

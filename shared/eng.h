@@ -185,6 +185,9 @@ void eng_set_shard_threads(unsigned n);
 /* A search queued for a worker (+1), or taken by one (-1): while searches
  * wait, a query is not handed to threads (xw_note_waiting). */
 void eng_note_waiting(int delta);
+/* Searches of the process matched in parts on several threads (STATS
+ * "matched_on_threads"). */
+uint64_t eng_matched_on_threads(void);
 
 int eng_search(eng_t *e, const qp_query_t *q, arena_t *a, eng_result_t *out, err_t *err);
 /* The estimated work of a search, in postings (xw_query_cost), plus

@@ -275,6 +275,9 @@ void xw_db_ready_threads(xw_db *db);
  * AUTO, a search goes to threads only while the searches in progress and those
  * queued leave cores idle. */
 void xw_note_waiting(int delta);
+/* Searches of the process whose match ran in parts on several threads
+ * (shards or one index's ranges), since it started. */
+uint64_t xw_par_matched(void);
 void xw_mset_free(xw_mset *m);
 /* Number of hits in this page. */
 uint32_t xw_mset_size(const xw_mset *m);

@@ -105,6 +105,7 @@ std::atomic<unsigned> xw_par_threads{0}; /* xw_set_shard_plan; 0: the cores */
 std::atomic<int> xw_par_plan{XW_SHARDS_AUTO};
 std::atomic<unsigned> xw_par_searching{0}; /* searches in progress (xw_par_busy) */
 std::atomic<int> xw_par_waiting{0};        /* searches queued (xw_note_waiting) */
+std::atomic<uint64_t> xw_par_count{0};     /* xw_par_matched */
 
 /* Do the process's searches, in progress and queued for a thread (a
  * daemon's), leave cores idle?  Each search on threads needs two cores or
@@ -403,8 +404,10 @@ void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
       errs[k] = std::current_exception();
     }
   };
-  if (xw_par_plan.load() != XW_SHARDS_APART) xw_par_each(n, task);
-  else
+  if (xw_par_plan.load() != XW_SHARDS_APART) {
+    xw_par_count.fetch_add(1, std::memory_order_relaxed);
+    xw_par_each(n, task);
+  } else
     for (size_t k = 0; k < n; k++) task(k);
   for (auto &e : errs)
     if (e) std::rethrow_exception(e);
@@ -442,6 +445,8 @@ xw_par_busy::xw_par_busy() { xw_par_searching.fetch_add(1); }
 xw_par_busy::~xw_par_busy() { xw_par_searching.fetch_sub(1); }
 
 extern "C" void xw_note_waiting(int delta) { xw_par_waiting.fetch_add(delta); }
+
+extern "C" uint64_t xw_par_matched(void) { return xw_par_count.load(std::memory_order_relaxed); }
 
 /* Out of memory here only leaves the handles to the first search. */
 extern "C" void xw_db_ready_threads(xw_db *db) {

@@ -283,7 +283,8 @@ def test_stats_has_index_and_server_figures(env):
     for k, v in want.items():
         assert got.get(k) == v, "STATS %s: searchd %r, local %r" % (k, got.get(k), v)
     for k in ("uptime_s", "threads", "connections_current", "connections_total", "requests",
-              "errors", "latency_us", "cache", "reloads"):
+              "errors", "latency_us", "cache", "reloads", "answered_on_loop",
+              "matched_on_threads"):
         assert k in got, "STATS lacks %s: %r" % (k, got)
     assert got["threads"] == 2 and got["connections_current"] >= 1
     assert got["requests"]["search"] >= 2 and got["requests"]["stats"] >= 1

@@ -295,6 +295,10 @@ def served_with_threads(res, stub, reqs):
             res.fail("sift-searchd did not start on the stub")
             return got
         got = [json.loads(c.request(line)) for line in reqs]
+        # (a phrase whose words live in one shard is matched there alone)
+        n = json.loads(c.request("STATS")).get("matched_on_threads")
+        res.ok(isinstance(n, int) and n > 0,
+               "STATS counts the searches matched on threads: %s of %d requests" % (n, len(reqs)))
         c.close()
     finally:
         stop_daemon(daemon)
