@@ -1035,9 +1035,24 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
                xw_par_ok(*db, *q, shards, (uint64_t)opts->offset + opts->limit, spied) &&
                (one || xw_global_stats_of(*db, q->g, whole));
 
+    /* One index in ranges: a term's facet walk is split with the match,
+     * each range counting its own postings. */
+    auto count_ids = [&](xw_idcounts &c, Xapian::docid d) {
+      for (size_t f = 0; f < opts->nfacets; f++) c[f][opts->facets[f].column->id_of(d)]++;
+    };
+    std::vector<xw_idcounts> part_counts;
+    xw_par_beside beside;
+    if (par && one && shortcut && columns && type == Xapian::Query::LEAF_TERM) {
+      part_counts.assign(xw_par_nparts(*db), idcounts);
+      beside = [&](size_t k, const Xapian::Database &h, Xapian::docid lo, Xapian::docid hi) {
+        auto p = h.postlist_begin(term), end = h.postlist_end(term);
+        for (p.skip_to(lo); p != end && *p <= hi; ++p) count_ids(part_counts[k], *p);
+      };
+    }
+
     auto t0 = std::chrono::steady_clock::now();
     if (par) {
-      xw_par_match(*db, *q, shards, whole, *opts, check, *m);
+      xw_par_match(*db, *q, shards, whole, *opts, check, *m, beside);
     } else {
       m->m = enq.get_mset(opts->offset, opts->limit, check, NULL, after.get());
       m->lower = m->m.get_matches_lower_bound();
@@ -1048,21 +1063,18 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
       xw_bits bits((size_t)db->db.get_lastdocid() / 64 + 1, 0);
       xw_bits_eval(*db, q->q, bits);
       m->total = (int64_t)xw_bits_count(bits);
-      if (columns)
-        xw_bits_each(bits, [&](Xapian::docid d) {
-          for (size_t f = 0; f < opts->nfacets; f++)
-            idcounts[f][opts->facets[f].column->id_of(d)]++;
-        });
+      if (columns) xw_bits_each(bits, [&](Xapian::docid d) { count_ids(idcounts, d); });
     }
     if (by_shard) m->total = xw_count_by_shard(db, q->q, opts, shards, columns, &idcounts);
     if (shortcut && columns) {
       if (type == Xapian::Query::LEAF_MATCH_ALL) {
         for (size_t f = 0; f < opts->nfacets; f++) idcounts[f] = opts->facets[f].column->totals;
-      } else {
-        xw_each_posting(*db, term, [&](Xapian::docid d) {
+      } else if (beside) {
+        for (auto &c : part_counts)
           for (size_t f = 0; f < opts->nfacets; f++)
-            idcounts[f][opts->facets[f].column->id_of(d)]++;
-        });
+            for (size_t id = 0; id < c[f].size(); id++) idcounts[f][id] += c[f][id];
+      } else {
+        xw_each_posting(*db, term, [&](Xapian::docid d) { count_ids(idcounts, d); });
       }
     }
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;

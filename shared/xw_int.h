@@ -25,6 +25,7 @@ extern "C" {
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -373,7 +374,10 @@ const Xapian::Registry &xw_registry();
  * statistics (global, xw_global_stats_of), on the shards of mask, each
  * apart; on one index, rank q.q in each range; into m (parts, hits,
  * counts); check as Enquire::get_mset's.  By relevance or by a value
- * (o.sort), without a cursor. */
+ * (o.sort), without a cursor.  beside (may be empty), on one index only:
+ * run by each range's task after its match, with its handle and docids
+ * lo..hi (the caller's work on the same documents, e.g. a facet walk);
+ * xw_par_nparts(x) tasks, k = 0 ... */
 bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t page_end,
                bool spied);
 /* Counts a search in progress for as long as it lives (xw_search): under
@@ -385,8 +389,11 @@ struct xw_par_busy {
   xw_par_busy(const xw_par_busy &) = delete;
   xw_par_busy &operator=(const xw_par_busy &) = delete;
 };
+typedef std::function<void(size_t k, const Xapian::Database &h, Xapian::docid lo, Xapian::docid hi)>
+    xw_par_beside;
+size_t xw_par_nparts(const xw_db &x);
 void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
                   const xw_global_stats &global, const xw_search_opts &o, Xapian::doccount check,
-                  xw_mset &m);
+                  xw_mset &m, const xw_par_beside &beside = xw_par_beside());
 
 #endif

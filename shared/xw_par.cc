@@ -47,7 +47,9 @@
  * 512 0.94, 1k 0.80, 2k 0.73, 8k and more 0.61-0.64; a ranked OR 1.00.
  * Under AUTO, p50 (six alternating rounds): two common words 0.86, a
  * common word 0.88, two- and three-word phrases 0.80 (means 0.67-0.68),
- * the other classes 0.96-1.02.
+ * the other classes 0.96-1.02.  A word's facets, counted from its posting
+ * list, are counted range by range in the same tasks (xw_par_beside): a
+ * broad word with two facets 0.85-0.87.
  *
  * Threads: a process-wide pool of helpers (xw_set_shard_plan's count at
  * the first use, by default the machine's cores, less one and at most
@@ -368,11 +370,15 @@ bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t 
          (xw_positional(q.q) || xw_par_work(x, q, q.q) >= XW_PAR_POSTINGS);
 }
 
+size_t xw_par_nparts(const xw_db &x) {
+  return x.shards.size() == 1 ? x.ranges.size() + 1 : x.shards.size();
+}
+
 void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
                   const xw_global_stats &global, const xw_search_opts &o, Xapian::doccount check,
-                  xw_mset &m) {
+                  xw_mset &m, const xw_par_beside &beside) {
   bool ranges = x.shards.size() == 1;
-  size_t n = ranges ? x.ranges.size() + 1 : x.shards.size();
+  size_t n = xw_par_nparts(x);
   Xapian::docid last = ranges ? x.db.get_lastdocid() : 0;
   std::string wire = ranges ? q.q.serialise() : q.g.serialise();
   std::vector<Xapian::MSet> parts(n);
@@ -384,14 +390,14 @@ void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
     if (!ranges && mask && !mask[k]) return;
     try {
       Xapian::Query part = Xapian::Query::unserialise(wire, xw_registry());
-      if (ranges) {
-        /* Equal spans of docids: articles are spread over them alike. */
-        auto lo = (Xapian::docid)((uint64_t)last * k / n + 1);
-        auto hi = (Xapian::docid)((uint64_t)last * (k + 1) / n);
+      /* Equal spans of docids: articles are spread over them alike. */
+      auto lo = (Xapian::docid)((uint64_t)last * k / n + 1);
+      auto hi = (Xapian::docid)((uint64_t)last * (k + 1) / n);
+      if (ranges)
         part = Xapian::Query(Xapian::Query::OP_FILTER, part,
                              Xapian::Query((new xw_range_source(lo, hi))->release()));
-      }
-      Xapian::Enquire enq(ranges && k ? x.ranges[k - 1] : x.shards[k].db);
+      const Xapian::Database &h = ranges && k ? x.ranges[k - 1] : x.shards[k].db;
+      Xapian::Enquire enq(h);
       enq.set_query(part);
       if (ranges) enq.set_weighting_scheme(xw_bm25(o.bm25_k1, o.bm25_b));
       else enq.set_weighting_scheme(xw_global_bm25(o.bm25_k1, o.bm25_b, &global));
@@ -400,6 +406,7 @@ void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
       if (o.time_limit > 0) enq.set_time_limit(o.time_limit);
 #endif
       parts[k] = enq.get_mset(0, want, check);
+      if (ranges && beside) beside(k, h, lo, hi);
     } catch (...) {
       errs[k] = std::current_exception();
     }
