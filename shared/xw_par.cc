@@ -390,7 +390,8 @@ void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
     if (!ranges && mask && !mask[k]) return;
     try {
       Xapian::Query part = Xapian::Query::unserialise(wire, xw_registry());
-      /* Equal spans of docids: articles are spread over them alike. */
+      /* A range (one index): equal spans of docids, over which articles are
+       * spread alike. */
       auto lo = (Xapian::docid)((uint64_t)last * k / n + 1);
       auto hi = (Xapian::docid)((uint64_t)last * (k + 1) / n);
       if (ranges)
