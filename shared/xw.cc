@@ -1027,32 +1027,44 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     /* On a set of local shards: shard by shard on several threads when the
      * plan says so (xw_par.cc), weighted with the whole set's statistics
      * as the combined match weighs it (an unweighted query's weights are 0
-     * either way); on one index, in docid ranges so.  A spy or a cursor
-     * needs the combined match. */
+     * either way); on one index, in docid ranges so.  A cursor, or facets
+     * counted by Xapian's value spies, need the combined match. */
     xw_global_stats whole;
-    bool one = db->shards.size() == 1, spied = columns && !shortcut && !sets && !by_shard;
+    bool one = db->shards.size() == 1;
     bool par = !after && (columns || !opts->nfacets) && (one || q->g_ok) &&
-               xw_par_ok(*db, *q, shards, (uint64_t)opts->offset + opts->limit, spied) &&
+               xw_par_ok(*db, *q, shards, (uint64_t)opts->offset + opts->limit) &&
                (one || xw_global_stats_of(*db, q->g, whole));
 
-    /* One index in ranges: a term's facet walk is split with the match,
-     * each range counting its own postings. */
+    /* One index in ranges: facets from columns are counted range by range
+     * in the same tasks, a term's from its posting list, another query's
+     * by a spy of each range's own; summed after. */
     auto count_ids = [&](xw_idcounts &c, Xapian::docid d) {
       for (size_t f = 0; f < opts->nfacets; f++) c[f][opts->facets[f].column->id_of(d)]++;
     };
+    bool walk = shortcut && columns && type == Xapian::Query::LEAF_TERM;
+    bool spied = columns && !shortcut && !sets && !by_shard;
     std::vector<xw_idcounts> part_counts;
-    xw_par_beside beside;
-    if (par && one && shortcut && columns && type == Xapian::Query::LEAF_TERM) {
+    std::vector<std::unique_ptr<xw_column_spy>> part_spies; /* outlive the tasks */
+    xw_par_hooks hooks;
+    if (par && one && (walk || spied)) {
       part_counts.assign(xw_par_nparts(*db), idcounts);
-      beside = [&](size_t k, const Xapian::Database &h, Xapian::docid lo, Xapian::docid hi) {
-        auto p = h.postlist_begin(term), end = h.postlist_end(term);
-        for (p.skip_to(lo); p != end && *p <= hi; ++p) count_ids(part_counts[k], *p);
-      };
+      if (spied) {
+        for (auto &c : part_counts) part_spies.emplace_back(new xw_column_spy(opts, &c));
+        hooks.before = [&](size_t k, Xapian::Enquire &e) { e.add_matchspy(part_spies[k].get()); };
+      } else {
+        hooks.after = [&](size_t k, const Xapian::Database &h, Xapian::docid lo, Xapian::docid hi) {
+          auto p = h.postlist_begin(term), end = h.postlist_end(term);
+          for (p.skip_to(lo); p != end && *p <= hi; ++p) count_ids(part_counts[k], *p);
+        };
+      }
     }
 
     auto t0 = std::chrono::steady_clock::now();
     if (par) {
-      xw_par_match(*db, *q, shards, whole, *opts, check, *m, beside);
+      xw_par_match(*db, *q, shards, whole, *opts, check, *m, hooks);
+      for (auto &c : part_counts)
+        for (size_t f = 0; f < opts->nfacets; f++)
+          for (size_t id = 0; id < c[f].size(); id++) idcounts[f][id] += c[f][id];
     } else {
       m->m = enq.get_mset(opts->offset, opts->limit, check, NULL, after.get());
       m->lower = m->m.get_matches_lower_bound();
@@ -1069,11 +1081,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
     if (shortcut && columns) {
       if (type == Xapian::Query::LEAF_MATCH_ALL) {
         for (size_t f = 0; f < opts->nfacets; f++) idcounts[f] = opts->facets[f].column->totals;
-      } else if (beside) {
-        for (auto &c : part_counts)
-          for (size_t f = 0; f < opts->nfacets; f++)
-            for (size_t id = 0; id < c[f].size(); id++) idcounts[f][id] += c[f][id];
-      } else {
+      } else if (part_counts.empty()) {
         xw_each_posting(*db, term, [&](Xapian::docid d) { count_ids(idcounts, d); });
       }
     }

@@ -366,20 +366,17 @@ const Xapian::Registry &xw_registry();
 /* xw_par.cc: ranking a set of local shards, or one local index cut in
  * docid ranges, on several threads.
  * xw_par_ok: x is such a set, with more than one shard of mask (NULL:
- * all), or one read-only local index (spied: the match carries a match
- * spy, which a one-index match keeps), and the plan (xw_set_shard_plan)
+ * all), or one read-only local index, and the plan (xw_set_shard_plan)
  * ranks q on it apart, for a page that ends at hit page_end (offset +
  * limit), up to XW_PAR_HITS hits held in all.
  * xw_par_match: on a set, rank q.g, weighted with the whole database's
  * statistics (global, xw_global_stats_of), on the shards of mask, each
  * apart; on one index, rank q.q in each range; into m (parts, hits,
  * counts); check as Enquire::get_mset's.  By relevance or by a value
- * (o.sort), without a cursor.  beside (may be empty), on one index only:
- * run by each range's task after its match, with its handle and docids
- * lo..hi (the caller's work on the same documents, e.g. a facet walk);
- * xw_par_nparts(x) tasks, k = 0 ... */
-bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t page_end,
-               bool spied);
+ * (o.sort), without a cursor.  hooks, on one index only: the caller's
+ * work on each range's documents, in its task (xw_par_nparts(x) tasks, k =
+ * 0 ...). */
+bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t page_end);
 /* Counts a search in progress for as long as it lives (xw_search): under
  * XW_SHARDS_AUTO, shards go to threads only while searches leave cores
  * idle. */
@@ -389,11 +386,17 @@ struct xw_par_busy {
   xw_par_busy(const xw_par_busy &) = delete;
   xw_par_busy &operator=(const xw_par_busy &) = delete;
 };
-typedef std::function<void(size_t k, const Xapian::Database &h, Xapian::docid lo, Xapian::docid hi)>
-    xw_par_beside;
+struct xw_par_hooks {
+  /* Before the range's match, given its Enquire: e.g. a match spy of its
+   * own.  After it, given its handle and docids lo..hi: e.g. a walk of a
+   * posting list.  Either may be empty. */
+  std::function<void(size_t k, Xapian::Enquire &enq)> before;
+  std::function<void(size_t k, const Xapian::Database &h, Xapian::docid lo, Xapian::docid hi)>
+      after;
+};
 size_t xw_par_nparts(const xw_db &x);
 void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
                   const xw_global_stats &global, const xw_search_opts &o, Xapian::doccount check,
-                  xw_mset &m, const xw_par_beside &beside = xw_par_beside());
+                  xw_mset &m, const xw_par_hooks &hooks = xw_par_hooks());
 
 #endif

@@ -47,9 +47,10 @@
  * 512 0.94, 1k 0.80, 2k 0.73, 8k and more 0.61-0.64; a ranked OR 1.00.
  * Under AUTO, p50 (six alternating rounds): two common words 0.86, a
  * common word 0.88, two- and three-word phrases 0.80 (means 0.67-0.68),
- * the other classes 0.96-1.02.  A word's facets, counted from its posting
- * list, are counted range by range in the same tasks (xw_par_beside): a
- * broad word with two facets 0.85-0.87.
+ * the other classes 0.96-1.02.  Facets from columns are counted range by
+ * range in the same tasks (xw_par_hooks), a word's from its posting list
+ * (a broad word with two facets 0.85-0.87), another query's by a spy of
+ * each range's own.
  *
  * Threads: a process-wide pool of helpers (xw_set_shard_plan's count at
  * the first use, by default the machine's cores, less one and at most
@@ -341,12 +342,11 @@ static bool xw_positional(const Xapian::Query &q) {
   return false;
 }
 
-bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t page_end,
-               bool spied) {
+bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t page_end) {
   int plan = xw_par_plan.load();
   if (!x.local || x.writable || x.shards.empty() || plan == XW_SHARDS_COMBINED) return false;
   if (x.shards.size() == 1) { /* one index, in ranges */
-    if (spied || (mask && !mask[0])) return false;
+    if (mask && !mask[0]) return false;
     /* A light query asks nothing of the pool: a one-shot process (sift-query)
      * starts no thread and opens no handle for it; a daemon's handles were
      * opened with its engines (xw_db_ready_threads). */
@@ -376,7 +376,7 @@ size_t xw_par_nparts(const xw_db &x) {
 
 void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
                   const xw_global_stats &global, const xw_search_opts &o, Xapian::doccount check,
-                  xw_mset &m, const xw_par_beside &beside) {
+                  xw_mset &m, const xw_par_hooks &hooks) {
   bool ranges = x.shards.size() == 1;
   size_t n = xw_par_nparts(x);
   Xapian::docid last = ranges ? x.db.get_lastdocid() : 0;
@@ -406,8 +406,9 @@ void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
 #ifndef XW_NO_XAPIAN_TIMER
       if (o.time_limit > 0) enq.set_time_limit(o.time_limit);
 #endif
+      if (ranges && hooks.before) hooks.before(k, enq);
       parts[k] = enq.get_mset(0, want, check);
-      if (ranges && beside) beside(k, h, lo, hi);
+      if (ranges && hooks.after) hooks.after(k, h, lo, hi);
     } catch (...) {
       errs[k] = std::current_exception();
     }
