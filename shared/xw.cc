@@ -1059,21 +1059,35 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
       }
     }
 
+    auto match = [&] {
+      m->m = enq.get_mset(opts->offset, opts->limit, check, NULL, after.get());
+      m->lower = m->m.get_matches_lower_bound();
+      m->estimated = m->m.get_matches_estimated();
+      m->upper = m->m.get_matches_upper_bound();
+    };
+    xw_bits bits;
+    auto count = [&](const xw_db &x) {
+      bits.assign((size_t)x.db.get_lastdocid() / 64 + 1, 0);
+      xw_bits_eval(x, q->q, bits);
+    };
+
     auto t0 = std::chrono::steady_clock::now();
-    if (par) {
+    /* A set counted beside the match, on one index: its ranked OR stops
+     * early (xw_prunes), so ranges would not pay (xw_par_ok says so under
+     * AUTO; under the other plans the pair goes first, and is tested). */
+    bool counted = sets && xw_par_pair(*db, *q, match, count);
+    if (counted) {
+      /* matched and counted */
+    } else if (par) {
       xw_par_match(*db, *q, shards, whole, *opts, check, *m, hooks);
       for (auto &c : part_counts)
         for (size_t f = 0; f < opts->nfacets; f++)
           for (size_t id = 0; id < c[f].size(); id++) idcounts[f][id] += c[f][id];
     } else {
-      m->m = enq.get_mset(opts->offset, opts->limit, check, NULL, after.get());
-      m->lower = m->m.get_matches_lower_bound();
-      m->estimated = m->m.get_matches_estimated();
-      m->upper = m->m.get_matches_upper_bound();
+      match();
     }
     if (sets) {
-      xw_bits bits((size_t)db->db.get_lastdocid() / 64 + 1, 0);
-      xw_bits_eval(*db, q->q, bits);
+      if (!counted) count(*db);
       m->total = (int64_t)xw_bits_count(bits);
       if (columns) xw_bits_each(bits, [&](Xapian::docid d) { count_ids(idcounts, d); });
     }

@@ -275,8 +275,9 @@ void xw_db_ready_threads(xw_db *db);
  * AUTO, a search goes to threads only while the searches in progress and those
  * queued leave cores idle. */
 void xw_note_waiting(int delta);
-/* Searches of the process whose match ran in parts on several threads
- * (shards or one index's ranges), since it started. */
+/* Searches of the process that ran on several threads, since it started:
+ * matched in parts (shards or one index's ranges), or matched and counted
+ * at once (xw_par_pair). */
 uint64_t xw_par_matched(void);
 void xw_mset_free(xw_mset *m);
 /* Number of hits in this page. */

@@ -395,6 +395,13 @@ struct xw_par_hooks {
       after;
 };
 size_t xw_par_nparts(const xw_db &x);
+/* On one index, when the plan lets q take threads: run match() and
+ * count(view) at once, view reading the index through a handle of its
+ * own (a ranked OR stops early; its exact count walks every posting
+ * apart, xw_bits_eval), and return true; false, running neither, when it
+ * may not.  An exception of either is thrown once both are done. */
+bool xw_par_pair(xw_db &x, const xw_query &q, const std::function<void()> &match,
+                 const std::function<void(const xw_db &view)> &count);
 void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
                   const xw_global_stats &global, const xw_search_opts &o, Xapian::doccount check,
                   xw_mset &m, const xw_par_hooks &hooks = xw_par_hooks());

@@ -370,6 +370,36 @@ bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t 
          (xw_positional(q.q) || xw_par_work(x, q, q.q) >= XW_PAR_POSTINGS);
 }
 
+bool xw_par_pair(xw_db &x, const xw_query &q, const std::function<void()> &match,
+                 const std::function<void(const xw_db &view)> &count) {
+  int plan = xw_par_plan.load();
+  if (!x.local || x.writable || x.shards.size() != 1 || plan == XW_SHARDS_COMBINED) return false;
+  if (plan == XW_SHARDS_AUTO && xw_par_work(x, q, q.q) < XW_PAR_RANGES) return false;
+  unsigned helpers = xw_pool_get()->helpers;
+  if (!helpers || (plan == XW_SHARDS_AUTO && !xw_par_idle(helpers)) || !xw_ranges_ready(x, 2))
+    return false;
+  xw_db view; /* the index through ranges[0]: xw_bits_eval reads view.db alone */
+  view.db = x.ranges[0];
+  std::exception_ptr errs[2];
+  std::function<void(size_t)> task = [&](size_t k) {
+    try {
+      if (k) count(view);
+      else match();
+    } catch (...) {
+      errs[k] = std::current_exception();
+    }
+  };
+  if (plan != XW_SHARDS_APART) {
+    xw_par_count.fetch_add(1, std::memory_order_relaxed);
+    xw_par_each(2, task);
+  } else {
+    task(0), task(1);
+  }
+  for (auto &e : errs)
+    if (e) std::rethrow_exception(e);
+  return true;
+}
+
 size_t xw_par_nparts(const xw_db &x) {
   return x.shards.size() == 1 ? x.ranges.size() + 1 : x.shards.size();
 }
