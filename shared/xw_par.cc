@@ -342,22 +342,32 @@ static bool xw_positional(const Xapian::Query &q) {
   return false;
 }
 
+/* x is one read-only local index, and the plan may match it on threads. */
+static bool xw_one_index(const xw_db &x) {
+  return x.local && !x.writable && x.shards.size() == 1 && xw_par_plan.load() != XW_SHARDS_COMBINED;
+}
+
+/* The threads a search of q on one index takes now, the caller's
+ * included, their handles ready; 0: it stays on one thread.  Under AUTO
+ * only from least postings (before anything of the pool is asked: a
+ * one-shot process starts no thread for a light query), and only while
+ * cores are idle. */
+static unsigned xw_one_index_threads(xw_db &x, const xw_query &q, uint64_t least) {
+  bool aut = xw_par_plan.load() == XW_SHARDS_AUTO;
+  if (aut && xw_par_work(x, q, q.q) < least) return 0;
+  unsigned helpers = xw_pool_get()->helpers;
+  if (!helpers || (aut && !xw_par_idle(helpers)) || !xw_ranges_ready(x, helpers + 1)) return 0;
+  return helpers + 1;
+}
+
 bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t page_end) {
   int plan = xw_par_plan.load();
   if (!x.local || x.writable || x.shards.empty() || plan == XW_SHARDS_COMBINED) return false;
   if (x.shards.size() == 1) { /* one index, in ranges */
-    if (mask && !mask[0]) return false;
-    /* A light query asks nothing of the pool: a one-shot process (sift-query)
-     * starts no thread and opens no handle for it; a daemon's handles were
-     * opened with its engines (xw_db_ready_threads). */
-    if (plan == XW_SHARDS_AUTO &&
-        (xw_prunes(q.q) ||
-         xw_par_work(x, q, q.q) < (xw_positional(q.q) ? XW_PAR_RANGE_PHRASE : XW_PAR_RANGES)))
-      return false;
-    unsigned helpers = xw_pool_get()->helpers;
-    if (!helpers || page_end * (helpers + 1) > XW_PAR_HITS) return false;
-    if (plan == XW_SHARDS_AUTO && !xw_par_idle(helpers)) return false;
-    return xw_ranges_ready(x, helpers + 1);
+    if ((mask && !mask[0]) || (plan == XW_SHARDS_AUTO && xw_prunes(q.q))) return false;
+    unsigned n =
+        xw_one_index_threads(x, q, xw_positional(q.q) ? XW_PAR_RANGE_PHRASE : XW_PAR_RANGES);
+    return n && page_end * n <= XW_PAR_HITS;
   }
   size_t flagged = 0;
   for (size_t k = 0; k < x.shards.size(); k++) flagged += !mask || mask[k];
@@ -372,12 +382,7 @@ bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t 
 
 bool xw_par_pair(xw_db &x, const xw_query &q, const std::function<void()> &match,
                  const std::function<void(const xw_db &view)> &count) {
-  int plan = xw_par_plan.load();
-  if (!x.local || x.writable || x.shards.size() != 1 || plan == XW_SHARDS_COMBINED) return false;
-  if (plan == XW_SHARDS_AUTO && xw_par_work(x, q, q.q) < XW_PAR_RANGES) return false;
-  unsigned helpers = xw_pool_get()->helpers;
-  if (!helpers || (plan == XW_SHARDS_AUTO && !xw_par_idle(helpers)) || !xw_ranges_ready(x, 2))
-    return false;
+  if (!xw_one_index(x) || !xw_one_index_threads(x, q, XW_PAR_RANGES)) return false;
   xw_db view; /* the index through ranges[0]: xw_bits_eval reads view.db alone */
   view.db = x.ranges[0];
   std::exception_ptr errs[2];
@@ -389,7 +394,7 @@ bool xw_par_pair(xw_db &x, const xw_query &q, const std::function<void()> &match
       errs[k] = std::current_exception();
     }
   };
-  if (plan != XW_SHARDS_APART) {
+  if (xw_par_plan.load() != XW_SHARDS_APART) {
     xw_par_count.fetch_add(1, std::memory_order_relaxed);
     xw_par_each(2, task);
   } else {
@@ -489,9 +494,7 @@ extern "C" uint64_t xw_par_matched(void) { return xw_par_count.load(std::memory_
 
 /* Out of memory here only leaves the handles to the first search. */
 extern "C" void xw_db_ready_threads(xw_db *db) {
-  if (!db->local || db->writable || db->shards.size() != 1 ||
-      xw_par_plan.load() == XW_SHARDS_COMBINED)
-    return;
+  if (!xw_one_index(*db)) return;
   xw_or<bool>(false, [&] {
     unsigned helpers = xw_pool_get()->helpers;
     return helpers && xw_ranges_ready(*db, helpers + 1);

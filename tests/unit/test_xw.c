@@ -1160,10 +1160,10 @@ static const char *plans_agree(xw_db *s, const xw_query *q) {
 }
 
 /* The queries of the plans' tests over the articles of two_shards (or of
- * one index holding them), each with the start of its first page, which
- * the docids tell apart (one index's after want_docid, the stub's
- * interleaved); a date filter from the column (its posting source copied
- * to each thread) included. */
+ * one index holding them), each with the start of its first page, whose
+ * docids differ (one index's in order after a deleted first docid, the
+ * stub's interleaved); a date filter from the column (its posting source
+ * copied to each thread) included. */
 static void plans_agree_on_all(xw_db *s, const char *const *first) {
   err_t err = {0};
   xw_column *c = NULL;
