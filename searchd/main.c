@@ -216,6 +216,7 @@ int main(int argc, char **argv) {
   scfg.idle_timeout_ms = (unsigned)o.idle_timeout_s * 1000u;
   scfg.linger_ms = 2000;
   scfg.shutdown_timeout_ms = (unsigned)o.shutdown_timeout_s * 1000u;
+  scfg.spin_us = (unsigned)o.spin_us;
   hcfg.secret = scfg.secret;
   hcfg.max_line = o.max_line;
   hcfg.max_connections = o.max_connections;

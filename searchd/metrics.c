@@ -73,6 +73,10 @@ static const struct {
      "Requests the event-loop thread answered itself."},
     {0, "matched_on_threads", "sift_matched_on_threads_total", "counter",
      "Searches matched in parts on several threads (shards, or one index's ranges)."},
+    {0, "loop_polls", "sift_loop_polls_total", "counter",
+     "Times the event loop polled for a quick client's next request instead of sleeping."},
+    {0, "loop_poll_hits", "sift_loop_poll_hits_total", "counter",
+     "Requests that came while the event loop polled for them."},
 };
 
 void metrics_write(buf_t *out, const char *stats, size_t len, st_t *st) {

@@ -96,6 +96,11 @@ static const opts_def_t opts_table[] = {
      "when no worker is busy, the event-loop thread answers a request itself if its estimated "
      "work (postings, plus a cost per hit) is at most N (0: never)",
      0},
+    {"spin-us", T_NUM, F(spin_us), "200", 0, 100000, "US",
+     "when a request comes within US microseconds of the answer before it, the event loop "
+     "polls for the next one that long after answering instead of sleeping (0: always sleep): "
+     "a client that sends request after request pays no thread wake-up each time",
+     0},
     {"shutdown-timeout", T_NUM, F(shutdown_timeout_s), "30", 0, 86400, "SEC",
      "after SIGTERM, close connections still busy after that long (0: wait for them)", 0},
     {"log-level", T_LEVEL, F(log_level), "info", 0, 0, "LEVEL", "error, warn, info or debug", 0},

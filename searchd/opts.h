@@ -42,7 +42,7 @@ typedef struct opts {
   uint64_t max_limit, max_offset, max_expansion;
   const char *bm25; /* "K1,B" (eng_parse_bm25) */
   uint64_t reload_interval_s, shutdown_timeout_s;
-  uint64_t cache_mb, inline_budget;
+  uint64_t cache_mb, inline_budget, spin_us;
   uint64_t log_level;
   const char *query_log;
   uint64_t slow_ms;

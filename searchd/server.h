@@ -60,6 +60,7 @@ typedef struct srv_config {
   unsigned idle_timeout_ms;     /* 0: none */
   unsigned linger_ms;           /* wait for the client's EOF after our last byte */
   unsigned shutdown_timeout_ms; /* force-close connections after SIGTERM */
+  unsigned spin_us;             /* poll that long for a quick client's next request (server.c) */
 } srv_config_t;
 
 typedef struct srv srv_t;

@@ -12,7 +12,10 @@
  *   "answered_on_loop":N      requests the loop thread ran on its own engine
  *                             (workers.h, "Answers on the loop thread"),
  *   "matched_on_threads":N    searches matched in parts on several threads
- *                             (eng_set_shard_threads)
+ *                             (eng_set_shard_threads),
+ *   "loop_polls":N            times the loop polled for the next request
+ *                             instead of sleeping (server.c, --spin-us),
+ *   "loop_poll_hits":N        requests that came while it polled
  */
 #include "stats.h"
 
@@ -43,6 +46,7 @@ struct st {
   size_t wpos, wlen;
   uint64_t reloads;
   uint64_t on_loop;
+  uint64_t polls, poll_hits;
   uint64_t buckets[ST_NBUCKETS + 1];
   uint64_t sum_us;
 };
@@ -113,6 +117,13 @@ void st_reload(st_t *st) {
   pthread_mutex_unlock(&st->mu);
 }
 
+void st_poll(st_t *st, int hit) {
+  pthread_mutex_lock(&st->mu);
+  if (hit) st->poll_hits++;
+  else st->polls++;
+  pthread_mutex_unlock(&st->mu);
+}
+
 void st_histogram(st_t *st, uint64_t counts[ST_NBUCKETS + 1], uint64_t *sum_us) {
   pthread_mutex_lock(&st->mu);
   memcpy(counts, st->buckets, sizeof st->buckets);
@@ -173,7 +184,8 @@ void st_proto_hook(void *ud, buf_t *out) {
   buf_json_close(out, '}');
   size_t n = st->wlen;
   if (sorted) memcpy(sorted, st->window, n * sizeof *sorted);
-  uint64_t reloads = st->reloads, on_loop = st->on_loop;
+  uint64_t reloads = st->reloads, on_loop = st->on_loop, polls = st->polls,
+           poll_hits = st->poll_hits;
   pthread_mutex_unlock(&st->mu);
 
   buf_json_key(out, "latency_us");
@@ -219,4 +231,8 @@ void st_proto_hook(void *ud, buf_t *out) {
   buf_json_int(out, (int64_t)on_loop);
   buf_json_key(out, "matched_on_threads");
   buf_json_int(out, (int64_t)eng_matched_on_threads());
+  buf_json_key(out, "loop_polls");
+  buf_json_int(out, (int64_t)polls);
+  buf_json_key(out, "loop_poll_hits");
+  buf_json_int(out, (int64_t)poll_hits);
 }

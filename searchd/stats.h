@@ -44,6 +44,9 @@ void st_conn_rejected(st_t *st);
 void st_request(st_t *st, const proto_command_t *cmd, int rc, uint64_t latency_us, int on_loop);
 /* A worker moved to a new index revision. */
 void st_reload(st_t *st);
+/* The loop began polling for the next request instead of sleeping (hit 0),
+ * or a request came while it polled (hit 1): server.c. */
+void st_poll(st_t *st, int hit);
 
 /* Since start: requests per bucket (not cumulative; counts[ST_NBUCKETS] is
  * over the last bound) and the sum of their latencies. */

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +35,13 @@ struct wrk_pool {
   st_t *st;
   proto_hooks_t hooks;
 
-  pthread_mutex_t mu; /* guards head, tail, stop */
+  pthread_mutex_t mu; /* guards head, tail, stop, spinning */
   pthread_cond_t cond;
   wrk_job_t *head, *tail;
   int stop;
+  int spinning;                    /* a worker polls for jobs instead of sleeping */
+  atomic_uint queued;              /* jobs in the queue (read without mu by the poller) */
+  atomic_uint_fast64_t poll_until; /* wrk_poll's deadline (uv_hrtime) */
 
   pthread_mutex_t done_mu; /* guards done_head, done_tail */
   wrk_job_t *done_head, *done_tail;
@@ -151,17 +155,34 @@ static void wrk_send_direct(wrk_job_t *job) {
   if (n > 0) job->sent = (size_t)n; /* on error the loop tries and reports */
 }
 
+/* With mu held: wait for a job (or the stop).  Within wrk_poll's window one
+ * worker polls, yielding its CPU at each turn, instead of sleeping. */
+static void wrk_wait(wrk_pool_t *p) {
+  while (!p->head && !p->stop) {
+    if (!p->spinning && uv_hrtime() < atomic_load(&p->poll_until)) {
+      p->spinning = 1;
+      pthread_mutex_unlock(&p->mu);
+      while (!atomic_load(&p->queued) && uv_hrtime() < atomic_load(&p->poll_until)) sched_yield();
+      pthread_mutex_lock(&p->mu);
+      p->spinning = 0;
+      continue;
+    }
+    pthread_cond_wait(&p->cond, &p->mu);
+  }
+}
+
 static void *wrk_main(void *arg) {
   wrk_thread_t *t = arg;
   wrk_pool_t *p = t->pool;
   for (;;) {
     pthread_mutex_lock(&p->mu);
-    while (!p->head && !p->stop) pthread_cond_wait(&p->cond, &p->mu);
+    wrk_wait(p);
     wrk_job_t *job = p->head;
     if (job) {
       p->head = job->next;
       if (!p->head) p->tail = NULL;
       job->next = NULL;
+      atomic_fetch_sub(&p->queued, 1);
       eng_note_waiting(-1);
     }
     pthread_mutex_unlock(&p->mu);
@@ -246,6 +267,8 @@ int wrk_pool_new(uv_loop_t *loop, const wrk_config_t *cfg, wrk_pool_t **out, err
   atomic_init(&p->gen, 0);
   atomic_init(&p->max_generation, 0);
   atomic_init(&p->inflight, 0);
+  atomic_init(&p->queued, 0);
+  atomic_init(&p->poll_until, 0);
   p->threads = calloc(p->nthreads, sizeof *p->threads);
   if (!p->threads) {
     rc = err_set(err, ERR_NOMEM, 0, "out of memory");
@@ -302,7 +325,9 @@ fail:
   return rc;
 }
 
-int wrk_idle(wrk_pool_t *p) { return p->here.eng && atomic_load(&p->inflight) == 0; }
+int wrk_busy(wrk_pool_t *p) { return atomic_load(&p->inflight) != 0; }
+
+int wrk_idle(wrk_pool_t *p) { return p->here.eng && !wrk_busy(p); }
 
 int wrk_run_here(wrk_pool_t *p, wrk_job_t *job) {
   if (!wrk_idle(p)) return 0;
@@ -319,12 +344,23 @@ void wrk_submit(wrk_pool_t *p, wrk_job_t *job) {
   if (p->tail) p->tail->next = job;
   else p->head = job;
   p->tail = job;
+  atomic_fetch_add(&p->queued, 1);
   eng_note_waiting(1); /* shards take no threads while jobs wait */
+  int polled = p->spinning;
   pthread_mutex_unlock(&p->mu);
   /* Signalled after the unlock: a worker woken while the loop still held
    * the mutex would only block on it again (two more context switches per
-   * request, measured with strace). */
-  pthread_cond_signal(&p->cond);
+   * request, measured with strace).  A polling worker needs no signal. */
+  if (!polled) pthread_cond_signal(&p->cond);
+}
+
+void wrk_poll(wrk_pool_t *p, uint64_t until) {
+  if (!p->nthreads) return;
+  atomic_store(&p->poll_until, until);
+  pthread_mutex_lock(&p->mu);
+  int polled = p->spinning;
+  pthread_mutex_unlock(&p->mu);
+  if (!polled) pthread_cond_signal(&p->cond);
 }
 
 void wrk_request_reload(wrk_pool_t *p) { atomic_fetch_add(&p->gen, 1); }

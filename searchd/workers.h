@@ -110,6 +110,13 @@ void wrk_submit(wrk_pool_t *p, wrk_job_t *job);
 /* 1 if the pool has a loop engine and no submitted job is queued or
  * running (loop thread). */
 int wrk_idle(wrk_pool_t *p);
+/* 1 if a submitted job is queued or running (loop thread). */
+int wrk_busy(wrk_pool_t *p);
+/* Until uv_hrtime() reaches until, keep one idle worker polling for jobs
+ * instead of sleeping (the loop polls as well: server.c, "Polling instead
+ * of sleeping"): a job then needs no wake-up, and the worker's CPU does
+ * not halt, so a client woken there resumes without the hypervisor. */
+void wrk_poll(wrk_pool_t *p, uint64_t until);
 /* On the loop thread: answer job here if the pool is idle and the request
  * within the budget (see "Answers on the loop thread").  1: answered, job
  * filled as a worker would have, on_loop set (job->done is not

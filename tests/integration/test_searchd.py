@@ -284,7 +284,7 @@ def test_stats_has_index_and_server_figures(env):
         assert got.get(k) == v, "STATS %s: searchd %r, local %r" % (k, got.get(k), v)
     for k in ("uptime_s", "threads", "connections_current", "connections_total", "requests",
               "errors", "latency_us", "cache", "reloads", "answered_on_loop",
-              "matched_on_threads"):
+              "matched_on_threads", "loop_polls", "loop_poll_hits"):
         assert k in got, "STATS lacks %s: %r" % (k, got)
     assert got["threads"] == 2 and got["connections_current"] >= 1
     assert got["requests"]["search"] >= 2 and got["requests"]["stats"] >= 1
@@ -333,6 +333,47 @@ def test_loop_answers_cheap_requests_itself(env):
     c.request("PING")
     c.request("COUNT zzqxnotaword")
     assert answered_on_loop(c) == 0
+    c.close()
+    assert s.stop() == 0
+
+
+def polls(c):
+    got = json.loads(c.request("STATS"))
+    return got["loop_polls"], got["loop_poll_hits"]
+
+
+def test_loop_polls_for_a_quick_client(env):
+    """A request that comes within --spin-us of the answer before it makes
+    the loop poll for the next one instead of sleeping (server.c): a quick
+    client's requests then come while it polls.  One after a longer pause
+    starts no polling; --spin-us 0 never polls.  Answers are the same."""
+    reqs = requests_all(env)
+    want = [strip_took(l) for l in reference(env.index, reqs)]
+    # a window far above a Python client's turn, sanitized builds included
+    s = Server(env.index, env.tmp, "--spin-us", "20000", unix=False)
+    c = s.connect()
+    p0, h0 = polls(c)
+    got = [strip_took(c.request(r)) for r in reqs]
+    for r, g, w in zip(reqs, got, want):
+        assert g == w, "request %r:\n searchd: %r\n local:   %r" % (r, g[:300], w[:300])
+    p1, h1 = polls(c)
+    n = len(reqs)
+    # every request came within the window: the idle moment after each
+    # starts a poll and the next request comes during it (not always: a
+    # worker's answer can reach the client before the loop sees it idle)
+    assert p1 - p0 >= n // 2 and h1 - h0 >= n // 2, (p0, h0, p1, h1, n)
+    assert h1 <= p1
+    time.sleep(0.2)  # ten windows: the poll after the last STATS has ended
+    c.request("SEARCH trump limit:1")  # a pause before it: no poll after it
+    p2, h2 = polls(c)
+    assert (p2, h2) == (p1 + 1, h1), "after a pause: %r, before it %r" % ((p2, h2), (p1, h1))
+    c.close()
+    assert s.stop() == 0
+    s = Server(env.index, env.tmp, "--spin-us", "0", unix=False)
+    c = s.connect()
+    for r in reqs[:20]:
+        c.request(r)
+    assert polls(c) == (0, 0)
     c.close()
     assert s.stop() == 0
 
@@ -774,6 +815,7 @@ TESTS = [
     test_unix_socket_is_private,
     test_stats_has_index_and_server_figures,
     test_loop_answers_cheap_requests_itself,
+    test_loop_polls_for_a_quick_client,
     test_quit_answers_then_closes,
     test_pipelining_200_requests_in_one_write,
     test_request_split_into_1_byte_writes,

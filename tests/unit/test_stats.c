@@ -49,6 +49,9 @@ static void test_st_counts_requests_by_command_and_errors_by_code(void **state) 
   st_request(st, search, ERR_SHARD_TIMEOUT, 10, 0); /* timeout */
   st_request(st, search, ERR_NOMEM, 10, 1);         /* internal */
   st_request(st, NULL, ERR_UNAUTHORIZED, 0, 0);
+  st_poll(st, 0);
+  st_poll(st, 1);
+  st_poll(st, 0);
   json_t *o = report(st);
   static const struct {
     const char *obj, *key;
@@ -59,6 +62,7 @@ static void test_st_counts_requests_by_command_and_errors_by_code(void **state) 
       {"errors", "bad_query", 1},    {"errors", "not_found", 1},   {"errors", "too_long", 1},
       {"errors", "busy", 1},         {"errors", "timeout", 1},     {"errors", "internal", 1},
       {"errors", "unauthorized", 1}, {"errors", "bad_request", 0}, {NULL, "answered_on_loop", 2},
+      {NULL, "loop_polls", 2},       {NULL, "loop_poll_hits", 1},
   };
   for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++)
     if (member(o, figures[i].obj, figures[i].key) != figures[i].want)
