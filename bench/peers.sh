@@ -70,6 +70,15 @@ if ((!RATIOS_ONLY)); then
   fi
   CORPUS=("$ROOT"/../shared/corpus/news-part-0*.jsonl.zst)
   [[ -e ${CORPUS[0]} ]] || { echo "peers.sh: kit corpus not found: ${CORPUS[0]}" >&2; exit 2; }
+  # The harness builds its drivers in its own folder (make -C): a kit that
+  # is read-only is run from a copy beside the scratch data.
+  if [[ ! -w $(dirname "$PEERS_RUN") ]]; then
+    mkdir -p "$WORK"
+    rm -rf "$WORK/peers-kit"
+    cp -r "$(dirname "$PEERS_RUN")" "$WORK/peers-kit"
+    PEERS_RUN=$WORK/peers-kit/run
+    echo "peers.sh: the kit's harness is read-only; running a copy: $PEERS_RUN" >&2
+  fi
   export SIFT_BIN=$BIN
   export SIFT_SEARCHD_ARGS="--cache-mb 0${SIFT_SEARCHD_ARGS:+ $SIFT_SEARCHD_ARGS}"
   echo "peers.sh: SIFT_BIN=$SIFT_BIN SIFT_SEARCHD_ARGS=\"$SIFT_SEARCHD_ARGS\"" >&2
