@@ -344,9 +344,10 @@ void wrk_submit(wrk_pool_t *p, wrk_job_t *job) {
   if (p->tail) p->tail->next = job;
   else p->head = job;
   p->tail = job;
-  atomic_fetch_add(&p->queued, 1);
+  unsigned before = atomic_fetch_add(&p->queued, 1);
+  /* A polling worker takes the first job queued; more need a sleeping one. */
+  int polled = p->spinning && before == 0;
   eng_note_waiting(1); /* shards take no threads while jobs wait */
-  int polled = p->spinning;
   pthread_mutex_unlock(&p->mu);
   /* Signalled after the unlock: a worker woken while the loop still held
    * the mutex would only block on it again (two more context switches per
