@@ -76,12 +76,12 @@ step_done "ASan tests"
 # 41 s), and their time bounds are relaxed 4x; the fuzz pass keeps the
 # cores busy meanwhile (about 30 s off the whole run).  The TSan step's
 # output follows the fuzz pass's.
-echo "== ThreadSanitizer build and tests: the daemon's threads, and matches on threads (test_xw); beside the fuzz pass"
+echo "== ThreadSanitizer build and tests: the daemon's threads, and matches on threads (test_xw, test_xw_par); beside the fuzz pass"
 (
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIFT_TSAN=ON -DSIFT_WERROR=ON >/dev/null &&
-    cmake --build build-tsan -j"$JOBS" --target sift-searchd sift-indexer sift-query sift-gen test_xw &&
+    cmake --build build-tsan -j"$JOBS" --target sift-searchd sift-indexer sift-query sift-gen test_xw test_xw_par &&
     cd build-tsan && TSAN_OPTIONS=halt_on_error=1 SIFT_SANITIZED=1 SIFT_TEST_SLOW=4 \
-    SIFT_FIXTURE_BIN=$FIXTURE_BIN ctest --output-on-failure -j"$JOBS" -R 'integration\.test_(searchd|http|auth)$|unit\.test_xw$'
+    SIFT_FIXTURE_BIN=$FIXTURE_BIN ctest --output-on-failure -j"$JOBS" -R 'integration\.test_(searchd|http|auth)$|unit\.test_xw(_par)?$'
 ) >"$TSAN_LOG" 2>&1 &
 TSAN_PID=$!
 

@@ -1066,9 +1066,9 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
       m->upper = m->m.get_matches_upper_bound();
     };
     xw_bits bits;
-    auto count = [&](const xw_db &x) {
+    auto count = [&](const xw_db &x, const Xapian::Query &query) {
       bits.assign((size_t)x.db.get_lastdocid() / 64 + 1, 0);
-      xw_bits_eval(x, q->q, bits);
+      xw_bits_eval(x, query, bits);
     };
 
     auto t0 = std::chrono::steady_clock::now();
@@ -1087,7 +1087,7 @@ int xw_search(xw_db *db, const xw_query *q, const xw_search_opts *opts, xw_mset 
       match();
     }
     if (sets) {
-      if (!counted) count(*db);
+      if (!counted) count(*db, q->q);
       m->total = (int64_t)xw_bits_count(bits);
       if (columns) xw_bits_each(bits, [&](Xapian::docid d) { count_ids(idcounts, d); });
     }

@@ -1,7 +1,8 @@
 /* xw_int.h: what the files of the Xapian wrapper share behind xw.h: the
  * handles' C++ structs, the exception firewall (xw_try, xw_or), the docid
  * bitmaps, the facet column spy and the whole-database BM25.  C++ only; no
- * caller outside shared/xw*.cc includes it.
+ * caller outside shared/xw*.cc includes it, but the unit test of what the
+ * wrapper's threads may share (tests/unit/test_xw_par.cc).
  *
  * The wrapper is xw.cc (errors, shard sets, databases, documents, queries,
  * searching, term lists), xw_count.cc (counting matches as sets of docids),
@@ -396,12 +397,15 @@ struct xw_par_hooks {
 };
 size_t xw_par_nparts(const xw_db &x);
 /* On one index, when the plan lets q take threads: run match() and
- * count(view) at once, view reading the index through a handle of its
- * own (a ranked OR stops early; its exact count walks every posting
- * apart, xw_bits_eval), and return true; false, running neither, when it
- * may not.  An exception of either is thrown once both are done. */
+ * count(view, own) at once, view reading the index through a handle of
+ * its own and own a copy of q.q that shares nothing with it (a ranked OR
+ * stops early; its exact count walks every posting apart, xw_bits_eval),
+ * and return true; false, running neither, when it may not.  An exception
+ * of either is thrown once both are done.  Xapian's objects count their
+ * references without atomics, so the two threads may share no handle:
+ * count must not touch q.q, nor match the view. */
 bool xw_par_pair(xw_db &x, const xw_query &q, const std::function<void()> &match,
-                 const std::function<void(const xw_db &view)> &count);
+                 const std::function<void(const xw_db &view, const Xapian::Query &own)> &count);
 void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
                   const xw_global_stats &global, const xw_search_opts &o, Xapian::doccount check,
                   xw_mset &m, const xw_par_hooks &hooks = xw_par_hooks());

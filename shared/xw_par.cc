@@ -381,14 +381,17 @@ bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t 
 }
 
 bool xw_par_pair(xw_db &x, const xw_query &q, const std::function<void()> &match,
-                 const std::function<void(const xw_db &view)> &count) {
+                 const std::function<void(const xw_db &view, const Xapian::Query &own)> &count) {
   if (!xw_one_index(x) || !xw_one_index_threads(x, q, XW_PAR_RANGES)) return false;
   xw_db view; /* the index through ranges[0]: xw_bits_eval reads view.db alone */
   view.db = x.ranges[0];
+  /* The count's own query, rebuilt from its wire form on its thread: a
+   * copy of q.q would share the nodes whose counts the match changes. */
+  std::string wire = q.q.serialise();
   std::exception_ptr errs[2];
   std::function<void(size_t)> task = [&](size_t k) {
     try {
-      if (k) count(view);
+      if (k) count(view, Xapian::Query::unserialise(wire, xw_registry()));
       else match();
     } catch (...) {
       errs[k] = std::current_exception();
