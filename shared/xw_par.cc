@@ -380,6 +380,28 @@ bool xw_par_ok(xw_db &x, const xw_query &q, const unsigned char *mask, uint64_t 
          (xw_positional(q.q) || xw_par_work(x, q, q.q) >= XW_PAR_POSTINGS);
 }
 
+/* task(0) .. task(n - 1), on the pool's threads (counted in xw_par_matched)
+ * unless the plan is APART; once all are done, the first exception a task
+ * threw is thrown again. */
+static void xw_par_run(size_t n, const std::function<void(size_t)> &task) {
+  std::vector<std::exception_ptr> errs(n);
+  std::function<void(size_t)> caught = [&](size_t k) {
+    try {
+      task(k);
+    } catch (...) {
+      errs[k] = std::current_exception();
+    }
+  };
+  if (xw_par_plan.load() != XW_SHARDS_APART) {
+    xw_par_count.fetch_add(1, std::memory_order_relaxed);
+    xw_par_each(n, caught);
+  } else {
+    for (size_t k = 0; k < n; k++) caught(k);
+  }
+  for (auto &e : errs)
+    if (e) std::rethrow_exception(e);
+}
+
 bool xw_par_pair(xw_db &x, const xw_query &q, const std::function<void()> &match,
                  const std::function<void(const xw_db &view, const Xapian::Query &own)> &count) {
   if (!xw_one_index(x) || !xw_one_index_threads(x, q, XW_PAR_RANGES)) return false;
@@ -388,23 +410,10 @@ bool xw_par_pair(xw_db &x, const xw_query &q, const std::function<void()> &match
   /* The count's own query, rebuilt from its wire form on its thread: a
    * copy of q.q would share the nodes whose counts the match changes. */
   std::string wire = q.q.serialise();
-  std::exception_ptr errs[2];
-  std::function<void(size_t)> task = [&](size_t k) {
-    try {
-      if (k) count(view, Xapian::Query::unserialise(wire, xw_registry()));
-      else match();
-    } catch (...) {
-      errs[k] = std::current_exception();
-    }
-  };
-  if (xw_par_plan.load() != XW_SHARDS_APART) {
-    xw_par_count.fetch_add(1, std::memory_order_relaxed);
-    xw_par_each(2, task);
-  } else {
-    task(0), task(1);
-  }
-  for (auto &e : errs)
-    if (e) std::rethrow_exception(e);
+  xw_par_run(2, [&](size_t k) {
+    if (k) count(view, Xapian::Query::unserialise(wire, xw_registry()));
+    else match();
+  });
   return true;
 }
 
@@ -420,44 +429,32 @@ void xw_par_match(xw_db &x, const xw_query &q, const unsigned char *mask,
   Xapian::docid last = ranges ? x.db.get_lastdocid() : 0;
   std::string wire = ranges ? q.q.serialise() : q.g.serialise();
   std::vector<Xapian::MSet> parts(n);
-  std::vector<std::exception_ptr> errs(n);
   Xapian::doccount want = o.offset + o.limit;
   if (want < o.offset) want = Xapian::doccount(-1);
   bool by_value = o.sort != XW_SORT_RELEVANCE, desc = o.sort == XW_SORT_VALUE_DESC;
-  std::function<void(size_t)> task = [&](size_t k) {
+  xw_par_run(n, [&](size_t k) {
     if (!ranges && mask && !mask[k]) return;
-    try {
-      Xapian::Query part = Xapian::Query::unserialise(wire, xw_registry());
-      /* A range (one index): equal spans of docids, over which articles are
-       * spread alike. */
-      auto lo = (Xapian::docid)((uint64_t)last * k / n + 1);
-      auto hi = (Xapian::docid)((uint64_t)last * (k + 1) / n);
-      if (ranges)
-        part = Xapian::Query(Xapian::Query::OP_FILTER, part,
-                             Xapian::Query((new xw_range_source(lo, hi))->release()));
-      const Xapian::Database &h = ranges && k ? x.ranges[k - 1] : x.shards[k].db;
-      Xapian::Enquire enq(h);
-      enq.set_query(part);
-      if (ranges) enq.set_weighting_scheme(xw_bm25(o.bm25_k1, o.bm25_b));
-      else enq.set_weighting_scheme(xw_global_bm25(o.bm25_k1, o.bm25_b, &global));
-      if (by_value) enq.set_sort_by_value(o.sort_slot, desc);
+    Xapian::Query part = Xapian::Query::unserialise(wire, xw_registry());
+    /* A range (one index): equal spans of docids, over which articles are
+     * spread alike. */
+    auto lo = (Xapian::docid)((uint64_t)last * k / n + 1);
+    auto hi = (Xapian::docid)((uint64_t)last * (k + 1) / n);
+    if (ranges)
+      part = Xapian::Query(Xapian::Query::OP_FILTER, part,
+                           Xapian::Query((new xw_range_source(lo, hi))->release()));
+    const Xapian::Database &h = ranges && k ? x.ranges[k - 1] : x.shards[k].db;
+    Xapian::Enquire enq(h);
+    enq.set_query(part);
+    if (ranges) enq.set_weighting_scheme(xw_bm25(o.bm25_k1, o.bm25_b));
+    else enq.set_weighting_scheme(xw_global_bm25(o.bm25_k1, o.bm25_b, &global));
+    if (by_value) enq.set_sort_by_value(o.sort_slot, desc);
 #ifndef XW_NO_XAPIAN_TIMER
-      if (o.time_limit > 0) enq.set_time_limit(o.time_limit);
+    if (o.time_limit > 0) enq.set_time_limit(o.time_limit);
 #endif
-      if (ranges && hooks.before) hooks.before(k, enq);
-      parts[k] = enq.get_mset(0, want, check);
-      if (ranges && hooks.after) hooks.after(k, h, lo, hi);
-    } catch (...) {
-      errs[k] = std::current_exception();
-    }
-  };
-  if (xw_par_plan.load() != XW_SHARDS_APART) {
-    xw_par_count.fetch_add(1, std::memory_order_relaxed);
-    xw_par_each(n, task);
-  } else
-    for (size_t k = 0; k < n; k++) task(k);
-  for (auto &e : errs)
-    if (e) std::rethrow_exception(e);
+    if (ranges && hooks.before) hooks.before(k, enq);
+    parts[k] = enq.get_mset(0, want, check);
+    if (ranges && hooks.after) hooks.after(k, h, lo, hi);
+  });
 
   /* Xapian's order (matcher/msetcmp.cc): the weight descending, or the
    * value either way; then the docid ascending. */
